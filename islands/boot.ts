@@ -1,0 +1,22 @@
+/**
+ * Hydrates the islands on the page. The server marks each island with `data-island` (its name)
+ * and `data-props` (its props as JSON) and lists the bundles of just those islands in
+ * `#island-manifest`, so a page loads only the code it shows.
+ */
+import { h, hydrate } from "preact";
+
+const manifestEl = document.getElementById("island-manifest");
+const manifest: Record<string, string> = manifestEl
+  ? JSON.parse(manifestEl.textContent ?? "{}")
+  : {};
+
+for (const el of document.querySelectorAll<HTMLElement>("[data-island]")) {
+  const name = el.dataset.island ?? "";
+  const url = manifest[name];
+  if (!url) continue;
+  const props = JSON.parse(el.dataset.props ?? "{}");
+  import(url).then((mod) => {
+    hydrate(h(mod.default, props), el);
+    el.dataset.hydrated = "true";
+  }).catch((err) => console.error(`island ${name} failed to load`, err));
+}

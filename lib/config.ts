@@ -1,0 +1,164 @@
+import { z } from "zod";
+
+/** Demo OAuth client the emulator's demo seed registers; only used when no Google client is set. */
+export const DEMO_CLIENT = { id: "busysync-demo", secret: "busysync-demo-secret" } as const;
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const percent = z.coerce.number().min(0).max(100);
+
+const emailOrDomain = z.string().trim().toLowerCase().regex(
+  /^([^@\s]+@[^@\s]+\.[^@\s]+|@[^@\s]+\.[^@\s]+)$/,
+  "expected user@example.com or @example.com",
+);
+
+/** Comma-separated list, empty entries dropped. */
+const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z.string().transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean)).pipe(
+    z.array(item),
+  );
+
+const base64Key = z.string().refine((s) => decodeBase64Any(s)?.length === 32, {
+  message: "each key must be 32 random bytes in base64 (standard or URL-safe)",
+});
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((s) => s.replace(/\/+$/, ""));
+
+/** The environment variables busysync reads; names and defaults are a documented contract. */
+const EnvSchema = z.object({
+  PORT: intFrom(0, 65535).default(8000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PUBLIC_URL: httpUrl.optional(),
+  BUSYSYNC_KV: z.string().min(1).default("./data/busysync.kv"),
+  GOOGLE_API_URL: httpUrl.optional(),
+  GOOGLE_ISSUER: httpUrl.optional(),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  BUSYSYNC_ENCRYPTION_KEY: csv(base64Key).pipe(z.array(z.string()).min(1)).optional(),
+  BUSYSYNC_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  BUSYSYNC_ALLOWED_EMAILS: csv(emailOrDomain).optional(),
+  BUSYSYNC_SYNC_INTERVAL_MINUTES: intFrom(1, 1440).default(30),
+  BUSYSYNC_RECONCILE_HOURS: intFrom(1, 24 * 30).default(24),
+  BUSYSYNC_HISTORY_MAX_RUNS: intFrom(1, 100_000).default(500),
+  BUSYSYNC_HISTORY_MAX_DAYS: intFrom(1, 3650).default(30),
+  BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE: intFrom(1, 100_000).default(500),
+  BUSYSYNC_DELETE_GUARD_PERCENT: percent.default(20),
+  BUSYSYNC_DELETE_GUARD_MIN: intFrom(0, 100_000).default(10),
+  BUSYSYNC_PUSH: z.enum(["auto", "on", "off"]).default("auto"),
+  BUSYSYNC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  EMULATOR_PORT: intFrom(0, 65535).default(8025),
+  EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  kvPath: string;
+  /** True when no Google client is configured: the app runs against the bundled emulator. */
+  demo: boolean;
+  google: {
+    apiUrl: string;
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+  };
+  /** Base64 keys; the first encrypts, all decrypt. Undefined only in demo mode until generated. */
+  encryptionKeys: string[] | undefined;
+  sessionSecret: string | undefined;
+  allowedEmails: string[] | undefined;
+  syncIntervalMinutes: number;
+  reconcileHours: number;
+  historyMaxRuns: number;
+  historyMaxDays: number;
+  googleRequestsPerMinute: number;
+  deleteGuard: { percent: number; min: number };
+  push: "auto" | "on" | "off";
+  logLevel: "debug" | "info" | "warn" | "error";
+  emulator: { port: number; admin: boolean };
+}
+
+/** A setting that failed to parse; its message names the variable so start-up can print one line. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid ${variable}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses the environment into a Config. Throws ConfigError naming the first bad variable.
+ * Empty strings count as unset, so `FOO=` in an env file falls back to the default.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+  );
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? "environment"), issue.message);
+  }
+  const e = parsed.data;
+  if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
+    throw new ConfigError(
+      e.GOOGLE_CLIENT_ID ? "GOOGLE_CLIENT_SECRET" : "GOOGLE_CLIENT_ID",
+      "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together or not at all",
+    );
+  }
+  const demo = !e.GOOGLE_CLIENT_ID;
+  // Demo mode is the real app pointed at the bundled emulator, which main.ts starts on this port.
+  const emulatorUrl = `http://127.0.0.1:${e.EMULATOR_PORT}`;
+  if (!demo && !e.BUSYSYNC_ENCRYPTION_KEY) {
+    throw new ConfigError(
+      "BUSYSYNC_ENCRYPTION_KEY",
+      "required with Google credentials; generate one with: " +
+        'openssl rand -base64 32  (or: deno eval "console.log(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))))")',
+    );
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    kvPath: e.BUSYSYNC_KV,
+    demo,
+    google: {
+      apiUrl: e.GOOGLE_API_URL ?? (demo ? emulatorUrl : "https://www.googleapis.com"),
+      issuer: e.GOOGLE_ISSUER ?? (demo ? emulatorUrl : "https://accounts.google.com"),
+      clientId: e.GOOGLE_CLIENT_ID ?? DEMO_CLIENT.id,
+      clientSecret: e.GOOGLE_CLIENT_SECRET ?? DEMO_CLIENT.secret,
+    },
+    encryptionKeys: e.BUSYSYNC_ENCRYPTION_KEY,
+    sessionSecret: e.BUSYSYNC_SESSION_SECRET,
+    allowedEmails: e.BUSYSYNC_ALLOWED_EMAILS,
+    syncIntervalMinutes: e.BUSYSYNC_SYNC_INTERVAL_MINUTES,
+    reconcileHours: e.BUSYSYNC_RECONCILE_HOURS,
+    historyMaxRuns: e.BUSYSYNC_HISTORY_MAX_RUNS,
+    historyMaxDays: e.BUSYSYNC_HISTORY_MAX_DAYS,
+    googleRequestsPerMinute: e.BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE,
+    deleteGuard: { percent: e.BUSYSYNC_DELETE_GUARD_PERCENT, min: e.BUSYSYNC_DELETE_GUARD_MIN },
+    push: e.BUSYSYNC_PUSH,
+    logLevel: e.BUSYSYNC_LOG_LEVEL,
+    emulator: { port: e.EMULATOR_PORT, admin: e.EMULATOR_ADMIN },
+  };
+}
+
+/** True when push notifications should be used for this configuration. */
+export function pushEnabled(config: Config): boolean {
+  if (config.push === "auto") return config.publicUrl.startsWith("https://");
+  return config.push === "on";
+}
+
+/** Decodes standard or URL-safe base64 (padding optional); undefined when it is not base64. */
+export function decodeBase64Any(s: string): Uint8Array | undefined {
+  const std = s.trim().replaceAll("-", "+").replaceAll("_", "/");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(std)) return undefined;
+  const padded = std.padEnd(Math.ceil(std.length / 4) * 4, "=");
+  try {
+    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { ConfigError, decodeBase64Any, loadConfig, pushEnabled } from "./config.ts";
+
+const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
+
+Deno.test("config: an empty environment starts in demo mode on the documented defaults", () => {
+  const c = loadConfig({});
+  assert.equal(c.demo, true);
+  assert.equal(c.port, 8000);
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.publicUrl, "http://localhost:8000");
+  assert.equal(c.kvPath, "./data/busysync.kv");
+  assert.equal(c.google.apiUrl, "http://127.0.0.1:8025");
+  assert.equal(c.syncIntervalMinutes, 30);
+  assert.deepEqual(c.deleteGuard, { percent: 20, min: 10 });
+  assert.equal(c.push, "auto");
+  assert.equal(pushEnabled(c), false);
+});
+
+Deno.test("config: Google credentials switch to Google's URLs and require an encryption key", () => {
+  assert.throws(
+    () => loadConfig({ GOOGLE_CLIENT_ID: "id", GOOGLE_CLIENT_SECRET: "s" }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.variable === "BUSYSYNC_ENCRYPTION_KEY" &&
+      /openssl rand -base64 32/.test(e.message),
+  );
+  const c = loadConfig({
+    GOOGLE_CLIENT_ID: "id",
+    GOOGLE_CLIENT_SECRET: "s",
+    BUSYSYNC_ENCRYPTION_KEY: KEY,
+    PUBLIC_URL: "https://sync.example.com/",
+  });
+  assert.equal(c.demo, false);
+  assert.equal(c.google.apiUrl, "https://www.googleapis.com");
+  assert.equal(c.google.issuer, "https://accounts.google.com");
+  assert.equal(c.publicUrl, "https://sync.example.com");
+  assert.equal(pushEnabled(c), true);
+});
+
+Deno.test("config: each invalid value names its variable in one line", () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL"],
+    [{ BUSYSYNC_PUSH: "sometimes" }, "BUSYSYNC_PUSH"],
+    [{ BUSYSYNC_ENCRYPTION_KEY: "c2hvcnQ=" }, "BUSYSYNC_ENCRYPTION_KEY"],
+    [{ BUSYSYNC_ALLOWED_EMAILS: "alice@example.com,not an email" }, "BUSYSYNC_ALLOWED_EMAILS"],
+    [{ BUSYSYNC_DELETE_GUARD_PERCENT: "120" }, "BUSYSYNC_DELETE_GUARD_PERCENT"],
+    [{ GOOGLE_CLIENT_ID: "only-id" }, "GOOGLE_CLIENT_SECRET"],
+  ];
+  for (const [env, variable] of cases) {
+    assert.throws(() => loadConfig(env), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.variable, variable);
+      assert.ok(!e.message.includes("\n"), e.message);
+      return true;
+    });
+  }
+});
+
+Deno.test("config: key lists accept standard and URL-safe base64, empty values mean unset", () => {
+  const urlSafe = KEY.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const c = loadConfig({ BUSYSYNC_ENCRYPTION_KEY: `${KEY}, ${urlSafe}`, PORT: "" });
+  assert.equal(c.encryptionKeys?.length, 2);
+  assert.equal(c.port, 8000);
+  assert.equal(decodeBase64Any(urlSafe)?.length, 32);
+  assert.equal(decodeBase64Any("***"), undefined);
+  const allowed = loadConfig({ BUSYSYNC_ALLOWED_EMAILS: "Alice@Example.com, @corp.example" });
+  assert.deepEqual(allowed.allowedEmails, ["alice@example.com", "@corp.example"]);
+});

@@ -1,0 +1,21 @@
+/**
+ * Opens the Deno KV store named by BUSYSYNC_KV: a file path (its folder is created), `:memory:`,
+ * or an http(s):// KV Connect URL (the token comes from DENO_KV_ACCESS_TOKEN, read by Deno).
+ */
+export async function openKv(path: string): Promise<Deno.Kv> {
+  if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
+    const slash = path.lastIndexOf("/");
+    if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+  }
+  return await Deno.openKv(path);
+}
+
+/** True when the store answers a read; used by the readiness probe. */
+export async function pingKv(kv: Deno.Kv): Promise<boolean> {
+  try {
+    await kv.get(["meta", "ping"]);
+    return true;
+  } catch {
+    return false;
+  }
+}

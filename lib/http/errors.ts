@@ -1,0 +1,51 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Field-level validation messages, keyed by a dotted path ("filters.workingHours.start"). */
+export type FieldErrors = Record<string, string>;
+
+/**
+ * The one error type handlers and middleware throw; `onError` turns it into
+ * `{ "error": { "code", "message", "fields"? } }` with its status.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldErrors,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: FieldErrors };
+}
+
+/** Builds the JSON error body every route answers with. */
+export function errorBody(code: string, message: string, fields?: FieldErrors): ErrorBody {
+  return { error: fields ? { code, message, fields } : { code, message } };
+}
+
+/**
+ * Hono `onError`: HttpError → its status and body; anything else → 500 with a generic message
+ * (the detail is logged with the request id, never sent to the client).
+ */
+export function handleError(log: (msg: string, err: unknown) => void) {
+  return function onError(err: Error, c: Context): Response {
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      return c.json(errorBody(err.code, err.message, err.fields), err.status);
+    }
+    log(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}`, err);
+    return c.json(errorBody("internal", "Something went wrong on our side."), 500);
+  };
+}
+
+/** Hono `notFound`: JSON for API paths, the same body shape everywhere. */
+export function handleNotFound(c: Context): Response {
+  return c.json(errorBody("not_found", "No such route."), 404);
+}

@@ -1,0 +1,38 @@
+import type { VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { IslandCollector } from "../../components/Island.tsx";
+import { Layout } from "../../components/Layout.tsx";
+import type { Manifest } from "./manifest.ts";
+
+export interface PageOptions {
+  title: string;
+  demo: boolean;
+  manifest: Manifest;
+}
+
+/**
+ * Renders a page body inside the layout and appends the boot script plus the bundle URLs of
+ * only the islands the body used. The manifest JSON is escaped so no `</script>` can end it.
+ */
+export function renderPage(body: VNode, options: PageOptions): string {
+  const used = new Set<string>();
+  const html = renderToString(
+    <IslandCollector.Provider value={used}>
+      <Layout title={options.title} stylesUrl={options.manifest.styles} demo={options.demo}>
+        {body}
+      </Layout>
+    </IslandCollector.Provider>,
+  );
+  if (used.size === 0) return `<!DOCTYPE html>${html}`;
+  const islands = Object.fromEntries(
+    [...used].map((name) => {
+      const url = options.manifest.islands[name];
+      if (!url) throw new Error(`island ${name} has no bundle; run deno task build`);
+      return [name, url];
+    }),
+  );
+  const json = JSON.stringify(islands).replaceAll("<", "\\u003c");
+  const scripts = `<script type="application/json" id="island-manifest">${json}</script>` +
+    `<script type="module" src="${options.manifest.boot}"></script>`;
+  return `<!DOCTYPE html>${html.replace("</body>", `${scripts}</body>`)}`;
+}

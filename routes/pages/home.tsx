@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { Island } from "../../components/Island.tsx";
+import LiveStatus from "../../islands/LiveStatus.tsx";
+import { pingKv } from "../../lib/db/kv.ts";
+import type { AppDeps } from "../../app.ts";
+
+/** The landing page: what busysync does, and whether this instance is healthy. */
+export function homePage(deps: AppDeps): Hono {
+  return new Hono().get("/", async (c) => {
+    const ready = await pingKv(deps.kv);
+    return c.html(deps.render(
+      <section class="hero">
+        <h1>Your busy time, in every calendar.</h1>
+        <p class="lead">
+          busysync mirrors real events from one calendar into another as private busy blocks: within
+          seconds, with no duplicates, no loops and no leaked titles.
+        </p>
+        <Island
+          name="LiveStatus"
+          component={LiveStatus}
+          props={{ initial: ready ? "ready" : "unavailable", everySeconds: 30 }}
+        />
+        {deps.config.demo && (
+          <p class="note">
+            This instance runs in demo mode: Google is replaced by the bundled emulator, seeded with
+            a demo person who has a personal and a work account.
+          </p>
+        )}
+      </section>,
+      { title: "busysync" },
+    ));
+  });
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { createApp } from "../app.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createLogger } from "../lib/log.ts";
+import { loadManifest } from "../lib/web/static_files.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function makeApp() {
+  const kv = await Deno.openKv(":memory:");
+  const app = createApp({
+    config: loadConfig({}),
+    kv,
+    log: createLogger("error", () => {}),
+    manifest: await loadManifest(ROOT),
+    staticDir: `${ROOT}static`,
+  });
+  return { app, kv };
+}
+
+Deno.test("health: /healthz answers ok and /readyz reports the KV store", async () => {
+  const { app, kv } = await makeApp();
+  try {
+    assert.deepEqual(await (await app.request("/healthz")).json(), { status: "ok" });
+    const ready = await app.request("/readyz");
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: "ok", kv: true });
+    kv.close();
+    const down = await app.request("/readyz");
+    assert.equal(down.status, 503);
+  } finally {
+    try {
+      kv.close();
+    } catch { /* closed above */ }
+  }
+});
+
+Deno.test("pages: the home page ships only its own island bundle and a strict CSP", async () => {
+  const { app, kv } = await makeApp();
+  try {
+    const res = await app.request("/");
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /data-island="LiveStatus"/);
+    assert.match(html, /id="island-manifest"/);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.ok(!/https?:\/\/(?!localhost)/.test(html.replace(/http:\/\/localhost:\d+/g, "")));
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("static: hashed bundles are immutable for a year, traversal is refused", async () => {
+  const { app, kv } = await makeApp();
+  try {
+    const manifest = await loadManifest(ROOT);
+    const res = await app.request(manifest.boot);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    assert.match(res.headers.get("content-type") ?? "", /javascript/);
+    assert.equal((await app.request("/static/../deno.json")).status, 404);
+    assert.equal((await app.request("/static/..%2fdeno.json")).status, 404);
+    assert.equal((await app.request("/static/build%2f..%2f..%2fdeno.json")).status, 404);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("errors: unknown routes answer a JSON error body", async () => {
+  const { app, kv } = await makeApp();
+  try {
+    const res = await app.request("/nope");
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { error: { code: "not_found", message: "No such route." } });
+  } finally {
+    kv.close();
+  }
+});

@@ -1,0 +1,41 @@
+import { type Browser, chromium } from "playwright-core";
+
+/** Debian's Chromium; tests never download a browser. */
+export const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+/**
+ * False on a machine without Debian's chromium (`apt-get install chromium`): browser tests are
+ * then reported as ignored rather than failing; .ci/run installs it so CI always runs them.
+ */
+export const HAS_CHROMIUM = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Launches headless Chromium with the flags this machine's closed network needs. */
+export async function launchBrowser(): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Where browser tests write screenshots for a reviewer (ignored by git). */
+export const SCREENSHOT_DIR = new URL("../../test-output/screenshots/", import.meta.url).pathname;
+
+export async function screenshotPath(name: string): Promise<string> {
+  await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
+  return `${SCREENSHOT_DIR}${name}.png`;
+}
