@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { findSkipReason } from "./filters.ts";
+import { type RuleFilters, RuleFiltersSchema } from "./rule.ts";
+import { anAllDayEvent, anEvent } from "./test_builders.ts";
+import { readEventSpan } from "./time.ts";
+import type { LiveSourceEvent } from "./types.ts";
+
+function skipReason(event: LiveSourceEvent, filters: Partial<RuleFilters> = {}) {
+  return findSkipReason(event, readEventSpan(event, "UTC")!, RuleFiltersSchema.parse(filters));
+}
+
+Deno.test("filters: a confirmed, busy, accepted meeting passes the defaults", () => {
+  assert.equal(skipReason(anEvent({ selfResponseStatus: "accepted" })), undefined);
+  assert.equal(skipReason(anEvent({ transparency: "opaque", eventType: "default" })), undefined);
+});
+
+Deno.test("filters: an event the user organises (no attendee entry) passes", () => {
+  assert.equal(skipReason(anEvent({ selfResponseStatus: undefined })), undefined);
+});
+
+Deno.test("filters: all-day events are skipped unless the rule keeps them", () => {
+  const holiday = anAllDayEvent("2025-06-03", "2025-06-04");
+  assert.equal(skipReason(holiday), "all_day");
+  assert.equal(skipReason(holiday, { skipAllDay: false }), undefined);
+});
+
+Deno.test("filters: declined invitations are skipped unless the rule keeps them", () => {
+  const declined = anEvent({ selfResponseStatus: "declined" });
+  assert.equal(skipReason(declined), "declined");
+  assert.equal(skipReason(declined, { skipDeclined: false }), undefined);
+});
+
+Deno.test("filters: tentative covers a maybe, an unanswered invitation and a tentative event", async (t) => {
+  for (
+    const [name, event] of [
+      ["answered maybe", anEvent({ selfResponseStatus: "tentative" })],
+      ["not answered yet", anEvent({ selfResponseStatus: "needsAction" })],
+      ["the event itself is tentative", anEvent({ status: "tentative" })],
+    ] as const
+  ) {
+    await t.step(`${name}: skipped by default, kept when the rule says so`, () => {
+      assert.equal(skipReason(event), "tentative");
+      assert.equal(skipReason(event, { skipTentative: false }), undefined);
+    });
+  }
+});
+
+Deno.test("filters: events shown as free are skipped unless the rule keeps them", () => {
+  const free = anEvent({ transparency: "transparent" });
+  assert.equal(skipReason(free), "free");
+  assert.equal(skipReason(free, { skipFree: false }), undefined);
+});
+
+Deno.test("filters: event types", async (t) => {
+  for (const type of ["workingLocation", "focusTime", "outOfOffice", "birthday"]) {
+    await t.step(`${type} is skipped by default`, () => {
+      assert.equal(skipReason(anEvent({ eventType: type })), "event_type");
+    });
+  }
+  await t.step("an empty list keeps out-of-office blocks", () => {
+    assert.equal(
+      skipReason(anEvent({ eventType: "outOfOffice" }), { skipEventTypes: [] }),
+      undefined,
+    );
+  });
+  await t.step("a missing type counts as default", () => {
+    assert.equal(skipReason(anEvent(), { skipEventTypes: ["default"] }), "event_type");
+  });
+});
+
+Deno.test("filters: a summary matching the exclude pattern is skipped, case-insensitively", () => {
+  const filters = { excludeSummaryRegex: "^(private|lunch)\\b" };
+  assert.equal(skipReason(anEvent({ summary: "Lunch with Ana" }), filters), "summary_excluded");
+  assert.equal(skipReason(anEvent({ summary: "PRIVATE: doctor" }), filters), "summary_excluded");
+  assert.equal(skipReason(anEvent({ summary: "Team lunch" }), filters), undefined);
+  assert.equal(skipReason(anEvent({ summary: undefined }), filters), undefined);
+});
+
+Deno.test("filters: an event outside working hours is skipped", () => {
+  const filters = {
+    workingHours: {
+      days: ["mon", "tue"] as ("mon" | "tue")[],
+      start: "09:00",
+      end: "17:00",
+      timeZone: "Europe/Berlin",
+    },
+  };
+  // The default event is Tuesday 10:00 Berlin; the same time on Wednesday is not working time.
+  assert.equal(skipReason(anEvent(), filters), undefined);
+  const wednesday = anEvent({
+    start: { dateTime: "2025-06-04T10:00:00+02:00" },
+    end: { dateTime: "2025-06-04T11:00:00+02:00" },
+  });
+  assert.equal(skipReason(wednesday, filters), "outside_working_hours");
+});
+
+Deno.test("filters: an event failing several filters always reports the first in a fixed order", () => {
+  const everything = anAllDayEvent("2025-06-07", "2025-06-08", {
+    eventType: "outOfOffice",
+    selfResponseStatus: "declined",
+    transparency: "transparent",
+    summary: "Lunch",
+  });
+  const filters = { excludeSummaryRegex: "lunch" };
+  assert.equal(skipReason(everything, filters), "all_day");
+  assert.equal(skipReason(everything, { ...filters, skipAllDay: false }), "event_type");
+  assert.equal(
+    skipReason(everything, { ...filters, skipAllDay: false, skipEventTypes: [] }),
+    "declined",
+  );
+  assert.equal(
+    skipReason(everything, {
+      ...filters,
+      skipAllDay: false,
+      skipEventTypes: [],
+      skipDeclined: false,
+    }),
+    "free",
+  );
+  assert.equal(
+    skipReason(everything, {
+      ...filters,
+      skipAllDay: false,
+      skipEventTypes: [],
+      skipDeclined: false,
+      skipFree: false,
+    }),
+    "summary_excluded",
+  );
+});

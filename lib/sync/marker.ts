@@ -1,0 +1,128 @@
+/**
+ * How busysync recognises its own events: a marker in `extendedProperties.private` and an event
+ * id derived from that marker. Neither alone is proof (see classifyEvent); together they are.
+ */
+import { createHash } from "node:crypto";
+import { calendarKey } from "./calendar_key.ts";
+import type { Edge, SourceEvent } from "./types.ts";
+
+/**
+ * Property names; Google silently drops keys over 44 characters [EXT], these are far below.
+ * `busysync: "1"` is also what a ledger rebuild filters on (`privateExtendedProperty`).
+ */
+export const MARKER_KEYS = {
+  flag: "busysync",
+  rule: "busysyncRule",
+  source: "busysyncSource",
+  event: "busysyncEvent",
+} as const;
+
+/** The marker's values exactly as stored on the mirror (long ids already shortened). */
+export interface Marker {
+  ruleId: string;
+  sourceCalendar: string;
+  sourceEvent: string;
+}
+
+/** Google silently truncates values over 1024 characters [EXT]; counting bytes is the safe side. */
+const MAX_VALUE_BYTES = 1024;
+const utf8 = new TextEncoder();
+
+/** Keeps a value whole when it fits, else stores its SHA-256 (still unique, no longer readable). */
+function fitValue(value: string): string {
+  if (utf8.encode(value).length <= MAX_VALUE_BYTES) return value;
+  return "sha256:" + createHash("sha256").update(value).digest("hex");
+}
+
+/** Builds the marker of the mirror of `sourceEventId` on `edge`. */
+export function buildMarker(edge: Edge, sourceEventId: string): Marker {
+  return {
+    ruleId: fitValue(edge.ruleId),
+    sourceCalendar: fitValue(calendarKey(edge.source)),
+    sourceEvent: fitValue(sourceEventId),
+  };
+}
+
+/** The marker as `extendedProperties.private` entries. */
+export function markerProps(marker: Marker): Record<string, string> {
+  return {
+    [MARKER_KEYS.flag]: "1",
+    [MARKER_KEYS.rule]: marker.ruleId,
+    [MARKER_KEYS.source]: marker.sourceCalendar,
+    [MARKER_KEYS.event]: marker.sourceEvent,
+  };
+}
+
+/** Reads a marker from private properties; undefined unless every part is present. */
+export function readMarker(props: Record<string, string> | undefined): Marker | undefined {
+  if (props?.[MARKER_KEYS.flag] !== "1") return undefined;
+  const ruleId = props[MARKER_KEYS.rule];
+  const sourceCalendar = props[MARKER_KEYS.source];
+  const sourceEvent = props[MARKER_KEYS.event];
+  if (!ruleId || !sourceCalendar || !sourceEvent) return undefined;
+  return { ruleId, sourceCalendar, sourceEvent };
+}
+
+const BASE32HEX = "0123456789abcdefghijklmnopqrstuv";
+/** Marks our ids to a human reading a calendar export; only base32hex letters are allowed. */
+const MIRROR_ID_PREFIX = "bsm";
+/** Bumping this would re-create every mirror under new ids: never change it casually. */
+const DERIVATION_TAG = "busysync-mirror/1";
+
+/**
+ * The deterministic event id of the mirror a marker describes: "bsm" + the base32hex SHA-256 of
+ * the marker (55 characters, 256 bits), valid as a Google event id (`[a-v0-9]{5,1024}`). The
+ * same source event on the same rule always gets the same id, so a retried insert answers 409
+ * instead of creating a duplicate.
+ */
+export function deriveMirrorId(marker: Marker): string {
+  // A JSON array keeps the parts apart: ("a:b","c") and ("a","b:c") hash differently.
+  const input = JSON.stringify([
+    DERIVATION_TAG,
+    marker.ruleId,
+    marker.sourceCalendar,
+    marker.sourceEvent,
+  ]);
+  return MIRROR_ID_PREFIX + toBase32Hex(createHash("sha256").update(input).digest());
+}
+
+/** The mirror id of `sourceEventId` on `edge`. */
+export function mirrorIdFor(edge: Edge, sourceEventId: string): string {
+  return deriveMirrorId(buildMarker(edge, sourceEventId));
+}
+
+function toBase32Hex(bytes: Uint8Array): string {
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32HEX[(buffer >> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32HEX[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+export type EventClass = { kind: "mirror"; marker: Marker } | { kind: "event" };
+
+/**
+ * Tells a busysync mirror from a real event. A mirror carries the marker AND its id (or, for an
+ * instance of a mirrored series, its `recurringEventId`) is the id derived from that marker.
+ * Google copies extended properties when a user duplicates an event or splits a series ("this
+ * and following"); such copies get new ids, so they are real events and are synced. A mirror
+ * written by any rule (even another user's) is never mirrored again, which is what stops A↔B
+ * from ping-ponging.
+ */
+export function classifyEvent(event: SourceEvent): EventClass {
+  const marker = readMarker(event.privateProps);
+  if (!marker) return { kind: "event" };
+  const id = deriveMirrorId(marker);
+  return event.id === id || event.recurringEventId === id
+    ? { kind: "mirror", marker }
+    : { kind: "event" };
+}

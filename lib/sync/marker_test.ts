@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import {
+  buildMarker,
+  classifyEvent,
+  deriveMirrorId,
+  MARKER_KEYS,
+  markerProps,
+  mirrorIdFor,
+  readMarker,
+} from "./marker.ts";
+import { anEdge, anEvent } from "./test_builders.ts";
+
+const GOOGLE_EVENT_ID = /^[a-v0-9]{5,1024}$/;
+
+Deno.test("mirror id: is a valid Google event id, recognisably ours", () => {
+  const id = mirrorIdFor(anEdge(), "evt1");
+  assert.match(id, GOOGLE_EVENT_ID);
+  assert.match(id, /^bsm/);
+  // 3 prefix characters + 52 base32hex characters carrying all 256 bits of the SHA-256.
+  assert.equal(id.length, 55);
+});
+
+Deno.test("mirror id: the same rule, source and event always give the same id", () => {
+  assert.equal(mirrorIdFor(anEdge(), "evt1"), mirrorIdFor(anEdge({ privacy: "full" }), "evt1"));
+});
+
+Deno.test("mirror id: changing rule, source calendar or event changes the id", () => {
+  const ids = new Set([
+    mirrorIdFor(anEdge(), "evt1"),
+    mirrorIdFor(anEdge({ id: "rule2" }), "evt1"),
+    mirrorIdFor(anEdge({ source: { connectionId: "connWork", calendarId: "team@x" } }), "evt1"),
+    mirrorIdFor(
+      anEdge({ source: { connectionId: "connOther", calendarId: "me@work.example" } }),
+      "evt1",
+    ),
+    mirrorIdFor(anEdge(), "evt2"),
+  ]);
+  assert.equal(ids.size, 5);
+});
+
+Deno.test("mirror id: the marker's parts cannot bleed into each other", () => {
+  const a = deriveMirrorId({ ruleId: "ab", sourceCalendar: "c", sourceEvent: "d" });
+  const b = deriveMirrorId({ ruleId: "a", sourceCalendar: "bc", sourceEvent: "d" });
+  assert.notEqual(a, b);
+});
+
+Deno.test("mirror id: ten thousand recurring instances get ten thousand valid, distinct ids", () => {
+  const edge = anEdge();
+  const ids = new Set<string>();
+  for (let i = 0; i < 10_000; i++) {
+    const id = mirrorIdFor(edge, `series_2025${String(i).padStart(4, "0")}T100000Z`);
+    assert.match(id, GOOGLE_EVENT_ID);
+    ids.add(id);
+  }
+  assert.equal(ids.size, 10_000);
+});
+
+Deno.test("marker: keys fit Google's 44-character limit and values its 1024", () => {
+  // The rule schema allows 1024 characters; the calendar key adds the connection id.
+  const longCalendar = "c".repeat(990) + "@group.calendar.google.com";
+  const edge = anEdge({ source: { connectionId: "connWork", calendarId: longCalendar } });
+  const props = markerProps(buildMarker(edge, "e".repeat(3000)));
+  for (const [key, value] of Object.entries(props)) {
+    assert.ok(key.length <= 44, key);
+    assert.ok(value.length <= 1024, key);
+  }
+  assert.deepEqual(Object.keys(props).sort(), Object.values(MARKER_KEYS).sort());
+});
+
+Deno.test("marker: a long source calendar id is stored as its hash and still identifies the mirror", () => {
+  const longCalendar = "c".repeat(1020);
+  const edge = anEdge({ source: { connectionId: "connWork", calendarId: longCalendar } });
+  const marker = buildMarker(edge, "evt1");
+  assert.match(marker.sourceCalendar, /^sha256:[0-9a-f]{64}$/);
+  const other = buildMarker(
+    anEdge({ source: { connectionId: "connWork", calendarId: longCalendar.slice(1) + "x" } }),
+    "evt1",
+  );
+  assert.notEqual(marker.sourceCalendar, other.sourceCalendar);
+  const mirror = anEvent({ id: mirrorIdFor(edge, "evt1"), privateProps: markerProps(marker) });
+  assert.equal(classifyEvent(mirror).kind, "mirror");
+});
+
+Deno.test("marker: short values are stored readably", () => {
+  assert.deepEqual(buildMarker(anEdge(), "evt1"), {
+    ruleId: "rule1",
+    sourceCalendar: "connWork:me@work.example",
+    sourceEvent: "evt1",
+  });
+});
+
+Deno.test("marker: reading needs the flag and every part", () => {
+  const props = markerProps(buildMarker(anEdge(), "evt1"));
+  assert.deepEqual(readMarker(props), buildMarker(anEdge(), "evt1"));
+  assert.equal(readMarker(undefined), undefined);
+  assert.equal(readMarker({ ...props, [MARKER_KEYS.flag]: "0" }), undefined);
+  const { [MARKER_KEYS.event]: _dropped, ...partial } = props;
+  assert.equal(readMarker(partial), undefined);
+});
+
+Deno.test("classify: an event with our marker and the id derived from it is a mirror", () => {
+  const marker = buildMarker(anEdge(), "evt1");
+  const mirror = anEvent({ id: deriveMirrorId(marker), privateProps: markerProps(marker) });
+  assert.deepEqual(classifyEvent(mirror), { kind: "mirror", marker });
+});
+
+Deno.test("classify: a user's copy of a mirror (marker copied, new id) is a real event", () => {
+  const marker = buildMarker(anEdge(), "evt1");
+  const copy = anEvent({ id: "duplicatedbyuser01", privateProps: markerProps(marker) });
+  assert.deepEqual(classifyEvent(copy), { kind: "event" });
+});
+
+Deno.test("classify: a series split off a mirrored series (new id, marker copied) is a real event", () => {
+  const marker = buildMarker(anEdge(), "series1");
+  const split = anEvent({
+    id: deriveMirrorId(marker) + "_r20250610t100000",
+    privateProps: markerProps(marker),
+  });
+  assert.equal(classifyEvent(split).kind, "event");
+});
+
+Deno.test("classify: an instance of a mirrored series (recurringEventId is the derived id) is a mirror", () => {
+  const marker = buildMarker(anEdge(), "series1");
+  const seriesId = deriveMirrorId(marker);
+  const instance = anEvent({
+    id: `${seriesId}_20250610T080000Z`,
+    recurringEventId: seriesId,
+    privateProps: markerProps(marker),
+  });
+  assert.equal(classifyEvent(instance).kind, "mirror");
+});
+
+Deno.test("classify: events without the marker are real, even with an id shaped like ours", () => {
+  assert.equal(classifyEvent(anEvent({ id: mirrorIdFor(anEdge(), "evt1") })).kind, "event");
+  assert.equal(classifyEvent({ id: "gone1", status: "cancelled" }).kind, "event");
+});

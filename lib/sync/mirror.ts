@@ -1,0 +1,68 @@
+/**
+ * What a mirror looks like: the pure decision from one source event and one rule edge to the
+ * event busysync wants in the target, or the reason it wants none.
+ */
+import { findSkipReason } from "./filters.ts";
+import { buildMarker, classifyEvent, markerProps } from "./marker.ts";
+import { computeWindow, overlapsWindow, readEventSpan } from "./time.ts";
+import type { Edge, EventTime, Mirror, SkipReason, SourceEvent } from "./types.ts";
+
+export type MirrorDecision = { kind: "mirror"; mirror: Mirror } | {
+  kind: "skip";
+  reason: SkipReason;
+};
+
+export interface MirrorContext {
+  /** The run's clock reading; the edge's window is computed from it. */
+  now: Date;
+  /** The source calendar's zone, used to place all-day events on the timeline; default UTC. */
+  sourceTimeZone?: string;
+}
+
+/**
+ * Decides the mirror of `event` on `edge`: a skip reason when the event is cancelled, is itself
+ * a mirror, lies outside the edge's window or fails a filter; else the full mirror body.
+ *
+ * Privacy: `busy` → summary is titlePrefix + title and nothing else is copied; `title` →
+ * titlePrefix + the source summary (the rule's title when the source has none); `full` → also
+ * location and description. Attendees, conference links and attachments are never copied.
+ * Timed events keep their instant (dateTime and zone as the source wrote them); all-day events
+ * stay all-day on the same dates.
+ */
+export function desiredMirror(event: SourceEvent, edge: Edge, ctx: MirrorContext): MirrorDecision {
+  if (event.status === "cancelled") return skip("cancelled");
+  if (classifyEvent(event).kind === "mirror") return skip("is_mirror");
+  const span = readEventSpan(event, ctx.sourceTimeZone ?? "UTC");
+  if (!span) return skip("unreadable_time");
+  if (!overlapsWindow(span, computeWindow(ctx.now, edge.settings.window))) {
+    return skip("outside_window");
+  }
+  const reason = findSkipReason(event, span, edge.settings.filters);
+  if (reason) return skip(reason);
+
+  const { privacy, title, titlePrefix, visibility } = edge.settings;
+  const mirror: Mirror = {
+    summary: titlePrefix + (privacy === "busy" ? title : event.summary?.trim() || title),
+    start: copyTime(event.start),
+    end: copyTime(event.end),
+    transparency: "opaque",
+    visibility,
+    reminders: "none",
+    privateProps: markerProps(buildMarker(edge, event.id)),
+  };
+  if (privacy === "full") {
+    if (event.location) mirror.location = event.location;
+    if (event.description) mirror.description = event.description;
+  }
+  return { kind: "mirror", mirror };
+}
+
+function skip(reason: SkipReason): MirrorDecision {
+  return { kind: "skip", reason };
+}
+
+/** Copies only the time fields, so nothing else a provider attached can leak into a mirror. */
+function copyTime(t: EventTime): EventTime {
+  if ("date" in t) return { date: t.date };
+  return t.timeZone ? { dateTime: t.dateTime, timeZone: t.timeZone } : { dateTime: t.dateTime };
+}
