@@ -1,0 +1,153 @@
+/**
+ * The admin API under /__emulator (mounted only when admin is enabled): reset and seed the world,
+ * inject faults, invalidate sync tokens, issue/revoke/expire tokens without the consent page,
+ * read request counts, and edit calendars "as their user" without a token. No auth: it must
+ * never be reachable where the emulator is not a test or demo fixture.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { renderEvent } from "./event_render.ts";
+import { deleteEvent, insertEvent, patchEvent } from "./event_writes.ts";
+import { type FaultInjector, FaultRuleInput } from "./faults.ts";
+import { badRequest, notFound } from "./google_errors.ts";
+import type { OAuthServer } from "./oauth.ts";
+import type { RequestCounts } from "./request_counts.ts";
+import { applySeed, type Seed } from "./seed.ts";
+import type { CalendarRecord, EmulatorState } from "./state.ts";
+
+export interface AdminDeps {
+  state: EmulatorState;
+  oauth: OAuthServer;
+  faults: FaultInjector;
+  counts: RequestCounts;
+  /** The seed the emulator started with, restored by `POST reset {"restoreSeed": true}`. */
+  initialSeed?: Seed;
+}
+
+const ResetBody = z.object({ restoreSeed: z.boolean().default(false) });
+const InvalidateBody = z.object({ calendarId: z.string().optional() });
+const TokensBody = z.object({
+  email: z.string().min(1),
+  scopes: z.array(z.string()).default(["https://www.googleapis.com/auth/calendar"]),
+  clientId: z.string().default("emulator-admin"),
+});
+const RevokeBody = z.union([
+  z.object({ email: z.string().min(1) }),
+  z.object({ refreshToken: z.string().min(1) }),
+]);
+const FaultsBody = z.union([FaultRuleInput, z.array(FaultRuleInput)]);
+
+/** Parses the JSON body (an absent body counts as `{}`) with `schema`; 400 with zod's message. */
+async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const text = await c.req.text();
+  let json: unknown = {};
+  try {
+    if (text.trim()) json = JSON.parse(text);
+  } catch {
+    throw badRequest("parseError", "Parse Error");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw badRequest("invalid", z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+/** Creates the hono sub-app serving /__emulator. */
+export function createAdminApi(deps: AdminDeps): Hono {
+  const { state, oauth, faults, counts } = deps;
+  const admin = new Hono();
+
+  const calendarOf = (c: Context): CalendarRecord => {
+    const calendar = state.calendar(c.req.param("calendarId")!);
+    if (!calendar) throw notFound();
+    return calendar;
+  };
+  /** Admin edits act as the calendar's owner, the way a person editing their calendar would. */
+  const ownerView = (calendar: CalendarRecord) => ({
+    calendarId: calendar.id,
+    viewerEmail: state.ownerOf(calendar.id) ?? calendar.id,
+  });
+
+  admin.post("/reset", async (c) => {
+    const { restoreSeed } = await body(c, ResetBody);
+    state.reset();
+    oauth.reset();
+    faults.clear();
+    counts.clear();
+    if (restoreSeed && deps.initialSeed) applySeed(deps.initialSeed, { state, oauth });
+    return c.json({ ok: true });
+  });
+
+  admin.post("/seed", async (c) => {
+    const input = await body(c, z.unknown());
+    try {
+      return c.json(applySeed(input, { state, oauth }));
+    } catch (e) {
+      if (e instanceof z.ZodError) throw badRequest("invalid", z.prettifyError(e));
+      throw e;
+    }
+  });
+
+  admin.get("/faults", (c) => c.json({ faults: faults.list() }));
+  admin.post("/faults", async (c) => {
+    const input = await body(c, FaultsBody);
+    const added = (Array.isArray(input) ? input : [input]).map((r) => faults.add(r));
+    return c.json({ faults: added });
+  });
+  admin.delete("/faults", (c) => {
+    faults.clear();
+    return c.json({ ok: true });
+  });
+
+  admin.post("/sync-tokens/invalidate", async (c) => {
+    const { calendarId } = await body(c, InvalidateBody);
+    if (calendarId !== undefined && !state.calendar(calendarId)) throw notFound();
+    return c.json({ calendars: state.invalidateSyncTokens(calendarId) });
+  });
+
+  admin.post("/tokens", async (c) => {
+    const { email, scopes, clientId } = await body(c, TokensBody);
+    if (!oauth.listUsers().some((u) => u.email === email)) throw notFound();
+    return c.json({ ...oauth.issueTokens(email, scopes, clientId), token_type: "Bearer" });
+  });
+  admin.post("/tokens/revoke", async (c) => {
+    const input = await body(c, RevokeBody);
+    const revoked = "email" in input
+      ? oauth.revokeAllFor(input.email)
+      : Number(oauth.revokeRefreshToken(input.refreshToken));
+    return c.json({ revoked });
+  });
+  admin.post("/tokens/expire", (c) => {
+    oauth.expireAccessTokens();
+    return c.json({ ok: true });
+  });
+
+  admin.get("/requests", (c) => c.json(counts.snapshot()));
+  admin.delete("/requests", (c) => {
+    counts.clear();
+    return c.json({ ok: true });
+  });
+
+  admin.get("/calendars/:calendarId/events", (c) => {
+    const calendar = calendarOf(c);
+    return c.json({ items: [...calendar.events.values()].map((e) => e.resource) });
+  });
+  admin.post("/calendars/:calendarId/events", async (c) => {
+    const calendar = calendarOf(c);
+    const input = await body(c, z.unknown());
+    const view = ownerView(calendar);
+    const event = insertEvent(state, calendar, input, { email: view.viewerEmail });
+    return c.json(renderEvent(event, view));
+  });
+  admin.patch("/calendars/:calendarId/events/:eventId", async (c) => {
+    const calendar = calendarOf(c);
+    const input = await body(c, z.unknown());
+    const event = patchEvent(state, calendar, c.req.param("eventId"), input);
+    return c.json(renderEvent(event, ownerView(calendar)));
+  });
+  admin.delete("/calendars/:calendarId/events/:eventId", (c) => {
+    deleteEvent(state, calendarOf(c), c.req.param("eventId"));
+    return c.body(null, 204);
+  });
+
+  return admin;
+}

@@ -1,0 +1,52 @@
+/**
+ * `deno task emulator`: runs the Google emulator. Configured by environment:
+ * EMULATOR_PORT (8025), EMULATOR_HOST (127.0.0.1), EMULATOR_ADMIN (`1` enables /__emulator),
+ * EMULATOR_SEED (seed JSON file; default the demo seed), EMULATOR_TOKEN_TTL_SECONDS (3600).
+ */
+import { z } from "zod";
+import { demoSeed } from "./demo_seed.ts";
+import { Seed } from "./seed.ts";
+import { startEmulator } from "./server.ts";
+
+const Env = z.object({
+  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8025),
+  EMULATOR_HOST: z.string().min(1).default("127.0.0.1"),
+  EMULATOR_ADMIN: z.enum(["", "0", "1"]).default("").transform((v) => v === "1"),
+  EMULATOR_SEED: z.string().min(1).optional(),
+  EMULATOR_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+});
+
+const parsed = Env.safeParse(Deno.env.toObject());
+if (!parsed.success) {
+  console.error(`emulator: bad environment\n${z.prettifyError(parsed.error)}`);
+  Deno.exit(1);
+}
+const env = parsed.data;
+const seed = env.EMULATOR_SEED ? await readSeed(env.EMULATOR_SEED) : demoSeed(new Date());
+const emulator = startEmulator({
+  port: env.EMULATOR_PORT,
+  hostname: env.EMULATOR_HOST,
+  admin: env.EMULATOR_ADMIN,
+  seed,
+  accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
+});
+console.log(
+  `Google emulator listening on ${emulator.url}` +
+    (env.EMULATOR_ADMIN ? ` (admin API at ${emulator.url}/__emulator)` : ""),
+);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await emulator.close();
+    Deno.exit(0);
+  });
+}
+
+async function readSeed(path: string): Promise<Seed> {
+  const parsed = Seed.safeParse(JSON.parse(await Deno.readTextFile(path)));
+  if (!parsed.success) {
+    console.error(`emulator: bad seed ${path}\n${z.prettifyError(parsed.error)}`);
+    Deno.exit(1);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,106 @@
+/**
+ * Composes the Google emulator: OAuth/OIDC at the root, Calendar API v3 under /calendar/v3, the
+ * admin API under /__emulator when enabled, and Google's JSON 404 for everything else.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { createAdminApi } from "./admin.ts";
+import { createCalendarApi } from "./calendar_api.ts";
+import { FaultInjector } from "./faults.ts";
+import { GoogleApiError, unknownRoute } from "./google_errors.ts";
+import { OAuthServer } from "./oauth.ts";
+import { RequestCounts } from "./request_counts.ts";
+import { applySeed, type Seed } from "./seed.ts";
+import { EmulatorState } from "./state.ts";
+
+export interface EmulatorOptions {
+  admin: boolean;
+  seed?: Seed;
+  /** Default 3600, Google's access-token lifetime. */
+  accessTokenTtlSeconds?: number;
+  /** Clock in ms; default Date.now. */
+  now?: () => number;
+}
+
+export interface Emulator {
+  app: Hono;
+  oauth: OAuthServer;
+  state: EmulatorState;
+  faults: FaultInjector;
+  counts: RequestCounts;
+}
+
+/**
+ * Builds the emulator's hono app and its state (seeded if a seed is given). `issuer` is the base
+ * URL clients reach it at, used in OAuth discovery and id_tokens.
+ */
+export function createEmulator(opts: EmulatorOptions & { issuer: () => string }): Emulator {
+  const now = opts.now ?? Date.now;
+  const oauth = new OAuthServer({
+    issuer: opts.issuer,
+    accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600,
+    now,
+  });
+  const state = new EmulatorState(now);
+  const faults = new FaultInjector();
+  const counts = new RequestCounts();
+  if (opts.seed) applySeed(opts.seed, { state, oauth });
+
+  const app = new Hono();
+  app.onError((err, c) => {
+    if (err instanceof GoogleApiError) {
+      return c.json(err.body, err.status as 400, err.headers);
+    }
+    if (err instanceof HTTPException) return err.getResponse();
+    console.error("emulator: unexpected error", err);
+    const internal = new GoogleApiError(500, {
+      domain: "global",
+      reason: "backendError",
+      message: "Backend Error",
+    });
+    return c.json(internal.body, 500);
+  });
+  app.notFound((c) => c.json(unknownRoute(c.req.path).body, 404));
+
+  app.route("/calendar/v3", createCalendarApi({ state, oauth, faults, counts }));
+  if (opts.admin) {
+    app.route(
+      "/__emulator",
+      createAdminApi({ state, oauth, faults, counts, initialSeed: opts.seed }),
+    );
+  }
+  // Token-endpoint faults (method `oauth.token`) let tests break refreshes too.
+  app.post("/token", async (_c, next) => {
+    const faulted = await faults.apply("oauth.token");
+    if (faulted) return faulted;
+    await next();
+  });
+  app.route("/", oauth.routes());
+  return { app, oauth, state, faults, counts };
+}
+
+export interface RunningEmulator {
+  /** Base URL without a trailing slash, e.g. "http://127.0.0.1:54321". */
+  url: string;
+  oauth: OAuthServer;
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator on `port` (0 picks a free one) and resolves once it accepts requests. */
+export function startEmulator(
+  opts: EmulatorOptions & { port: number; hostname?: string },
+): RunningEmulator {
+  const hostname = opts.hostname ?? "127.0.0.1";
+  let url = "";
+  const emulator = createEmulator({ ...opts, issuer: () => url });
+  const server = Deno.serve({ port: opts.port, hostname, onListen() {} }, emulator.app.fetch);
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  url = `http://${host}:${server.addr.port}`;
+  return {
+    url,
+    oauth: emulator.oauth,
+    state: emulator.state,
+    close: () => server.shutdown(),
+  };
+}

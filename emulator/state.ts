@@ -1,0 +1,229 @@
+/**
+ * The emulator's in-memory world: calendars and their events, who sees which calendar with which
+ * role, and the change sequence that sync tokens point into.
+ *
+ * Every write gets the next number of one global sequence and stamps it on the event
+ * (`changeSeq`). Deleted events stay stored as `cancelled`, so "all changes after position N" is
+ * exactly "events whose changeSeq > N": the stored events are the change log, compacted to the
+ * latest version of each event, which is all an incremental sync may return anyway.
+ */
+import type { StoredEvent } from "./event_resource.ts";
+import { fullSyncRequired } from "./google_errors.ts";
+
+export type AccessRole = "freeBusyReader" | "reader" | "writer" | "owner";
+
+const ROLE_RANK: Record<AccessRole, number> = { freeBusyReader: 0, reader: 1, writer: 2, owner: 3 };
+
+/** True when `role` grants at least what `minimum` grants. */
+export function roleAtLeast(role: AccessRole, minimum: AccessRole): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[minimum];
+}
+
+export interface CalendarRecord {
+  id: string;
+  summary: string;
+  description?: string;
+  timeZone: string;
+  etag: string;
+  events: Map<string, StoredEvent>;
+  /** Bumped to invalidate every sync token issued for this calendar. */
+  generation: number;
+}
+
+export interface CalendarListEntry {
+  calendar: CalendarRecord;
+  accessRole: AccessRole;
+  primary: boolean;
+}
+
+interface SyncPosition {
+  epoch: string;
+  calendarId: string;
+  generation: number;
+  seq: number;
+}
+
+export class EmulatorState {
+  #seq = 0;
+  /** Changes on every reset, so tokens from before a reset are unknown rather than misread. */
+  #epoch = crypto.randomUUID().slice(0, 8);
+  #calendars = new Map<string, CalendarRecord>();
+  /** email → calendarId → entry data, in the order calendars were added to the user's list. */
+  #lists = new Map<string, Map<string, { accessRole: AccessRole; primary: boolean }>>();
+  #listVersions = new Map<string, number>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** Current time in ms (the injected clock). */
+  now(): number {
+    return this.clock();
+  }
+
+  /** Forgets every calendar, event and grant; old sync and page tokens become unknown. */
+  reset(): void {
+    this.#calendars.clear();
+    this.#lists.clear();
+    this.#listVersions.clear();
+    this.#epoch = crypto.randomUUID().slice(0, 8);
+  }
+
+  /** Position of the latest change. */
+  currentSeq(): number {
+    return this.#seq;
+  }
+
+  /** Identifies this state's lifetime; part of every token the emulator issues. */
+  epoch(): string {
+    return this.#epoch;
+  }
+
+  /** Creates the calendar, or replaces its metadata (keeping its events) if it exists. */
+  upsertCalendar(c: { id: string; summary: string; timeZone: string; description?: string }) {
+    const existing = this.#calendars.get(c.id);
+    const record: CalendarRecord = {
+      id: c.id,
+      summary: c.summary,
+      timeZone: c.timeZone,
+      ...(c.description ? { description: c.description } : {}),
+      etag: `"${this.now()}${++this.#seq}"`,
+      events: existing?.events ?? new Map(),
+      generation: existing?.generation ?? 0,
+    };
+    this.#calendars.set(c.id, record);
+    return record;
+  }
+
+  /** Puts the calendar on the user's calendar list with `accessRole`. */
+  grantAccess(email: string, calendarId: string, accessRole: AccessRole, primary: boolean): void {
+    const key = email.toLowerCase();
+    let list = this.#lists.get(key);
+    if (!list) this.#lists.set(key, list = new Map());
+    list.set(calendarId, { accessRole, primary });
+    this.#listVersions.set(key, (this.#listVersions.get(key) ?? 0) + 1);
+  }
+
+  calendar(id: string): CalendarRecord | undefined {
+    return this.#calendars.get(id);
+  }
+
+  /** The user's role on the calendar, undefined when it is not on their list. */
+  accessRole(email: string, calendarId: string): AccessRole | undefined {
+    return this.#lists.get(email.toLowerCase())?.get(calendarId)?.accessRole;
+  }
+
+  /** True when the calendar is the primary calendar of someone who has it on their list. */
+  isPrimary(calendarId: string): boolean {
+    for (const list of this.#lists.values()) if (list.get(calendarId)?.primary) return true;
+    return false;
+  }
+
+  /** The id the alias `primary` stands for, for this user. */
+  primaryCalendarId(email: string): string | undefined {
+    for (const [id, entry] of this.#lists.get(email.toLowerCase()) ?? []) {
+      if (entry.primary) return id;
+    }
+    return undefined;
+  }
+
+  /** The user's calendar list, in insertion order. */
+  calendarList(email: string): CalendarListEntry[] {
+    const out: CalendarListEntry[] = [];
+    for (const [id, entry] of this.#lists.get(email.toLowerCase()) ?? []) {
+      const calendar = this.#calendars.get(id);
+      if (calendar) out.push({ calendar, ...entry });
+    }
+    return out;
+  }
+
+  /** Bumped whenever the user's calendar list changes (drives calendarList sync tokens). */
+  calendarListVersion(email: string): number {
+    return this.#listVersions.get(email.toLowerCase()) ?? 0;
+  }
+
+  /** The first owner found for the calendar, used when someone acts "as the calendar's user". */
+  ownerOf(calendarId: string): string | undefined {
+    for (const [email, list] of this.#lists) {
+      if (list.get(calendarId)?.accessRole === "owner") return email;
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a new version of an event: gives it the next change position, a fresh `updated`
+   * (strictly later than its previous one, so orderBy=updated and etags always move) and an
+   * etag derived from both.
+   */
+  commit(event: StoredEvent): StoredEvent {
+    const calendar = this.#calendars.get(event.calendarId);
+    if (!calendar) throw new Error(`unknown calendar ${event.calendarId}`);
+    const seq = ++this.#seq;
+    const previous = calendar.events.get(event.resource.id);
+    const previousUpdated = previous ? Date.parse(previous.resource.updated) : 0;
+    const updated = Math.max(this.now(), previousUpdated + 1);
+    event.changeSeq = seq;
+    if (!previous) event.createdSeq = seq;
+    event.resource.updated = new Date(updated).toISOString();
+    // Google's etags are quoted decimal strings (e.g. "3181161784712000"); the format is not
+    // documented (notes "Not verified"), only that it changes with every write.
+    event.resource.etag = `"${updated * 1000 + (seq % 1000)}"`;
+    calendar.events.set(event.resource.id, event);
+    return event;
+  }
+
+  /** Makes every sync token issued so far (for one calendar, or all) answer 410. */
+  invalidateSyncTokens(calendarId?: string): number {
+    let n = 0;
+    for (const c of this.#calendars.values()) {
+      if (calendarId === undefined || c.id === calendarId) {
+        c.generation++;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** An opaque token for "the calendar as of change position `seq`". */
+  syncToken(calendar: CalendarRecord, seq: number): string {
+    const pos: SyncPosition = {
+      epoch: this.#epoch,
+      calendarId: calendar.id,
+      generation: calendar.generation,
+      seq,
+    };
+    return encodeToken(pos);
+  }
+
+  /**
+   * The change position a sync token stands for. Throws 410 fullSyncRequired for tokens that are
+   * malformed, from another calendar, from before a reset or invalidated (notes §1).
+   */
+  readSyncToken(token: string, calendar: CalendarRecord): number {
+    const pos = decodeToken<SyncPosition>(token);
+    if (
+      !pos || pos.epoch !== this.#epoch || pos.calendarId !== calendar.id ||
+      pos.generation !== calendar.generation || typeof pos.seq !== "number" || pos.seq > this.#seq
+    ) {
+      throw fullSyncRequired();
+    }
+    return pos.seq;
+  }
+}
+
+/** base64url(JSON): opaque to clients, readable when debugging. */
+export function encodeToken(value: unknown): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(
+    /=+$/,
+    "",
+  );
+}
+
+/** The value inside a token from `encodeToken`; null when it is not one. */
+export function decodeToken<T>(token: string): T | null {
+  try {
+    const bin = atob(token.replace(/-/g, "+").replace(/_/g, "/"));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+  } catch {
+    return null;
+  }
+}
