@@ -1,0 +1,185 @@
+/**
+ * What a failed Google call means: readers for the parts of a GaxiosError that matter (status,
+ * reason, Retry-After), whether the failure is worth retrying, and which provider error it
+ * becomes once nobody retries it any more.
+ */
+import {
+  CalendarNotFoundError,
+  ProviderUnavailableError,
+  ReconnectRequiredError,
+} from "../sync/provider.ts";
+import type { CalendarRef } from "../sync/types.ts";
+
+/** A Google API failure with no more specific meaning for the engine (400, 403 forbidden, 412 ...). */
+export class GoogleApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly reason: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "GoogleApiError";
+  }
+}
+
+/** Thrown by the retry policy when it stops trying; `cause` is the last failure. */
+export class RetriesExhaustedError extends Error {
+  constructor(readonly attempts: number, readonly waitedMs: number, options: ErrorOptions) {
+    super(`gave up after ${attempts} attempts and ${Math.round(waitedMs)} ms of backoff`, options);
+    this.name = "RetriesExhaustedError";
+  }
+}
+
+/** The fields of a GaxiosError this module reads (notes §4: there is no top-level `errors`). */
+interface GaxiosLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  response?: {
+    status?: unknown;
+    headers?: unknown;
+    data?: unknown;
+  };
+}
+
+function asGaxios(err: unknown): GaxiosLike | undefined {
+  return typeof err === "object" && err !== null ? err as GaxiosLike : undefined;
+}
+
+/** The HTTP status of a failed call, or undefined when no response came back. */
+export function statusOf(err: unknown): number | undefined {
+  const status = asGaxios(err)?.response?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+/**
+ * Google's reason (`rateLimitExceeded`, `fullSyncRequired`, `duplicate` ...), read from
+ * `err.response.data.error.errors[0].reason` (notes §4); for OAuth errors, where `error` is a
+ * string such as `invalid_grant` (notes §7), that string.
+ */
+export function reasonOf(err: unknown): string | undefined {
+  const data = asGaxios(err)?.response?.data as
+    | { error?: string | { errors?: { reason?: unknown }[] } }
+    | undefined;
+  const error = data?.error;
+  if (typeof error === "string") return error;
+  const reason = error?.errors?.[0]?.reason;
+  return typeof reason === "string" ? reason : undefined;
+}
+
+/**
+ * Error codes of a request that got no HTTP answer: the call may or may not have reached Google,
+ * which is safe to retry because every busysync write is idempotent (deterministic ids, a
+ * second delete counts as done). ERR_STREAM_PREMATURE_CLOSE is what a connection cut after the
+ * status line looks like through gaxios; TimeoutError is gaxios' own request timeout.
+ */
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+  "TimeoutError",
+]);
+
+function isNetworkFailure(err: unknown): boolean {
+  const e = asGaxios(err);
+  if (!e || e.response !== undefined) return false;
+  if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return true;
+  // A fetch that failed below HTTP: Deno and undici say "fetch failed" or "error sending request".
+  return typeof e.message === "string" && /fetch failed|error sending request/i.test(e.message);
+}
+
+/** 403 reasons that are rate limits, not refusals (notes §4, [ERR]); `quotaExceeded` is daily. */
+const RATE_LIMIT_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
+
+/** Statuses worth retrying: rate limited (429) and server trouble (notes §4, [ERR]). */
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+/** Whether trying the same call again later may succeed. */
+export function isRetryable(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status === undefined) return isNetworkFailure(err);
+  if (RETRYABLE_STATUSES.has(status)) return true;
+  return status === 403 && RATE_LIMIT_REASONS.has(reasonOf(err) ?? "");
+}
+
+/**
+ * The wait a response asks for in `Retry-After` (delta seconds or an HTTP date, RFC 9110
+ * §10.2.3), in ms from `now`; undefined when absent or unreadable. gaxios hands back a Headers
+ * object with `get` (node-fetch's class under Deno, not the global Headers, so no instanceof);
+ * a plain header record is read too.
+ */
+export function retryAfterMs(err: unknown, now: number): number | undefined {
+  const headers = asGaxios(err)?.response?.headers as
+    | { get?: unknown; [name: string]: unknown }
+    | undefined;
+  let value: unknown;
+  if (typeof headers?.get === "function") value = headers.get("retry-after");
+  else if (typeof headers === "object" && headers !== null) {
+    value = headers["retry-after"] ?? headers["Retry-After"];
+  }
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Whether the failure means the connection's authorization is gone: 401 after the auth client's
+ * own handling, `invalid_grant` from a refresh (revoked, expired refresh token: notes §7), a
+ * token missing a granted scope, or the auth library having no refresh token to try.
+ */
+function isAuthorizationLost(err: unknown): boolean {
+  const status = statusOf(err);
+  const reason = reasonOf(err);
+  if (status === 401 || reason === "invalid_grant") return true;
+  if (status === 403 && reason === "insufficientPermissions") return true;
+  // google-auth-library throws a plain Error when it must refresh but holds no refresh token
+  // (oauth2client.js "No refresh token is set." / "No refresh token or refresh handler ...").
+  return err instanceof Error && err.message.startsWith("No refresh token");
+}
+
+/**
+ * The provider error a failure becomes once the policy has given up or declined to retry:
+ * ProviderUnavailableError after exhausted retries, ReconnectRequiredError for lost
+ * authorization, CalendarNotFoundError for a 404 on `cal` (Google answers 404 both for unknown
+ * calendars and for calendars the account can no longer see: notes §3), GoogleApiError for any
+ * other HTTP failure. Errors that are not Google's pass through unchanged.
+ */
+export function toProviderError(
+  err: unknown,
+  ctx: { connectionId: string; cal?: CalendarRef },
+): unknown {
+  if (err instanceof RetriesExhaustedError) {
+    const last = err.cause;
+    const detail = last instanceof Error ? last.message : String(last);
+    return new ProviderUnavailableError(
+      `Google Calendar kept failing: ${detail} (${err.message})`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (isAuthorizationLost(err)) {
+    const reason = reasonOf(err) ?? (err instanceof Error ? err.message : String(err));
+    return new ReconnectRequiredError(
+      ctx.connectionId,
+      `Google no longer accepts busysync's access to this account (${reason})`,
+    );
+  }
+  const status = statusOf(err);
+  if (status === 404 && ctx.cal) return new CalendarNotFoundError(ctx.cal);
+  if (status !== undefined) {
+    const message = err instanceof Error ? err.message : `HTTP ${status}`;
+    return new GoogleApiError(status, reasonOf(err), message, { cause: err });
+  }
+  return err;
+}

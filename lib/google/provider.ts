@@ -1,0 +1,314 @@
+/**
+ * Google Calendar as a CalendarProvider (lib/sync/provider.ts), through the real
+ * `@googleapis/calendar` client. Every call goes through the one retry policy; the client's
+ * own retries are off so that policy and its request budget see every request (notes §4).
+ */
+import { calendar, type calendar_v3 } from "@googleapis/calendar";
+import {
+  type CalendarInfo,
+  type CalendarProvider,
+  type ChangeListing,
+  type ChangePage,
+  type MarkedEvent,
+  MirrorConflictError,
+  type Written,
+} from "../sync/provider.ts";
+import { MARKER_KEYS } from "../sync/marker.ts";
+import type { TimeWindow } from "../sync/time.ts";
+import type { CalendarRef } from "../sync/types.ts";
+import {
+  mirrorInsertBody,
+  mirrorPatchBody,
+  readGoogleEvent,
+  readMarkedEvent,
+} from "./event_mapping.ts";
+import { reasonOf, statusOf, toProviderError } from "./google_errors.ts";
+import type { RetryPolicy } from "./retry_policy.ts";
+
+/** Whatever the googleapis client accepts as `auth`, typically an OAuth2Client with credentials. */
+export type GoogleAuth = NonNullable<calendar_v3.Options["auth"]>;
+
+export interface GoogleProviderOptions {
+  /** Where the API lives: "https://www.googleapis.com" or the emulator's base URL. */
+  apiUrl: string;
+  /**
+   * The authorised client of a connection. An OAuth2Client must carry an `expiry_date` with its
+   * credentials: without one, google-auth-library refreshes on every 403, and a 403 rate limit
+   * would then also cost a token refresh (notes §4, [GAL]).
+   */
+  authFor: (connectionId: string) => GoogleAuth | Promise<GoogleAuth>;
+  policy: RetryPolicy;
+  /** Items per events.list page; default 2500, Google's maximum (notes §1). */
+  pageSize?: number;
+  /** Per-request timeout; a timed-out request is retried like a dropped connection. */
+  timeoutMs?: number;
+}
+
+/** calendarList.list allows at most 250 entries per page (notes §5). */
+const CALENDAR_LIST_PAGE = 250;
+
+/**
+ * Creates the Google provider. Errors it throws: CalendarNotFoundError (404 on the calendar),
+ * ReconnectRequiredError (authorization lost), ProviderUnavailableError (retries exhausted),
+ * MirrorConflictError (putMirror onto a user's event), GoogleApiError (any other API failure).
+ */
+export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvider {
+  const { policy, pageSize = 2500, timeoutMs = 30_000 } = opts;
+  // Only scheme, host and port of a service-level rootUrl are used (notes §8).
+  const rootUrl = new URL(opts.apiUrl).origin + "/";
+
+  async function clientFor(connectionId: string): Promise<calendar_v3.Calendar> {
+    const auth = await opts.authFor(connectionId);
+    return calendar({ version: "v3", rootUrl, auth, retry: false, timeout: timeoutMs });
+  }
+
+  /** One API call under the policy; failures come back raw, for the caller to interpret. */
+  async function call<T>(connectionId: string, request: () => Promise<{ data: T }>): Promise<T> {
+    return (await policy.run(connectionId, request)).data;
+  }
+
+  /** Reads an events.list page into a ChangePage, reporting items that are not usable events. */
+  function toPage(data: calendar_v3.Schema$Events): ChangePage {
+    const page: ChangePage = { events: [] };
+    for (const item of data.items ?? []) {
+      const read = readGoogleEvent(item);
+      if (read.ok) page.events.push(read.event);
+      else (page.unreadable ??= []).push(read.unreadable);
+    }
+    if (data.nextSyncToken) page.cursor = data.nextSyncToken;
+    return page;
+  }
+
+  /**
+   * The incremental listing, every page read before any is handed out: Google may answer 410
+   * on a later page (a token invalidated mid-listing), and the engine must then get a clean
+   * full listing rather than half a change set labelled incremental. Change sets are what
+   * happened since the previous run, so holding one in memory is cheap. Returns undefined when
+   * Google says the token is no longer valid (410 fullSyncRequired, notes §1).
+   */
+  async function readChanges(
+    cal: CalendarRef,
+    api: calendar_v3.Calendar,
+    syncToken: string,
+  ): Promise<ChangePage[] | undefined> {
+    const pages: ChangePage[] = [];
+    let pageToken: string | undefined;
+    do {
+      let data: calendar_v3.Schema$Events;
+      try {
+        // Only the parameters of the full listing that a syncToken allows (notes §1): the
+        // window bounds are refused with a token, and showDeleted is left at its default in
+        // both, since deletions always come with a token anyway.
+        data = await call(cal.connectionId, () =>
+          api.events.list({
+            calendarId: cal.calendarId,
+            syncToken,
+            pageToken,
+            singleEvents: true,
+            maxResults: pageSize,
+          }));
+      } catch (e) {
+        if (statusOf(e) === 410) return undefined;
+        throw toProviderError(e, { connectionId: cal.connectionId, cal });
+      }
+      pages.push(toPage(data));
+      pageToken = data.nextPageToken ?? undefined;
+    } while (pageToken);
+    return pages;
+  }
+
+  /**
+   * The full listing of `window`, streamed page by page; the first page is fetched before
+   * returning so that a missing calendar or lost authorization fails listChanges itself.
+   * `singleEvents` expands series into instances (moved instances at their new time, cancelled
+   * ones left out); `timeMin`/`timeMax` bound event end and start (notes §1); no tombstones,
+   * because a full listing is reconciled against the ledger, where absence means deletion.
+   */
+  async function listWindow(
+    cal: CalendarRef,
+    api: calendar_v3.Calendar,
+    window: TimeWindow,
+  ): Promise<AsyncIterable<ChangePage>> {
+    const fetchPage = async (pageToken?: string) => {
+      try {
+        return await call(cal.connectionId, () =>
+          api.events.list({
+            calendarId: cal.calendarId,
+            timeMin: window.start.toISOString(),
+            timeMax: window.end.toISOString(),
+            pageToken,
+            singleEvents: true,
+            maxResults: pageSize,
+          }));
+      } catch (e) {
+        throw toProviderError(e, { connectionId: cal.connectionId, cal });
+      }
+    };
+    const first = await fetchPage();
+    return (async function* () {
+      let data = first;
+      yield toPage(data);
+      while (data.nextPageToken) {
+        data = await fetchPage(data.nextPageToken);
+        yield toPage(data);
+      }
+    })();
+  }
+
+  return {
+    async listCalendars(connectionId) {
+      const api = await clientFor(connectionId);
+      const out: CalendarInfo[] = [];
+      let pageToken: string | undefined;
+      do {
+        let data: calendar_v3.Schema$CalendarList;
+        try {
+          // Hidden calendars are still the user's calendars; a rule may use one.
+          data = await call(
+            connectionId,
+            () =>
+              api.calendarList.list({
+                pageToken,
+                maxResults: CALENDAR_LIST_PAGE,
+                showHidden: true,
+              }),
+          );
+        } catch (e) {
+          throw toProviderError(e, { connectionId });
+        }
+        for (const entry of data.items ?? []) {
+          const info = toCalendarInfo(entry);
+          if (info) out.push(info);
+        }
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+      return out;
+    },
+
+    async listChanges(cal, cursor, window): Promise<ChangeListing> {
+      const api = await clientFor(cal.connectionId);
+      if (cursor !== null) {
+        const pages = await readChanges(cal, api, cursor);
+        if (pages) return { full: false, pages: iterate(pages) };
+      }
+      return { full: true, pages: await listWindow(cal, api, window) };
+    },
+
+    async putMirror(cal, id, mirror): Promise<Written> {
+      const api = await clientFor(cal.connectionId);
+      const ctx = { connectionId: cal.connectionId, cal };
+      try {
+        await call(cal.connectionId, () =>
+          api.events.insert({
+            calendarId: cal.calendarId,
+            // No invitations: a mirror has no attendees, and this says so to Google too.
+            sendUpdates: "none",
+            requestBody: { id, ...mirrorInsertBody(mirror) },
+          }));
+        return { id, outcome: "created" };
+      } catch (e) {
+        // 409 duplicate: the id is taken, by an earlier try of this insert whose answer was
+        // lost, by a mirror deleted before (ids of deleted events stay taken: notes §2), or,
+        // in theory, by someone else's event. Reading it tells which.
+        if (statusOf(e) !== 409) throw toProviderError(e, ctx);
+      }
+      let existing: calendar_v3.Schema$Event;
+      try {
+        existing = await call(
+          cal.connectionId,
+          () => api.events.get({ calendarId: cal.calendarId, eventId: id }),
+        );
+      } catch (e) {
+        throw toProviderError(e, ctx);
+      }
+      const restoring = existing.status === "cancelled";
+      if (!restoring && !carriesMarker(existing)) throw new MirrorConflictError(cal, id);
+      try {
+        await call(cal.connectionId, () =>
+          api.events.patch({
+            calendarId: cal.calendarId,
+            eventId: id,
+            sendUpdates: "none",
+            requestBody: mirrorPatchBody(mirror),
+          }));
+      } catch (e) {
+        throw toProviderError(e, ctx);
+      }
+      return { id, outcome: restoring ? "restored" : "patched" };
+    },
+
+    async deleteMirror(cal, id) {
+      const api = await clientFor(cal.connectionId);
+      try {
+        await call(
+          cal.connectionId,
+          () => api.events.delete({ calendarId: cal.calendarId, eventId: id, sendUpdates: "none" }),
+        );
+      } catch (e) {
+        // 410 deleted: already cancelled (a retried delete whose answer was lost); 404: never
+        // there, or the calendar itself is gone, which leaves nothing to delete either (notes §3).
+        const status = statusOf(e);
+        if (status === 404 || (status === 410 && reasonOf(e) === "deleted")) return;
+        throw toProviderError(e, { connectionId: cal.connectionId, cal });
+      }
+    },
+
+    async *listMarked(cal, key, value): AsyncIterable<MarkedEvent> {
+      const api = await clientFor(cal.connectionId);
+      let pageToken: string | undefined;
+      do {
+        let data: calendar_v3.Schema$Events;
+        try {
+          // Series unexpanded (a mirrored series is one event to find), deleted events left out;
+          // cancelled instances of a live series still come back (notes §1) with their status.
+          data = await call(cal.connectionId, () =>
+            api.events.list({
+              calendarId: cal.calendarId,
+              privateExtendedProperty: [`${key}=${value}`],
+              showDeleted: false,
+              singleEvents: false,
+              pageToken,
+              maxResults: pageSize,
+            }));
+        } catch (e) {
+          throw toProviderError(e, { connectionId: cal.connectionId, cal });
+        }
+        for (const item of data.items ?? []) {
+          const marked = readMarkedEvent(item);
+          if (marked) yield marked;
+        }
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+    },
+  };
+}
+
+async function* iterate(pages: ChangePage[]): AsyncIterable<ChangePage> {
+  yield* pages;
+}
+
+function carriesMarker(event: calendar_v3.Schema$Event): boolean {
+  return event.extendedProperties?.private?.[MARKER_KEYS.flag] === "1";
+}
+
+/**
+ * A calendarList entry as CalendarInfo; undefined for entries without an id or with a role
+ * busysync cannot use. `writerWithoutPrivateAccess` counts as a reader: such a writer "can read
+ * and modify events but cannot access private events" (calendarList.list reference,
+ * minAccessRole), and mirrors are private by default, so busysync could not read its own
+ * mirrors back there.
+ */
+function toCalendarInfo(entry: calendar_v3.Schema$CalendarListEntry): CalendarInfo | undefined {
+  const role = entry.accessRole === "writerWithoutPrivateAccess" ? "reader" : entry.accessRole;
+  if (!entry.id) return undefined;
+  if (role !== "freeBusyReader" && role !== "reader" && role !== "writer" && role !== "owner") {
+    return undefined;
+  }
+  return {
+    calendarId: entry.id,
+    summary: entry.summaryOverride ?? entry.summary ?? entry.id,
+    primary: entry.primary === true,
+    accessRole: role,
+    timeZone: entry.timeZone ?? "UTC",
+  };
+}

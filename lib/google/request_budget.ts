@@ -1,0 +1,50 @@
+/**
+ * A per-connection request budget: at most `perMinute` requests in any 60-second window, the
+ * shape of Google's own per-user quota (a sliding window: notes §4, [QUOTA]). Over budget, a
+ * caller waits for its turn instead of failing.
+ */
+
+const WINDOW_MS = 60_000;
+
+export interface RequestBudgetOptions {
+  /** Requests allowed per key in any 60 s; `Infinity` lifts the budget (benchmarks). */
+  perMinute: number;
+  /** Epoch ms. */
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface RequestBudget {
+  /** Resolves when one more request for `key` fits the budget, and counts that request. */
+  take(key: string): Promise<void>;
+}
+
+/**
+ * A sliding-window log: the start time of each of a key's recent requests. A request's slot is
+ * either now or, when the last `perMinute` slots fill the window, one window after the oldest of
+ * them. Slots are reserved before waiting, so concurrent callers queue in order and never
+ * overshoot; memory per key is at most `perMinute` numbers.
+ */
+export function createRequestBudget(opts: RequestBudgetOptions): RequestBudget {
+  const { perMinute, now, sleep } = opts;
+  if (!(perMinute > 0)) throw new RangeError(`perMinute must be positive, got ${perMinute}`);
+  const slots = new Map<string, number[]>();
+
+  return {
+    async take(key) {
+      if (perMinute === Infinity) return;
+      const t = now();
+      const log = slots.get(key) ?? [];
+      // Slots are reserved in non-decreasing order, so expired ones sit at the front.
+      let expired = 0;
+      while (expired < log.length && log[expired] <= t - WINDOW_MS) expired++;
+      log.splice(0, expired);
+      const slot = log.length < perMinute
+        ? t
+        : Math.max(t, log[log.length - perMinute] + WINDOW_MS);
+      log.push(slot);
+      slots.set(key, log);
+      if (slot > t) await sleep(slot - t);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The narrow interface the engine sees a calendar service through. Google is the first
+ * implementation (lib/google/provider.ts); CalDAV and ICS feeds fit behind the same shape
+ * without the engine changing.
+ */
+import type { CalendarRef, Mirror, SourceEvent } from "./types.ts";
+import type { TimeWindow } from "./time.ts";
+
+/** A calendar as a connection sees it. */
+export interface CalendarInfo {
+  calendarId: string;
+  summary: string;
+  primary: boolean;
+  /** Google's roles; providers map theirs onto these. */
+  accessRole: "freeBusyReader" | "reader" | "writer" | "owner";
+  timeZone: string;
+}
+
+/** One page of a listing. `cursor` is set only on the last page (Google's nextSyncToken). */
+export interface ChangePage {
+  events: SourceEvent[];
+  cursor?: string;
+  /** Items the provider could not read as events (reported so they are never silently lost). */
+  unreadable?: UnreadableEvent[];
+}
+
+/** A listed item that is not a usable event (no id, unknown status, a live event without times). */
+export interface UnreadableEvent {
+  id?: string;
+  problem: string;
+}
+
+/**
+ * The result of a changes listing. `full` is true when the provider listed everything in the
+ * window (no cursor, or the old cursor expired): the engine then reconciles against its ledger.
+ */
+export interface ChangeListing {
+  full: boolean;
+  pages: AsyncIterable<ChangePage>;
+}
+
+/** What a write left in the target, as the provider reports it. */
+export interface Written {
+  id: string;
+  /** "created" for a fresh insert, "restored" for a cancelled event brought back, "patched". */
+  outcome: "created" | "restored" | "patched";
+}
+
+/** An event in a target that carries a busysync marker (for rebuilding a lost ledger). */
+export interface MarkedEvent {
+  id: string;
+  recurringEventId?: string;
+  privateProps: Record<string, string>;
+  status: "confirmed" | "tentative" | "cancelled";
+}
+
+export interface CalendarProvider {
+  listCalendars(connectionId: string): Promise<CalendarInfo[]>;
+  /**
+   * Lists changes since `cursor`, or everything in `window` when the cursor is null or the
+   * service says it expired (then `full` is true). `full` is settled before this returns: a
+   * cursor found invalid part-way through restarts the listing as a full one, so the engine
+   * never gets half a change set. Recurring series are expanded into instances. A failed read
+   * throws; it is never reported as an empty calendar.
+   */
+  listChanges(cal: CalendarRef, cursor: string | null, window: TimeWindow): Promise<ChangeListing>;
+  /**
+   * Makes the event `id` in `cal` equal `mirror`: inserts it, or when the id exists (a retried
+   * insert, a mirror deleted earlier) restores or adopts it with a patch. Idempotent.
+   */
+  putMirror(cal: CalendarRef, id: string, mirror: Mirror): Promise<Written>;
+  /** Deletes the event `id`; an event already gone counts as done. */
+  deleteMirror(cal: CalendarRef, id: string): Promise<void>;
+  /** Every event in `cal` whose private properties carry `key=value` (marker search). */
+  listMarked(cal: CalendarRef, key: string, value: string): AsyncIterable<MarkedEvent>;
+}
+
+/** The provider's calendar is gone or no longer reachable for this connection (404). */
+export class CalendarNotFoundError extends Error {
+  constructor(readonly cal: CalendarRef) {
+    super(`calendar ${cal.calendarId} was not found or is no longer accessible`);
+    this.name = "CalendarNotFoundError";
+  }
+}
+
+/** The connection's authorization is gone (revoked, expired refresh token): reconnect needed. */
+export class ReconnectRequiredError extends Error {
+  constructor(readonly connectionId: string, reason: string) {
+    super(reason);
+    this.name = "ReconnectRequiredError";
+  }
+}
+
+/**
+ * The id a mirror needs is taken by a live event that is not busysync's (no marker): the mirror
+ * is not written, because a user's event is never overwritten.
+ */
+export class MirrorConflictError extends Error {
+  constructor(readonly cal: CalendarRef, readonly eventId: string) {
+    super(`event ${eventId} in calendar ${cal.calendarId} exists and is not a busysync mirror`);
+    this.name = "MirrorConflictError";
+  }
+}
+
+/** The service kept failing after retries (rate limits, 5xx, network). */
+export class ProviderUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProviderUnavailableError";
+  }
+}
