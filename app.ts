@@ -1,6 +1,15 @@
 import { Hono } from "hono";
 import type { VNode } from "preact";
+import type { AccountDeps } from "./lib/accounts/deps.ts";
+import type { AppSecrets } from "./lib/auth/secrets.ts";
+import type { SessionDeps } from "./lib/auth/session.ts";
 import type { Config } from "./lib/config.ts";
+import { createGoogleOAuth } from "./lib/google/oauth.ts";
+import { createRetryPolicy, type RetryPolicy } from "./lib/google/retry_policy.ts";
+import { createTokenSource } from "./lib/google/token_source.ts";
+import { googleProviderFor } from "./lib/google/user_provider.ts";
+import { type AuthVariables, sessionAuth } from "./lib/http/auth_middleware.ts";
+import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
@@ -8,8 +17,12 @@ import type { Logger } from "./lib/log.ts";
 import type { Manifest } from "./lib/web/manifest.ts";
 import { renderPage } from "./lib/web/render.tsx";
 import { serveStatic } from "./lib/web/static_files.ts";
+import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./routes/api/auth.tsx";
+import { FORM_ROUTES as USER_FORM_ROUTES, userRoutes } from "./routes/api/user.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { connectionsPage } from "./routes/pages/connections.tsx";
 import { homePage } from "./routes/pages/home.tsx";
+import { signInPage } from "./routes/pages/signin.tsx";
 
 export interface AppInput {
   config: Config;
@@ -18,28 +31,87 @@ export interface AppInput {
   manifest: Manifest;
   /** Folder served under /static/ (holds build/ with the island bundles). */
   staticDir: string;
+  /** Resolved at start-up by `loadSecrets` (lib/auth/secrets.ts). */
+  secrets: AppSecrets;
+  /** The clock; tests pass their own to expire sessions and tokens without waiting. */
+  now?: () => Date;
+  /**
+   * The one retry policy (and request budget) for every Google call of this process; shared
+   * with the sync worker. Default: real time and BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE.
+   */
+  googlePolicy?: RetryPolicy;
 }
 
 /** What route modules receive: the app's dependencies plus a page renderer bound to them. */
-export interface AppDeps extends AppInput {
-  render(body: VNode, page: { title: string }): string;
+export interface AppDeps extends AppInput, AccountDeps {
+  now: () => Date;
+  sessions: SessionDeps;
+  /** PUBLIC_URL is https: cookies are Secure and `__Host-` prefixed. */
+  secureCookies: boolean;
+  render(body: VNode, page: { title: string; user?: { email: string } }): string;
 }
 
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string } & AuthVariables };
 
 /** Builds the Hono app from its parts; tests call `createApp(...).request()` directly. */
 export function createApp(input: AppInput): Hono<AppEnv> {
+  const now = input.now ?? (() => new Date());
+  const { config } = input;
+  const secureCookies = config.publicUrl.startsWith("https://");
+  const google = createGoogleOAuth({
+    issuer: config.google.issuer,
+    clientId: config.google.clientId,
+    clientSecret: config.google.clientSecret,
+    redirectUri: `${config.publicUrl}/api/auth/callback`,
+    now,
+  });
+  const keyring = input.secrets.keyring;
+  const tokens = createTokenSource({
+    kv: input.kv,
+    keyring,
+    oauth: google,
+    now,
+  });
+  const policy = input.googlePolicy ?? createRetryPolicy({
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    requestsPerMinute: config.googleRequestsPerMinute,
+  });
   const deps: AppDeps = {
     ...input,
+    now,
+    keyring,
+    google,
+    tokens,
+    providerFor: (userId) =>
+      googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId),
+    sessions: { kv: input.kv, secret: input.secrets.sessionSecret, issuer: config.publicUrl, now },
+    secureCookies,
     render: (body, page) =>
-      renderPage(body, { title: page.title, demo: input.config.demo, manifest: input.manifest }),
+      renderPage(body, {
+        title: page.title,
+        demo: config.demo,
+        manifest: input.manifest,
+        user: page.user,
+      }),
   };
   const app = new Hono<AppEnv>();
   app.use(requestId());
-  app.use(securityHeaders({ https: input.config.publicUrl.startsWith("https://") }));
+  // Google's authorization endpoint is on the issuer's host (accounts.google.com).
+  const issuerOrigin = new URL(config.google.issuer).origin;
+  app.use(securityHeaders({ https: secureCookies, formTargets: [issuerOrigin] }));
   app.use("/static/*", serveStatic(input.staticDir));
+  // CSRF runs before the session middleware: it decides from headers alone, so no cross-site
+  // request ever reaches a refresh-token rotation.
+  app.use(sameOriginGuard({ publicUrl: config.publicUrl }));
+  app.use("/api/*", jsonBodiesOnly({ formRoutes: [...AUTH_FORM_ROUTES, ...USER_FORM_ROUTES] }));
+  app.use(sessionAuth({ sessions: deps.sessions, secureCookies }));
   app.route("/", healthRoutes(input.kv));
+  app.route("/", authRoutes(deps));
+  app.route("/", userRoutes(deps));
   app.route("/", homePage(deps));
+  app.route("/", signInPage(deps));
+  app.route("/", connectionsPage(deps));
   app.notFound(handleNotFound);
   app.onError(handleError((msg, err) => input.log.error(msg, { err })));
   return app;

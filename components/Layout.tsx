@@ -5,11 +5,13 @@ export interface LayoutProps {
   stylesUrl: string;
   /** Shown in the header when the instance runs against the bundled emulator. */
   demo: boolean;
+  /** The signed-in person, for the header's account links; absent when signed out. */
+  user?: { email: string };
   children: ComponentChildren;
 }
 
 /** The page frame every server-rendered page shares. */
-export function Layout({ title, stylesUrl, demo, children }: LayoutProps) {
+export function Layout({ title, stylesUrl, demo, user, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -17,6 +19,7 @@ export function Layout({ title, stylesUrl, demo, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{title === "busysync" ? title : `${title} · busysync`}</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={stylesUrl} />
       </head>
       <body>
@@ -26,6 +29,19 @@ export function Layout({ title, stylesUrl, demo, children }: LayoutProps) {
           {demo && (
             <span class="badge" title="Google is replaced by the bundled emulator">Demo mode</span>
           )}
+          <nav class="site-nav" aria-label="Account">
+            {user
+              ? (
+                <>
+                  <a href="/connections">Connections</a>
+                  <span class="nav-email">{user.email}</span>
+                  <form method="post" action="/api/auth/logout">
+                    <button type="submit" class="link-button">Sign out</button>
+                  </form>
+                </>
+              )
+              : <a href="/signin">Sign in</a>}
+          </nav>
         </header>
         <main id="main">{children}</main>
       </body>

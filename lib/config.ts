@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   BUSYSYNC_DELETE_GUARD_MIN: intFrom(0, 100_000).default(10),
   BUSYSYNC_PUSH: z.enum(["auto", "on", "off"]).default("auto"),
   BUSYSYNC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
 });
@@ -77,6 +78,11 @@ export interface Config {
   deleteGuard: { percent: number; min: number };
   push: "auto" | "on" | "off";
   logLevel: "debug" | "info" | "warn" | "error";
+  /**
+   * True when busysync runs behind one reverse proxy that appends the client address to
+   * `X-Forwarded-For`; only then is that header believed (rate limits key on the address).
+   */
+  trustProxy: boolean;
   emulator: { port: number; admin: boolean };
 }
 
@@ -141,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     deleteGuard: { percent: e.BUSYSYNC_DELETE_GUARD_PERCENT, min: e.BUSYSYNC_DELETE_GUARD_MIN },
     push: e.BUSYSYNC_PUSH,
     logLevel: e.BUSYSYNC_LOG_LEVEL,
+    trustProxy: e.BUSYSYNC_TRUST_PROXY,
     emulator: { port: e.EMULATOR_PORT, admin: e.EMULATOR_ADMIN },
   };
 }

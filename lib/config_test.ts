@@ -15,6 +15,8 @@ Deno.test("config: an empty environment starts in demo mode on the documented de
   assert.deepEqual(c.deleteGuard, { percent: 20, min: 10 });
   assert.equal(c.push, "auto");
   assert.equal(pushEnabled(c), false);
+  assert.equal(c.trustProxy, false);
+  assert.equal(loadConfig({ BUSYSYNC_TRUST_PROXY: "1" }).trustProxy, true);
 });
 
 Deno.test("config: Google credentials switch to Google's URLs and require an encryption key", () => {
@@ -42,6 +44,7 @@ Deno.test("config: each invalid value names its variable in one line", () => {
     [{ PORT: "eighty" }, "PORT"],
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL"],
     [{ BUSYSYNC_PUSH: "sometimes" }, "BUSYSYNC_PUSH"],
+    [{ BUSYSYNC_TRUST_PROXY: "yes" }, "BUSYSYNC_TRUST_PROXY"],
     [{ BUSYSYNC_ENCRYPTION_KEY: "c2hvcnQ=" }, "BUSYSYNC_ENCRYPTION_KEY"],
     [{ BUSYSYNC_ALLOWED_EMAILS: "alice@example.com,not an email" }, "BUSYSYNC_ALLOWED_EMAILS"],
     [{ BUSYSYNC_DELETE_GUARD_PERCENT: "120" }, "BUSYSYNC_DELETE_GUARD_PERCENT"],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { loadSecrets } from "../lib/auth/secrets.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
 import { loadManifest } from "../lib/web/static_files.ts";
@@ -8,9 +9,11 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 async function makeApp() {
   const kv = await Deno.openKv(":memory:");
+  const config = loadConfig({});
   const app = createApp({
-    config: loadConfig({}),
+    config,
     kv,
+    secrets: await loadSecrets(kv, config),
     log: createLogger("error", () => {}),
     manifest: await loadManifest(ROOT),
     staticDir: `${ROOT}static`,

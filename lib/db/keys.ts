@@ -9,4 +9,107 @@ export const keys = {
   schemaVersion: () => ["meta", "schema_version"] as const,
   /** Secrets the instance generates for itself when none is configured. */
   setting: (name: string) => ["meta", "settings", name] as const,
+
+  /** A busysync user (a person signed in with Google). */
+  user: (userId: string) => ["users", userId] as const,
+  /** Users are keyed by the identity provider's stable subject, never by email. */
+  userBySub: (issuer: string, sub: string) => ["users_by_sub", issuer, sub] as const,
+
+  /** A sign-in session: one refresh-token family. */
+  session: (sessionId: string) => ["sessions", sessionId] as const,
+  /** The sessions of a user, so sign-out-everywhere and account deletion can find them. */
+  sessionByUser: (userId: string, sessionId: string) =>
+    ["sessions_by_user", userId, sessionId] as const,
+  sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
+
+  /** A connected Google account of a user (encrypted tokens, status). */
+  connection: (userId: string, connectionId: string) =>
+    ["connections", userId, connectionId] as const,
+  connections: (userId: string) => ["connections", userId] as const,
+  /** One connection per Google account per user: connecting the same account again updates it. */
+  connectionBySub: (userId: string, issuer: string, sub: string) =>
+    ["connections_by_sub", userId, issuer, sub] as const,
+  /**
+   * What a user asked for when disconnecting (e.g. remove the mirrors written with it), kept
+   * for the sync engine to act on after the connection itself is gone.
+   */
+  connectionRemoval: (userId: string, connectionId: string) =>
+    ["connection_removals", userId, connectionId] as const,
+
+  /** Cached calendar list entries of one connection. */
+  calendar: (userId: string, connectionId: string, calendarId: string) =>
+    ["calendars", userId, connectionId, calendarId] as const,
+  calendarsOfConnection: (userId: string, connectionId: string) =>
+    ["calendars", userId, connectionId] as const,
+  calendars: (userId: string) => ["calendars", userId] as const,
+
+  /** A pending OAuth redirect (sign-in or connect), expiring after ten minutes. */
+  oauthState: (stateId: string) => ["oauth_states", stateId] as const,
+
+  /** One fixed rate-limit window of one client for one kind of request. */
+  rateLimit: (bucket: string, client: string, windowStart: number) =>
+    ["rate_limits", bucket, client, windowStart] as const,
+
+  /** A sync rule of a user. */
+  rule: (userId: string, ruleId: string) => ["rules", userId, ruleId] as const,
+  rules: (userId: string) => ["rules", userId] as const,
+  /**
+   * Bumped by every rule create/update/delete and checked by the next one, so two concurrent
+   * edits cannot together form a rule cycle that each alone passed.
+   */
+  ruleSet: (userId: string) => ["rule_sets", userId] as const,
+  /** A rule deleted or disabled with "remove its mirrors", waiting for the engine to do it. */
+  mirrorRemoval: (userId: string, ruleId: string) => ["mirror_removals", userId, ruleId] as const,
+  mirrorRemovals: (userId: string) => ["mirror_removals", userId] as const,
+  /** A rule deleted with "keep its mirrors": a full reconcile must leave those mirrors alone. */
+  releasedRule: (userId: string, ruleId: string) => ["released_rules", userId, ruleId] as const,
+  releasedRules: (userId: string) => ["released_rules", userId] as const,
+
+  /** Per (rule, direction, source event): the mirror busysync wrote (lib/db/ledger.ts). */
+  ledgerEntry: (userId: string, ruleId: string, direction: string, sourceEventId: string) =>
+    ["ledger", userId, ruleId, direction, sourceEventId] as const,
+  ledgerOfEdge: (userId: string, ruleId: string, direction: string) =>
+    ["ledger", userId, ruleId, direction] as const,
+  ledgerOfRule: (userId: string, ruleId: string) => ["ledger", userId, ruleId] as const,
+  ledger: (userId: string) => ["ledger", userId] as const,
+
+  /** The change cursor (sync token) of one source calendar, shared by every edge reading it. */
+  cursor: (userId: string, sourceKey: string) => ["cursors", userId, sourceKey] as const,
+  cursors: (userId: string) => ["cursors", userId] as const,
+
+  /** The per-user sync lease (expiring); every fenced write checks its versionstamp. */
+  lease: (userId: string) => ["leases", userId] as const,
+  /**
+   * "Sync again when done", set by a trigger that found the lease held. Apart from the lease so
+   * that setting it does not change the lease's versionstamp and fence the running sync out.
+   */
+  syncFollowUp: (userId: string) => ["sync_follow_ups", userId] as const,
+
+  /** One sync run's record, newest last (ULID ids), expiring after the retention period. */
+  run: (userId: string, runId: string) => ["history", userId, runId] as const,
+  runs: (userId: string) => ["history", userId] as const,
+  /** A run's per-event actions (capped), apart so that listing runs stays light. */
+  runActions: (userId: string, runId: string) => ["history_actions", userId, runId] as const,
 };
+
+/**
+ * The collections whose keys start with `[collection, userId]`. Deleting an account removes
+ * every key under these prefixes, so a later collection keyed this way (rules, cursors, ledger,
+ * history, leases ...) adds its name here and is deleted with the account.
+ */
+export const USER_SCOPED_COLLECTIONS = [
+  "calendars",
+  "connections_by_sub",
+  "connection_removals",
+  "connections",
+  "rules",
+  "rule_sets",
+  "mirror_removals",
+  "released_rules",
+  "ledger",
+  "cursors",
+  "leases",
+  "sync_follow_ups",
+  "history",
+  "history_actions",
+] as const;

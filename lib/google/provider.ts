@@ -37,6 +37,12 @@ export interface GoogleProviderOptions {
    * would then also cost a token refresh (notes §4, [GAL]).
    */
   authFor: (connectionId: string) => GoogleAuth | Promise<GoogleAuth>;
+  /**
+   * Called once when Google answers 401 to a token the auth client still thought valid
+   * (revoked early, clock skew): it should make the next request use a fresh token. The call
+   * is then replayed once; a second 401 means the authorization is gone.
+   */
+  onUnauthorized?: (connectionId: string) => Promise<void>;
   policy: RetryPolicy;
   /** Items per events.list page; default 2500, Google's maximum (notes §1). */
   pageSize?: number;
@@ -64,7 +70,13 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
 
   /** One API call under the policy; failures come back raw, for the caller to interpret. */
   async function call<T>(connectionId: string, request: () => Promise<{ data: T }>): Promise<T> {
-    return (await policy.run(connectionId, request)).data;
+    try {
+      return (await policy.run(connectionId, request)).data;
+    } catch (e) {
+      if (statusOf(e) !== 401 || !opts.onUnauthorized) throw e;
+      await opts.onUnauthorized(connectionId);
+      return (await policy.run(connectionId, request)).data;
+    }
   }
 
   /** Reads an events.list page into a ChangePage, reporting items that are not usable events. */

@@ -4,6 +4,12 @@ import { secureHeaders } from "hono/secure-headers";
 export interface SecurityHeaderOptions {
   /** HSTS is sent only when the public URL is https: on http it would be ignored or harmful. */
   https: boolean;
+  /**
+   * Origins a form post may end up at besides our own. Browsers apply `form-action` to the
+   * redirects after a submission too, and "Connect a Google account" is a form whose answer
+   * redirects to Google's authorization page.
+   */
+  formTargets?: string[];
 }
 
 /**
@@ -21,7 +27,7 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
       fontSrc: ["'self'"],
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
-      formAction: ["'self'"],
+      formAction: ["'self'", ...(options.formTargets ?? [])],
       frameAncestors: ["'none'"],
     },
     strictTransportSecurity: options.https ? "max-age=31536000; includeSubDomains" : false,

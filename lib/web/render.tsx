@@ -8,6 +8,8 @@ export interface PageOptions {
   title: string;
   demo: boolean;
   manifest: Manifest;
+  /** The signed-in person, shown in the header. */
+  user?: { email: string };
 }
 
 /**
@@ -18,7 +20,12 @@ export function renderPage(body: VNode, options: PageOptions): string {
   const used = new Set<string>();
   const html = renderToString(
     <IslandCollector.Provider value={used}>
-      <Layout title={options.title} stylesUrl={options.manifest.styles} demo={options.demo}>
+      <Layout
+        title={options.title}
+        stylesUrl={options.manifest.styles}
+        demo={options.demo}
+        user={options.user}
+      >
         {body}
       </Layout>
     </IslandCollector.Provider>,

@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
 import LiveStatus from "../../islands/LiveStatus.tsx";
 import { pingKv } from "../../lib/db/kv.ts";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
 
 /** The landing page: what busysync does, and whether this instance is healthy. */
-export function homePage(deps: AppDeps): Hono {
-  return new Hono().get("/", async (c) => {
+export function homePage(deps: AppDeps): Hono<AppEnv> {
+  return new Hono<AppEnv>().get("/", async (c) => {
     const ready = await pingKv(deps.kv);
     return c.html(deps.render(
       <section class="hero">
@@ -20,6 +20,11 @@ export function homePage(deps: AppDeps): Hono {
           component={LiveStatus}
           props={{ initial: ready ? "ready" : "unavailable", everySeconds: 30 }}
         />
+        <p>
+          {c.var.user
+            ? <a class="button" href="/connections">Go to your calendar accounts</a>
+            : <a class="button" href="/signin">Sign in with Google</a>}
+        </p>
         {deps.config.demo && (
           <p class="note">
             This instance runs in demo mode: Google is replaced by the bundled emulator, seeded with
@@ -27,7 +32,7 @@ export function homePage(deps: AppDeps): Hono {
           </p>
         )}
       </section>,
-      { title: "busysync" },
+      { title: "busysync", user: c.var.user },
     ));
   });
 }

@@ -1,0 +1,19 @@
+import type { Keyring } from "../auth/crypto.ts";
+import type { Config } from "../config.ts";
+import type { GoogleOAuth } from "../google/oauth.ts";
+import type { TokenSource } from "../google/token_source.ts";
+import type { Logger } from "../log.ts";
+import type { CalendarProvider } from "../sync/provider.ts";
+
+/** What the account operations need; the app passes its own dependencies. */
+export interface AccountDeps {
+  kv: Deno.Kv;
+  config: Config;
+  keyring: Keyring;
+  google: GoogleOAuth;
+  tokens: TokenSource;
+  /** The user's calendars through the provider interface (retry policy and budget included). */
+  providerFor: (userId: string) => CalendarProvider;
+  now: () => Date;
+  log: Logger;
+}

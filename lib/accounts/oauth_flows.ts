@@ -1,0 +1,212 @@
+/**
+ * The two OAuth flows busysync runs through one redirect URI: sign-in (who is this person?) and
+ * connect (give busysync calendar access to one Google account). The state record says which
+ * flow a callback belongs to.
+ */
+import { ulid } from "ulid";
+import { isEmailAllowed } from "../auth/allow_list.ts";
+import { type OAuthFlow, startFlow, takeFlow } from "../auth/oauth_state.ts";
+import { ConflictError } from "../db/commit.ts";
+import { type Connection, connectionIdFor, saveConnectionGrant } from "../db/connections.ts";
+import { upsertUserBySub, type User } from "../db/users.ts";
+import { CALENDAR_SCOPES, type CodeTokens, IdTokenError } from "../google/oauth.ts";
+import { OAuthEndpointError } from "../google/oauth_errors.ts";
+import { sealTokens } from "../google/stored_tokens.ts";
+import { refreshConnectionCalendars } from "./calendars.ts";
+import type { AccountDeps } from "./deps.ts";
+
+export interface BeginFlowInput {
+  flow: OAuthFlow;
+  /** Required for connect: the signed-in user the account is added to. */
+  userId?: string;
+  /** Same-origin path to land on afterwards (already checked by the caller). */
+  next: string;
+  /** The browser's binding value (its cookie). */
+  binding: string;
+  loginHint?: string;
+}
+
+/** Records a new flow and returns Google's authorization URL to send the browser to. */
+export async function beginFlow(deps: AccountDeps, input: BeginFlowInput): Promise<string> {
+  const started = await startFlow(deps.kv, { ...input, now: deps.now() });
+  return await deps.google.authorizationUrl({
+    flow: input.flow,
+    ...started,
+    loginHint: input.loginHint,
+  });
+}
+
+/** What the callback query may carry (RFC 6749 §4.1.2 and §4.1.2.1). */
+export interface CallbackQuery {
+  code?: string;
+  state?: string;
+  error?: string;
+}
+
+export type CallbackResult =
+  | { kind: "signed_in"; user: User; next: string }
+  | { kind: "connected"; connection: Connection; next: string }
+  /** A verified person the allow-list does not admit. */
+  | { kind: "refused"; email: string }
+  | { kind: "failed"; status: 400 | 403 | 502; title: string; message: string };
+
+const fail = (
+  status: 400 | 403 | 502,
+  title: string,
+  message: string,
+): CallbackResult => ({ kind: "failed", status, title, message });
+
+const STALE = fail(
+  400,
+  "This sign-in link has expired",
+  "It was already used, is older than ten minutes, or was started in another browser. " +
+    "Please start again.",
+);
+
+/**
+ * Completes the flow a callback belongs to: checks state and browser binding, exchanges the
+ * code with the PKCE verifier, verifies the id_token (signature, issuer, audience, expiry,
+ * nonce), then signs the person in or stores the connection. Every refusal is a result with a
+ * message for the person, never an exception.
+ */
+export async function completeFlow(
+  deps: AccountDeps,
+  input: { query: CallbackQuery; binding: string | undefined; currentUserId?: string },
+): Promise<CallbackResult> {
+  const { query } = input;
+  if (!query.state) return STALE;
+  const flow = await takeFlow(deps.kv, {
+    state: query.state,
+    binding: input.binding,
+    now: deps.now(),
+  });
+  if (!flow) return STALE;
+  if (query.error || !query.code) {
+    return fail(
+      400,
+      "Google did not grant access",
+      query.error === "access_denied"
+        ? "You cancelled on Google's page. Nothing was changed."
+        : `Google answered: ${query.error ?? "no authorization code"}. Please try again.`,
+    );
+  }
+
+  let tokens: CodeTokens;
+  try {
+    tokens = await deps.google.exchangeCode(query.code, flow.codeVerifier);
+  } catch (err) {
+    if (err instanceof OAuthEndpointError) {
+      return fail(
+        400,
+        "Google refused the sign-in",
+        `Google did not accept the authorization code (${err.error}). Please start again.`,
+      );
+    }
+    deps.log.warn("OAuth code exchange failed", { err });
+    return fail(502, "Google could not be reached", "Please try again in a moment.");
+  }
+  if (!tokens.idToken) {
+    return fail(502, "Google's answer was incomplete", "It carried no id_token. Please try again.");
+  }
+  let claims;
+  try {
+    claims = await deps.google.verifyIdToken(tokens.idToken, flow.nonce);
+  } catch (err) {
+    if (!(err instanceof IdTokenError)) throw err;
+    deps.log.warn("id_token refused", { reason: err.message });
+    return fail(400, "Google's answer did not verify", "Please start again.");
+  }
+  const issuer = deps.config.google.issuer;
+
+  if (flow.flow === "signin") {
+    if (!claims.email || !claims.emailVerified) {
+      return fail(
+        403,
+        "This Google account has no verified email",
+        "busysync needs a verified email address to sign you in.",
+      );
+    }
+    if (!isEmailAllowed(deps.config.allowedEmails, claims.email)) {
+      return { kind: "refused", email: claims.email };
+    }
+    const { user } = await upsertUserBySub(deps.kv, {
+      issuer,
+      sub: claims.sub,
+      email: claims.email,
+      name: claims.name ?? claims.email,
+    }, deps.now());
+    return { kind: "signed_in", user, next: flow.next };
+  }
+
+  // Refused grants below are dropped, not revoked: revoking at Google can end every token the
+  // account granted this client (the app leaves the account's third-party access list), which
+  // would also cut a connection the account already has.
+  if (!flow.userId || flow.userId !== input.currentUserId) {
+    return fail(
+      403,
+      "You are signed in as someone else now",
+      "The account was not connected. Sign in again and connect it from your connections page.",
+    );
+  }
+  const missing = CALENDAR_SCOPES.filter((s) => !tokens.scopes.includes(s));
+  if (missing.length) {
+    return fail(
+      403,
+      "busysync needs both calendar permissions",
+      "Google's page lets you untick permissions; busysync needs to see your calendar list and " +
+        "to read and write events. Please connect again and leave both ticked.",
+    );
+  }
+  if (!tokens.refreshToken) {
+    return fail(502, "Google sent no refresh token", "Please connect the account again.");
+  }
+  const connection = await storeConnection(deps, flow.userId, {
+    issuer,
+    sub: claims.sub,
+    email: claims.email ?? claims.sub,
+    tokens: { ...tokens, refreshToken: tokens.refreshToken },
+  });
+  try {
+    await refreshConnectionCalendars(deps, flow.userId, connection.id);
+  } catch (err) {
+    // The connection is stored; its calendars can be fetched again from the dashboard.
+    deps.log.warn("calendar list after connecting failed", { connectionId: connection.id, err });
+  }
+  return { kind: "connected", connection, next: flow.next };
+}
+
+async function storeConnection(
+  deps: AccountDeps,
+  userId: string,
+  account: {
+    issuer: string;
+    sub: string;
+    email: string;
+    tokens: CodeTokens & { refreshToken: string };
+  },
+): Promise<Connection> {
+  // Two connect flows for one account may race: the loser re-reads the id the winner created.
+  for (let attempt = 0;; attempt++) {
+    const connectionId = await connectionIdFor(deps.kv, userId, account.issuer, account.sub) ??
+      ulid(deps.now().getTime());
+    const now = deps.now();
+    const tokens = await sealTokens(deps.keyring, { userId, connectionId }, {
+      ...account.tokens,
+      now,
+    });
+    try {
+      return await saveConnectionGrant(deps.kv, {
+        userId,
+        connectionId,
+        issuer: account.issuer,
+        sub: account.sub,
+        email: account.email,
+        scopes: account.tokens.scopes,
+        tokens,
+        now,
+      });
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= 2) throw err;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Removes everything a user owns from KV, for account deletion.
+ */
+import { commitOnce } from "./commit.ts";
+import { USER_SCOPED_COLLECTIONS } from "./keys.ts";
+import { deleteSessionsOfUser } from "./sessions.ts";
+import { deleteUserRecord } from "./users.ts";
+
+/** Deletes per operation; KV allows 1000 mutations in one atomic operation. */
+const BATCH = 500;
+
+/**
+ * Deletes every key under the user-scoped collections, then the sessions, then the user record
+ * and its sub index. The user record goes last so that an interrupted deletion leaves a user who
+ * can sign in and delete again, never data without an owner.
+ */
+export async function deleteAllUserData(kv: Deno.Kv, userId: string): Promise<void> {
+  for (const collection of USER_SCOPED_COLLECTIONS) {
+    let batch: Deno.KvKey[] = [];
+    const flush = async () => {
+      const doomed = batch;
+      batch = [];
+      const res = await commitOnce(() => {
+        const op = kv.atomic();
+        for (const key of doomed) op.delete(key);
+        return op;
+      });
+      if (!res.ok) throw new Error("deleting user data failed");
+    };
+    for await (const entry of kv.list({ prefix: [collection, userId] })) {
+      batch.push(entry.key);
+      if (batch.length >= BATCH) await flush();
+    }
+    if (batch.length) await flush();
+  }
+  await deleteSessionsOfUser(kv, userId);
+  await deleteUserRecord(kv, userId);
+}

@@ -1,0 +1,233 @@
+/**
+ * Connections: a Google account a user connected for calendar access. Tokens are stored only as
+ * ciphertexts (lib/auth/crypto.ts); this module never sees a plaintext token. One connection per
+ * Google account per user (`connections_by_sub`), so connecting an account again renews it.
+ */
+import { z } from "zod";
+import { commitOnce, commitWithRetry, ConflictError } from "./commit.ts";
+import { keys } from "./keys.ts";
+
+export const CONNECTION_STATUSES = ["active", "needs_reconnect"] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+const StoredTokensSchema = z.object({
+  /** Ciphertext of the refresh token. */
+  refresh: z.string(),
+  /** Ciphertext of the last access token, with when it was issued and when it expires. */
+  access: z.string().optional(),
+  accessIssuedAt: z.string().optional(),
+  accessExpiresAt: z.string().optional(),
+});
+export type StoredTokens = z.infer<typeof StoredTokensSchema>;
+
+const ConnectionSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  userId: z.string(),
+  issuer: z.string(),
+  /** Google's stable id of the connected account. */
+  sub: z.string(),
+  email: z.string(),
+  scopes: z.array(z.string()),
+  status: z.enum(CONNECTION_STATUSES),
+  /** Why the connection needs attention, in words a user can act on. */
+  statusReason: z.string().optional(),
+  tokens: StoredTokensSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+/** A connection with the versionstamp it was read at, for checked writes. */
+export interface ConnectionEntry {
+  connection: Connection;
+  versionstamp: string;
+}
+
+/** What a completed connect flow stores. */
+export interface ConnectionGrant {
+  userId: string;
+  /** The id to use when this account is not connected yet (see `connectionIdFor`). */
+  connectionId: string;
+  issuer: string;
+  sub: string;
+  email: string;
+  scopes: string[];
+  tokens: StoredTokens;
+  now: Date;
+}
+
+/**
+ * The id this user's connection to that Google account has, or null when it is new. Tokens are
+ * encrypted with the id as context, so the caller learns the id before encrypting.
+ */
+export async function connectionIdFor(
+  kv: Deno.Kv,
+  userId: string,
+  issuer: string,
+  sub: string,
+): Promise<string | null> {
+  const entry = await kv.get<string>(keys.connectionBySub(userId, issuer, sub));
+  return entry.value;
+}
+
+/**
+ * Creates the connection, or renews the existing one for the same account (new tokens, scopes
+ * and email; status back to active). Throws ConflictError when the account got connected under
+ * another id meanwhile (two connect flows racing), so the caller retries from `connectionIdFor`.
+ */
+export async function saveConnectionGrant(
+  kv: Deno.Kv,
+  grant: ConnectionGrant,
+): Promise<Connection> {
+  let saved: Connection | undefined;
+  await commitWithRetry(async () => {
+    const index = await kv.get<string>(keys.connectionBySub(grant.userId, grant.issuer, grant.sub));
+    if (index.value !== null && index.value !== grant.connectionId) throw new ConflictError();
+    const entry = await kv.get(keys.connection(grant.userId, grant.connectionId));
+    const at = grant.now.toISOString();
+    const previous = entry.value === null ? undefined : ConnectionSchema.parse(entry.value);
+    saved = {
+      v: 1,
+      id: grant.connectionId,
+      userId: grant.userId,
+      issuer: grant.issuer,
+      sub: grant.sub,
+      email: grant.email,
+      scopes: grant.scopes,
+      status: "active",
+      tokens: grant.tokens,
+      createdAt: previous?.createdAt ?? at,
+      updatedAt: at,
+    };
+    return {
+      op: kv.atomic().check(index, entry)
+        .set(entry.key, saved)
+        .set(keys.connectionBySub(grant.userId, grant.issuer, grant.sub), grant.connectionId),
+    };
+  });
+  return saved!;
+}
+
+/** The user's connection with this id (and its versionstamp), or null. */
+export async function getConnectionEntry(
+  kv: Deno.Kv,
+  userId: string,
+  connectionId: string,
+): Promise<ConnectionEntry | null> {
+  const entry = await kv.get(keys.connection(userId, connectionId));
+  if (entry.value === null) return null;
+  return { connection: ConnectionSchema.parse(entry.value), versionstamp: entry.versionstamp };
+}
+
+/** The user's connections, oldest first. */
+export async function listConnections(kv: Deno.Kv, userId: string): Promise<Connection[]> {
+  const out: Connection[] = [];
+  for await (const entry of kv.list({ prefix: keys.connections(userId) })) {
+    out.push(ConnectionSchema.parse(entry.value));
+  }
+  return out;
+}
+
+/** Every connection of every user, for maintenance such as key rotation. */
+export async function* listAllConnectionEntries(kv: Deno.Kv): AsyncGenerator<ConnectionEntry> {
+  for await (const entry of kv.list({ prefix: ["connections"] })) {
+    yield { connection: ConnectionSchema.parse(entry.value), versionstamp: entry.versionstamp };
+  }
+}
+
+/**
+ * Replaces the stored tokens if the connection is unchanged since `read`. Returns false when
+ * someone else wrote it first (a parallel refresh, a reconnect, a disconnect): the caller
+ * re-reads instead of overwriting newer tokens with older ones.
+ */
+export async function replaceTokens(
+  kv: Deno.Kv,
+  read: ConnectionEntry,
+  tokens: StoredTokens,
+  now: Date,
+): Promise<boolean> {
+  const { connection } = read;
+  const key = keys.connection(connection.userId, connection.id);
+  const next: Connection = { ...connection, tokens, updatedAt: now.toISOString() };
+  const res = await commitOnce(() =>
+    kv.atomic().check({ key, versionstamp: read.versionstamp }).set(key, next)
+  );
+  return res.ok;
+}
+
+/**
+ * Marks a connection as needing the user to connect the account again, keeping everything else
+ * (its rules and mirrors stay). No-op when the connection is gone.
+ */
+export async function markNeedsReconnect(
+  kv: Deno.Kv,
+  userId: string,
+  connectionId: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await commitWithRetry(async () => {
+    const entry = await kv.get(keys.connection(userId, connectionId));
+    if (entry.value === null) return null;
+    const connection = ConnectionSchema.parse(entry.value);
+    const next: Connection = {
+      ...connection,
+      status: "needs_reconnect",
+      statusReason: reason,
+      updatedAt: now.toISOString(),
+    };
+    return { op: kv.atomic().check(entry).set(entry.key, next) };
+  });
+}
+
+/** What the user chose when disconnecting, kept for the sync engine. */
+const RemovalSchema = z.object({
+  v: z.literal(1),
+  connectionId: z.string(),
+  email: z.string(),
+  removeMirrors: z.boolean(),
+  removedAt: z.string(),
+});
+export type ConnectionRemoval = z.infer<typeof RemovalSchema>;
+
+/** How long a removal request is kept for the engine to act on. */
+const REMOVAL_KEPT_MS = 30 * 24 * 3600_000;
+
+/**
+ * Deletes a connection, its sub index and its cached calendars in one operation, and records
+ * the removal (with the user's mirror choice) for the sync engine. Returns the deleted
+ * connection, or null when the user has no connection with this id.
+ */
+export async function deleteConnection(
+  kv: Deno.Kv,
+  userId: string,
+  connectionId: string,
+  choice: { removeMirrors: boolean; now: Date },
+): Promise<Connection | null> {
+  let deleted: Connection | null = null;
+  await commitWithRetry(async () => {
+    deleted = null;
+    const entry = await kv.get(keys.connection(userId, connectionId));
+    if (entry.value === null) return null;
+    const connection = ConnectionSchema.parse(entry.value);
+    deleted = connection;
+    const removal: ConnectionRemoval = RemovalSchema.parse({
+      v: 1,
+      connectionId,
+      email: connection.email,
+      removeMirrors: choice.removeMirrors,
+      removedAt: choice.now.toISOString(),
+    });
+    const op = kv.atomic().check(entry)
+      .delete(entry.key)
+      .delete(keys.connectionBySub(userId, connection.issuer, connection.sub))
+      .set(keys.connectionRemoval(userId, connectionId), removal, { expireIn: REMOVAL_KEPT_MS });
+    // A calendar list has at most a few hundred entries, well inside one operation's limits.
+    for await (const cal of kv.list({ prefix: keys.calendarsOfConnection(userId, connectionId) })) {
+      op.delete(cal.key);
+    }
+    return { op };
+  });
+  return deleted;
+}

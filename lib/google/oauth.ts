@@ -1,0 +1,246 @@
+/**
+ * Google OAuth 2.0 / OpenID Connect for busysync: authorization URLs (PKCE S256, state, nonce),
+ * code exchange, refresh and revocation through google-auth-library's OAuth2Client pointed at the
+ * endpoints of the issuer's discovery document, and id_token verification with jose against the
+ * issuer's JWKS. Notes §7 is /work/shared/docs/google-calendar-api.md §7.
+ */
+import { CodeChallengeMethod, OAuth2Client } from "google-auth-library";
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import { createDiscoveryLoader, type Discovery } from "./discovery.ts";
+import { asOAuthEndpointError } from "./oauth_errors.ts";
+
+const SCOPE_PREFIX = "https://www.googleapis.com/auth/";
+
+/**
+ * The two calendar scopes a connection needs (notes §7, "Scopes"): calendarList.list needs
+ * `calendar.calendarlist.readonly`; reading source events and writing mirrors needs
+ * `calendar.events`. Nothing broader: busysync never changes calendars themselves or sharing.
+ */
+export const CALENDAR_SCOPES = [
+  `${SCOPE_PREFIX}calendar.calendarlist.readonly`,
+  `${SCOPE_PREFIX}calendar.events`,
+] as const;
+
+/** Sign-in asks only who the person is: their stable id, verified email and name. */
+export const SIGNIN_SCOPES = ["openid", "email", "profile"] as const;
+
+/** Connecting asks for the calendar scopes plus `openid email` to know which account it is. */
+export const CONNECT_SCOPES = ["openid", "email", ...CALENDAR_SCOPES] as const;
+
+export interface GoogleOAuthOptions {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The one redirect URI busysync registers: `${PUBLIC_URL}/api/auth/callback`. */
+  redirectUri: string;
+  /** Clock for id_token expiry checks. */
+  now: () => Date;
+}
+
+export interface AuthorizationRequest {
+  flow: "signin" | "connect";
+  state: string;
+  codeChallenge: string;
+  nonce: string;
+  /** Pre-selects the Google account (used when reconnecting a known account). */
+  loginHint?: string;
+}
+
+/** What a code exchange returns. */
+export interface CodeTokens {
+  accessToken: string;
+  /** Present for connect flows (offline access with consent). */
+  refreshToken?: string;
+  idToken?: string;
+  /** The scopes the user actually granted: Google lets them untick some. */
+  scopes: string[];
+  expiresInMs: number;
+}
+
+/** The claims busysync uses from a verified id_token. */
+export interface IdTokenClaims {
+  sub: string;
+  email?: string;
+  emailVerified: boolean;
+  name?: string;
+}
+
+/** The id_token failed verification (signature, issuer, audience, expiry or nonce). */
+export class IdTokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IdTokenError";
+  }
+}
+
+/** Google's OAuth endpoints as busysync uses them. */
+export interface GoogleOAuth {
+  discovery(): Promise<Discovery>;
+  authorizationUrl(request: AuthorizationRequest): Promise<string>;
+  /** Throws OAuthEndpointError (e.g. invalid_grant for a wrong PKCE verifier). */
+  exchangeCode(code: string, codeVerifier: string): Promise<CodeTokens>;
+  /** Throws IdTokenError. */
+  verifyIdToken(idToken: string, nonce: string): Promise<IdTokenClaims>;
+  /** Throws OAuthEndpointError (invalid_grant when the refresh token is revoked or expired). */
+  refreshAccessToken(refreshToken: string): Promise<{ accessToken: string; expiresInMs: number }>;
+  /** Revokes a token; one that is already invalid counts as revoked. */
+  revokeToken(token: string): Promise<void>;
+}
+
+const TokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).nullish(),
+  id_token: z.string().min(1).nullish(),
+  scope: z.string().optional(),
+  expiry_date: z.number().nullish(),
+});
+
+const ClaimsSchema = z.object({
+  sub: z.string().min(1),
+  email: z.string().optional(),
+  // Google sends a boolean; some OpenID providers send the string "true".
+  email_verified: z.union([z.boolean(), z.literal("true"), z.literal("false")]).optional(),
+  name: z.string().optional(),
+  nonce: z.string().optional(),
+});
+
+/** Builds the OAuth side of Google from the issuer's discovery document (fetched lazily). */
+export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
+  const discovery = createDiscoveryLoader(options.issuer);
+  let jwks: { uri: string; get: ReturnType<typeof createRemoteJWKSet> } | undefined;
+
+  /** A fresh client per call: OAuth2Client keeps credentials, which calls must not share. */
+  const client = async () => {
+    const d = await discovery();
+    return new OAuth2Client({
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      redirectUri: options.redirectUri,
+      endpoints: {
+        oauth2AuthBaseUrl: d.authorization_endpoint,
+        oauth2TokenUrl: d.token_endpoint,
+        oauth2RevokeUrl: d.revocation_endpoint,
+      },
+    });
+  };
+
+  return {
+    discovery,
+
+    async authorizationUrl(request) {
+      const common = {
+        response_type: "code",
+        state: request.state,
+        nonce: request.nonce,
+        code_challenge: request.codeChallenge,
+        code_challenge_method: CodeChallengeMethod.S256,
+        ...(request.loginHint ? { login_hint: request.loginHint } : {}),
+      };
+      const oauth = await client();
+      if (request.flow === "signin") {
+        return oauth.generateAuthUrl({
+          ...common,
+          scope: [...SIGNIN_SCOPES],
+          // No refresh token for sign-in: busysync keeps no Google token for the session.
+          access_type: "online",
+          prompt: "select_account",
+        });
+      }
+      return oauth.generateAuthUrl({
+        ...common,
+        scope: [...CONNECT_SCOPES],
+        // A refresh token is issued only with offline access, and a second time only when
+        // consent is shown again (notes §7, access_type=offline).
+        access_type: "offline",
+        prompt: "consent",
+        include_granted_scopes: true,
+      });
+    },
+
+    async exchangeCode(code, codeVerifier) {
+      const oauth = await client();
+      let tokens;
+      try {
+        ({ tokens } = await oauth.getToken({ code, codeVerifier }));
+      } catch (err) {
+        throw asOAuthEndpointError(err) ?? err;
+      }
+      const parsed = TokenResponseSchema.parse(tokens);
+      return {
+        accessToken: parsed.access_token,
+        refreshToken: parsed.refresh_token ?? undefined,
+        idToken: parsed.id_token ?? undefined,
+        scopes: (parsed.scope ?? "").split(" ").filter(Boolean),
+        expiresInMs: lifetimeOf(parsed.expiry_date),
+      };
+    },
+
+    async verifyIdToken(idToken, nonce) {
+      const d = await discovery();
+      if (jwks?.uri !== d.jwks_uri) {
+        jwks = { uri: d.jwks_uri, get: createRemoteJWKSet(new URL(d.jwks_uri)) };
+      }
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(idToken, jwks.get, {
+          algorithms: ["RS256"],
+          // Google's id_tokens say "https://accounts.google.com" or "accounts.google.com"
+          // (developers.google.com/identity/openid-connect/openid-connect#validatinganidtoken).
+          issuer: [d.issuer, d.issuer.replace(/^https:\/\//, "")],
+          audience: options.clientId,
+          currentDate: options.now(),
+          requiredClaims: ["exp", "iat", "sub"],
+        }));
+      } catch (err) {
+        if (err instanceof joseErrors.JOSEError) throw new IdTokenError(err.message);
+        throw err;
+      }
+      const claims = ClaimsSchema.safeParse(payload);
+      if (!claims.success) throw new IdTokenError("the id_token lacks the expected claims");
+      if (claims.data.nonce !== nonce) throw new IdTokenError("the id_token nonce does not match");
+      const verified = claims.data.email_verified;
+      return {
+        sub: claims.data.sub,
+        email: claims.data.email?.toLowerCase(),
+        emailVerified: verified === true || verified === "true",
+        name: claims.data.name,
+      };
+    },
+
+    async refreshAccessToken(refreshToken) {
+      const oauth = await client();
+      oauth.setCredentials({ refresh_token: refreshToken });
+      let credentials;
+      try {
+        ({ credentials } = await oauth.refreshAccessToken());
+      } catch (err) {
+        throw asOAuthEndpointError(err) ?? err;
+      }
+      const parsed = TokenResponseSchema.parse(credentials);
+      return { accessToken: parsed.access_token, expiresInMs: lifetimeOf(parsed.expiry_date) };
+    },
+
+    async revokeToken(token) {
+      const oauth = await client();
+      try {
+        await oauth.revokeToken(token);
+      } catch (err) {
+        const oauthErr = asOAuthEndpointError(err);
+        // Google answers 400 invalid_token for a token that is already revoked or expired:
+        // there is nothing left to revoke.
+        if (oauthErr?.error === "invalid_token") return;
+        throw oauthErr ?? err;
+      }
+    },
+  };
+}
+
+/**
+ * google-auth-library turns `expires_in` into `expiry_date` on the real clock (Date.now), so
+ * the remaining lifetime is recovered against the same clock; callers add it to their own.
+ */
+function lifetimeOf(expiryDate: number | null | undefined): number {
+  // Google's access tokens live an hour (notes §7); assume so if the answer omitted it.
+  return expiryDate ? Math.max(0, expiryDate - Date.now()) : 3600_000;
+}

@@ -1,0 +1,97 @@
+/**
+ * Who is asking: sets `c.var.user` from a Bearer access JWT or from the session cookies, and
+ * keeps a browser signed in by rotating its refresh token when the access JWT has expired.
+ * Guards for routes that need a user are below.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  authenticateAccessToken,
+  type IssuedTokens,
+  refreshSession,
+  type SessionDeps,
+} from "../auth/session.ts";
+import { getUser, type User } from "../db/users.ts";
+import { HttpError } from "./errors.ts";
+import { clearSessionCookies, readSessionCookies, setSessionCookies } from "./session_cookies.ts";
+
+/** The signed-in user as routes see it. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export type AuthVariables = {
+  user: SessionUser | undefined;
+  sessionId: string | undefined;
+  /** Tokens this request issued by rotating (the explicit refresh route returns them). */
+  issued: IssuedTokens | undefined;
+  /** Why the refresh cookie this request carried was refused, if it was. */
+  refreshRefused: "invalid" | "reused" | undefined;
+};
+
+export interface SessionAuthOptions {
+  sessions: SessionDeps;
+  /** Cookies are Secure and `__Host-` prefixed (PUBLIC_URL is https). */
+  secureCookies: boolean;
+}
+
+/**
+ * Authenticates the request; never refuses it (guards do). With an `Authorization` header only
+ * that header counts and cookies are ignored, which is what lets the CSRF guard exempt such
+ * requests. A refresh token that fails (unknown, expired, reused) clears the cookies.
+ */
+export function sessionAuth(
+  options: SessionAuthOptions,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const { sessions, secureCookies } = options;
+  return async function session(c, next) {
+    const authorization = c.req.header("authorization");
+    if (authorization !== undefined) {
+      const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+      const auth = bearer ? await authenticateAccessToken(sessions, bearer) : null;
+      if (auth) await signIn(c, auth.userId, auth.sessionId);
+      return await next();
+    }
+    const cookies = readSessionCookies(c, secureCookies);
+    const auth = cookies.access ? await authenticateAccessToken(sessions, cookies.access) : null;
+    if (auth) {
+      if (!await signIn(c, auth.userId, auth.sessionId)) clearSessionCookies(c, secureCookies);
+      return await next();
+    }
+    if (cookies.refresh) {
+      const outcome = await refreshSession(sessions, cookies.refresh);
+      if (outcome.ok && await signIn(c, outcome.tokens.userId, outcome.tokens.sessionId)) {
+        setSessionCookies(c, secureCookies, outcome.tokens, sessions.now());
+        c.set("issued", outcome.tokens);
+      } else {
+        clearSessionCookies(c, secureCookies);
+        c.set("refreshRefused", outcome.ok ? "invalid" : outcome.reason);
+      }
+    }
+    await next();
+  };
+
+  async function signIn(c: Context, userId: string, sessionId: string): Promise<boolean> {
+    const user: User | null = await getUser(sessions.kv, userId);
+    if (!user) return false;
+    c.set("user", { id: user.id, email: user.email, name: user.name });
+    c.set("sessionId", sessionId);
+    return true;
+  }
+}
+
+/** API guard: 401 `unauthenticated` without a signed-in user. */
+export function requireUser(): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async function signedIn(c, next) {
+    if (!c.var.user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+    await next();
+  };
+}
+
+/** The signed-in user of a guarded route. */
+export function userOf(c: { var: Pick<AuthVariables, "user"> }): SessionUser {
+  const user = c.var.user;
+  if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+  return user;
+}

@@ -1,0 +1,85 @@
+/**
+ * Per-client-address rate limits for the requests an attacker would repeat: starting OAuth
+ * flows and OAuth callbacks. Counts live in KV (lib/db/rate_limits.ts), so every process on
+ * the store shares them.
+ *
+ * Fixed windows, not sliding: the limits guard against floods and guessing, where a burst of up
+ * to twice the limit across a window boundary does no harm, and a fixed window gives an exact
+ * Retry-After (the window's end) with one KV key per client and window.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { z } from "zod";
+import { takeFromWindow } from "../db/rate_limits.ts";
+import { HttpError } from "./errors.ts";
+
+/** The limits busysync applies; see the README's "Sign-in and sessions". */
+export const RATE_LIMITS = {
+  /** Sign-in and connect flows started. */
+  oauthStart: { limit: 10, windowMs: 5 * 60_000 },
+  /** OAuth callbacks (each costs a token exchange with Google). */
+  oauthCallback: { limit: 20, windowMs: 5 * 60_000 },
+} as const;
+
+export interface RateLimitOptions {
+  kv: Deno.Kv;
+  bucket: keyof typeof RATE_LIMITS;
+  now: () => Date;
+  /** BUSYSYNC_TRUST_PROXY: believe the proxy's X-Forwarded-For. */
+  trustProxy: boolean;
+}
+
+/** Answers 429 `rate_limited` with `Retry-After` once a client used up its window. */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const { limit, windowMs } = RATE_LIMITS[options.bucket];
+  return async function rateLimited(c, next) {
+    const now = options.now();
+    const decision = await takeFromWindow(options.kv, {
+      bucket: options.bucket,
+      client: clientAddress(c, options.trustProxy),
+      windowMs,
+      limit,
+      now,
+    });
+    if (!decision.allowed) {
+      const seconds = Math.max(1, Math.ceil((decision.windowEnd - now.getTime()) / 1000));
+      throw new HttpError(
+        429,
+        "rate_limited",
+        `Too many attempts from your address; try again in ${seconds} seconds.`,
+        undefined,
+        { "Retry-After": String(seconds) },
+      );
+    }
+    await next();
+  };
+}
+
+const ConnInfoSchema = z.object({ remoteAddr: z.object({ hostname: z.string().min(1) }) });
+
+/**
+ * The address a request came from: the TCP peer (Deno.serve's `info.remoteAddr`, which hono
+ * passes as `c.env`), or with `trustProxy` the last `X-Forwarded-For` entry, the one our own
+ * proxy appended (entries before it are whatever the client claimed). IPv6 addresses count per
+ * /64, the block one subscriber typically gets, so one client cannot rotate through addresses.
+ */
+export function clientAddress(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").map((s) => s.trim())
+      .filter(Boolean).at(-1);
+    if (forwarded) return addressKey(forwarded);
+  }
+  const info = ConnInfoSchema.safeParse(c.env);
+  return info.success ? addressKey(info.data.remoteAddr.hostname) : "unknown";
+}
+
+function addressKey(address: string): string {
+  const bare = address.replace(/^\[|\]$/g, "").toLowerCase();
+  if (!bare.includes(":")) return bare;
+  const [head, tail = ""] = bare.split("::");
+  const left = head ? head.split(":") : [];
+  const right = bare.includes("::") && tail ? tail.split(":") : [];
+  const groups = bare.includes("::")
+    ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right]
+    : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}

@@ -1,0 +1,97 @@
+/**
+ * Starts busysync: config → KV (+ migrations) → emulator in demo mode → app → Deno.serve, and
+ * shuts down in order on SIGINT/SIGTERM.
+ */
+import { createApp } from "./app.ts";
+import { loadSecrets } from "./lib/auth/secrets.ts";
+import { startEmulator } from "./emulator/server.ts";
+import { demoSeed } from "./emulator/demo_seed.ts";
+import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
+import { openKv } from "./lib/db/kv.ts";
+import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
+import { createLogger } from "./lib/log.ts";
+import { loadManifest } from "./lib/web/static_files.ts";
+
+const ROOT = new URL(".", import.meta.url).pathname;
+
+export interface RunningServer {
+  url: string;
+  config: Config;
+  /** Resolves when the server has shut down completely. */
+  finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts the whole service for `env`; the caller owns the returned handle. */
+export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+  let config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const kv = await openKv(config.kvPath);
+  const applied = await runMigrations(kv, MIGRATIONS);
+  if (applied.length) log.info("migrations applied", { applied });
+
+  const emulator = config.demo
+    ? await startEmulator({
+      port: config.emulator.port,
+      admin: config.emulator.admin,
+      seed: demoSeed(new Date()),
+    })
+    : undefined;
+  if (emulator) {
+    log.info("demo mode: Google emulator started", { url: emulator.url });
+    // EMULATOR_PORT=0 picks a free port, so the URLs are known only now.
+    config = {
+      ...config,
+      google: {
+        ...config.google,
+        apiUrl: env.GOOGLE_API_URL || emulator.url,
+        issuer: env.GOOGLE_ISSUER || emulator.url,
+      },
+    };
+  }
+
+  const manifest = await loadManifest(ROOT);
+  const secrets = await loadSecrets(kv, config);
+  // The app is built once the port is known: with PORT=0 and no PUBLIC_URL the public URL (and
+  // so the OAuth redirect URI) can only name the port the system picked.
+  const built: { app?: ReturnType<typeof createApp> } = {};
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    onListen: () => {},
+  }, (req, info) => built.app!.fetch(req, info));
+  const addr = server.addr as Deno.NetAddr;
+  const url = `http://${addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname}:${addr.port}`;
+  if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
+  built.app = createApp({ config, kv, log, manifest, secrets, staticDir: `${ROOT}static` });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      log.info("shutting down");
+      await server.shutdown();
+      await emulator?.close();
+      kv.close();
+    })();
+  return { url, config, finished: server.finished.then(() => stopping), shutdown };
+}
+
+if (import.meta.main) {
+  try {
+    const running = await startServer(Deno.env.toObject());
+    console.log(`busysync is running at ${running.url}`);
+    if (running.config.demo) {
+      console.log("demo mode: no Google credentials set, using the bundled Google emulator");
+    }
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, () => running.shutdown());
+    }
+    await running.finished;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`busysync: ${err.message}`);
+      Deno.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Sign-in and sessions: `GET /api/auth/login`, `GET /api/auth/callback` (shared by sign-in and
+ * connecting a calendar account), `POST /api/auth/refresh`, `POST /api/auth/logout`.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { FlowProblem, SignInRefused } from "../../components/AuthNotices.tsx";
+import { beginFlow, completeFlow } from "../../lib/accounts/oauth_flows.ts";
+import {
+  endSession,
+  type IssuedTokens,
+  parseRefreshToken,
+  refreshSession,
+  startSession,
+} from "../../lib/auth/session.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import { requireNextPath } from "../../lib/http/next_path.ts";
+import { rateLimit } from "../../lib/http/rate_limit.ts";
+import {
+  clearSessionCookies,
+  ensureBindingCookie,
+  readBindingCookie,
+  readSessionCookies,
+  setSessionCookies,
+} from "../../lib/http/session_cookies.ts";
+import { isFormPost, parseQuery } from "../../lib/http/validate.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
+
+/** Routes here that a plain HTML form posts to (the header's sign-out button). */
+export const FORM_ROUTES = ["POST /api/auth/logout"];
+
+const LoginQuery = z.object({ next: z.string().max(2000).optional() });
+
+const CallbackQuery = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(256).optional(),
+});
+
+export function authRoutes(deps: AppDeps): Hono<AppEnv> {
+  const limits = { kv: deps.kv, now: deps.now, trustProxy: deps.config.trustProxy };
+  const app = new Hono<AppEnv>();
+
+  app.get("/api/auth/login", rateLimit({ ...limits, bucket: "oauthStart" }), async (c) => {
+    const { next } = parseQuery(c, LoginQuery);
+    const target = requireNextPath(next, deps.config.publicUrl);
+    const url = await beginFlow(deps, {
+      flow: "signin",
+      next: target,
+      binding: ensureBindingCookie(c, deps.secureCookies),
+    });
+    return c.redirect(url, 302);
+  });
+
+  app.get("/api/auth/callback", rateLimit({ ...limits, bucket: "oauthCallback" }), async (c) => {
+    const result = await completeFlow(deps, {
+      query: parseQuery(c, CallbackQuery),
+      binding: readBindingCookie(c, deps.secureCookies),
+      currentUserId: c.var.user?.id,
+    });
+    switch (result.kind) {
+      case "signed_in": {
+        // Signing in over an existing session (switching accounts) ends the old one.
+        if (c.var.sessionId) await endSession(deps.sessions, c.var.sessionId);
+        const tokens = await startSession(deps.sessions, result.user.id);
+        setSessionCookies(c, deps.secureCookies, tokens, deps.now());
+        return c.redirect(result.next, 303);
+      }
+      case "connected":
+        return c.redirect(result.next, 303);
+      case "refused":
+        return c.html(
+          deps.render(<SignInRefused email={result.email} />, { title: "Sign-in refused" }),
+          403,
+        );
+      case "failed": {
+        const body = (
+          <FlowProblem title={result.title} message={result.message} signedIn={!!c.var.user} />
+        );
+        return c.html(deps.render(body, { title: result.title, user: c.var.user }), result.status);
+      }
+    }
+  });
+
+  app.post("/api/auth/refresh", async (c) => {
+    // The session middleware rotates when the access JWT has expired; then its result stands.
+    let tokens: IssuedTokens | undefined = c.var.issued;
+    let refused = c.var.refreshRefused;
+    if (!tokens && !refused) {
+      const { refresh } = readSessionCookies(c, deps.secureCookies);
+      const outcome = refresh ? await refreshSession(deps.sessions, refresh) : undefined;
+      if (outcome?.ok) {
+        tokens = outcome.tokens;
+        setSessionCookies(c, deps.secureCookies, tokens, deps.now());
+      } else refused = outcome?.reason ?? "invalid";
+    }
+    if (!tokens) {
+      clearSessionCookies(c, deps.secureCookies);
+      throw refused === "reused"
+        ? new HttpError(
+          401,
+          "session_revoked",
+          "This session was used from two places and has been ended; sign in again.",
+        )
+        : new HttpError(401, "unauthenticated", "Sign in first.");
+    }
+    // API clients send this access JWT as a Bearer token; it is in the body, never a URL.
+    return c.json({
+      accessToken: tokens.accessToken,
+      tokenType: "Bearer",
+      expiresAt: tokens.accessExpiresAt.toISOString(),
+    });
+  });
+
+  app.post("/api/auth/logout", async (c) => {
+    const sessionId = c.var.sessionId ??
+      parseRefreshToken(readSessionCookies(c, deps.secureCookies).refresh ?? "");
+    if (sessionId) await endSession(deps.sessions, sessionId);
+    clearSessionCookies(c, deps.secureCookies);
+    return isFormPost(c) ? c.redirect("/", 303) : c.body(null, 204);
+  });
+
+  return app;
+}

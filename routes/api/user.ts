@@ -1,0 +1,175 @@
+/**
+ * The signed-in user's account: `/api/me` (profile, settings, deletion), connected Google
+ * accounts and their calendars under `/api/user/*`, and export/import. Every lookup is scoped
+ * to the signed-in user, so another user's ids answer 404 exactly like ids that never existed.
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { refreshAllCalendars } from "../../lib/accounts/calendars.ts";
+import { applyImport, buildExport, ImportError } from "../../lib/accounts/export_import.ts";
+import { deleteAccount, disconnectConnection } from "../../lib/accounts/lifecycle.ts";
+import { beginFlow } from "../../lib/accounts/oauth_flows.ts";
+import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
+import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
+import { getUser, updateUserSettings, UserSettingsSchema } from "../../lib/db/users.ts";
+import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import { requireNextPath } from "../../lib/http/next_path.ts";
+import { rateLimit } from "../../lib/http/rate_limit.ts";
+import { clearSessionCookies, ensureBindingCookie } from "../../lib/http/session_cookies.ts";
+import { isFormPost, parseFormOrJson, parseJsonBody, parseQuery } from "../../lib/http/validate.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
+
+/** Routes here that a plain HTML form posts to (buttons on the connections page). */
+export const FORM_ROUTES = [
+  "POST /api/user/calendars/connect",
+  "POST /api/user/connections/:id/reconnect",
+];
+
+const ConnectBody = z.object({ next: z.string().max(2000).optional() });
+const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
+const DisconnectQuery = z.object({ removeMirrors: Flag });
+const CalendarsQuery = z.object({ refresh: Flag });
+/** An export of a person's settings and connections is a few KB; rules keep it far below this. */
+const IMPORT_MAX_BYTES = 1024 * 1024;
+
+/** A connection as the API shows it: never its tokens. */
+function publicConnection(c: Connection) {
+  return {
+    id: c.id,
+    email: c.email,
+    status: c.status,
+    ...(c.statusReason ? { statusReason: c.statusReason } : {}),
+    scopes: c.scopes,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+const notFound = () => new HttpError(404, "not_found", "No such connection.");
+
+export function userRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const startLimit = rateLimit({
+    kv: deps.kv,
+    now: deps.now,
+    trustProxy: deps.config.trustProxy,
+    bucket: "oauthStart",
+  });
+  for (const path of ["/api/me", "/api/me/*", "/api/user/*"]) app.use(path, requireUser());
+
+  app.get("/api/me", async (c) => {
+    const user = await getUser(deps.kv, userOf(c).id);
+    if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+    return c.json({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      createdAt: user.createdAt,
+      settings: user.settings,
+    });
+  });
+
+  app.patch("/api/me/settings", async (c) => {
+    const settings = await parseJsonBody(c, UserSettingsSchema.strict());
+    const user = await updateUserSettings(deps.kv, userOf(c).id, settings);
+    if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+    return c.json(user.settings);
+  });
+
+  app.delete("/api/me", async (c) => {
+    await deleteAccount(deps, userOf(c).id);
+    clearSessionCookies(c, deps.secureCookies);
+    return c.body(null, 204);
+  });
+
+  app.get("/api/user/connections", async (c) => {
+    const connections = await listConnections(deps.kv, userOf(c).id);
+    return c.json({ items: connections.map(publicConnection) });
+  });
+
+  /** Starts a connect flow; a script gets `{ url }`, a plain form a 303 to Google. */
+  const connect = async (c: Context<AppEnv>, loginHint?: string) => {
+    const { next } = await parseFormOrJson(c, ConnectBody);
+    const target = requireNextPath(next, deps.config.publicUrl);
+    const url = await beginFlow(deps, {
+      flow: "connect",
+      userId: userOf(c).id,
+      next: target,
+      binding: ensureBindingCookie(c, deps.secureCookies),
+      loginHint,
+    });
+    return isFormPost(c) ? c.redirect(url, 303) : c.json({ url });
+  };
+
+  app.post("/api/user/calendars/connect", startLimit, (c) => connect(c));
+
+  app.post("/api/user/connections/:id/reconnect", startLimit, async (c) => {
+    const entry = await getConnectionEntry(deps.kv, userOf(c).id, c.req.param("id"));
+    if (!entry) throw notFound();
+    // The hint pre-selects the account, so the person reconnects the same one.
+    return await connect(c, entry.connection.email);
+  });
+
+  app.delete("/api/user/connections/:id", async (c) => {
+    const { removeMirrors } = parseQuery(c, DisconnectQuery);
+    const removed = await disconnectConnection(deps, userOf(c).id, c.req.param("id"), {
+      removeMirrors,
+    });
+    if (!removed) throw notFound();
+    return c.body(null, 204);
+  });
+
+  app.get("/api/user/calendars", async (c) => {
+    const userId = userOf(c).id;
+    const { refresh } = parseQuery(c, CalendarsQuery);
+    const failures = refresh ? await refreshAllCalendars(deps, userId) : undefined;
+    const emails = new Map(
+      (await listConnections(deps.kv, userId)).map((conn) => [conn.id, conn.email]),
+    );
+    const items = (await listCalendars(deps.kv, userId))
+      .filter((cal) => emails.has(cal.connectionId))
+      .map((cal) => ({
+        connectionId: cal.connectionId,
+        accountEmail: emails.get(cal.connectionId)!,
+        calendarId: cal.id,
+        summary: cal.summary,
+        primary: cal.primary,
+        accessRole: cal.accessRole,
+        timeZone: cal.timeZone,
+        // Calendars busysync cannot write are offered only as sources.
+        writable: isWritable(cal.accessRole),
+      }));
+    return c.json(failures ? { items, failures } : { items });
+  });
+
+  app.get("/api/user/export", async (c) => {
+    const doc = await buildExport(deps, userOf(c).id);
+    const day = deps.now().toISOString().slice(0, 10);
+    c.header("Content-Disposition", `attachment; filename="busysync-export-${day}.json"`);
+    return c.json(doc);
+  });
+
+  app.post(
+    "/api/user/import",
+    bodyLimit({
+      maxSize: IMPORT_MAX_BYTES,
+      onError: () => {
+        throw new HttpError(413, "too_large", "An export is at most 1 MB.");
+      },
+    }),
+    async (c) => {
+      const doc = await parseJsonBody(c, z.unknown());
+      try {
+        return c.json(await applyImport(deps, userOf(c).id, doc));
+      } catch (err) {
+        if (!(err instanceof ImportError)) throw err;
+        const status = err.kind === "too_new" ? 422 : 400;
+        throw new HttpError(status, `import_${err.kind}`, err.message, err.fields);
+      }
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,283 @@
+/**
+ * An app wired to a real emulator over HTTP and a real KV file, plus a cookie-carrying client
+ * that walks the OAuth redirects by hand. Nothing is stubbed: every Google call goes through
+ * google-auth-library / @googleapis/calendar to the emulator.
+ */
+import { createApp } from "../../app.ts";
+import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import type { Seed } from "../../emulator/seed.ts";
+import type { Keyring } from "../../lib/auth/crypto.ts";
+import { type AppSecrets, loadSecrets } from "../../lib/auth/secrets.ts";
+import { type Config, loadConfig } from "../../lib/config.ts";
+import { openKv } from "../../lib/db/kv.ts";
+import { randomKeyBase64 } from "../../lib/db/settings.ts";
+import { createGoogleOAuth } from "../../lib/google/oauth.ts";
+import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
+import { createLogger } from "../../lib/log.ts";
+import { loadManifest } from "../../lib/web/static_files.ts";
+import { tempKvPath } from "./temp_kv.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export const PUBLIC_URL = "http://busysync.test";
+/** The same instance as if served over https (pass it as PUBLIC_URL). */
+export const HTTPS_URL = "https://busysync.test";
+export const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };
+
+/** Ann has a personal and a work account, Bob one account, Eve is outside any allow-list. */
+export const ANN = "ann@example.com";
+export const ANN_WORK = "ann@work.example.com";
+export const BOB = "bob@example.org";
+export const BOB_WORK = "bob@work.example.com";
+export const EVE = "eve@outside.example";
+
+export const SEED: Seed = {
+  clients: [{
+    ...CLIENT,
+    redirectUris: [`${PUBLIC_URL}/api/auth/callback`, `${HTTPS_URL}/api/auth/callback`],
+  }],
+  users: [
+    {
+      email: ANN,
+      name: "Ann Example",
+      calendars: [
+        { id: ANN, summary: "Ann", timeZone: "Europe/Berlin", primary: true },
+        {
+          id: "family@group.example",
+          summary: "Family",
+          timeZone: "Europe/Berlin",
+          accessRole: "reader",
+        },
+      ],
+    },
+    {
+      email: ANN_WORK,
+      name: "Ann at Work",
+      calendars: [
+        { id: ANN_WORK, summary: "Ann (work)", timeZone: "Europe/London", primary: true },
+        {
+          id: "team@work.example.com",
+          summary: "Team",
+          timeZone: "Europe/London",
+          accessRole: "writer",
+        },
+      ],
+    },
+    {
+      email: BOB,
+      name: "Bob Example",
+      calendars: [{ id: BOB, summary: "Bob", timeZone: "America/New_York", primary: true }],
+    },
+    {
+      email: BOB_WORK,
+      name: "Bob at Work",
+      calendars: [{ id: BOB_WORK, summary: "Bob (work)", timeZone: "UTC", primary: true }],
+    },
+    {
+      email: EVE,
+      name: "Eve Outside",
+      calendars: [{ id: EVE, summary: "Eve", timeZone: "UTC", primary: true }],
+    },
+  ],
+};
+
+export interface Clock {
+  now: () => Date;
+  advance(ms: number): void;
+}
+
+export interface Harness {
+  app: ReturnType<typeof createApp>;
+  kv: Deno.Kv;
+  kvPath: string;
+  config: Config;
+  secrets: AppSecrets;
+  clock: Clock;
+  emulator: RunningEmulator;
+  /** Calls the emulator's admin API (`/__emulator/<path>`). */
+  admin(path: string, body?: unknown, method?: string): Promise<unknown>;
+  /** A browser-like client with its own cookie jar and client address. */
+  client(address?: string): TestClient;
+  /** A token source as the sync engine builds one, optionally with another keyring. */
+  tokenSource(keyring?: Keyring): TokenSource;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator and an app on a temp KV file; `env` adds or overrides settings. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const emulator = startEmulator({ port: 0, admin: true, seed: SEED });
+  const temp = await tempKvPath();
+  const kv = await openKv(temp.path);
+  // Each reading moves the clock on by 1 ms, as real time would between two writes: ids made
+  // from it (ULIDs) then sort in creation order.
+  let t = Date.now();
+  const clock: Clock = { now: () => new Date(t++), advance: (ms) => t += ms };
+  const config = loadConfig({
+    PUBLIC_URL,
+    GOOGLE_CLIENT_ID: CLIENT.clientId,
+    GOOGLE_CLIENT_SECRET: CLIENT.clientSecret,
+    GOOGLE_ISSUER: emulator.url,
+    GOOGLE_API_URL: emulator.url,
+    BUSYSYNC_ENCRYPTION_KEY: randomKeyBase64(),
+    BUSYSYNC_KV: temp.path,
+    ...env,
+  });
+  const secrets = await loadSecrets(kv, config);
+  const app = createApp({
+    config,
+    kv,
+    secrets,
+    log: createLogger("error", () => {}),
+    manifest: await loadManifest(ROOT),
+    staticDir: `${ROOT}static`,
+    now: clock.now,
+  });
+  const harness: Harness = {
+    app,
+    kv,
+    kvPath: temp.path,
+    config,
+    secrets,
+    clock,
+    emulator,
+    async admin(path, body, method = "POST") {
+      const res = await fetch(`${emulator.url}/__emulator/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    client: (address = "192.0.2.1") => new TestClient(harness, address),
+    tokenSource: (keyring = secrets.keyring) =>
+      createTokenSource({
+        kv,
+        keyring,
+        oauth: createGoogleOAuth({
+          issuer: config.google.issuer,
+          clientId: config.google.clientId,
+          clientSecret: config.google.clientSecret,
+          redirectUri: `${config.publicUrl}/api/auth/callback`,
+          now: clock.now,
+        }),
+        now: clock.now,
+      }),
+    async close() {
+      kv.close();
+      await emulator.close();
+      await temp.cleanup();
+    },
+  };
+  return harness;
+}
+
+/**
+ * Sends requests to the app in-process as a browser would: with its cookies, an Origin header
+ * on unsafe methods (override with `origin: null`), and its client address.
+ */
+export class TestClient {
+  readonly cookies = new Map<string, string>();
+
+  constructor(private readonly h: Harness, readonly address: string) {}
+
+  async request(
+    path: string,
+    init: RequestInit & { origin?: string | null; json?: unknown } = {},
+  ): Promise<Response> {
+    const { origin, json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    const method = (rest.method ?? "GET").toUpperCase();
+    const site = this.h.config.publicUrl;
+    if (!["GET", "HEAD"].includes(method) && origin !== null && !headers.has("origin")) {
+      headers.set("origin", origin ?? site);
+    }
+    if (this.cookies.size && !headers.has("cookie")) {
+      headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    }
+    let body = rest.body;
+    if (json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(json);
+    }
+    const res = await this.h.app.request(`${site}${path}`, { ...rest, headers, body }, {
+      remoteAddr: { hostname: this.address, port: 40000, transport: "tcp" },
+    });
+    this.#store(res);
+    return res;
+  }
+
+  /** Signs in as `email` through the emulator (login_hint stands in for picking the account). */
+  async signIn(email: string, next?: string): Promise<Response> {
+    const query = next === undefined ? "" : `?${new URLSearchParams({ next })}`;
+    const login = await this.request(`/api/auth/login${query}`);
+    if (login.status !== 302) throw new Error(`login answered ${login.status}`);
+    return await this.#completeAtGoogle(login.headers.get("location")!, email);
+  }
+
+  /** Connects the Google account `email` to the signed-in user. */
+  async connect(email: string): Promise<Response> {
+    const start = await this.request("/api/user/calendars/connect", { method: "POST", json: {} });
+    if (start.status !== 200) throw new Error(`connect answered ${start.status}`);
+    const { url } = await start.json();
+    return await this.#completeAtGoogle(url, email);
+  }
+
+  /**
+   * Visits Google's authorization URL as `email` and returns where Google sends the browser
+   * back to, without following it.
+   */
+  async authorizeAtGoogle(authUrl: string, email: string): Promise<URL> {
+    const url = new URL(authUrl);
+    url.searchParams.set("login_hint", email);
+    const res = await fetch(url, { redirect: "manual" });
+    await res.body?.cancel();
+    if (res.status !== 302) throw new Error(`authorization answered ${res.status}`);
+    return new URL(res.headers.get("location")!);
+  }
+
+  async #completeAtGoogle(authUrl: string, email: string): Promise<Response> {
+    const back = await this.authorizeAtGoogle(authUrl, email);
+    return await this.request(`${back.pathname}${back.search}`);
+  }
+
+  /** The connections of the signed-in user as the API lists them. */
+  async connections(): Promise<{ id: string; email: string; status: string }[]> {
+    const res = await this.request("/api/user/connections");
+    if (res.status !== 200) throw new Error(`connections answered ${res.status}`);
+    return (await res.json()).items;
+  }
+
+  #store(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(";").map((s) => s.trim());
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      const expired = attrs.some((a) => /^max-age=0$/i.test(a)) ||
+        attrs.some((a) => /^expires=/i.test(a) && Date.parse(a.slice(8)) < Date.now());
+      if (expired || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+}
+
+/** Every key and value of the KV file as text, for "no token in plain text" checks. */
+export async function dumpKv(path: string): Promise<string> {
+  const kv = await Deno.openKv(path);
+  try {
+    const parts: string[] = [];
+    for await (const entry of kv.list({ prefix: [] })) {
+      parts.push(JSON.stringify(entry.key), describe(entry.value));
+    }
+    return parts.join("\n");
+  } finally {
+    kv.close();
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  return JSON.stringify(value, (_k, v) => typeof v === "bigint" ? String(v) : v);
+}
