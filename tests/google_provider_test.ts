@@ -399,6 +399,33 @@ Deno.test("google provider: putMirror of a deleted mirror restores it (409 on a 
   ]]);
 });
 
+Deno.test("google provider: putMirror of a known mirror costs one patch, and still recreates or restores one that vanished", async () => {
+  await using s = await setup();
+  const { id, mirror } = aMirror("evt000");
+  await s.provider.putMirror(target, id, mirror);
+  await s.admin("DELETE", "requests");
+  const moved = { ...mirror, summary: "Busy (moved)" };
+  assert.deepEqual(await s.provider.putMirror(target, id, moved, { existing: true }), {
+    id,
+    outcome: "patched",
+  });
+  assert.deepEqual((await s.requests()).counts, { "events.patch": 1 });
+  // Deleted by hand: the patch (status confirmed) brings it back in the same one call.
+  await s.provider.deleteMirror(target, id);
+  await s.provider.putMirror(target, id, mirror, { existing: true });
+  assert.deepEqual(
+    (await s.rawEvents(TARGET)).map((e) => [e.id, e.status, e.summary]),
+    [[id, "confirmed", "Busy"]],
+  );
+  // Never there (the ledger outlived the calendar's copy): 404 on the patch, then an insert.
+  const other = aMirror("evt001");
+  assert.deepEqual(await s.provider.putMirror(target, other.id, other.mirror, { existing: true }), {
+    id: other.id,
+    outcome: "created",
+  });
+  assert.equal((await s.rawEvents(TARGET)).length, 2);
+});
+
 Deno.test("google provider: putMirror onto a user's event with that id refuses with a typed conflict and leaves it alone", async () => {
   await using s = await setup();
   const { id, mirror } = aMirror("evt000");

@@ -206,9 +206,27 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       return { full: true, pages: await listWindow(cal, api, window) };
     },
 
-    async putMirror(cal, id, mirror): Promise<Written> {
+    async putMirror(cal, id, mirror, options): Promise<Written> {
       const api = await clientFor(cal.connectionId);
       const ctx = { connectionId: cal.connectionId, cal };
+      const patch = () =>
+        call(cal.connectionId, () =>
+          api.events.patch({
+            calendarId: cal.calendarId,
+            eventId: id,
+            sendUpdates: "none",
+            requestBody: mirrorPatchBody(mirror),
+          }));
+      if (options?.existing) {
+        // The ledger wrote this id, so it is ours: one patch (status confirmed included, which
+        // also brings back a mirror deleted by hand). Only a 404 sends us down the insert path.
+        try {
+          await patch();
+          return { id, outcome: "patched" };
+        } catch (e) {
+          if (statusOf(e) !== 404) throw toProviderError(e, ctx);
+        }
+      }
       try {
         await call(cal.connectionId, () =>
           api.events.insert({
@@ -236,13 +254,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const restoring = existing.status === "cancelled";
       if (!restoring && !carriesMarker(existing)) throw new MirrorConflictError(cal, id);
       try {
-        await call(cal.connectionId, () =>
-          api.events.patch({
-            calendarId: cal.calendarId,
-            eventId: id,
-            sendUpdates: "none",
-            requestBody: mirrorPatchBody(mirror),
-          }));
+        await patch();
       } catch (e) {
         throw toProviderError(e, ctx);
       }

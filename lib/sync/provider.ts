@@ -46,6 +46,15 @@ export interface Written {
   outcome: "created" | "restored" | "patched";
 }
 
+export interface PutMirrorOptions {
+  /**
+   * The engine's ledger says this mirror was written before: try an update first (one call)
+   * instead of an insert that would answer "already exists". A mirror that vanished meanwhile
+   * is still recreated.
+   */
+  existing?: boolean;
+}
+
 /** An event in a target that carries a busysync marker (for rebuilding a lost ledger). */
 export interface MarkedEvent {
   id: string;
@@ -68,7 +77,12 @@ export interface CalendarProvider {
    * Makes the event `id` in `cal` equal `mirror`: inserts it, or when the id exists (a retried
    * insert, a mirror deleted earlier) restores or adopts it with a patch. Idempotent.
    */
-  putMirror(cal: CalendarRef, id: string, mirror: Mirror): Promise<Written>;
+  putMirror(
+    cal: CalendarRef,
+    id: string,
+    mirror: Mirror,
+    options?: PutMirrorOptions,
+  ): Promise<Written>;
   /** Deletes the event `id`; an event already gone counts as done. */
   deleteMirror(cal: CalendarRef, id: string): Promise<void>;
   /** Every event in `cal` whose private properties carry `key=value` (marker search). */

@@ -1,0 +1,196 @@
+/**
+ * Sync history: one record per run (what started it, when, per rule what it did, every error
+ * with its cause, API calls used) and, in a separate key, the run's per-event actions, capped.
+ * Retention is both by age (expireIn) and by count (the oldest beyond the limit are deleted
+ * after each save); expiry is not prompt, so the count limit is what bounds the store.
+ */
+import { z } from "zod";
+import { RULE_STATUSES } from "../sync/rule.ts";
+import { commitOnce } from "./commit.ts";
+import { keys } from "./keys.ts";
+
+/** What starts a sync run. */
+export const SYNC_TRIGGERS = [
+  /** The periodic timer (cron). */
+  "schedule",
+  /** "Sync now" in the dashboard. */
+  "manual",
+  /** A push notification from the calendar service. */
+  "push",
+  /** A rule was created or saved with changes. */
+  "rule_saved",
+  /** The user confirmed deletes the guard stopped. */
+  "confirm",
+  /** A trigger arrived while a run was going; coalesced into one more run. */
+  "follow_up",
+  /** Removing a deleted or disabled rule's mirrors. */
+  "remove_mirrors",
+  /** Removing every busysync event of the user. */
+  "purge",
+] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+
+/** Most errors and actions a record keeps; the rest are counted, not stored (64 KiB values). */
+export const MAX_RUN_ERRORS = 50;
+export const MAX_RUN_ACTIONS = 200;
+
+const count = z.number().int().min(0);
+
+const RuleRunSchema = z.object({
+  ruleId: z.string(),
+  created: count,
+  updated: count,
+  deleted: count,
+  /** Listed events whose mirror was already right: no write. */
+  unchanged: count,
+  /** Listed events this rule does not mirror (filtered, outside its window, mirrors). */
+  skipped: count,
+  /** Ops attempted that failed. */
+  failed: count,
+  /** The rule's status after the run. */
+  status: z.enum(RULE_STATUSES),
+  statusReason: z.string().optional(),
+});
+export type RuleRun = z.infer<typeof RuleRunSchema>;
+
+const RunErrorSchema = z.object({
+  ruleId: z.string().optional(),
+  /** The calendar involved, as calendarKey. */
+  calendar: z.string().optional(),
+  /** The error's type, e.g. CalendarNotFoundError. */
+  error: z.string(),
+  message: z.string(),
+  /** The underlying failure's message (a Google reason, a network error ...). */
+  cause: z.string().optional(),
+});
+export type RunError = z.infer<typeof RunErrorSchema>;
+
+const ApiCallsSchema = z.object({
+  /** HTTP requests as the provider's policy counted them (retries included), when known. */
+  requests: count.optional(),
+  /** Engine-level operations: listings (pages), writes, deletes, marker searches. */
+  listPages: count,
+  putMirror: count,
+  deleteMirror: count,
+  listMarked: count,
+});
+export type ApiCalls = z.infer<typeof ApiCallsSchema>;
+
+const RunRecordSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  userId: z.string(),
+  trigger: z.enum(SYNC_TRIGGERS),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime(),
+  dryRun: z.boolean(),
+  full: z.boolean(),
+  /** ok: everything applied; partial: some rules failed; failed: the run stopped. */
+  outcome: z.enum(["ok", "partial", "failed"]),
+  rules: z.array(RuleRunSchema),
+  errors: z.array(RunErrorSchema).max(MAX_RUN_ERRORS),
+  errorsDropped: count,
+  apiCalls: ApiCallsSchema,
+  actionsDropped: count,
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+const ActionSchema = z.object({
+  ruleId: z.string(),
+  direction: z.enum(["forward", "reverse"]),
+  kind: z.enum(["create", "patch", "delete"]),
+  reason: z.string(),
+  sourceEventId: z.string(),
+  mirrorId: z.string(),
+  /** The target calendar, as calendarKey. */
+  target: z.string(),
+});
+export type RunAction = z.infer<typeof ActionSchema>;
+
+const ActionsRecordSchema = z.object({
+  v: z.literal(1),
+  actions: z.array(ActionSchema).max(MAX_RUN_ACTIONS),
+});
+
+export interface Retention {
+  maxRuns: number;
+  maxDays: number;
+}
+
+const DAY_MS = 86_400_000;
+const TRIM_BATCH = 100;
+
+/**
+ * Stores a run with its actions (both expiring after `maxDays`), then deletes the user's
+ * oldest runs beyond `maxRuns`. Throws a ZodError for a malformed record (a bug, not data).
+ */
+export async function saveRun(
+  kv: Deno.Kv,
+  record: RunRecord,
+  actions: RunAction[],
+  retention: Retention,
+): Promise<void> {
+  const run = RunRecordSchema.parse(record);
+  const stored = ActionsRecordSchema.parse({ v: 1, actions });
+  const expireIn = retention.maxDays * DAY_MS;
+  await commitOnce(() =>
+    kv.atomic()
+      .set(keys.run(run.userId, run.id), run, { expireIn })
+      .set(keys.runActions(run.userId, run.id), stored, { expireIn })
+  );
+  await trimRuns(kv, run.userId, retention.maxRuns);
+}
+
+async function trimRuns(kv: Deno.Kv, userId: string, maxRuns: number): Promise<void> {
+  let seen = 0;
+  let doomed: string[] = [];
+  const flush = async () => {
+    const ids = doomed;
+    doomed = [];
+    await commitOnce(() => {
+      const op = kv.atomic();
+      for (const id of ids) op.delete(keys.run(userId, id)).delete(keys.runActions(userId, id));
+      return op;
+    });
+  };
+  for await (const entry of kv.list({ prefix: keys.runs(userId) }, { reverse: true })) {
+    if (++seen <= maxRuns) continue;
+    doomed.push(String(entry.key.at(-1)));
+    if (doomed.length >= TRIM_BATCH) await flush();
+  }
+  if (doomed.length) await flush();
+}
+
+/** A page of the user's runs, newest first; pass the returned cursor for the next page. */
+export async function listRuns(
+  kv: Deno.Kv,
+  userId: string,
+  opts: { limit?: number; cursor?: string } = {},
+): Promise<{ items: RunRecord[]; cursor?: string }> {
+  const iter = kv.list(
+    { prefix: keys.runs(userId) },
+    { reverse: true, limit: opts.limit ?? 20, cursor: opts.cursor },
+  );
+  const items: RunRecord[] = [];
+  for await (const entry of iter) items.push(RunRecordSchema.parse(entry.value));
+  return iter.cursor && items.length === (opts.limit ?? 20)
+    ? { items, cursor: iter.cursor }
+    : { items };
+}
+
+/** One run and its recorded actions, or null when it is unknown or past retention. */
+export async function getRun(
+  kv: Deno.Kv,
+  userId: string,
+  runId: string,
+): Promise<{ run: RunRecord; actions: RunAction[] } | null> {
+  const [run, actions] = await kv.getMany([
+    keys.run(userId, runId),
+    keys.runActions(userId, runId),
+  ]);
+  if (run.value === null) return null;
+  return {
+    run: RunRecordSchema.parse(run.value),
+    actions: actions.value === null ? [] : ActionsRecordSchema.parse(actions.value).actions,
+  };
+}

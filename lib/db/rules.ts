@@ -1,0 +1,297 @@
+/**
+ * Sync rules per user. Every change of a user's rule set is validated as a whole through the
+ * pure rule graph (no calendar targeting itself, no cycle of three or more calendars) and
+ * serialised through the `rule_sets` key, so two concurrent edits cannot together form a cycle
+ * that each alone passed.
+ *
+ * Deleting or disabling a rule either leaves a removal request for the engine ("remove its
+ * mirrors", which needs the calendar provider and the sync lease) or, when the user keeps the
+ * mirrors, releases them: a full reconcile leaves mirrors of a released rule alone.
+ */
+import { ulid } from "ulid";
+import { z } from "zod";
+import { edgeFingerprint } from "../sync/edge_fingerprint.ts";
+import { buildEdges, checkRuleGraph, type GraphProblem } from "../sync/graph.ts";
+import {
+  applyRulePatch,
+  buildRule,
+  CalendarRefSchema,
+  type Rule,
+  type RuleInput,
+  type RulePatch,
+  RuleSchema,
+  type RuleStatus,
+} from "../sync/rule.ts";
+import type { CalendarRef } from "../sync/types.ts";
+import { commitWithRetry, ConflictError } from "./commit.ts";
+import { keys } from "./keys.ts";
+import type { Fence } from "./leases.ts";
+import { forgetLedger } from "./ledger.ts";
+
+/** The user has no rule with this id. */
+export class RuleNotFoundError extends Error {
+  constructor(readonly ruleId: string) {
+    super(`no rule ${ruleId}`);
+    this.name = "RuleNotFoundError";
+  }
+}
+
+/** The rule set would be invalid with this change; `problems` says why (an API answers 422). */
+export class RuleRejectedError extends Error {
+  constructor(readonly problems: GraphProblem[], rules: readonly Rule[]) {
+    super(problems.map((p) => describeProblem(p, rules)).join("; "));
+    this.name = "RuleRejectedError";
+  }
+}
+
+function describeProblem(problem: GraphProblem, rules: readonly Rule[]): string {
+  const nameOf = (id: string) => rules.find((r) => r.id === id)?.name ?? id;
+  if (problem.code === "self_target") {
+    return `rule "${nameOf(problem.ruleId)}" targets its own source calendar`;
+  }
+  const { calendars, ruleIds } = problem.cycle;
+  const path = [...calendars, calendars[0]].map((k) => k.slice(k.indexOf(":") + 1)).join(" → ");
+  const names = [...new Set(ruleIds)].map((id) => `"${nameOf(id)}"`).join(", ");
+  return `rules ${names} form a cycle ${path}: busysync never carries a mirror further, ` +
+    "so such a set never does what it seems to promise";
+}
+
+const StoredRuleSchema = z.object({ v: z.literal(1) }).and(RuleSchema);
+
+/** A rule with the versionstamp it was read at (the API's ETag for conflict checks). */
+export interface RuleEntry {
+  rule: Rule;
+  versionstamp: string;
+}
+
+function readRule(value: unknown): Rule {
+  const { v: _v, ...rule } = StoredRuleSchema.parse(value);
+  return rule;
+}
+
+function storeRule(rule: Rule) {
+  return { v: 1 as const, ...RuleSchema.parse(rule) };
+}
+
+const RuleSetSchema = z.object({ v: z.literal(1), changedAt: z.iso.datetime() });
+
+/** A rule deleted or disabled with "remove its mirrors"; the engine acts on it under its lease. */
+const MirrorRemovalSchema = z.object({
+  v: z.literal(1),
+  ruleId: z.string(),
+  /** Where the rule wrote mirrors: searched for mirrors the ledger does not know. */
+  targets: z.array(CalendarRefSchema),
+  /** What it read: their cursors go with the mirrors, so that enabling it again relists them. */
+  sources: z.array(CalendarRefSchema),
+  /** True when the rule is gone, false when it was only disabled. */
+  ruleDeleted: z.boolean(),
+  requestedAt: z.iso.datetime(),
+});
+export type MirrorRemoval = z.infer<typeof MirrorRemovalSchema>;
+
+const ReleasedRuleSchema = z.object({
+  v: z.literal(1),
+  ruleId: z.string(),
+  releasedAt: z.iso.datetime(),
+});
+
+/** The user's rule with this id, or null. */
+export async function getRule(
+  kv: Deno.Kv,
+  userId: string,
+  ruleId: string,
+): Promise<RuleEntry | null> {
+  const entry = await kv.get(keys.rule(userId, ruleId));
+  if (entry.value === null) return null;
+  return { rule: readRule(entry.value), versionstamp: entry.versionstamp };
+}
+
+/** The user's rules, oldest first (ULID ids). */
+export async function listRules(kv: Deno.Kv, userId: string): Promise<RuleEntry[]> {
+  const out: RuleEntry[] = [];
+  for await (const entry of kv.list({ prefix: keys.rules(userId) })) {
+    out.push({ rule: readRule(entry.value), versionstamp: entry.versionstamp });
+  }
+  return out;
+}
+
+function assertGraph(rules: readonly Rule[]): void {
+  const problems = checkRuleGraph(rules);
+  if (problems.length) throw new RuleRejectedError(problems, rules);
+}
+
+/**
+ * Creates a rule from parsed input (status ok). Throws RuleRejectedError when the user's rules
+ * with this one would target a calendar itself or form a cycle.
+ */
+export async function createRule(
+  kv: Deno.Kv,
+  userId: string,
+  input: RuleInput,
+  opts: { now: Date; id?: string },
+): Promise<RuleEntry> {
+  const rule = buildRule(input, { id: opts.id ?? ulid(), now: opts.now });
+  const res = await commitWithRetry(async () => {
+    const ruleSet = await kv.get(keys.ruleSet(userId));
+    const existing = await listRules(kv, userId);
+    assertGraph([...existing.map((e) => e.rule), rule]);
+    const key = keys.rule(userId, rule.id);
+    return {
+      op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
+        .set(key, storeRule(rule))
+        .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: rule.createdAt })),
+    };
+  });
+  return { rule, versionstamp: res!.versionstamp };
+}
+
+/** Whether `next` mirrors differently from `prev` (its edges' fingerprints changed). */
+function changesMirroring(prev: Rule, next: Rule): boolean {
+  const prints = (r: Rule) => buildEdges([r]).map(edgeFingerprint).join(",");
+  return prev.enabled !== next.enabled || prints(prev) !== prints(next);
+}
+
+/** The calendars a rule writes mirrors into (both of them when it runs both ways). */
+export function targetsOf(rule: Rule): CalendarRef[] {
+  return buildEdges([rule]).map((e) => e.target);
+}
+
+/**
+ * Applies a patch. With `ifVersionstamp` (the ETag a client read), throws ConflictError when
+ * the rule changed since. A change to what the rule mirrors resets its status to ok (the user
+ * fixed or changed it: the engine tries again) and makes the engine re-plan it from a full
+ * listing of its source. Disabling with `removeMirrors` leaves a removal request; enabling
+ * again withdraws a pending one. Throws RuleNotFoundError, RuleRejectedError, or a ZodError
+ * when the patched rule is invalid as a whole.
+ */
+export async function updateRule(
+  kv: Deno.Kv,
+  userId: string,
+  ruleId: string,
+  patch: RulePatch,
+  opts: { now: Date; ifVersionstamp?: string; removeMirrors?: boolean },
+): Promise<RuleEntry> {
+  const res = await commitWithRetry<Rule>(async () => {
+    const ruleSet = await kv.get(keys.ruleSet(userId));
+    const entry = await kv.get(keys.rule(userId, ruleId));
+    if (entry.value === null) throw new RuleNotFoundError(ruleId);
+    if (opts.ifVersionstamp !== undefined && opts.ifVersionstamp !== entry.versionstamp) {
+      throw new ConflictError("the rule was changed meanwhile; reload it and try again");
+    }
+    const prev = readRule(entry.value);
+    let next = applyRulePatch(prev, patch, opts.now);
+    if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
+    const others = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => r.id !== ruleId);
+    assertGraph([...others, next]);
+    const op = kv.atomic().check(ruleSet).check(entry)
+      .set(entry.key, storeRule(next))
+      .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));
+    const removalKey = keys.mirrorRemoval(userId, ruleId);
+    if (prev.enabled && !next.enabled && opts.removeMirrors) {
+      op.set(removalKey, removalFor(prev, false, opts.now));
+    } else if (next.enabled) {
+      op.delete(removalKey);
+    }
+    return { op, result: next };
+  });
+  return { rule: res!.result!, versionstamp: res!.versionstamp };
+}
+
+function removalFor(rule: Rule, ruleDeleted: boolean, now: Date): MirrorRemoval {
+  return MirrorRemovalSchema.parse({
+    v: 1,
+    ruleId: rule.id,
+    targets: targetsOf(rule),
+    sources: buildEdges([rule]).map((e) => e.source),
+    ruleDeleted,
+    requestedAt: now.toISOString(),
+  });
+}
+
+/**
+ * Deletes a rule. With `removeMirrors` (the default a user is offered) its mirrors are queued
+ * for removal by the engine, which also forgets its ledger then; without, the mirrors stay
+ * where they are, released (a reconcile never touches them), and the ledger is forgotten now.
+ * Returns the deleted rule; throws RuleNotFoundError.
+ */
+export async function deleteRule(
+  kv: Deno.Kv,
+  userId: string,
+  ruleId: string,
+  opts: { now: Date; removeMirrors: boolean; ifVersionstamp?: string },
+): Promise<Rule> {
+  const res = await commitWithRetry<Rule>(async () => {
+    const ruleSet = await kv.get(keys.ruleSet(userId));
+    const entry = await kv.get(keys.rule(userId, ruleId));
+    if (entry.value === null) throw new RuleNotFoundError(ruleId);
+    if (opts.ifVersionstamp !== undefined && opts.ifVersionstamp !== entry.versionstamp) {
+      throw new ConflictError("the rule was changed meanwhile; reload it and try again");
+    }
+    const rule = readRule(entry.value);
+    const at = opts.now.toISOString();
+    const op = kv.atomic().check(ruleSet).check(entry)
+      .delete(entry.key)
+      .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: at }));
+    if (opts.removeMirrors) {
+      op.set(keys.mirrorRemoval(userId, ruleId), removalFor(rule, true, opts.now));
+    } else {
+      op.delete(keys.mirrorRemoval(userId, ruleId)).set(
+        keys.releasedRule(userId, ruleId),
+        ReleasedRuleSchema.parse({ v: 1, ruleId, releasedAt: at }),
+      );
+    }
+    return { op, result: rule };
+  });
+  if (!opts.removeMirrors) await forgetLedger(kv, userId, { ruleId });
+  return res!.result!;
+}
+
+/**
+ * Sets a rule's status and reason (the engine's verdict), fenced by the sync lease. A status
+ * is not an edit: `updatedAt` stays. No-op when the rule is gone or already says exactly this.
+ */
+export async function setRuleStatus(
+  kv: Deno.Kv,
+  fence: Fence,
+  userId: string,
+  ruleId: string,
+  status: RuleStatus,
+  reason?: string,
+): Promise<void> {
+  for (;;) {
+    const entry = await kv.get(keys.rule(userId, ruleId));
+    if (entry.value === null) return;
+    const rule = readRule(entry.value);
+    if (rule.status === status && rule.statusReason === reason) return;
+    const next: Rule = { ...rule, status, statusReason: reason?.slice(0, 500) };
+    // False when the rule changed meanwhile (a user edit): read it again.
+    if (await fence.commit((op) => op.check(entry).set(entry.key, storeRule(next)))) return;
+  }
+}
+
+/** Pending "remove its mirrors" requests of the user. */
+export async function listMirrorRemovals(kv: Deno.Kv, userId: string): Promise<MirrorRemoval[]> {
+  const out: MirrorRemoval[] = [];
+  for await (const entry of kv.list({ prefix: keys.mirrorRemovals(userId) })) {
+    out.push(MirrorRemovalSchema.parse(entry.value));
+  }
+  return out;
+}
+
+/** Marks a removal request done (its mirrors and ledger are gone). Fenced. */
+export async function completeMirrorRemoval(
+  fence: Fence,
+  userId: string,
+  ruleId: string,
+): Promise<void> {
+  await fence.commit((op) => op.delete(keys.mirrorRemoval(userId, ruleId)));
+}
+
+/** Ids of rules deleted with their mirrors kept. */
+export async function listReleasedRuleIds(kv: Deno.Kv, userId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for await (const entry of kv.list({ prefix: keys.releasedRules(userId) })) {
+    out.add(ReleasedRuleSchema.parse(entry.value).ruleId);
+  }
+  return out;
+}

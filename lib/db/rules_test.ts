@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { ConflictError } from "./commit.ts";
+import { keys } from "./keys.ts";
+import { acquireLease } from "./leases.ts";
+import { LedgerWriter } from "./ledger.ts";
+import {
+  createRule,
+  deleteRule,
+  getRule,
+  listMirrorRemovals,
+  listReleasedRuleIds,
+  listRules,
+  RuleNotFoundError,
+  RuleRejectedError,
+  setRuleStatus,
+  updateRule,
+} from "./rules.ts";
+import { RuleInputSchema } from "../sync/rule.ts";
+
+const NOW = new Date("2026-01-01T00:00:00Z");
+const cal = (id: string) => ({ connectionId: "conn1", calendarId: id });
+const input = (from: string, to: string, extra = {}) =>
+  RuleInputSchema.parse({ name: `${from}→${to}`, source: cal(from), target: cal(to), ...extra });
+
+async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await fn(kv);
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("rules: created, read back (zod-parsed) and listed in creation order", () =>
+  withKv(async (kv) => {
+    const a = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    const b = await createRule(kv, "u1", input("b", "c"), { now: NOW });
+    assert.equal(a.rule.status, "ok");
+    assert.deepEqual((await getRule(kv, "u1", a.rule.id))?.rule, a.rule);
+    assert.deepEqual((await listRules(kv, "u1")).map((e) => e.rule.id), [a.rule.id, b.rule.id]);
+    assert.equal((await kv.get<{ v: number }>(keys.rule("u1", a.rule.id))).value?.v, 1);
+  }));
+
+Deno.test("rules: a rule closing a cycle of three calendars is rejected, naming the cycle", () =>
+  withKv(async (kv) => {
+    await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    await createRule(kv, "u1", input("b", "c"), { now: NOW });
+    await assert.rejects(
+      createRule(kv, "u1", input("c", "a"), { now: NOW }),
+      (e: unknown) =>
+        e instanceof RuleRejectedError && e.problems[0].code === "cycle" &&
+        /a → b → c → a|b → c → a → b|c → a → b → c/.test(e.message),
+    );
+    // Both ways between two calendars is fine.
+    await createRule(kv, "u1", input("a", "b", { bidirectional: true }), { now: NOW });
+  }));
+
+Deno.test("rules: an edit with a stale versionstamp is a conflict; a fresh one applies", () =>
+  withKv(async (kv) => {
+    const { rule, versionstamp } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    const edited = await updateRule(kv, "u1", rule.id, { name: "Renamed" }, {
+      now: NOW,
+      ifVersionstamp: versionstamp,
+    });
+    assert.equal(edited.rule.name, "Renamed");
+    await assert.rejects(
+      updateRule(kv, "u1", rule.id, { name: "Again" }, { now: NOW, ifVersionstamp: versionstamp }),
+      ConflictError,
+    );
+    await assert.rejects(updateRule(kv, "u1", "nope", {}, { now: NOW }), RuleNotFoundError);
+  }));
+
+Deno.test("rules: an edit that could close a cycle is rejected like a create", () =>
+  withKv(async (kv) => {
+    await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    await createRule(kv, "u1", input("b", "c"), { now: NOW });
+    const { rule } = await createRule(kv, "u1", input("c", "d"), { now: NOW });
+    await assert.rejects(
+      updateRule(kv, "u1", rule.id, { target: cal("a") }, { now: NOW }),
+      RuleRejectedError,
+    );
+  }));
+
+Deno.test("rules: the engine's status survives a rename; a changed target resets it to ok", () =>
+  withKv(async (kv) => {
+    const { rule } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    const lease = await acquireLease(kv, "u1", { owner: "o", now: NOW, ttlMs: 60_000 });
+    assert.ok(lease);
+    await setRuleStatus(kv, lease, "u1", rule.id, "broken", "calendar b is gone");
+    const renamed = await updateRule(kv, "u1", rule.id, { name: "x" }, { now: NOW });
+    assert.equal(renamed.rule.status, "broken");
+    const moved = await updateRule(kv, "u1", rule.id, { target: cal("c") }, { now: NOW });
+    assert.equal(moved.rule.status, "ok");
+    assert.equal(moved.rule.statusReason, undefined);
+  }));
+
+Deno.test("rules: deleting queues mirror removal, or releases the mirrors and forgets the ledger", () =>
+  withKv(async (kv) => {
+    const removed = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    const kept = await createRule(kv, "u1", input("c", "d"), { now: NOW });
+    const lease = await acquireLease(kv, "u1", { owner: "o", now: NOW, ttlMs: 60_000 });
+    assert.ok(lease);
+    const writer = new LedgerWriter(lease, "u1");
+    await writer.put({ ruleId: kept.rule.id, direction: "forward" }, {
+      mirrorId: "m1",
+      hash: "h",
+      target: cal("d"),
+      sourceEventId: "e1",
+    });
+    await writer.flush();
+    await deleteRule(kv, "u1", removed.rule.id, { now: NOW, removeMirrors: true });
+    await deleteRule(kv, "u1", kept.rule.id, { now: NOW, removeMirrors: false });
+    assert.deepEqual(await listRules(kv, "u1"), []);
+    const [removal] = await listMirrorRemovals(kv, "u1");
+    assert.deepEqual([removal.ruleId, removal.targets], [removed.rule.id, [cal("b")]]);
+    assert.deepEqual([...await listReleasedRuleIds(kv, "u1")], [kept.rule.id]);
+    const ledger = await Array.fromAsync(kv.list({ prefix: keys.ledger("u1") }));
+    assert.equal(ledger.length, 0);
+  }));
+
+Deno.test("rules: disabling with removal queues it; enabling again withdraws it", () =>
+  withKv(async (kv) => {
+    const { rule } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    await updateRule(kv, "u1", rule.id, { enabled: false }, { now: NOW, removeMirrors: true });
+    assert.equal((await listMirrorRemovals(kv, "u1")).length, 1);
+    await updateRule(kv, "u1", rule.id, { enabled: true }, { now: NOW });
+    assert.equal((await listMirrorRemovals(kv, "u1")).length, 0);
+  }));

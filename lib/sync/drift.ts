@@ -1,0 +1,134 @@
+/**
+ * Drift: what a target really holds against what the ledger says busysync wrote there. A user
+ * may delete or edit a mirror by hand, and a lost ledger (or a crash between a write and its
+ * ledger entry) leaves mirrors the ledger does not know. Comparing the mirrors found in a
+ * target's listing with the mirrors wanted turns each case into a ledger view the planner
+ * already handles: a forgotten hash forces a write, a seeded entry lets a stale mirror be
+ * deleted, and a found mirror that is exactly right is adopted without any write.
+ */
+import { buildMarker, classifyEvent, mirrorIdFor } from "./marker.ts";
+import { desiredMirror, type MirrorContext } from "./mirror.ts";
+import { hashMirror } from "./hash.ts";
+import { calendarKey } from "./calendar_key.ts";
+import { readEventSpan } from "./time.ts";
+import type { Edge, LedgerEntry, LiveSourceEvent, Mirror, SourceEvent } from "./types.ts";
+
+/** A hash no mirror body has: the planner then rewrites the mirror (a patch, or a restore). */
+export const UNKNOWN_HASH = "";
+
+/**
+ * True when an event read back from a target carries everything `want` asks for: the same
+ * title, description and location, the same instants (timed) or dates (all-day), still busy,
+ * confirmed and of the same visibility. Times are compared as instants, because a service may
+ * write an offset differently from how it was sent. Reminders are not read back, so an edit
+ * of them alone goes unnoticed.
+ */
+export function mirrorMatches(found: LiveSourceEvent, want: Mirror): boolean {
+  if (found.status !== "confirmed") return false;
+  if ((found.summary ?? "") !== want.summary) return false;
+  if ((found.description ?? "") !== (want.description ?? "")) return false;
+  if ((found.location ?? "") !== (want.location ?? "")) return false;
+  if ((found.visibility ?? "default") !== want.visibility) return false;
+  if ((found.transparency ?? "opaque") !== want.transparency) return false;
+  const a = readEventSpan(found, "UTC");
+  const b = readEventSpan({ id: "", status: "confirmed", start: want.start, end: want.end }, "UTC");
+  return !!a && !!b && a.allDay === b.allDay && a.start === b.start && a.end === b.end;
+}
+
+/**
+ * The mirrors of `edge` among events listed in its target, by id: events whose marker names
+ * this edge's rule and source and whose id is derived from that marker (a user's copy of a
+ * mirror is a real event, not ours).
+ */
+export function mirrorsOfEdge(
+  edge: Edge,
+  listed: Iterable<SourceEvent>,
+): Map<string, LiveSourceEvent & { sourceEventId: string }> {
+  const mine = buildMarker(edge, "");
+  const out = new Map<string, LiveSourceEvent & { sourceEventId: string }>();
+  for (const event of listed) {
+    if (event.status === "cancelled") continue;
+    const cls = classifyEvent(event);
+    if (cls.kind !== "mirror" || event.recurringEventId) continue;
+    const { marker } = cls;
+    if (marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar) continue;
+    out.set(event.id, { ...event, sourceEventId: marker.sourceEvent });
+  }
+  return out;
+}
+
+export interface LedgerRepair {
+  /** The ledger the planner should see. */
+  ledger: Map<string, LedgerEntry>;
+  /** Found mirrors that are exactly right but unknown to the ledger: record them, write nothing. */
+  adopted: LedgerEntry[];
+  /** Mirrors that will be rewritten because they are missing or were edited. */
+  repaired: number;
+}
+
+/**
+ * Compares one edge's ledger with the mirrors found in its target, for a run that listed the
+ * edge's source in full (`events`). For each wanted mirror: missing or edited → its entry's
+ * hash is forgotten (the planner rewrites it); found but not in the ledger → adopted when
+ * right, else seeded with an unknown hash. Found mirrors whose source event is not wanted
+ * (filtered, or no longer listed) are seeded so that the planner deletes them.
+ */
+export function repairLedger(
+  edge: Edge,
+  events: readonly SourceEvent[],
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  found: ReadonlyMap<string, LiveSourceEvent & { sourceEventId: string }>,
+  ctx: MirrorContext,
+): LedgerRepair {
+  const out = new Map(ledger);
+  const adopted: LedgerEntry[] = [];
+  let repaired = 0;
+  const targetKey = calendarKey(edge.target);
+  const seed = (sourceEventId: string, mirrorId: string, recurringEventId?: string) => {
+    out.set(sourceEventId, {
+      mirrorId,
+      hash: UNKNOWN_HASH,
+      target: edge.target,
+      sourceEventId,
+      ...(recurringEventId ? { recurringEventId } : {}),
+    });
+  };
+  const seen = new Set<string>();
+  for (const event of events) {
+    const id = mirrorIdFor(edge, event.id);
+    seen.add(id);
+    const mirror = found.get(id);
+    const entry = ledger.get(event.id);
+    const decision = desiredMirror(event, edge, ctx);
+    if (!entry) {
+      if (!mirror) continue;
+      if (decision.kind === "mirror" && mirrorMatches(mirror, decision.mirror)) {
+        const adoptedEntry: LedgerEntry = {
+          mirrorId: id,
+          hash: hashMirror(decision.mirror),
+          target: edge.target,
+          sourceEventId: event.id,
+          ...(event.recurringEventId ? { recurringEventId: event.recurringEventId } : {}),
+        };
+        out.set(event.id, adoptedEntry);
+        adopted.push(adoptedEntry);
+      } else {
+        seed(event.id, id, event.recurringEventId);
+        if (decision.kind === "mirror") repaired++;
+      }
+      continue;
+    }
+    // A mirror the rule moves elsewhere is the planner's business, not drift.
+    if (entry.mirrorId !== id || calendarKey(entry.target) !== targetKey) continue;
+    if (decision.kind !== "mirror") continue;
+    if (!mirror || !mirrorMatches(mirror, decision.mirror)) {
+      out.set(event.id, { ...entry, hash: UNKNOWN_HASH });
+      repaired++;
+    }
+  }
+  for (const [id, mirror] of found) {
+    if (seen.has(id) || out.has(mirror.sourceEventId)) continue;
+    seed(mirror.sourceEventId, id);
+  }
+  return { ledger: out, adopted, repaired };
+}

@@ -1,0 +1,371 @@
+/**
+ * The sync engine's imperative shell: the only sync code that awaits I/O. One run of a user:
+ *
+ *   lease → pending mirror removals → for each source calendar feeding an enabled edge: one
+ *   listing (engine_source.ts) → plan per edge (pure core) → delete guard → writes, each
+ *   recorded in the ledger once it succeeded (fenced, batched) → cursor → (full reconcile:
+ *   orphans) → rule statuses → history record → release the lease, or run once more if a
+ *   trigger arrived meanwhile.
+ *
+ * Every write is idempotent (deterministic mirror ids, deletes of gone events are done), so a
+ * crash anywhere re-runs from the old cursor and converges with no duplicate and nothing lost.
+ */
+import { monotonicFactory } from "ulid";
+import { listCalendars } from "../db/calendars.ts";
+import { listConnections } from "../db/connections.ts";
+import { dropCursors } from "../db/cursors.ts";
+import { type RunRecord, saveRun, type SyncTrigger } from "../db/history.ts";
+import { listLedger } from "../db/ledger.ts";
+import { acquireLease, acquireLeaseWaiting, type Lease } from "../db/leases.ts";
+import {
+  completeMirrorRemoval,
+  listMirrorRemovals,
+  listReleasedRuleIds,
+  listRules,
+  setRuleStatus,
+  targetsOf,
+  updateRule,
+} from "../db/rules.ts";
+import { calendarKey } from "./calendar_key.ts";
+import { purgeMirrors, removeOrphans, removeRuleMirrorsNow } from "./engine_cleanup.ts";
+import { createTargetScans, syncSource, type WriteOp } from "./engine_source.ts";
+import { buildEdges } from "./graph.ts";
+import type { Rule } from "./rule.ts";
+import { RunContext, type SyncDeps } from "./run_context.ts";
+import { RunReport } from "./run_report.ts";
+import type { CalendarRef, Edge } from "./types.ts";
+
+export type { SyncConfig, SyncDeps } from "./run_context.ts";
+
+const DEFAULT_LEASE_TTL_MS = 60_000;
+const defaultNewId = monotonicFactory();
+const newId = (deps: SyncDeps) => (deps.newId ?? defaultNewId)();
+
+export interface SyncOptions extends SyncDeps {
+  trigger: SyncTrigger;
+  /** Sync only the sources these rules read (every edge reading them takes part). */
+  ruleIds?: readonly string[];
+  /** Plan without writing anything (no calendar, ledger, cursor, status or history write). */
+  dryRun?: boolean;
+  /**
+   * Full reconcile: list every source in full, compare every mirror with its target and
+   * restore what was deleted or edited by hand, remove orphans, and retry broken rules.
+   */
+  full?: boolean;
+  /** Rules whose deletes the user confirmed after the delete guard stopped them (once). */
+  confirmRuleIds?: readonly string[];
+}
+
+export type RunSummary =
+  /** Another run holds the user's lease; it runs once more when done, covering this trigger. */
+  | { status: "coalesced" }
+  | {
+    status: "completed";
+    run: RunRecord;
+    /** Runs made afterwards for triggers that arrived meanwhile (coalesced into one each). */
+    followUps: RunRecord[];
+  }
+  | { status: "planned"; run: RunRecord; planned: WriteOp[] };
+
+/**
+ * Syncs one user's rules (see the module comment for the flow) and returns what it did. A run
+ * that loses its lease stops at once and throws LeaseLostError, having written its history
+ * record; every other failure is recorded per rule and the run carries on with the others.
+ */
+export async function syncUser(opts: SyncOptions): Promise<RunSummary> {
+  if (opts.dryRun) {
+    const { record, planned } = await runSync(opts, null);
+    return { status: "planned", run: record, planned };
+  }
+  const lease = await acquireLease(opts.kv, opts.userId, {
+    owner: newId(opts),
+    now: opts.clock(),
+    ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+  });
+  if (!lease) return { status: "coalesced" };
+  const { result, followUps } = await holdLease(opts, lease, () => runSync(opts, lease));
+  return { status: "completed", run: result.record, followUps };
+}
+
+/**
+ * Runs `first` under `lease`, then one more plain run for each follow-up that was requested
+ * meanwhile, then releases the lease. On an error the lease is given up (not released with a
+ * follow-up consumed), so the next trigger runs normally.
+ */
+async function holdLease<T>(
+  deps: SyncDeps,
+  lease: Lease,
+  first: () => Promise<T>,
+): Promise<{ result: T; followUps: RunRecord[] }> {
+  let released = false;
+  try {
+    const result = await first();
+    const followUps: RunRecord[] = [];
+    while ((await lease.releaseOrTakeFollowUp()) === "follow_up") {
+      // A plain incremental run of every rule: a confirmation or a full reconcile asked of the
+      // first run is not repeated.
+      const plain: SyncOptions = { ...withoutRunOptions(deps), trigger: "follow_up" };
+      followUps.push((await runSync(plain, lease)).record);
+    }
+    released = true;
+    return { result, followUps };
+  } finally {
+    if (!released) await lease.abandon();
+  }
+}
+
+function withoutRunOptions(deps: SyncDeps | SyncOptions): SyncDeps {
+  const { ruleIds: _r, dryRun: _d, full: _f, confirmRuleIds: _c, ...rest } = deps as SyncOptions;
+  return rest;
+}
+
+/** Whether a rule takes part in a run (see SyncOptions for broken and confirmed rules). */
+function isActive(
+  rule: Rule,
+  opts: { full: boolean; confirmed: ReadonlySet<string>; needsReconnect: ReadonlySet<string> },
+): boolean {
+  if (!rule.enabled || usesAny(rule, opts.needsReconnect)) return false;
+  if (rule.status === "needs_confirmation") return opts.confirmed.has(rule.id);
+  if (rule.status === "broken") return opts.full || opts.confirmed.has(rule.id);
+  return true;
+}
+
+function usesAny(rule: Rule, connectionIds: ReadonlySet<string>): boolean {
+  return [rule.source, rule.target].some((c) => connectionIds.has(c.connectionId));
+}
+
+const edgeKey = (e: Edge) => `${e.ruleId}/${e.direction}`;
+
+/** One run: everything between taking the lease and releasing it. */
+async function runSync(
+  opts: SyncOptions,
+  lease: Lease | null,
+): Promise<{ record: RunRecord; planned: WriteOp[] }> {
+  const { kv, userId } = opts;
+  const dryRun = lease === null;
+  const full = opts.full ?? false;
+  const report = new RunReport(newId(opts), opts.clock());
+  const requestsBefore = opts.countApiCalls?.();
+  const confirmed = new Set(opts.confirmRuleIds);
+  const needsReconnect = new Map(
+    (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
+      .map((c) => [c.id, c.statusReason ?? "the connected Google account must be connected again"]),
+  );
+  const rules = (await listRules(kv, userId)).map((e) => e.rule);
+  const active = rules.filter((r) =>
+    isActive(r, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
+  );
+  const ctx = new RunContext(opts, lease, report, opts.clock(), active);
+  const planned: WriteOp[] = [];
+  let shown: Rule[] = [];
+  try {
+    if (!dryRun) {
+      for (const removal of await listMirrorRemovals(kv, userId)) {
+        await removeRuleMirrorsNow(ctx, removal);
+      }
+    }
+    const selected = opts.ruleIds && new Set(opts.ruleIds);
+    const sources = new Map<string, { source: CalendarRef; edges: Edge[] }>();
+    for (const edge of buildEdges(active)) {
+      const key = calendarKey(edge.source);
+      if (!sources.has(key)) sources.set(key, { source: edge.source, edges: [] });
+      sources.get(key)!.edges.push(edge);
+    }
+    if (selected) {
+      for (const [key, group] of sources) {
+        if (!group.edges.some((e) => selected.has(e.ruleId))) sources.delete(key);
+      }
+    }
+    const zones = new Map(
+      (await listCalendars(kv, userId)).map((c) => [
+        calendarKey({ connectionId: c.connectionId, calendarId: c.id }),
+        c.timeZone,
+      ]),
+    );
+    const synced = [...sources.values()].flatMap((g) => g.edges);
+    const targets = createTargetScans(ctx, synced);
+    for (const { source, edges: ofSource } of sources.values()) {
+      planned.push(
+        ...await syncSource(ctx, source, ofSource, { full, dryRun, confirmed, zones, targets }),
+      );
+    }
+    const listed = new Set(synced.map(edgeKey));
+    const touched = active.filter((r) => buildEdges([r]).some((e) => listed.has(edgeKey(e))));
+    const whole = new Set(
+      touched.filter((r) => buildEdges([r]).every((e) => listed.has(edgeKey(e)))).map((r) => r.id),
+    );
+    if (full && !dryRun) {
+      await removeOrphans(ctx, {
+        rules: new Map(rules.map((r) => [r.id, r])),
+        // Orphans are judged only for rules whose every edge this run listed and applied.
+        complete: new Set([...whole].filter((id) => !ctx.isStopped(id))),
+        released: await listReleasedRuleIds(kv, userId),
+        targets: uniqueCalendars(synced.map((e) => e.target)),
+        scans: targets,
+      });
+    }
+    // Rules of a connection that needs reconnecting sit out; they say so.
+    const waiting = rules.filter((r) => r.enabled && usesAny(r, new Set(needsReconnect.keys())));
+    if (!dryRun) {
+      for (const rule of touched) {
+        // A rule only partly synced (ruleIds chose one of its sources) keeps its status unless
+        // something went wrong with it.
+        if (whole.has(rule.id) || ctx.verdictOf(rule.id) !== undefined) {
+          await applyVerdict(ctx, rule);
+        }
+      }
+      for (const rule of waiting) {
+        const connection = [rule.source, rule.target].find((c) =>
+          needsReconnect.has(c.connectionId)
+        )!;
+        const reason = needsReconnect.get(connection.connectionId)!;
+        if (rule.status !== "paused" || rule.statusReason !== reason) {
+          await setRuleStatus(ctx.kv, ctx.fence, userId, rule.id, "paused", reason);
+        }
+      }
+    }
+    const ids = new Set([...touched, ...waiting].map((r) => r.id));
+    shown = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => ids.has(r.id));
+  } catch (err) {
+    // Every failure lands in history: a lost lease stops the run by design; anything else is
+    // a fault of busysync or its store, recorded before it propagates.
+    report.recordError(err);
+    await finishRun(opts, report, { rules: active, dryRun, full, stopped: true, requestsBefore });
+    throw err;
+  }
+  const record = await finishRun(opts, report, {
+    rules: shown,
+    dryRun,
+    full,
+    stopped: false,
+    requestsBefore,
+  });
+  return { record, planned };
+}
+
+/** Sets the rule's status from its verdict: ok when nothing stopped it. */
+async function applyVerdict(ctx: RunContext, rule: Rule): Promise<void> {
+  const verdict = ctx.verdictOf(rule.id);
+  if (verdict === "failed") return;
+  const next = verdict ?? { status: "ok" as const, reason: undefined };
+  if (rule.status === next.status && rule.statusReason === next.reason) return;
+  await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, next.status, next.reason);
+}
+
+async function finishRun(
+  opts: SyncOptions,
+  report: RunReport,
+  run: {
+    rules: readonly Rule[];
+    dryRun: boolean;
+    full: boolean;
+    stopped: boolean;
+    requestsBefore?: number;
+  },
+): Promise<RunRecord> {
+  const after = opts.countApiCalls?.();
+  const { record, actions } = report.finish({
+    userId: opts.userId,
+    trigger: opts.trigger,
+    endedAt: opts.clock(),
+    dryRun: run.dryRun,
+    full: run.full,
+    stopped: run.stopped,
+    rules: run.rules,
+    ...(after === undefined || run.requestsBefore === undefined
+      ? {}
+      : { requests: after - run.requestsBefore }),
+  });
+  if (!run.dryRun) {
+    await saveRun(opts.kv, record, actions, {
+      maxRuns: opts.config.historyMaxRuns,
+      maxDays: opts.config.historyMaxDays,
+    });
+  }
+  opts.log.info("sync: run finished", {
+    userId: opts.userId,
+    runId: record.id,
+    trigger: record.trigger,
+    outcome: record.outcome,
+    apiCalls: record.apiCalls,
+  });
+  return record;
+}
+
+function uniqueCalendars(cals: readonly CalendarRef[]): CalendarRef[] {
+  return [...new Map(cals.map((c) => [calendarKey(c), c])).values()];
+}
+
+/** How long a user-requested operation waits for a running sync to finish; default 30 s. */
+export interface WaitOptions {
+  waitMs?: number;
+}
+
+/**
+ * Removes the mirrors of rules deleted or disabled with "remove its mirrors" now, instead of
+ * at the next run: waits for the user's lease (LeaseHeldError after `waitMs`), then also runs
+ * for any trigger that arrived meanwhile. Returns the run's record (trigger remove_mirrors).
+ */
+export async function removeRuleMirrors(opts: SyncDeps & WaitOptions): Promise<RunRecord> {
+  return await maintain(opts, "remove_mirrors", async (ctx) => {
+    for (const removal of await listMirrorRemovals(opts.kv, opts.userId)) {
+      await removeRuleMirrorsNow(ctx, removal);
+    }
+  });
+}
+
+/**
+ * "Remove every busysync event of this user", for leaving cleanly: disables every rule (so
+ * nothing comes back), deletes every busysync mirror in every calendar the user's rules, ledger
+ * or pending removals write into, and forgets the ledger and cursors. Waits for the lease like
+ * removeRuleMirrors. Returns the run's record (trigger purge); calendars that failed are in
+ * its errors and can be purged again.
+ */
+export async function purgeUser(opts: SyncDeps & WaitOptions): Promise<RunRecord> {
+  const { kv, userId } = opts;
+  return await maintain(opts, "purge", async (ctx) => {
+    const rules = (await listRules(kv, userId)).map((e) => e.rule);
+    for (const rule of rules) {
+      if (rule.enabled) {
+        await updateRule(kv, userId, rule.id, { enabled: false }, { now: opts.clock() });
+      }
+    }
+    const removals = await listMirrorRemovals(kv, userId);
+    const targets: CalendarRef[] = rules.flatMap(targetsOf);
+    for await (const { entry } of listLedger(kv, userId)) targets.push(entry.target);
+    for (const removal of removals) targets.push(...removal.targets);
+    await purgeMirrors(ctx, uniqueCalendars(targets));
+    await dropCursors(kv, ctx.fence, userId);
+    for (const removal of removals) await completeMirrorRemoval(ctx.fence, userId, removal.ruleId);
+  });
+}
+
+/**
+ * Runs a one-off operation a user asked for under the user's lease (waiting for it), with its
+ * own history record, failures included.
+ */
+async function maintain(
+  opts: SyncDeps & WaitOptions,
+  trigger: SyncTrigger,
+  body: (ctx: RunContext) => Promise<void>,
+): Promise<RunRecord> {
+  const lease = await acquireLeaseWaiting(opts.kv, opts.userId, {
+    owner: newId(opts),
+    ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    clock: opts.clock,
+    waitMs: opts.waitMs ?? 30_000,
+  });
+  const { result } = await holdLease(opts, lease, async () => {
+    const report = new RunReport(newId(opts), opts.clock());
+    const run = { rules: [], dryRun: false, full: false };
+    try {
+      await body(new RunContext(opts, lease, report, opts.clock(), []));
+    } catch (err) {
+      report.recordError(err);
+      await finishRun({ ...opts, trigger }, report, { ...run, stopped: true });
+      throw err;
+    }
+    return await finishRun({ ...opts, trigger }, report, { ...run, stopped: false });
+  });
+  return result;
+}

@@ -1,0 +1,194 @@
+/**
+ * Removing mirrors that no rule wants any more: orphans a full reconcile finds in targets (their
+ * rule or source is gone, or a lost ledger forgot them), the mirrors of a rule deleted or
+ * disabled with "remove its mirrors", and every busysync event of a user who leaves.
+ *
+ * Only events that are provably busysync's are removed: the marker AND an id derived from it
+ * (a user's copy of a mirror carries the marker under a new id and is a real event).
+ */
+import { dropCursors } from "../db/cursors.ts";
+import { forgetLedger, listLedger } from "../db/ledger.ts";
+import { LeaseLostError } from "../db/leases.ts";
+import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
+import { calendarKey } from "./calendar_key.ts";
+import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
+import type { Rule } from "./rule.ts";
+import type { RunContext } from "./run_context.ts";
+import type { CalendarRef, SourceEvent } from "./types.ts";
+import type { TargetScans } from "./engine_source.ts";
+
+/** The marker of a live busysync mirror, or undefined for anything else. */
+function ownMarker(event: Pick<SourceEvent, "id" | "status" | "privateProps">): Marker | undefined {
+  if (event.status === "cancelled") return undefined;
+  const marker = readMarker(event.privateProps);
+  return marker && deriveMirrorId(marker) === event.id ? marker : undefined;
+}
+
+/** Lists the live busysync mirrors in `cal` whose `key` property is `value`. */
+async function findMirrors(
+  ctx: RunContext,
+  cal: CalendarRef,
+  key: string,
+  value: string,
+): Promise<{ id: string; marker: Marker }[]> {
+  ctx.report.calls.listMarked++;
+  const out: { id: string; marker: Marker }[] = [];
+  for await (const event of ctx.provider(cal.connectionId).listMarked(cal, key, value)) {
+    const marker = ownMarker(event);
+    if (marker) out.push({ id: event.id, marker });
+  }
+  return out;
+}
+
+/** Deletes one mirror; the caller's `onError` decides what a failure means. */
+async function deleteMirror(ctx: RunContext, cal: CalendarRef, id: string): Promise<void> {
+  ctx.report.calls.deleteMirror++;
+  await ctx.provider(cal.connectionId).deleteMirror(cal, id);
+  ctx.markDeleted(cal, id);
+}
+
+export interface OrphanScope {
+  /** Every rule of the user, by id. */
+  rules: ReadonlyMap<string, Rule>;
+  /** Rules this run listed and applied in full: their ledger accounts for all their mirrors. */
+  complete: ReadonlySet<string>;
+  /** Rules deleted with their mirrors kept: their mirrors are left alone. */
+  released: ReadonlySet<string>;
+  /** The targets to search: those of the rules this run synced. */
+  targets: readonly CalendarRef[];
+  /** This run's listings of those targets. */
+  scans: TargetScans;
+}
+
+/**
+ * Full reconcile, last step: in each target, deletes the busysync mirrors no ledger entry
+ * accounts for, when their rule is unknown (deleted, or lost with the store) or is a rule this
+ * run listed and applied in full (its ledger is complete, so a mirror it does not know is
+ * stale: from an old source or target, or left by a lost ledger). Mirrors of rules that are
+ * paused, broken, disabled, stopped in this run or released stay.
+ *
+ * The search uses the target listings the reconcile already made (the rules' windows), not a
+ * marker search of all time: that costs no extra call, and a stale mirror beyond the window is
+ * found once time brings it inside.
+ */
+export async function removeOrphans(ctx: RunContext, scope: OrphanScope): Promise<void> {
+  const known = new Map<string, Set<string>>();
+  for await (const { entry } of listLedger(ctx.kv, ctx.userId)) {
+    const key = calendarKey(entry.target);
+    if (!known.has(key)) known.set(key, new Set());
+    known.get(key)!.add(entry.mirrorId);
+  }
+  for (const target of scope.targets) {
+    let events: SourceEvent[];
+    try {
+      events = await scope.scans.eventsIn(target);
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.report.recordError(err, { calendar: target });
+      continue;
+    }
+    const ledgered = known.get(calendarKey(target)) ?? new Set();
+    const orphans = events.flatMap((event) => {
+      const marker = ownMarker(event);
+      const orphan = marker && !ledgered.has(event.id) && !ctx.wasDeleted(target, event.id) &&
+        !scope.released.has(marker.ruleId) &&
+        (scope.complete.has(marker.ruleId) || !scope.rules.has(marker.ruleId));
+      return orphan ? [{ id: event.id, marker }] : [];
+    });
+    await ctx.pool(orphans, async ({ id, marker }) => {
+      await ctx.fence.hold(ctx.deps.clock());
+      try {
+        await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({ ruleId: marker.ruleId, mirrorId: id, target, reason: "orphan" });
+      } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
+        ctx.report.recordError(err, { ruleId: marker.ruleId, calendar: target, failedOp: true });
+      }
+    });
+  }
+}
+
+/**
+ * Removes every mirror of a rule deleted or disabled with "remove its mirrors": those its
+ * ledger knows, then any left in its targets that the ledger forgot; then its ledger and the
+ * request. A failure leaves the request pending for the next run.
+ */
+export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemoval): Promise<void> {
+  const { ruleId } = removal;
+  let failed = false;
+  const entries = [];
+  for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) entries.push(stored);
+  await ctx.pool(entries, async ({ direction, entry }) => {
+    if (failed) return;
+    await ctx.fence.hold(ctx.deps.clock());
+    try {
+      await deleteMirror(ctx, entry.target, entry.mirrorId);
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.report.recordError(err, { ruleId, calendar: entry.target, failedOp: true });
+      failed = true;
+      return;
+    }
+    await ctx.ledger.delete({ ruleId, direction }, entry.sourceEventId);
+    ctx.report.recordRemoval(
+      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "rule_removed" },
+      { direction, sourceEventId: entry.sourceEventId },
+    );
+  });
+  await ctx.ledger.flush();
+  if (failed) return;
+  for (const target of removal.targets) {
+    try {
+      const left = await findMirrors(ctx, target, MARKER_KEYS.rule, ruleId);
+      for (const { id } of left) {
+        await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "rule_removed" });
+      }
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.report.recordError(err, { ruleId, calendar: target, failedOp: true });
+      return;
+    }
+  }
+  await forgetLedger(ctx.kv, ctx.userId, { ruleId, fence: ctx.fence });
+  // The rule's edges may still count as caught up on its sources' cursors; with the ledger
+  // gone, enabling it again must list them in full, or unchanged events would never return.
+  const read = new Set(removal.sources.map(calendarKey));
+  await dropCursors(ctx.kv, ctx.fence, ctx.userId, (key) => !read.has(key));
+  await completeMirrorRemoval(ctx.fence, ctx.userId, ruleId);
+}
+
+/**
+ * Deletes every busysync mirror in `targets` (whichever rule wrote it) and forgets the whole
+ * ledger. Returns how many mirrors were deleted; failures are recorded, and a calendar that
+ * failed can be purged again later.
+ */
+export async function purgeMirrors(
+  ctx: RunContext,
+  targets: readonly CalendarRef[],
+): Promise<number> {
+  let removed = 0;
+  for (const target of targets) {
+    let mirrors: { id: string; marker: Marker }[];
+    try {
+      mirrors = await findMirrors(ctx, target, MARKER_KEYS.flag, "1");
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.report.recordError(err, { calendar: target });
+      continue;
+    }
+    await ctx.pool(mirrors, async ({ id, marker }) => {
+      await ctx.fence.hold(ctx.deps.clock());
+      try {
+        await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({ ruleId: marker.ruleId, mirrorId: id, target, reason: "purge" });
+        removed++;
+      } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
+        ctx.report.recordError(err, { ruleId: marker.ruleId, calendar: target, failedOp: true });
+      }
+    });
+  }
+  await forgetLedger(ctx.kv, ctx.userId, { fence: ctx.fence });
+  return removed;
+}

@@ -1,0 +1,179 @@
+/**
+ * The state one sync run shares between its steps: its dependencies, the lease that fences its
+ * writes, its report, each rule's verdict, and the policy for failures (which error pauses,
+ * breaks or only stops a rule). One failing rule never stops the others: a failure stops only
+ * the rules it concerns, for the rest of this run.
+ */
+import type { Lease } from "../db/leases.ts";
+import { LedgerWriter } from "../db/ledger.ts";
+import type { Logger } from "../log.ts";
+import { calendarKey } from "./calendar_key.ts";
+import {
+  CalendarNotFoundError,
+  type CalendarProvider,
+  ReconnectRequiredError,
+} from "./provider.ts";
+import type { Rule, RuleStatus } from "./rule.ts";
+import type { RunReport } from "./run_report.ts";
+import type { CalendarRef } from "./types.ts";
+
+export interface SyncConfig {
+  deleteGuard: { percent: number; min: number };
+  historyMaxRuns: number;
+  historyMaxDays: number;
+}
+
+/** What every engine entry point needs; passed in, never imported. */
+export interface SyncDeps {
+  kv: Deno.Kv;
+  userId: string;
+  /** The provider that reaches a connection's calendars. */
+  providerFor: (connectionId: string) => CalendarProvider;
+  clock: () => Date;
+  config: SyncConfig;
+  log: Logger;
+  /**
+   * The providers' running total of HTTP requests (retries included), e.g. counted by the
+   * retry policy's onAttempt; a run records how much it grew.
+   */
+  countApiCalls?: () => number;
+  /** Lease lifetime, renewed while a run lasts; default 60 s. */
+  leaseTtlMs?: number;
+  /** Calendar writes in flight at once; default 8. */
+  concurrency?: number;
+  /**
+   * Makes run and lease-owner ids; default a monotonic ULID factory, so that runs started in
+   * the same millisecond still list in order.
+   */
+  newId?: () => string;
+}
+
+/** A rule's outcome in this run: a status to set, or "failed" (keep the status it had). */
+export type Verdict = { status: Exclude<RuleStatus, "ok">; reason: string } | "failed";
+
+export class RunContext {
+  readonly #providers = new Map<string, CalendarProvider>();
+  readonly #verdicts = new Map<string, Verdict>();
+  readonly #ledger: LedgerWriter | null;
+  /** Mirrors deleted in this run (calendarKey + id), so a listing made before is not misread. */
+  readonly #deleted = new Set<string>();
+  readonly concurrency: number;
+
+  constructor(
+    readonly deps: SyncDeps,
+    /** Null for a dry run, which writes nothing. */
+    readonly lease: Lease | null,
+    readonly report: RunReport,
+    /** The run's one clock reading: every window of the run is computed from it. */
+    readonly now: Date,
+    /** The rules this run syncs. */
+    readonly active: readonly Rule[],
+  ) {
+    this.concurrency = deps.concurrency ?? 8;
+    this.#ledger = lease && new LedgerWriter(lease, deps.userId);
+  }
+
+  get kv(): Deno.Kv {
+    return this.deps.kv;
+  }
+
+  get userId(): string {
+    return this.deps.userId;
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** The lease as a fence for writes; only called on paths a dry run never takes. */
+  get fence(): Lease {
+    if (!this.lease) throw new Error("a dry run must not write");
+    return this.lease;
+  }
+
+  /** The run's ledger writes, fenced by its lease; flush before anything that relies on them. */
+  get ledger(): LedgerWriter {
+    if (!this.#ledger) throw new Error("a dry run must not write");
+    return this.#ledger;
+  }
+
+  provider(connectionId: string): CalendarProvider {
+    let provider = this.#providers.get(connectionId);
+    if (!provider) {
+      provider = this.deps.providerFor(connectionId);
+      this.#providers.set(connectionId, provider);
+    }
+    return provider;
+  }
+
+  markDeleted(cal: CalendarRef, id: string): void {
+    this.#deleted.add(`${calendarKey(cal)}/${id}`);
+  }
+
+  wasDeleted(cal: CalendarRef, id: string): boolean {
+    return this.#deleted.has(`${calendarKey(cal)}/${id}`);
+  }
+
+  /** True once something stopped the rule for the rest of this run. */
+  isStopped(ruleId: string): boolean {
+    return this.#verdicts.has(ruleId);
+  }
+
+  verdictOf(ruleId: string): Verdict | undefined {
+    return this.#verdicts.get(ruleId);
+  }
+
+  /** Stops a rule whose deletes need the user's confirmation. */
+  trip(ruleId: string, reason: string): void {
+    this.#verdicts.set(ruleId, { status: "needs_confirmation", reason });
+  }
+
+  /**
+   * Records a failure of `ruleId` and stops the rules it concerns: lost authorization pauses
+   * every rule using that connection (their mirrors stay as they are); a calendar that is gone
+   * breaks the rule; anything else (the service kept failing) stops the rule for this run only.
+   */
+  fail(
+    ruleId: string,
+    err: unknown,
+    where: { calendar?: CalendarRef; failedOp?: boolean } = {},
+  ): void {
+    this.report.recordError(err, { ruleId, ...where });
+    this.log.warn("sync: rule failed", { userId: this.userId, ruleId, error: err });
+    if (err instanceof ReconnectRequiredError) {
+      const reason = `the connected Google account needs to be connected again (${err.message})`;
+      for (const rule of this.active) {
+        const uses = [rule.source, rule.target].some((c) => c.connectionId === err.connectionId);
+        if (uses) this.#verdicts.set(rule.id, { status: "paused", reason });
+      }
+      return;
+    }
+    if (err instanceof CalendarNotFoundError) {
+      this.#verdicts.set(ruleId, { status: "broken", reason: err.message });
+      return;
+    }
+    if (!this.#verdicts.has(ruleId)) this.#verdicts.set(ruleId, "failed");
+  }
+
+  /**
+   * Runs `fn` over `items` with at most `concurrency` in flight. `fn` handles the failures it
+   * expects; anything it throws (a lost lease) stops handing out items and is rethrown once
+   * the calls in flight have settled, so no write starts after the run learned it must stop.
+   */
+  async pool<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    let fatal: { error: unknown } | undefined;
+    const worker = async () => {
+      while (!fatal && next < items.length) {
+        const item = items[next++];
+        try {
+          await fn(item);
+        } catch (error) {
+          fatal ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    if (fatal) throw fatal.error;
+  }
+}

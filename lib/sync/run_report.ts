@@ -1,0 +1,181 @@
+/**
+ * What one run did, collected while it runs and turned into its history record at the end:
+ * per rule counts, every error with its cause, API calls, and the per-event actions (capped).
+ */
+import {
+  type ApiCalls,
+  MAX_RUN_ACTIONS,
+  MAX_RUN_ERRORS,
+  type RuleRun,
+  type RunAction,
+  type RunError,
+  type RunRecord,
+  type SyncTrigger,
+} from "../db/history.ts";
+import { calendarKey } from "./calendar_key.ts";
+import type { Rule } from "./rule.ts";
+import type { CalendarRef, PlannedOp } from "./types.ts";
+
+type Counts = Omit<RuleRun, "ruleId" | "status" | "statusReason">;
+
+/** Mutable, hence a class: one per run, written by every step of it. */
+export class RunReport {
+  readonly #rules = new Map<string, Counts>();
+  readonly #errors: RunError[] = [];
+  #errorsDropped = 0;
+  readonly #actions: RunAction[] = [];
+  #actionsDropped = 0;
+  readonly calls: Omit<ApiCalls, "requests"> = {
+    listPages: 0,
+    putMirror: 0,
+    deleteMirror: 0,
+    listMarked: 0,
+  };
+
+  constructor(readonly runId: string, readonly startedAt: Date) {}
+
+  #countsOf(ruleId: string): Counts {
+    let counts = this.#rules.get(ruleId);
+    if (!counts) {
+      counts = { created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, unchanged: 0 };
+      this.#rules.set(ruleId, counts);
+    }
+    return counts;
+  }
+
+  /** Counts ops that need no write: unchanged mirrors and events a rule does not mirror. */
+  recordNoOps(ops: readonly PlannedOp[]): void {
+    for (const op of ops) {
+      if (op.kind !== "none") continue;
+      const counts = this.#countsOf(op.ruleId);
+      if (op.reason === "unchanged") counts.unchanged++;
+      else counts.skipped++;
+    }
+  }
+
+  /** Records a write that succeeded (its ledger entry included). */
+  recordApplied(op: Exclude<PlannedOp, { kind: "none" }>): void {
+    const counts = this.#countsOf(op.ruleId);
+    if (op.kind === "create") counts.created++;
+    else if (op.kind === "patch") counts.updated++;
+    else counts.deleted++;
+    this.recordAction({
+      ruleId: op.ruleId,
+      direction: op.direction,
+      kind: op.kind,
+      reason: op.reason,
+      sourceEventId: op.sourceEventId,
+      mirrorId: op.entry.mirrorId,
+      target: calendarKey(op.entry.target),
+    });
+  }
+
+  /**
+   * Records a mirror removed outside planning (an orphan, a removed rule's mirror), where the
+   * source event is known only when the ledger had it.
+   */
+  recordRemoval(
+    removed: { ruleId: string; mirrorId: string; target: CalendarRef; reason: string },
+    ledger?: { direction: RunAction["direction"]; sourceEventId: string },
+  ): void {
+    this.#countsOf(removed.ruleId).deleted++;
+    this.recordAction({
+      ruleId: removed.ruleId,
+      direction: ledger?.direction ?? "forward",
+      kind: "delete",
+      reason: removed.reason,
+      sourceEventId: ledger?.sourceEventId ?? "",
+      mirrorId: removed.mirrorId,
+      target: calendarKey(removed.target),
+    });
+  }
+
+  recordAction(action: RunAction): void {
+    if (this.#actions.length < MAX_RUN_ACTIONS) this.#actions.push(action);
+    else this.#actionsDropped++;
+  }
+
+  /** Records a failure with its cause chain; `failedOp` also counts it against the rule. */
+  recordError(
+    err: unknown,
+    where: { ruleId?: string; calendar?: CalendarRef; failedOp?: boolean } = {},
+  ): void {
+    if (where.ruleId && where.failedOp) this.#countsOf(where.ruleId).failed++;
+    this.#pushError({
+      ...(where.ruleId ? { ruleId: where.ruleId } : {}),
+      ...(where.calendar ? { calendar: calendarKey(where.calendar) } : {}),
+      error: err instanceof Error ? err.name : "Error",
+      message: (err instanceof Error ? err.message : String(err)).slice(0, 1000),
+      ...causeOf(err),
+    });
+  }
+
+  /** Records a problem that is not a thrown error (an unreadable event in a listing). */
+  recordProblem(problem: RunError): void {
+    this.#pushError(problem);
+  }
+
+  #pushError(error: RunError): void {
+    if (this.#errors.length < MAX_RUN_ERRORS) this.#errors.push(error);
+    else this.#errorsDropped++;
+  }
+
+  get hasErrors(): boolean {
+    return this.#errors.length > 0;
+  }
+
+  /** The history record: `rules` are the rules the run looked at, with their status after it. */
+  finish(opts: {
+    userId: string;
+    trigger: SyncTrigger;
+    endedAt: Date;
+    dryRun: boolean;
+    full: boolean;
+    stopped: boolean;
+    rules: readonly Pick<Rule, "id" | "status" | "statusReason">[];
+    requests?: number;
+  }): { record: RunRecord; actions: RunAction[] } {
+    const rules: RuleRun[] = opts.rules.map((rule) => {
+      return {
+        ruleId: rule.id,
+        ...this.#countsOf(rule.id),
+        status: rule.status,
+        ...(rule.statusReason ? { statusReason: rule.statusReason } : {}),
+      };
+    });
+    const outcome = opts.stopped ? "failed" : this.hasErrors ? "partial" : "ok";
+    return {
+      record: {
+        v: 1,
+        id: this.runId,
+        userId: opts.userId,
+        trigger: opts.trigger,
+        startedAt: this.startedAt.toISOString(),
+        endedAt: opts.endedAt.toISOString(),
+        dryRun: opts.dryRun,
+        full: opts.full,
+        outcome,
+        rules,
+        errors: this.#errors,
+        errorsDropped: this.#errorsDropped,
+        apiCalls: {
+          ...this.calls,
+          ...(opts.requests === undefined ? {} : { requests: opts.requests }),
+        },
+        actionsDropped: this.#actionsDropped,
+      },
+      actions: this.#actions,
+    };
+  }
+}
+
+/** The messages of an error's causes, outermost first ("backendError ← ECONNRESET"). */
+function causeOf(err: unknown): { cause?: string } {
+  const parts: string[] = [];
+  let at = err instanceof Error ? err.cause : undefined;
+  for (let depth = 0; at !== undefined && depth < 4; depth++) {
+    parts.push(at instanceof Error ? `${at.name}: ${at.message}` : String(at));
+    at = at instanceof Error ? at.cause : undefined;
+  }
+  return parts.length ? { cause: parts.join(" ← ").slice(0, 1000) } : {};
+}

@@ -1,0 +1,232 @@
+/**
+ * The sync scenario suite's world: the real emulator (admin on), a real KV file, the real
+ * Google provider with OAuth2Client credentials the emulator issued, and builders that seed a
+ * person's calendars and create rules through lib/db/rules.ts. Nothing here stubs the
+ * googleapis client or an engine module.
+ */
+import { OAuth2Client } from "google-auth-library";
+import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import { createGoogleProvider } from "../../lib/google/provider.ts";
+import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
+import { createRule } from "../../lib/db/rules.ts";
+import { createLogger } from "../../lib/log.ts";
+import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
+import type { CalendarProvider } from "../../lib/sync/provider.ts";
+import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/sync/rule.ts";
+import type { CalendarRef } from "../../lib/sync/types.ts";
+import { tempKvPath } from "../support/temp_kv.ts";
+
+const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };
+const HOUR = 3_600_000;
+
+/** A raw Google event as the emulator's admin API returns it. */
+// deno-lint-ignore no-explicit-any
+export type RawEvent = Record<string, any>;
+
+export interface Person {
+  userId: string;
+  connectionId: string;
+  email: string;
+  /** The person's calendars by the names they were seeded with. */
+  cal: Record<string, CalendarRef>;
+}
+
+export type RuleSpec = Omit<Partial<RuleInput>, "filters" | "window"> & {
+  source: CalendarRef;
+  target: CalendarRef;
+  filters?: Partial<RuleInput["filters"]>;
+  window?: Partial<RuleInput["window"]>;
+};
+
+let counter = 0;
+/** Unique per process, so each test has its own users and calendars in the shared emulator. */
+const unique = (name: string) => `${name}${++counter}x${crypto.randomUUID().slice(0, 8)}`;
+
+/** The emulator, a temp KV and the provider; one per test file, closed with `close()`. */
+export class World {
+  readonly clients = new Map<string, OAuth2Client>();
+  /** Every HTTP attempt the provider's policy made (retries included). */
+  attempts = 0;
+  readonly provider: CalendarProvider;
+
+  private constructor(
+    readonly emulator: RunningEmulator,
+    readonly kv: Deno.Kv,
+    private readonly cleanup: () => Promise<void>,
+    policyOptions: { baseDelayMs?: number; maxAttempts?: number },
+  ) {
+    const policy = createRetryPolicy({
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      requestsPerMinute: Infinity,
+      baseDelayMs: policyOptions.baseDelayMs ?? 2,
+      maxDelayMs: 20,
+      maxAttempts: policyOptions.maxAttempts ?? 12,
+      onAttempt: () => this.attempts++,
+    });
+    this.provider = createGoogleProvider({
+      apiUrl: emulator.url,
+      authFor: (connectionId) => {
+        const client = this.clients.get(connectionId);
+        if (!client) throw new Error(`test world: no connection ${connectionId}`);
+        return client;
+      },
+      policy,
+    });
+  }
+
+  static async start(policy: { baseDelayMs?: number; maxAttempts?: number } = {}): Promise<World> {
+    const emulator = startEmulator({
+      port: 0,
+      admin: true,
+      seed: { clients: [CLIENT], users: [] },
+    });
+    const { path, cleanup } = await tempKvPath();
+    const kv = await Deno.openKv(path);
+    return new World(emulator, kv, cleanup, policy);
+  }
+
+  async close(): Promise<void> {
+    this.kv.close();
+    await this.emulator.close();
+    await this.cleanup();
+  }
+
+  /** Calls the emulator's admin API; throws on a non-2xx answer. */
+  async admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.emulator.url}/__emulator/${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * Seeds a person: one Google account (one busysync connection) owning calendars named as
+   * given, each in its zone (default UTC), and a busysync user id.
+   */
+  async aPerson(calendars: Record<string, string>): Promise<Person> {
+    const email = `${unique("p")}@example.com`;
+    const cal: Record<string, CalendarRef> = {};
+    const connectionId = unique("conn");
+    const seeded = Object.entries(calendars).map(([name, timeZone], i) => {
+      const id = i === 0 ? email : `${unique(name)}@group.calendar.google.com`;
+      cal[name] = { connectionId, calendarId: id };
+      return { id, summary: name, timeZone, ...(i === 0 ? { primary: true } : {}) };
+    });
+    await this.admin("POST", "seed", {
+      users: [{ email, name: email, calendars: seeded }],
+    });
+    const tokens = await this.admin<
+      { access_token: string; refresh_token: string; expires_in: number }
+    >("POST", "tokens", { email, clientId: CLIENT.clientId });
+    const client = new OAuth2Client({
+      ...CLIENT,
+      endpoints: { oauth2TokenUrl: `${this.emulator.url}/token` },
+    });
+    client.setCredentials({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      // With an expiry the library never refreshes on a 403 rate limit (PLATFORM.md).
+      expiry_date: Date.now() + tokens.expires_in * 1000,
+    });
+    this.clients.set(connectionId, client);
+    return { userId: unique("user"), connectionId, email, cal };
+  }
+
+  /** Creates a rule through lib/db/rules.ts, with every default unless overridden. */
+  async aRule(person: Person, spec: RuleSpec): Promise<Rule> {
+    const input = RuleInputSchema.parse({ name: "Test rule", ...spec });
+    return (await createRule(this.kv, person.userId, input, { now: new Date() })).rule;
+  }
+
+  /** Runs the engine for `person` against this world. */
+  sync(person: Person, opts: Partial<SyncOptions> = {}) {
+    return syncUser({
+      kv: this.kv,
+      userId: person.userId,
+      providerFor: () => this.provider,
+      clock: () => new Date(),
+      config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+      log: createLogger("error", () => {}),
+      countApiCalls: () => this.attempts,
+      trigger: "manual",
+      ...opts,
+    });
+  }
+
+  /** Every event of a calendar as stored, cancelled ones included. */
+  async rawEvents(cal: CalendarRef): Promise<RawEvent[]> {
+    const path = `calendars/${encodeURIComponent(cal.calendarId)}/events`;
+    return (await this.admin<{ items: RawEvent[] }>("GET", path)).items;
+  }
+
+  /** The live events of a calendar, ordered by start. */
+  async events(cal: CalendarRef): Promise<RawEvent[]> {
+    const live = (await this.rawEvents(cal)).filter((e) => e.status !== "cancelled");
+    return live.sort((a, b) => startOf(a) - startOf(b));
+  }
+
+  /** The live busysync mirrors in a calendar. */
+  async mirrors(cal: CalendarRef): Promise<RawEvent[]> {
+    return (await this.events(cal)).filter((e) => e.extendedProperties?.private?.busysync === "1");
+  }
+
+  /** Adds an event as the calendar's owner would. */
+  addEvent(cal: CalendarRef, body: RawEvent): Promise<RawEvent> {
+    return this.admin("POST", `calendars/${encodeURIComponent(cal.calendarId)}/events`, body);
+  }
+
+  patchEvent(cal: CalendarRef, id: string, body: RawEvent): Promise<RawEvent> {
+    const path = `calendars/${encodeURIComponent(cal.calendarId)}/events/${id}`;
+    return this.admin("PATCH", path, body);
+  }
+
+  async deleteEvent(cal: CalendarRef, id: string): Promise<void> {
+    await this.admin("DELETE", `calendars/${encodeURIComponent(cal.calendarId)}/events/${id}`);
+  }
+
+  /** Calendar API calls by method since the last reset, and resets the counts. */
+  async takeRequests(): Promise<Record<string, number>> {
+    const { counts } = await this.admin<{ counts: Record<string, number> }>("GET", "requests");
+    await this.admin("DELETE", "requests");
+    return counts;
+  }
+}
+
+function startOf(e: RawEvent): number {
+  return Date.parse(e.start?.dateTime ?? e.start?.date ?? "");
+}
+
+/** A timed event body `hours` from now (rounded to the hour), lasting one hour. */
+export function timed(hours: number, extra: RawEvent = {}, durationHours = 1): RawEvent {
+  const start = Math.ceil(Date.now() / HOUR) * HOUR + hours * HOUR;
+  return {
+    summary: "Meeting",
+    start: { dateTime: new Date(start).toISOString() },
+    end: { dateTime: new Date(start + durationHours * HOUR).toISOString() },
+    ...extra,
+  };
+}
+
+/** The summaries of events, for short assertions. */
+export const summaries = (events: RawEvent[]) => events.map((e) => e.summary);
+
+/** Writes (insert, patch, update, delete) among counted requests. */
+export function writesIn(counts: Record<string, number>): number {
+  return ["events.insert", "events.patch", "events.update", "events.delete"]
+    .reduce((n, m) => n + (counts[m] ?? 0), 0);
+}
+
+/** Starts a world for a test file and closes it when `fn` is done. */
+export async function withWorld(fn: (world: World) => Promise<void>): Promise<void> {
+  const world = await World.start();
+  try {
+    await fn(world);
+  } finally {
+    await world.close();
+  }
+}
