@@ -4,16 +4,14 @@ import type { AccountDeps } from "./lib/accounts/deps.ts";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
 import type { SessionDeps } from "./lib/auth/session.ts";
 import type { Config } from "./lib/config.ts";
-import { createGoogleOAuth } from "./lib/google/oauth.ts";
-import { createRetryPolicy, type RetryPolicy } from "./lib/google/retry_policy.ts";
-import { createTokenSource } from "./lib/google/token_source.ts";
-import { googleProviderFor } from "./lib/google/user_provider.ts";
 import { type AuthVariables, sessionAuth } from "./lib/http/auth_middleware.ts";
 import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
+import type { RetryPolicy } from "./lib/google/retry_policy.ts";
 import type { Logger } from "./lib/log.ts";
+import { createServices } from "./lib/services.ts";
 import type { Manifest } from "./lib/web/manifest.ts";
 import { renderPage } from "./lib/web/render.tsx";
 import { serveStatic } from "./lib/web/static_files.ts";
@@ -58,33 +56,15 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   const now = input.now ?? (() => new Date());
   const { config } = input;
   const secureCookies = config.publicUrl.startsWith("https://");
-  const google = createGoogleOAuth({
-    issuer: config.google.issuer,
-    clientId: config.google.clientId,
-    clientSecret: config.google.clientSecret,
-    redirectUri: `${config.publicUrl}/api/auth/callback`,
-    now,
-  });
-  const keyring = input.secrets.keyring;
-  const tokens = createTokenSource({
-    kv: input.kv,
-    keyring,
-    oauth: google,
-    now,
-  });
-  const policy = input.googlePolicy ?? createRetryPolicy({
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    requestsPerMinute: config.googleRequestsPerMinute,
-  });
+  const services = createServices({ ...input, now });
   const deps: AppDeps = {
     ...input,
     now,
-    keyring,
-    google,
-    tokens,
-    providerFor: (userId) =>
-      googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId),
+    keyring: input.secrets.keyring,
+    google: services.google,
+    tokens: services.tokens,
+    providerFor: services.providerFor,
+    syncDeps: services.syncDeps,
     sessions: { kv: input.kv, secret: input.secrets.sessionSecret, issuer: config.publicUrl, now },
     secureCookies,
     render: (body, page) =>

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { GoogleOAuth } from "../google/oauth.ts";
 import type { TokenSource } from "../google/token_source.ts";
 import type { Logger } from "../log.ts";
+import type { SyncDeps } from "../sync/engine.ts";
 import type { CalendarProvider } from "../sync/provider.ts";
 
 /** What the account operations need; the app passes its own dependencies. */
@@ -14,6 +15,8 @@ export interface AccountDeps {
   tokens: TokenSource;
   /** The user's calendars through the provider interface (retry policy and budget included). */
   providerFor: (userId: string) => CalendarProvider;
+  /** What the sync engine needs for one user: removing mirrors runs under its lease. */
+  syncDeps: (userId: string) => SyncDeps;
   now: () => Date;
   log: Logger;
 }

@@ -8,38 +8,72 @@ import {
   listConnections,
 } from "../db/connections.ts";
 import { deleteAllUserData } from "../db/account_data.ts";
+import { deleteRule, listRules } from "../db/rules.ts";
+import { purgeUser, removeRuleMirrors } from "../sync/engine.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
 import { openRefreshToken } from "../google/stored_tokens.ts";
 import type { AccountDeps } from "./deps.ts";
 
+/** Some mirrors could not be removed; nothing else was changed after the attempt. */
+export class MirrorRemovalError extends Error {
+  constructor(detail: string | undefined) {
+    super(`Some busy blocks could not be removed${detail ? ` (${detail})` : ""}.`);
+    this.name = "MirrorRemovalError";
+  }
+}
+
 /**
- * Disconnects a connection: revokes its grant at Google, then deletes it and its calendar cache.
- * `removeMirrors` is recorded for the sync engine (the mirrors it wrote through this account).
- * Returns false when the user has no such connection. Throws when Google cannot be reached, so
- * nothing is forgotten while the grant is still live.
+ * Disconnects a connection. The rules that read or write its calendars cannot work without it,
+ * so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
+ * under the user's sync lease) while the account's token still works. Then the grant is
+ * revoked at Google and the connection and its calendar cache are deleted. Returns the ids of
+ * the rules removed, or null when the user has no such connection. Throws when Google cannot
+ * be reached, so nothing is forgotten while the grant is still live.
  */
 export async function disconnectConnection(
   deps: AccountDeps,
   userId: string,
   connectionId: string,
   options: { removeMirrors: boolean },
-): Promise<boolean> {
+): Promise<{ removedRules: string[] } | null> {
   const entry = await getConnectionEntry(deps.kv, userId, connectionId);
-  if (!entry) return false;
+  if (!entry) return null;
+  const removedRules: string[] = [];
+  for (const { rule } of await listRules(deps.kv, userId)) {
+    if (rule.source.connectionId !== connectionId && rule.target.connectionId !== connectionId) {
+      continue;
+    }
+    await deleteRule(deps.kv, userId, rule.id, {
+      now: deps.now(),
+      removeMirrors: options.removeMirrors,
+    });
+    removedRules.push(rule.id);
+  }
+  if (options.removeMirrors && removedRules.length) {
+    const run = await removeRuleMirrors(deps.syncDeps(userId));
+    if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
+  }
   await revokeGrant(deps, entry.connection);
-  const deleted = await deleteConnection(deps.kv, userId, connectionId, {
-    removeMirrors: options.removeMirrors,
-    now: deps.now(),
-  });
-  return deleted !== null;
+  await deleteConnection(deps.kv, userId, connectionId);
+  return { removedRules };
 }
 
 /**
- * Deletes the user's account: revokes every connection's grant at Google (a failure is logged
- * and does not stop the deletion: the person asked for their data to be gone), then removes all
- * of the user's data from KV.
+ * Deletes the user's account. With `removeMirrors`, every busysync event of the user is
+ * removed from their calendars first (a failure stops the deletion, so the person can retry
+ * rather than be left with mirrors nobody manages). Then every connection's grant is revoked
+ * (a failure is logged and does not stop the deletion: the person asked for their data to be
+ * gone) and all of the user's data is removed from KV.
  */
-export async function deleteAccount(deps: AccountDeps, userId: string): Promise<void> {
+export async function deleteAccount(
+  deps: AccountDeps,
+  userId: string,
+  options: { removeMirrors: boolean },
+): Promise<void> {
+  if (options.removeMirrors) {
+    const run = await purgeUser(deps.syncDeps(userId));
+    if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
+  }
   for (const connection of await listConnections(deps.kv, userId)) {
     try {
       await revokeGrant(deps, connection);

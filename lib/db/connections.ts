@@ -181,29 +181,14 @@ export async function markNeedsReconnect(
   });
 }
 
-/** What the user chose when disconnecting, kept for the sync engine. */
-const RemovalSchema = z.object({
-  v: z.literal(1),
-  connectionId: z.string(),
-  email: z.string(),
-  removeMirrors: z.boolean(),
-  removedAt: z.string(),
-});
-export type ConnectionRemoval = z.infer<typeof RemovalSchema>;
-
-/** How long a removal request is kept for the engine to act on. */
-const REMOVAL_KEPT_MS = 30 * 24 * 3600_000;
-
 /**
- * Deletes a connection, its sub index and its cached calendars in one operation, and records
- * the removal (with the user's mirror choice) for the sync engine. Returns the deleted
- * connection, or null when the user has no connection with this id.
+ * Deletes a connection, its sub index and its cached calendars in one operation. Returns the
+ * deleted connection, or null when the user has no connection with this id.
  */
 export async function deleteConnection(
   kv: Deno.Kv,
   userId: string,
   connectionId: string,
-  choice: { removeMirrors: boolean; now: Date },
 ): Promise<Connection | null> {
   let deleted: Connection | null = null;
   await commitWithRetry(async () => {
@@ -212,17 +197,9 @@ export async function deleteConnection(
     if (entry.value === null) return null;
     const connection = ConnectionSchema.parse(entry.value);
     deleted = connection;
-    const removal: ConnectionRemoval = RemovalSchema.parse({
-      v: 1,
-      connectionId,
-      email: connection.email,
-      removeMirrors: choice.removeMirrors,
-      removedAt: choice.now.toISOString(),
-    });
     const op = kv.atomic().check(entry)
       .delete(entry.key)
-      .delete(keys.connectionBySub(userId, connection.issuer, connection.sub))
-      .set(keys.connectionRemoval(userId, connectionId), removal, { expireIn: REMOVAL_KEPT_MS });
+      .delete(keys.connectionBySub(userId, connection.issuer, connection.sub));
     // A calendar list has at most a few hundred entries, well inside one operation's limits.
     for await (const cal of kv.list({ prefix: keys.calendarsOfConnection(userId, connectionId) })) {
       op.delete(cal.key);

@@ -33,8 +33,6 @@ export const keys = {
    * What a user asked for when disconnecting (e.g. remove the mirrors written with it), kept
    * for the sync engine to act on after the connection itself is gone.
    */
-  connectionRemoval: (userId: string, connectionId: string) =>
-    ["connection_removals", userId, connectionId] as const,
 
   /** Cached calendar list entries of one connection. */
   calendar: (userId: string, connectionId: string, calendarId: string) =>
@@ -100,7 +98,6 @@ export const keys = {
 export const USER_SCOPED_COLLECTIONS = [
   "calendars",
   "connections_by_sub",
-  "connection_removals",
   "connections",
   "rules",
   "rule_sets",

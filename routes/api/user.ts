@@ -8,7 +8,11 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { refreshAllCalendars } from "../../lib/accounts/calendars.ts";
 import { applyImport, buildExport, ImportError } from "../../lib/accounts/export_import.ts";
-import { deleteAccount, disconnectConnection } from "../../lib/accounts/lifecycle.ts";
+import {
+  deleteAccount,
+  disconnectConnection,
+  MirrorRemovalError,
+} from "../../lib/accounts/lifecycle.ts";
 import { beginFlow } from "../../lib/accounts/oauth_flows.ts";
 import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
 import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
@@ -29,7 +33,10 @@ export const FORM_ROUTES = [
 
 const ConnectBody = z.object({ next: z.string().max(2000).optional() });
 const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
-const DisconnectQuery = z.object({ removeMirrors: Flag });
+/** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
+const RemoveMirrorsQuery = z.object({
+  removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+});
 const CalendarsQuery = z.object({ refresh: Flag });
 /** An export of a person's settings and connections is a few KB; rules keep it far below this. */
 const IMPORT_MAX_BYTES = 1024 * 1024;
@@ -79,7 +86,8 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.delete("/api/me", async (c) => {
-    await deleteAccount(deps, userOf(c).id);
+    const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
+    await deleteAccount(deps, userOf(c).id, { removeMirrors }).catch(mirrorRemovalFailed);
     clearSessionCookies(c, deps.secureCookies);
     return c.body(null, 204);
   });
@@ -113,12 +121,12 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.delete("/api/user/connections/:id", async (c) => {
-    const { removeMirrors } = parseQuery(c, DisconnectQuery);
+    const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
     const removed = await disconnectConnection(deps, userOf(c).id, c.req.param("id"), {
       removeMirrors,
-    });
+    }).catch(mirrorRemovalFailed);
     if (!removed) throw notFound();
-    return c.body(null, 204);
+    return c.json(removed);
   });
 
   app.get("/api/user/calendars", async (c) => {
@@ -172,4 +180,16 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   );
 
   return app;
+}
+
+/** A failed mirror removal is Google's failure (502), with the way out in the message. */
+function mirrorRemovalFailed(err: unknown): never {
+  if (err instanceof MirrorRemovalError) {
+    throw new HttpError(
+      502,
+      "mirror_removal_failed",
+      `${err.message} Try again, or pass removeMirrors=false to leave them in place.`,
+    );
+  }
+  throw err;
 }

@@ -1,0 +1,79 @@
+/**
+ * The long-lived services of one busysync process, built once from config and shared by the
+ * HTTP app, the scheduler and the CLI: Google OAuth, the token source, the one retry policy
+ * (whose request budget must see every Google call of the process), the user's providers and
+ * what the sync engine needs.
+ */
+import type { AppSecrets } from "./auth/secrets.ts";
+import type { Config } from "./config.ts";
+import { createGoogleOAuth, type GoogleOAuth } from "./google/oauth.ts";
+import { createRetryPolicy, type RetryPolicy } from "./google/retry_policy.ts";
+import { createTokenSource, type TokenSource } from "./google/token_source.ts";
+import { googleProviderFor } from "./google/user_provider.ts";
+import type { Logger } from "./log.ts";
+import type { SyncDeps } from "./sync/engine.ts";
+import type { CalendarProvider } from "./sync/provider.ts";
+
+export interface ServiceInput {
+  config: Config;
+  kv: Deno.Kv;
+  log: Logger;
+  secrets: AppSecrets;
+  now: () => Date;
+  /** Tests pass a policy with a fake clock; default: real time and the configured budget. */
+  googlePolicy?: RetryPolicy;
+}
+
+export interface Services {
+  google: GoogleOAuth;
+  tokens: TokenSource;
+  policy: RetryPolicy;
+  /** The user's calendars through the provider interface. */
+  providerFor(userId: string): CalendarProvider;
+  /** Everything a sync engine entry point needs for one user. */
+  syncDeps(userId: string): SyncDeps;
+}
+
+/** Builds the services; nothing here does I/O until used. */
+export function createServices(input: ServiceInput): Services {
+  const { config, kv, now } = input;
+  const google = createGoogleOAuth({
+    issuer: config.google.issuer,
+    clientId: config.google.clientId,
+    clientSecret: config.google.clientSecret,
+    redirectUri: `${config.publicUrl}/api/auth/callback`,
+    now,
+  });
+  const tokens = createTokenSource({ kv, keyring: input.secrets.keyring, oauth: google, now });
+  let requests = 0;
+  const policy = input.googlePolicy ?? createRetryPolicy({
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    requestsPerMinute: config.googleRequestsPerMinute,
+    onAttempt: () => requests++,
+  });
+  const providerFor = (userId: string) =>
+    googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId);
+  return {
+    google,
+    tokens,
+    policy,
+    providerFor,
+    syncDeps(userId) {
+      const provider = providerFor(userId);
+      return {
+        kv,
+        userId,
+        providerFor: () => provider,
+        clock: now,
+        config: {
+          deleteGuard: config.deleteGuard,
+          historyMaxRuns: config.historyMaxRuns,
+          historyMaxDays: config.historyMaxDays,
+        },
+        log: input.log,
+        countApiCalls: input.googlePolicy ? undefined : () => requests,
+      };
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Leaving cleanly: disconnecting an account or deleting the busysync account removes the busy
+ * blocks busysync wrote (by default), through the real engine, emulator and KV file.
+ */
+import assert from "node:assert/strict";
+import { createRule, listRules } from "../lib/db/rules.ts";
+import { createLogger } from "../lib/log.ts";
+import { createServices } from "../lib/services.ts";
+import { syncUser } from "../lib/sync/engine.ts";
+import { RuleInputSchema } from "../lib/sync/rule.ts";
+import { ANN, ANN_WORK, type Harness, startHarness, type TestClient } from "./support/accounts.ts";
+
+interface RawEvent {
+  id: string;
+  status: string;
+  extendedProperties?: { private?: Record<string, string> };
+}
+
+async function liveMirrors(h: Harness, calendarId: string): Promise<string[]> {
+  const res = await fetch(
+    `${h.emulator.url}/__emulator/calendars/${encodeURIComponent(calendarId)}/events`,
+  );
+  const { items } = await res.json() as { items: RawEvent[] };
+  return items
+    .filter((e) => e.status !== "cancelled" && e.extendedProperties?.private?.busysync === "1")
+    .map((e) => e.id);
+}
+
+/** Ann signs in, connects both accounts, mirrors her personal calendar into work, syncs. */
+async function annMirroring(
+  h: Harness,
+): Promise<{ ann: TestClient; userId: string; personal: string }> {
+  const ann = h.client();
+  await ann.signIn(ANN);
+  await ann.connect(ANN);
+  await ann.connect(ANN_WORK);
+  const userId = (await (await ann.request("/api/me")).json()).id;
+  const byEmail = new Map((await ann.connections()).map((c) => [c.email, c.id]));
+  const personal = byEmail.get(ANN)!;
+  const start = new Date(h.clock.now().getTime() + 24 * 3600_000);
+  for (const hour of [9, 11]) {
+    start.setUTCHours(hour, 0, 0, 0);
+    await h.admin(`calendars/${encodeURIComponent(ANN)}/events`, {
+      summary: `Dentist ${hour}`,
+      start: { dateTime: start.toISOString() },
+      end: { dateTime: new Date(start.getTime() + 3600_000).toISOString() },
+    });
+  }
+  await createRule(
+    h.kv,
+    userId,
+    RuleInputSchema.parse({
+      name: "Personal into work",
+      source: { connectionId: personal, calendarId: ANN },
+      target: { connectionId: byEmail.get(ANN_WORK)!, calendarId: ANN_WORK },
+    }),
+    { now: h.clock.now() },
+  );
+  const services = createServices({
+    config: h.config,
+    kv: h.kv,
+    log: createLogger("error", () => {}),
+    secrets: h.secrets,
+    now: h.clock.now,
+  });
+  const run = await syncUser({ ...services.syncDeps(userId), trigger: "manual" });
+  assert.equal(run.status, "completed");
+  assert.equal((await liveMirrors(h, ANN_WORK)).length, 2);
+  return { ann, userId, personal };
+}
+
+async function withHarness(fn: (h: Harness) => Promise<void>) {
+  const h = await startHarness();
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+Deno.test("disconnect: by default the account's rules go and so do the busy blocks they wrote", async () => {
+  await withHarness(async (h) => {
+    const { ann, userId, personal } = await annMirroring(h);
+    const [rule] = await listRules(h.kv, userId);
+    const res = await ann.request(`/api/user/connections/${personal}`, { method: "DELETE" });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { removedRules: [rule.rule.id] });
+    assert.deepEqual(await liveMirrors(h, ANN_WORK), []);
+    assert.deepEqual(await listRules(h.kv, userId), []);
+  });
+});
+
+Deno.test("disconnect: with removeMirrors=false the rules go but the busy blocks stay", async () => {
+  await withHarness(async (h) => {
+    const { ann, userId, personal } = await annMirroring(h);
+    const res = await ann.request(`/api/user/connections/${personal}?removeMirrors=false`, {
+      method: "DELETE",
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await liveMirrors(h, ANN_WORK)).length, 2);
+    assert.deepEqual(await listRules(h.kv, userId), []);
+  });
+});
+
+Deno.test("delete account: every busysync event of the user is removed before the data goes", async () => {
+  await withHarness(async (h) => {
+    const { ann } = await annMirroring(h);
+    const res = await ann.request("/api/me", { method: "DELETE" });
+    assert.equal(res.status, 204);
+    assert.deepEqual(await liveMirrors(h, ANN_WORK), []);
+    assert.equal((await ann.request("/api/me")).status, 401);
+  });
+});
