@@ -1,16 +1,19 @@
 /**
  * The admin API under /__emulator (mounted only when admin is enabled): reset and seed the world,
  * inject faults, invalidate sync tokens, issue/revoke/expire tokens without the consent page,
- * read request counts, and edit calendars "as their user" without a token. No auth: it must
+ * read request counts, edit calendars "as their user" without a token, and inspect and steer push
+ * channels and their deliveries. No auth: it must
  * never be reachable where the emulator is not a test or demo fixture.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import type { Channel, ChannelRegistry } from "./channels.ts";
 import { renderEvent } from "./event_render.ts";
 import { deleteEvent, insertEvent, patchEvent } from "./event_writes.ts";
 import { type FaultInjector, FaultRuleInput } from "./faults.ts";
 import { badRequest, notFound } from "./google_errors.ts";
 import type { OAuthServer } from "./oauth.ts";
+import type { PushDelivery } from "./push.ts";
 import type { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
 import type { CalendarRecord, EmulatorState } from "./state.ts";
@@ -20,6 +23,8 @@ export interface AdminDeps {
   oauth: OAuthServer;
   faults: FaultInjector;
   counts: RequestCounts;
+  channels: ChannelRegistry;
+  push: PushDelivery;
   /** The seed the emulator started with, restored by `POST reset {"restoreSeed": true}`. */
   initialSeed?: Seed;
 }
@@ -36,6 +41,24 @@ const RevokeBody = z.union([
   z.object({ refreshToken: z.string().min(1) }),
 ]);
 const FaultsBody = z.union([FaultRuleInput, z.array(FaultRuleInput)]);
+const ExpireChannelsBody = z.object({ id: z.string().min(1).optional() });
+
+/** A live channel as `GET channels` lists it (expiration in ms, as events.watch answers). */
+function describeChannel(ch: Channel) {
+  return {
+    id: ch.id,
+    resourceId: ch.resourceId,
+    resourceUri: ch.resourceUri,
+    calendarId: ch.calendarId,
+    user: ch.email,
+    clientId: ch.clientId,
+    address: ch.address,
+    ...(ch.token ? { token: ch.token } : {}),
+    expiration: String(ch.expiration),
+    messageNumber: ch.messageNumber,
+    deliveries: { ...ch.deliveries },
+  };
+}
 
 /** Parses the JSON body (an absent body counts as `{}`) with `schema`; 400 with zod's message. */
 async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
@@ -53,7 +76,7 @@ async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.outpu
 
 /** Creates the hono sub-app serving /__emulator. */
 export function createAdminApi(deps: AdminDeps): Hono {
-  const { state, oauth, faults, counts } = deps;
+  const { state, oauth, faults, counts, channels, push } = deps;
   const admin = new Hono();
 
   const calendarOf = (c: Context): CalendarRecord => {
@@ -73,6 +96,8 @@ export function createAdminApi(deps: AdminDeps): Hono {
     oauth.reset();
     faults.clear();
     counts.clear();
+    channels.clear();
+    push.reset();
     if (restoreSeed && deps.initialSeed) applySeed(deps.initialSeed, { state, oauth });
     return c.json({ ok: true });
   });
@@ -126,6 +151,23 @@ export function createAdminApi(deps: AdminDeps): Hono {
     counts.clear();
     return c.json({ ok: true });
   });
+
+  admin.get("/channels", (c) => c.json({ channels: channels.list().map(describeChannel) }));
+  admin.post("/channels/expire", async (c) => {
+    const { id } = await body(c, ExpireChannelsBody);
+    const expired = channels.expire(id);
+    if (id !== undefined && expired === 0) throw notFound();
+    return c.json({ expired });
+  });
+  admin.post("/push/pause", (c) => {
+    push.pause();
+    return c.json({ paused: push.paused });
+  });
+  admin.post("/push/resume", (c) => {
+    push.resume();
+    return c.json({ paused: push.paused });
+  });
+  admin.get("/push/deliveries", (c) => c.json({ deliveries: push.deliveries() }));
 
   admin.get("/calendars/:calendarId/events", (c) => {
     const calendar = calendarOf(c);

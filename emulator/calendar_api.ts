@@ -1,25 +1,27 @@
 /**
  * Calendar API v3 routes (mounted at /calendar/v3): calendarList.list, calendars.get and the
  * events methods. Every call is counted, may meet an injected fault, and needs a bearer token
- * with a scope the method accepts (notes §7).
+ * with a scope the method accepts (api_access.ts, notes §7).
  */
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
+import {
+  type ApiEnv,
+  createGuard,
+  GET_CALENDAR,
+  jsonBody,
+  LIST_CALENDARS,
+  READ_EVENTS,
+  resolveCalendar,
+  WRITE_EVENTS,
+} from "./api_access.ts";
 import { type ListedEvent, listEvents, listInstances } from "./event_reads.ts";
 import { renderEvent, renderTombstone, type View } from "./event_render.ts";
 import type { StoredEvent } from "./event_resource.ts";
 import { deleteEvent, getEvent, insertEvent, patchEvent, updateEvent } from "./event_writes.ts";
 import type { FaultInjector } from "./faults.ts";
-import {
-  authError,
-  badRequest,
-  fullSyncRequired,
-  insufficientScopes,
-  invalidParameter,
-  notFound,
-  writeAccessRequired,
-} from "./google_errors.ts";
-import type { OAuthServer, TokenInfo } from "./oauth.ts";
+import { fullSyncRequired, invalidParameter } from "./google_errors.ts";
+import type { OAuthServer } from "./oauth.ts";
 import type { RequestCounts } from "./request_counts.ts";
 import {
   type AccessRole,
@@ -31,49 +33,12 @@ import {
 } from "./state.ts";
 import { isValidTimeZone, parseDateTime } from "./time_zones.ts";
 
-const SCOPE = "https://www.googleapis.com/auth/";
-const scopes = (...names: string[]) => names.map((n) => SCOPE + n);
-
-/** Scopes each kind of call accepts, from the method samples in [V3] (notes §7). */
-const READ_EVENTS = scopes(
-  "calendar",
-  "calendar.readonly",
-  "calendar.events",
-  "calendar.events.readonly",
-  "calendar.events.owned",
-  "calendar.events.owned.readonly",
-  "calendar.app.created",
-);
-const WRITE_EVENTS = scopes(
-  "calendar",
-  "calendar.events",
-  "calendar.events.owned",
-  "calendar.app.created",
-);
-const LIST_CALENDARS = scopes(
-  "calendar",
-  "calendar.readonly",
-  "calendar.calendarlist",
-  "calendar.calendarlist.readonly",
-);
-const GET_CALENDAR = scopes(
-  "calendar",
-  "calendar.readonly",
-  "calendar.calendars",
-  "calendar.calendars.readonly",
-  "calendar.calendarlist",
-  "calendar.calendarlist.readonly",
-  "calendar.app.created",
-);
-
 export interface CalendarApiDeps {
   state: EmulatorState;
   oauth: OAuthServer;
   faults: FaultInjector;
   counts: RequestCounts;
 }
-
-type Env = { Variables: { token: TokenInfo } };
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const instant = z.string().transform((v, ctx) => {
@@ -149,51 +114,15 @@ function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
   return parsed.data;
 }
 
-async function jsonBody(c: Context): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw badRequest("parseError", "Parse Error");
-  }
-}
-
 /** Creates the hono sub-app serving /calendar/v3. */
-export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiDeps): Hono<Env> {
-  const api = new Hono<Env>();
+export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiDeps): Hono<ApiEnv> {
+  const api = new Hono<ApiEnv>();
 
-  /** Counting, faults, then authentication and the method's scopes, in that order. */
-  const guard = (method: string, accepted: string[]): MiddlewareHandler<Env> =>
-    async function calendarGuard(c, next) {
-      counts.count(method);
-      const faulted = await faults.apply(method);
-      if (faulted) return faulted;
-      const header = c.req.header("Authorization") ?? "";
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const token = match ? oauth.verifyAccessToken(match[1]) : null;
-      if (!token) throw authError();
-      if (!token.scopes.some((s) => accepted.includes(s))) throw insufficientScopes(method);
-      c.set("token", token);
-      await next();
-    };
-
-  /**
-   * The calendar in the path as the token's user may see it: `primary` is their main calendar;
-   * calendars not on their list are 404 (notes §3), and writes need writer or owner.
-   */
-  const calendarFor = (c: Context<Env>, write = false) => {
-    const email = c.var.token.email;
-    const raw = c.req.param("calendarId")!;
-    const id = raw === "primary" ? state.primaryCalendarId(email) : raw;
-    const calendar = id === undefined ? undefined : state.calendar(id);
-    const role = id === undefined ? undefined : state.accessRole(email, id);
-    // Free/busy readers see no event details; the API answers as if the calendar were unknown.
-    if (!calendar || !role || role === "freeBusyReader") throw notFound();
-    if (write && !roleAtLeast(role, "writer")) throw writeAccessRequired();
-    return { calendar, role };
-  };
+  const guard = createGuard({ oauth, faults, counts });
+  const calendarFor = (c: Context<ApiEnv>, write = false) => resolveCalendar(state, c, write);
 
   const viewOf = (
-    c: Context<Env>,
+    c: Context<ApiEnv>,
     calendar: CalendarRecord,
     params: { timeZone?: string; maxAttendees?: number },
   ): View => ({
@@ -230,7 +159,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     };
   };
 
-  const eventResponse = (c: Context<Env>, event: StoredEvent, view: View) => {
+  const eventResponse = (c: Context<ApiEnv>, event: StoredEvent, view: View) => {
     c.header("ETag", event.resource.etag);
     return c.json(renderEvent(event, view));
   };

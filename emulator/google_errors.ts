@@ -173,3 +173,40 @@ export function unknownRoute(path: string): GoogleApiError {
     message: `Not Found: ${path}`,
   });
 }
+
+/**
+ * 400 for an events.watch whose channel id the project already uses (ids are unique per project:
+ * notes §6). The reason and message are guesses; the notes do not quote Google's body.
+ */
+export function channelIdNotUnique(id: string): GoogleApiError {
+  return new GoogleApiError(400, {
+    domain: "global",
+    reason: "channelIdNotUnique",
+    message: `Channel id ${id} not unique`,
+  });
+}
+
+/**
+ * 404 from channels.stop for a channel this project does not have (or a wrong resourceId). The
+ * message is the one Google's client libraries report ("Channel 'x' not found for project 'n'",
+ * googleapis/google-api-nodejs-client#627); the emulator's project is the OAuth client.
+ */
+export function channelNotFound(id: string, project: string): GoogleApiError {
+  return new GoogleApiError(404, {
+    domain: "global",
+    reason: "notFound",
+    message: `Channel '${id}' not found for project '${project}'`,
+  });
+}
+
+/**
+ * 403 from channels.stop when another user of the same project tries to stop a channel: only
+ * the user who opened it may (notes §6). Status, reason and message are guesses.
+ */
+export function channelOwnedByOtherUser(): GoogleApiError {
+  return new GoogleApiError(403, {
+    domain: "global",
+    reason: "forbidden",
+    message: "Only the user who created the channel can stop it.",
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * `deno task emulator`: runs the Google emulator. Configured by environment:
  * EMULATOR_PORT (8025), EMULATOR_HOST (127.0.0.1), EMULATOR_ADMIN (`1` enables /__emulator),
- * EMULATOR_SEED (seed JSON file; default the demo seed), EMULATOR_TOKEN_TTL_SECONDS (3600).
+ * EMULATOR_SEED (seed JSON file; default the demo seed), EMULATOR_TOKEN_TTL_SECONDS (3600),
+ * EMULATOR_CHANNEL_MAX_TTL_SECONDS (604800: the longest push-channel lifetime granted).
  */
 import { z } from "zod";
 import { demoSeed } from "./demo_seed.ts";
@@ -14,6 +15,7 @@ const Env = z.object({
   EMULATOR_ADMIN: z.enum(["", "0", "1"]).default("").transform((v) => v === "1"),
   EMULATOR_SEED: z.string().min(1).optional(),
   EMULATOR_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  EMULATOR_CHANNEL_MAX_TTL_SECONDS: z.coerce.number().int().positive().default(604_800),
 });
 
 const parsed = Env.safeParse(Deno.env.toObject());
@@ -29,6 +31,7 @@ const emulator = startEmulator({
   admin: env.EMULATOR_ADMIN,
   seed,
   accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
+  maxChannelTtlSeconds: env.EMULATOR_CHANNEL_MAX_TTL_SECONDS,
 });
 console.log(
   `Google emulator listening on ${emulator.url}` +

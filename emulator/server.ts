@@ -1,14 +1,18 @@
 /**
- * Composes the Google emulator: OAuth/OIDC at the root, Calendar API v3 under /calendar/v3, the
- * admin API under /__emulator when enabled, and Google's JSON 404 for everything else.
+ * Composes the Google emulator: OAuth/OIDC at the root, Calendar API v3 (events, push channels)
+ * under /calendar/v3, the admin API under /__emulator when enabled, and Google's JSON 404 for
+ * everything else. Push delivery hears of every committed change through one state listener.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApi } from "./admin.ts";
 import { createCalendarApi } from "./calendar_api.ts";
+import { ChannelRegistry, DEFAULT_TTL_SECONDS } from "./channels.ts";
+import { createChannelsApi } from "./channels_api.ts";
 import { FaultInjector } from "./faults.ts";
 import { GoogleApiError, unknownRoute } from "./google_errors.ts";
 import { OAuthServer } from "./oauth.ts";
+import { DEFAULT_PUSH_OPTIONS, PushDelivery, type PushOptions } from "./push.ts";
 import { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
 import { EmulatorState } from "./state.ts";
@@ -18,8 +22,15 @@ export interface EmulatorOptions {
   seed?: Seed;
   /** Default 3600, Google's access-token lifetime. */
   accessTokenTtlSeconds?: number;
-  /** Clock in ms; default Date.now. */
+  /** Clock in ms; default Date.now. Channel expiry follows it too. */
   now?: () => number;
+  /**
+   * Longest push-channel lifetime; longer requests are shortened. Default 7 days, Google's
+   * default TTL (it documents no maximum: notes §6).
+   */
+  maxChannelTtlSeconds?: number;
+  /** Push delivery retries and timeout (defaults in push.ts). */
+  push?: Partial<PushOptions>;
 }
 
 export interface Emulator {
@@ -28,6 +39,8 @@ export interface Emulator {
   state: EmulatorState;
   faults: FaultInjector;
   counts: RequestCounts;
+  channels: ChannelRegistry;
+  push: PushDelivery;
 }
 
 /**
@@ -44,6 +57,17 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
   const state = new EmulatorState(now);
   const faults = new FaultInjector();
   const counts = new RequestCounts();
+  const channels = new ChannelRegistry({
+    now,
+    maxTtlSeconds: opts.maxChannelTtlSeconds ?? DEFAULT_TTL_SECONDS,
+  });
+  const push = new PushDelivery({
+    channels,
+    now,
+    options: { ...DEFAULT_PUSH_OPTIONS, ...opts.push },
+  });
+  // Every write (API, admin, seed) commits through the state, so this one hook sees them all.
+  state.onCommit((calendarId, seq) => push.notifyChange(calendarId, seq));
   if (opts.seed) applySeed(opts.seed, { state, oauth });
 
   const app = new Hono();
@@ -63,10 +87,11 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
   app.notFound((c) => c.json(unknownRoute(c.req.path).body, 404));
 
   app.route("/calendar/v3", createCalendarApi({ state, oauth, faults, counts }));
+  app.route("/calendar/v3", createChannelsApi({ state, oauth, faults, counts, channels, push }));
   if (opts.admin) {
     app.route(
       "/__emulator",
-      createAdminApi({ state, oauth, faults, counts, initialSeed: opts.seed }),
+      createAdminApi({ state, oauth, faults, counts, channels, push, initialSeed: opts.seed }),
     );
   }
   // Token-endpoint faults (method `oauth.token`) let tests break refreshes too.
@@ -76,7 +101,7 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
     await next();
   });
   app.route("/", oauth.routes());
-  return { app, oauth, state, faults, counts };
+  return { app, oauth, state, faults, counts, channels, push };
 }
 
 export interface RunningEmulator {
@@ -84,6 +109,7 @@ export interface RunningEmulator {
   url: string;
   oauth: OAuthServer;
   state: EmulatorState;
+  /** Stops push deliveries (in-flight ones are aborted), then the server. */
   close(): Promise<void>;
 }
 
@@ -101,6 +127,9 @@ export function startEmulator(
     url,
     oauth: emulator.oauth,
     state: emulator.state,
-    close: () => server.shutdown(),
+    close: async () => {
+      await emulator.push.close();
+      await server.shutdown();
+    },
   };
 }

@@ -5,7 +5,8 @@
  * Every write gets the next number of one global sequence and stamps it on the event
  * (`changeSeq`). Deleted events stay stored as `cancelled`, so "all changes after position N" is
  * exactly "events whose changeSeq > N": the stored events are the change log, compacted to the
- * latest version of each event, which is all an incremental sync may return anyway.
+ * latest version of each event, which is all an incremental sync may return anyway. `commit` is
+ * also the one place every write (API, admin, seed) passes, so change listeners hang off it.
  */
 import type { StoredEvent } from "./event_resource.ts";
 import { fullSyncRequired } from "./google_errors.ts";
@@ -36,6 +37,9 @@ export interface CalendarListEntry {
   primary: boolean;
 }
 
+/** Hears of a committed change: which calendar, and the change's position in the sequence. */
+export type CommitListener = (calendarId: string, seq: number) => void;
+
 interface SyncPosition {
   epoch: string;
   calendarId: string;
@@ -51,6 +55,7 @@ export class EmulatorState {
   /** email → calendarId → entry data, in the order calendars were added to the user's list. */
   #lists = new Map<string, Map<string, { accessRole: AccessRole; primary: boolean }>>();
   #listVersions = new Map<string, number>();
+  #commitListeners: CommitListener[] = [];
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -149,6 +154,14 @@ export class EmulatorState {
   }
 
   /**
+   * Calls `listener` after every committed event change, synchronously: it must only note the
+   * change (push delivery queues a notification), never block the write or throw.
+   */
+  onCommit(listener: CommitListener): void {
+    this.#commitListeners.push(listener);
+  }
+
+  /**
    * Stores a new version of an event: gives it the next change position, a fresh `updated`
    * (strictly later than its previous one, so orderBy=updated and etags always move) and an
    * etag derived from both.
@@ -167,6 +180,7 @@ export class EmulatorState {
     // documented (notes "Not verified"), only that it changes with every write.
     event.resource.etag = `"${updated * 1000 + (seq % 1000)}"`;
     calendar.events.set(event.resource.id, event);
+    for (const listener of this.#commitListeners) listener(calendar.id, seq);
     return event;
   }
 

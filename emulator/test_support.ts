@@ -4,7 +4,7 @@
  */
 import { calendar, type calendar_v3 } from "@googleapis/calendar";
 import { OAuth2Client } from "google-auth-library";
-import { type RunningEmulator, startEmulator } from "./server.ts";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "./server.ts";
 import type { GoogleErrorBody } from "./google_errors.ts";
 import type { Seed } from "./seed.ts";
 
@@ -65,10 +65,13 @@ export interface Harness extends AsyncDisposable {
   emulator: RunningEmulator;
   /** Calls the admin API with a JSON body; throws on non-2xx. */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
-  /** A Calendar client for `email` (tokens from the admin API), retries off by default. */
+  /**
+   * A Calendar client for `email` (tokens from the admin API, issued to TEST_CLIENT unless
+   * `clientId` names another), retries off by default.
+   */
   api(
     email: string,
-    opts?: { scopes?: string[]; retry?: boolean },
+    opts?: { scopes?: string[]; retry?: boolean; clientId?: string },
   ): Promise<calendar_v3.Calendar>;
 }
 
@@ -81,9 +84,16 @@ function testClock(start = Date.UTC(2030, 0, 1)): () => number {
   return () => start + (Date.now() - t0);
 }
 
-/** Starts an emulator with admin enabled, `seed` (default aSeed()) and `now` (the test clock). */
-export function startHarness(seed: Seed = aSeed(), now = testClock()): Harness {
-  const emulator = startEmulator({ port: 0, admin: true, seed, now });
+/**
+ * Starts an emulator with admin enabled, `seed` (default aSeed()), `now` (the test clock) and
+ * any push settings a test needs.
+ */
+export function startHarness(
+  seed: Seed = aSeed(),
+  now = testClock(),
+  options: Pick<EmulatorOptions, "maxChannelTtlSeconds" | "push"> = {},
+): Harness {
+  const emulator = startEmulator({ port: 0, admin: true, seed, now, ...options });
   const url = emulator.url;
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${url}/__emulator/${path}`, {
@@ -103,7 +113,7 @@ export function startHarness(seed: Seed = aSeed(), now = testClock()): Harness {
       const tokens = await admin<{ access_token: string }>("POST", "tokens", {
         email,
         scopes: opts.scopes ?? [FULL_SCOPE],
-        clientId: TEST_CLIENT.clientId,
+        clientId: opts.clientId ?? TEST_CLIENT.clientId,
       });
       return calendarClient(url, { access_token: tokens.access_token }, opts.retry ?? false);
     },
