@@ -76,17 +76,22 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   return { url, config, finished: server.finished.then(() => stopping), shutdown };
 }
 
+/** Serves until SIGINT/SIGTERM, then shuts down in order: `deno task start` and `busysync serve`. */
+export async function serveUntilSignal(env: Record<string, string | undefined>): Promise<void> {
+  const running = await startServer(env);
+  console.log(`busysync is running at ${running.url}`);
+  if (running.config.demo) {
+    console.log("demo mode: no Google credentials set, using the bundled Google emulator");
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => running.shutdown());
+  }
+  await running.finished;
+}
+
 if (import.meta.main) {
   try {
-    const running = await startServer(Deno.env.toObject());
-    console.log(`busysync is running at ${running.url}`);
-    if (running.config.demo) {
-      console.log("demo mode: no Google credentials set, using the bundled Google emulator");
-    }
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(signal, () => running.shutdown());
-    }
-    await running.finished;
+    await serveUntilSignal(Deno.env.toObject());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`busysync: ${err.message}`);

@@ -18,32 +18,39 @@ const Env = z.object({
   EMULATOR_CHANNEL_MAX_TTL_SECONDS: z.coerce.number().int().positive().default(604_800),
 });
 
-const parsed = Env.safeParse(Deno.env.toObject());
-if (!parsed.success) {
-  console.error(`emulator: bad environment\n${z.prettifyError(parsed.error)}`);
-  Deno.exit(1);
-}
-const env = parsed.data;
-const seed = env.EMULATOR_SEED ? await readSeed(env.EMULATOR_SEED) : demoSeed(new Date());
-const emulator = startEmulator({
-  port: env.EMULATOR_PORT,
-  hostname: env.EMULATOR_HOST,
-  admin: env.EMULATOR_ADMIN,
-  seed,
-  accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
-  maxChannelTtlSeconds: env.EMULATOR_CHANNEL_MAX_TTL_SECONDS,
-});
-console.log(
-  `Google emulator listening on ${emulator.url}` +
-    (env.EMULATOR_ADMIN ? ` (admin API at ${emulator.url}/__emulator)` : ""),
-);
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await emulator.close();
-    Deno.exit(0);
+/**
+ * Starts the emulator from environment variables and serves until SIGINT/SIGTERM. Exits with
+ * one message on a bad variable or seed file.
+ */
+export async function runEmulatorFromEnv(vars: Record<string, string | undefined>) {
+  const parsed = Env.safeParse(vars);
+  if (!parsed.success) {
+    console.error(`emulator: bad environment\n${z.prettifyError(parsed.error)}`);
+    Deno.exit(1);
+  }
+  const env = parsed.data;
+  const seed = env.EMULATOR_SEED ? await readSeed(env.EMULATOR_SEED) : demoSeed(new Date());
+  const emulator = startEmulator({
+    port: env.EMULATOR_PORT,
+    hostname: env.EMULATOR_HOST,
+    admin: env.EMULATOR_ADMIN,
+    seed,
+    accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
+    maxChannelTtlSeconds: env.EMULATOR_CHANNEL_MAX_TTL_SECONDS,
   });
+  console.log(
+    `Google emulator listening on ${emulator.url}` +
+      (env.EMULATOR_ADMIN ? ` (admin API at ${emulator.url}/__emulator)` : ""),
+  );
+  const stopped = Promise.withResolvers<void>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stopped.resolve());
+  }
+  await stopped.promise;
+  await emulator.close();
 }
+
+if (import.meta.main) await runEmulatorFromEnv(Deno.env.toObject());
 
 async function readSeed(path: string): Promise<Seed> {
   const parsed = Seed.safeParse(JSON.parse(await Deno.readTextFile(path)));

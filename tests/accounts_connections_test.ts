@@ -313,12 +313,8 @@ Deno.test("key rotation: the documented command re-encrypts a store in place", a
     const { userId } = await annWithTwoAccounts(h);
     const newKey = randomKeyBase64();
     const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-kv",
-        new URL("../scripts/rotate_keys.ts", import.meta.url).pathname,
-      ],
+      args: ["run", "-A", "cli.ts", "keys", "rotate"],
+      cwd: new URL("..", import.meta.url).pathname,
       env: {
         BUSYSYNC_KV: h.kvPath,
         GOOGLE_CLIENT_ID: CLIENT.clientId,

@@ -25,6 +25,7 @@
  * and resumes writers only when the last entry is written. Writers that do not honour that hook
  * (another busysync process that ignores the lock) are not stopped: stop them for the backup.
  */
+import { keys } from "./keys.ts";
 import { decodeKey, decodeValue, encodeValue, type Json } from "./backup_codec.ts";
 import { commitOnce, ConflictError } from "./commit.ts";
 import {
@@ -140,6 +141,9 @@ async function writeDump(
       };
       await line(header);
       for await (const entry of kv.list({ prefix: [] }, { consistency: "strong" })) {
+        // The pause flag belongs to this backup, not to the data: restored, it would stop
+        // the scheduler of the restored instance.
+        if (sameKey(entry.key, keys.writersPaused())) continue;
         const expiresAt = ownExpiry(entry.value);
         await line({
           key: entry.key.map(encodeValue),
@@ -321,4 +325,8 @@ async function* readLines(path: string): AsyncGenerator<string> {
     }
   }
   if (rest !== "") yield rest;
+}
+
+function sameKey(a: Deno.KvKey, b: Deno.KvKey): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
 }

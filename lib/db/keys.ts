@@ -9,6 +9,10 @@ export const keys = {
   schemaVersion: () => ["meta", "schema_version"] as const,
   /** Secrets the instance generates for itself when none is configured. */
   setting: (name: string) => ["meta", "settings", name] as const,
+  /** Set while a backup runs: scheduler workers claim no jobs. */
+  writersPaused: () => ["meta", "writers_paused"] as const,
+  /** Written by schema version 0 on disconnect; migration 0001 removes them. */
+  legacyConnectionRemovals: () => ["connection_removals"] as const,
 
   /** A busysync user (a person signed in with Google). */
   user: (userId: string) => ["users", userId] as const,
@@ -77,6 +81,7 @@ export const keys = {
 
   /** The per-user sync lease (expiring); every fenced write checks its versionstamp. */
   lease: (userId: string) => ["leases", userId] as const,
+  leases: () => ["leases"] as const,
   /**
    * "Sync again when done", set by a trigger that found the lease held. Apart from the lease so
    * that setting it does not change the lease's versionstamp and fence the running sync out.

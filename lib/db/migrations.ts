@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commitWithRetry } from "./commit.ts";
+import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
 
 /** One upgrade step for stored records. `run` must be idempotent: a crash may rerun it. */
@@ -70,7 +70,18 @@ export async function runMigrations(
 }
 
 /**
- * The migrations of this busysync, oldest first. Empty while every record is at its first schema
- * version; a record's `v` field tells a future migration what it is looking at.
+ * The migrations of this busysync, oldest first; a record's `v` field tells a migration what it
+ * is looking at.
  */
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: "0001-drop-connection-removals",
+    description: "Schema 0 kept a 'remove mirrors' note per disconnected account for the engine; " +
+      "disconnecting now removes the mirrors at once, so the notes are dropped.",
+    async run(kv) {
+      for await (const entry of kv.list({ prefix: keys.legacyConnectionRemovals() })) {
+        await commitOnce(() => kv.atomic().delete(entry.key));
+      }
+    },
+  },
+];

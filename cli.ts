@@ -1,0 +1,130 @@
+/**
+ * The busysync command line: `busysync [COMMAND] [OPTIONS]` as a compiled binary, or
+ * `deno task cli COMMAND …` from source. Every command reads the same environment variables
+ * as the server (see the README's configuration table).
+ */
+import { parseArgs } from "node:util";
+import { runEmulatorFromEnv } from "./emulator/main.ts";
+import { ConfigError } from "./lib/config.ts";
+import { UsageError } from "./lib/cli/context.ts";
+import {
+  backupCommand,
+  keysRotateCommand,
+  migrateCommand,
+  purgeCommand,
+  restoreCommand,
+  syncCommand,
+} from "./lib/cli/commands.ts";
+import { healthcheckCommand } from "./lib/cli/healthcheck.ts";
+import { BackupFormatError, StoreNotEmptyError } from "./lib/db/backup.ts";
+import { WritersBusyError } from "./lib/db/maintenance.ts";
+import { SchemaTooNewError } from "./lib/db/migrations.ts";
+import { VERSION } from "./lib/version.ts";
+import { serveUntilSignal } from "./main.ts";
+
+const HELP = `busysync ${VERSION}: keeps busy time in sync between your calendars
+
+Usage: busysync [COMMAND] [OPTIONS]
+
+Commands:
+  serve                         run the web app and the scheduler (the default)
+  emulator                      run the Google Calendar + OAuth emulator (EMULATOR_* variables)
+  sync --user ID|EMAIL [--dry-run] [--full]
+                                sync one user now (--dry-run: print the planned writes only)
+  purge --user ID|EMAIL         remove every busysync event of a user and disable their rules
+  keys rotate                   re-encrypt stored tokens with the first BUSYSYNC_ENCRYPTION_KEY
+  migrate                       apply pending data migrations (serve does this at start)
+  healthcheck                   exit 0 when the server on $PORT answers /healthz
+  backup FILE|-                 write a consistent dump of the data store (- for stdout)
+  restore FILE|- [--force]      load a dump into an empty store (--force: a non-empty one)
+
+Options:
+  -h, --help                    show this help
+  -v, --version                 show the version
+
+Configuration comes from environment variables; see the README.`;
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function runCli(args: string[], env: Record<string, string | undefined>) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+      user: { type: "string" },
+      "dry-run": { type: "boolean" },
+      full: { type: "boolean" },
+      force: { type: "boolean" },
+    },
+  });
+  if (values.help) return print(HELP);
+  if (values.version) return print(`busysync ${VERSION}`);
+  const [command = "serve", ...rest] = positionals;
+  const user = () => {
+    if (!values.user) throw new UsageError(`${command} needs --user ID|EMAIL`);
+    return values.user;
+  };
+  const file = () => {
+    if (rest.length !== 1) throw new UsageError(`${command} needs one FILE (or - )`);
+    return rest[0];
+  };
+  switch (command) {
+    case "serve":
+      await serveUntilSignal(env);
+      return 0;
+    case "emulator":
+      await runEmulatorFromEnv(env);
+      return 0;
+    case "sync":
+      return await syncCommand(env, {
+        user: user(),
+        dryRun: values["dry-run"] ?? false,
+        full: values.full ?? false,
+      });
+    case "purge":
+      return await purgeCommand(env, { user: user() });
+    case "keys":
+      if (rest[0] !== "rotate") throw new UsageError("keys takes one subcommand: rotate");
+      return await keysRotateCommand(env);
+    case "migrate":
+      return await migrateCommand(env);
+    case "healthcheck":
+      return await healthcheckCommand(env);
+    case "backup":
+      return await backupCommand(env, { file: file() });
+    case "restore":
+      return await restoreCommand(env, { file: file(), force: values.force ?? false });
+    default:
+      throw new UsageError(`unknown command ${command}; see busysync --help`);
+  }
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exitCode = await runCli(Deno.args, Deno.env.toObject());
+  } catch (err) {
+    const known = [
+      ConfigError,
+      SchemaTooNewError,
+      BackupFormatError,
+      StoreNotEmptyError,
+      WritersBusyError,
+    ];
+    if (known.some((type) => err instanceof type)) {
+      console.error(`busysync: ${(err as Error).message}`);
+      Deno.exit(1);
+    }
+    if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
+      // parseArgs reports unknown options as a TypeError with an ERR_PARSE_ARGS_* code.
+      console.error(`busysync: ${err.message}`);
+      Deno.exit(2);
+    }
+    throw err;
+  }
+}

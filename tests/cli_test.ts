@@ -1,0 +1,221 @@
+/**
+ * The busysync CLI as a person runs it: `deno task cli …` (here `deno run -A cli.ts …`) in a
+ * child process, against real KV files and the emulator.
+ */
+import assert from "node:assert/strict";
+import { openKv } from "../lib/db/kv.ts";
+import { keys } from "../lib/db/keys.ts";
+import { readSchemaVersion } from "../lib/db/migrations.ts";
+import { createRule } from "../lib/db/rules.ts";
+import { getOrCreateSetting } from "../lib/db/settings.ts";
+import { RuleInputSchema } from "../lib/sync/rule.ts";
+import { ANN, ANN_WORK, CLIENT, type Harness, startHarness } from "./support/accounts.ts";
+import { tempKvPath } from "./support/temp_kv.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function cli(args: string[], env: Record<string, string> = {}, stdin?: Uint8Array) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", BUSYSYNC_LOG_LEVEL: "error", ...env },
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function dump(kv: Deno.Kv): Promise<[unknown, unknown][]> {
+  const out: [unknown, unknown][] = [];
+  for await (const e of kv.list({ prefix: [] })) out.push([e.key, e.value]);
+  return out;
+}
+
+Deno.test("cli: --help lists every command, --version prints it, a wrong command exits 2", async () => {
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const c of ["serve", "emulator", "sync", "purge", "keys rotate", "migrate", "healthcheck"]) {
+    assert.match(help.stdout, new RegExp(`\\n  ${c}`));
+  }
+  assert.match(help.stdout, /backup FILE/);
+  assert.match((await cli(["--version"])).stdout, /^busysync \d+\.\d+\.\d+/);
+  const wrong = await cli(["frobnicate"]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /unknown command frobnicate/);
+  assert.equal((await cli(["sync"])).code, 2);
+});
+
+Deno.test("cli: migrate upgrades a store written by the previous schema version", async () => {
+  const temp = await tempKvPath();
+  try {
+    // Schema 0 (the first release) kept a removal note per disconnected account.
+    const kv = await openKv(temp.path);
+    await kv.set([...keys.legacyConnectionRemovals(), "user1", "conn1"], {
+      v: 1,
+      connectionId: "conn1",
+      email: "ann@example.com",
+      removeMirrors: true,
+      removedAt: "2026-11-01T00:00:00.000Z",
+    });
+    await kv.set(["users", "user1"], { v: 1, id: "user1" });
+    kv.close();
+    const run = await cli(["migrate"], { BUSYSYNC_KV: temp.path });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /applied 0001-drop-connection-removals/);
+    const after = await openKv(temp.path);
+    assert.equal(await readSchemaVersion(after), 1);
+    assert.deepEqual(
+      await dump(after).then((d) => d.map(([k]) => (k as string[])[0])).then(
+        (cols) => cols.filter((c) => c === "connection_removals"),
+      ),
+      [],
+    );
+    assert.equal((await after.get(["users", "user1"])).value !== null, true);
+    after.close();
+    assert.match((await cli(["migrate"], { BUSYSYNC_KV: temp.path })).stdout, /up to date/);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("cli: backup then restore into an empty store round-trips it exactly; a full store is refused", async () => {
+  const source = await tempKvPath();
+  const target = await tempKvPath();
+  const file = `${source.path}.ndjson`;
+  try {
+    const kv = await openKv(source.path);
+    await getOrCreateSetting(kv, "session_secret", () => "s".repeat(40));
+    await createRule(
+      kv,
+      "user1",
+      RuleInputSchema.parse({
+        name: "Personal into work",
+        source: { connectionId: "c1", calendarId: ANN },
+        target: { connectionId: "c2", calendarId: ANN_WORK },
+      }),
+      { now: new Date("2026-11-24T10:00:00Z") },
+    );
+    await kv.set(["meta", "bytes"], new Uint8Array([1, 2, 3]));
+    await kv.set(["meta", "big"], 12345678901234567890n);
+    const before = await dump(kv);
+    kv.close();
+
+    const backup = await cli(["backup", file], { BUSYSYNC_KV: source.path });
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stdout, new RegExp(`${before.length} entries written`));
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+
+    const restore = await cli(["restore", file], { BUSYSYNC_KV: target.path });
+    assert.equal(restore.code, 0, restore.stderr);
+    const restored = await openKv(target.path);
+    assert.deepEqual(await dump(restored), before);
+    restored.close();
+
+    const again = await cli(
+      ["restore", "-"],
+      { BUSYSYNC_KV: target.path },
+      await Deno.readFile(file),
+    );
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not empty/i);
+  } finally {
+    await source.cleanup();
+    await target.cleanup();
+  }
+});
+
+Deno.test("cli: healthcheck exits 0 while the server answers and 1 when nothing listens", async () => {
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/healthz"
+        ? Response.json({ status: "ok" })
+        : new Response(null, { status: 404 }),
+  );
+  const port = String((server.addr as Deno.NetAddr).port);
+  try {
+    assert.equal((await cli(["healthcheck"], { PORT: port })).code, 0);
+  } finally {
+    await server.shutdown();
+  }
+  assert.equal((await cli(["healthcheck"], { PORT: port })).code, 1);
+});
+
+async function annWithRule(h: Harness) {
+  const ann = h.client();
+  await ann.signIn(ANN);
+  await ann.connect(ANN);
+  await ann.connect(ANN_WORK);
+  const userId = (await (await ann.request("/api/me")).json()).id;
+  const byEmail = new Map((await ann.connections()).map((c) => [c.email, c.id]));
+  const start = new Date(Date.now() + 24 * 3600_000);
+  start.setUTCHours(9, 0, 0, 0);
+  await h.admin(`calendars/${encodeURIComponent(ANN)}/events`, {
+    summary: "Dentist",
+    start: { dateTime: start.toISOString() },
+    end: { dateTime: new Date(start.getTime() + 3600_000).toISOString() },
+  });
+  await createRule(
+    h.kv,
+    userId,
+    RuleInputSchema.parse({
+      name: "Personal into work",
+      source: { connectionId: byEmail.get(ANN)!, calendarId: ANN },
+      target: { connectionId: byEmail.get(ANN_WORK)!, calendarId: ANN_WORK },
+    }),
+    { now: new Date() },
+  );
+  return userId;
+}
+
+async function liveMirrors(h: Harness): Promise<number> {
+  const res = await fetch(
+    `${h.emulator.url}/__emulator/calendars/${encodeURIComponent(ANN_WORK)}/events`,
+  );
+  const { items } = await res.json() as {
+    items: { status: string; extendedProperties?: { private?: Record<string, string> } }[];
+  };
+  return items.filter((e) =>
+    e.status !== "cancelled" && e.extendedProperties?.private?.busysync === "1"
+  ).length;
+}
+
+Deno.test("cli: sync --dry-run plans without writing, sync writes, purge removes every busysync event", async () => {
+  const h = await startHarness();
+  try {
+    await annWithRule(h);
+    const env = {
+      BUSYSYNC_KV: h.kvPath,
+      GOOGLE_CLIENT_ID: CLIENT.clientId,
+      GOOGLE_CLIENT_SECRET: CLIENT.clientSecret,
+      GOOGLE_ISSUER: h.emulator.url,
+      GOOGLE_API_URL: h.emulator.url,
+      BUSYSYNC_ENCRYPTION_KEY: h.config.encryptionKeys!.join(","),
+    };
+    const planned = await cli(["sync", "--user", ANN, "--dry-run"], env);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /1 write\(s\) planned/);
+    assert.equal(await liveMirrors(h), 0);
+
+    const synced = await cli(["sync", "--user", ANN], env);
+    assert.equal(synced.code, 0, synced.stderr + synced.stdout);
+    assert.match(synced.stdout, /\+1 /);
+    assert.equal(await liveMirrors(h), 1);
+
+    const purged = await cli(["purge", "--user", ANN], env);
+    assert.equal(purged.code, 0, purged.stderr + purged.stdout);
+    assert.equal(await liveMirrors(h), 0);
+
+    assert.equal((await cli(["sync", "--user", "nobody@example.com"], env)).code, 2);
+  } finally {
+    await h.close();
+  }
+});
