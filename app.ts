@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { compress } from "hono/compress";
 import type { VNode } from "preact";
 import type { AccountDeps } from "./lib/accounts/deps.ts";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
@@ -10,16 +11,22 @@ import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
 import type { RetryPolicy } from "./lib/google/retry_policy.ts";
+import type { PushChannels } from "./lib/scheduler/push.ts";
+import type { SyncRequests } from "./lib/sync/requests.ts";
 import type { Logger } from "./lib/log.ts";
 import { createServices } from "./lib/services.ts";
 import type { Manifest } from "./lib/web/manifest.ts";
-import { renderPage } from "./lib/web/render.tsx";
+import { type PageOptions, renderPage } from "./lib/web/render.tsx";
 import { serveStatic } from "./lib/web/static_files.ts";
 import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./routes/api/auth.tsx";
 import { FORM_ROUTES as USER_FORM_ROUTES, userRoutes } from "./routes/api/user.ts";
+import { jsonApiRoutes } from "./routes/api/json_api.ts";
+import { webhookRoutes } from "./routes/api/webhooks.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { connectionsPage } from "./routes/pages/connections.tsx";
+import { historyPages } from "./routes/pages/history.tsx";
 import { homePage } from "./routes/pages/home.tsx";
+import { rulesPages } from "./routes/pages/rules.tsx";
 import { signInPage } from "./routes/pages/signin.tsx";
 
 export interface AppInput {
@@ -38,15 +45,20 @@ export interface AppInput {
    * with the sync worker. Default: real time and BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE.
    */
   googlePolicy?: RetryPolicy;
+  /** How routes ask for a sync: jobs in the KV job table (lib/scheduler/scheduler.ts). */
+  syncRequests: SyncRequests;
+  /** Push notifications in; channels stopped when a connection goes. */
+  push: PushChannels;
 }
 
 /** What route modules receive: the app's dependencies plus a page renderer bound to them. */
 export interface AppDeps extends AppInput, AccountDeps {
+  push: PushChannels;
   now: () => Date;
   sessions: SessionDeps;
   /** PUBLIC_URL is https: cookies are Secure and `__Host-` prefixed. */
   secureCookies: boolean;
-  render(body: VNode, page: { title: string; user?: { email: string } }): string;
+  render(body: VNode, page: Pick<PageOptions, "title" | "user" | "nav">): string;
 }
 
 export type AppEnv = { Variables: { requestId: string } & AuthVariables };
@@ -73,10 +85,14 @@ export function createApp(input: AppInput): Hono<AppEnv> {
         demo: config.demo,
         manifest: input.manifest,
         user: page.user,
+        nav: page.nav,
       }),
   };
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  // Deno.serve sends bodies as they are: pages, bundles and JSON go out gzip'd from here
+  // (server-sent events are left alone by compress's content-type filter).
+  app.use(compress());
   // Google's authorization endpoint is on the issuer's host (accounts.google.com).
   const issuerOrigin = new URL(config.google.issuer).origin;
   app.use(securityHeaders({ https: secureCookies, formTargets: [issuerOrigin] }));
@@ -87,11 +103,15 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   app.use("/api/*", jsonBodiesOnly({ formRoutes: [...AUTH_FORM_ROUTES, ...USER_FORM_ROUTES] }));
   app.use(sessionAuth({ sessions: deps.sessions, secureCookies }));
   app.route("/", healthRoutes(input.kv));
+  app.route("/", webhookRoutes(input.push));
   app.route("/", authRoutes(deps));
   app.route("/", userRoutes(deps));
+  app.route("/", jsonApiRoutes(deps));
   app.route("/", homePage(deps));
   app.route("/", signInPage(deps));
   app.route("/", connectionsPage(deps));
+  app.route("/", rulesPages(deps));
+  app.route("/", historyPages(deps));
   app.notFound(handleNotFound);
   app.onError(handleError((msg, err) => input.log.error(msg, { err })));
   return app;

@@ -1,6 +1,6 @@
 /**
- * Starts busysync: config → KV (+ migrations) → emulator in demo mode → app → Deno.serve, and
- * shuts down in order on SIGINT/SIGTERM.
+ * Starts busysync: config → KV (+ migrations) → emulator in demo mode → services → scheduler
+ * (worker + cron) → app → Deno.serve, and shuts down in order on SIGINT/SIGTERM.
  */
 import { createApp } from "./app.ts";
 import { loadSecrets } from "./lib/auth/secrets.ts";
@@ -10,6 +10,8 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
+import { createScheduler } from "./lib/scheduler/scheduler.ts";
+import { createServices } from "./lib/services.ts";
 import { loadManifest } from "./lib/web/static_files.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
@@ -25,6 +27,8 @@ export interface RunningServer {
 /** Starts the whole service for `env`; the caller owns the returned handle. */
 export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
   let config = loadConfig(env);
+  // Demo mode shows changes arriving at once: the bundled emulator pushes to plain http.
+  if (config.demo && !env.BUSYSYNC_PUSH) config = { ...config, push: "on" };
   const log = createLogger(config.logLevel);
   const kv = await openKv(config.kvPath);
   const applied = await runMigrations(kv, MIGRATIONS);
@@ -63,13 +67,29 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const addr = server.addr as Deno.NetAddr;
   const url = `http://${addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname}:${addr.port}`;
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
-  built.app = createApp({ config, kv, log, manifest, secrets, staticDir: `${ROOT}static` });
+  // One set of services, so the app and the worker share one retry policy and request budget.
+  const services = createServices({ config, kv, log, secrets, now: () => new Date() });
+  const scheduler = createScheduler({ kv, config, log, services });
+  built.app = createApp({
+    config,
+    kv,
+    log,
+    manifest,
+    secrets,
+    staticDir: `${ROOT}static`,
+    googlePolicy: services.policy,
+    syncRequests: scheduler,
+    push: scheduler.push,
+  });
+  scheduler.start({ cron: true });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     stopping ??= (async () => {
       log.info("shutting down");
-      await server.shutdown();
+      // The worker stops claiming and lets running syncs end (they release their leases);
+      // jobs still waiting stay in KV for the next instance to start.
+      await Promise.all([server.shutdown(), scheduler.stop()]);
       await emulator?.close();
       kv.close();
     })();

@@ -1,11 +1,22 @@
 /**
- * `deno task bench`: runs the sync benchmark (sync_bench.ts) and writes its figures to
- * bench/results/sync.json, printing one line per phase.
+ * `deno task bench [sync|push]`: runs the sync benchmark (sync_bench.ts → results/sync.json)
+ * and the push latency benchmark (push_latency.ts → results/push_latency.json), or only the one
+ * named, printing where the figures went.
  */
+import { runPushLatencyBench } from "./push_latency.ts";
 import { runSyncBench } from "./sync_bench.ts";
 
-const result = await runSyncBench();
-const out = new URL("./results/sync.json", import.meta.url);
+const BENCHES = { sync: runSyncBench, push: runPushLatencyBench } as const;
+const RESULT_FILES = { sync: "sync.json", push: "push_latency.json" } as const;
+
+const wanted = Deno.args.length ? Deno.args : Object.keys(BENCHES);
+for (const name of wanted) {
+  if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}; use sync or push`);
+}
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
-console.log(`results written to ${out.pathname}`);
+for (const name of wanted as (keyof typeof BENCHES)[]) {
+  const result = await BENCHES[name]();
+  const out = new URL(`./results/${RESULT_FILES[name]}`, import.meta.url);
+  await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
+  console.log(`results written to ${out.pathname}`);
+}

@@ -1,5 +1,15 @@
 import type { ComponentChildren } from "preact";
 
+/** The header's sections; the current one is marked for assistive technology and styled. */
+export type NavKey = "dashboard" | "rules" | "history" | "connections";
+
+const NAV: { key: NavKey; href: string; label: string }[] = [
+  { key: "dashboard", href: "/", label: "Dashboard" },
+  { key: "rules", href: "/rules", label: "Rules" },
+  { key: "history", href: "/history", label: "History" },
+  { key: "connections", href: "/connections", label: "Connections" },
+];
+
 export interface LayoutProps {
   title: string;
   stylesUrl: string;
@@ -7,11 +17,12 @@ export interface LayoutProps {
   demo: boolean;
   /** The signed-in person, for the header's account links; absent when signed out. */
   user?: { email: string };
+  nav?: NavKey;
   children: ComponentChildren;
 }
 
 /** The page frame every server-rendered page shares. */
-export function Layout({ title, stylesUrl, demo, user, children }: LayoutProps) {
+export function Layout({ title, stylesUrl, demo, user, nav, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -25,23 +36,41 @@ export function Layout({ title, stylesUrl, demo, user, children }: LayoutProps) 
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         <header class="site-header">
-          <a class="brand" href="/">busysync</a>
-          {demo && (
-            <span class="badge" title="Google is replaced by the bundled emulator">Demo mode</span>
-          )}
-          <nav class="site-nav" aria-label="Account">
+          <div class="header-inner">
+            <a class="brand" href="/">
+              <img src="/static/favicon.svg" alt="" width="24" height="24" />
+              busysync
+            </a>
+            {demo && (
+              <span class="badge" title="Google is replaced by the bundled emulator">Demo</span>
+            )}
             {user
               ? (
                 <>
-                  <a href="/connections">Connections</a>
-                  <span class="nav-email">{user.email}</span>
-                  <form method="post" action="/api/auth/logout">
-                    <button type="submit" class="link-button">Sign out</button>
-                  </form>
+                  <nav class="site-nav" aria-label="Main">
+                    {NAV.map((item) => (
+                      <a
+                        href={item.href}
+                        aria-current={item.key === nav ? "page" : undefined}
+                      >
+                        {item.label}
+                      </a>
+                    ))}
+                  </nav>
+                  <div class="account-nav">
+                    <span class="nav-email" title={user.email}>{user.email}</span>
+                    <form method="post" action="/api/auth/logout">
+                      <button type="submit" class="link-button">Sign out</button>
+                    </form>
+                  </div>
                 </>
               )
-              : <a href="/signin">Sign in</a>}
-          </nav>
+              : (
+                <div class="account-nav">
+                  <a href="/signin">Sign in</a>
+                </div>
+              )}
+          </div>
         </header>
         <main id="main">{children}</main>
       </body>

@@ -46,6 +46,10 @@ const EnvSchema = z.object({
   BUSYSYNC_DELETE_GUARD_MIN: intFrom(0, 100_000).default(10),
   BUSYSYNC_PUSH: z.enum(["auto", "on", "off"]).default("auto"),
   BUSYSYNC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  BUSYSYNC_NOTIFY_WEBHOOK_URL: httpUrl.optional(),
+  BUSYSYNC_SMTP_URL: z.url({ protocol: /^smtps?$/, error: "expected smtp:// or smtps://" })
+    .optional(),
+  BUSYSYNC_SMTP_FROM: z.string().trim().min(3).max(200).optional(),
   BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
@@ -83,6 +87,15 @@ export interface Config {
    * `X-Forwarded-For`; only then is that header believed (rate limits key on the address).
    */
   trustProxy: boolean;
+  /** Where incidents are sent besides the dashboard banner (each channel optional). */
+  notify: {
+    /** A JSON POST per incident (Slack/ntfy-style receivers). */
+    webhookUrl?: string;
+    /** smtp(s)://user:pass@host:port; e-mail goes to the user's sign-in address. */
+    smtpUrl?: string;
+    /** The From of those e-mails; default busysync@<PUBLIC_URL's host>. */
+    smtpFrom?: string;
+  };
   emulator: { port: number; admin: boolean };
 }
 
@@ -148,6 +161,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     push: e.BUSYSYNC_PUSH,
     logLevel: e.BUSYSYNC_LOG_LEVEL,
     trustProxy: e.BUSYSYNC_TRUST_PROXY,
+    notify: {
+      webhookUrl: e.BUSYSYNC_NOTIFY_WEBHOOK_URL,
+      smtpUrl: e.BUSYSYNC_SMTP_URL,
+      smtpFrom: e.BUSYSYNC_SMTP_FROM,
+    },
     emulator: { port: e.EMULATOR_PORT, admin: e.EMULATOR_ADMIN },
   };
 }

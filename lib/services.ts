@@ -11,6 +11,8 @@ import { createRetryPolicy, type RetryPolicy } from "./google/retry_policy.ts";
 import { createTokenSource, type TokenSource } from "./google/token_source.ts";
 import { googleProviderFor } from "./google/user_provider.ts";
 import type { Logger } from "./log.ts";
+import { createNotifyChannels } from "./notify/channels.ts";
+import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
 import type { CalendarProvider } from "./sync/provider.ts";
 
@@ -52,6 +54,13 @@ export function createServices(input: ServiceInput): Services {
     requestsPerMinute: config.googleRequestsPerMinute,
     onAttempt: () => requests++,
   });
+  const notify = {
+    kv,
+    log: input.log,
+    now,
+    publicUrl: config.publicUrl,
+    channels: createNotifyChannels(config),
+  };
   const providerFor = (userId: string) =>
     googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId);
   return {
@@ -73,6 +82,8 @@ export function createServices(input: ServiceInput): Services {
         },
         log: input.log,
         countApiCalls: input.googlePolicy ? undefined : () => requests,
+        // Runs are where incidents begin and end: tell the user about new ones right after.
+        afterRun: () => notifyIncidents(notify, userId),
       };
     },
   };

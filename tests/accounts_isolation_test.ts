@@ -142,3 +142,105 @@ Deno.test("isolation: no account route lets one user see or touch another user's
     await h.close();
   }
 });
+
+Deno.test("isolation: one user's rules, runs and syncs answer another user exactly like ids that never existed", async (t) => {
+  const h = await startHarness();
+  try {
+    const ann = h.client("192.0.2.1");
+    await ann.signIn(ANN);
+    await ann.connect(ANN);
+    await ann.connect(ANN_WORK);
+    const { items: calendars } = await (await ann.request("/api/user/calendars")).json();
+    const ref = (id: string) => {
+      const cal = calendars.find((c: { calendarId: string }) => c.calendarId === id);
+      return { connectionId: cal.connectionId, calendarId: id };
+    };
+    const annRule = { name: "Ann's", source: ref(ANN), target: ref(ANN_WORK) };
+    const created = await ann.request("/api/rules", { method: "POST", json: annRule });
+    const rule = await created.json();
+    const etag = created.headers.get("etag");
+    const synced = await (await ann.request("/api/sync?wait=true", { method: "POST", json: {} }))
+      .json();
+    const jobId: string = synced.runId;
+    const runId: string = synced.run.id;
+
+    const bob = h.client("192.0.2.2");
+    await bob.signIn(BOB);
+    await bob.connect(BOB);
+
+    const unknownBody = async (method: string, path: string, json?: unknown) => {
+      const res = await bob.request(path, { method, json });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      return await res.json();
+    };
+
+    await t.step(
+      "a rule id: GET, PUT, PATCH, DELETE, preview, confirm all answer 404",
+      async () => {
+        const cases: [string, string, unknown][] = [
+          ["GET", "", undefined],
+          ["PUT", "", annRule],
+          ["PATCH", "", { enabled: false }],
+          ["DELETE", "", undefined],
+          ["POST", "/preview", {}],
+          ["POST", "/confirm", {}],
+        ];
+        for (const [method, suffix, body] of cases) {
+          const theirs = await unknownBody(method, `/api/rules/${rule.id}${suffix}`, body);
+          const never = await unknownBody(method, `/api/rules/${NEVER_EXISTED}${suffix}`, body);
+          assert.deepEqual(theirs, never, `${method} ${suffix}`);
+        }
+      },
+    );
+
+    await t.step("a rule id in a body (validate, preview, sync) answers 404 too", async () => {
+      const draft = { ...annRule, source: ref(ANN), id: rule.id };
+      await unknownBody("POST", "/api/rules/validate", draft);
+      await unknownBody("POST", "/api/rules/preview", draft);
+      await unknownBody("POST", "/api/sync", { ruleId: rule.id });
+    });
+
+    await t.step(
+      "another user's calendars in a rule are unknown calendars (422), never used",
+      async () => {
+        for (const path of ["/api/rules", "/api/rules/validate", "/api/rules/preview"]) {
+          const res = await bob.request(path, { method: "POST", json: annRule });
+          assert.equal(res.status, 422, path);
+          assert.equal((await res.json()).error.code, "unknown_calendar");
+        }
+      },
+    );
+
+    await t.step(
+      "runs and sync jobs: 404 by run id and by job id; lists show only one's own",
+      async () => {
+        for (const id of [runId, jobId]) {
+          assert.deepEqual(
+            await unknownBody("GET", `/api/history/${id}`),
+            await unknownBody("GET", `/api/history/${NEVER_EXISTED}`),
+          );
+          assert.deepEqual(
+            await unknownBody("GET", `/api/sync/${id}`),
+            await unknownBody("GET", `/api/sync/${NEVER_EXISTED}`),
+          );
+        }
+        assert.deepEqual((await (await bob.request("/api/rules")).json()).items, []);
+        const history = await (await bob.request(`/api/history?ruleId=${rule.id}`)).json();
+        assert.deepEqual(history.items, []);
+        const status = await (await bob.request("/api/status")).json();
+        assert.deepEqual(status.rules, []);
+        assert.equal(status.lastRun, null);
+        assert.deepEqual(status.connections.map((c: { email: string }) => c.email), [BOB]);
+      },
+    );
+
+    await t.step("after all that, Ann's rule and run are untouched", async () => {
+      const res = await ann.request(`/api/rules/${rule.id}`);
+      assert.equal(res.headers.get("etag"), etag);
+      assert.deepEqual(await res.json(), rule);
+      assert.equal((await ann.request(`/api/history/${runId}`)).status, 200);
+    });
+  } finally {
+    await h.close();
+  }
+});

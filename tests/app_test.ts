@@ -3,6 +3,8 @@ import { createApp } from "../app.ts";
 import { loadSecrets } from "../lib/auth/secrets.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
+import { createScheduler } from "../lib/scheduler/scheduler.ts";
+import { createServices } from "../lib/services.ts";
 import { loadManifest } from "../lib/web/static_files.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -10,13 +12,24 @@ const ROOT = new URL("..", import.meta.url).pathname;
 async function makeApp() {
   const kv = await Deno.openKv(":memory:");
   const config = loadConfig({});
+  const secrets = await loadSecrets(kv, config);
+  const log = createLogger("error", () => {});
+  // Never started: these tests run no sync.
+  const scheduler = createScheduler({
+    kv,
+    config,
+    log,
+    services: createServices({ config, kv, log, secrets, now: () => new Date() }),
+  });
   const app = createApp({
     config,
     kv,
-    secrets: await loadSecrets(kv, config),
-    log: createLogger("error", () => {}),
+    secrets,
+    log,
     manifest: await loadManifest(ROOT),
     staticDir: `${ROOT}static`,
+    syncRequests: scheduler,
+    push: scheduler.push,
   });
   return { app, kv };
 }

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { GoogleOAuth } from "../google/oauth.ts";
 import type { TokenSource } from "../google/token_source.ts";
 import type { Logger } from "../log.ts";
+import type { PushChannels } from "../scheduler/push.ts";
 import type { SyncDeps } from "../sync/engine.ts";
 import type { CalendarProvider } from "../sync/provider.ts";
 
@@ -19,4 +20,9 @@ export interface AccountDeps {
   syncDeps: (userId: string) => SyncDeps;
   now: () => Date;
   log: Logger;
+  /**
+   * Push channels, stopped before a connection's grant is revoked (afterwards Google would
+   * refuse the stop). Absent where no scheduler runs (the CLI): channels then end at expiry.
+   */
+  push?: PushChannels;
 }

@@ -53,6 +53,7 @@ export async function disconnectConnection(
     const run = await removeRuleMirrors(deps.syncDeps(userId));
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
+  await deps.push?.stopChannels(userId, connectionId);
   await revokeGrant(deps, entry.connection);
   await deleteConnection(deps.kv, userId, connectionId);
   return { removedRules };
@@ -74,6 +75,7 @@ export async function deleteAccount(
     const run = await purgeUser(deps.syncDeps(userId));
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
+  await deps.push?.stopChannels(userId);
   for (const connection of await listConnections(deps.kv, userId)) {
     try {
       await revokeGrant(deps, connection);

@@ -76,7 +76,7 @@ const ApiCallsSchema = z.object({
 });
 export type ApiCalls = z.infer<typeof ApiCallsSchema>;
 
-const RunRecordSchema = z.object({
+export const RunRecordSchema = z.object({
   v: z.literal(1),
   id: z.string(),
   userId: z.string(),
@@ -95,7 +95,7 @@ const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
-const ActionSchema = z.object({
+export const ActionSchema = z.object({
   ruleId: z.string(),
   direction: z.enum(["forward", "reverse"]),
   kind: z.enum(["create", "patch", "delete"]),
@@ -161,21 +161,35 @@ async function trimRuns(kv: Deno.Kv, userId: string, maxRuns: number): Promise<v
   if (doomed.length) await flush();
 }
 
-/** A page of the user's runs, newest first; pass the returned cursor for the next page. */
+/** Most records one page looks at for a filter, so a rare match cannot make a page slow. */
+const MAX_SCANNED_PER_PAGE = 1000;
+
+/**
+ * A page of the user's runs, newest first, of those `match` accepts (default: all); pass the
+ * returned cursor for the next page. A filtered page may hold fewer than `limit` runs and
+ * still have a cursor when it stopped looking after MAX_SCANNED_PER_PAGE records.
+ */
 export async function listRuns(
   kv: Deno.Kv,
   userId: string,
-  opts: { limit?: number; cursor?: string } = {},
+  opts: { limit?: number; cursor?: string; match?: (run: RunRecord) => boolean } = {},
 ): Promise<{ items: RunRecord[]; cursor?: string }> {
+  const limit = opts.limit ?? 20;
   const iter = kv.list(
     { prefix: keys.runs(userId) },
-    { reverse: true, limit: opts.limit ?? 20, cursor: opts.cursor },
+    { reverse: true, cursor: opts.cursor, ...(opts.match ? {} : { limit }) },
   );
   const items: RunRecord[] = [];
-  for await (const entry of iter) items.push(RunRecordSchema.parse(entry.value));
-  return iter.cursor && items.length === (opts.limit ?? 20)
-    ? { items, cursor: iter.cursor }
-    : { items };
+  let scanned = 0;
+  for await (const entry of iter) {
+    const run = RunRecordSchema.parse(entry.value);
+    if (!opts.match || opts.match(run)) items.push(run);
+    if (items.length === limit || ++scanned === MAX_SCANNED_PER_PAGE) {
+      // The cursor of the last record looked at; an empty next page is possible and harmless.
+      return { items, cursor: iter.cursor };
+    }
+  }
+  return { items };
 }
 
 /** One run and its recorded actions, or null when it is unknown or past retention. */

@@ -55,6 +55,8 @@ export const keys = {
   /** A sync rule of a user. */
   rule: (userId: string, ruleId: string) => ["rules", userId, ruleId] as const,
   rules: (userId: string) => ["rules", userId] as const,
+  /** Every user's rules: the cron finds the users to sync here. */
+  allRules: () => ["rules"] as const,
   /**
    * Bumped by every rule create/update/delete and checked by the next one, so two concurrent
    * edits cannot together form a rule cycle that each alone passed.
@@ -88,6 +90,41 @@ export const keys = {
    */
   syncFollowUp: (userId: string) => ["sync_follow_ups", userId] as const,
 
+  /**
+   * The job table (lib/db/jobs.ts). A job's record; `jobs_due` points at every unfinished job
+   * under the time someone should look at it next (a waiting job's due time, a running job's
+   * claim expiry), so one ordered listing finds both due jobs and jobs of a dead worker.
+   */
+  job: (jobId: string) => ["jobs", jobId] as const,
+  jobDue: (atMs: number, jobId: string) => ["jobs_due", atMs, jobId] as const,
+  jobsDue: () => ["jobs_due"] as const,
+  jobsDueBefore: (atMs: number) => ["jobs_due", atMs] as const,
+  /** The user's jobs, for the status page. */
+  jobByUser: (userId: string, jobId: string) => ["jobs_by_user", userId, jobId] as const,
+  jobsByUser: (userId: string) => ["jobs_by_user", userId] as const,
+  /** The user's one waiting job per reason, which a new request of that reason joins. */
+  waitingJob: (userId: string, reason: string) => ["jobs_waiting", userId, reason] as const,
+  /** A cron tick's job for a user: created once per tick whichever instance's cron fires. */
+  tick: (tickId: number, userId: string) => ["ticks", tickId, userId] as const,
+
+  /** A push channel (open, or a stopped channel's tombstone until its expiry). */
+  channel: (channelId: string) => ["channels", channelId] as const,
+  channelByUser: (userId: string, channelId: string) =>
+    ["channels_by_user", userId, channelId] as const,
+  channelsByUser: (userId: string) => ["channels_by_user", userId] as const,
+  /** Held while one instance reconciles the user's channels, so two never open duplicates. */
+  channelLock: (userId: string) => ["channel_locks", userId] as const,
+  /** When the channel's last notification arrived; apart so notifications never contend. */
+  channelNotified: (channelId: string) => ["channel_notifications", channelId] as const,
+
+  /**
+   * An incident (lib/notify/incidents.ts) sent to one channel ("webhook", "email"); deleted
+   * once the incident is over, so a new one is sent again.
+   */
+  notificationSent: (userId: string, incidentId: string, channel: string) =>
+    ["notifications_sent", userId, incidentId, channel] as const,
+  notificationsSent: (userId: string) => ["notifications_sent", userId] as const,
+
   /** One sync run's record, newest last (ULID ids), expiring after the retention period. */
   run: (userId: string, runId: string) => ["history", userId, runId] as const,
   runs: (userId: string) => ["history", userId] as const,
@@ -114,4 +151,9 @@ export const USER_SCOPED_COLLECTIONS = [
   "sync_follow_ups",
   "history",
   "history_actions",
+  "jobs_by_user",
+  "jobs_waiting",
+  "channels_by_user",
+  "channel_locks",
+  "notifications_sent",
 ] as const;

@@ -268,3 +268,13 @@ export async function acquireLeaseWaiting(
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 100));
   }
 }
+
+/**
+ * Whether a run holds the user's lease at `now` (an expired lease counts as free). A read only:
+ * unlike acquireLease it leaves no follow-up flag, so a caller can wait its turn instead.
+ */
+export async function isLeaseHeld(kv: Deno.Kv, userId: string, now: Date): Promise<boolean> {
+  const current = await kv.get(keys.lease(userId));
+  if (current.value === null) return false;
+  return Date.parse(LeaseRecordSchema.parse(current.value).until) > now.getTime();
+}

@@ -11,7 +11,12 @@
 import { ulid } from "ulid";
 import { z } from "zod";
 import { edgeFingerprint } from "../sync/edge_fingerprint.ts";
-import { buildEdges, checkRuleGraph, type GraphProblem } from "../sync/graph.ts";
+import {
+  buildEdges,
+  checkRuleGraph,
+  describeGraphProblem,
+  type GraphProblem,
+} from "../sync/graph.ts";
 import {
   applyRulePatch,
   buildRule,
@@ -45,15 +50,10 @@ export class RuleRejectedError extends Error {
 }
 
 function describeProblem(problem: GraphProblem, rules: readonly Rule[]): string {
-  const nameOf = (id: string) => rules.find((r) => r.id === id)?.name ?? id;
-  if (problem.code === "self_target") {
-    return `rule "${nameOf(problem.ruleId)}" targets its own source calendar`;
-  }
-  const { calendars, ruleIds } = problem.cycle;
-  const path = [...calendars, calendars[0]].map((k) => k.slice(k.indexOf(":") + 1)).join(" → ");
-  const names = [...new Set(ruleIds)].map((id) => `"${nameOf(id)}"`).join(", ");
-  return `rules ${names} form a cycle ${path}: busysync never carries a mirror further, ` +
-    "so such a set never does what it seems to promise";
+  return describeGraphProblem(problem, {
+    rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
+    calendar: (key) => key.slice(key.indexOf(":") + 1),
+  });
 }
 
 const StoredRuleSchema = z.object({ v: z.literal(1) }).and(RuleSchema);

@@ -72,7 +72,8 @@ export function reasonOf(err: unknown): string | undefined {
  * Error codes of a request that got no HTTP answer: the call may or may not have reached Google,
  * which is safe to retry because every busysync write is idempotent (deterministic ids, a
  * second delete counts as done). ERR_STREAM_PREMATURE_CLOSE is what a connection cut after the
- * status line looks like through gaxios; TimeoutError is gaxios' own request timeout.
+ * status line looks like through gaxios; TimeoutError is the provider's request timeout, as gaxios
+ * labels an abort whose reason is named TimeoutError.
  */
 const NETWORK_CODES = new Set([
   "ECONNRESET",

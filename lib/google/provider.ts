@@ -11,6 +11,7 @@ import {
   type ChangePage,
   type MarkedEvent,
   MirrorConflictError,
+  type WatchedChannel,
   type Written,
 } from "../sync/provider.ts";
 import { MARKER_KEYS } from "../sync/marker.ts";
@@ -65,17 +66,47 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
 
   async function clientFor(connectionId: string): Promise<calendar_v3.Calendar> {
     const auth = await opts.authFor(connectionId);
-    return calendar({ version: "v3", rootUrl, auth, retry: false, timeout: timeoutMs });
+    return calendar({ version: "v3", rootUrl, auth, retry: false });
   }
 
-  /** One API call under the policy; failures come back raw, for the caller to interpret. */
-  async function call<T>(connectionId: string, request: () => Promise<{ data: T }>): Promise<T> {
+  /**
+   * One attempt of a request, aborted after `timeoutMs` by a timer cleared as soon as the
+   * attempt settles. Not gaxios' own `timeout`: that is an AbortSignal.timeout, and when a
+   * connection drops mid-body node-fetch never removes its abort listener, so the timer kept
+   * the process alive for the whole timeout after every dropped connection (a one-off
+   * `busysync sync` lingered 30 s). The abort reason is named TimeoutError, which gaxios turns
+   * into the retryable code TimeoutError.
+   */
+  function timed<T>(request: (options: { signal: AbortSignal }) => Promise<T>): () => Promise<T> {
+    return async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new DOMException("request timed out", "TimeoutError")),
+        timeoutMs,
+      );
+      try {
+        return await request({ signal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  }
+
+  /**
+   * One API call under the policy, each attempt with its own timeout (pass the options on to
+   * the googleapis method); failures come back raw, for the caller to interpret.
+   */
+  async function call<T>(
+    connectionId: string,
+    request: (options: { signal: AbortSignal }) => Promise<{ data: T }>,
+  ): Promise<T> {
+    const attempt = timed(request);
     try {
-      return (await policy.run(connectionId, request)).data;
+      return (await policy.run(connectionId, attempt)).data;
     } catch (e) {
       if (statusOf(e) !== 401 || !opts.onUnauthorized) throw e;
       await opts.onUnauthorized(connectionId);
-      return (await policy.run(connectionId, request)).data;
+      return (await policy.run(connectionId, attempt)).data;
     }
   }
 
@@ -111,14 +142,14 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         // Only the parameters of the full listing that a syncToken allows (notes §1): the
         // window bounds are refused with a token, and showDeleted is left at its default in
         // both, since deletions always come with a token anyway.
-        data = await call(cal.connectionId, () =>
+        data = await call(cal.connectionId, (o) =>
           api.events.list({
             calendarId: cal.calendarId,
             syncToken,
             pageToken,
             singleEvents: true,
             maxResults: pageSize,
-          }));
+          }, o));
       } catch (e) {
         if (statusOf(e) === 410) return undefined;
         throw toProviderError(e, { connectionId: cal.connectionId, cal });
@@ -143,7 +174,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   ): Promise<AsyncIterable<ChangePage>> {
     const fetchPage = async (pageToken?: string) => {
       try {
-        return await call(cal.connectionId, () =>
+        return await call(cal.connectionId, (o) =>
           api.events.list({
             calendarId: cal.calendarId,
             timeMin: window.start.toISOString(),
@@ -151,7 +182,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
             pageToken,
             singleEvents: true,
             maxResults: pageSize,
-          }));
+          }, o));
       } catch (e) {
         throw toProviderError(e, { connectionId: cal.connectionId, cal });
       }
@@ -178,12 +209,12 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
           // Hidden calendars are still the user's calendars; a rule may use one.
           data = await call(
             connectionId,
-            () =>
+            (o) =>
               api.calendarList.list({
                 pageToken,
                 maxResults: CALENDAR_LIST_PAGE,
                 showHidden: true,
-              }),
+              }, o),
           );
         } catch (e) {
           throw toProviderError(e, { connectionId });
@@ -210,13 +241,13 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const api = await clientFor(cal.connectionId);
       const ctx = { connectionId: cal.connectionId, cal };
       const patch = () =>
-        call(cal.connectionId, () =>
+        call(cal.connectionId, (o) =>
           api.events.patch({
             calendarId: cal.calendarId,
             eventId: id,
             sendUpdates: "none",
             requestBody: mirrorPatchBody(mirror),
-          }));
+          }, o));
       if (options?.existing) {
         // The ledger wrote this id, so it is ours: one patch (status confirmed included, which
         // also brings back a mirror deleted by hand). Only a 404 sends us down the insert path.
@@ -228,13 +259,13 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         }
       }
       try {
-        await call(cal.connectionId, () =>
+        await call(cal.connectionId, (o) =>
           api.events.insert({
             calendarId: cal.calendarId,
             // No invitations: a mirror has no attendees, and this says so to Google too.
             sendUpdates: "none",
             requestBody: { id, ...mirrorInsertBody(mirror) },
-          }));
+          }, o));
         return { id, outcome: "created" };
       } catch (e) {
         // 409 duplicate: the id is taken, by an earlier try of this insert whose answer was
@@ -246,7 +277,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       try {
         existing = await call(
           cal.connectionId,
-          () => api.events.get({ calendarId: cal.calendarId, eventId: id }),
+          (o) => api.events.get({ calendarId: cal.calendarId, eventId: id }, o),
         );
       } catch (e) {
         throw toProviderError(e, ctx);
@@ -266,7 +297,8 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       try {
         await call(
           cal.connectionId,
-          () => api.events.delete({ calendarId: cal.calendarId, eventId: id, sendUpdates: "none" }),
+          (o) =>
+            api.events.delete({ calendarId: cal.calendarId, eventId: id, sendUpdates: "none" }, o),
         );
       } catch (e) {
         // 410 deleted: already cancelled (a retried delete whose answer was lost); 404: never
@@ -285,7 +317,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         try {
           // Series unexpanded (a mirrored series is one event to find), deleted events left out;
           // cancelled instances of a live series still come back (notes §1) with their status.
-          data = await call(cal.connectionId, () =>
+          data = await call(cal.connectionId, (o) =>
             api.events.list({
               calendarId: cal.calendarId,
               privateExtendedProperty: [`${key}=${value}`],
@@ -293,7 +325,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
               singleEvents: false,
               pageToken,
               maxResults: pageSize,
-            }));
+            }, o));
         } catch (e) {
           throw toProviderError(e, { connectionId: cal.connectionId, cal });
         }
@@ -303,6 +335,44 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         }
         pageToken = data.nextPageToken ?? undefined;
       } while (pageToken);
+    },
+
+    async watch(cal, channel): Promise<WatchedChannel> {
+      const api = await clientFor(cal.connectionId);
+      let data: calendar_v3.Schema$Channel;
+      try {
+        data = await call(cal.connectionId, (o) =>
+          api.events.watch({
+            calendarId: cal.calendarId,
+            requestBody: {
+              id: channel.id,
+              type: "web_hook",
+              address: channel.address,
+              token: channel.token,
+              // Seconds as a string: params is a string map in the Channel resource (notes §6).
+              params: { ttl: String(channel.ttlSeconds) },
+            },
+          }, o));
+      } catch (e) {
+        throw toProviderError(e, { connectionId: cal.connectionId, cal });
+      }
+      if (!data.resourceId) throw new Error("events.watch answered without a resourceId");
+      // Google may shorten the lifetime (notes §6); without an expiry the asked one applies.
+      const expiresAt = data.expiration
+        ? new Date(Number(data.expiration))
+        : new Date(Date.now() + channel.ttlSeconds * 1000);
+      return { resourceId: data.resourceId, expiresAt };
+    },
+
+    async stopChannel(connectionId, channel) {
+      const api = await clientFor(connectionId);
+      try {
+        await call(connectionId, (o) => api.channels.stop({ requestBody: channel }, o));
+      } catch (e) {
+        // 404: expired or stopped already (a retried stop whose answer was lost): done.
+        if (statusOf(e) === 404) return;
+        throw toProviderError(e, { connectionId });
+      }
     },
   };
 }

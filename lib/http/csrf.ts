@@ -68,7 +68,10 @@ export function jsonBodiesOnly(options: JsonBodiesOptions = {}): MiddlewareHandl
 function hasBody(req: Request): boolean {
   const length = req.headers.get("content-length");
   if (length !== null) return Number(length) > 0;
-  return req.headers.has("transfer-encoding") || req.body !== null;
+  if (req.headers.has("transfer-encoding")) return true;
+  // Deno.serve gives every request a body stream, even a browser's body-less DELETE (sent with
+  // neither header); a body a form or a cross-site fetch sends always comes with a type.
+  return req.body !== null && req.headers.has("content-type");
 }
 
 function routeMatcher(route: string): (method: string, path: string) => boolean {

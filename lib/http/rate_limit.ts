@@ -18,6 +18,8 @@ export const RATE_LIMITS = {
   oauthStart: { limit: 10, windowMs: 5 * 60_000 },
   /** OAuth callbacks (each costs a token exchange with Google). */
   oauthCallback: { limit: 20, windowMs: 5 * 60_000 },
+  /** Syncs a user asks for ("Sync now", confirming a held rule): each costs Google requests. */
+  syncTrigger: { limit: 6, windowMs: 60_000 },
 } as const;
 
 export interface RateLimitOptions {
@@ -26,6 +28,8 @@ export interface RateLimitOptions {
   now: () => Date;
   /** BUSYSYNC_TRUST_PROXY: believe the proxy's X-Forwarded-For. */
   trustProxy: boolean;
+  /** Who is counted; default the client address (per-user limits pass the user's id). */
+  key?: (c: Context) => string;
 }
 
 /** Answers 429 `rate_limited` with `Retry-After` once a client used up its window. */
@@ -35,7 +39,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     const now = options.now();
     const decision = await takeFromWindow(options.kv, {
       bucket: options.bucket,
-      client: clientAddress(c, options.trustProxy),
+      client: options.key?.(c) ?? clientAddress(c, options.trustProxy),
       windowMs,
       limit,
       now,
@@ -45,7 +49,8 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
       throw new HttpError(
         429,
         "rate_limited",
-        `Too many attempts from your address; try again in ${seconds} seconds.`,
+        `Too many attempts from your ${options.key ? "account" : "address"}; ` +
+          `try again in ${seconds} seconds.`,
         undefined,
         { "Retry-After": String(seconds) },
       );

@@ -32,12 +32,17 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
+  throw invalidRequest(parsed.error.issues);
+}
+
+/** The 400 for zod issues: the first message per dotted path ("body" for the whole value). */
+export function invalidRequest(issues: readonly z.core.$ZodIssue[]): HttpError {
   const fields: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
+  for (const issue of issues) {
     const path = issue.path.map(String).join(".") || "body";
     fields[path] ??= issue.message;
   }
-  throw new HttpError(400, "invalid_request", "Some fields are not valid.", fields);
+  return new HttpError(400, "invalid_request", "Some fields are not valid.", fields);
 }
 
 /** A plain HTML form post (answered with a redirect) rather than a script's fetch. */

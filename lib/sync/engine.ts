@@ -54,6 +54,11 @@ export interface SyncOptions extends SyncDeps {
   full?: boolean;
   /** Rules whose deletes the user confirmed after the delete guard stopped them (once). */
   confirmRuleIds?: readonly string[];
+  /**
+   * Dry runs only: plan as if this rule were stored (in place of a stored rule with its id),
+   * so a rule can be previewed before it is saved.
+   */
+  draft?: Rule;
 }
 
 export type RunSummary =
@@ -77,6 +82,7 @@ export async function syncUser(opts: SyncOptions): Promise<RunSummary> {
     const { record, planned } = await runSync(opts, null);
     return { status: "planned", run: record, planned };
   }
+  if (opts.draft) throw new Error("a draft rule can only be planned in a dry run");
   const lease = await acquireLease(opts.kv, opts.userId, {
     owner: newId(opts),
     now: opts.clock(),
@@ -84,6 +90,7 @@ export async function syncUser(opts: SyncOptions): Promise<RunSummary> {
   });
   if (!lease) return { status: "coalesced" };
   const { result, followUps } = await holdLease(opts, lease, () => runSync(opts, lease));
+  await afterRun(opts);
   return { status: "completed", run: result.record, followUps };
 }
 
@@ -151,7 +158,9 @@ async function runSync(
     (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
       .map((c) => [c.id, c.statusReason ?? "the connected Google account must be connected again"]),
   );
-  const rules = (await listRules(kv, userId)).map((e) => e.rule);
+  const stored = (await listRules(kv, userId)).map((e) => e.rule);
+  const draft = opts.draft;
+  const rules = draft ? [...stored.filter((r) => r.id !== draft.id), draft] : stored;
   const active = rules.filter((r) =>
     isActive(r, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
   );
@@ -225,7 +234,9 @@ async function runSync(
       }
     }
     const ids = new Set([...touched, ...waiting].map((r) => r.id));
-    shown = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => ids.has(r.id));
+    // A dry run changed no status (and its draft is not stored): the rules it read stand.
+    const after = dryRun ? rules : (await listRules(kv, userId)).map((e) => e.rule);
+    shown = after.filter((r) => ids.has(r.id));
   } catch (err) {
     // Every failure lands in history: a lost lease stops the run by design; anything else is
     // a fault of busysync or its store, recorded before it propagates.
@@ -367,5 +378,15 @@ async function maintain(
     }
     return await finishRun({ ...opts, trigger }, report, { ...run, stopped: false });
   });
+  await afterRun(opts);
   return result;
+}
+
+/** Runs the caller's after-run hook; its failure is logged, never the run's failure. */
+async function afterRun(deps: SyncDeps): Promise<void> {
+  try {
+    await deps.afterRun?.();
+  } catch (err) {
+    deps.log.error("sync: after-run hook failed", { userId: deps.userId, err });
+  }
 }

@@ -116,6 +116,24 @@ export function checkRuleGraph(rules: readonly GraphRule[]): GraphProblem[] {
   return problems;
 }
 
+/** How a problem's message names things: a rule by its id, a calendar by its calendarKey. */
+export interface GraphNames {
+  rule(ruleId: string): string;
+  calendar(key: string): string;
+}
+
+/** One sentence a person can act on, naming the rules and calendars involved. */
+export function describeGraphProblem(problem: GraphProblem, names: GraphNames): string {
+  if (problem.code === "self_target") {
+    return `rule "${names.rule(problem.ruleId)}" targets its own source calendar`;
+  }
+  const { calendars, ruleIds } = problem.cycle;
+  const path = [...calendars, calendars[0]].map((k) => names.calendar(k)).join(" → ");
+  const rules = [...new Set(ruleIds)].map((id) => `"${names.rule(id)}"`).join(", ");
+  return `rules ${rules} form a cycle ${path}: busysync never carries a mirror further, ` +
+    "so such a set never does what it seems to promise";
+}
+
 /** Events of `from` reach `to` only through the calendars in `via`, which busysync never does. */
 export interface PropagationGap {
   from: CalendarRef;

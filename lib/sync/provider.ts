@@ -87,6 +87,31 @@ export interface CalendarProvider {
   deleteMirror(cal: CalendarRef, id: string): Promise<void>;
   /** Every event in `cal` whose private properties carry `key=value` (marker search). */
   listMarked(cal: CalendarRef, key: string, value: string): AsyncIterable<MarkedEvent>;
+  /**
+   * Opens a push channel: the service POSTs a notification to `address`, carrying `token`, on
+   * every change to `cal` until the returned expiry (which may be sooner than asked for).
+   * Optional: a provider without push (CalDAV) leaves it out and is polled only.
+   */
+  watch?(cal: CalendarRef, channel: WatchRequest): Promise<WatchedChannel>;
+  /** Stops a channel `watch` opened; a channel already gone counts as stopped. */
+  stopChannel?(connectionId: string, channel: { id: string; resourceId: string }): Promise<void>;
+}
+
+/** What a push channel is opened with. */
+export interface WatchRequest {
+  /** Unique per channel, at most 64 characters. */
+  id: string;
+  address: string;
+  /** A per-channel secret echoed in every notification. */
+  token: string;
+  ttlSeconds: number;
+}
+
+/** An open push channel as the service reports it. */
+export interface WatchedChannel {
+  /** The service's id of the watched resource, needed to stop the channel. */
+  resourceId: string;
+  expiresAt: Date;
 }
 
 /** The provider's calendar is gone or no longer reachable for this connection (404). */

@@ -68,3 +68,19 @@ export interface SyncRequests {
   job(userId: string, jobId: string): Promise<JobInfo | undefined>;
   progress(userId: string): Promise<SyncProgress>;
 }
+
+/** `wait` gave up: the job had not run within the time asked for (it may still run later). */
+export class SyncWaitTimeoutError extends Error {
+  constructor(readonly jobId: string, timeoutMs: number) {
+    super(`sync job ${jobId} did not finish within ${timeoutMs} ms`);
+    this.name = "SyncWaitTimeoutError";
+  }
+}
+
+/** The user has no job with this id (never had, another user's, or expired after a day). */
+export class UnknownJobError extends Error {
+  constructor(readonly jobId: string) {
+    super(`no sync job ${jobId}`);
+    this.name = "UnknownJobError";
+  }
+}

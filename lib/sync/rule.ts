@@ -192,7 +192,18 @@ export function targetsItself(r: { source: CalendarRef; target: CalendarRef }): 
   return r.source.calendarId === r.target.calendarId &&
     (r.source.connectionId === r.target.connectionId || r.source.calendarId !== "primary");
 }
-const selfTargetError = { message: "a calendar cannot be its own target", path: ["target"] };
+/** Tagged so the API can tell "valid but unacceptable" (422) from a malformed field (400). */
+const selfTargetError = {
+  message: "a calendar cannot be its own target",
+  path: ["target"],
+  params: { problem: "self_target" },
+};
+
+/** Whether a zod issue is the self-target refusal of RuleInputSchema or RuleSchema. */
+export function isSelfTargetIssue(issue: { code: string; params?: unknown }): boolean {
+  return issue.code === "custom" &&
+    (issue.params as { problem?: string } | undefined)?.problem === "self_target";
+}
 
 /** What a client sends to create (or replace) a rule; parsing applies every default. */
 export const RuleInputSchema = z.object(ruleFields).refine(

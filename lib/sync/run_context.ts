@@ -46,6 +46,11 @@ export interface SyncDeps {
    * the same millisecond still list in order.
    */
   newId?: () => string;
+  /**
+   * Called once a run (with its follow-ups) has released the lease, e.g. to tell the user about
+   * problems it found; its failure is logged and never fails the run.
+   */
+  afterRun?: () => Promise<void>;
 }
 
 /** A rule's outcome in this run: a status to set, or "failed" (keep the status it had). */

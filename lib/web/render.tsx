@@ -1,7 +1,7 @@
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { IslandCollector } from "../../components/Island.tsx";
-import { Layout } from "../../components/Layout.tsx";
+import { Layout, type NavKey } from "../../components/Layout.tsx";
 import type { Manifest } from "./manifest.ts";
 
 export interface PageOptions {
@@ -10,6 +10,8 @@ export interface PageOptions {
   manifest: Manifest;
   /** The signed-in person, shown in the header. */
   user?: { email: string };
+  /** The header link marked as the current page. */
+  nav?: NavKey;
 }
 
 /**
@@ -25,6 +27,7 @@ export function renderPage(body: VNode, options: PageOptions): string {
         stylesUrl={options.manifest.styles}
         demo={options.demo}
         user={options.user}
+        nav={options.nav}
       >
         {body}
       </Layout>

@@ -29,9 +29,9 @@ import type { AppDeps, AppEnv } from "../../app.ts";
 /** Routes here that a plain HTML form posts to (the header's sign-out button). */
 export const FORM_ROUTES = ["POST /api/auth/logout"];
 
-const LoginQuery = z.object({ next: z.string().max(2000).optional() });
+export const LoginQuery = z.object({ next: z.string().max(2000).optional() });
 
-const CallbackQuery = z.object({
+export const CallbackQuery = z.object({
   code: z.string().max(4096).optional(),
   state: z.string().max(512).optional(),
   error: z.string().max(256).optional(),

@@ -31,13 +31,13 @@ export const FORM_ROUTES = [
   "POST /api/user/connections/:id/reconnect",
 ];
 
-const ConnectBody = z.object({ next: z.string().max(2000).optional() });
+export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
 const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
 /** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
-const RemoveMirrorsQuery = z.object({
+export const RemoveMirrorsQuery = z.object({
   removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });
-const CalendarsQuery = z.object({ refresh: Flag });
+export const CalendarsQuery = z.object({ refresh: Flag });
 /** An export of a person's settings and connections is a few KB; rules keep it far below this. */
 const IMPORT_MAX_BYTES = 1024 * 1024;
 

@@ -1,74 +1,182 @@
 import { Hono } from "hono";
+import { Island } from "../../components/Island.tsx";
+import ActionButton from "../../islands/ActionButton.tsx";
 import { isWritable, listCalendars, type StoredCalendar } from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
+import { listRules } from "../../lib/db/rules.ts";
+import { getUser } from "../../lib/db/users.ts";
+import type { Rule } from "../../lib/sync/rule.ts";
+import { formatDateTime, plural } from "../../lib/web/client/format.ts";
+import { displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
 
 /**
- * `GET /connections`: the signed-in landing page. Lists the connected Google accounts with their
- * calendars, offers "Connect a Google account", and a reconnect button for an account whose
- * access died. Plain forms: it works without JavaScript.
+ * `GET /connections`: the connected Google accounts with their health and calendars, "Connect
+ * a Google account", reconnect for an account whose access died (plain forms: they work
+ * without JavaScript), and disconnect, which asks first what to do with the busy blocks.
  */
 export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get("/connections", async (c) => {
     const user = c.var.user;
     if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/connections" })}`, 303);
-    const connections = await listConnections(deps.kv, user.id);
-    const calendars = await listCalendars(deps.kv, user.id);
+    const [profile, connections, calendars, entries] = await Promise.all([
+      getUser(deps.kv, user.id),
+      listConnections(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+      listRules(deps.kv, user.id),
+    ]);
+    const rules = entries.map((e) => e.rule);
+    const zone = displayZone(profile?.settings.timeZone, calendars);
     return c.html(deps.render(
-      <section>
-        <h1>Your calendar accounts</h1>
-        <p class="lead">
-          busysync mirrors busy time between the calendars of the Google accounts you connect here.
-          Connect each account whose calendars take part.
-        </p>
-        {connections.length === 0 ? <p>No accounts connected yet.</p> : (
-          <ul class="connections">
-            {connections.map((conn) => (
-              <ConnectionCard
-                connection={conn}
-                calendars={calendars.filter((cal) => cal.connectionId === conn.id)}
+      <>
+        <div class="page-head">
+          <div>
+            <h1>Connections</h1>
+            <p class="lead">
+              The Google accounts whose calendars busysync reads and fills. Connect every account
+              that takes part, e.g. personal and work.
+            </p>
+          </div>
+          <div class="head-actions">
+            {connections.length > 0 && (
+              <Island
+                name="ActionButton"
+                component={ActionButton}
+                props={{
+                  label: "Refresh calendar lists",
+                  choices: [{
+                    label: "Refresh",
+                    method: "GET",
+                    url: "/api/user/calendars?refresh=true",
+                  }],
+                  done: "/connections",
+                }}
               />
-            ))}
-          </ul>
-        )}
-        <form method="post" action="/api/user/calendars/connect">
-          <button type="submit" class="button">Connect a Google account</button>
-        </form>
-      </section>,
-      { title: "Connections", user },
+            )}
+            <form method="post" action="/api/user/calendars/connect">
+              <button type="submit" class="button">Connect a Google account</button>
+            </form>
+          </div>
+        </div>
+        {connections.length === 0
+          ? (
+            <div class="empty">
+              <h2>No account connected yet</h2>
+              <p>
+                Google asks you which account to connect and lets busysync see and edit its
+                calendars. You can disconnect at any time.
+              </p>
+            </div>
+          )
+          : (
+            <ul class="connections">
+              {connections.map((conn) => (
+                <ConnectionCard
+                  key={conn.id}
+                  connection={conn}
+                  calendars={calendars.filter((cal) => cal.connectionId === conn.id)}
+                  rules={rules.filter((r) =>
+                    r.source.connectionId === conn.id || r.target.connectionId === conn.id
+                  )}
+                  zone={zone}
+                  now={deps.now()}
+                />
+              ))}
+            </ul>
+          )}
+        <p class="fine-print">
+          busysync asks Google only for calendar access. Busy blocks it writes carry a private
+          marker, so it never touches events it did not make.
+        </p>
+      </>,
+      { title: "Connections", user, nav: "connections" },
     ));
   });
 }
 
 function ConnectionCard(
-  { connection, calendars }: { connection: Connection; calendars: StoredCalendar[] },
+  { connection, calendars, rules, zone, now }: {
+    connection: Connection;
+    calendars: StoredCalendar[];
+    rules: Rule[];
+    zone: string;
+    now: Date;
+  },
 ) {
   const broken = connection.status === "needs_reconnect";
   return (
-    <li class="card" data-connection={connection.id}>
+    <li class="card connection" data-connection={connection.id}>
       <div class="connection-head">
-        <h2>{connection.email}</h2>
+        <span class="avatar" aria-hidden="true">{connection.email[0].toUpperCase()}</span>
+        <div class="connection-title">
+          <h2>{connection.email}</h2>
+          <p class="muted-text">
+            Connected {formatDateTime(connection.createdAt, zone, now)} ·{" "}
+            {rules.length ? `used by ${plural(rules.length, "rule")}` : "not used by any rule"}
+          </p>
+        </div>
         {broken
-          ? <span class="pill pill-warn">Needs reconnect</span>
+          ? <span class="pill pill-bad">Needs reconnect</span>
           : <span class="pill pill-ok">Connected</span>}
-        {broken && (
-          <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
-            <button type="submit" class="button">Reconnect</button>
-          </form>
-        )}
       </div>
       {broken && connection.statusReason && <p class="reason">{connection.statusReason}</p>}
       {calendars.length > 0 && (
-        <ul class="calendar-list">
+        <ul class="calendar-list" aria-label={`Calendars of ${connection.email}`}>
           {calendars.map((cal) => (
-            <li>
-              {cal.summary}
-              {cal.primary && <span class="muted">primary</span>}
-              {!isWritable(cal.accessRole) && <span class="muted">read-only: source only</span>}
+            <li key={cal.id}>
+              <span class="cal-name">
+                {cal.primary ? "Main calendar" : cal.summary}
+              </span>
+              <span class="cal-meta">
+                {isWritable(cal.accessRole)
+                  ? <span class="chip">source or target</span>
+                  : <span class="chip chip-muted">read-only: source only</span>}
+                <span class="muted-text">{cal.timeZone}</span>
+              </span>
             </li>
           ))}
         </ul>
       )}
+      <div class="connection-actions">
+        <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
+          <button
+            type="submit"
+            class={broken ? "button" : "button button-secondary"}
+          >
+            Reconnect
+          </button>
+        </form>
+        <Island
+          name="ActionButton"
+          component={ActionButton}
+          props={{
+            label: "Disconnect",
+            danger: true,
+            question: {
+              title: `Disconnect ${connection.email}?`,
+              message: (rules.length
+                ? `The ${plural(rules.length, "rule")} using its calendars will be deleted. `
+                : "") +
+                "busysync can first remove the busy blocks it made from this account's events, " +
+                "or leave them where they are.",
+            },
+            choices: [
+              {
+                label: "Disconnect and remove busy blocks",
+                method: "DELETE",
+                url: `/api/user/connections/${connection.id}?removeMirrors=true`,
+                danger: true,
+              },
+              {
+                label: "Disconnect, keep them",
+                method: "DELETE",
+                url: `/api/user/connections/${connection.id}?removeMirrors=false`,
+              },
+            ],
+            done: "/connections",
+          }}
+        />
+      </div>
     </li>
   );
 }

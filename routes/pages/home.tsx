@@ -3,10 +3,22 @@ import { Island } from "../../components/Island.tsx";
 import LiveStatus from "../../islands/LiveStatus.tsx";
 import { pingKv } from "../../lib/db/kv.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
+import { renderDashboard } from "./dashboard.tsx";
 
-/** The landing page: what busysync does, and whether this instance is healthy. */
+/**
+ * `GET /`: the dashboard for a signed-in person; otherwise the landing page: what busysync
+ * does, and whether this instance is healthy.
+ */
 export function homePage(deps: AppDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get("/", async (c) => {
+    const user = c.var.user;
+    if (user) {
+      return c.html(deps.render(await renderDashboard(deps, user), {
+        title: "Dashboard",
+        user,
+        nav: "dashboard",
+      }));
+    }
     const ready = await pingKv(deps.kv);
     return c.html(deps.render(
       <section class="hero">
@@ -21,9 +33,7 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
           props={{ initial: ready ? "ready" : "unavailable", everySeconds: 30 }}
         />
         <p>
-          {c.var.user
-            ? <a class="button" href="/connections">Go to your calendar accounts</a>
-            : <a class="button" href="/signin">Sign in with Google</a>}
+          <a class="button button-large" href="/signin">Sign in with Google</a>
         </p>
         {deps.config.demo && (
           <p class="note">
@@ -32,7 +42,7 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
           </p>
         )}
       </section>,
-      { title: "busysync", user: c.var.user },
+      { title: "busysync" },
     ));
   });
 }

@@ -14,6 +14,12 @@ import { randomKeyBase64 } from "../../lib/db/settings.ts";
 import { createGoogleOAuth } from "../../lib/google/oauth.ts";
 import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
 import { createLogger } from "../../lib/log.ts";
+import {
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+} from "../../lib/scheduler/scheduler.ts";
+import { createServices } from "../../lib/services.ts";
 import { loadManifest } from "../../lib/web/static_files.ts";
 import { tempKvPath } from "./temp_kv.ts";
 
@@ -94,6 +100,10 @@ export interface Harness {
   secrets: AppSecrets;
   clock: Clock;
   emulator: RunningEmulator;
+  /** The scheduler behind `syncRequests`; its worker runs (no cron: tests call `tick`). */
+  scheduler: Scheduler;
+  /** Set with `serve`: where the app listens over real HTTP (push notifications reach it). */
+  url?: string;
   /** Calls the emulator's admin API (`/__emulator/<path>`). */
   admin(path: string, body?: unknown, method?: string): Promise<unknown>;
   /** A browser-like client with its own cookie jar and client address. */
@@ -103,15 +113,31 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /** Also serve the app over HTTP on a free port; push channels then point at it. */
+  serve?: boolean;
+  scheduler?: Partial<SchedulerOptions>;
+  /** Start the scheduler's worker (default true); false leaves jobs to other processes. */
+  worker?: boolean;
+  /** A clock that follows real time (plus `advance`), for tests with other processes. */
+  realTime?: boolean;
+}
+
 /** Starts the emulator and an app on a temp KV file; `env` adds or overrides settings. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const emulator = startEmulator({ port: 0, admin: true, seed: SEED });
   const temp = await tempKvPath();
   const kv = await openKv(temp.path);
   // Each reading moves the clock on by 1 ms, as real time would between two writes: ids made
   // from it (ULIDs) then sort in creation order.
-  let t = Date.now();
-  const clock: Clock = { now: () => new Date(t++), advance: (ms) => t += ms };
+  const t0 = Date.now();
+  let t = t0;
+  const clock: Clock = options.realTime
+    ? { now: () => new Date(Date.now() + (t - t0)), advance: (ms) => t += ms }
+    : { now: () => new Date(t++), advance: (ms) => t += ms };
   const config = loadConfig({
     PUBLIC_URL,
     GOOGLE_CLIENT_ID: CLIENT.clientId,
@@ -123,15 +149,36 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const secrets = await loadSecrets(kv, config);
-  const app = createApp({
+  const log = createLogger("error", () => {});
+  const built: { app?: ReturnType<typeof createApp> } = {};
+  const server = options.serve
+    ? Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (r, i) => built.app!.fetch(r, i),
+    )
+    : undefined;
+  const url = server && `http://127.0.0.1:${server.addr.port}`;
+  const services = createServices({ config, kv, log, secrets, now: clock.now });
+  const scheduler = createScheduler({
+    kv,
+    config,
+    log,
+    services,
+    options: { ...(url ? { webhookUrl: `${url}/api/webhooks/google` } : {}), ...options.scheduler },
+  });
+  const app = built.app = createApp({
     config,
     kv,
     secrets,
-    log: createLogger("error", () => {}),
+    log,
     manifest: await loadManifest(ROOT),
     staticDir: `${ROOT}static`,
     now: clock.now,
+    googlePolicy: services.policy,
+    syncRequests: scheduler,
+    push: scheduler.push,
   });
+  if (options.worker ?? true) scheduler.start();
   const harness: Harness = {
     app,
     kv,
@@ -140,6 +187,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     secrets,
     clock,
     emulator,
+    scheduler,
+    url,
     async admin(path, body, method = "POST") {
       const res = await fetch(`${emulator.url}/__emulator/${path}`, {
         method,
@@ -165,6 +214,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         now: clock.now,
       }),
     async close() {
+      await scheduler.stop();
+      await server?.shutdown();
       kv.close();
       await emulator.close();
       await temp.cleanup();

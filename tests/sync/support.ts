@@ -52,6 +52,8 @@ export class World {
   private constructor(
     readonly emulator: RunningEmulator,
     readonly kv: Deno.Kv,
+    /** The KV file, for another process to open (the crash suite's child). */
+    readonly kvPath: string,
     private readonly cleanup: () => Promise<void>,
     policyOptions: { baseDelayMs?: number; maxAttempts?: number },
   ) {
@@ -83,7 +85,7 @@ export class World {
     });
     const { path, cleanup } = await tempKvPath();
     const kv = await Deno.openKv(path);
-    return new World(emulator, kv, cleanup, policy);
+    return new World(emulator, kv, path, cleanup, policy);
   }
 
   async close(): Promise<void> {
@@ -106,16 +108,26 @@ export class World {
 
   /**
    * Seeds a person: one Google account (one busysync connection) owning calendars named as
-   * given, each in its zone (default UTC), and a busysync user id.
+   * given, each in its zone (default UTC), and a busysync user id. `events` are seeded into
+   * the calendars of those names in one call, far faster than adding them one by one.
    */
-  async aPerson(calendars: Record<string, string>): Promise<Person> {
+  async aPerson(
+    calendars: Record<string, string>,
+    events: Record<string, RawEvent[]> = {},
+  ): Promise<Person> {
     const email = `${unique("p")}@example.com`;
     const cal: Record<string, CalendarRef> = {};
     const connectionId = unique("conn");
     const seeded = Object.entries(calendars).map(([name, timeZone], i) => {
       const id = i === 0 ? email : `${unique(name)}@group.calendar.google.com`;
       cal[name] = { connectionId, calendarId: id };
-      return { id, summary: name, timeZone, ...(i === 0 ? { primary: true } : {}) };
+      return {
+        id,
+        summary: name,
+        timeZone,
+        ...(i === 0 ? { primary: true } : {}),
+        ...(events[name] ? { events: events[name] } : {}),
+      };
     });
     await this.admin("POST", "seed", {
       users: [{ email, name: email, calendars: seeded }],
@@ -135,6 +147,22 @@ export class World {
     });
     this.clients.set(connectionId, client);
     return { userId: unique("user"), connectionId, email, cal };
+  }
+
+  /**
+   * What another process needs to act for a connection: the OAuth client and the tokens the
+   * emulator issued (for the crash suite's child process).
+   */
+  grantOf(connectionId: string) {
+    const client = this.clients.get(connectionId);
+    if (!client) throw new Error(`test world: no connection ${connectionId}`);
+    const { access_token, refresh_token, expiry_date } = client.credentials;
+    return {
+      ...CLIENT,
+      accessToken: access_token!,
+      refreshToken: refresh_token!,
+      expiryDate: expiry_date!,
+    };
   }
 
   /** Creates a rule through lib/db/rules.ts, with every default unless overridden. */

@@ -1,0 +1,225 @@
+import { calendarKey } from "../lib/sync/calendar_key.ts";
+import type { Rule } from "../lib/sync/rule.ts";
+import type { CalendarLabel } from "../lib/web/page_data.ts";
+
+type EdgeState = "on" | "off" | "warn" | "bad";
+
+interface GraphEdge {
+  ruleId: string;
+  name: string;
+  from: string;
+  to: string;
+  both: boolean;
+  state: EdgeState;
+}
+
+interface Box {
+  x: number;
+  y: number;
+  col: number;
+}
+
+/** Where an arrow leaves or enters a calendar's box. */
+interface Port {
+  x: number;
+  y: number;
+  /** +1: the arrow leaves towards the right, -1: towards the left. */
+  dir: 1 | -1;
+}
+
+const NODE_W = 210;
+const NODE_H = 56;
+const ROW_GAP = 34;
+const COL_GAP = 250;
+const PAD = 24;
+const HEAD = 22;
+/** Drawn first, so an arrow that is on is never hidden under one that is off. */
+const LAYER: Record<EdgeState, number> = { off: 0, on: 1, warn: 2, bad: 3 };
+
+function edgeState(rule: Rule): EdgeState {
+  if (!rule.enabled) return "off";
+  if (rule.status === "broken") return "bad";
+  if (rule.status === "needs_confirmation" || rule.status === "paused") return "warn";
+  return "on";
+}
+
+/**
+ * The user's rule graph as SVG, drawn on the server: each account a column of its calendars,
+ * each rule an arrow from source to target (heads at both ends for a both-ways rule), a rule
+ * that is off dashed, one that needs attention in the warning colour. Arrows meeting one side
+ * of a box are spread along it so none hides another. Calendars no rule touches are left out.
+ */
+export function RuleGraph(
+  { rules, calendars }: { rules: Rule[]; calendars: Map<string, CalendarLabel> },
+) {
+  const edges: GraphEdge[] = rules.map((r) => ({
+    ruleId: r.id,
+    name: r.name,
+    from: calendarKey(r.source),
+    to: calendarKey(r.target),
+    both: r.bidirectional,
+    state: edgeState(r),
+  })).sort((a, b) => LAYER[a.state] - LAYER[b.state]);
+  const label = (key: string): CalendarLabel =>
+    calendars.get(key) ??
+      { key, name: key.slice(key.indexOf(":") + 1), account: "disconnected account" };
+  const used = [...new Set(edges.flatMap((e) => [e.from, e.to]))].map(label);
+  const accounts = [...new Set(used.map((n) => n.account))];
+  const boxes = new Map<string, Box>();
+  accounts.forEach((account, col) => {
+    used.filter((n) => n.account === account).forEach((n, row) => {
+      boxes.set(n.key, {
+        x: PAD + col * (NODE_W + COL_GAP),
+        y: PAD + HEAD + row * (NODE_H + ROW_GAP),
+        col,
+      });
+    });
+  });
+  const ports = assignPorts(edges, boxes);
+  const rows = Math.max(...accounts.map((a) => used.filter((n) => n.account === a).length));
+  // A lone column still needs room on its right for the arcs between its own calendars.
+  const width = PAD * 2 + accounts.length * NODE_W +
+    (accounts.length > 1 ? (accounts.length - 1) * COL_GAP : 120);
+  const height = PAD * 2 + HEAD + rows * NODE_H + (rows - 1) * ROW_GAP;
+  const summary = edges.map((e) =>
+    `${e.name}: ${label(e.from).name} ${e.both ? "to and from" : "to"} ${label(e.to).name}` +
+    (e.state === "off" ? " (off)" : "")
+  ).join("; ");
+  return (
+    <figure class="graph">
+      <div class="graph-scroll">
+        <svg
+          class="graph-svg"
+          viewBox={`0 0 ${width} ${height}`}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Rule graph. ${summary}.`}
+        >
+          <defs>
+            {(["on", "off", "warn", "bad"] as const).map((s) => (
+              <marker
+                key={s}
+                id={`gr-head-${s}`}
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerWidth="7"
+                markerHeight="7"
+                orient="auto-start-reverse"
+              >
+                <path class={`gr-head gr-${s}`} d="M0,0 L10,5 L0,10 z" />
+              </marker>
+            ))}
+          </defs>
+          {accounts.map((account, col) => (
+            <text
+              key={account}
+              class="gr-account"
+              x={PAD + col * (NODE_W + COL_GAP) + NODE_W / 2}
+              y={PAD + 8}
+              text-anchor="middle"
+            >
+              {clip(account, NODE_W)}
+            </text>
+          ))}
+          {used.map((n) => {
+            const b = boxes.get(n.key)!;
+            return (
+              <g key={n.key} class="gr-node">
+                <rect x={b.x} y={b.y} width={NODE_W} height={NODE_H} rx={10} />
+                <text class="gr-node-name" x={b.x + NODE_W / 2} y={b.y + 33} text-anchor="middle">
+                  {clip(n.name, NODE_W)}
+                </text>
+              </g>
+            );
+          })}
+          {edges.map((e, i) => <Arrow key={e.ruleId} edge={e} ends={ports[i]} />)}
+        </svg>
+      </div>
+      <figcaption class="graph-legend">
+        <span class="legend-item">
+          <span class="legend-line" aria-hidden="true" /> on
+        </span>
+        <span class="legend-item">
+          <span class="legend-line legend-off" aria-hidden="true" /> off
+        </span>
+        <span class="legend-item">
+          <span class="legend-line legend-warn" aria-hidden="true" /> needs attention
+        </span>
+        <span class="legend-item">↔ both ways</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+/**
+ * The two ends of every edge. An edge between columns leaves the side facing the other box;
+ * one within a column uses both boxes' right sides. The ends on one side of one box are spaced
+ * evenly, ordered by the height of their other box, so arrows do not cross needlessly.
+ */
+function assignPorts(edges: GraphEdge[], boxes: Map<string, Box>): [Port, Port][] {
+  const sideOf = (self: Box, other: Box): 1 | -1 =>
+    self.col === other.col ? 1 : other.col > self.col ? 1 : -1;
+  const slots = new Map<string, { edge: number; end: 0 | 1; otherY: number }[]>();
+  edges.forEach((e, i) => {
+    const a = boxes.get(e.from)!;
+    const b = boxes.get(e.to)!;
+    for (const [end, self, other, key] of [[0, a, b, e.from], [1, b, a, e.to]] as const) {
+      const slot = `${key}|${sideOf(self, other)}`;
+      slots.set(slot, [...(slots.get(slot) ?? []), { edge: i, end, otherY: other.y }]);
+    }
+  });
+  const out: [Port, Port][] = edges.map(() => [
+    { x: 0, y: 0, dir: 1 },
+    { x: 0, y: 0, dir: 1 },
+  ]);
+  for (const [slot, ends] of slots) {
+    const [key, side] = slot.split("|");
+    const box = boxes.get(key)!;
+    const dir = Number(side) as 1 | -1;
+    ends.sort((p, q) => p.otherY - q.otherY || p.edge - q.edge).forEach((p, k) => {
+      out[p.edge][p.end] = {
+        x: dir === 1 ? box.x + NODE_W : box.x,
+        y: box.y + (NODE_H * (k + 1)) / (ends.length + 1),
+        dir,
+      };
+    });
+  }
+  return out;
+}
+
+function Arrow({ edge, ends: [a, b] }: { edge: GraphEdge; ends: [Port, Port] }) {
+  // Heads sit just outside the box border; the curve leaves each box straight out of its side.
+  const gap = 2;
+  const x1 = a.x + a.dir * (edge.both ? gap : 0);
+  const x2 = b.x + b.dir * gap;
+  const reach = a.dir === b.dir ? 70 + Math.abs(b.y - a.y) * 0.3 : Math.abs(x2 - x1) / 2;
+  const d = `M${x1},${a.y} C${x1 + a.dir * reach},${a.y} ${x2 + b.dir * reach},${b.y} ${x2},${b.y}`;
+  // The cubic's point at t = 1/2.
+  const mid = {
+    x: (x1 + 3 * (x1 + a.dir * reach) + 3 * (x2 + b.dir * reach) + x2) / 8,
+    y: (a.y + b.y) / 2,
+  };
+  const head = `url(#gr-head-${edge.state})`;
+  const name = clip(edge.name, 170);
+  const w = name.length * 6.2 + 14;
+  return (
+    <a href={`/rules/${edge.ruleId}`} class="gr-link">
+      <path
+        class={`gr-edge gr-${edge.state}`}
+        d={d}
+        marker-end={head}
+        marker-start={edge.both ? head : undefined}
+      />
+      <rect class="gr-label-bg" x={mid.x - w / 2} y={mid.y - 10} width={w} height={19} rx={9.5} />
+      <text class="gr-label" x={mid.x} y={mid.y + 4} text-anchor="middle">{name}</text>
+    </a>
+  );
+}
+
+/** Cuts a label to what fits `width` user units (≈7 units a letter at the node font size). */
+function clip(text: string, width: number): string {
+  const max = Math.floor((width - 16) / 7);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

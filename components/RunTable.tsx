@@ -1,0 +1,93 @@
+import type { RunRecord, SyncTrigger } from "../lib/db/history.ts";
+import { formatDateTime, formatDuration, plural } from "../lib/web/client/format.ts";
+
+export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
+  schedule: "Scheduled",
+  manual: "Sync now",
+  push: "Calendar change",
+  rule_saved: "Rule saved",
+  confirm: "Confirmed",
+  follow_up: "Follow-up",
+  remove_mirrors: "Rule removed",
+  purge: "Remove everything",
+};
+
+const OUTCOME_WORDS: Record<RunRecord["outcome"], string> = {
+  ok: "OK",
+  partial: "Partly failed",
+  failed: "Failed",
+};
+
+export function OutcomePill({ outcome }: { outcome: RunRecord["outcome"] }) {
+  const tone = outcome === "ok" ? "ok" : outcome === "partial" ? "warn" : "bad";
+  return <span class={`pill pill-${tone}`}>{OUTCOME_WORDS[outcome]}</span>;
+}
+
+/** A run's writes added up over its rules. */
+export function runTotals(run: RunRecord) {
+  const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
+  return { created: sum("created"), updated: sum("updated"), deleted: sum("deleted") };
+}
+
+/** "3 created · 1 updated" or "No changes". */
+export function ChangeSummary({ run }: { run: RunRecord }) {
+  const t = runTotals(run);
+  const parts = [
+    t.created && `${t.created} created`,
+    t.updated && `${t.updated} updated`,
+    t.deleted && `${t.deleted} removed`,
+  ].filter(Boolean);
+  return <span>{parts.length ? parts.join(" · ") : "No changes"}</span>;
+}
+
+export function runDuration(run: RunRecord): string {
+  return formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt));
+}
+
+/**
+ * Runs as a table (a list of cards on a phone, through CSS): when, why, outcome, what changed,
+ * errors. Each row links to the run's detail.
+ */
+export function RunTable(
+  { runs, timeZone, now }: { runs: RunRecord[]; timeZone: string; now: Date },
+) {
+  return (
+    <table class="runs">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Started by</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Busy blocks</th>
+          <th scope="col">Errors</th>
+          <th scope="col">Took</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => {
+          const errors = run.errors.length + run.errorsDropped;
+          return (
+            <tr key={run.id} data-run={run.id}>
+              <td data-label="When">
+                <a href={`/history/${run.id}`}>{formatDateTime(run.startedAt, timeZone, now)}</a>
+                {run.dryRun && <span class="pill pill-muted">Preview</span>}
+              </td>
+              <td data-label="Started by">
+                {TRIGGER_WORDS[run.trigger]}
+                {run.full && <span class="muted">full check</span>}
+              </td>
+              <td data-label="Outcome">
+                <OutcomePill outcome={run.outcome} />
+              </td>
+              <td data-label="Busy blocks">
+                <ChangeSummary run={run} />
+              </td>
+              <td data-label="Errors">{errors ? plural(errors, "error") : "None"}</td>
+              <td data-label="Took">{runDuration(run)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,108 @@
+import { useRef, useState } from "preact/hooks";
+import { callApi } from "../lib/web/client/api.ts";
+import { useHydrated } from "../lib/web/client/hooks.ts";
+
+/** One way to go on, as an API call. */
+export interface ActionChoice {
+  label: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  url: string;
+  body?: Record<string, unknown>;
+  /** The destructive choice is red; the others are plain. */
+  danger?: boolean;
+}
+
+export interface ActionButtonProps {
+  label: string;
+  danger?: boolean;
+  /**
+   * Ask first: a modal dialog (native `<dialog>`: focus stays inside, Escape cancels) explains
+   * what will happen and offers the choices. Without it the button makes its one call at once.
+   */
+  question?: { title: string; message: string };
+  choices: ActionChoice[];
+  /** Where the browser goes once a call succeeded (usually the page itself, refreshed). */
+  done: string;
+}
+
+/**
+ * A button that calls the JSON API and then reloads or moves on: disconnecting an account and
+ * deleting a rule (both ask whether the busy blocks go too), letting a rule held by the delete
+ * guard go ahead, refreshing the calendar list.
+ */
+export default function ActionButton(props: ActionButtonProps) {
+  const hydrated = useHydrated();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [busy, setBusy] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const dialogId = `dlg-${props.choices[0].url.replace(/[^A-Za-z0-9]+/g, "-")}`;
+
+  const choose = async (index: number) => {
+    const choice = props.choices[index];
+    setBusy(index);
+    setError(null);
+    const res = await callApi(choice.method, choice.url, choice.body);
+    if (res.ok) {
+      location.assign(props.done);
+      return;
+    }
+    setBusy(null);
+    setError(res.error.message);
+  };
+
+  if (!props.question) {
+    return (
+      <span class="action-button">
+        <button
+          type="button"
+          class={props.danger ? "button button-danger-quiet" : "button button-secondary"}
+          disabled={!hydrated || busy !== null}
+          onClick={() => choose(0)}
+        >
+          {busy === null ? props.label : "Working…"}
+        </button>
+        {error && <span class="field-error" role="alert">{error}</span>}
+      </span>
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        class={props.danger ? "button button-danger-quiet" : "button button-secondary"}
+        disabled={!hydrated}
+        onClick={() => {
+          setError(null);
+          dialog.current?.showModal();
+        }}
+      >
+        {props.label}
+      </button>
+      <dialog ref={dialog} class="dialog" aria-labelledby={`${dialogId}-title`}>
+        <h2 id={`${dialogId}-title`}>{props.question.title}</h2>
+        <p>{props.question.message}</p>
+        {error && <p class="field-error" role="alert">{error}</p>}
+        <div class="dialog-actions">
+          {props.choices.map((choice, i) => (
+            <button
+              type="button"
+              class={choice.danger ? "button button-danger" : "button"}
+              disabled={busy !== null}
+              onClick={() => choose(i)}
+            >
+              {busy === i ? "Working…" : choice.label}
+            </button>
+          ))}
+          <button
+            type="button"
+            class="button button-secondary"
+            disabled={busy !== null}
+            onClick={() => dialog.current?.close()}
+          >
+            Cancel
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}

@@ -1,0 +1,165 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { callApi } from "../lib/web/client/api.ts";
+import { formatDuration, plural } from "../lib/web/client/format.ts";
+import { useHydrated } from "../lib/web/client/hooks.ts";
+
+export interface SyncNowProps {
+  /** No rule is on: there is nothing to sync. */
+  disabled: boolean;
+  /** A sync was already running when the page was rendered. */
+  running: boolean;
+}
+
+interface RunView {
+  id: string;
+  outcome: "ok" | "partial" | "failed";
+  startedAt: string;
+  endedAt: string;
+  rules: { created: number; updated: number; deleted: number }[];
+  errors: { message: string }[];
+}
+
+type Phase =
+  | { phase: "idle" }
+  | { phase: "starting" }
+  | { phase: "queued" | "running"; runId: string; since: number }
+  | { phase: "done"; run: RunView }
+  | { phase: "failed"; message: string };
+
+const POLL_MS = 700;
+
+/**
+ * "Sync now": asks for a run (`POST /api/sync`, 202 with its id), then polls `GET
+ * /api/sync/{runId}` for where it stands (queued, running, with the seconds it has taken) and,
+ * once done, reads `GET /api/history/{runId}` to show what it did: busy blocks created,
+ * changed, removed, or the first error, with a link to the run's detail.
+ */
+export default function SyncNow({ disabled, running }: SyncNowProps) {
+  const hydrated = useHydrated();
+  const [phase, setPhase] = useState<Phase>({ phase: "idle" });
+  const [now, setNow] = useState(Date.now());
+  const alive = useRef(true);
+  useEffect(() => () => void (alive.current = false), []);
+
+  const runId = phase.phase === "queued" || phase.phase === "running" ? phase.runId : undefined;
+  useEffect(() => {
+    if (!runId) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const job = await callApi<{ state: string; error?: string }>("GET", `/api/sync/${runId}`);
+      if (!alive.current) return;
+      setNow(Date.now());
+      if (!job.ok) return setPhase({ phase: "failed", message: job.error.message });
+      if (job.data.state === "failed") {
+        return setPhase({ phase: "failed", message: `The sync failed: ${job.data.error ?? ""}` });
+      }
+      if (job.data.state === "done") {
+        const record = await callApi<{ run: RunView }>("GET", `/api/history/${runId}`);
+        if (!alive.current) return;
+        return setPhase(
+          record.ok
+            ? { phase: "done", run: record.data.run }
+            : { phase: "failed", message: record.error.message },
+        );
+      }
+      if (job.data.state === "running") {
+        setPhase((p) => (p.phase === "queued" ? { ...p, phase: "running" } : p));
+      }
+      timer = setTimeout(poll, POLL_MS);
+    };
+    timer = setTimeout(poll, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [runId]);
+
+  const start = async () => {
+    setPhase({ phase: "starting" });
+    const res = await callApi<{ runId: string }>("POST", "/api/sync", {});
+    if (!alive.current) return;
+    setPhase(
+      res.ok
+        ? { phase: "queued", runId: res.data.runId, since: Date.now() }
+        : { phase: "failed", message: res.error.message },
+    );
+  };
+
+  const busy = phase.phase === "starting" || phase.phase === "queued" ||
+    phase.phase === "running";
+  return (
+    <div class="sync-now" data-phase={phase.phase}>
+      <button
+        type="button"
+        class="button"
+        data-testid="sync-now"
+        disabled={!hydrated || disabled || busy}
+        onClick={start}
+      >
+        <span class={busy ? "spinner" : "spinner spinner-idle"} aria-hidden="true" />
+        {busy ? "Syncing…" : "Sync now"}
+      </button>
+      <div class="sync-progress" role="status" aria-live="polite" data-testid="sync-progress">
+        <Progress phase={phase} now={now} disabled={disabled} running={running} />
+      </div>
+    </div>
+  );
+}
+
+function Progress(
+  { phase, now, disabled, running }: {
+    phase: Phase;
+    now: number;
+    disabled: boolean;
+    running: boolean;
+  },
+) {
+  switch (phase.phase) {
+    case "idle":
+      return (
+        <span class="muted-text">
+          {disabled
+            ? "Turn a rule on to sync."
+            : running
+            ? "A sync is running right now."
+            : "Runs by itself; sync now to catch up at once."}
+        </span>
+      );
+    case "starting":
+      return <Bar label="Asking for a sync…" />;
+    case "queued":
+      return <Bar label={`Waiting for a free worker… ${formatDuration(now - phase.since)}`} />;
+    case "running":
+      return <Bar label={`Syncing your calendars… ${formatDuration(now - phase.since)}`} />;
+    case "failed":
+      return <span class="field-error">{phase.message}</span>;
+    case "done": {
+      const { run } = phase;
+      const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
+      const changes = [
+        sum("created") && `${plural(sum("created"), "busy block")} created`,
+        sum("updated") && `${sum("updated")} updated`,
+        sum("deleted") && `${sum("deleted")} removed`,
+      ].filter(Boolean);
+      const took = formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt));
+      return (
+        <span class={`sync-result sync-${run.outcome}`} data-testid="sync-result">
+          <strong>
+            {run.outcome === "ok" ? "Done" : run.outcome === "partial" ? "Partly done" : "Failed"}
+          </strong>{" "}
+          in {took}: {changes.length ? changes.join(", ") : "everything was already in sync"}.
+          {run.errors[0] && <span class="field-error">{run.errors[0].message}</span>}{" "}
+          <a href={`/history/${run.id}`}>Details</a>
+        </span>
+      );
+    }
+  }
+}
+
+function Bar({ label }: { label: string }) {
+  return (
+    <span class="progress-line">
+      <span class="progress" aria-hidden="true">
+        <span class="progress-fill" />
+      </span>
+      {label}
+    </span>
+  );
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { monotonicFactory } from "ulid";
+import {
+  claimDueJob,
+  deferJob,
+  enqueueJob,
+  finishJob,
+  getJob,
+  listJobsOfUser,
+  renewClaim,
+  retryJob,
+} from "./jobs.ts";
+
+const T0 = new Date("2026-01-01T00:00:00Z");
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const newId = monotonicFactory();
+
+async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await fn(kv);
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("jobs: a request joins the user's waiting job of its reason, widening what it syncs", () =>
+  withKv(async (kv) => {
+    const a = await enqueueJob(kv, "u1", { reason: "manual", ruleIds: ["r1"] }, { now: T0, newId });
+    const b = await enqueueJob(kv, "u1", { reason: "manual", ruleIds: ["r2"] }, {
+      now: at(5),
+      newId,
+    });
+    const c = await enqueueJob(kv, "u1", { reason: "schedule", full: true }, { now: at(6), newId });
+    const d = await enqueueJob(kv, "u2", { reason: "manual" }, { now: at(7), newId });
+    assert.equal(b.jobId, a.jobId);
+    assert.equal(b.created, false);
+    assert.notEqual(c.jobId, a.jobId);
+    assert.notEqual(d.jobId, a.jobId);
+    assert.deepEqual((await getJob(kv, a.jobId))?.ruleIds, ["r1", "r2"]);
+    // "Every rule" absorbs any selection.
+    await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(8), newId });
+    assert.equal((await getJob(kv, a.jobId))?.ruleIds, undefined);
+    assert.equal((await listJobsOfUser(kv, "u1")).length, 2);
+  }));
+
+Deno.test("jobs: a debounced job's due time slides with each request, up to its limit", () =>
+  withKv(async (kv) => {
+    const opts = { newId, delayMs: 300, maxDelayMs: 1000 };
+    const { jobId } = await enqueueJob(kv, "u1", { reason: "push" }, { ...opts, now: T0 });
+    for (const t of [100, 200, 400]) {
+      await enqueueJob(kv, "u1", { reason: "push" }, { ...opts, now: at(t) });
+    }
+    assert.equal((await getJob(kv, jobId))?.dueAt, at(700).toISOString());
+    assert.equal(await claimDueJob(kv, { owner: "w", now: at(699), claimMs: 1000 }), null);
+    await enqueueJob(kv, "u1", { reason: "push" }, { ...opts, now: at(900) });
+    assert.equal((await getJob(kv, jobId))?.dueAt, at(1000).toISOString());
+    assert.equal(
+      (await claimDueJob(kv, { owner: "w", now: at(1000), claimMs: 1000 }))?.job.id,
+      jobId,
+    );
+  }));
+
+Deno.test("jobs: one claim per job; a request after the claim makes a new job", () =>
+  withKv(async (kv) => {
+    const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const [first, second] = await Promise.all([
+      claimDueJob(kv, { owner: "a", now: at(1), claimMs: 1000 }),
+      claimDueJob(kv, { owner: "b", now: at(1), claimMs: 1000 }),
+    ]);
+    assert.equal([first, second].filter(Boolean).length, 1);
+    const claimed = (first ?? second)!;
+    assert.equal(claimed.job.id, jobId);
+    assert.equal(claimed.job.attempts, 1);
+    const next = await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(2), newId });
+    assert.equal(next.created, true);
+    assert.ok(await finishJob(kv, claimed, { now: at(3), runId: "run1" }));
+    const done = await getJob(kv, jobId);
+    assert.equal(done?.state, "done");
+    assert.equal(done?.runId, "run1");
+  }));
+
+Deno.test("jobs: a claim that is not renewed expires and another worker takes the job", () =>
+  withKv(async (kv) => {
+    await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const a = await claimDueJob(kv, { owner: "a", now: T0, claimMs: 1000 });
+    assert.ok(a);
+    const renewed = await renewClaim(kv, a, { now: at(900), claimMs: 1000 });
+    assert.ok(renewed);
+    assert.equal(await claimDueJob(kv, { owner: "b", now: at(1500), claimMs: 1000 }), null);
+    const b = await claimDueJob(kv, { owner: "b", now: at(1900), claimMs: 1000 });
+    assert.equal(b?.job.claimedBy, "b");
+    assert.equal(b?.job.attempts, 2);
+    // The first worker's claim is fenced out: it can neither renew nor finish.
+    assert.equal(await renewClaim(kv, renewed, { now: at(2000), claimMs: 1000 }), null);
+    assert.equal(await finishJob(kv, renewed, { now: at(2000), runId: "stale" }), false);
+  }));
+
+Deno.test("jobs: retried with backoff, deferred without counting, failed with its cause", () =>
+  withKv(async (kv) => {
+    const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const a = (await claimDueJob(kv, { owner: "a", now: T0, claimMs: 1000 }))!;
+    await retryJob(kv, a, { dueAt: at(5000), error: "boom" });
+    assert.equal(await claimDueJob(kv, { owner: "a", now: at(4999), claimMs: 1000 }), null);
+    const b = (await claimDueJob(kv, { owner: "a", now: at(5000), claimMs: 1000 }))!;
+    assert.equal(b.job.attempts, 2);
+    await deferJob(kv, b, { dueAt: at(5100) });
+    const c = (await claimDueJob(kv, { owner: "a", now: at(5100), claimMs: 1000 }))!;
+    assert.equal(c.job.attempts, 2);
+    await finishJob(kv, c, { now: at(5200), runId: "run-failed", error: "boom again" });
+    const failed = await getJob(kv, jobId);
+    assert.equal(failed?.state, "failed");
+    assert.equal(failed?.error, "boom again");
+    assert.equal(await claimDueJob(kv, { owner: "a", now: at(99_999), claimMs: 1000 }), null);
+  }));
+
+Deno.test("jobs: a cron tick enqueues a user once, even when it fires twice", () =>
+  withKv(async (kv) => {
+    const tick = { id: 42, keepMs: 60_000 };
+    const first = await enqueueJob(kv, "u1", { reason: "schedule" }, { now: T0, newId, tick });
+    const claimed = await claimDueJob(kv, { owner: "a", now: at(1), claimMs: 1000 });
+    assert.ok(claimed);
+    const again = await enqueueJob(kv, "u1", { reason: "schedule" }, { now: at(2), newId, tick });
+    assert.equal(again.jobId, first.jobId);
+    assert.equal(again.created, false);
+    assert.equal((await listJobsOfUser(kv, "u1")).length, 1);
+  }));

@@ -1,0 +1,76 @@
+/**
+ * Incidents: the problems only the person can solve, derived from what is stored: a connected
+ * account whose access died (Google's testing-mode refresh tokens die after 7 days), a rule
+ * that broke, a rule the delete guard holds. An incident lasts while its condition does; its
+ * id names the condition and its subject, so a rule that breaks, recovers and breaks again is
+ * two incidents, while one that stays broken over many runs is one. The dashboard shows every
+ * open incident as a banner; lib/notify/notify.ts sends each one once.
+ */
+import type { Connection } from "../db/connections.ts";
+import type { Rule } from "../sync/rule.ts";
+
+export type IncidentKind = "connection_needs_reconnect" | "rule_broken" | "rule_held";
+
+export interface Incident {
+  /** `<kind>:<connection or rule id>`: stable while the condition lasts. */
+  id: string;
+  kind: IncidentKind;
+  /** "bad" needs action before anything syncs again; "warn" waits for a decision. */
+  severity: "bad" | "warn";
+  title: string;
+  message: string;
+  connectionId?: string;
+  ruleId?: string;
+  /** Where on the dashboard the person acts on it (a path of this app). */
+  actionPath: string;
+}
+
+/** Every open incident of a user, connections first, then rules in their order. */
+export function openIncidents(
+  connections: readonly Connection[],
+  rules: readonly Rule[],
+): Incident[] {
+  const out: Incident[] = [];
+  for (const c of connections) {
+    if (c.status !== "needs_reconnect") continue;
+    out.push({
+      id: `connection_needs_reconnect:${c.id}`,
+      kind: "connection_needs_reconnect",
+      severity: "bad",
+      title: `Reconnect ${c.email}`,
+      message:
+        `${c.statusReason ?? "Google no longer accepts busysync's access to this account."} ` +
+        "Rules that use its calendars wait until you connect it again.",
+      connectionId: c.id,
+      actionPath: "/connections",
+    });
+  }
+  for (const r of rules) {
+    if (!r.enabled) continue;
+    if (r.status === "broken") {
+      out.push({
+        id: `rule_broken:${r.id}`,
+        kind: "rule_broken",
+        severity: "bad",
+        title: `Rule “${r.name}” stopped working`,
+        message: r.statusReason ?? "The last sync could not apply this rule.",
+        ruleId: r.id,
+        actionPath: `/rules/${r.id}`,
+      });
+    } else if (r.status === "needs_confirmation") {
+      out.push({
+        id: `rule_held:${r.id}`,
+        kind: "rule_held",
+        severity: "warn",
+        title: `Rule “${r.name}” is waiting for you`,
+        // The guard's own reason is in the engine's words: it follows the plain one.
+        message: "A sync would remove an unusually large number of busy blocks, so busysync " +
+          "stopped before removing any. Confirm if that is what you want." +
+          (r.statusReason ? ` (${r.statusReason})` : ""),
+        ruleId: r.id,
+        actionPath: `/rules/${r.id}`,
+      });
+    }
+  }
+  return out;
+}

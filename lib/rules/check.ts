@@ -1,0 +1,156 @@
+/**
+ * Whether a rule can be saved as the user's rule set stands: its calendars must be among the
+ * user's cached calendars (another user's calendar is "unknown", exactly like one that never
+ * existed), busysync must be able to write where it mirrors to, and the rule set with it must
+ * not loop. Problems name calendars by their titles, so a person can act on them. Also says
+ * which chains of rules do not carry events as far as a person may expect (A→B, B→C: A's
+ * events never reach C).
+ */
+import { isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
+import { listConnections } from "../db/connections.ts";
+import { listRules } from "../db/rules.ts";
+import { calendarKey } from "../sync/calendar_key.ts";
+import {
+  checkRuleGraph,
+  describeGraphProblem,
+  explainPropagation,
+  type GraphRule,
+} from "../sync/graph.ts";
+import type { Rule } from "../sync/rule.ts";
+import type { CalendarRef } from "../sync/types.ts";
+
+const UNKNOWN_CALENDAR = "a calendar of a removed account";
+
+export type RuleProblemCode = "unknown_calendar" | "unwritable_target" | "self_target" | "cycle";
+
+/** Why a rule cannot be accepted; `field` ("source" or "target") when one field is at fault. */
+export interface RuleProblem {
+  code: RuleProblemCode;
+  message: string;
+  field?: "source" | "target";
+}
+
+/** A chain of rules that stops short: events of `from` never reach `to` through `via`. */
+export interface PropagationHint {
+  from: string;
+  to: string;
+  via: string[];
+  message: string;
+}
+
+export interface RuleCheck {
+  problems: RuleProblem[];
+  hints: PropagationHint[];
+}
+
+/** The rule to check: a stored rule's id (when it replaces that rule), name and calendars. */
+export type CandidateRule = GraphRule & Pick<Rule, "name">;
+
+/**
+ * Checks `candidate` against the user's cached calendars and their other rules (a stored rule
+ * with the candidate's id is replaced by it). `graph: false` skips the rule-set checks, for a
+ * preview, which shows what a rule would do whatever the others say.
+ */
+export async function checkRule(
+  kv: Deno.Kv,
+  userId: string,
+  candidate: CandidateRule,
+  opts: { graph?: boolean } = {},
+): Promise<RuleCheck> {
+  const names = await calendarNames(kv, userId);
+  const problems = calendarProblems(candidate, names);
+  const others = (await listRules(kv, userId)).map((e) => e.rule)
+    .filter((r) => r.id !== candidate.id);
+  const rules: CandidateRule[] = [...others, candidate];
+  const nameOf = (key: string) => names.get(key)?.label ?? UNKNOWN_CALENDAR;
+  if (opts.graph !== false) {
+    for (const problem of checkRuleGraph(rules)) {
+      problems.push({
+        code: problem.code,
+        message: describeGraphProblem(problem, {
+          rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
+          calendar: nameOf,
+        }),
+        ...(problem.code === "self_target" ? { field: "target" as const } : {}),
+      });
+    }
+  }
+  return { problems, hints: describeGaps(rules, nameOf) };
+}
+
+/** The chains of `rules` that stop short, named for a person. */
+export async function propagationHints(
+  kv: Deno.Kv,
+  userId: string,
+  rules: readonly GraphRule[],
+): Promise<PropagationHint[]> {
+  const names = await calendarNames(kv, userId);
+  return describeGaps(rules, (key) => names.get(key)?.label ?? UNKNOWN_CALENDAR);
+}
+
+function describeGaps(
+  rules: readonly GraphRule[],
+  nameOf: (key: string) => string,
+): PropagationHint[] {
+  return explainPropagation(rules).map((gap) => {
+    const [from, to] = [nameOf(calendarKey(gap.from)), nameOf(calendarKey(gap.to))];
+    const via = gap.via.map((c) => nameOf(calendarKey(c)));
+    return {
+      from,
+      to,
+      via,
+      message: `Events of ${from} reach ${via.join(", then ")} but never ${to}: busysync does ` +
+        `not copy a copy. Add a rule from ${from} to ${to} if they belong there too.`,
+    };
+  });
+}
+
+interface CalendarName {
+  label: string;
+  calendar: StoredCalendar;
+}
+
+/** The user's cached calendars of connections that still exist, by calendarKey. */
+async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, CalendarName>> {
+  const emails = new Map((await listConnections(kv, userId)).map((c) => [c.id, c.email]));
+  const out = new Map<string, CalendarName>();
+  for (const calendar of await listCalendars(kv, userId)) {
+    const email = emails.get(calendar.connectionId);
+    if (email === undefined) continue;
+    const title = calendar.primary || calendar.summary === email
+      ? "main calendar"
+      : calendar.summary;
+    out.set(calendarKey({ connectionId: calendar.connectionId, calendarId: calendar.id }), {
+      label: `“${title}” (${email})`,
+      calendar,
+    });
+  }
+  return out;
+}
+
+function calendarProblems(
+  candidate: CandidateRule,
+  names: ReadonlyMap<string, CalendarName>,
+): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const check = (field: "source" | "target", ref: CalendarRef, writes: boolean) => {
+    const known = names.get(calendarKey(ref));
+    if (!known) {
+      problems.push({
+        code: "unknown_calendar",
+        field,
+        message: `The ${field} calendar is not one of your connected calendars. If you added ` +
+          "it recently, refresh the calendar list on the connections page.",
+      });
+    } else if (writes && !isWritable(known.calendar.accessRole)) {
+      problems.push({
+        code: "unwritable_target",
+        field,
+        message: `busysync cannot add events to ${known.label}: the account can only read it.`,
+      });
+    }
+  };
+  check("source", candidate.source, candidate.bidirectional);
+  check("target", candidate.target, true);
+  return problems;
+}

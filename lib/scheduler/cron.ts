@@ -1,0 +1,96 @@
+/**
+ * The periodic sync: every BUSYSYNC_SYNC_INTERVAL_MINUTES a tick enqueues one "schedule" job per
+ * user with an enabled rule. Every instance registers the same Deno.cron; the tick's jobs are
+ * deduplicated in KV (["ticks", tick, user], created with check(null)), so a user is enqueued
+ * once per tick however many instances fire. Ticks are numbered by the interval since the
+ * epoch, which is what the cron schedule fires on, so all instances agree on the number.
+ *
+ * A user's full reconcile (every BUSYSYNC_RECONCILE_HOURS) rides on the tick that contains the
+ * user's own instant in the period, placed by a hash of the user id: reconciles spread evenly
+ * over the period instead of every user listing everything at midnight.
+ */
+import type { Config } from "../config.ts";
+import { enqueueJob } from "../db/jobs.ts";
+import { listUsersWithEnabledRules } from "../db/rule_owners.ts";
+
+export interface TickDeps {
+  kv: Deno.Kv;
+  config: Pick<Config, "syncIntervalMinutes" | "reconcileHours">;
+  newId: () => string;
+}
+
+const MINUTE = 60_000;
+
+/** The number of the interval `now` falls in. */
+export function tickIdAt(now: Date, intervalMinutes: number): number {
+  return Math.floor(now.getTime() / (intervalMinutes * MINUTE));
+}
+
+/** When the next tick after `now` fires. */
+export function nextTickAt(now: Date, intervalMinutes: number): Date {
+  return new Date((tickIdAt(now, intervalMinutes) + 1) * intervalMinutes * MINUTE);
+}
+
+/** FNV-1a (32 bit): a cheap, stable spread of user ids; nothing secret depends on it. */
+function hashOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Whether the user's reconcile instant (offset + n × period, the offset from a hash of the id)
+ * falls in the tick starting at `tickStartMs`. Exactly one tick per period says yes (every tick
+ * when the interval is longer than the period).
+ */
+export function reconcileDue(
+  userId: string,
+  tickStartMs: number,
+  intervalMs: number,
+  periodMs: number,
+): boolean {
+  const offset = hashOf(userId) % periodMs;
+  const n = Math.ceil((tickStartMs - offset) / periodMs);
+  return offset + n * periodMs < tickStartMs + intervalMs;
+}
+
+/**
+ * Enqueues the tick containing `now`: one "schedule" job per user with an enabled rule, full
+ * when the user's reconcile is due in this tick. Calling it again for the same tick (another
+ * instance's cron, a retry) enqueues nobody twice. Returns how many jobs it created.
+ */
+export async function tick(
+  deps: TickDeps,
+  now: Date,
+): Promise<{ tickId: number; created: number }> {
+  const intervalMs = deps.config.syncIntervalMinutes * MINUTE;
+  const tickId = tickIdAt(now, deps.config.syncIntervalMinutes);
+  const periodMs = deps.config.reconcileHours * 60 * MINUTE;
+  let created = 0;
+  for (const userId of await listUsersWithEnabledRules(deps.kv)) {
+    const full = reconcileDue(userId, tickId * intervalMs, intervalMs, periodMs);
+    const res = await enqueueJob(deps.kv, userId, { reason: "schedule", full }, {
+      now,
+      newId: deps.newId,
+      // The mark outlives the tick so that a late cron of another instance still sees it.
+      tick: { id: tickId, keepMs: 2 * intervalMs },
+    });
+    if (res.created) created++;
+  }
+  return { tickId, created };
+}
+
+/**
+ * The Deno.cron schedule (UTC) firing at the start of every interval: minutes or hours that
+ * divide the hour or the day evenly map onto cron steps; any other interval fires every minute
+ * and relies on the tick dedupe, so that ticks still start at multiples of the interval.
+ */
+export function cronSchedule(intervalMinutes: number): string {
+  if (intervalMinutes < 60 && 60 % intervalMinutes === 0) return `*/${intervalMinutes} * * * *`;
+  const hours = intervalMinutes / 60;
+  if (Number.isInteger(hours) && 24 % hours === 0) return `0 */${hours} * * *`;
+  return "* * * * *";
+}

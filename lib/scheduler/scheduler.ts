@@ -1,0 +1,310 @@
+/**
+ * The scheduler of one instance: turns sync requests into jobs (lib/db/jobs.ts), runs due jobs
+ * with its worker, ticks the cron, receives push notifications and keeps push channels in line
+ * with the rules. Several instances sharing one KV store each run one; the job table, the cron
+ * tick dedupe and the engine's per-user lease make them act as one.
+ */
+import { monotonicFactory } from "ulid";
+import type { Config } from "../config.ts";
+import { getRun, listRuns, type RunRecord, saveRun, type SyncTrigger } from "../db/history.ts";
+import { enqueueJob, getJob, type Job, listJobsOfUser } from "../db/jobs.ts";
+import { isLeaseHeld } from "../db/leases.ts";
+import { listRules } from "../db/rules.ts";
+import { getUser } from "../db/users.ts";
+import type { Logger } from "../log.ts";
+import type { Services } from "../services.ts";
+import { syncUser } from "../sync/engine.ts";
+import {
+  type JobInfo,
+  type SyncProgress,
+  type SyncReason,
+  type SyncRequest,
+  type SyncRequests,
+  SyncWaitTimeoutError,
+  UnknownJobError,
+} from "../sync/requests.ts";
+import { type ChannelDeps, pushStatus, reconcileChannels, stopChannels } from "./channels.ts";
+import { cronSchedule, nextTickAt, tick } from "./cron.ts";
+import { type PushChannels, receiveNotification } from "./push.ts";
+import { type JobOutcome, Worker, type WorkerOptions } from "./worker.ts";
+
+export interface SchedulerOptions extends WorkerOptions {
+  /** A push job is due this long after its first notification; later ones push it back... */
+  pushDebounceMs: number;
+  /** ...but never further than this after the first. */
+  pushMaxDelayMs: number;
+  /** How often `wait` looks at the job (it may run on another instance). */
+  waitPollMs: number;
+  /** The engine's lease lifetime (default: the engine's 60 s). */
+  leaseTtlMs?: number;
+  /** Where push notifications are sent; default `${PUBLIC_URL}/api/webhooks/google`. */
+  webhookUrl?: string;
+  /** Channel lifetime asked of Google (7 days, its default). */
+  channelTtlSeconds: number;
+  /** A refused watch is tried again after this long. */
+  channelRetryMs: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  claimMs: 30_000,
+  pollMs: 1_000,
+  concurrency: 4,
+  maxAttempts: 5,
+  retryBaseMs: 5_000,
+  busyRetryMs: 250,
+  // Google sends one notification per change; a person's edit is often several changes.
+  pushDebounceMs: 300,
+  pushMaxDelayMs: 3_000,
+  waitPollMs: 50,
+  channelTtlSeconds: 7 * 24 * 3600,
+  channelRetryMs: 15 * 60_000,
+};
+
+export interface SchedulerInput {
+  kv: Deno.Kv;
+  config: Config;
+  log: Logger;
+  services: Pick<Services, "syncDeps" | "providerFor">;
+  /** The clock of job due times and claims; default real time. */
+  clock?: () => Date;
+  /** Job and channel ids; default monotonic ULIDs. */
+  newId?: () => string;
+  options?: Partial<SchedulerOptions>;
+}
+
+export interface Scheduler extends SyncRequests {
+  push: PushChannels;
+  /** Enqueues the cron tick containing `now` (what the Deno.cron handler calls). */
+  tick(now: Date): Promise<{ tickId: number; created: number }>;
+  /** Brings the user's push channels in line with the rules (after runs; exposed for tests). */
+  reconcileChannels(userId: string): Promise<void>;
+  /** Starts the worker and, with `cron`, registers the Deno.cron tick (once per process). */
+  start(opts?: { cron?: boolean }): void;
+  /** Stops the cron and the worker, letting running jobs finish. */
+  stop(): Promise<void>;
+}
+
+/** A run stopped with an error; `runId` is the history record the engine wrote for it, if any. */
+class RunFailedError extends Error {
+  constructor(cause: unknown, readonly runId: string | undefined) {
+    super(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause), { cause });
+    this.name = "RunFailedError";
+  }
+}
+
+/** Each reason's history trigger; spelled out so a new reason must choose one. */
+const TRIGGER_OF: Record<SyncReason, SyncTrigger> = {
+  manual: "manual",
+  rule_saved: "rule_saved",
+  push: "push",
+  schedule: "schedule",
+  confirm: "confirm",
+};
+
+/** Builds the scheduler; nothing runs until `start`. */
+export function createScheduler(input: SchedulerInput): Scheduler {
+  const { kv, config, log, services } = input;
+  const options = { ...DEFAULT_SCHEDULER_OPTIONS, ...input.options };
+  const clock = input.clock ?? (() => new Date());
+  const newId = input.newId ?? monotonicFactory();
+  const intervalMs = config.syncIntervalMinutes * 60_000;
+
+  const channelDeps: ChannelDeps = {
+    kv,
+    log,
+    config,
+    clock,
+    newId,
+    providerFor: services.providerFor,
+    address: options.webhookUrl ?? `${config.publicUrl}/api/webhooks/google`,
+    ttlSeconds: options.channelTtlSeconds,
+    // Two sync intervals ahead: the run after the next one still finds the channel alive.
+    renewBeforeMs: 2 * intervalMs,
+    retryFailedMs: options.channelRetryMs,
+  };
+
+  async function newestRunId(userId: string): Promise<string | undefined> {
+    return (await listRuns(kv, userId, { limit: 1 })).items[0]?.id;
+  }
+
+  async function execute(job: Job): Promise<JobOutcome> {
+    const deps = services.syncDeps(job.userId);
+    // Jobs outlive an account deletion (their records are not per user); nothing to sync.
+    if (!(await getUser(kv, job.userId))) return { status: "dropped", reason: "the user is gone" };
+    if (await isLeaseHeld(kv, job.userId, deps.clock())) return { status: "busy" };
+    const before = await newestRunId(job.userId);
+    let summary;
+    try {
+      summary = await syncUser({
+        ...deps,
+        trigger: TRIGGER_OF[job.reason],
+        ...(job.ruleIds ? { ruleIds: job.ruleIds } : {}),
+        full: job.full,
+        ...(job.confirmRuleIds ? { confirmRuleIds: job.confirmRuleIds } : {}),
+        ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      });
+    } catch (err) {
+      // The engine records a run that stops in its history; find it to point the job at it.
+      const after = await newestRunId(job.userId);
+      throw new RunFailedError(err, after !== before ? after : undefined);
+    }
+    // The lease was taken between the check and the run: wait for that run, then run this job.
+    if (summary.status === "coalesced") return { status: "busy" };
+    return { status: "ran", runId: summary.run.id };
+  }
+
+  /** Makes sure a job that failed for good has a failed run, with its cause, in the history. */
+  async function recordFailure(job: Job, error: unknown): Promise<string> {
+    if (error instanceof RunFailedError && error.runId) return error.runId;
+    const cause = error instanceof RunFailedError ? error.cause : error;
+    const now = services.syncDeps(job.userId).clock().toISOString();
+    const record: RunRecord = {
+      v: 1,
+      id: newId(),
+      userId: job.userId,
+      trigger: TRIGGER_OF[job.reason],
+      startedAt: now,
+      endedAt: now,
+      dryRun: false,
+      full: job.full,
+      outcome: "failed",
+      rules: [],
+      errors: [{
+        error: cause instanceof Error ? cause.name : "Error",
+        message: `the sync job failed ${job.attempts} times and was given up`,
+        cause: cause instanceof Error ? cause.message : String(cause),
+      }],
+      errorsDropped: 0,
+      apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0 },
+      actionsDropped: 0,
+    };
+    await saveRun(kv, record, [], {
+      maxRuns: config.historyMaxRuns,
+      maxDays: config.historyMaxDays,
+    });
+    return record.id;
+  }
+
+  const worker = new Worker({
+    kv,
+    log,
+    clock,
+    owner: `worker-${newId()}`,
+    options,
+    execute,
+    recordFailure,
+    // Also with push off: reconciling then stops channels opened while it was on.
+    afterRun: (job) => reconcileChannels(channelDeps, job.userId),
+  });
+
+  async function request(userId: string, req: SyncRequest): Promise<{ jobId: string }> {
+    const debounced = req.reason === "push";
+    const { jobId } = await enqueueJob(kv, userId, req, {
+      now: clock(),
+      newId,
+      delayMs: debounced ? options.pushDebounceMs : 0,
+      maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
+    });
+    worker.wake();
+    return { jobId };
+  }
+
+  async function ownJob(userId: string, jobId: string): Promise<Job | undefined> {
+    const job = await getJob(kv, jobId);
+    return job?.userId === userId ? job : undefined;
+  }
+
+  async function wait(userId: string, jobId: string, timeoutMs: number): Promise<RunRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await ownJob(userId, jobId);
+      if (!job) throw new UnknownJobError(jobId);
+      if ((job.state === "done" || job.state === "failed") && job.runId) {
+        const found = await getRun(kv, userId, job.runId);
+        // The run was trimmed from the history already (a tiny BUSYSYNC_HISTORY_MAX_RUNS).
+        if (!found) throw new UnknownJobError(jobId);
+        return found.run;
+      }
+      if (job.state === "failed") throw new Error(job.error ?? "the sync job failed");
+      if (Date.now() >= deadline) throw new SyncWaitTimeoutError(jobId, timeoutMs);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(options.waitPollMs, Math.max(0, deadline - Date.now())))
+      );
+    }
+  }
+
+  function infoOf(job: Job): JobInfo {
+    return {
+      id: job.id,
+      reason: job.reason,
+      state: job.state,
+      dueAt: job.dueAt,
+      attempts: job.attempts,
+      ...(job.runId ? { runId: job.runId } : {}),
+      ...(job.error ? { error: job.error } : {}),
+    };
+  }
+
+  async function progress(userId: string): Promise<SyncProgress> {
+    const jobs = await listJobsOfUser(kv, userId);
+    const current = jobs.find((j) => j.state === "running");
+    const hasRules = (await listRules(kv, userId)).some((e) => e.rule.enabled);
+    return {
+      running: current !== undefined,
+      ...(current ? { current: infoOf(current) } : {}),
+      waiting: jobs.filter((j) => j.state === "waiting").map(infoOf),
+      ...(hasRules
+        ? { nextScheduledRun: nextTickAt(clock(), config.syncIntervalMinutes).toISOString() }
+        : {}),
+      push: await pushStatus(channelDeps, userId),
+    };
+  }
+
+  const cron = new AbortController();
+  let cronStarted = false;
+
+  return {
+    request,
+    wait,
+    job: async (userId, jobId) => {
+      const job = await ownJob(userId, jobId);
+      return job && infoOf(job);
+    },
+    progress,
+    push: {
+      receive: (notification) =>
+        receiveNotification({ kv, clock, requests: { request } }, notification),
+      stopChannels: (userId, connectionId) => stopChannels(channelDeps, userId, connectionId),
+    },
+    tick: async (now) => {
+      const res = await tick({ kv, config, newId }, now);
+      if (res.created) worker.wake();
+      return res;
+    },
+    reconcileChannels: (userId) => reconcileChannels(channelDeps, userId),
+    start(opts = {}) {
+      worker.start();
+      if (opts.cron && !cronStarted) {
+        cronStarted = true;
+        // Every instance registers it; the tick dedupe in KV makes one job per user per tick.
+        Deno.cron(
+          "busysync-sync-tick",
+          cronSchedule(config.syncIntervalMinutes),
+          { signal: cron.signal },
+          async () => {
+            try {
+              const res = await tick({ kv, config, newId }, clock());
+              if (res.created) worker.wake();
+            } catch (err) {
+              log.error("scheduler: cron tick failed", { err });
+            }
+          },
+        );
+      }
+    },
+    async stop() {
+      cron.abort();
+      await worker.stop();
+    },
+  };
+}

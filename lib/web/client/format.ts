@@ -1,0 +1,82 @@
+/**
+ * Dates and durations in words, shared by server-rendered pages and islands. Built from
+ * `formatToParts` rather than a locale's whole pattern so the server (Deno's ICU) and the
+ * browser print the very same string and hydration changes no text.
+ */
+
+const partsCache = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = partsCache.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    partsCache.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall-clock fields of `instant` in `timeZone`. */
+export function zonedParts(instant: Date, timeZone: string) {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(instant)) parts[p.type] = p.value;
+  return {
+    weekday: parts.weekday,
+    day: Number(parts.day),
+    month: parts.month,
+    year: Number(parts.year),
+    hour: Number(parts.hour) % 24,
+    minute: Number(parts.minute),
+  };
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** "14:05" in `timeZone`. */
+export function formatTime(iso: string, timeZone: string): string {
+  const p = zonedParts(new Date(iso), timeZone);
+  return `${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/** "Tue 24 Nov, 14:05" in `timeZone` (the year only when it is not `now`'s). */
+export function formatDateTime(iso: string, timeZone: string, now = new Date()): string {
+  const p = zonedParts(new Date(iso), timeZone);
+  const year = p.year === zonedParts(now, timeZone).year ? "" : ` ${p.year}`;
+  return `${p.weekday} ${p.day} ${p.month}${year}, ${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/** "just now", "5 min ago", "in 3 h", "2 days ago": for glancing, not for records. */
+export function formatRelative(iso: string, now: Date): string {
+  const ms = new Date(iso).getTime() - now.getTime();
+  const abs = Math.abs(ms);
+  if (abs < 45_000) return "just now";
+  const [n, unit] = abs < 3_600_000
+    ? [Math.round(abs / 60_000), "min"]
+    : abs < 86_400_000
+    ? [Math.round(abs / 3_600_000), "h"]
+    : [Math.round(abs / 86_400_000), "day"];
+  const label = unit === "day" && n !== 1 ? `${n} days` : `${n} ${unit}`;
+  return ms < 0 ? `${label} ago` : `in ${label}`;
+}
+
+/** "under 0.1 s", "0.4 s", "12 s", "3 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 100) return "under 0.1 s";
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** "1 event", "3 events". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { formatDateTime, formatDuration, formatRelative, formatTime } from "./format.ts";
+
+const NOW = new Date("2026-11-24T12:00:00Z");
+
+Deno.test("format: times are shown in the given zone, the year only when it differs", () => {
+  assert.equal(formatTime("2026-11-24T07:05:00Z", "Europe/Berlin"), "08:05");
+  assert.equal(formatDateTime("2026-11-24T23:30:00Z", "Europe/Berlin", NOW), "Wed 25 Nov, 00:30");
+  assert.equal(formatDateTime("2025-03-01T09:00:00Z", "UTC", NOW), "Sat 1 Mar 2025, 09:00");
+});
+
+Deno.test("format: relative times and durations read as words", () => {
+  const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+  assert.equal(formatRelative(at(-20_000), NOW), "just now");
+  assert.equal(formatRelative(at(-5 * 60_000), NOW), "5 min ago");
+  assert.equal(formatRelative(at(3 * 3_600_000), NOW), "in 3 h");
+  assert.equal(formatRelative(at(-2 * 86_400_000), NOW), "2 days ago");
+  assert.equal(formatDuration(30), "under 0.1 s");
+  assert.equal(formatDuration(420), "0.4 s");
+  assert.equal(formatDuration(12_400), "12 s");
+  assert.equal(formatDuration(185_000), "3 min 5 s");
+});

@@ -1,0 +1,260 @@
+/**
+ * OpenAPI entries for the API routes written as plain Hono handlers (sign-in and the account:
+ * routes/api/auth.tsx and routes/api/user.ts; Google's push webhook: routes/api/webhooks.ts;
+ * the reference itself: routes/api/docs.ts), built from the zod schemas those handlers parse
+ * with, so /api/openapi.json lists every route under /api. They stay plain handlers because
+ * they answer HTML forms with redirects, Google, or browsers fetching files, which a JSON
+ * route definition cannot express.
+ */
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { UserSettingsSchema } from "../../lib/db/users.ts";
+import { errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
+import { CallbackQuery, LoginQuery } from "./auth.tsx";
+import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./user.ts";
+import { NotificationHeaders } from "./webhooks.ts";
+
+const redirect = (description: string) => ({ description });
+const ConnectionSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  status: z.enum(["active", "needs_reconnect"]),
+  statusReason: z.string().optional(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).openapi("Connection");
+const CalendarSchema = z.object({
+  connectionId: z.string(),
+  accountEmail: z.string(),
+  calendarId: z.string(),
+  summary: z.string(),
+  primary: z.boolean(),
+  accessRole: z.enum(["freeBusyReader", "reader", "writer", "owner"]),
+  timeZone: z.string(),
+  writable: z.boolean(),
+}).openapi("Calendar");
+const Id = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const Anything = z.record(z.string(), z.unknown());
+
+/** Registers the plain routes in `registry`. */
+export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
+  const auth = ["Sign-in"];
+  registry.registerPath({
+    method: "get",
+    path: "/api/auth/login",
+    tags: auth,
+    summary: "Start signing in with Google (a browser navigation)",
+    request: { query: LoginQuery },
+    responses: { 302: redirect("To Google's consent page."), ...errorResponses(400, 429) },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/auth/callback",
+    tags: auth,
+    summary: "Google's redirect back after sign-in or connecting an account",
+    request: { query: CallbackQuery },
+    responses: {
+      303: redirect("Signed in or connected: on to the page that started it."),
+      403: { description: "An HTML page: the account is not allowed, or the flow was not yours." },
+      ...errorResponses(429),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/auth/refresh",
+    tags: auth,
+    summary: "Rotate the session's refresh cookie and get an access JWT for Bearer use",
+    responses: {
+      200: jsonResponse(
+        z.object({
+          accessToken: z.string(),
+          tokenType: z.literal("Bearer"),
+          expiresAt: z.string(),
+        }),
+        "A short-lived access token.",
+      ),
+      ...errorResponses(401),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/auth/logout",
+    tags: auth,
+    summary: "Sign out (a form post is redirected to /)",
+    responses: { 204: { description: "Signed out." }, 303: redirect("Form post: to /.") },
+  });
+
+  const account = ["Account"];
+  registry.registerPath({
+    method: "get",
+    path: "/api/me",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "The signed-in user",
+    responses: {
+      200: jsonResponse(
+        z.object({
+          id: z.string(),
+          email: z.string(),
+          name: z.string(),
+          createdAt: z.string(),
+          settings: UserSettingsSchema,
+        }),
+        "The user.",
+      ),
+      ...errorResponses(401),
+    },
+  });
+  registry.registerPath({
+    method: "patch",
+    path: "/api/me/settings",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Change settings",
+    request: { body: { content: { "application/json": { schema: UserSettingsSchema } } } },
+    responses: {
+      200: jsonResponse(UserSettingsSchema, "The settings."),
+      ...errorResponses(400, 401),
+    },
+  });
+  registry.registerPath({
+    method: "delete",
+    path: "/api/me",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Delete the account (and, by default, every busy block busysync made)",
+    request: { query: RemoveMirrorsQuery },
+    responses: { 204: { description: "Deleted." }, ...errorResponses(400, 401) },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/user/connections",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Connected Google accounts",
+    responses: {
+      200: jsonResponse(z.object({ items: z.array(ConnectionSchema) }), "The connections."),
+      ...errorResponses(401),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/user/calendars/connect",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Start connecting a Google account ({ url } to open; a form post is redirected)",
+    request: { body: { content: { "application/json": { schema: ConnectBody } } } },
+    responses: {
+      200: jsonResponse(z.object({ url: z.string() }), "Google's consent page."),
+      303: redirect("Form post: to Google."),
+      ...errorResponses(400, 401, 429),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/user/connections/{id}/reconnect",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Connect an account again (after its access died)",
+    request: { params: Id, body: { content: { "application/json": { schema: ConnectBody } } } },
+    responses: {
+      200: jsonResponse(z.object({ url: z.string() }), "Google's consent page."),
+      303: redirect("Form post: to Google."),
+      ...errorResponses(400, 401, 404, 429),
+    },
+  });
+  registry.registerPath({
+    method: "delete",
+    path: "/api/user/connections/{id}",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Disconnect an account (and, by default, remove the busy blocks written with it)",
+    request: { params: Id, query: RemoveMirrorsQuery },
+    responses: {
+      200: jsonResponse(Anything, "What was removed."),
+      ...errorResponses(400, 401, 404),
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/user/calendars",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Calendars of every connected account (cached; `refresh=true` asks Google)",
+    request: { query: CalendarsQuery },
+    responses: {
+      200: jsonResponse(
+        z.object({ items: z.array(CalendarSchema), failures: z.array(Anything).optional() }),
+        "The calendars.",
+      ),
+      ...errorResponses(400, 401),
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/user/export",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Download settings, connections (no tokens) and rules as JSON",
+    responses: { 200: jsonResponse(Anything, "The export document."), ...errorResponses(401) },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/user/import",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Apply an export document",
+    request: { body: { content: { "application/json": { schema: Anything } } } },
+    responses: {
+      200: jsonResponse(Anything, "What was imported."),
+      ...errorResponses(400, 401, 422),
+    },
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/api/webhooks/google",
+    tags: ["Push"],
+    summary: "Google Calendar push notifications (Google calls this, not clients)",
+    description: "Authenticated by the channel's token; a notification only queues a sync.",
+    request: { headers: NotificationHeaders },
+    responses: {
+      204: { description: "Taken (ignored ones too: an error only makes Google retry)." },
+      400: { description: "Not a Google push notification." },
+      403: { description: "The channel token does not match." },
+    },
+  });
+
+  const reference = ["Reference"];
+  registry.registerPath({
+    method: "get",
+    path: "/api/openapi.json",
+    tags: reference,
+    summary: "This document (OpenAPI 3.1)",
+    responses: { 200: jsonResponse(Anything, "The document.") },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/docs",
+    tags: reference,
+    summary: "The interactive reference (HTML)",
+    responses: { 200: { description: "An HTML page." } },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/api/docs/{file}",
+    tags: reference,
+    summary: "The reference's own files (Swagger UI, served by this app)",
+    request: {
+      params: z.object({
+        file: z.enum(["init.js", "swagger-ui.css", "swagger-ui-bundle.js"]).openapi({
+          param: { name: "file", in: "path" },
+        }),
+      }),
+    },
+    responses: {
+      200: { description: "JavaScript or CSS." },
+      404: { description: "No such file." },
+    },
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Asking for a sync: `POST /api/sync` queues a job for the signed-in user (202 with its id, or
+ * with `?wait=true` 200 with the run once done) and `GET /api/sync/{runId}` says where the job
+ * stands. Triggers are rate limited per user. The job system itself is lib/scheduler/; routes
+ * only talk to it through SyncRequests.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { getRule } from "../../lib/db/rules.ts";
+import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import {
+  createApiApp,
+  errorResponses,
+  flag,
+  idParam,
+  jsonResponse,
+  SIGNED_IN,
+} from "../../lib/http/openapi.ts";
+import { rateLimit } from "../../lib/http/rate_limit.ts";
+import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
+import { JobSchema, publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
+
+/** How long `?wait=true` waits before answering 202 after all (below common proxy timeouts). */
+const WAIT_MS = 55_000;
+
+export const SyncAcceptedSchema = z.object({
+  runId: z.string().openapi({
+    description: "The queued sync's id: `GET /api/sync/{runId}` says where it stands and " +
+      "`GET /api/history/{runId}` answers its run once it ran.",
+  }),
+}).openapi("SyncAccepted");
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  run: RunSchema,
+}).openapi("SyncResult");
+
+const SyncBody = z.object({
+  ruleId: z.string().min(1).max(128).optional().openapi({
+    description: "Sync only the calendars this rule reads; all rules when absent.",
+  }),
+}).strict().openapi("SyncRequest");
+
+export const WaitQuery = z.object({
+  wait: flag("Answer 200 with the run once it finished (up to 55 s) instead of 202 at once."),
+});
+
+export type SyncAnswer =
+  | { status: 202; body: z.infer<typeof SyncAcceptedSchema> }
+  | { status: 200; body: z.infer<typeof RunSummarySchema> };
+
+/**
+ * Queues `request` for the user and answers 202 with the job's id; with `wait`, the run once
+ * it finished (a wait that times out still answers 202: the job goes on and can be polled).
+ */
+export async function triggerSync(
+  deps: AppDeps,
+  userId: string,
+  request: SyncRequest,
+  wait: boolean,
+): Promise<SyncAnswer> {
+  const { jobId } = await deps.syncRequests.request(userId, request);
+  if (!wait) return { status: 202, body: { runId: jobId } };
+  try {
+    const run = await deps.syncRequests.wait(userId, jobId, WAIT_MS);
+    return { status: 200, body: { runId: jobId, run: publicRun(run) } };
+  } catch (err) {
+    if (err instanceof SyncWaitTimeoutError) return { status: 202, body: { runId: jobId } };
+    const job = await deps.syncRequests.job(userId, jobId);
+    if (job?.state === "failed") throw syncFailed(job.error);
+    throw err;
+  }
+}
+
+/** The per-user limit on asking for syncs ("Sync now", confirming a held rule). */
+export function syncTriggerLimit(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return rateLimit({
+    kv: deps.kv,
+    now: deps.now,
+    trustProxy: deps.config.trustProxy,
+    bucket: "syncTrigger",
+    key: (c: Context<AppEnv>) => `user:${userOf(c).id}`,
+  });
+}
+
+const tags = ["Sync"];
+
+export function syncRoutes(deps: AppDeps) {
+  const app = createApiApp<AppEnv>();
+  for (const path of ["/api/sync", "/api/sync/*"]) app.use(path, requireUser());
+  const triggerLimit = syncTriggerLimit(deps);
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/sync",
+      tags,
+      security: SIGNED_IN,
+      summary: "Sync now",
+      description: "Queues a sync of the user's rules (or of one rule's calendars). Requests " +
+        "while an equal one waits join it. Rate limited per user (429 with Retry-After).",
+      middleware: [triggerLimit] as const,
+      request: {
+        query: WaitQuery,
+        body: { required: false, content: { "application/json": { schema: SyncBody } } },
+      },
+      responses: {
+        200: jsonResponse(RunSummarySchema, "With `wait=true`: the finished run."),
+        202: jsonResponse(SyncAcceptedSchema, "Queued; poll the runId."),
+        ...errorResponses(400, 401, 404, 415, 429),
+      },
+    }),
+    async (c) => {
+      const userId = userOf(c).id;
+      const { ruleId } = c.req.valid("json");
+      if (ruleId !== undefined && !await getRule(deps.kv, userId, ruleId)) {
+        throw new HttpError(404, "not_found", "No such rule.");
+      }
+      const request: SyncRequest = { reason: "manual", ...(ruleId ? { ruleIds: [ruleId] } : {}) };
+      const answer = await triggerSync(deps, userId, request, c.req.valid("query").wait);
+      if (answer.status === 200) return c.json(answer.body, 200);
+      c.header("Location", `/api/sync/${answer.body.runId}`);
+      return c.json(answer.body, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/sync/{runId}",
+      tags,
+      security: SIGNED_IN,
+      summary: "Where a requested sync stands",
+      request: { params: idParam("runId", "The runId `POST /api/sync` answered.") },
+      responses: {
+        200: jsonResponse(JobSchema, "The job."),
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const job = await deps.syncRequests.job(userOf(c).id, c.req.valid("param").runId);
+      if (!job) throw new HttpError(404, "not_found", "No such sync.");
+      return c.json(job, 200);
+    },
+  );
+
+  return app;
+}

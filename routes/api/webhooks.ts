@@ -1,0 +1,38 @@
+/**
+ * `POST /api/webhooks/google`: Google Calendar push notifications (notes §6). No session and
+ * no CSRF check (the path is exempt): the per-channel token in `X-Goog-Channel-Token` is the
+ * authentication. A notification is only a hint ("this calendar changed"); the body is empty.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { HttpError } from "../../lib/http/errors.ts";
+import type { PushChannels } from "../../lib/scheduler/push.ts";
+
+/** The headers read (notes §6); the others (message number, expiry, URI) are not needed. */
+export const NotificationHeaders = z.object({
+  "x-goog-channel-id": z.string().min(1).max(64),
+  "x-goog-channel-token": z.string().min(1).max(256).optional(),
+  "x-goog-resource-state": z.enum(["sync", "exists", "not_exists"]),
+  "x-goog-resource-id": z.string().min(1).max(256),
+});
+
+export function webhookRoutes(push: PushChannels): Hono {
+  return new Hono().post("/api/webhooks/google", async (c) => {
+    const parsed = NotificationHeaders.safeParse(c.req.header());
+    if (!parsed.success) {
+      throw new HttpError(400, "bad_notification", "This is not a Google push notification.");
+    }
+    const h = parsed.data;
+    const verdict = await push.receive({
+      channelId: h["x-goog-channel-id"],
+      token: h["x-goog-channel-token"],
+      resourceState: h["x-goog-resource-state"],
+      resourceId: h["x-goog-resource-id"],
+    });
+    if (verdict === "forbidden") {
+      throw new HttpError(403, "forbidden", "The channel token does not match.");
+    }
+    // Ignored notifications get a success too: an error would only make Google retry them.
+    return c.body(null, 200);
+  });
+}

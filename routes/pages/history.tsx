@@ -1,0 +1,296 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import {
+  ChangeSummary,
+  OutcomePill,
+  runDuration,
+  RunTable,
+  TRIGGER_WORDS,
+} from "../../components/RunTable.tsx";
+import { listCalendars } from "../../lib/db/calendars.ts";
+import { listConnections } from "../../lib/db/connections.ts";
+import { getRun, listRuns, type RunAction } from "../../lib/db/history.ts";
+import { listRules } from "../../lib/db/rules.ts";
+import { getUser } from "../../lib/db/users.ts";
+import { formatDateTime, plural } from "../../lib/web/client/format.ts";
+import { calendarLabels, displayZone, fullCalendarName } from "../../lib/web/page_data.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
+
+const PAGE_SIZE = 20;
+
+const Query = z.object({
+  rule: z.string().max(64).optional().catch(undefined),
+  outcome: z.enum(["ok", "partial", "failed"]).optional().catch(undefined),
+  cursor: z.string().max(500).optional().catch(undefined),
+});
+
+/** What happened to one event, in words. */
+const ACTION_WORDS: Record<RunAction["kind"], string> = {
+  create: "Busy block added",
+  patch: "Busy block updated",
+  delete: "Busy block removed",
+};
+
+const REASON_WORDS: Record<string, string> = {
+  new: "new event",
+  changed: "the event changed",
+  cancelled: "the event was cancelled",
+  source_gone: "the event was deleted",
+  moved: "the rule now writes it elsewhere",
+  outside_window: "the event left the rule's time window",
+  all_day: "all-day events are left out",
+  event_type: "this kind of event is left out",
+  declined: "you declined the event",
+  tentative: "the event is tentative or unanswered",
+  free: "the event is marked free",
+  summary_excluded: "its title matches the exclude pattern",
+  outside_working_hours: "the event is outside working hours",
+  unreadable_time: "the event's time could not be read",
+  is_mirror: "it is itself a busy block",
+  orphan: "no rule owns it any more",
+  rule_removed: "its rule was removed",
+  purge: "everything was removed",
+};
+
+/**
+ * `GET /history` (runs with counts and errors, filterable by rule and outcome with a plain GET
+ * form, paged with "Older runs") and `GET /history/:runId` (one run: per rule counts, errors
+ * with causes, and what happened to each event). No JavaScript on either.
+ */
+export function historyPages(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/history", async (c) => {
+    const user = c.var.user;
+    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/history" })}`, 303);
+    const query = Query.parse(c.req.query());
+    const [profile, rules, calendars, page] = await Promise.all([
+      getUser(deps.kv, user.id),
+      listRules(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+      listRuns(deps.kv, user.id, {
+        limit: PAGE_SIZE,
+        cursor: query.cursor,
+        match: query.rule || query.outcome
+          ? (run) =>
+            (!query.outcome || run.outcome === query.outcome) &&
+            (!query.rule || run.rules.some((r) => r.ruleId === query.rule) ||
+              run.errors.some((e) => e.ruleId === query.rule))
+          : undefined,
+      }).catch((err) => {
+        // KV refuses a cursor it did not make (an edited link): show the first page instead.
+        if (!(err instanceof TypeError) || !query.cursor) throw err;
+        return listRuns(deps.kv, user.id, { limit: PAGE_SIZE });
+      }),
+    ]);
+    const zone = displayZone(profile?.settings.timeZone, calendars);
+    const older = page.cursor &&
+      `/history?${new URLSearchParams({
+        ...(query.rule ? { rule: query.rule } : {}),
+        ...(query.outcome ? { outcome: query.outcome } : {}),
+        cursor: page.cursor,
+      })}`;
+    return c.html(deps.render(
+      <>
+        <div class="page-head">
+          <div>
+            <h1>History</h1>
+            <p class="lead">Every sync busysync ran for you, newest first.</p>
+          </div>
+        </div>
+        <form class="filters" method="get" action="/history">
+          <div class="field">
+            <label for="f-rule">Rule</label>
+            <select id="f-rule" name="rule">
+              <option value="">All rules</option>
+              {rules.map(({ rule }) => (
+                <option key={rule.id} value={rule.id} selected={rule.id === query.rule}>
+                  {rule.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="f-outcome">Outcome</label>
+            <select id="f-outcome" name="outcome">
+              <option value="">Any</option>
+              <option value="ok" selected={query.outcome === "ok"}>OK</option>
+              <option value="partial" selected={query.outcome === "partial"}>Partly failed</option>
+              <option value="failed" selected={query.outcome === "failed"}>Failed</option>
+            </select>
+          </div>
+          <button type="submit" class="button button-secondary">Show</button>
+        </form>
+        {page.items.length === 0
+          ? (
+            <div class="empty">
+              <h2>No runs {query.rule || query.outcome ? "match" : "yet"}</h2>
+              <p>
+                {query.rule || query.outcome
+                  ? "Try another rule or outcome."
+                  : "Runs show up here once a rule is on and busysync has synced."}
+              </p>
+            </div>
+          )
+          : (
+            <div class="card card-flush">
+              <RunTable runs={page.items} timeZone={zone} now={deps.now()} />
+            </div>
+          )}
+        {older && (
+          <p class="pager">
+            <a class="button button-secondary" href={older}>Older runs</a>
+          </p>
+        )}
+      </>,
+      { title: "History", user, nav: "history" },
+    ));
+  });
+
+  app.get("/history/:runId", async (c) => {
+    const user = c.var.user;
+    const runId = c.req.param("runId");
+    if (!user) {
+      return c.redirect(`/signin?${new URLSearchParams({ next: `/history/${runId}` })}`, 303);
+    }
+    const [found, profile, rules, connections, calendars] = await Promise.all([
+      getRun(deps.kv, user.id, runId),
+      getUser(deps.kv, user.id),
+      listRules(deps.kv, user.id),
+      listConnections(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+    ]);
+    if (!found) {
+      c.status(404);
+      return c.html(deps.render(
+        <section class="notice" aria-labelledby="notice-title">
+          <h1 id="notice-title">No such run</h1>
+          <p>Runs are kept for a limited time; this one may be past it.</p>
+          <a class="button" href="/history">All history</a>
+        </section>,
+        { title: "Run not found", user, nav: "history" },
+      ));
+    }
+    const { run, actions } = found;
+    const zone = displayZone(profile?.settings.timeZone, calendars);
+    const labels = calendarLabels(connections, calendars);
+    const ruleNames = new Map(rules.map(({ rule }) => [rule.id, rule.name]));
+    const ruleName = (id: string | undefined) =>
+      id === undefined ? "—" : ruleNames.get(id) ?? "A deleted rule";
+    const calls = run.apiCalls;
+    return c.html(deps.render(
+      <>
+        <div class="page-head">
+          <div>
+            <p class="crumbs">
+              <a href="/history">History</a> / Run
+            </p>
+            <h1>
+              {TRIGGER_WORDS[run.trigger]} · {formatDateTime(run.startedAt, zone, deps.now())}{" "}
+              <OutcomePill outcome={run.outcome} />
+            </h1>
+            <p class="lead">
+              <ChangeSummary run={run} />. Took {runDuration(run)}
+              {run.full ? ", a full check of every busy block" : ""}; {calls.requests ??
+                calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked}{" "}
+              calls to Google.
+            </p>
+          </div>
+        </div>
+
+        <div class="stack">
+          {run.errors.length > 0 && (
+            <section class="card errors-card" aria-labelledby="errors-title">
+              <h2 id="errors-title">{plural(run.errors.length + run.errorsDropped, "error")}</h2>
+              <ul class="error-list">
+                {run.errors.map((e, i) => (
+                  <li key={i}>
+                    <strong>{e.message}</strong>
+                    <span class="muted-text">
+                      {[
+                        e.ruleId && `Rule: ${ruleName(e.ruleId)}`,
+                        e.calendar && `Calendar: ${fullCalendarName(labels, e.calendar)}`,
+                        e.cause && `Cause: ${e.cause}`,
+                      ].filter(Boolean).join(" · ")}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+              {run.errorsDropped > 0 && <p class="muted-text">And {run.errorsDropped} more.</p>}
+            </section>
+          )}
+
+          {run.rules.length > 0 && (
+            <section class="card card-flush" aria-labelledby="rules-title">
+              <h2 id="rules-title" class="card-pad">Per rule</h2>
+              <table class="runs">
+                <thead>
+                  <tr>
+                    <th scope="col">Rule</th>
+                    <th scope="col">Added</th>
+                    <th scope="col">Updated</th>
+                    <th scope="col">Removed</th>
+                    <th scope="col">Unchanged</th>
+                    <th scope="col">Left out</th>
+                    <th scope="col">Failed</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {run.rules.map((r) => (
+                    <tr key={r.ruleId}>
+                      <td data-label="Rule">
+                        {ruleNames.has(r.ruleId)
+                          ? <a href={`/rules/${r.ruleId}`}>{ruleName(r.ruleId)}</a>
+                          : ruleName(r.ruleId)}
+                      </td>
+                      <td data-label="Added">{r.created}</td>
+                      <td data-label="Updated">{r.updated}</td>
+                      <td data-label="Removed">{r.deleted}</td>
+                      <td data-label="Unchanged">{r.unchanged}</td>
+                      <td data-label="Left out">{r.skipped}</td>
+                      <td data-label="Failed">{r.failed}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          )}
+
+          <section class="card" aria-labelledby="events-title">
+            <h2 id="events-title">What happened to each event</h2>
+            {actions.length === 0
+              ? <p class="muted-text">No busy block was added, changed or removed in this run.</p>
+              : (
+                <ol class="actions">
+                  {actions.map((a, i) => (
+                    <li key={i} class={`action action-${a.kind}`} data-action={a.kind}>
+                      <span class="action-kind">{ACTION_WORDS[a.kind]}</span>
+                      <span class="action-why">because {REASON_WORDS[a.reason] ?? a.reason}</span>
+                      <span class="action-where">
+                        in {fullCalendarName(labels, a.target)} · rule {ruleName(a.ruleId)}
+                        {a.sourceEventId && (
+                          <>
+                            {" "}· event <code>{a.sourceEventId}</code>
+                          </>
+                        )}
+                      </span>
+                    </li>
+                  ))}
+                </ol>
+              )}
+            {run.actionsDropped > 0 && (
+              <p class="muted-text">
+                And {plural(run.actionsDropped, "more change")} not listed (a run keeps the first
+                {" "}
+                {actions.length}).
+              </p>
+            )}
+          </section>
+        </div>
+      </>,
+      { title: "Run", user, nav: "history" },
+    ));
+  });
+
+  return app;
+}

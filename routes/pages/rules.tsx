@@ -1,0 +1,310 @@
+import { Hono } from "hono";
+import { Banners } from "../../components/Banners.tsx";
+import { Island } from "../../components/Island.tsx";
+import { RuleGraph } from "../../components/RuleGraph.tsx";
+import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
+import ActionButton from "../../islands/ActionButton.tsx";
+import RuleEditor from "../../islands/RuleEditor.tsx";
+import RuleToggle from "../../islands/RuleToggle.tsx";
+import { isWritable, listCalendars, type StoredCalendar } from "../../lib/db/calendars.ts";
+import { type Connection, listConnections } from "../../lib/db/connections.ts";
+import { getRule, listRules } from "../../lib/db/rules.ts";
+import { openIncidents } from "../../lib/notify/incidents.ts";
+import { propagationHints } from "../../lib/rules/check.ts";
+import { calendarKey } from "../../lib/sync/calendar_key.ts";
+import { type Rule, RuleInputSchema } from "../../lib/sync/rule.ts";
+import {
+  type CalendarOption,
+  type RuleDraft,
+  suggestName,
+} from "../../lib/web/client/rule_draft.ts";
+import { type CalendarLabel, calendarLabels, fullCalendarName } from "../../lib/web/page_data.ts";
+import type { AppDeps, AppEnv } from "../../app.ts";
+
+/**
+ * `GET /rules` (the list with on/off switches and the rule graph), `GET /rules/new` and
+ * `GET /rules/:id` (the editor). Reading works without JavaScript; switching, editing and
+ * deleting use the JSON API through islands.
+ */
+export function rulesPages(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/rules", async (c) => {
+    const user = c.var.user;
+    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/rules" })}`, 303);
+    const [connections, calendars, entries] = await Promise.all([
+      listConnections(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+      listRules(deps.kv, user.id),
+    ]);
+    const rules = entries.map((e) => e.rule);
+    const labels = calendarLabels(connections, calendars);
+    const hints = await propagationHints(deps.kv, user.id, rules);
+    return c.html(deps.render(
+      <>
+        <Banners incidents={openIncidents(connections, rules)} here="/rules" />
+        <div class="page-head">
+          <div>
+            <h1>Rules</h1>
+            <p class="lead">
+              A rule copies the busy time of one calendar into another. Turning a rule off removes
+              its busy blocks; turning it on brings them back.
+            </p>
+          </div>
+          {calendars.length >= 2 && <a class="button" href="/rules/new">New rule</a>}
+        </div>
+        {rules.length === 0 ? <NoRules canCreate={calendars.length >= 2} /> : (
+          <>
+            <ul class="rule-list">
+              {rules.map((r) => <RuleRow key={r.id} rule={r} labels={labels} />)}
+            </ul>
+            <section class="card graph-card" aria-labelledby="graph-title">
+              <h2 id="graph-title">How your calendars are linked</h2>
+              <RuleGraph rules={rules} calendars={labels} />
+              {hints.length > 0 && (
+                <div class="callout">
+                  <strong>Good to know</strong>
+                  <ul>{hints.map((h) => <li key={h.message}>{h.message}</li>)}</ul>
+                </div>
+              )}
+            </section>
+          </>
+        )}
+      </>,
+      { title: "Rules", user, nav: "rules" },
+    ));
+  });
+
+  app.get("/rules/new", async (c) => {
+    const user = c.var.user;
+    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/rules/new" })}`, 303);
+    const [connections, calendars] = await Promise.all([
+      listConnections(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+    ]);
+    const options = calendarOptions(connections, calendars);
+    const draft = defaultDraft(options);
+    return c.html(deps.render(
+      <>
+        <div class="page-head">
+          <div>
+            <p class="crumbs">
+              <a href="/rules">Rules</a> / New
+            </p>
+            <h1>New rule</h1>
+          </div>
+        </div>
+        <EditorNeedsScript />
+        {draft
+          ? (
+            <Island
+              name="RuleEditor"
+              component={RuleEditor}
+              props={{ draft, calendars: options, today: deps.now().toISOString() }}
+            />
+          )
+          : <NoRules canCreate={false} />}
+      </>,
+      { title: "New rule", user, nav: "rules" },
+    ));
+  });
+
+  app.get("/rules/:id", async (c) => {
+    const user = c.var.user;
+    const path = `/rules/${encodeURIComponent(c.req.param("id"))}`;
+    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: path })}`, 303);
+    const [entry, connections, calendars] = await Promise.all([
+      getRule(deps.kv, user.id, c.req.param("id")),
+      listConnections(deps.kv, user.id),
+      listCalendars(deps.kv, user.id),
+    ]);
+    if (!entry) {
+      c.status(404);
+      return c.html(deps.render(
+        <section class="notice" aria-labelledby="notice-title">
+          <h1 id="notice-title">No such rule</h1>
+          <p>It may have been deleted, or the link is mistyped.</p>
+          <a class="button" href="/rules">All rules</a>
+        </section>,
+        { title: "Rule not found", user, nav: "rules" },
+      ));
+    }
+    const { rule } = entry;
+    const { id: _id, status: _s, statusReason: _r, createdAt: _c, updatedAt: _u, ...draft } = rule;
+    return c.html(deps.render(
+      <>
+        <Banners incidents={openIncidents(connections, [rule])} here={path} />
+        <div class="page-head">
+          <div>
+            <p class="crumbs">
+              <a href="/rules">Rules</a> / {rule.name}
+            </p>
+            <h1>
+              {rule.name} <RuleStatusPill enabled={rule.enabled} status={rule.status} />
+            </h1>
+          </div>
+          <Island
+            name="ActionButton"
+            component={ActionButton}
+            props={{
+              label: "Delete rule",
+              danger: true,
+              question: {
+                title: `Delete “${rule.name}”?`,
+                message: "The busy blocks this rule made can go with it, or stay in the target " +
+                  "calendar as they are (busysync then never touches them again).",
+              },
+              choices: [
+                {
+                  label: "Delete and remove its busy blocks",
+                  method: "DELETE",
+                  url: `/api/rules/${rule.id}`,
+                  danger: true,
+                },
+                {
+                  label: "Delete, keep the blocks",
+                  method: "DELETE",
+                  url: `/api/rules/${rule.id}?keepMirrors=true`,
+                },
+              ],
+              done: "/rules",
+            }}
+          />
+        </div>
+        <EditorNeedsScript />
+        <Island
+          name="RuleEditor"
+          component={RuleEditor}
+          props={{
+            ruleId: rule.id,
+            draft: draft satisfies RuleDraft,
+            etag: entry.versionstamp,
+            calendars: calendarOptions(connections, calendars),
+            today: deps.now().toISOString(),
+          }}
+        />
+      </>,
+      { title: rule.name, user, nav: "rules" },
+    ));
+  });
+
+  return app;
+}
+
+function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLabel> }) {
+  const f = rule.filters;
+  const skips = [
+    f.skipAllDay && "all-day",
+    f.skipDeclined && "declined",
+    f.skipTentative && "tentative",
+    f.skipFree && "free",
+  ].filter(Boolean);
+  return (
+    <li class="card rule-row" data-rule={rule.id}>
+      <div class="rule-row-main">
+        <div class="rule-row-title">
+          <a href={`/rules/${rule.id}`}>{rule.name}</a>
+          {/* On and off is the switch's to show; a pill here would go stale when it flips. */}
+          {rule.enabled && rule.status !== "ok" && (
+            <RuleStatusPill enabled={rule.enabled} status={rule.status} />
+          )}
+        </div>
+        <p class="rule-path">
+          {fullCalendarName(labels, calendarKey(rule.source))}
+          <span class="arrow" aria-label={rule.bidirectional ? "both ways with" : "into"}>
+            {rule.bidirectional ? " ↔ " : " → "}
+          </span>
+          {fullCalendarName(labels, calendarKey(rule.target))}
+        </p>
+        <ul class="chips" aria-label="Settings">
+          <li>
+            {rule.privacy === "busy"
+              ? `Shows “${rule.titlePrefix}${rule.title}”`
+              : rule.privacy === "title"
+              ? "Shows event titles"
+              : "Shows titles, places and notes"}
+          </li>
+          {skips.length > 0 && <li>Skips {skips.join(", ")}</li>}
+          {f.workingHours && <li>Working hours only</li>}
+          <li>{rule.window.daysAhead} days ahead</li>
+        </ul>
+        {rule.statusReason && rule.status !== "ok" && <p class="reason">{rule.statusReason}</p>}
+      </div>
+      <Island
+        name="RuleToggle"
+        component={RuleToggle}
+        props={{ ruleId: rule.id, name: rule.name, enabled: rule.enabled }}
+      />
+    </li>
+  );
+}
+
+/** Reading works without JavaScript; checking, previewing and saving a rule do not. */
+function EditorNeedsScript() {
+  return (
+    <noscript>
+      <p class="callout">
+        Editing a rule, its live checks and its preview need JavaScript, which is off in this
+        browser. The rule's settings below can still be read.
+      </p>
+    </noscript>
+  );
+}
+
+function NoRules({ canCreate }: { canCreate: boolean }) {
+  return (
+    <div class="empty">
+      <h2>{canCreate ? "No rules yet" : "Connect your calendars first"}</h2>
+      <p>
+        {canCreate
+          ? "Create a rule to start filling one calendar with the busy time of another."
+          : "A rule needs two calendars: connect the Google accounts they belong to."}
+      </p>
+      {canCreate
+        ? <a class="button" href="/rules/new">Create your first rule</a>
+        : <a class="button" href="/connections">Connect accounts</a>}
+    </div>
+  );
+}
+
+/** Every calendar of every connected account as the editor offers it, accounts in order. */
+function calendarOptions(
+  connections: readonly Connection[],
+  calendars: readonly StoredCalendar[],
+): CalendarOption[] {
+  const labels = calendarLabels(connections, calendars);
+  return connections.flatMap((conn) =>
+    calendars.filter((cal) => cal.connectionId === conn.id)
+      .sort((a, b) => Number(b.primary) - Number(a.primary) || a.summary.localeCompare(b.summary))
+      .map((cal) => {
+        const key = calendarKey({ connectionId: conn.id, calendarId: cal.id });
+        const label = labels.get(key)!;
+        return {
+          key,
+          connectionId: conn.id,
+          calendarId: cal.id,
+          name: label.name,
+          account: label.account,
+          writable: isWritable(cal.accessRole),
+          timeZone: cal.timeZone,
+        };
+      })
+  );
+}
+
+/**
+ * A new rule's starting point: the first account's main calendar into a writable calendar of
+ * another account (or another writable one), with every default the API applies. Undefined
+ * when there are not two calendars to pick.
+ */
+function defaultDraft(options: CalendarOption[]): RuleDraft | undefined {
+  const source = options[0];
+  const target = options.find((o) => o.writable && o.connectionId !== source?.connectionId) ??
+    options.find((o) => o.writable && o.key !== source?.key);
+  if (!source || !target) return undefined;
+  return RuleInputSchema.parse({
+    name: suggestName(source, target),
+    source: { connectionId: source.connectionId, calendarId: source.calendarId },
+    target: { connectionId: target.connectionId, calendarId: target.calendarId },
+  });
+}

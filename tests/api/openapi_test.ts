@@ -1,0 +1,137 @@
+/**
+ * The API's description: /api/openapi.json is OpenAPI 3.1 and lists exactly the routes the app
+ * registers under /api; every route it marks as signed-in answers 401 without a session; and
+ * the interactive reference at /api/docs renders from files the app serves itself, under the
+ * app's CSP, with no request leaving the origin.
+ */
+import assert from "node:assert/strict";
+import { startHarness } from "../support/accounts.ts";
+import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
+
+type Operation = { security?: unknown[]; responses: Record<string, unknown> };
+type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+/** Hono's `:name` and `:name{regex}` path parameters in OpenAPI's `{name}` form. */
+const openApiPath = (path: string) => path.replace(/:(\w+)(\{[^/]*\})?/g, "{$1}");
+
+Deno.test("openapi: the document is 3.1 and lists every /api route the app registers, no more", async (t) => {
+  const h = await startHarness();
+  try {
+    const res = await h.client().request("/api/openapi.json");
+    assert.equal(res.status, 200);
+    const doc: Doc = await res.json();
+    assert.equal(doc.openapi, "3.1.0");
+
+    const registered = new Set(
+      h.app.routes
+        .filter((r) => r.path.startsWith("/api") && r.method !== "ALL")
+        .map((r) => `${r.method} ${openApiPath(r.path)}`),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)
+      ),
+    );
+
+    await t.step("every registered route is documented", () => {
+      assert.deepEqual([...registered].filter((r) => !documented.has(r)), []);
+    });
+    await t.step("every documented route exists", () => {
+      assert.deepEqual([...documented].filter((r) => !registered.has(r)), []);
+    });
+    await t.step(
+      "every signed-in route documents 401, and each error uses the Error schema",
+      () => {
+        for (const [path, ops] of Object.entries(doc.paths)) {
+          for (const [method, op] of Object.entries(ops)) {
+            if (op.security) assert.ok(op.responses["401"], `${method} ${path} lacks 401`);
+          }
+        }
+        const unprocessable = doc.paths["/api/rules"].post.responses["422"] as {
+          content: { "application/json": { schema: { $ref: string } } };
+        };
+        assert.equal(
+          unprocessable.content["application/json"].schema.$ref,
+          "#/components/schemas/Error",
+        );
+      },
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("openapi: signed out, every signed-in route answers 401 in the error shape", async () => {
+  const h = await startHarness();
+  try {
+    const doc: Doc = await (await h.client().request("/api/openapi.json")).json();
+    const stranger = h.client("192.0.2.9");
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (!op.security) continue;
+        const url = path.replace(/\{\w+\}/g, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+        const res = await stranger.request(url, {
+          method: method.toUpperCase(),
+          json: method === "get" || method === "delete" ? undefined : {},
+        });
+        assert.equal(res.status, 401, `${method} ${path}`);
+        assert.equal((await res.json()).error.code, "unauthenticated", `${method} ${path}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 25, `only ${checked} signed-in routes`);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("openapi: /api/docs is served by the app itself, under a same-origin CSP", async (t) => {
+  const h = await startHarness({}, { serve: true });
+  try {
+    const client = h.client();
+    const page = await client.request("/api/docs");
+    assert.equal(page.status, 200);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /script-src 'self'/);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(assets.every((a) => a.startsWith("/")), `an asset off the origin: ${assets}`);
+    assert.doesNotMatch(html, /<script>[^<]/, "no inline script");
+    for (const asset of assets.filter((a) => a.startsWith("/api/docs/"))) {
+      const res = await client.request(asset);
+      assert.equal(res.status, 200, asset);
+      await res.body?.cancel();
+    }
+    const missing = await client.request("/api/docs/../../deno.json");
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+
+    await t.step({
+      name: "it renders every operation in Chromium with no CSP violation",
+      ignore: !HAS_CHROMIUM,
+      fn: async () => {
+        const browser = await launchBrowser();
+        try {
+          const tab = await browser.newPage();
+          const problems: string[] = [];
+          tab.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+          tab.on("pageerror", (e) => problems.push(e.message));
+          const offOrigin: string[] = [];
+          tab.on("request", (r) => !r.url().startsWith(h.url!) && offOrigin.push(r.url()));
+          await tab.goto(`${h.url}/api/docs`);
+          await tab.waitForSelector(".opblock", { timeout: 15_000 });
+          const doc: Doc = await (await client.request("/api/openapi.json")).json();
+          const operations = Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length;
+          assert.equal(await tab.locator(".opblock").count(), operations);
+          assert.deepEqual(problems, []);
+          assert.deepEqual(offOrigin, []);
+        } finally {
+          await browser.close();
+        }
+      },
+    });
+  } finally {
+    await h.close();
+  }
+});

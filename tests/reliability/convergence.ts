@@ -1,0 +1,75 @@
+/**
+ * The check both reliability suites end with: read every calendar of the world and the users'
+ * ledgers, and judge the targets against the reference model and the store against the targets.
+ */
+import { listLedger } from "../../lib/db/ledger.ts";
+import type { Rule } from "../../lib/sync/rule.ts";
+import type { CalendarRef } from "../../lib/sync/types.ts";
+import type { World } from "../sync/support.ts";
+import {
+  type CalendarState,
+  compareMirrors,
+  expectedMirrors,
+  type Verdict,
+} from "./reference_model.ts";
+
+/** A calendar the suite seeded, with the zone it was seeded in. */
+export interface TestCalendar {
+  ref: CalendarRef;
+  timeZone: string;
+}
+
+export interface Convergence extends Verdict {
+  /**
+   * Ledger entries whose mirror is not live, plus live mirrors no ledger entry knows: a store
+   * out of step with its targets would make a later run write twice or forget a mirror.
+   */
+  ledgerMismatches: number;
+}
+
+/** Reads `calendars` (every source and target of `rules`) and the ledgers of `userIds`. */
+export async function checkConvergence(
+  world: World,
+  scope: { calendars: readonly TestCalendar[]; rules: readonly Rule[]; userIds: readonly string[] },
+): Promise<Convergence> {
+  const states = new Map<string, CalendarState>();
+  for (const { ref, timeZone } of scope.calendars) {
+    states.set(ref.calendarId, {
+      id: ref.calendarId,
+      timeZone,
+      events: await world.rawEvents(ref),
+    });
+  }
+  const verdict = compareMirrors(
+    expectedMirrors(scope.rules, states, new Date()),
+    new Map([...states].map(([id, cal]) => [id, cal.events])),
+  );
+
+  const live = new Set<string>();
+  for (const cal of states.values()) {
+    for (const e of cal.events) {
+      if (e.status !== "cancelled" && e.extendedProperties?.private?.busysync === "1") {
+        live.add(`${cal.id}/${e.id}`);
+      }
+    }
+  }
+  const ledgered = new Set<string>();
+  for (const userId of scope.userIds) {
+    for await (const { entry } of listLedger(world.kv, userId)) {
+      ledgered.add(`${entry.target.calendarId}/${entry.mirrorId}`);
+    }
+  }
+  const unknown = [...live].filter((m) => !ledgered.has(m));
+  const gone = [...ledgered].filter((m) => !live.has(m));
+  for (const m of unknown.slice(0, 5)) verdict.problems.push(`no ledger entry for mirror ${m}`);
+  for (const m of gone.slice(0, 5)) verdict.problems.push(`ledger entry for no live mirror ${m}`);
+  return { ...verdict, ledgerMismatches: unknown.length + gone.length };
+}
+
+/** The figures of a check that a report keeps (its problems go to a failure message). */
+export type CheckFigures = Omit<Convergence, "problems">;
+
+export function figuresOf(c: Convergence): CheckFigures {
+  const { duplicates, missing, stale, ledgerMismatches, expected, live } = c;
+  return { duplicates, missing, stale, ledgerMismatches, expected, live };
+}

@@ -1,0 +1,262 @@
+/**
+ * The reliability suite's reference model: from the raw events the emulator stores (cancelled
+ * ones and instance exceptions included) and the rules, the exact set of mirrors every target
+ * must hold, and a comparison of that set with the mirrors the targets do hold.
+ *
+ * It is written from Google's and the rule's documented behaviour, not from the engine: nothing
+ * here imports lib/sync/mirror.ts, plan.ts or filters.ts, so a bug shared with the engine cannot
+ * hide itself. It states only what the suite's rules use, and throws on anything else:
+ * privacy `busy` or `title`, the default filters (with `skipAllDay` either way), no working
+ * hours or summary pattern, and series that repeat weekly a fixed number of times.
+ *
+ * A mirror is recognised by its `busysync: "1"` private property (the suite never copies one by
+ * hand) and mapped back to its source through its `busysyncRule`/`busysyncEvent` values.
+ */
+import type { Rule } from "../../lib/sync/rule.ts";
+import type { RawEvent } from "../sync/support.ts";
+
+const DAY = 86_400_000;
+
+/** One calendar as the emulator stores it. */
+export interface CalendarState {
+  id: string;
+  /** Where its all-day events sit on the timeline (Google: the calendar's zone). */
+  timeZone: string;
+  /** Every stored event, cancelled ones and exceptions included. */
+  events: RawEvent[];
+}
+
+/** A mirror the model expects: in `target`, for `sourceEvent` on `ruleId`. */
+export interface ExpectedMirror {
+  target: string;
+  ruleId: string;
+  sourceEvent: string;
+  summary: string;
+  /** `instant:<epoch ms>` for a timed event, `date:<yyyy-mm-dd>` for an all-day one. */
+  start: string;
+  end: string;
+}
+
+/** How far the targets are from the model. */
+export interface Verdict {
+  expected: number;
+  live: number;
+  /** Extra live mirrors of one (target, rule, source event), beyond the first. */
+  duplicates: number;
+  /** Expected mirrors with no live mirror. */
+  missing: number;
+  /** Live mirrors at the wrong time or with the wrong summary, or with no source that wants one. */
+  stale: number;
+  /** The first few differences, for a failure message. */
+  problems: string[];
+}
+
+/** The first instance and every other of a weekly series, as `RRULE:FREQ=WEEKLY;COUNT=n`. */
+function weeklyCount(event: RawEvent): number {
+  const rules: string[] = event.recurrence;
+  const match = rules.length === 1 ? /^RRULE:FREQ=WEEKLY;COUNT=(\d+)$/.exec(rules[0]) : null;
+  if (!match) throw new Error(`reference model: unsupported recurrence ${rules.join(" ")}`);
+  return Number(match[1]);
+}
+
+/** `20261125T090000Z`: how Google names an instance by its original start in UTC. */
+function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, "");
+}
+
+/**
+ * The generated instances of a weekly series: the same wall-clock time in the series' zone each
+ * week (so DST moves the instant, not the hour), each as long as the first, named
+ * `{seriesId}_{original start in UTC}`.
+ */
+function expandWeekly(series: RawEvent): RawEvent[] {
+  if (!series.start.dateTime || !series.start.timeZone) {
+    throw new Error(`reference model: series ${series.id} is not a timed series with a zone`);
+  }
+  const first = Temporal.Instant.from(series.start.dateTime)
+    .toZonedDateTimeISO(series.start.timeZone);
+  const length = Date.parse(series.end.dateTime) - Date.parse(series.start.dateTime);
+  const { recurrence: _, ...fields } = series;
+  return Array.from({ length: weeklyCount(series) }, (_, week) => {
+    const start = first.add({ weeks: week }).epochMilliseconds;
+    return {
+      ...fields,
+      id: `${series.id}_${compactUtc(start)}`,
+      recurringEventId: series.id,
+      start: { dateTime: new Date(start).toISOString() },
+      end: { dateTime: new Date(start + length).toISOString() },
+    };
+  });
+}
+
+/**
+ * What a calendar holds, series expanded: live single events, and the instances of live series
+ * with each edited instance replaced by its exception and cancelled ones left out. A deleted
+ * series takes its exceptions with it.
+ */
+export function liveOccurrences(events: readonly RawEvent[]): RawEvent[] {
+  const exceptions = new Map<string, RawEvent>();
+  for (const e of events) if (e.recurringEventId) exceptions.set(e.id, e);
+  const out: RawEvent[] = [];
+  for (const event of events) {
+    if (event.status === "cancelled" || event.recurringEventId) continue;
+    if (!event.recurrence) {
+      out.push(event);
+      continue;
+    }
+    for (const instance of expandWeekly(event)) {
+      const exception = exceptions.get(instance.id);
+      if (!exception) out.push(instance);
+      else if (exception.status !== "cancelled") out.push(exception);
+    }
+  }
+  return out;
+}
+
+const isMirror = (e: RawEvent) => e.extendedProperties?.private?.busysync === "1";
+
+/** A time as one comparable string: an instant for timed events, the date for all-day ones. */
+function timeKey(t: { date?: string; dateTime?: string }): string {
+  return t.date !== undefined ? `date:${t.date}` : `instant:${Date.parse(t.dateTime!)}`;
+}
+
+/** An event's [start, end) in epoch ms; all-day dates begin at midnight in `zone`. */
+function span(e: RawEvent, zone: string): [number, number] {
+  const at = (t: { date?: string; dateTime?: string }) =>
+    t.date !== undefined
+      ? Temporal.PlainDate.from(t.date).toZonedDateTime(zone).epochMilliseconds
+      : Date.parse(t.dateTime!);
+  return [at(e.start), at(e.end)];
+}
+
+/** The response of the attendee entry that is this calendar (Google marks it `self`). */
+function ownResponse(e: RawEvent, calendarId: string): string | undefined {
+  const own = (e.attendees ?? []).find((a: { email: string }) =>
+    a.email.toLowerCase() === calendarId.toLowerCase()
+  );
+  return own?.responseStatus;
+}
+
+function assertStated(rule: Rule): void {
+  const f = rule.filters;
+  const stated = (rule.privacy === "busy" || rule.privacy === "title") && f.skipDeclined &&
+    f.skipTentative && f.skipFree && !f.workingHours && f.excludeSummaryRegex === undefined;
+  if (!stated) throw new Error(`reference model: rule ${rule.id} uses options it does not state`);
+}
+
+/**
+ * Whether an occurrence in `cal` gets a mirror on a rule: it is a real event (not anyone's
+ * mirror), inside the rule's window (Google's overlap: end after the window's start, start
+ * before its end), and no filter keeps it out.
+ */
+function wanted(e: RawEvent, rule: Rule, cal: CalendarState, now: number): boolean {
+  if (isMirror(e)) return false;
+  const [start, end] = span(e, cal.timeZone);
+  const windowStart = now - rule.window.daysBack * DAY;
+  const windowEnd = now + rule.window.daysAhead * DAY;
+  if (end <= windowStart || start >= windowEnd) return false;
+  if (rule.filters.skipAllDay && e.start.date !== undefined) return false;
+  if ((rule.filters.skipEventTypes as string[]).includes(e.eventType ?? "default")) return false;
+  const response = ownResponse(e, cal.id);
+  if (response === "declined") return false;
+  if (e.status === "tentative" || response === "tentative" || response === "needsAction") {
+    return false;
+  }
+  return e.transparency !== "transparent";
+}
+
+/**
+ * The mirrors `rules` want, from the calendars' raw events at `now`. A rule running both ways
+ * mirrors its source into its target and its target into its source.
+ */
+export function expectedMirrors(
+  rules: readonly Rule[],
+  calendars: ReadonlyMap<string, CalendarState>,
+  now: Date,
+): ExpectedMirror[] {
+  const out: ExpectedMirror[] = [];
+  for (const rule of rules) {
+    assertStated(rule);
+    const directions = [[rule.source.calendarId, rule.target.calendarId]];
+    if (rule.bidirectional) directions.push([rule.target.calendarId, rule.source.calendarId]);
+    for (const [from, to] of directions) {
+      const cal = calendars.get(from);
+      if (!cal) throw new Error(`reference model: calendar ${from} was not read`);
+      for (const e of liveOccurrences(cal.events)) {
+        if (!wanted(e, rule, cal, now.getTime())) continue;
+        const title = rule.privacy === "busy" ? rule.title : (e.summary ?? "").trim() || rule.title;
+        out.push({
+          target: to,
+          ruleId: rule.id,
+          sourceEvent: e.id,
+          summary: rule.titlePrefix + title,
+          start: timeKey(e.start),
+          end: timeKey(e.end),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const MAX_PROBLEMS = 20;
+
+/**
+ * Compares the expected mirrors with the live busysync events of every target (`targets`: the
+ * raw events by calendar id, every calendar a rule writes into).
+ */
+export function compareMirrors(
+  expected: readonly ExpectedMirror[],
+  targets: ReadonlyMap<string, readonly RawEvent[]>,
+): Verdict {
+  const keyOf = (target: string, ruleId: string, sourceEvent: string) =>
+    JSON.stringify([target, ruleId, sourceEvent]);
+  const want = new Map(expected.map((m) => [keyOf(m.target, m.ruleId, m.sourceEvent), m]));
+  const live = new Map<string, RawEvent[]>();
+  for (const [target, events] of targets) {
+    for (const e of events) {
+      if (e.status === "cancelled" || !isMirror(e)) continue;
+      const props = e.extendedProperties.private;
+      const key = keyOf(target, props.busysyncRule, props.busysyncEvent);
+      live.set(key, [...(live.get(key) ?? []), e]);
+    }
+  }
+  const verdict: Verdict = {
+    expected: want.size,
+    live: [...live.values()].reduce((n, list) => n + list.length, 0),
+    duplicates: 0,
+    missing: 0,
+    stale: 0,
+    problems: [],
+  };
+  const problem = (text: string) => {
+    if (verdict.problems.length < MAX_PROBLEMS) verdict.problems.push(text);
+  };
+  for (const [key, mirror] of want) {
+    if (!live.has(key)) {
+      verdict.missing++;
+      problem(`missing ${key} (${mirror.summary} ${mirror.start})`);
+    }
+  }
+  for (const [key, mirrors] of live) {
+    if (mirrors.length > 1) {
+      verdict.duplicates += mirrors.length - 1;
+      problem(`duplicate ${key}: ${mirrors.map((m) => m.id).join(", ")}`);
+    }
+    const expectedMirror = want.get(key);
+    for (const m of mirrors) {
+      if (!expectedMirror) {
+        verdict.stale++;
+        problem(`stale ${key}: no source wants ${m.id} (${m.summary})`);
+        continue;
+      }
+      const actual = [m.summary, timeKey(m.start), timeKey(m.end)];
+      const wantedShape = [expectedMirror.summary, expectedMirror.start, expectedMirror.end];
+      if (actual.some((v, i) => v !== wantedShape[i])) {
+        verdict.stale++;
+        problem(`stale ${key}: has ${actual.join(" ")}, wants ${wantedShape.join(" ")}`);
+      }
+    }
+  }
+  return verdict;
+}

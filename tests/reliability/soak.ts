@@ -1,0 +1,277 @@
+/**
+ * The fault soak: three people, six rules (one-way and both ways, three sources into one
+ * target, a mirror target that is itself a source), a seeded random workload of changes, and a
+ * sync of every person after each round, while the emulator fails a share of all Calendar API
+ * calls and sync tokens die at random. Runs may fail partly meanwhile; what counts is the end:
+ * once the faults stop, one ordinary incremental sync must leave every target exactly as the
+ * reference model says, and a full reconcile after it must find nothing to do.
+ */
+import type { SyncConfig } from "../../lib/sync/engine.ts";
+import type { Rule } from "../../lib/sync/rule.ts";
+import { type Person, World, writesIn } from "../sync/support.ts";
+import { listRules } from "../../lib/db/rules.ts";
+import {
+  checkConvergence,
+  type CheckFigures,
+  figuresOf,
+  type TestCalendar,
+} from "./convergence.ts";
+import { createRandom } from "./random.ts";
+import { createWorkload, type OpKind } from "./workload.ts";
+
+const HOUR = 3_600_000;
+
+export interface SoakOptions {
+  seed: number;
+  rounds: number;
+  /** Changes made before the first sync, so the rounds start from calendars with events. */
+  warmupOps: number;
+  /** Changes made between two syncs, spread over every calendar. */
+  opsPerRound: number;
+  /** Share of Calendar API calls that meet a fault, e.g. 0.2. */
+  faultRate: number;
+  /** Chance per round that sync tokens are invalidated (one calendar's, or all of them). */
+  invalidateRate: number;
+  /**
+   * Attempts per call of the provider's retry policy. Low on purpose: with production's 8,
+   * faults almost never get through and the partial-failure paths would go untested.
+   */
+  maxAttempts: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakResult {
+  seed: number;
+  users: number;
+  rules: number;
+  rounds: number;
+  /** Changes made during the rounds (the warm-up's not included). */
+  operations: number;
+  faultRate: number;
+  /**
+   * Calendar API calls the emulator received during the rounds and the final incremental
+   * sync, faulted ones included.
+   */
+  apiCalls: number;
+  faultsInjected: number;
+  tokenInvalidations: number;
+  /** Sync runs by outcome: ok, partial, failed (a run that threw counts as "threw"). */
+  runs: Record<string, number>;
+  /** After faults stopped and one incremental sync of each person. */
+  duplicates: number;
+  missing: number;
+  stale: number;
+  afterIncremental: CheckFigures;
+  /** After a full reconcile of each person, made after that incremental sync. */
+  afterFullReconcile: CheckFigures & { writes: number };
+  /** The people's own events that vanished without the workload deleting them. */
+  lostEvents: number;
+  /** Rules not in status ok at the end. */
+  rulesNotOk: number;
+  operationsByKind: Partial<Record<OpKind, number>>;
+  /** Differences found by the checks, for a failure message; empty when all converged. */
+  problems: string[];
+  wallMs: number;
+}
+
+/**
+ * The delete guard raised out of the way: it stops a rule until a person confirms a mass
+ * delete, a human step the soak does not play, and a random workload whose runs fail for a
+ * few rounds can legitimately pile up that many deletes.
+ */
+const SOAK_CONFIG: SyncConfig = {
+  deleteGuard: { percent: 100, min: 100_000 },
+  historyMaxRuns: 50,
+  historyMaxDays: 7,
+};
+
+/**
+ * One fault rule per kind, each firing on an equal share of all calls. Rules are tried in
+ * order and a later one sees only the calls the earlier ones let through, hence the rising
+ * percentages. The 429's Retry-After is 0 so that a soak of thousands of calls does not spend
+ * its time in one-second waits (the policy honours Retry-After; its tests cover that).
+ */
+function faultRules(rate: number, seed: number) {
+  const kinds = [
+    { fault: "rateLimitExceeded" },
+    { fault: "tooManyRequests", retryAfterSeconds: 0 },
+    { fault: "backendError" },
+    { fault: "serviceUnavailable" },
+    { fault: "connectionReset" },
+    { fault: "delay", delayMs: 40 },
+  ];
+  const share = rate / kinds.length;
+  return kinds.map((kind, i) => ({
+    method: "*",
+    percent: (100 * share) / (1 - i * share),
+    seed: seed * 16 + i,
+    ...kind,
+  }));
+}
+
+interface Cast {
+  people: Person[];
+  calendars: TestCalendar[];
+  rules: Rule[];
+}
+
+/** The soak's people and rules. */
+async function castSoak(world: World): Promise<Cast> {
+  const calendars: TestCalendar[] = [];
+  const person = async (zones: Record<string, string>) => {
+    const p = await world.aPerson(zones);
+    for (const [name, timeZone] of Object.entries(zones)) {
+      calendars.push({ ref: p.cal[name], timeZone });
+    }
+    return p;
+  };
+  const ann = await person({
+    work: "UTC",
+    personal: "Europe/Berlin",
+    family: "America/New_York",
+    hub: "UTC",
+  });
+  const ben = await person({ a: "Asia/Tokyo", b: "UTC" });
+  const cat = await person({ work: "UTC", personal: "Europe/Berlin", side: "America/Los_Angeles" });
+  const rules = [
+    // Three sources into Ann's hub, each with its own privacy.
+    await world.aRule(ann, { source: ann.cal.work, target: ann.cal.hub }),
+    await world.aRule(ann, {
+      source: ann.cal.personal,
+      target: ann.cal.hub,
+      privacy: "title",
+      titlePrefix: "P: ",
+    }),
+    await world.aRule(ann, {
+      source: ann.cal.family,
+      target: ann.cal.hub,
+      title: "Family",
+      filters: { skipAllDay: false },
+    }),
+    await world.aRule(ben, {
+      source: ben.cal.a,
+      target: ben.cal.b,
+      bidirectional: true,
+      privacy: "title",
+    }),
+    // Cat's personal calendar receives work mirrors and is also a source: those are not passed on.
+    await world.aRule(cat, { source: cat.cal.work, target: cat.cal.personal, title: "Work" }),
+    await world.aRule(cat, {
+      source: cat.cal.personal,
+      target: cat.cal.side,
+      bidirectional: true,
+      privacy: "title",
+      titlePrefix: "S: ",
+    }),
+  ];
+  return { people: [ann, ben, cat], calendars, rules };
+}
+
+/** Runs the soak in a world of its own and returns its figures. */
+export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
+  const started = performance.now();
+  const log = opts.log ?? (() => {});
+  const world = await World.start({ maxAttempts: opts.maxAttempts });
+  try {
+    const cast = await castSoak(world);
+    const random = createRandom(opts.seed);
+    const origin = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
+    // People change every calendar: sources, and targets (Ann's hub is only a target).
+    const workload = createWorkload(world, random, cast.calendars, origin);
+    const runs: Record<string, number> = {};
+    const operationsByKind: Partial<Record<OpKind, number>> = {};
+    let operations = 0;
+    let tokenInvalidations = 0;
+    const sync = async (p: Person, extra: { full?: boolean } = {}) => {
+      let outcome: string;
+      try {
+        const result = await world.sync(p, { config: SOAK_CONFIG, ...extra });
+        outcome = result.status === "completed" ? result.run.outcome : result.status;
+      } catch (err) {
+        outcome = "threw";
+        log(`sync of ${p.userId} threw: ${err}`);
+      }
+      runs[outcome] = (runs[outcome] ?? 0) + 1;
+    };
+    const invalidate = async () => {
+      const calendarId = random.chance(0.25)
+        ? undefined
+        : random.pick(cast.calendars).ref.calendarId;
+      tokenInvalidations++;
+      await world.admin("POST", "sync-tokens/invalidate", calendarId ? { calendarId } : {});
+    };
+
+    for (let i = 0; i < opts.warmupOps; i++) await workload.step();
+    // The first sync runs without faults: the soak is about change under faults, not setup.
+    for (const p of cast.people) await sync(p);
+    await world.takeRequests();
+    await world.admin("POST", "faults", faultRules(opts.faultRate, opts.seed));
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (let i = 0; i < opts.opsPerRound; i++) {
+        const op = await workload.step();
+        operationsByKind[op] = (operationsByKind[op] ?? 0) + 1;
+        operations++;
+      }
+      const invalidation = random.chance(opts.invalidateRate)
+        ? random.pick(["before", "during"] as const)
+        : undefined;
+      if (invalidation === "before") await invalidate();
+      // "during": the tokens die while the runs are listing or writing.
+      const midRun = invalidation === "during"
+        ? new Promise((r) => setTimeout(r, random.int(0, 40))).then(invalidate)
+        : undefined;
+      await Promise.all([...cast.people.map((p) => sync(p)), midRun]);
+      log(`round ${round}/${opts.rounds}: ${JSON.stringify(runs)}`);
+    }
+    const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
+    const faultsInjected = faults.reduce((n, f) => n + f.hits, 0);
+    await world.admin("DELETE", "faults");
+
+    const scope = {
+      calendars: cast.calendars,
+      rules: cast.rules,
+      userIds: cast.people.map((p) => p.userId),
+    };
+    for (const p of cast.people) await sync(p);
+    const incremental = await checkConvergence(world, scope);
+    const apiCalls = (await world.takeRequests()) as Record<string, number>;
+    for (const p of cast.people) await sync(p, { full: true });
+    const reconcileWrites = writesIn(await world.takeRequests());
+    const full = await checkConvergence(world, scope);
+    const rulesNotOk = await countRulesNotOk(world, cast);
+    return {
+      seed: opts.seed,
+      users: cast.people.length,
+      rules: cast.rules.length,
+      rounds: opts.rounds,
+      operations,
+      faultRate: opts.faultRate,
+      apiCalls: Object.values(apiCalls).reduce((n, c) => n + c, 0),
+      faultsInjected,
+      tokenInvalidations,
+      runs,
+      duplicates: incremental.duplicates,
+      missing: incremental.missing,
+      stale: incremental.stale,
+      afterIncremental: figuresOf(incremental),
+      afterFullReconcile: { ...figuresOf(full), writes: reconcileWrites },
+      lostEvents: await workload.countLostEvents(),
+      rulesNotOk,
+      operationsByKind,
+      problems: [...incremental.problems, ...full.problems],
+      wallMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await world.close();
+  }
+}
+
+async function countRulesNotOk(world: World, cast: Cast): Promise<number> {
+  let notOk = 0;
+  for (const p of cast.people) {
+    for (const { rule } of await listRules(world.kv, p.userId)) {
+      if (rule.status !== "ok") notOk++;
+    }
+  }
+  return notOk;
+}

@@ -1,0 +1,64 @@
+/**
+ * `deno task soak`: the full fault soak and crash trials (the CI runs short versions, see
+ * soak_test.ts and crash_test.ts). Writes bench/results/soak.json and crash.json, prints one
+ * line per round and trial, and exits non-zero when either found a duplicate, a missing or a
+ * stale mirror.
+ *
+ *   deno task soak [--seed 1] [--rounds 40] [--ops 25] [--warmup 300] [--fault-rate 0.2]
+ *                  [--crash-trials 20] [--crash-events 2000]
+ */
+import { parseArgs } from "node:util";
+import { runCrashTrials } from "./crash.ts";
+import { runSoak } from "./soak.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    seed: { type: "string", default: "1" },
+    rounds: { type: "string", default: "40" },
+    ops: { type: "string", default: "25" },
+    warmup: { type: "string", default: "300" },
+    "fault-rate": { type: "string", default: "0.2" },
+    "crash-trials": { type: "string", default: "20" },
+    "crash-events": { type: "string", default: "2000" },
+  },
+});
+const seed = Number(values.seed);
+const environment = {
+  deno: Deno.version.deno,
+  cpus: navigator.hardwareConcurrency,
+  at: new Date().toISOString(),
+};
+const results = new URL("../../bench/results/", import.meta.url);
+await Deno.mkdir(results, { recursive: true });
+const write = async (name: string, data: unknown) => {
+  const out = new URL(name, results);
+  await Deno.writeTextFile(out, JSON.stringify(data, null, 2) + "\n");
+  console.log(`results written to ${out.pathname}`);
+};
+
+const soak = await runSoak({
+  seed,
+  rounds: Number(values.rounds),
+  opsPerRound: Number(values.ops),
+  warmupOps: Number(values.warmup),
+  faultRate: Number(values["fault-rate"]),
+  invalidateRate: 0.3,
+  maxAttempts: 2,
+  log: console.log,
+});
+await write("soak.json", { ...soak, environment });
+
+const crash = await runCrashTrials({
+  seed,
+  trials: Number(values["crash-trials"]),
+  events: Number(values["crash-events"]),
+  leaseTtlMs: 2_000,
+  incrementalTrials: true,
+  log: console.log,
+});
+await write("crash.json", { ...crash, environment });
+
+for (const p of [...soak.problems, ...crash.problems]) console.error(p);
+const failed = [soak, crash].some((r) => r.duplicates + r.missing + r.stale > 0);
+Deno.exitCode = failed ? 1 : 0;

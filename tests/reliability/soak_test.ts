@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { runSoak } from "./soak.ts";
+
+Deno.test(
+  "soak: under 20% faults and dying sync tokens, the targets end exactly as the sources say",
+  async () => {
+    const result = await runSoak({
+      seed: 20261124,
+      rounds: 4,
+      warmupOps: 60,
+      opsPerRound: 10,
+      faultRate: 0.2,
+      invalidateRate: 0.5,
+      maxAttempts: 2,
+    });
+    const context = JSON.stringify(result, null, 2);
+    assert.ok(result.faultsInjected > 0, `no fault was injected:\n${context}`);
+    const claim = {
+      duplicates: result.duplicates,
+      missing: result.missing,
+      stale: result.stale,
+      ledgerMismatches: result.afterIncremental.ledgerMismatches,
+      reconcileWrites: result.afterFullReconcile.writes,
+      lostEvents: result.lostEvents,
+      rulesNotOk: result.rulesNotOk,
+    };
+    assert.deepEqual(claim, {
+      duplicates: 0,
+      missing: 0,
+      stale: 0,
+      ledgerMismatches: 0,
+      reconcileWrites: 0,
+      lostEvents: 0,
+      rulesNotOk: 0,
+    }, context);
+  },
+);
