@@ -1,5 +1,5 @@
 import type { RunRecord, SyncTrigger } from "../lib/db/history.ts";
-import { formatDateTime, formatDuration, plural } from "../lib/web/client/format.ts";
+import { formatDateTime, formatDuration, plural, runTotals } from "../lib/web/client/format.ts";
 
 export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
   schedule: "Scheduled",
@@ -21,12 +21,6 @@ const OUTCOME_WORDS: Record<RunRecord["outcome"], string> = {
 export function OutcomePill({ outcome }: { outcome: RunRecord["outcome"] }) {
   const tone = outcome === "ok" ? "ok" : outcome === "partial" ? "warn" : "bad";
   return <span class={`pill pill-${tone}`}>{OUTCOME_WORDS[outcome]}</span>;
-}
-
-/** A run's writes added up over its rules. */
-export function runTotals(run: RunRecord) {
-  const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
-  return { created: sum("created"), updated: sum("updated"), deleted: sum("deleted") };
 }
 
 /** "3 created · 1 updated" or "No changes". */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/web/client/api.ts";
-import { formatDuration, plural } from "../lib/web/client/format.ts";
+import { formatDuration, plural, runTotals } from "../lib/web/client/format.ts";
 import { useHydrated } from "../lib/web/client/hooks.ts";
 
 export interface SyncNowProps {
@@ -132,11 +132,11 @@ function Progress(
       return <span class="field-error">{phase.message}</span>;
     case "done": {
       const { run } = phase;
-      const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
+      const t = runTotals(run);
       const changes = [
-        sum("created") && `${plural(sum("created"), "busy block")} created`,
-        sum("updated") && `${sum("updated")} updated`,
-        sum("deleted") && `${sum("deleted")} removed`,
+        t.created && `${plural(t.created, "busy block")} created`,
+        t.updated && `${t.updated} updated`,
+        t.deleted && `${t.deleted} removed`,
       ].filter(Boolean);
       const took = formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt));
       return (

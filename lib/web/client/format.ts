@@ -25,7 +25,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The wall-clock fields of `instant` in `timeZone`. */
-export function zonedParts(instant: Date, timeZone: string) {
+function zonedParts(instant: Date, timeZone: string) {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) parts[p.type] = p.value;
   return {
@@ -39,12 +39,6 @@ export function zonedParts(instant: Date, timeZone: string) {
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");
-
-/** "14:05" in `timeZone`. */
-export function formatTime(iso: string, timeZone: string): string {
-  const p = zonedParts(new Date(iso), timeZone);
-  return `${pad(p.hour)}:${pad(p.minute)}`;
-}
 
 /** "Tue 24 Nov, 14:05" in `timeZone` (the year only when it is not `now`'s). */
 export function formatDateTime(iso: string, timeZone: string, now = new Date()): string {
@@ -79,4 +73,10 @@ export function formatDuration(ms: number): string {
 /** "1 event", "3 events". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** A run's writes added up over its rules. */
+export function runTotals(run: { rules: { created: number; updated: number; deleted: number }[] }) {
+  const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
+  return { created: sum("created"), updated: sum("updated"), deleted: sum("deleted") };
 }
