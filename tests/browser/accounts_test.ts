@@ -1,20 +1,13 @@
 import assert from "node:assert/strict";
-import { startServer } from "../../main.ts";
 import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
-import { tempKvPath } from "../support/temp_kv.ts";
+import { startDemoServer } from "../support/demo_server.ts";
 
 Deno.test({
   name:
     "demo accounts: a person signs in on the consent page, connects an account by form, and signs out in Chromium",
   ignore: !HAS_CHROMIUM,
 }, async () => {
-  const kv = await tempKvPath();
-  const server = await startServer({
-    PORT: "0",
-    EMULATOR_PORT: "0",
-    BUSYSYNC_KV: kv.path,
-    BUSYSYNC_LOG_LEVEL: "warn",
-  });
+  const server = await startDemoServer();
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -51,7 +44,6 @@ Deno.test({
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    await server.shutdown();
-    await kv.cleanup();
+    await server.stop();
   }
 });

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { startServer } from "../../main.ts";
 import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
 import { measurePage, type PageWeight, weightTable } from "../support/page_weight.ts";
-import { tempKvPath } from "../support/temp_kv.ts";
+import { startDemoServer } from "../support/demo_server.ts";
 
 const WORK = "alex@work.example.com";
 const PERSONAL = "alex.personal@example.com";
@@ -49,14 +48,7 @@ Deno.test({
     "sees the busy blocks, turns the rule off and deletes it, in Chromium",
   ignore: !HAS_CHROMIUM,
 }, async (t) => {
-  const kv = await tempKvPath();
-  const server = await startServer({
-    PORT: "0",
-    EMULATOR_PORT: "0",
-    EMULATOR_ADMIN: "1",
-    BUSYSYNC_KV: kv.path,
-    BUSYSYNC_LOG_LEVEL: "warn",
-  });
+  const server = await startDemoServer({ EMULATOR_ADMIN: "1" });
   const emulator = server.config.google.apiUrl;
   const mirrorsIn = async (calendarId: string): Promise<EmulatorEvent[]> => {
     const res = await fetch(
@@ -255,7 +247,6 @@ Deno.test({
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    await server.shutdown();
-    await kv.cleanup();
+    await server.stop();
   }
 });

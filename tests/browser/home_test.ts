@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
-import { startServer } from "../../main.ts";
 import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
-import { tempKvPath } from "../support/temp_kv.ts";
+import { startDemoServer } from "../support/demo_server.ts";
 
 Deno.test({
   name: "demo start: the home page is served and its island hydrates in Chromium",
   ignore: !HAS_CHROMIUM,
 }, async () => {
-  const kv = await tempKvPath();
-  const server = await startServer({
-    PORT: "0",
-    EMULATOR_PORT: "0",
-    BUSYSYNC_KV: kv.path,
-    BUSYSYNC_LOG_LEVEL: "warn",
-  });
+  const server = await startDemoServer();
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -31,7 +24,6 @@ Deno.test({
     await page.screenshot({ path: await screenshotPath("home-phone"), fullPage: true });
   } finally {
     await browser.close();
-    await server.shutdown();
-    await kv.cleanup();
+    await server.stop();
   }
 });
