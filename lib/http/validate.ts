@@ -58,7 +58,10 @@ export async function parseFormOrJson<T extends z.ZodType>(
   schema: T,
 ): Promise<z.output<T>> {
   if (!isFormPost(c)) return await parseJsonBody(c, schema);
-  const form = await c.req.parseBody();
+  // A malformed multipart body makes the platform's form parser throw: the client's error.
+  const form = await c.req.parseBody().catch(() => {
+    throw new HttpError(400, "invalid_form", "The request body is not a valid form.");
+  });
   return parseWith(
     schema,
     Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === "string")),

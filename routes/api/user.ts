@@ -22,7 +22,14 @@ import { HttpError } from "../../lib/http/errors.ts";
 import { requireNextPath } from "../../lib/http/next_path.ts";
 import { rateLimit } from "../../lib/http/rate_limit.ts";
 import { clearSessionCookies, ensureBindingCookie } from "../../lib/http/session_cookies.ts";
-import { isFormPost, parseFormOrJson, parseJsonBody, parseQuery } from "../../lib/http/validate.ts";
+import {
+  isFormPost,
+  parseFormOrJson,
+  parseJsonBody,
+  parseQuery,
+  parseWith,
+} from "../../lib/http/validate.ts";
+import { idParam } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
 
 /** Routes here that a plain HTML form posts to (buttons on the connections page). */
@@ -37,6 +44,8 @@ const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "
 export const RemoveMirrorsQuery = z.object({
   removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });
+/** Bounded like every id in a path: an unbounded one would exceed Deno KV's key size (a 500). */
+const ConnectionId = idParam("id", "The connection's id.");
 export const CalendarsQuery = z.object({ refresh: Flag });
 /** An export of a person's settings and connections is a few KB; rules keep it far below this. */
 const IMPORT_MAX_BYTES = 1024 * 1024;
@@ -114,7 +123,8 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   app.post("/api/user/calendars/connect", startLimit, (c) => connect(c));
 
   app.post("/api/user/connections/:id/reconnect", startLimit, async (c) => {
-    const entry = await getConnectionEntry(deps.kv, userOf(c).id, c.req.param("id"));
+    const { id } = parseWith(ConnectionId, c.req.param());
+    const entry = await getConnectionEntry(deps.kv, userOf(c).id, id);
     if (!entry) throw notFound();
     // The hint pre-selects the account, so the person reconnects the same one.
     return await connect(c, entry.connection.email);
@@ -122,9 +132,9 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.delete("/api/user/connections/:id", async (c) => {
     const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
-    const removed = await disconnectConnection(deps, userOf(c).id, c.req.param("id"), {
-      removeMirrors,
-    }).catch(mirrorRemovalFailed);
+    const { id } = parseWith(ConnectionId, c.req.param());
+    const removed = await disconnectConnection(deps, userOf(c).id, id, { removeMirrors })
+      .catch(mirrorRemovalFailed);
     if (!removed) throw notFound();
     return c.json(removed);
   });
