@@ -266,39 +266,30 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     return eventResponse(c, event, viewOf(c, calendar, params));
   });
 
-  api.patch(
-    "/calendars/:calendarId/events/:eventId",
-    guard("events.patch", WRITE_EVENTS),
-    async (c) => {
-      const { calendar } = calendarFor(c, true);
-      const body = await jsonBody(c);
-      const event = patchEvent(
-        state,
-        calendar,
-        c.req.param("eventId"),
-        body,
-        c.req.header("If-Match"),
-      );
-      return eventResponse(c, event, viewOf(c, calendar, {}));
-    },
-  );
-
-  api.put(
-    "/calendars/:calendarId/events/:eventId",
-    guard("events.update", WRITE_EVENTS),
-    async (c) => {
-      const { calendar } = calendarFor(c, true);
-      const body = await jsonBody(c);
-      const event = updateEvent(
-        state,
-        calendar,
-        c.req.param("eventId"),
-        body,
-        c.req.header("If-Match"),
-      );
-      return eventResponse(c, event, viewOf(c, calendar, {}));
-    },
-  );
+  // events.patch merges the body into the event, events.update replaces it; both honour If-Match.
+  for (
+    const [method, name, write] of [
+      ["patch", "events.patch", patchEvent],
+      ["put", "events.update", updateEvent],
+    ] as const
+  ) {
+    api[method](
+      "/calendars/:calendarId/events/:eventId",
+      guard(name, WRITE_EVENTS),
+      async (c) => {
+        const { calendar } = calendarFor(c, true);
+        const body = await jsonBody(c);
+        const event = write(
+          state,
+          calendar,
+          c.req.param("eventId"),
+          body,
+          c.req.header("If-Match"),
+        );
+        return eventResponse(c, event, viewOf(c, calendar, {}));
+      },
+    );
+  }
 
   api.delete(
     "/calendars/:calendarId/events/:eventId",
