@@ -4,6 +4,7 @@ import type { VNode } from "preact";
 import type { AccountDeps } from "./lib/accounts/deps.ts";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
 import type { SessionDeps } from "./lib/auth/session.ts";
+import { VerifiedTokens } from "./lib/auth/verified_tokens.ts";
 import type { Config } from "./lib/config.ts";
 import { type AuthVariables, sessionAuth } from "./lib/http/auth_middleware.ts";
 import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
@@ -77,7 +78,13 @@ export function createApp(input: AppInput): Hono<AppEnv> {
     tokens: services.tokens,
     providerFor: services.providerFor,
     syncDeps: services.syncDeps,
-    sessions: { kv: input.kv, secret: input.secrets.sessionSecret, issuer: config.publicUrl, now },
+    sessions: {
+      kv: input.kv,
+      secret: input.secrets.sessionSecret,
+      issuer: config.publicUrl,
+      now,
+      verified: new VerifiedTokens(),
+    },
     secureCookies,
     render: (body, page) =>
       renderPage(body, {

@@ -12,11 +12,13 @@ import { z } from "zod";
 import {
   createSession,
   deleteSession,
-  getSession,
+  getSessionWithUser,
   rotateSession,
   type SessionLifetimes,
 } from "../db/sessions.ts";
+import type { User } from "../db/users.ts";
 import { randomToken, sha256Hex } from "./tokens.ts";
+import type { AccessClaims, VerifiedTokens } from "./verified_tokens.ts";
 
 /** The lifetimes busysync uses; see the README's "Sign-in and sessions". */
 export const SESSION_LIFETIMES: SessionLifetimes & { accessMs: number } = {
@@ -37,6 +39,8 @@ export interface SessionDeps {
   issuer: string;
   now: () => Date;
   lifetimes?: typeof SESSION_LIFETIMES;
+  /** Access JWTs already verified, so each is checked cryptographically once. */
+  verified: VerifiedTokens;
 }
 
 /** What a sign-in or refresh hands to the client. */
@@ -122,18 +126,35 @@ export function parseRefreshToken(token: string): string | null {
   return match ? match[1] : null;
 }
 
-const ClaimsSchema = z.object({ sub: z.string().min(1), sid: z.string().min(1) });
+const ClaimsSchema = z.object({
+  sub: z.string().min(1),
+  sid: z.string().min(1),
+  exp: z.number(),
+});
 
 /**
- * The user and session of a valid access JWT whose session is still live, or null. Only HS256
+ * The user and session of a valid access JWT whose session (and user) still live, or null. Only HS256
  * with our key, our issuer and audience, and an unexpired `exp` pass: `alg: none`, another
  * algorithm or key, a changed claim and an expired token all give null.
  */
 export async function authenticateAccessToken(
   deps: SessionDeps,
   token: string,
-): Promise<{ userId: string; sessionId: string } | null> {
-  let claims: z.infer<typeof ClaimsSchema>;
+): Promise<{ user: User; sessionId: string } | null> {
+  const claims = deps.verified.get(token, deps.now().getTime()) ??
+    await verifyAccessToken(deps, token);
+  if (!claims) return null;
+  const live = await getSessionWithUser(
+    deps.kv,
+    { sessionId: claims.sid, userId: claims.sub },
+    deps.now(),
+    deps.lifetimes ?? SESSION_LIFETIMES,
+  );
+  return live && { user: live.user, sessionId: claims.sid };
+}
+
+/** The claims of an access JWT that passes every check (remembered in `deps.verified`), or null. */
+async function verifyAccessToken(deps: SessionDeps, token: string): Promise<AccessClaims | null> {
   try {
     const { payload } = await jwtVerify(token, deps.secret, {
       algorithms: [ALGORITHM],
@@ -142,19 +163,14 @@ export async function authenticateAccessToken(
       currentDate: deps.now(),
       requiredClaims: ["exp", "sub", "sid"],
     });
-    claims = ClaimsSchema.parse(payload);
+    const parsed = ClaimsSchema.parse(payload);
+    const claims = { sub: parsed.sub, sid: parsed.sid, expMs: parsed.exp * 1000 };
+    deps.verified.remember(token, claims);
+    return claims;
   } catch (err) {
     if (err instanceof joseErrors.JOSEError || err instanceof z.ZodError) return null;
     throw err;
   }
-  const session = await getSession(
-    deps.kv,
-    claims.sid,
-    deps.now(),
-    deps.lifetimes ?? SESSION_LIFETIMES,
-  );
-  if (!session || session.userId !== claims.sub) return null;
-  return { userId: claims.sub, sessionId: claims.sid };
 }
 
 async function signAccessToken(deps: SessionDeps, userId: string, sessionId: string) {

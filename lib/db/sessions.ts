@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry, ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
+import { parseUser, type User } from "./users.ts";
 
 /** Spent token hashes remembered per session, to recognise reuse of older tokens too. */
 const SPENT_KEPT = 10;
@@ -64,17 +65,24 @@ export async function createSession(
   return session;
 }
 
-/** The live session with this id, or null (absent, or past its idle or absolute end). */
-export async function getSession(
+/**
+ * The live session `sessionId` of `userId`, with that user: one KV round trip for what every
+ * signed-in request needs. Null when either is gone, the session is over, or it is another user's.
+ */
+export async function getSessionWithUser(
   kv: Deno.Kv,
-  sessionId: string,
+  ids: { sessionId: string; userId: string },
   now: Date,
   lifetimes: SessionLifetimes,
-): Promise<Session | null> {
-  const entry = await kv.get(keys.session(sessionId));
-  if (entry.value === null) return null;
-  const session = SessionSchema.parse(entry.value);
-  return isLive(session, now, lifetimes) ? session : null;
+): Promise<{ session: Session; user: User } | null> {
+  const [sessionEntry, userEntry] = await kv.getMany([
+    keys.session(ids.sessionId),
+    keys.user(ids.userId),
+  ]);
+  if (sessionEntry.value === null || userEntry.value === null) return null;
+  const session = SessionSchema.parse(sessionEntry.value);
+  if (session.userId !== ids.userId || !isLive(session, now, lifetimes)) return null;
+  return { session, user: parseUser(userEntry.value) };
 }
 
 export type Rotation =

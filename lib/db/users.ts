@@ -29,6 +29,11 @@ const UserSchema = z.object({
 });
 export type User = z.infer<typeof UserSchema>;
 
+/** A stored user record, parsed. */
+export function parseUser(value: unknown): User {
+  return UserSchema.parse(value);
+}
+
 /** Who the identity provider says signed in. */
 export interface Identity {
   issuer: string;

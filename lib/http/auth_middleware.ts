@@ -39,7 +39,8 @@ export interface SessionAuthOptions {
 /**
  * Authenticates the request; never refuses it (guards do). With an `Authorization` header only
  * that header counts and cookies are ignored, which is what lets the CSRF guard exempt such
- * requests. A refresh token that fails (unknown, expired, reused) clears the cookies.
+ * requests. A refresh token that fails (unknown, expired, reused), or an access cookie that fails
+ * with no refresh token beside it, clears the cookies.
  */
 export function sessionAuth(
   options: SessionAuthOptions,
@@ -50,18 +51,24 @@ export function sessionAuth(
     if (authorization !== undefined) {
       const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
       const auth = bearer ? await authenticateAccessToken(sessions, bearer) : null;
-      if (auth) await signIn(c, auth.userId, auth.sessionId);
+      if (auth) signIn(c, auth.user, auth.sessionId);
       return await next();
     }
     const cookies = readSessionCookies(c, secureCookies);
     const auth = cookies.access ? await authenticateAccessToken(sessions, cookies.access) : null;
     if (auth) {
-      if (!await signIn(c, auth.userId, auth.sessionId)) clearSessionCookies(c, secureCookies);
+      signIn(c, auth.user, auth.sessionId);
       return await next();
     }
-    if (cookies.refresh) {
+    if (!cookies.refresh) {
+      // An access cookie that no longer authenticates (expired, signed out, user deleted) and
+      // nothing to renew it with: the browser should stop sending it.
+      if (cookies.access) clearSessionCookies(c, secureCookies);
+    } else {
       const outcome = await refreshSession(sessions, cookies.refresh);
-      if (outcome.ok && await signIn(c, outcome.tokens.userId, outcome.tokens.sessionId)) {
+      const user = outcome.ok ? await getUser(sessions.kv, outcome.tokens.userId) : null;
+      if (outcome.ok && user) {
+        signIn(c, user, outcome.tokens.sessionId);
         setSessionCookies(c, secureCookies, outcome.tokens, sessions.now());
         c.set("issued", outcome.tokens);
       } else {
@@ -72,12 +79,9 @@ export function sessionAuth(
     await next();
   };
 
-  async function signIn(c: Context, userId: string, sessionId: string): Promise<boolean> {
-    const user: User | null = await getUser(sessions.kv, userId);
-    if (!user) return false;
+  function signIn(c: Context, user: User, sessionId: string) {
     c.set("user", { id: user.id, email: user.email, name: user.name });
     c.set("sessionId", sessionId);
-    return true;
   }
 }
 

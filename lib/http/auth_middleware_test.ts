@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { type SessionDeps, startSession } from "../auth/session.ts";
+import { VerifiedTokens } from "../auth/verified_tokens.ts";
 import { deleteUserRecord, upsertUserBySub } from "../db/users.ts";
 import { type AuthVariables, requireUser, sessionAuth } from "./auth_middleware.ts";
 import { handleError } from "./errors.ts";
@@ -13,6 +14,7 @@ async function setup() {
     secret: new TextEncoder().encode("middleware-test-secret-0123456789abcdef"),
     issuer: "http://busysync.test",
     now: () => new Date(t),
+    verified: new VerifiedTokens(),
   };
   const { user } = await upsertUserBySub(kv, {
     issuer: "https://issuer.example",
