@@ -13,7 +13,7 @@ import { openKv } from "../../lib/db/kv.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
 import { createGoogleOAuth } from "../../lib/google/oauth.ts";
 import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
-import { createLogger } from "../../lib/log.ts";
+import { createLogger, type Logger } from "../../lib/log.ts";
 import {
   createScheduler,
   type Scheduler,
@@ -121,6 +121,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** A clock that follows real time (plus `advance`), for tests with other processes. */
   realTime?: boolean;
+  /** The app's and the scheduler's logger (default: errors only, discarded). */
+  log?: Logger;
 }
 
 /** Starts the emulator and an app on a temp KV file; `env` adds or overrides settings. */
@@ -149,7 +151,7 @@ export async function startHarness(
     ...env,
   });
   const secrets = await loadSecrets(kv, config);
-  const log = createLogger("error", () => {});
+  const log = options.log ?? createLogger("error", () => {});
   const built: { app?: ReturnType<typeof createApp> } = {};
   const server = options.serve
     ? Deno.serve(
