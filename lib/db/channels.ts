@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
+import { getAll } from "./kv.ts";
 
 const ChannelSchema = z.object({
   v: z.literal(1),
@@ -62,12 +63,12 @@ export async function getChannel(kv: Deno.Kv, channelId: string): Promise<PushCh
 
 /** Every channel record of the user, tombstones included. */
 export async function listChannelsOfUser(kv: Deno.Kv, userId: string): Promise<PushChannel[]> {
-  const out: PushChannel[] = [];
+  const ids: string[] = [];
   for await (const entry of kv.list<string>({ prefix: keys.channelsByUser(userId) })) {
-    const channel = await getChannel(kv, entry.value);
-    if (channel) out.push(channel);
+    ids.push(entry.value);
   }
-  return out;
+  const entries = await getAll(kv, ids.map((id) => keys.channel(id)));
+  return entries.flatMap((entry) => entry.value === null ? [] : [read(entry.value)]);
 }
 
 /** Read-modify-write of one channel; the index entry follows the record's new expiry. */
@@ -168,14 +169,11 @@ export async function lastNotifications(
   kv: Deno.Kv,
   channelIds: readonly string[],
 ): Promise<Map<string, string>> {
+  const entries = await getAll(kv, channelIds.map((id) => keys.channelNotified(id)));
   const out = new Map<string, string>();
-  for (let i = 0; i < channelIds.length; i += 10) {
-    const batch = channelIds.slice(i, i + 10);
-    const entries = await kv.getMany(batch.map((id) => keys.channelNotified(id)));
-    entries.forEach((entry, j) => {
-      if (entry.value !== null) out.set(batch[j], NotifiedSchema.parse(entry.value).at);
-    });
-  }
+  entries.forEach((entry, i) => {
+    if (entry.value !== null) out.set(channelIds[i], NotifiedSchema.parse(entry.value).at);
+  });
   return out;
 }
 

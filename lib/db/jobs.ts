@@ -14,6 +14,7 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
+import { getAll } from "./kv.ts";
 
 export const JOB_REASONS = ["manual", "rule_saved", "push", "schedule", "confirm"] as const;
 export type JobReason = (typeof JOB_REASONS)[number];
@@ -199,13 +200,8 @@ export async function listJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]
   for await (const entry of kv.list<string>({ prefix: keys.jobsByUser(userId) })) {
     ids.push(entry.value);
   }
-  const out: Job[] = [];
-  // getMany takes at most 10 keys.
-  for (let i = 0; i < ids.length; i += 10) {
-    const entries = await kv.getMany(ids.slice(i, i + 10).map((id) => keys.job(id)));
-    for (const entry of entries) if (entry.value !== null) out.push(readJob(entry.value));
-  }
-  return out;
+  const entries = await getAll(kv, ids.map((id) => keys.job(id)));
+  return entries.flatMap((entry) => entry.value === null ? [] : [readJob(entry.value)]);
 }
 
 /** When the earliest unfinished job becomes due (or its claim expires), in epoch ms; or null. */

@@ -19,3 +19,17 @@ export async function pingKv(kv: Deno.Kv): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The entries at `keys`, in order. getMany reads at most ten keys per call; the calls are made
+ * side by side, because a page waiting on them one after another waits behind every other
+ * request each time. Meant for short lists (a user's jobs or channels), not for thousands.
+ */
+export async function getAll(
+  kv: Deno.Kv,
+  keys: readonly Deno.KvKey[],
+): Promise<Deno.KvEntryMaybe<unknown>[]> {
+  const batches: Promise<Deno.KvEntryMaybe<unknown>[]>[] = [];
+  for (let i = 0; i < keys.length; i += 10) batches.push(kv.getMany(keys.slice(i, i + 10)));
+  return (await Promise.all(batches)).flat();
+}

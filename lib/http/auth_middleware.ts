@@ -10,15 +10,17 @@ import {
   refreshSession,
   type SessionDeps,
 } from "../auth/session.ts";
-import { getUser, type User } from "../db/users.ts";
+import { getUser, type User, type UserSettings } from "../db/users.ts";
 import { HttpError } from "./errors.ts";
 import { clearSessionCookies, readSessionCookies, setSessionCookies } from "./session_cookies.ts";
 
-/** The signed-in user as routes see it. */
+/** The signed-in user as routes see it (read with the session: pages need not read it again). */
 export interface SessionUser {
   id: string;
   email: string;
   name: string;
+  createdAt: string;
+  settings: UserSettings;
 }
 
 export type AuthVariables = {
@@ -80,7 +82,13 @@ export function sessionAuth(
   };
 
   function signIn(c: Context, user: User, sessionId: string) {
-    c.set("user", { id: user.id, email: user.email, name: user.name });
+    c.set("user", {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      createdAt: user.createdAt,
+      settings: user.settings,
+    });
     c.set("sessionId", sessionId);
   }
 }

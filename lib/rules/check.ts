@@ -7,7 +7,7 @@
  * events never reach C).
  */
 import { isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
-import { listConnections } from "../db/connections.ts";
+import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import { calendarKey } from "../sync/calendar_key.ts";
 import {
@@ -78,13 +78,13 @@ export async function checkRule(
   return { problems, hints: describeGaps(rules, nameOf) };
 }
 
-/** The chains of `rules` that stop short, named for a person. */
-export async function propagationHints(
-  kv: Deno.Kv,
-  userId: string,
+/** The chains of `rules` that stop short, named for a person, from data the caller has read. */
+export function propagationHints(
   rules: readonly GraphRule[],
-): Promise<PropagationHint[]> {
-  const names = await calendarNames(kv, userId);
+  connections: readonly Connection[],
+  calendars: readonly StoredCalendar[],
+): PropagationHint[] {
+  const names = namesOf(connections, calendars);
   return describeGaps(rules, (key) => names.get(key)?.label ?? UNKNOWN_CALENDAR);
 }
 
@@ -112,9 +112,20 @@ interface CalendarName {
 
 /** The user's cached calendars of connections that still exist, by calendarKey. */
 async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, CalendarName>> {
-  const emails = new Map((await listConnections(kv, userId)).map((c) => [c.id, c.email]));
+  const [connections, calendars] = await Promise.all([
+    listConnections(kv, userId),
+    listCalendars(kv, userId),
+  ]);
+  return namesOf(connections, calendars);
+}
+
+function namesOf(
+  connections: readonly Connection[],
+  calendars: readonly StoredCalendar[],
+): Map<string, CalendarName> {
+  const emails = new Map(connections.map((c) => [c.id, c.email]));
   const out = new Map<string, CalendarName>();
-  for (const calendar of await listCalendars(kv, userId)) {
+  for (const calendar of calendars) {
     const email = emails.get(calendar.connectionId);
     if (email === undefined) continue;
     const title = calendar.primary || calendar.summary === email

@@ -8,7 +8,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ZodError } from "zod";
+import { listCalendars } from "../../lib/db/calendars.ts";
 import { ConflictError } from "../../lib/db/commit.ts";
+import { listConnections } from "../../lib/db/connections.ts";
 import { RunRecordSchema } from "../../lib/db/history.ts";
 import {
   createRule,
@@ -153,8 +155,13 @@ export function ruleRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const userId = userOf(c).id;
-      const rules = (await listRules(deps.kv, userId)).map((e) => e.rule);
-      return c.json({ items: rules, hints: await propagationHints(deps.kv, userId, rules) }, 200);
+      const [entries, connections, calendars] = await Promise.all([
+        listRules(deps.kv, userId),
+        listConnections(deps.kv, userId),
+        listCalendars(deps.kv, userId),
+      ]);
+      const rules = entries.map((e) => e.rule);
+      return c.json({ items: rules, hints: propagationHints(rules, connections, calendars) }, 200);
     },
   );
 

@@ -92,7 +92,7 @@ export function statusRoutes(deps: AppDeps) {
         deps.syncRequests.progress(user.id),
       ]);
       return c.json({
-        user,
+        user: { id: user.id, email: user.email, name: user.name },
         connections: connections.map((conn) => ({
           id: conn.id,
           email: conn.email,

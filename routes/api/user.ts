@@ -16,7 +16,7 @@ import {
 import { beginFlow } from "../../lib/accounts/oauth_flows.ts";
 import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
 import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
-import { getUser, updateUserSettings, UserSettingsSchema } from "../../lib/db/users.ts";
+import { updateUserSettings, UserSettingsSchema } from "../../lib/db/users.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { requireNextPath } from "../../lib/http/next_path.ts";
@@ -75,9 +75,8 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
   for (const path of ["/api/me", "/api/me/*", "/api/user/*"]) app.use(path, requireUser());
 
-  app.get("/api/me", async (c) => {
-    const user = await getUser(deps.kv, userOf(c).id);
-    if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+  app.get("/api/me", (c) => {
+    const user = userOf(c);
     return c.json({
       id: user.id,
       email: user.email,

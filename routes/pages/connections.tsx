@@ -4,7 +4,6 @@ import ActionButton from "../../islands/ActionButton.tsx";
 import { isWritable, listCalendars, type StoredCalendar } from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { listRules } from "../../lib/db/rules.ts";
-import { getUser } from "../../lib/db/users.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { displayZone } from "../../lib/web/page_data.ts";
@@ -19,14 +18,13 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get("/connections", async (c) => {
     const user = c.var.user;
     if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/connections" })}`, 303);
-    const [profile, connections, calendars, entries] = await Promise.all([
-      getUser(deps.kv, user.id),
+    const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
       listRules(deps.kv, user.id),
     ]);
     const rules = entries.map((e) => e.rule);
-    const zone = displayZone(profile?.settings.timeZone, calendars);
+    const zone = displayZone(user.settings.timeZone, calendars);
     return c.html(deps.render(
       <>
         <div class="page-head">

@@ -9,7 +9,6 @@ import { listConnections } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
-import { getUser } from "../../lib/db/users.ts";
 import type { SessionUser } from "../../lib/http/auth_middleware.ts";
 import { calendarKey } from "../../lib/sync/calendar_key.ts";
 import { formatDateTime, formatRelative, plural } from "../../lib/web/client/format.ts";
@@ -23,8 +22,7 @@ import type { AppDeps } from "../../app.ts";
  */
 export async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise<VNode> {
   const userId = sessionUser.id;
-  const [user, connections, calendars, ruleEntries, runs, progress] = await Promise.all([
-    getUser(deps.kv, userId),
+  const [connections, calendars, ruleEntries, runs, progress] = await Promise.all([
     listConnections(deps.kv, userId),
     listCalendars(deps.kv, userId),
     listRules(deps.kv, userId),
@@ -32,7 +30,7 @@ export async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): 
     deps.syncRequests.progress(userId),
   ]);
   const now = deps.now();
-  const zone = displayZone(user?.settings.timeZone, calendars);
+  const zone = displayZone(sessionUser.settings.timeZone, calendars);
   const rules = ruleEntries.map((e) => e.rule);
   const labels = calendarLabels(connections, calendars);
   const lastRun = runs.items.find((r) => !r.dryRun);

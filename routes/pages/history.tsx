@@ -11,7 +11,6 @@ import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { getRun, listRuns, type RunAction } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
-import { getUser } from "../../lib/db/users.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarLabels, displayZone, fullCalendarName } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
@@ -64,8 +63,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     const user = c.var.user;
     if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/history" })}`, 303);
     const query = Query.parse(c.req.query());
-    const [profile, rules, calendars, page] = await Promise.all([
-      getUser(deps.kv, user.id),
+    const [rules, calendars, page] = await Promise.all([
       listRules(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
       listRuns(deps.kv, user.id, {
@@ -83,7 +81,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
         return listRuns(deps.kv, user.id, { limit: PAGE_SIZE });
       }),
     ]);
-    const zone = displayZone(profile?.settings.timeZone, calendars);
+    const zone = displayZone(user.settings.timeZone, calendars);
     const older = page.cursor &&
       `/history?${new URLSearchParams({
         ...(query.rule ? { rule: query.rule } : {}),
@@ -153,9 +151,8 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     if (!user) {
       return c.redirect(`/signin?${new URLSearchParams({ next: `/history/${runId}` })}`, 303);
     }
-    const [found, profile, rules, connections, calendars] = await Promise.all([
+    const [found, rules, connections, calendars] = await Promise.all([
       getRun(deps.kv, user.id, runId),
-      getUser(deps.kv, user.id),
       listRules(deps.kv, user.id),
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
@@ -172,7 +169,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
       ));
     }
     const { run, actions } = found;
-    const zone = displayZone(profile?.settings.timeZone, calendars);
+    const zone = displayZone(user.settings.timeZone, calendars);
     const labels = calendarLabels(connections, calendars);
     const ruleNames = new Map(rules.map(({ rule }) => [rule.id, rule.name]));
     const ruleName = (id: string | undefined) =>

@@ -39,7 +39,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     ]);
     const rules = entries.map((e) => e.rule);
     const labels = calendarLabels(connections, calendars);
-    const hints = await propagationHints(deps.kv, user.id, rules);
+    const hints = propagationHints(rules, connections, calendars);
     return c.html(deps.render(
       <>
         <Banners incidents={openIncidents(connections, rules)} here="/rules" />

@@ -24,8 +24,25 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The wall-clock fields of `instant` in `timeZone`. */
-function zonedParts(instant: Date, timeZone: string) {
+type ZonedParts = ReturnType<typeof computeZonedParts>;
+
+/** Recent answers: a page shows the same few instants (and "now") in one zone many times. */
+const zonedCache = new Map<string, ZonedParts>();
+const ZONED_CACHE_MAX = 2_000;
+
+/** The wall-clock fields of `instant` in `timeZone` (formatToParts is costly, so cached). */
+function zonedParts(instant: Date, timeZone: string): ZonedParts {
+  const key = `${instant.getTime()}|${timeZone}`;
+  let parts = zonedCache.get(key);
+  if (!parts) {
+    parts = computeZonedParts(instant, timeZone);
+    if (zonedCache.size >= ZONED_CACHE_MAX) zonedCache.delete(zonedCache.keys().next().value!);
+    zonedCache.set(key, parts);
+  }
+  return parts;
+}
+
+function computeZonedParts(instant: Date, timeZone: string) {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) parts[p.type] = p.value;
   return {
@@ -43,7 +60,9 @@ const pad = (n: number) => String(n).padStart(2, "0");
 /** "Tue 24 Nov, 14:05" in `timeZone` (the year only when it is not `now`'s). */
 export function formatDateTime(iso: string, timeZone: string, now = new Date()): string {
   const p = zonedParts(new Date(iso), timeZone);
-  const year = p.year === zonedParts(now, timeZone).year ? "" : ` ${p.year}`;
+  // "now" to the minute: years turn on a minute in every zone, and the cache then hits.
+  const thisYear = zonedParts(new Date(now.getTime() - now.getTime() % 60_000), timeZone).year;
+  const year = p.year === thisYear ? "" : ` ${p.year}`;
   return `${p.weekday} ${p.day} ${p.month}${year}, ${pad(p.hour)}:${pad(p.minute)}`;
 }
 
