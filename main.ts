@@ -2,7 +2,6 @@
  * Starts busysync: config → KV (+ migrations) → emulator in demo mode → services → scheduler
  * (worker + cron) → app → Deno.serve, and shuts down in order on SIGINT/SIGTERM.
  */
-import { createApp } from "./app.ts";
 import { loadSecrets } from "./lib/auth/secrets.ts";
 import { startEmulator } from "./emulator/server.ts";
 import { demoSeed } from "./emulator/demo_seed.ts";
@@ -10,8 +9,8 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
-import { createScheduler } from "./lib/scheduler/scheduler.ts";
-import { createServices } from "./lib/services.ts";
+import { type AppStack, buildAppStack } from "./lib/server/app_stack.ts";
+import { startHttpThreads } from "./lib/server/http_threads.ts";
 import { loadManifest } from "./lib/web/static_files.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
@@ -58,30 +57,25 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const secrets = await loadSecrets(kv, config);
   // The app is built once the port is known: with PORT=0 and no PUBLIC_URL the public URL (and
   // so the OAuth redirect URI) can only name the port the system picked.
-  const built: { app?: ReturnType<typeof createApp> } = {};
+  const built: { app?: AppStack["app"] } = {};
   const server = Deno.serve({
     port: config.port,
     hostname: config.host,
+    // Extra HTTP threads listen on this very port; the kernel spreads connections.
+    reusePort: config.httpWorkers > 0,
     onListen: () => {},
   }, (req, info) => built.app!.fetch(req, info));
   const addr = server.addr as Deno.NetAddr;
   const url = `http://${addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname}:${addr.port}`;
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
-  // One set of services, so the app and the worker share one retry policy and request budget.
-  const services = createServices({ config, kv, log, secrets, now: () => new Date() });
-  const scheduler = createScheduler({ kv, config, log, services });
-  built.app = createApp({
-    config,
-    kv,
-    log,
-    manifest,
-    secrets,
-    staticDir: `${ROOT}static`,
-    googlePolicy: services.policy,
-    syncRequests: scheduler,
-    push: scheduler.push,
-  });
+  // PORT=0: the threads must listen on the port the system picked for the main thread.
+  config = { ...config, port: addr.port };
+  const { app, scheduler } = buildAppStack({ config, kv, log, manifest, secrets, root: ROOT });
+  built.app = app;
   scheduler.start({ cron: true });
+  const threads = config.httpWorkers > 0
+    ? await startHttpThreads(config, () => scheduler.wake())
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
@@ -89,7 +83,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
       log.info("shutting down");
       // The worker stops claiming and lets running syncs end (they release their leases);
       // jobs still waiting stay in KV for the next instance to start.
-      await Promise.all([server.shutdown(), scheduler.stop()]);
+      await Promise.all([server.shutdown(), threads?.close(), scheduler.stop()]);
       await emulator?.close();
       kv.close();
     })();

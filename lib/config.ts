@@ -50,6 +50,7 @@ const EnvSchema = z.object({
   BUSYSYNC_SMTP_URL: z.url({ protocol: /^smtps?$/, error: "expected smtp:// or smtps://" })
     .optional(),
   BUSYSYNC_SMTP_FROM: z.string().trim().min(3).max(200).optional(),
+  BUSYSYNC_HTTP_WORKERS: intFrom(0, 32).default(0),
   BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
@@ -87,6 +88,8 @@ export interface Config {
    * `X-Forwarded-For`; only then is that header believed (rate limits key on the address).
    */
   trustProxy: boolean;
+  /** Extra threads serving HTTP on the same port (lib/server/http_threads.ts); 0: only main. */
+  httpWorkers: number;
   /** Where incidents are sent besides the dashboard banner (each channel optional). */
   notify: {
     /** A JSON POST per incident (Slack/ntfy-style receivers). */
@@ -127,6 +130,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together or not at all",
     );
   }
+  if (e.BUSYSYNC_HTTP_WORKERS > 0 && e.BUSYSYNC_KV === ":memory:") {
+    throw new ConfigError(
+      "BUSYSYNC_HTTP_WORKERS",
+      "needs a KV file or URL in BUSYSYNC_KV: a :memory: store is private to one thread",
+    );
+  }
   const demo = !e.GOOGLE_CLIENT_ID;
   // Demo mode is the real app pointed at the bundled emulator, which main.ts starts on this port.
   const emulatorUrl = `http://127.0.0.1:${e.EMULATOR_PORT}`;
@@ -161,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     push: e.BUSYSYNC_PUSH,
     logLevel: e.BUSYSYNC_LOG_LEVEL,
     trustProxy: e.BUSYSYNC_TRUST_PROXY,
+    httpWorkers: e.BUSYSYNC_HTTP_WORKERS,
     notify: {
       webhookUrl: e.BUSYSYNC_NOTIFY_WEBHOOK_URL,
       smtpUrl: e.BUSYSYNC_SMTP_URL,

@@ -17,6 +17,7 @@ Deno.test("config: an empty environment starts in demo mode on the documented de
   assert.equal(pushEnabled(c), false);
   assert.equal(c.trustProxy, false);
   assert.equal(loadConfig({ BUSYSYNC_TRUST_PROXY: "1" }).trustProxy, true);
+  assert.equal(c.httpWorkers, 0);
 });
 
 Deno.test("config: Google credentials switch to Google's URLs and require an encryption key", () => {
@@ -49,6 +50,9 @@ Deno.test("config: each invalid value names its variable in one line", () => {
     [{ BUSYSYNC_ALLOWED_EMAILS: "alice@example.com,not an email" }, "BUSYSYNC_ALLOWED_EMAILS"],
     [{ BUSYSYNC_DELETE_GUARD_PERCENT: "120" }, "BUSYSYNC_DELETE_GUARD_PERCENT"],
     [{ GOOGLE_CLIENT_ID: "only-id" }, "GOOGLE_CLIENT_SECRET"],
+    [{ BUSYSYNC_HTTP_WORKERS: "-1" }, "BUSYSYNC_HTTP_WORKERS"],
+    // Each thread opens its own store; a :memory: one would be a different, empty store each.
+    [{ BUSYSYNC_HTTP_WORKERS: "1", BUSYSYNC_KV: ":memory:" }, "BUSYSYNC_HTTP_WORKERS"],
   ];
   for (const [env, variable] of cases) {
     assert.throws(() => loadConfig(env), (e: unknown) => {

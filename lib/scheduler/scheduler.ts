@@ -70,6 +70,8 @@ export interface SchedulerInput {
   /** Job and channel ids; default monotonic ULIDs. */
   newId?: () => string;
   options?: Partial<SchedulerOptions>;
+  /** Called after each job this scheduler enqueues: wakes a worker on another thread. */
+  onEnqueued?: () => void;
 }
 
 export interface Scheduler extends SyncRequests {
@@ -82,6 +84,8 @@ export interface Scheduler extends SyncRequests {
   start(opts?: { cron?: boolean }): void;
   /** Stops the cron and the worker, letting running jobs finish. */
   stop(): Promise<void>;
+  /** Has the worker look for due jobs now (another thread enqueued one). */
+  wake(): void;
 }
 
 /** A run stopped with an error; `runId` is the history record the engine wrote for it, if any. */
@@ -206,6 +210,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
     });
     worker.wake();
+    input.onEnqueued?.();
     return { jobId };
   }
 
@@ -246,9 +251,14 @@ export function createScheduler(input: SchedulerInput): Scheduler {
   }
 
   async function progress(userId: string): Promise<SyncProgress> {
-    const jobs = await listJobsOfUser(kv, userId);
+    // Side by side: under load each sequential read waits behind every other request's.
+    const [jobs, rules, push] = await Promise.all([
+      listJobsOfUser(kv, userId),
+      listRules(kv, userId),
+      pushStatus(channelDeps, userId),
+    ]);
     const current = jobs.find((j) => j.state === "running");
-    const hasRules = (await listRules(kv, userId)).some((e) => e.rule.enabled);
+    const hasRules = rules.some((e) => e.rule.enabled);
     return {
       running: current !== undefined,
       ...(current ? { current: infoOf(current) } : {}),
@@ -256,7 +266,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       ...(hasRules
         ? { nextScheduledRun: nextTickAt(clock(), config.syncIntervalMinutes).toISOString() }
         : {}),
-      push: await pushStatus(channelDeps, userId),
+      push,
     };
   }
 
@@ -306,5 +316,6 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       cron.abort();
       await worker.stop();
     },
+    wake: () => worker.wake(),
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * The body of one extra HTTP thread (see http_threads.ts): opens its own KV handle, builds the
+ * app like the main thread does, and serves on the shared port until told to stop. Its
+ * scheduler is never started: it only enqueues jobs, which the main thread's worker runs.
+ */
+/// <reference lib="deno.worker" />
+import { loadSecrets } from "../auth/secrets.ts";
+import { openKv } from "../db/kv.ts";
+import { createLogger } from "../log.ts";
+import { loadManifest } from "../web/static_files.ts";
+import { buildAppStack } from "./app_stack.ts";
+import { type HttpThreadReply, type HttpThreadStart, WAKE_CHANNEL } from "./http_threads.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+const reply = (message: HttpThreadReply) => self.postMessage(message);
+
+self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
+  if (e.data.kind !== "start") return;
+  const { config } = e.data;
+  try {
+    const log = createLogger(config.logLevel);
+    const kv = await openKv(config.kvPath);
+    const wake = new BroadcastChannel(WAKE_CHANNEL);
+    const { app } = buildAppStack({
+      config,
+      kv,
+      log,
+      manifest: await loadManifest(ROOT),
+      secrets: await loadSecrets(kv, config),
+      root: ROOT,
+      onEnqueued: () => wake.postMessage("wake"),
+    });
+    const server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      reusePort: true,
+      onListen: () => {},
+    }, (req, info) => app.fetch(req, info));
+    self.onmessage = async (stop: MessageEvent<{ kind: string }>) => {
+      if (stop.data.kind !== "stop") return;
+      await server.shutdown();
+      wake.close();
+      kv.close();
+      reply({ kind: "stopped" });
+    };
+    reply({ kind: "listening" });
+  } catch (err) {
+    reply({ kind: "failed", message: err instanceof Error ? err.message : String(err) });
+  }
+};

@@ -1,0 +1,78 @@
+/**
+ * BUSYSYNC_HTTP_WORKERS: extra threads serve HTTP on the app's port. Real server (demo mode,
+ * temp KV file), real sockets: a fresh connection per request lets the kernel hand each to
+ * either thread.
+ */
+import assert from "node:assert/strict";
+import { startDemoServer } from "./support/demo_server.ts";
+import { HttpSession } from "./support/http_session.ts";
+
+const PERSONAL = "alex.personal@example.com";
+const WORK = "alex@work.example.com";
+
+/** Fetches `url` `times` times at once, each on a new connection; prints when each answered. */
+const PROBE = `
+const [url, times] = Deno.args;
+console.log("ready");
+for await (const _ of Deno.stdin.readable) break;
+const answers = await Promise.all(Array.from({ length: Number(times) }, async () => {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const res = await fetch(url, { client });
+  await res.body?.cancel();
+  client.close();
+  return { status: res.status, at: Date.now() };
+}));
+console.log(JSON.stringify(answers));
+`;
+
+Deno.test("threads: another thread answers while the main thread is busy", async () => {
+  const server = await startDemoServer({ BUSYSYNC_HTTP_WORKERS: "1" });
+  try {
+    const probe = new Deno.Command(Deno.execPath(), {
+      args: ["eval", PROBE, `${server.url}/healthz`, "16"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const out = probe.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await out.read()).value!, /ready/);
+    const go = probe.stdin.getWriter();
+    await go.write(new TextEncoder().encode("go\n"));
+    // This test runs on the server's main thread: blocking it leaves only the other thread.
+    const busyUntil = Date.now() + 2_000;
+    while (Date.now() < busyUntil) { /* busy, as a long synchronous computation would be */ }
+    await go.close();
+    let text = "";
+    for (let chunk = await out.read(); !chunk.done; chunk = await out.read()) text += chunk.value;
+    await probe.status;
+    const answers: { status: number; at: number }[] = JSON.parse(text);
+    assert.equal(answers.length, 16);
+    assert.ok(answers.every((a) => a.status === 200));
+    // With 16 connections spread by the kernel, all on one socket would be a 1 in 2^16 chance.
+    assert.ok(
+      answers.some((a) => a.at < busyUntil),
+      "no request was answered while the main thread was busy",
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("threads: sign-in, connect, rules and syncs work whichever thread each request meets", async () => {
+  const server = await startDemoServer({ BUSYSYNC_HTTP_WORKERS: "1" });
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const session = new HttpSession(server.url, client);
+    // The OAuth state, session cookies and rule cross threads: every request is a new socket.
+    await session.setUp([PERSONAL, WORK]);
+    for (let i = 0; i < 3; i++) {
+      const { run } = await session.json("/api/sync?wait=true", "POST", {});
+      assert.equal(run?.outcome, "ok");
+    }
+    const status = await session.json("/api/status");
+    assert.equal(status.connections.length, 2);
+    assert.equal(status.rules.length, 1);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
