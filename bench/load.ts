@@ -1,23 +1,36 @@
 /**
- * Load: the demo app (bundled emulator, temp KV) in a child process on loopback, one user signed
- * in through the emulator's OAuth with both demo accounts connected and a rule, then npm
- * autocannon drives dashboard pages and API routes at 100 connections for `--seconds` (default
- * 60) while a sync is triggered every few seconds. Reports throughput, p50/p99 latency, errors
- * and the server's RSS at start and end to bench/results/load.json.
+ * Load: busysync in a child process on loopback, configured as in production but with the Google
+ * emulator (its own process, demo seed) as Google; one user signed in through the emulator's
+ * OAuth with both demo accounts connected and a rule, 300 extra events
+ * in the source calendar, and npm autocannon driving dashboard pages and API routes at
+ * `--connections` (100) while the source calendar keeps changing: an event is added, moved or
+ * deleted every CHURN_EVERY_MS, Google's push notification reaches the app, and it syncs, so
+ * real syncs (reads and mirror writes) run throughout.
  *
- *   deno task load [--seconds 60] [--connections 100] [--routes /a,/b] [--profile FILE]
+ *   deno task load [--seconds 60] [--connections 100] [--rate 1000] [--threads 1]
+ *                  [--phases capacity,rate] [--routes /a,/b] [--out load.json] [--profile FILE]
+ *
+ * Two phases of `--seconds` each, on one server:
+ * - capacity: each connection sends its next request as soon as the last is answered (a closed
+ *   loop). That finds the throughput; its latency is only connections ÷ throughput (Little's
+ *   law), a property of the queue the generator builds, not of the server.
+ * - rate: the connections together send `--rate` requests per second on a schedule (an open
+ *   loop, bench/open_loop.ts), which measures the latency a client sees at that load.
+ * The server's RSS is sampled every RSS_EVERY_MS; with `--seconds 600 --phases rate
+ * --out memory.json` this is the memory soak (`deno task load:memory`).
  *
  * The server is a child so the generator does not share its event loop (which would inflate the
  * latencies) and so its RSS is the server's alone. `--serve` is the child's mode.
  */
 import autocannon from "autocannon";
+import { DEMO_CLIENT } from "../emulator/demo_seed.ts";
 import { startServer } from "../main.ts";
+import { HttpSession } from "../tests/support/http_session.ts";
 import { startCpuProfile, topSelfTime } from "./cpu_profile.ts";
+import { runOpenLoop } from "./open_loop.ts";
 
 const PERSONAL = "alex.personal@example.com";
 const WORK = "alex@work.example.com";
-/** POST /api/sync allows 6 per minute per user: one every 10 s stays clear of the limit. */
-const SYNC_EVERY_MS = 10_000;
 const ALL_ROUTES = [
   "/",
   "/rules",
@@ -27,6 +40,10 @@ const ALL_ROUTES = [
   "/api/history",
   "/api/me",
 ];
+const EXTRA_EVENTS = 300;
+const CHURN_EVERY_MS = 500;
+const RSS_EVERY_MS = 5_000;
+const INSPECTOR = "127.0.0.1:9239";
 
 /** `--name value` from the command line, or `fallback`. */
 function flag(name: string, fallback: string): string {
@@ -36,12 +53,23 @@ function flag(name: string, fallback: string): string {
 
 if (Deno.args.includes("--serve")) {
   const dir = await Deno.makeTempDir({ prefix: "busysync-load-" });
+  const google = flag("google", "");
+  // Production shape: Google (the emulator, in its own process) is elsewhere, as it would be.
   const server = await startServer({
     PORT: "0",
     HOST: "127.0.0.1",
-    EMULATOR_PORT: "0",
     BUSYSYNC_KV: `${dir}/load.kv`,
     BUSYSYNC_LOG_LEVEL: "error",
+    BUSYSYNC_HTTP_WORKERS: flag("threads", "1"),
+    GOOGLE_CLIENT_ID: DEMO_CLIENT.clientId,
+    GOOGLE_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+    GOOGLE_API_URL: google,
+    GOOGLE_ISSUER: google,
+    BUSYSYNC_ENCRYPTION_KEY: btoa(
+      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
+    ),
+    // PUBLIC_URL is plain http here; the emulator delivers to http, so push is forced on.
+    BUSYSYNC_PUSH: "on",
   });
   console.log(JSON.stringify({ url: server.url }));
   // The parent closes stdin to stop us: shut down in order, then remove the KV.
@@ -53,29 +81,60 @@ if (Deno.args.includes("--serve")) {
 
 const seconds = Number(flag("seconds", "60"));
 const connections = Number(flag("connections", "100"));
+const rate = Number(flag("rate", "1000"));
+const threads = flag("threads", "1");
+const phases = flag("phases", "capacity,rate").split(",");
 /** `--routes /a,/b` narrows the mix, to find which route is slow. */
-const ROUTES = flag("routes", ALL_ROUTES.join(",")).split(",");
-if (!(seconds > 0) || !(connections > 0)) throw new Error("--seconds and --connections: > 0");
-
+const routes = flag("routes", ALL_ROUTES.join(",")).split(",");
+const out = flag("out", "load.json");
 /** `--profile FILE` writes the server's V8 CPU profile of the run (and prints its hot spots). */
 const profileFile = Deno.args.includes("--profile") ? flag("profile", "load.cpuprofile") : null;
-const INSPECTOR = "127.0.0.1:9239";
+if (!(seconds > 0) || !(connections > 0) || !(rate > 0)) {
+  throw new Error("--seconds, --connections and --rate: > 0");
+}
+if (phases.some((p) => p !== "capacity" && p !== "rate")) {
+  throw new Error("--phases: capacity,rate");
+}
 
-const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    ...(profileFile ? [`--inspect=${INSPECTOR}`] : []),
-    new URL(import.meta.url).pathname,
-    "--serve",
-  ],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const stdin = child.stdin.getWriter();
-const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-const { url } = JSON.parse((await lines.read()).value!);
+/** A child process whose first stdout line is read; closing its stdin (or SIGTERM) stops it. */
+function spawn(args: string[], env: Record<string, string> = {}) {
+  const process = new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  return {
+    process,
+    firstLine: async () => (await lines.read()).value!,
+    async stop() {
+      await process.stdin.close();
+      await lines.cancel();
+      await process.status;
+    },
+  };
+}
+
+const emulator = spawn(["run", "-A", new URL("../emulator/main.ts", import.meta.url).pathname], {
+  EMULATOR_PORT: "0",
+  EMULATOR_ADMIN: "1",
+});
+const google = /listening on (\S+)/.exec(await emulator.firstLine())![1];
+const app = spawn([
+  "run",
+  "-A",
+  ...(profileFile ? [`--inspect=${INSPECTOR}`] : []),
+  new URL(import.meta.url).pathname,
+  "--serve",
+  "--threads",
+  threads,
+  "--google",
+  google,
+]);
+const child = app.process;
+const { url } = JSON.parse(await app.firstLine());
 
 /** Resident set size of the server process, in MB, from /proc. */
 async function rssMb(): Promise<number> {
@@ -83,115 +142,197 @@ async function rssMb(): Promise<number> {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024 * 10) / 10;
 }
 
-/** A cookie jar for the one user: the session cookies are all autocannon needs. */
-const jar = new Map<string, string>();
-async function call(target: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (target.startsWith(url)) {
-    headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-    if (init.method && init.method !== "GET") headers.set("origin", url);
-  }
-  const res = await fetch(target, { ...init, headers, redirect: "manual" });
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-  }
-  return res;
+/** CPU seconds (user + system) the server process has used, from /proc (clock ticks of 10 ms). */
+async function cpuSeconds(): Promise<number> {
+  const fields = (await Deno.readTextFile(`/proc/${child.pid}/stat`)).split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of stat; the split above starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Follows an OAuth walk: Google's consent as `email` (login_hint), then the app's callback. */
-async function completeAtGoogle(authUrl: string, email: string) {
-  const auth = new URL(authUrl);
-  auth.searchParams.set("login_hint", email);
-  const google = await call(auth.href);
-  await google.body?.cancel();
-  const back = await call(google.headers.get("location")!);
-  await back.body?.cancel();
-  if (back.status !== 302 && back.status !== 303) throw new Error(`callback: ${back.status}`);
+/** Runs one phase and adds the server's CPU time per request to its result. */
+async function measured<T extends { requests: number }>(phase: () => Promise<T>) {
+  const before = await cpuSeconds();
+  const result = await phase();
+  const cpu = await cpuSeconds() - before;
+  return {
+    ...result,
+    serverCpuSeconds: Math.round(cpu * 10) / 10,
+    serverCpuMsPerRequest: Math.round(cpu * 1000 / result.requests * 100) / 100,
+  };
 }
 
-async function json(target: string, method = "GET", body?: unknown) {
-  const res = await call(`${url}${target}`, {
+/** The emulator's admin API, acting as the calendar's owner (what a person does in Google). */
+async function admin(path: string, method: string, body?: unknown): Promise<Response> {
+  const res = await fetch(`${google}/__emulator/${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`${method} ${target}: ${res.status} ${await res.text()}`);
-  return await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
 }
 
-try {
-  const login = await call(`${url}/api/auth/login`);
-  await login.body?.cancel();
-  await completeAtGoogle(login.headers.get("location")!, PERSONAL);
-  for (const email of [PERSONAL, WORK]) {
-    await completeAtGoogle((await json("/api/user/calendars/connect", "POST", {})).url, email);
-  }
-  const { items } = await json("/api/user/calendars");
-  const ref = (calendarId: string) => ({
-    connectionId: items.find((c: { calendarId: string }) => c.calendarId === calendarId)
-      .connectionId,
-    calendarId,
-  });
-  await json("/api/rules", "POST", { name: "Load", source: ref(PERSONAL), target: ref(WORK) });
-
-  const rssStart = await rssMb();
-  const syncs = { triggered: 0, rateLimited: 0, failed: 0 };
-  const trigger = async () => {
-    const res = await call(`${url}/api/sync`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{}",
-    });
-    await res.body?.cancel();
-    if (res.status === 202 || res.status === 200) syncs.triggered++;
-    else if (res.status === 429) syncs.rateLimited++;
-    else syncs.failed++;
+/** A timed event at a random half hour of the next two weeks. */
+function randomTimes() {
+  const start = Math.ceil(Date.now() / 1_800_000) * 1_800_000 +
+    Math.floor(Math.random() * 14 * 48) * 1_800_000;
+  return {
+    start: { dateTime: new Date(start).toISOString() },
+    end: { dateTime: new Date(start + 3_600_000).toISOString() },
   };
-  await trigger();
-  const timer = setInterval(trigger, SYNC_EVERY_MS);
-  const profiler = profileFile ? await startCpuProfile(INSPECTOR) : null;
-  const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+}
+
+const eventsPath = `calendars/${encodeURIComponent(PERSONAL)}/events`;
+const ids: string[] = [];
+async function addEvent() {
+  const res = await admin(eventsPath, "POST", { summary: "Load", ...randomTimes() });
+  ids.push((await res.json()).id);
+}
+
+/** One change a person makes: add, move or delete an event. */
+async function churnOnce(counts: Record<string, number>) {
+  const pick = Math.random();
+  if (pick < 0.34 || ids.length < 10) {
+    await addEvent();
+    counts.added++;
+  } else if (pick < 0.67) {
+    const id = ids[Math.floor(Math.random() * ids.length)];
+    await (await admin(`${eventsPath}/${id}`, "PATCH", randomTimes())).body?.cancel();
+    counts.moved++;
+  } else {
+    const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
+    await (await admin(`${eventsPath}/${id}`, "DELETE")).body?.cancel();
+    counts.deleted++;
+  }
+}
+
+/** The history's runs that started at or after `since`, newest first, read page by page. */
+async function runsSince(since: string): Promise<{ startedAt: string; outcome: string }[]> {
+  const found: { startedAt: string; outcome: string }[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const query = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
+    const page = await session.json(`/api/history?${query}`);
+    for (const run of page.items) {
+      if (run.startedAt < since) return found;
+      found.push(run);
+    }
+    cursor = page.cursor;
+    if (!cursor) return found;
+  }
+}
+
+interface PhaseResult {
+  requests: number;
+  throughputRps: number;
+  bytesPerResponse: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+async function drive(cookie: string): Promise<PhaseResult> {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
     headers: { cookie },
-    requests: ROUTES.map((path) => ({ method: "GET", path })),
+    requests: routes.map((path) => ({ method: "GET", path })),
   });
-  clearInterval(timer);
+  return {
+    requests: result.requests.total,
+    throughputRps: result.requests.average,
+    bytesPerResponse: Math.round(result.throughput.total / result.requests.total),
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+const session = new HttpSession(url);
+try {
+  await session.setUp([PERSONAL, WORK]);
+  for (let i = 0; i < EXTRA_EVENTS; i++) await addEvent();
+  // The first sync of the extra events runs before the clock starts.
+  await session.json("/api/sync?wait=true", "POST", {});
+
+  const started = Date.now();
+  const rss: { atSeconds: number; mb: number }[] = [{ atSeconds: 0, mb: await rssMb() }];
+  const sampler = setInterval(async () => {
+    rss.push({ atSeconds: Math.round((Date.now() - started) / 1000), mb: await rssMb() });
+  }, RSS_EVERY_MS);
+  const churn = { added: 0, moved: 0, deleted: 0, failed: 0 };
+  let churning = true;
+  const churner = (async () => {
+    while (churning) {
+      await churnOnce(churn).catch(() => churn.failed++);
+      await new Promise((resolve) => setTimeout(resolve, CHURN_EVERY_MS));
+    }
+  })();
+
+  const profiler = profileFile ? await startCpuProfile(INSPECTOR) : null;
+  const results: Record<string, unknown> = {};
+  if (phases.includes("capacity")) {
+    results.capacity = await measured(() => drive(session.cookie));
+  }
+  if (phases.includes("rate")) {
+    results.rate = {
+      offeredRps: rate,
+      ...await measured(() =>
+        runOpenLoop({
+          url,
+          paths: routes,
+          headers: { cookie: session.cookie },
+          connections,
+          rate,
+          seconds,
+        })
+      ),
+    };
+  }
   if (profiler) {
     const profile = await profiler.stop();
     await Deno.writeTextFile(profileFile!, JSON.stringify(profile));
     console.error(topSelfTime(profile).join("\n"));
   }
-  const rssEnd = await rssMb();
 
+  churning = false;
+  await churner;
+  clearInterval(sampler);
+  rss.push({ atSeconds: Math.round((Date.now() - started) / 1000), mb: await rssMb() });
+  const runs = await runsSince(new Date(started).toISOString());
   const report = {
     date: new Date().toISOString(),
-    seconds,
+    secondsPerPhase: seconds,
     connections,
-    routes: ROUTES,
-    requests: result.requests.total,
-    throughputRps: result.requests.average,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99 },
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    syncs,
-    rssMb: { start: rssStart, end: rssEnd },
+    httpThreads: 1 + Number(threads),
+    routes,
+    ...results,
+    background: {
+      sourceChanges: churn,
+      syncRuns: runs.length,
+      failedRuns: runs.filter((r) => r.outcome === "failed").length,
+    },
+    rssMb: { start: rss[0].mb, end: rss.at(-1)!.mb, max: Math.max(...rss.map((s) => s.mb)) },
+    rssSamples: rss,
   };
   // A narrowed mix is a diagnosis, not the figure: only the full mix is recorded.
-  if (ROUTES.join(",") === ALL_ROUTES.join(",")) {
+  if (routes.join(",") === ALL_ROUTES.join(",")) {
     await Deno.writeTextFile(
-      new URL("results/load.json", import.meta.url),
+      new URL(`results/${out}`, import.meta.url),
       JSON.stringify(report, null, 2) + "\n",
     );
   }
-  console.log(JSON.stringify(report, null, 2));
+  console.log(JSON.stringify({ ...report, rssSamples: undefined }, null, 2));
 } finally {
-  await stdin.close();
-  await lines.cancel();
-  await child.status;
+  await app.stop();
+  emulator.process.kill("SIGTERM");
+  await emulator.stop();
 }
