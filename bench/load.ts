@@ -7,16 +7,16 @@
  * deleted every CHURN_EVERY_MS, Google's push notification reaches the app, and it syncs, so
  * real syncs (reads and mirror writes) run throughout.
  *
- *   deno task load [--seconds 60] [--connections 100] [--rate 1000] [--threads 1]
+ *   deno task load [--seconds 60] [--connections 100] [--rates 100,300,500] [--threads 1]
  *                  [--phases capacity,rate] [--routes /a,/b] [--out load.json] [--profile FILE]
  *
  * Two phases of `--seconds` each, on one server:
  * - capacity: each connection sends its next request as soon as the last is answered (a closed
  *   loop). That finds the throughput; its latency is only connections ÷ throughput (Little's
  *   law), a property of the queue the generator builds, not of the server.
- * - rate: the connections together send `--rate` requests per second on a schedule (an open
- *   loop, bench/open_loop.ts), which measures the latency a client sees at that load.
- * The server's RSS is sampled every RSS_EVERY_MS; with `--seconds 600 --phases rate
+ * - rate: for each of `--rates`, the connections together send that many requests per second on
+ *   a schedule (an open loop, bench/open_loop.ts): the latency a client sees at that load.
+ * The server's RSS is sampled every RSS_EVERY_MS; with `--seconds 600 --phases rate --rates 300
  * --out memory.json` this is the memory soak (`deno task load:memory`).
  *
  * The server is a child so the generator does not share its event loop (which would inflate the
@@ -81,7 +81,7 @@ if (Deno.args.includes("--serve")) {
 
 const seconds = Number(flag("seconds", "60"));
 const connections = Number(flag("connections", "100"));
-const rate = Number(flag("rate", "1000"));
+const rates = flag("rates", "100,300,500").split(",").map(Number);
 const threads = flag("threads", "1");
 const phases = flag("phases", "capacity,rate").split(",");
 /** `--routes /a,/b` narrows the mix, to find which route is slow. */
@@ -89,8 +89,8 @@ const routes = flag("routes", ALL_ROUTES.join(",")).split(",");
 const out = flag("out", "load.json");
 /** `--profile FILE` writes the server's V8 CPU profile of the run (and prints its hot spots). */
 const profileFile = Deno.args.includes("--profile") ? flag("profile", "load.cpuprofile") : null;
-if (!(seconds > 0) || !(connections > 0) || !(rate > 0)) {
-  throw new Error("--seconds, --connections and --rate: > 0");
+if (!(seconds > 0) || !(connections > 0) || !rates.every((r) => r > 0)) {
+  throw new Error("--seconds, --connections and each of --rates: > 0");
 }
 if (phases.some((p) => p !== "capacity" && p !== "rate")) {
   throw new Error("--phases: capacity,rate");
@@ -278,12 +278,12 @@ try {
   })();
 
   const profiler = profileFile ? await startCpuProfile(INSPECTOR) : null;
-  const results: Record<string, unknown> = {};
+  const results: { capacity?: unknown; rate?: unknown[] } = {};
   if (phases.includes("capacity")) {
     results.capacity = await measured(() => drive(session.cookie));
   }
-  if (phases.includes("rate")) {
-    results.rate = {
+  for (const rate of phases.includes("rate") ? rates : []) {
+    (results.rate ??= []).push({
       offeredRps: rate,
       ...await measured(() =>
         runOpenLoop({
@@ -295,7 +295,7 @@ try {
           seconds,
         })
       ),
-    };
+    });
   }
   if (profiler) {
     const profile = await profiler.stop();
