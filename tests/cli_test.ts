@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { openKv } from "../lib/db/kv.ts";
 import { keys } from "../lib/db/keys.ts";
-import { readSchemaVersion } from "../lib/db/migrations.ts";
+import { enqueueJob, listOpenJobsOfUser } from "../lib/db/jobs.ts";
+import { MIGRATIONS, readSchemaVersion } from "../lib/db/migrations.ts";
 import { createRule } from "../lib/db/rules.ts";
 import { getOrCreateSetting } from "../lib/db/settings.ts";
 import { RuleInputSchema } from "../lib/sync/rule.ts";
@@ -66,12 +67,19 @@ Deno.test("cli: migrate upgrades a store written by the previous schema version"
       removedAt: "2026-11-01T00:00:00.000Z",
     });
     await kv.set(["users", "user1"], { v: 1, id: "user1" });
+    // Schema 1 had no index of a user's unfinished jobs.
+    const { jobId } = await enqueueJob(kv, "user1", { reason: "manual" }, {
+      now: new Date(),
+      newId: () => "job1",
+    });
+    await kv.delete(keys.jobOpenByUser("user1", jobId));
     kv.close();
     const run = await cli(["migrate"], { BUSYSYNC_KV: temp.path });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /applied 0001-drop-connection-removals/);
+    assert.match(run.stdout, /applied 0001-drop-connection-removals, 0002-open-jobs-index/);
     const after = await openKv(temp.path);
-    assert.equal(await readSchemaVersion(after), 1);
+    assert.equal(await readSchemaVersion(after), MIGRATIONS.length);
+    assert.deepEqual((await listOpenJobsOfUser(after, "user1")).map((j) => j.id), ["job1"]);
     assert.deepEqual(
       await dump(after).then((d) => d.map(([k]) => (k as string[])[0])).then(
         (cols) => cols.filter((c) => c === "connection_removals"),

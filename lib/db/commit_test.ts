@@ -78,7 +78,19 @@ Deno.test("migrations: pending steps run once in order, a newer store is refused
     assert.deepEqual(await runMigrations(kv, steps), ["0002-b"]);
     assert.deepEqual(await runMigrations(kv, steps), []);
     assert.deepEqual(ran, ["0001-a", "0002-b"]);
-    await assert.rejects(() => runMigrations(kv, MIGRATIONS), SchemaTooNewError);
+    // A store migrated by a newer busysync (one step more than this one knows).
+    const newer = Array.from({ length: MIGRATIONS.length + 1 }, (_, i) => ({
+      id: `${String(i + 1).padStart(4, "0")}-newer`,
+      description: "newer",
+      run: () => Promise.resolve(),
+    }));
+    const other = await Deno.openKv(":memory:");
+    try {
+      await runMigrations(other, newer);
+      await assert.rejects(() => runMigrations(other, MIGRATIONS), SchemaTooNewError);
+    } finally {
+      other.close();
+    }
   } finally {
     kv.close();
   }

@@ -175,6 +175,7 @@ export async function enqueueJob(
       .set(keys.job(id), job)
       .set(keys.jobDue(now + delay, id), id)
       .set(keys.jobByUser(userId, id), id)
+      .set(keys.jobOpenByUser(userId, id), id)
       .set(waitingKey, id);
     return { op: markTick(op, id), result: { jobId: id, created: true } };
   });
@@ -202,6 +203,34 @@ export async function listJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]
   }
   const entries = await getAll(kv, ids.map((id) => keys.job(id)));
   return entries.flatMap((entry) => entry.value === null ? [] : [readJob(entry.value)]);
+}
+
+/** The user's waiting and running jobs: what a status shows, whatever the day's job count. */
+export async function listOpenJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]> {
+  const ids: string[] = [];
+  for await (const entry of kv.list<string>({ prefix: keys.jobsOpenByUser(userId) })) {
+    ids.push(entry.value);
+  }
+  const entries = await getAll(kv, ids.map((id) => keys.job(id)));
+  return entries.flatMap((entry) => {
+    if (entry.value === null) return [];
+    const job = readJob(entry.value);
+    return job.state === "waiting" || job.state === "running" ? [job] : [];
+  });
+}
+
+/** Indexes every unfinished job under its user (migration 0002); rerunning it is harmless. */
+export async function indexOpenJobs(kv: Deno.Kv): Promise<void> {
+  // jobs_due points at every unfinished job.
+  for await (const pointer of kv.list<string>({ prefix: keys.jobsDue() })) {
+    const entry = await kv.get(keys.job(pointer.value));
+    if (entry.value === null) continue;
+    const job = readJob(entry.value);
+    if (job.state === "done" || job.state === "failed") continue;
+    await commitOnce(() =>
+      kv.atomic().check(entry).set(keys.jobOpenByUser(job.userId, job.id), job.id)
+    );
+  }
 }
 
 /** When the earliest unfinished job becomes due (or its claim expires), in epoch ms; or null. */
@@ -299,7 +328,10 @@ async function updateClaimed(
       .delete(keys.jobDue(pointerAt(claimed.job), claimed.job.id))
       .set(key, next, options);
     if (!finished) op.set(keys.jobDue(pointerAt(next), next.id), next.id);
-    else op.set(keys.jobByUser(next.userId, next.id), next.id, options);
+    else {
+      op.set(keys.jobByUser(next.userId, next.id), next.id, options)
+        .delete(keys.jobOpenByUser(next.userId, next.id));
+    }
     return { op, result: true };
   });
   return res?.result ? { job: next, versionstamp: res.versionstamp } : null;

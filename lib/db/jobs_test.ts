@@ -6,7 +6,9 @@ import {
   enqueueJob,
   finishJob,
   getJob,
+  indexOpenJobs,
   listJobsOfUser,
+  listOpenJobsOfUser,
   renewClaim,
   retryJob,
 } from "./jobs.ts";
@@ -124,4 +126,42 @@ Deno.test("jobs: a cron tick enqueues a user once, even when it fires twice", ()
     assert.equal(again.jobId, first.jobId);
     assert.equal(again.created, false);
     assert.equal((await listJobsOfUser(kv, "u1")).length, 1);
+  }));
+
+Deno.test("jobs: a user's open jobs are the waiting and running ones, however many ran today", () =>
+  withKv(async (kv) => {
+    for (let i = 0; i < 30; i++) {
+      await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(i * 10), newId });
+      const claimed = await claimDueJob(kv, { owner: "a", now: at(i * 10 + 1), claimMs: 1000 });
+      assert.ok(claimed);
+      await finishJob(kv, claimed, { now: at(i * 10 + 2), runId: `run-${i}` });
+    }
+    const waiting = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(400), newId });
+    await enqueueJob(kv, "u1", { reason: "schedule" }, { now: at(401), newId });
+    const running = await claimDueJob(kv, { owner: "a", now: at(402), claimMs: 1000 });
+    assert.ok(running);
+    assert.equal((await listJobsOfUser(kv, "u1")).length, 32);
+    const open = await listOpenJobsOfUser(kv, "u1");
+    assert.deepEqual(open.map((j) => j.state).sort(), ["running", "waiting"]);
+    assert.ok(
+      open.some((j) => j.id === waiting.jobId) && open.some((j) => j.id === running.job.id),
+    );
+    assert.deepEqual(await listOpenJobsOfUser(kv, "u2"), []);
+  }));
+
+Deno.test("jobs: migration 0002 indexes the unfinished jobs of a store that had no open index", () =>
+  withKv(async (kv) => {
+    const open = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const done = await enqueueJob(kv, "u1", { reason: "schedule" }, { now: at(1), newId });
+    const claimed = await claimDueJob(kv, { owner: "a", now: at(2), claimMs: 1000 });
+    assert.equal(claimed?.job.id, open.jobId);
+    await finishJob(kv, claimed!, { now: at(3), runId: "r" });
+    // What an older store holds: jobs, but no open index.
+    for await (const entry of kv.list({ prefix: ["jobs_open_by_user"] })) {
+      await kv.delete(entry.key);
+    }
+    assert.deepEqual(await listOpenJobsOfUser(kv, "u1"), []);
+    await indexOpenJobs(kv);
+    await indexOpenJobs(kv);
+    assert.deepEqual((await listOpenJobsOfUser(kv, "u1")).map((j) => j.id), [done.jobId]);
   }));

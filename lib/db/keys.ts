@@ -99,9 +99,15 @@ export const keys = {
   jobDue: (atMs: number, jobId: string) => ["jobs_due", atMs, jobId] as const,
   jobsDue: () => ["jobs_due"] as const,
   jobsDueBefore: (atMs: number) => ["jobs_due", atMs] as const,
-  /** The user's jobs, for the status page. */
+  /** The user's jobs, finished ones too (until they expire). */
   jobByUser: (userId: string, jobId: string) => ["jobs_by_user", userId, jobId] as const,
   jobsByUser: (userId: string) => ["jobs_by_user", userId] as const,
+  /**
+   * The user's unfinished jobs, for the status a page shows: listing every job instead costs
+   * a read per job of the last day, and push-triggered syncs make hundreds of those.
+   */
+  jobOpenByUser: (userId: string, jobId: string) => ["jobs_open_by_user", userId, jobId] as const,
+  jobsOpenByUser: (userId: string) => ["jobs_open_by_user", userId] as const,
   /** The user's one waiting job per reason, which a new request of that reason joins. */
   waitingJob: (userId: string, reason: string) => ["jobs_waiting", userId, reason] as const,
   /** A cron tick's job for a user: created once per tick whichever instance's cron fires. */
@@ -152,6 +158,7 @@ export const USER_SCOPED_COLLECTIONS = [
   "history",
   "history_actions",
   "jobs_by_user",
+  "jobs_open_by_user",
   "jobs_waiting",
   "channels_by_user",
   "channel_locks",

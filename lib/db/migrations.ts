@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
+import { indexOpenJobs } from "./jobs.ts";
 import { keys } from "./keys.ts";
 
 /** One upgrade step for stored records. `run` must be idempotent: a crash may rerun it. */
@@ -82,6 +83,15 @@ export const MIGRATIONS: readonly Migration[] = [
       for await (const entry of kv.list({ prefix: keys.legacyConnectionRemovals() })) {
         await commitOnce(() => kv.atomic().delete(entry.key));
       }
+    },
+  },
+  {
+    id: "0002-open-jobs-index",
+    description:
+      "Pages now read a user's unfinished jobs from their own index (jobs_open_by_user) " +
+      "instead of every job of the day; unfinished jobs of an older store are indexed.",
+    async run(kv) {
+      await indexOpenJobs(kv);
     },
   },
 ];

@@ -7,7 +7,7 @@
 import { monotonicFactory } from "ulid";
 import type { Config } from "../config.ts";
 import { getRun, listRuns, type RunRecord, saveRun, type SyncTrigger } from "../db/history.ts";
-import { enqueueJob, getJob, type Job, listJobsOfUser } from "../db/jobs.ts";
+import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
 import { listRules } from "../db/rules.ts";
 import { getUser } from "../db/users.ts";
@@ -253,7 +253,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
   async function progress(userId: string): Promise<SyncProgress> {
     // Side by side: under load each sequential read waits behind every other request's.
     const [jobs, rules, push] = await Promise.all([
-      listJobsOfUser(kv, userId),
+      listOpenJobsOfUser(kv, userId),
       listRules(kv, userId),
       pushStatus(channelDeps, userId),
     ]);
