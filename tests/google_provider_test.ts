@@ -563,10 +563,12 @@ Deno.test("google provider: Retry-After is honoured before retrying", async () =
 });
 
 Deno.test("google provider: a dropped connection or a timeout is retried, and a retried insert makes no duplicate", async () => {
-  await using s = await setup({ timeoutMs: 100 });
+  // A timeout far above a healthy call's time, even on a CI machine busy with other tests (at
+  // 100 ms an ordinary call sometimes timed out there too), and a delay far above the timeout.
+  await using s = await setup({ timeoutMs: 500 });
   await s.admin("POST", "faults", [
     { method: "events.insert", fault: "connectionReset", times: 1 },
-    { method: "calendarList.list", fault: "delay", delayMs: 300, times: 1 },
+    { method: "calendarList.list", fault: "delay", delayMs: 1_500, times: 1 },
   ]);
   const { id, mirror } = aMirror("evt000");
   assert.equal((await s.provider.putMirror(target, id, mirror)).outcome, "created");
