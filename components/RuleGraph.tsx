@@ -81,10 +81,9 @@ export function RuleGraph(
   const width = PAD * 2 + accounts.length * NODE_W +
     (accounts.length > 1 ? (accounts.length - 1) * COL_GAP : 120);
   const height = PAD * 2 + HEAD + rows * NODE_H + (rows - 1) * ROW_GAP;
-  const summary = edges.map((e) =>
+  const describe = (e: GraphEdge) =>
     `${e.name}: ${label(e.from).name} ${e.both ? "to and from" : "to"} ${label(e.to).name}` +
-    (e.state === "off" ? " (off)" : "")
-  ).join("; ");
+    (e.state === "off" ? " (off)" : "");
   return (
     <figure class="graph">
       <div class="graph-scroll">
@@ -93,8 +92,9 @@ export function RuleGraph(
           viewBox={`0 0 ${width} ${height}`}
           width={width}
           height={height}
-          role="img"
-          aria-label={`Rule graph. ${summary}.`}
+          // A group, not an image: its arrows are links, which an image would hide.
+          role="group"
+          aria-label="Rule graph"
         >
           <defs>
             {(["on", "off", "warn", "bad"] as const).map((s) => (
@@ -134,7 +134,9 @@ export function RuleGraph(
               </g>
             );
           })}
-          {edges.map((e, i) => <Arrow key={e.ruleId} edge={e} ends={ports[i]} />)}
+          {edges.map((e, i) => (
+            <Arrow key={e.ruleId} edge={e} ends={ports[i]} description={describe(e)} />
+          ))}
         </svg>
       </div>
       <figcaption class="graph-legend">
@@ -189,7 +191,14 @@ function assignPorts(edges: GraphEdge[], boxes: Map<string, Box>): [Port, Port][
   return out;
 }
 
-function Arrow({ edge, ends: [a, b] }: { edge: GraphEdge; ends: [Port, Port] }) {
+function Arrow(
+  { edge, ends: [a, b], description }: {
+    edge: GraphEdge;
+    ends: [Port, Port];
+    /** The rule in words: its label on the arrow is clipped and says nothing of direction. */
+    description: string;
+  },
+) {
   // Heads sit just outside the box border; the curve leaves each box straight out of its side.
   const gap = 2;
   const x1 = a.x + a.dir * (edge.both ? gap : 0);
@@ -205,7 +214,7 @@ function Arrow({ edge, ends: [a, b] }: { edge: GraphEdge; ends: [Port, Port] }) 
   const name = clip(edge.name, 170);
   const w = name.length * 6.2 + 14;
   return (
-    <a href={`/rules/${edge.ruleId}`} class="gr-link">
+    <a href={`/rules/${edge.ruleId}`} class="gr-link" aria-label={description}>
       <path
         class={`gr-edge gr-${edge.state}`}
         d={d}

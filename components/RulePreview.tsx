@@ -113,7 +113,10 @@ export function RulePreview(
           <button type="button" class="link-button" onClick={() => setWeeks(0)}>This week</button>
         )}
       </div>
-      <div class={preview.state === "loading" ? "preview-body is-loading" : "preview-body"}>
+      <div
+        class={preview.state === "loading" ? "preview-body is-loading" : "preview-body"}
+        aria-busy={preview.state === "loading"}
+      >
         {target && <WeekView layout={layout} calendarName={optionLabel(target)} timeZone={zone} />}
       </div>
       <ul class="legend" aria-hidden="true">

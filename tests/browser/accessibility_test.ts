@@ -1,0 +1,119 @@
+/**
+ * Accessibility: every page, signed out and signed in, light and dark, checked in Chromium by
+ * axe-core (the engine behind Lighthouse's and the browsers' accessibility audits) against
+ * WCAG 2.1 A and AA. Serious and critical findings fail; the rest are reported.
+ */
+import assert from "node:assert/strict";
+import axe from "axe-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
+import { startDemoServer } from "../support/demo_server.ts";
+
+const PERSONAL = "alex.personal@example.com";
+const WORK = "alex@work.example.com";
+
+interface Finding {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string; html: string }[];
+}
+
+/** axe's findings for the page as it is now (islands hydrated). */
+async function audit(page: Page): Promise<Finding[]> {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+      el.dataset.hydrated === "true"
+    )
+  );
+  await page.addScriptTag({ content: axe.source });
+  return await page.evaluate(async () => {
+    // deno-lint-ignore no-explicit-any
+    const result = await (globalThis as any).axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations;
+  });
+}
+
+/** Signs in and connects both demo accounts through the consent page, as a person would. */
+async function setUp(context: BrowserContext, url: string): Promise<void> {
+  const page = await context.newPage();
+  await page.goto(`${url}/signin`);
+  await page.click("text=Sign in with Google");
+  await page.click(`text=${PERSONAL}`);
+  await page.waitForURL(`${url}/connections`);
+  for (const email of [PERSONAL, WORK]) {
+    await page.click("text=Connect a Google account");
+    await page.click(`text=${email}`);
+    await page.waitForURL(`${url}/connections`);
+  }
+  await page.close();
+}
+
+Deno.test({
+  name: "accessibility: no serious or critical WCAG 2.1 AA finding on any page, light or dark",
+  ignore: !HAS_CHROMIUM,
+}, async () => {
+  const server = await startDemoServer();
+  const browser = await launchBrowser();
+  try {
+    // axe is injected as an inline script, which the pages' CSP rightly refuses.
+    const context = await browser.newContext({ bypassCSP: true });
+    const pages: string[] = ["/", "/signin"];
+    const signedOut = await context.newPage();
+    const findings: string[] = [];
+    const check = async (page: Page, path: string) => {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.goto(`${server.url}${path}`);
+        for (const f of await audit(page)) {
+          const where = f.nodes.slice(0, 3).map((n) =>
+            `${n.target.join(" ")} [${n.html.slice(0, 120)}] ${n.failureSummary ?? ""}`
+          ).join(", ");
+          const line = `${path} (${scheme}) ${f.impact} ${f.id}: ${f.help} at ${where}`;
+          if (f.impact === "serious" || f.impact === "critical") findings.push(line);
+          else console.log(`accessibility (minor): ${line}`);
+        }
+      }
+    };
+    for (const path of pages) await check(signedOut, path);
+    await signedOut.close();
+
+    await setUp(context, server.url);
+    const page = await context.newPage();
+    const api = (path: string, body: unknown) =>
+      page.request.post(`${server.url}${path}`, {
+        headers: { origin: server.url, "content-type": "application/json" },
+        data: JSON.stringify(body),
+      });
+    const { items } = await (await page.request.get(`${server.url}/api/user/calendars`)).json();
+    const ref = (calendarId: string) => ({
+      connectionId: items.find((c: { calendarId: string }) => c.calendarId === calendarId)
+        .connectionId,
+      calendarId,
+    });
+    const rule = await (await api("/api/rules", {
+      name: "Personal into work",
+      source: ref(PERSONAL),
+      target: ref(WORK),
+    })).json();
+    const synced = await (await api("/api/sync?wait=true", {})).json();
+    assert.ok(rule.id && synced.run?.id, "a rule and a finished run to show");
+    for (
+      const path of [
+        "/",
+        "/connections",
+        "/rules",
+        "/rules/new",
+        `/rules/${rule.id}`,
+        "/history",
+        `/history/${synced.run.id}`,
+      ]
+    ) await check(page, path);
+    assert.deepEqual(findings, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
