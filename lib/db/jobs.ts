@@ -328,7 +328,13 @@ async function updateClaimed(
       .delete(keys.jobDue(pointerAt(claimed.job), claimed.job.id))
       .set(key, next, options);
     if (!finished) op.set(keys.jobDue(pointerAt(next), next.id), next.id);
-    else {
+    if (next.state === "waiting" && claimed.job.state === "running") {
+      // Back to waiting (deferred or to be retried): it lists nothing before it runs again, so
+      // requests may join it as before its claim, unless a newer job has the slot meanwhile.
+      const slot = await kv.get<string>(keys.waitingJob(next.userId, next.reason));
+      op.check(slot);
+      if (slot.value === null) op.set(slot.key, next.id);
+    } else {
       op.set(keys.jobByUser(next.userId, next.id), next.id, options)
         .delete(keys.jobOpenByUser(next.userId, next.id));
     }

@@ -165,3 +165,24 @@ Deno.test("jobs: migration 0002 indexes the unfinished jobs of a store that had 
     await indexOpenJobs(kv);
     assert.deepEqual((await listOpenJobsOfUser(kv, "u1")).map((j) => j.id), [done.jobId]);
   }));
+
+Deno.test("jobs: a deferred or retried job takes its waiting slot back, so requests join it again", () =>
+  withKv(async (kv) => {
+    const a = await enqueueJob(kv, "u1", { reason: "push" }, { now: T0, newId });
+    const claimed = await claimDueJob(kv, { owner: "w", now: at(1), claimMs: 1000 });
+    assert.equal(claimed?.job.id, a.jobId);
+    const deferred = await deferJob(kv, claimed!, { dueAt: at(500) });
+    assert.ok(deferred);
+    const joined = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(2), newId });
+    assert.deepEqual(joined, { jobId: a.jobId, created: false });
+
+    const again = await claimDueJob(kv, { owner: "w", now: at(600), claimMs: 1000 });
+    assert.equal(again?.job.id, a.jobId);
+    // A request while it runs makes a new job, which keeps the slot when the first is retried.
+    const b = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(601), newId });
+    assert.notEqual(b.jobId, a.jobId);
+    assert.ok(await retryJob(kv, again!, { dueAt: at(5_000), error: "boom" }));
+    const later = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(602), newId });
+    assert.equal(later.jobId, b.jobId);
+    assert.equal((await listOpenJobsOfUser(kv, "u1")).length, 2);
+  }));
