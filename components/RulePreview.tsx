@@ -6,7 +6,7 @@ import {
   type PreviewAnswer,
 } from "../lib/web/client/rule_draft.ts";
 import { layoutWeek, mondayOf, weekLabel } from "../lib/web/client/week.ts";
-import { WeekView } from "./WeekView.tsx";
+import { type PreviewBlock, WeekView } from "./WeekView.tsx";
 
 export type PreviewState =
   | { state: "waiting"; reason: string }
@@ -16,8 +16,9 @@ export type PreviewState =
 
 /**
  * The preview panel: a week of the target calendar with the busy blocks the rule would make,
- * week by week, and for a both-ways rule a tab per direction. While a new preview loads the
- * last one stays, dimmed, so the panel keeps its size.
+ * week by week, over what the calendar already holds, and for a both-ways rule a tab per
+ * direction. While a new preview loads the last one stays, under a loading bar, so the panel
+ * keeps its size.
  */
 export function RulePreview(
   { preview, targets, today, editing, onRefresh }: {
@@ -39,17 +40,27 @@ export function RulePreview(
   const zone = target?.timeZone ?? "UTC";
   const monday = mondayOf(new Date(today), zone, weeks);
   const mine = answer?.ops.filter((op) => op.target === target?.key) ?? [];
-  const layout = layoutWeek(
-    mine.map((op) => ({
-      start: op.start,
-      end: op.end,
-      data: { kind: op.kind, summary: op.summary },
-    })),
+  const already = answer?.existing.filter((e) => e.target === target?.key) ?? [];
+  const layout = layoutWeek<PreviewBlock>(
+    [
+      ...already.map((e) => ({
+        start: e.start,
+        end: e.end,
+        data: { kind: "existing" as const, summary: e.summary },
+      })),
+      ...mine.map((op) => ({
+        start: op.start,
+        end: op.end,
+        data: { kind: op.kind, summary: op.summary },
+      })),
+    ],
     zone,
     monday,
   );
-  const inWeek = new Set(layout.placed.filter((p) => p.data.kind !== "keep").map((p) => p.data))
-    .size;
+  const inWeek = new Set(
+    layout.placed.filter((p) => p.data.kind !== "keep" && p.data.kind !== "existing")
+      .map((p) => p.data),
+  ).size;
 
   return (
     <section
@@ -134,6 +145,9 @@ export function RulePreview(
             <span class="swatch swatch-keep" /> unchanged
           </li>
         )}
+        <li>
+          <span class="swatch swatch-existing" /> already in the calendar
+        </li>
       </ul>
     </section>
   );

@@ -1,8 +1,11 @@
 import { formatMinutes, type Placed, weekLabel, type WeekLayout } from "../lib/web/client/week.ts";
 
-/** What the preview draws: a busy block the rule would create, change or remove. */
+/**
+ * What the preview draws: a busy block the rule would create, change or remove, one it keeps,
+ * or an event already in the calendar.
+ */
 export interface PreviewBlock {
-  kind: "create" | "patch" | "delete" | "keep";
+  kind: "create" | "patch" | "delete" | "keep" | "existing";
   summary: string;
 }
 
@@ -11,6 +14,7 @@ const KIND_WORD: Record<PreviewBlock["kind"], string> = {
   patch: "changed",
   delete: "removed",
   keep: "unchanged",
+  existing: "already in the calendar",
 };
 
 const GUTTER = 40;
@@ -49,7 +53,9 @@ export function WeekView(
           width={width}
           height={height}
           role="img"
-          aria-label={`${label}: ${placed.length} busy block change(s)`}
+          aria-label={`${label}: ${
+            placed.filter((p) => p.data.kind !== "existing").length
+          } busy block(s) of the rule`}
         >
           {layout.days.map((day, i) => (
             <g key={day}>

@@ -8,6 +8,7 @@ import { calendarKey } from "../sync/calendar_key.ts";
 import { type SyncDeps, syncUser } from "../sync/engine.ts";
 import type { WriteOp } from "../sync/engine_source.ts";
 import { buildEdges } from "../sync/graph.ts";
+import { readMarker } from "../sync/marker.ts";
 import type { Rule } from "../sync/rule.ts";
 import { computeWindow } from "../sync/time.ts";
 import type { CalendarRef, EventTime } from "../sync/types.ts";
@@ -27,12 +28,26 @@ export interface PreviewBlock {
   end: EventTime;
 }
 
+/** An event already in a target calendar (the person's own, or another rule's busy block). */
+export interface ExistingEvent {
+  /** calendarKey of the calendar it is in. */
+  target: string;
+  summary: string;
+  start: EventTime;
+  end: EventTime;
+}
+
 export interface RulePreview {
   /** The span the rule mirrors, as of now. */
   window: { start: string; end: string };
   counts: { create: number; patch: number; delete: number };
   /** Blocks with their times; a removal whose mirror is already gone is counted only. */
   ops: PreviewBlock[];
+  /**
+   * What each target already holds over the window, besides this rule's own blocks: the new
+   * blocks are judged against it (does the week fill up, does a block land on a meeting?).
+   */
+  existing: ExistingEvent[];
   /** What stopped the dry run from reading or planning (an unreadable calendar ...). */
   errors: RunError[];
 }
@@ -57,7 +72,7 @@ export async function previewRule(deps: SyncDeps, rule: Rule): Promise<RulePrevi
   const ops = summary.planned.filter((op) => op.ruleId === draft.id);
   const window = computeWindow(deps.clock(), draft.window);
   const errors = [...summary.run.errors];
-  const removed = await removedMirrorTimes(deps, draft, ops, window, errors);
+  const { removed, existing } = await readTargets(deps, draft, ops, window, errors);
   const blocks: PreviewBlock[] = [];
   for (const op of ops) {
     const base = {
@@ -88,6 +103,7 @@ export async function previewRule(deps: SyncDeps, rule: Rule): Promise<RulePrevi
       delete: ops.filter((op) => op.kind === "delete").length,
     },
     ops: blocks,
+    existing,
     errors,
   };
 }
@@ -95,24 +111,24 @@ export async function previewRule(deps: SyncDeps, rule: Rule): Promise<RulePrevi
 type Times = Pick<PreviewBlock, "summary" | "start" | "end">;
 
 /**
- * The current summary and times of the mirrors the plan removes (the ledger keeps no times):
- * one listing of each target that has removals, over the rule's window. A target that cannot
- * be read adds to `errors`; its removals are then counted without times.
+ * One listing of each target over the rule's window gives both the current times of the
+ * mirrors the plan removes (the ledger keeps no times) and what else the target holds. A target
+ * that cannot be read adds to `errors`; its removals are then counted without times.
  */
-async function removedMirrorTimes(
+async function readTargets(
   deps: SyncDeps,
   rule: Rule,
   ops: readonly WriteOp[],
   window: { start: Date; end: Date },
   errors: RunError[],
-): Promise<Map<string, Times>> {
-  const out = new Map<string, Times>();
+): Promise<{ removed: Map<string, Times>; existing: ExistingEvent[] }> {
+  const removed = new Map<string, Times>();
+  const existing: ExistingEvent[] = [];
   const wanted = new Set(
     ops.filter((op) => op.kind === "delete").map((op) =>
       `${calendarKey(op.entry.target)}/${op.entry.mirrorId}`
     ),
   );
-  if (wanted.size === 0) return out;
   const targets = new Map<string, CalendarRef>(
     buildEdges([rule]).map((e) => [calendarKey(e.target), e.target]),
   );
@@ -122,9 +138,13 @@ async function removedMirrorTimes(
       const listing = await provider.listChanges(target, null, window);
       for await (const page of listing.pages) {
         for (const event of page.events) {
-          const id = `${key}/${event.id}`;
-          if (!wanted.has(id) || event.status === "cancelled") continue;
-          out.set(id, { summary: event.summary ?? "", start: event.start, end: event.end });
+          if (event.status === "cancelled") continue;
+          const times = { summary: event.summary ?? "", start: event.start, end: event.end };
+          if (wanted.has(`${key}/${event.id}`)) removed.set(`${key}/${event.id}`, times);
+          // This rule's own blocks are in `ops` (or stay as they are): not "already there".
+          else if (readMarker(event.privateProps)?.ruleId !== rule.id) {
+            existing.push({ target: key, ...times });
+          }
         }
       }
     } catch (err) {
@@ -132,5 +152,5 @@ async function removedMirrorTimes(
       errors.push({ calendar: key, error: e.name, message: e.message });
     }
   }
-  return out;
+  return { removed, existing };
 }

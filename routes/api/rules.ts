@@ -116,6 +116,15 @@ const PreviewSchema = z.object({
     description: "Busy blocks with their times (for a week view); a removal whose block is " +
       "already gone is only counted.",
   }),
+  existing: z.array(z.object({
+    target: z.string(),
+    summary: z.string(),
+    start: EventTimeSchema,
+    end: EventTimeSchema,
+  })).openapi({
+    description: "What each target already holds over the window, besides this rule's own " +
+      "busy blocks: the person's own events and other rules' blocks.",
+  }),
   errors: z.array(RunRecordSchema.shape.errors.element).openapi({
     description: "What kept the dry run from reading or planning something.",
   }),

@@ -202,7 +202,14 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
       "preview: the blocks a stored rule and a draft would create, with times",
       async () => {
         await addEvent(h, cal.main.calendarId, "Dentist", 26);
+        await addEvent(h, cal.work.calendarId, "Quarterly review", 30);
         const stored = await (await post(`/api/rules/${ruleId}/preview`, {})).json();
+        // What the target already holds comes along, for the week view to draw beneath.
+        const review = stored.existing.find((e: { summary: string }) =>
+          e.summary === "Quarterly review"
+        );
+        assert.ok(review?.target.endsWith(cal.work.calendarId), JSON.stringify(stored.existing));
+        assert.ok(review.start.dateTime && review.end.dateTime);
         const block = stored.ops.find((op: { kind: string }) => op.kind === "create");
         assert.ok(block, JSON.stringify(stored));
         assert.equal(block.summary, "Busy");

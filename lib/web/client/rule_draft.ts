@@ -96,6 +96,8 @@ export interface PreviewAnswer {
   /** Totals: a removal whose block is already gone is counted but has no times. */
   counts: { create: number; patch: number; delete: number };
   ops: PreviewOp[];
+  /** What the targets already hold besides the rule's own blocks, drawn beneath them. */
+  existing: { target: string; summary: string; start: WeekTime; end: WeekTime }[];
   /** What kept the dry run from reading a calendar. */
   errors: { message: string }[];
 }
