@@ -96,6 +96,9 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
         const limited = await post("/api/sync", {});
         assert.equal((await errorOf(limited, 429)).code, "rate_limited");
         assert.ok(Number(limited.headers.get("retry-after")) > 0);
+        // Confirming a held rule queues a sync too, and spends the same allowance.
+        const confirm = await post("/api/rules/01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm", {});
+        assert.equal((await errorOf(confirm, 429)).code, "rate_limited");
         h.clock.advance(60_000);
         assert.equal((await post("/api/sync", {})).status, 202);
       },
