@@ -38,7 +38,8 @@ Deno.test("threads: another thread answers while the main thread is busy", async
     const go = probe.stdin.getWriter();
     await go.write(new TextEncoder().encode("go\n"));
     // This test runs on the server's main thread: blocking it leaves only the other thread.
-    const busyUntil = Date.now() + 2_000;
+    // Long enough for the probe to be scheduled even when other test files load the CPU.
+    const busyUntil = Date.now() + 3_000;
     while (Date.now() < busyUntil) { /* busy, as a long synchronous computation would be */ }
     await go.close();
     let text = "";
