@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
-import { getAll } from "./kv.ts";
+import { getAll, listIndexed } from "./kv.ts";
 
 const ChannelSchema = z.object({
   v: z.literal(1),
@@ -62,13 +62,8 @@ export async function getChannel(kv: Deno.Kv, channelId: string): Promise<PushCh
 }
 
 /** Every channel record of the user, tombstones included. */
-export async function listChannelsOfUser(kv: Deno.Kv, userId: string): Promise<PushChannel[]> {
-  const ids: string[] = [];
-  for await (const entry of kv.list<string>({ prefix: keys.channelsByUser(userId) })) {
-    ids.push(entry.value);
-  }
-  const entries = await getAll(kv, ids.map((id) => keys.channel(id)));
-  return entries.flatMap((entry) => entry.value === null ? [] : [read(entry.value)]);
+export function listChannelsOfUser(kv: Deno.Kv, userId: string): Promise<PushChannel[]> {
+  return listIndexed(kv, keys.channelsByUser(userId), keys.channel, read);
 }
 
 /** Read-modify-write of one channel; the index entry follows the record's new expiry. */

@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
-import { getAll } from "./kv.ts";
+import { listIndexed } from "./kv.ts";
 
 export const JOB_REASONS = ["manual", "rule_saved", "push", "schedule", "confirm"] as const;
 export type JobReason = (typeof JOB_REASONS)[number];
@@ -196,40 +196,31 @@ export async function getJob(kv: Deno.Kv, jobId: string): Promise<Job | null> {
 }
 
 /** The user's jobs still on record (unfinished, and finished ones until they expire), oldest first. */
-export async function listJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]> {
-  const ids: string[] = [];
-  for await (const entry of kv.list<string>({ prefix: keys.jobsByUser(userId) })) {
-    ids.push(entry.value);
-  }
-  const entries = await getAll(kv, ids.map((id) => keys.job(id)));
-  return entries.flatMap((entry) => entry.value === null ? [] : [readJob(entry.value)]);
+export function listJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]> {
+  return listIndexed(kv, keys.jobsByUser(userId), keys.job, readJob);
 }
 
 /** The user's waiting and running jobs: what a status shows, whatever the day's job count. */
 export async function listOpenJobsOfUser(kv: Deno.Kv, userId: string): Promise<Job[]> {
-  const ids: string[] = [];
-  for await (const entry of kv.list<string>({ prefix: keys.jobsOpenByUser(userId) })) {
-    ids.push(entry.value);
-  }
-  const entries = await getAll(kv, ids.map((id) => keys.job(id)));
-  return entries.flatMap((entry) => {
-    if (entry.value === null) return [];
-    const job = readJob(entry.value);
-    return job.state === "waiting" || job.state === "running" ? [job] : [];
-  });
+  const jobs = await listIndexed(kv, keys.jobsOpenByUser(userId), keys.job, readJob);
+  return jobs.filter((job) => job.state === "waiting" || job.state === "running");
 }
 
 /** Indexes every unfinished job under its user (migration 0002); rerunning it is harmless. */
 export async function indexOpenJobs(kv: Deno.Kv): Promise<void> {
   // jobs_due points at every unfinished job.
   for await (const pointer of kv.list<string>({ prefix: keys.jobsDue() })) {
-    const entry = await kv.get(keys.job(pointer.value));
-    if (entry.value === null) continue;
-    const job = readJob(entry.value);
-    if (job.state === "done" || job.state === "failed") continue;
-    await commitOnce(() =>
-      kv.atomic().check(entry).set(keys.jobOpenByUser(job.userId, job.id), job.id)
-    );
+    // Read and written together, retried: indexing is right whatever changed meanwhile, unless
+    // the job finished (or went).
+    await commitWithRetry(async () => {
+      const entry = await kv.get(keys.job(pointer.value));
+      if (entry.value === null) return null;
+      const job = readJob(entry.value);
+      if (job.state === "done" || job.state === "failed") return null;
+      return {
+        op: kv.atomic().check(entry).set(keys.jobOpenByUser(job.userId, job.id), job.id),
+      };
+    });
   }
 }
 
@@ -315,7 +306,14 @@ async function updateClaimed(
   kv: Deno.Kv,
   claimed: JobEntry,
   next: Job,
-  options: { expireIn?: number } = {},
+  options: {
+    expireIn?: number;
+    /**
+     * Give the job its reason's waiting slot back if free. Only for a deferred job: one to be
+     * retried waits out a backoff, and a request joining it would wait that long too.
+     */
+    retakeSlot?: boolean;
+  } = {},
 ): Promise<JobEntry | null> {
   const key = keys.job(claimed.job.id);
   const finished = next.state === "done" || next.state === "failed";
@@ -326,17 +324,19 @@ async function updateClaimed(
     }
     const op = kv.atomic().check(current)
       .delete(keys.jobDue(pointerAt(claimed.job), claimed.job.id))
-      .set(key, next, options);
-    if (!finished) op.set(keys.jobDue(pointerAt(next), next.id), next.id);
-    if (next.state === "waiting" && claimed.job.state === "running") {
-      // Back to waiting (deferred or to be retried): it lists nothing before it runs again, so
-      // requests may join it as before its claim, unless a newer job has the slot meanwhile.
+      .set(key, next, options.expireIn === undefined ? {} : { expireIn: options.expireIn });
+    if (finished) {
+      op.set(keys.jobByUser(next.userId, next.id), next.id, { expireIn: options.expireIn })
+        .delete(keys.jobOpenByUser(next.userId, next.id));
+    } else {
+      op.set(keys.jobDue(pointerAt(next), next.id), next.id);
+    }
+    if (options.retakeSlot) {
+      // Deferred before it ran: it lists nothing before it runs, so requests may join it as
+      // before its claim, unless a newer job has the slot meanwhile.
       const slot = await kv.get<string>(keys.waitingJob(next.userId, next.reason));
       op.check(slot);
       if (slot.value === null) op.set(slot.key, next.id);
-    } else {
-      op.set(keys.jobByUser(next.userId, next.id), next.id, options)
-        .delete(keys.jobOpenByUser(next.userId, next.id));
     }
     return { op, result: true };
   });
@@ -368,7 +368,7 @@ export async function deferJob(
     state: "waiting",
     attempts: claimed.job.attempts - 1,
     dueAt: iso(opts.dueAt.getTime()),
-  });
+  }, { retakeSlot: true });
 }
 
 /** Schedules another attempt of a failed job at `dueAt`, keeping its error for the status page. */

@@ -138,7 +138,10 @@ Deno.test("jobs: a user's open jobs are the waiting and running ones, however ma
     }
     const waiting = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(400), newId });
     await enqueueJob(kv, "u1", { reason: "schedule" }, { now: at(401), newId });
-    const running = await claimDueJob(kv, { owner: "a", now: at(402), claimMs: 1000 });
+    const claimed = await claimDueJob(kv, { owner: "a", now: at(402), claimMs: 1000 });
+    assert.ok(claimed);
+    // A long run renews its claim; it stays an open job throughout.
+    const running = await renewClaim(kv, claimed, { now: at(403), claimMs: 1000 });
     assert.ok(running);
     assert.equal((await listJobsOfUser(kv, "u1")).length, 32);
     const open = await listOpenJobsOfUser(kv, "u1");
@@ -166,7 +169,7 @@ Deno.test("jobs: migration 0002 indexes the unfinished jobs of a store that had 
     assert.deepEqual((await listOpenJobsOfUser(kv, "u1")).map((j) => j.id), [done.jobId]);
   }));
 
-Deno.test("jobs: a deferred or retried job takes its waiting slot back, so requests join it again", () =>
+Deno.test("jobs: a deferred job takes its waiting slot back, so requests join it again", () =>
   withKv(async (kv) => {
     const a = await enqueueJob(kv, "u1", { reason: "push" }, { now: T0, newId });
     const claimed = await claimDueJob(kv, { owner: "w", now: at(1), claimMs: 1000 });
@@ -178,11 +181,23 @@ Deno.test("jobs: a deferred or retried job takes its waiting slot back, so reque
 
     const again = await claimDueJob(kv, { owner: "w", now: at(600), claimMs: 1000 });
     assert.equal(again?.job.id, a.jobId);
-    // A request while it runs makes a new job, which keeps the slot when the first is retried.
+    // A request while it runs makes a new job, which keeps the slot when the first is deferred.
     const b = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(601), newId });
     assert.notEqual(b.jobId, a.jobId);
-    assert.ok(await retryJob(kv, again!, { dueAt: at(5_000), error: "boom" }));
+    assert.ok(await deferJob(kv, again!, { dueAt: at(700) }));
     const later = await enqueueJob(kv, "u1", { reason: "push" }, { now: at(602), newId });
     assert.equal(later.jobId, b.jobId);
+    assert.equal((await listOpenJobsOfUser(kv, "u1")).length, 2);
+  }));
+
+Deno.test("jobs: a job waiting out a retry backoff is not joined: a new request runs on time", () =>
+  withKv(async (kv) => {
+    const a = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const claimed = await claimDueJob(kv, { owner: "w", now: at(1), claimMs: 1000 });
+    assert.equal(claimed?.job.id, a.jobId);
+    assert.ok(await retryJob(kv, claimed!, { dueAt: at(60_000), error: "boom" }));
+    const next = await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(2), newId });
+    assert.notEqual(next.jobId, a.jobId);
+    assert.equal((await getJob(kv, next.jobId))?.dueAt, at(2).toISOString());
     assert.equal((await listOpenJobsOfUser(kv, "u1")).length, 2);
   }));

@@ -33,3 +33,20 @@ export async function getAll(
   for (let i = 0; i < keys.length; i += 10) batches.push(kv.getMany(keys.slice(i, i + 10)));
   return (await Promise.all(batches)).flat();
 }
+
+/**
+ * The records a pointer index names: lists the index under `prefix` (each value an id), reads
+ * the records at `recordKey(id)` side by side and parses each with `parse`. Records gone since
+ * (expired, deleted under a stale pointer) are left out.
+ */
+export async function listIndexed<T>(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
+  recordKey: (id: string) => Deno.KvKey,
+  parse: (value: unknown) => T,
+): Promise<T[]> {
+  const ids: string[] = [];
+  for await (const entry of kv.list<string>({ prefix })) ids.push(entry.value);
+  const entries = await getAll(kv, ids.map(recordKey));
+  return entries.flatMap((entry) => entry.value === null ? [] : [parse(entry.value)]);
+}
