@@ -72,10 +72,19 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   config = { ...config, port: addr.port };
   const { app, scheduler } = buildAppStack({ config, kv, log, manifest, secrets, root: ROOT });
   built.app = app;
+  let threads;
+  try {
+    threads = config.httpWorkers > 0
+      ? await startHttpThreads(config, log, () => scheduler.wake())
+      : undefined;
+  } catch (err) {
+    // Nothing may keep running behind a start-up that failed.
+    await server.shutdown();
+    await emulator?.close();
+    kv.close();
+    throw err;
+  }
   scheduler.start({ cron: true });
-  const threads = config.httpWorkers > 0
-    ? await startHttpThreads(config, () => scheduler.wake())
-    : undefined;
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>

@@ -6,6 +6,7 @@
  * sync job wakes the main thread's worker through a BroadcastChannel (a process-local channel).
  */
 import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
 
 /** The channel HTTP threads post on after enqueuing a job. */
 export const WAKE_CHANNEL = "busysync-sync-wake";
@@ -27,50 +28,67 @@ export interface HttpThreads {
   close(): Promise<void>;
 }
 
+/** How long `close()` waits for a thread to finish its requests before ending it anyway. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /**
  * Starts `config.httpWorkers` threads serving on `config.port` (already bound by the main
- * thread with reusePort) and resolves once all listen; `onWake` runs for each wake message.
+ * thread with reusePort) and resolves once all listen; `onWake` runs for each wake message. A
+ * thread that dies later is logged and left out of `close()`; the others go on serving.
  */
 export async function startHttpThreads(
   config: Config,
+  log: Logger,
   onWake: () => void,
 ): Promise<HttpThreads> {
   const wake = new BroadcastChannel(WAKE_CHANNEL);
   wake.onmessage = () => onWake();
-  const threads = Array.from(
-    { length: config.httpWorkers },
-    () => new Worker(new URL("./http_thread.ts", import.meta.url), { type: "module" }),
-  );
-  const reply = (thread: Worker) =>
+  const threads = Array.from({ length: config.httpWorkers }, () => ({
+    worker: new Worker(new URL("./http_thread.ts", import.meta.url), { type: "module" }),
+    alive: true,
+  }));
+  /** The thread's next reply; an uncaught error in it counts as its (last) reply. */
+  const reply = (thread: (typeof threads)[number]) =>
     new Promise<HttpThreadReply>((resolve) => {
-      thread.onmessage = (e: MessageEvent<HttpThreadReply>) => resolve(e.data);
-      thread.onerror = (e) => {
+      thread.worker.onmessage = (e: MessageEvent<HttpThreadReply>) => resolve(e.data);
+      thread.worker.onerror = (e) => {
         e.preventDefault();
+        thread.alive = false;
+        log.error("an HTTP thread stopped with an error", { message: e.message });
         resolve({ kind: "failed", message: e.message });
       };
     });
+  const endAll = () => {
+    for (const thread of threads) thread.worker.terminate();
+    wake.close();
+  };
   try {
     const started = await Promise.all(threads.map((thread) => {
       const answer = reply(thread);
-      thread.postMessage({ kind: "start", config } satisfies HttpThreadStart);
+      thread.worker.postMessage({ kind: "start", config } satisfies HttpThreadStart);
       return answer;
     }));
     const failed = started.find((r) => r.kind === "failed");
     if (failed?.kind === "failed") throw new Error(`an HTTP thread failed: ${failed.message}`);
   } catch (err) {
-    for (const thread of threads) thread.terminate();
-    wake.close();
+    endAll();
     throw err;
   }
+  // From here an error reply is logged by `reply`'s handler; nobody awaits it until close.
+  const lastWords = threads.map((thread) => reply(thread));
   return {
     async close() {
-      await Promise.all(threads.map(async (thread) => {
-        const stopped = reply(thread);
-        thread.postMessage({ kind: "stop" });
-        await stopped;
-        thread.terminate();
+      await Promise.all(threads.map(async (thread, i) => {
+        if (!thread.alive) return;
+        thread.worker.postMessage({ kind: "stop" });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          lastWords[i],
+          new Promise((resolve) => timer = setTimeout(resolve, STOP_TIMEOUT_MS)),
+        ]);
+        clearTimeout(timer);
       }));
-      wake.close();
+      endAll();
     },
   };
 }
