@@ -57,10 +57,9 @@ export async function checkRule(
   candidate: CandidateRule,
   opts: { graph?: boolean } = {},
 ): Promise<RuleCheck> {
-  const names = await calendarNames(kv, userId);
+  const [names, stored] = await Promise.all([calendarNames(kv, userId), listRules(kv, userId)]);
   const problems = calendarProblems(candidate, names);
-  const others = (await listRules(kv, userId)).map((e) => e.rule)
-    .filter((r) => r.id !== candidate.id);
+  const others = stored.map((e) => e.rule).filter((r) => r.id !== candidate.id);
   const rules: CandidateRule[] = [...others, candidate];
   const nameOf = (key: string) => names.get(key)?.label ?? UNKNOWN_CALENDAR;
   if (opts.graph !== false) {
