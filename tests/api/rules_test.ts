@@ -202,7 +202,10 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
       "preview: the blocks a stored rule and a draft would create, with times",
       async () => {
         await addEvent(h, cal.main.calendarId, "Dentist", 26);
-        await addEvent(h, cal.work.calendarId, "Quarterly review", 30);
+        // Free time, so the "Work to team" rule (whose source this is) leaves it alone.
+        await addEvent(h, cal.work.calendarId, "Quarterly review", 30, {
+          transparency: "transparent",
+        });
         const stored = await (await post(`/api/rules/${ruleId}/preview`, {})).json();
         // What the target already holds comes along, for the week view to draw beneath.
         const review = stored.existing.find((e: { summary: string }) =>

@@ -63,6 +63,7 @@ export async function addEvent(
   calendarId: string,
   summary: string,
   hoursFromNow = 24,
+  extra: Record<string, unknown> = {},
 ): Promise<string> {
   const start = new Date(Date.now() + hoursFromNow * 3_600_000);
   start.setUTCMinutes(0, 0, 0);
@@ -71,6 +72,7 @@ export async function addEvent(
     summary,
     start: { dateTime: start.toISOString() },
     end: { dateTime: end.toISOString() },
+    ...extra,
   }) as { id: string };
   return event.id;
 }

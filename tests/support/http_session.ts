@@ -26,9 +26,12 @@ export class HttpSession {
       ...(this.client ? { client: this.client } : {}),
     });
     for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
+      const [pair, ...attributes] = line.split(";").map((part) => part.trim());
       const eq = pair.indexOf("=");
-      this.jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+      const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
+      // A cleared cookie (empty, Max-Age=0) leaves the jar, as a browser drops it.
+      if (value === "" || attributes.some((a) => /^max-age=0$/i.test(a))) this.jar.delete(name);
+      else this.jar.set(name, value);
     }
     return res;
   }
