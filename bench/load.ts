@@ -43,6 +43,7 @@ const ALL_ROUTES = [
 const EXTRA_EVENTS = 300;
 const CHURN_EVERY_MS = 500;
 const RSS_EVERY_MS = 5_000;
+const REFRESH_EVERY_MS = 4 * 60_000;
 const INSPECTOR = "127.0.0.1:9239";
 
 /** `--name value` from the command line, or `fallback`. */
@@ -279,17 +280,27 @@ try {
 
   const profiler = profileFile ? await startCpuProfile(INSPECTOR) : null;
   const results: { capacity?: unknown; rate?: unknown[] } = {};
+  // The access JWT lives 10 minutes: a fresh one before each phase, and every few minutes for
+  // the open loop, which reads the cookie anew for each request.
+  const refresh = async () => {
+    const res = await session.call(`${url}/api/auth/refresh`, { method: "POST" });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`session refresh: ${res.status}`);
+  };
+  const refresher = setInterval(() => refresh().catch(() => {}), REFRESH_EVERY_MS);
   if (phases.includes("capacity")) {
+    await refresh();
     results.capacity = await measured(() => drive(session.cookie));
   }
   for (const rate of phases.includes("rate") ? rates : []) {
+    await refresh();
     (results.rate ??= []).push({
       offeredRps: rate,
       ...await measured(() =>
         runOpenLoop({
           url,
           paths: routes,
-          headers: { cookie: session.cookie },
+          headers: () => ({ cookie: session.cookie }),
           connections,
           rate,
           seconds,
@@ -303,6 +314,7 @@ try {
     console.error(topSelfTime(profile).join("\n"));
   }
 
+  clearInterval(refresher);
   churning = false;
   await churner;
   clearInterval(sampler);

@@ -12,7 +12,8 @@
 export interface OpenLoopOptions {
   url: string;
   paths: readonly string[];
-  headers: Record<string, string>;
+  /** Asked before each request: a long run's session cookies change as they are refreshed. */
+  headers: () => Record<string, string>;
   connections: number;
   /** Requests per second, all connections together. */
   rate: number;
@@ -47,7 +48,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
         const path = options.paths[next++ % options.paths.length];
         try {
           const res = await fetch(`${options.url}${path}`, {
-            headers: options.headers,
+            headers: options.headers(),
             client: http,
             redirect: "manual",
           });
