@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withMemoryKv } from "../../tests/support/temp_kv.ts";
 import { monotonicFactory } from "ulid";
 import {
   claimDueJob,
@@ -17,17 +18,8 @@ const T0 = new Date("2026-01-01T00:00:00Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const newId = monotonicFactory();
 
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
-
 Deno.test("jobs: a request joins the user's waiting job of its reason, widening what it syncs", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const a = await enqueueJob(kv, "u1", { reason: "manual", ruleIds: ["r1"] }, { now: T0, newId });
     const b = await enqueueJob(kv, "u1", { reason: "manual", ruleIds: ["r2"] }, {
       now: at(5),
@@ -47,7 +39,7 @@ Deno.test("jobs: a request joins the user's waiting job of its reason, widening 
   }));
 
 Deno.test("jobs: a debounced job's due time slides with each request, up to its limit", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const opts = { newId, delayMs: 300, maxDelayMs: 1000 };
     const { jobId } = await enqueueJob(kv, "u1", { reason: "push" }, { ...opts, now: T0 });
     for (const t of [100, 200, 400]) {
@@ -64,7 +56,7 @@ Deno.test("jobs: a debounced job's due time slides with each request, up to its 
   }));
 
 Deno.test("jobs: one claim per job; a request after the claim makes a new job", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
     const [first, second] = await Promise.all([
       claimDueJob(kv, { owner: "a", now: at(1), claimMs: 1000 }),
@@ -83,7 +75,7 @@ Deno.test("jobs: one claim per job; a request after the claim makes a new job", 
   }));
 
 Deno.test("jobs: a claim that is not renewed expires and another worker takes the job", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
     const a = await claimDueJob(kv, { owner: "a", now: T0, claimMs: 1000 });
     assert.ok(a);
@@ -99,7 +91,7 @@ Deno.test("jobs: a claim that is not renewed expires and another worker takes th
   }));
 
 Deno.test("jobs: retried with backoff, deferred without counting, failed with its cause", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
     const a = (await claimDueJob(kv, { owner: "a", now: T0, claimMs: 1000 }))!;
     await retryJob(kv, a, { dueAt: at(5000), error: "boom" });
@@ -117,7 +109,7 @@ Deno.test("jobs: retried with backoff, deferred without counting, failed with it
   }));
 
 Deno.test("jobs: a cron tick enqueues a user once, even when it fires twice", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const tick = { id: 42, keepMs: 60_000 };
     const first = await enqueueJob(kv, "u1", { reason: "schedule" }, { now: T0, newId, tick });
     const claimed = await claimDueJob(kv, { owner: "a", now: at(1), claimMs: 1000 });
@@ -129,7 +121,7 @@ Deno.test("jobs: a cron tick enqueues a user once, even when it fires twice", ()
   }));
 
 Deno.test("jobs: a user's open jobs are the waiting and running ones, however many ran today", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     for (let i = 0; i < 30; i++) {
       await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(i * 10), newId });
       const claimed = await claimDueJob(kv, { owner: "a", now: at(i * 10 + 1), claimMs: 1000 });
@@ -153,7 +145,7 @@ Deno.test("jobs: a user's open jobs are the waiting and running ones, however ma
   }));
 
 Deno.test("jobs: migration 0002 indexes the unfinished jobs of a store that had no open index", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const open = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
     const done = await enqueueJob(kv, "u1", { reason: "schedule" }, { now: at(1), newId });
     const claimed = await claimDueJob(kv, { owner: "a", now: at(2), claimMs: 1000 });
@@ -170,7 +162,7 @@ Deno.test("jobs: migration 0002 indexes the unfinished jobs of a store that had 
   }));
 
 Deno.test("jobs: a deferred job takes its waiting slot back, so requests join it again", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const a = await enqueueJob(kv, "u1", { reason: "push" }, { now: T0, newId });
     const claimed = await claimDueJob(kv, { owner: "w", now: at(1), claimMs: 1000 });
     assert.equal(claimed?.job.id, a.jobId);
@@ -191,7 +183,7 @@ Deno.test("jobs: a deferred job takes its waiting slot back, so requests join it
   }));
 
 Deno.test("jobs: a job waiting out a retry backoff is not joined: a new request runs on time", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const a = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
     const claimed = await claimDueJob(kv, { owner: "w", now: at(1), claimMs: 1000 });
     assert.equal(claimed?.job.id, a.jobId);

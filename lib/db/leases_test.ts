@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
+import { withMemoryKv } from "../../tests/support/temp_kv.ts";
 import { acquireLease, acquireLeaseWaiting, LeaseHeldError, LeaseLostError } from "./leases.ts";
 import { keys } from "./keys.ts";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const later = (ms: number) => new Date(T0.getTime() + ms);
 
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
-
 Deno.test("lease: one holder at a time; a second trigger leaves a follow-up, taken on release", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const lease = await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     assert.ok(lease);
     assert.equal(
@@ -28,7 +20,7 @@ Deno.test("lease: one holder at a time; a second trigger leaves a follow-up, tak
   }));
 
 Deno.test("lease: an expired lease is taken over and the old holder's writes are fenced out", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const old = await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     assert.ok(old);
     assert.equal(await old.commit((op) => op.set(["x"], 1)), true);
@@ -42,7 +34,7 @@ Deno.test("lease: an expired lease is taken over and the old holder's writes are
   }));
 
 Deno.test("lease: renewal keeps writes in flight valid and pushes expiry out", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const lease = await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     assert.ok(lease);
     const writes = Array.from({ length: 20 }, (_, i) => lease.commit((op) => op.set(["w", i], i)));
@@ -56,7 +48,7 @@ Deno.test("lease: renewal keeps writes in flight valid and pushes expiry out", (
   }));
 
 Deno.test("lease: commit reports a failed check of the caller's own as false, not as lost", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const lease = await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     assert.ok(lease);
     await kv.set(["r"], "v1");
@@ -66,7 +58,7 @@ Deno.test("lease: commit reports a failed check of the caller's own as false, no
   }));
 
 Deno.test("lease: abandoning keeps the follow-up flag for the next run", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const lease = await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     assert.ok(lease);
     await acquireLease(kv, "u1", { owner: "b", now: T0, ttlMs: 60_000 });
@@ -76,7 +68,7 @@ Deno.test("lease: abandoning keeps the follow-up flag for the next run", () =>
   }));
 
 Deno.test("lease: waiting gives up with LeaseHeldError and leaves no follow-up", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     await acquireLease(kv, "u1", { owner: "a", now: T0, ttlMs: 60_000 });
     await assert.rejects(
       acquireLeaseWaiting(kv, "u1", { owner: "b", ttlMs: 60_000, clock: () => T0, waitMs: 30 }),

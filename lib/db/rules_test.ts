@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withMemoryKv } from "../../tests/support/temp_kv.ts";
 import { ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
 import { acquireLease } from "./leases.ts";
@@ -22,17 +23,8 @@ const cal = (id: string) => ({ connectionId: "conn1", calendarId: id });
 const input = (from: string, to: string, extra = {}) =>
   RuleInputSchema.parse({ name: `${from}→${to}`, source: cal(from), target: cal(to), ...extra });
 
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
-
 Deno.test("rules: created, read back (zod-parsed) and listed in creation order", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const a = await createRule(kv, "u1", input("a", "b"), { now: NOW });
     const b = await createRule(kv, "u1", input("b", "c"), { now: NOW });
     assert.equal(a.rule.status, "ok");
@@ -42,7 +34,7 @@ Deno.test("rules: created, read back (zod-parsed) and listed in creation order",
   }));
 
 Deno.test("rules: a rule closing a cycle of three calendars is rejected, naming the cycle", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     await createRule(kv, "u1", input("a", "b"), { now: NOW });
     await createRule(kv, "u1", input("b", "c"), { now: NOW });
     await assert.rejects(
@@ -56,7 +48,7 @@ Deno.test("rules: a rule closing a cycle of three calendars is rejected, naming 
   }));
 
 Deno.test("rules: an edit with a stale versionstamp is a conflict; a fresh one applies", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const { rule, versionstamp } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
     const edited = await updateRule(kv, "u1", rule.id, { name: "Renamed" }, {
       now: NOW,
@@ -71,7 +63,7 @@ Deno.test("rules: an edit with a stale versionstamp is a conflict; a fresh one a
   }));
 
 Deno.test("rules: an edit that could close a cycle is rejected like a create", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     await createRule(kv, "u1", input("a", "b"), { now: NOW });
     await createRule(kv, "u1", input("b", "c"), { now: NOW });
     const { rule } = await createRule(kv, "u1", input("c", "d"), { now: NOW });
@@ -82,7 +74,7 @@ Deno.test("rules: an edit that could close a cycle is rejected like a create", (
   }));
 
 Deno.test("rules: the engine's status survives a rename; a changed target resets it to ok", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const { rule } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
     const lease = await acquireLease(kv, "u1", { owner: "o", now: NOW, ttlMs: 60_000 });
     assert.ok(lease);
@@ -95,7 +87,7 @@ Deno.test("rules: the engine's status survives a rename; a changed target resets
   }));
 
 Deno.test("rules: deleting queues mirror removal, or releases the mirrors and forgets the ledger", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const removed = await createRule(kv, "u1", input("a", "b"), { now: NOW });
     const kept = await createRule(kv, "u1", input("c", "d"), { now: NOW });
     const lease = await acquireLease(kv, "u1", { owner: "o", now: NOW, ttlMs: 60_000 });
@@ -119,7 +111,7 @@ Deno.test("rules: deleting queues mirror removal, or releases the mirrors and fo
   }));
 
 Deno.test("rules: disabling with removal queues it; enabling again withdraws it", () =>
-  withKv(async (kv) => {
+  withMemoryKv(async (kv) => {
     const { rule } = await createRule(kv, "u1", input("a", "b"), { now: NOW });
     await updateRule(kv, "u1", rule.id, { enabled: false }, { now: NOW, removeMirrors: true });
     assert.equal((await listMirrorRemovals(kv, "u1")).length, 1);

@@ -6,3 +6,13 @@ export async function tempKvPath(): Promise<{ path: string; cleanup: () => Promi
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
 }
+
+/** Runs `fn` with a fresh in-memory KV store, closed afterwards: for unit tests of lib/db. */
+export async function withMemoryKv(fn: (kv: Deno.Kv) => Promise<void>): Promise<void> {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await fn(kv);
+  } finally {
+    kv.close();
+  }
+}
