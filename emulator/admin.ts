@@ -1,8 +1,9 @@
 /**
  * The admin API under /__emulator (mounted only when admin is enabled): reset and seed the world,
  * inject faults, invalidate sync tokens, issue/revoke/expire tokens without the consent page,
- * read request counts, edit calendars "as their user" without a token, and inspect and steer push
- * channels and their deliveries. No auth: it must
+ * read request counts, edit calendars "as their user" without a token (splitting series too),
+ * purge deletions, switch on non-Google quirks, and inspect and steer push channels and their
+ * deliveries. No auth: it must
  * never be reachable where the emulator is not a test or demo fixture.
  */
 import { type Context, Hono } from "hono";
@@ -42,6 +43,12 @@ const RevokeBody = z.union([
 ]);
 const FaultsBody = z.union([FaultRuleInput, z.array(FaultRuleInput)]);
 const ExpireChannelsBody = z.object({ id: z.string().min(1).optional() });
+const PurgeBody = z.object({ calendarId: z.string().optional() });
+const QuirksBody = z.strictObject({
+  assignOwnIds: z.boolean().optional(),
+  dropExtendedProperties: z.boolean().optional(),
+  undetectedCollisions: z.boolean().optional(),
+});
 
 /** A live channel as `GET channels` lists it (expiration in ms, as events.watch answers). */
 function describeChannel(ch: Channel) {
@@ -129,6 +136,19 @@ export function createAdminApi(deps: AdminDeps): Hono {
     return c.json({ calendars: state.invalidateSyncTokens(calendarId) });
   });
 
+  admin.post("/purge", async (c) => {
+    const { calendarId } = await body(c, PurgeBody);
+    if (calendarId !== undefined && !state.calendar(calendarId)) throw notFound();
+    return c.json({ purged: state.purgeNow(calendarId) });
+  });
+
+  admin.get("/quirks", (c) => c.json(state.quirks));
+  admin.post("/quirks", async (c) => {
+    const changes = await body(c, QuirksBody);
+    state.quirks = { ...state.quirks, ...changes };
+    return c.json(state.quirks);
+  });
+
   admin.post("/tokens", async (c) => {
     const { email, scopes, clientId } = await body(c, TokensBody);
     if (!oauth.listUsers().some((u) => u.email === email)) throw notFound();
@@ -183,11 +203,11 @@ export function createAdminApi(deps: AdminDeps): Hono {
   admin.patch("/calendars/:calendarId/events/:eventId", async (c) => {
     const calendar = calendarOf(c);
     const input = await body(c, z.unknown());
-    const event = patchEvent(state, calendar, c.req.param("eventId"), input);
+    const event = patchEvent(state, calendar, c.req.param("eventId"), input, { asOwner: true });
     return c.json(renderEvent(event, ownerView(calendar)));
   });
   admin.delete("/calendars/:calendarId/events/:eventId", (c) => {
-    deleteEvent(state, calendarOf(c), c.req.param("eventId"));
+    deleteEvent(state, calendarOf(c), c.req.param("eventId"), { asOwner: true });
     return c.body(null, 204);
   });
 

@@ -279,13 +279,9 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
       async (c) => {
         const { calendar } = calendarFor(c, true);
         const body = await jsonBody(c);
-        const event = write(
-          state,
-          calendar,
-          c.req.param("eventId"),
-          body,
-          c.req.header("If-Match"),
-        );
+        const event = write(state, calendar, c.req.param("eventId"), body, {
+          ifMatch: c.req.header("If-Match"),
+        });
         return eventResponse(c, event, viewOf(c, calendar, {}));
       },
     );
@@ -296,7 +292,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     guard("events.delete", WRITE_EVENTS),
     (c) => {
       const { calendar } = calendarFor(c, true);
-      deleteEvent(state, calendar, c.req.param("eventId"), c.req.header("If-Match"));
+      deleteEvent(state, calendar, c.req.param("eventId"), { ifMatch: c.req.header("If-Match") });
       // Success is an empty body; 204 is what the real API sends (notes "Not verified").
       return c.body(null, 204);
     },

@@ -83,6 +83,11 @@ export interface StoredEvent {
   series?: Series;
   createdSeq: number;
   changeSeq: number;
+  /**
+   * Deleted by the calendar's owner in the web UI (the admin API), not through the API: Google
+   * then refuses API writes to the event with 403 (notes §10, google-api-ruby-client #1811).
+   */
+  deletedByOwner?: boolean;
 }
 
 export const EVENT_TYPES = [

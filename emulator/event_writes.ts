@@ -18,6 +18,7 @@ import {
   badRequest,
   conditionNotMet,
   duplicate,
+  forbidden,
   notFound,
 } from "./google_errors.ts";
 import { findGeneratedInstance } from "./instances.ts";
@@ -28,6 +29,19 @@ export interface Actor {
   email: string;
   displayName?: string;
 }
+
+/** How a patch, update or delete is made. */
+export interface WriteOptions {
+  /** The If-Match header (notes §3). */
+  ifMatch?: string;
+  /**
+   * The calendar's owner acting in the web UI (the admin API) rather than a client of the API:
+   * their deletions lock the event against API writes (see StoredEvent.deletedByOwner).
+   */
+  asOwner?: boolean;
+}
+
+type EventInput = ReturnType<typeof parseEventInput>;
 
 function contextOf(state: EmulatorState, calendar: CalendarRecord): CalendarContext {
   return { id: calendar.id, timeZone: calendar.timeZone, primary: state.isPrimary(calendar.id) };
@@ -54,8 +68,9 @@ function checkIfMatch(event: StoredEvent, ifMatch: string | undefined): void {
 
 /**
  * events.insert. A client-chosen id must be base32hex of 5..1024 characters (400 otherwise) and
- * unused in the calendar, counting deleted events (409 duplicate: notes §2). `trusted` (seeds)
- * also keeps a given creator and organizer, which clients cannot set.
+ * unused in the calendar, counting deleted and purged events (409 duplicate: notes §2, §10).
+ * `trusted` (seeds) also keeps a given creator and organizer, which clients cannot set. The
+ * quirks `assignOwnIds` and `undetectedCollisions` give the event a server id instead.
  */
 export function insertEvent(
   state: EmulatorState,
@@ -65,11 +80,14 @@ export function insertEvent(
   trusted = false,
 ): StoredEvent {
   const input = parseEventInput(body);
-  const id = input.id ?? newEventId();
-  if (!isValidEventId(id)) {
+  const wanted = input.id ?? undefined;
+  if (wanted !== undefined && !isValidEventId(wanted)) {
     throw badRequest("invalid", "Invalid resource id value.", { type: "body", name: "id" });
   }
-  if (calendar.events.has(id)) throw duplicate();
+  const taken = wanted !== undefined &&
+    (calendar.events.has(wanted) || calendar.reservedIds.has(wanted));
+  if (taken && !state.quirks.undetectedCollisions) throw duplicate();
+  const id = wanted === undefined || taken || state.quirks.assignOwnIds ? newEventId() : wanted;
   const creator: Person = trusted && input.creator
     ? { email: input.creator.email, ...optionalName(input.creator.displayName) }
     : { email: actor.email, ...optionalName(actor.displayName) };
@@ -82,8 +100,24 @@ export function insertEvent(
       : defaultOrganizer(state, calendar),
     iCalUID: input.iCalUID ?? `${id}@google.com`,
   };
+  return storeNewEvent(state, calendar, input, server);
+}
+
+/** Stores a new event under the id in `server`, which the caller has checked is free. */
+export function storeNewEvent(
+  state: EmulatorState,
+  calendar: CalendarRecord,
+  input: EventInput,
+  server: ServerFields,
+): StoredEvent {
   const normalized = normalizeEvent(input, server, contextOf(state, calendar));
+  applyStorageQuirks(state, normalized.resource);
   return state.commit({ calendarId: calendar.id, ...normalized, createdSeq: 0, changeSeq: 0 });
+}
+
+/** A server that does not keep extendedProperties (quirk `dropExtendedProperties`). */
+function applyStorageQuirks(state: EmulatorState, resource: EventResource): void {
+  if (state.quirks.dropExtendedProperties) delete resource.extendedProperties;
 }
 
 function optionalName(displayName: string | null | undefined): { displayName?: string } {
@@ -104,39 +138,86 @@ function defaultOrganizer(state: EmulatorState, calendar: CalendarRecord): Perso
  * events.patch: RFC 7386 merge of the body over the current event (so `null` deletes a key of an
  * extendedProperties map: notes §2). `start`, `end` replace the stored value whole, so a patch can
  * turn a timed event into an all-day one by sending only `date`. Patching an instance id creates
- * or updates the exception; patching a cancelled event to a live status restores it.
+ * or updates the exception; patching a cancelled event to a live status restores it, unless its
+ * owner deleted it in the web UI (403). Changing a series' time drops its exceptions.
  */
 export function patchEvent(
   state: EmulatorState,
   calendar: CalendarRecord,
   eventId: string,
   body: unknown,
-  ifMatch?: string,
+  opts: WriteOptions = {},
 ): StoredEvent {
-  const current = getEvent(calendar, eventId);
-  checkIfMatch(current, ifMatch);
+  const current = writableEvent(calendar, eventId, opts);
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw badRequest("invalid", "Invalid value for: body");
   }
-  const base: Record<string, unknown> = { ...current.resource };
-  for (const key of ["start", "end"]) if (key in body) delete base[key];
-  return rewrite(state, calendar, current, mergePatch(base, body));
+  return rewrite(state, calendar, current, patchedBody(current.resource, body));
 }
 
-/** events.update: the body replaces every writable field (omitted ones are dropped: notes §2). */
+/** The body a patch amounts to: `start` and `end` replace whole, the rest merges (RFC 7386). */
+export function patchedBody(resource: EventResource, patch: object): unknown {
+  const base: Record<string, unknown> = { ...resource };
+  for (const key of ["start", "end"]) if (key in patch) delete base[key];
+  return mergePatch(base, patch);
+}
+
+/**
+ * events.update: the body replaces every writable field (omitted ones are dropped: notes §2).
+ * Same restrictions and series rule as a patch.
+ */
 export function updateEvent(
   state: EmulatorState,
   calendar: CalendarRecord,
   eventId: string,
   body: unknown,
-  ifMatch?: string,
+  opts: WriteOptions = {},
 ): StoredEvent {
-  const current = getEvent(calendar, eventId);
-  checkIfMatch(current, ifMatch);
-  return rewrite(state, calendar, current, body);
+  return rewrite(state, calendar, writableEvent(calendar, eventId, opts), body);
 }
 
+/**
+ * The event a patch or update may change. Google answers 403 to API writes of an event its owner
+ * deleted in the web UI (notes §10, google-api-ruby-client #1811), while an event the API deleted
+ * can be restored (notes §3).
+ */
+function writableEvent(calendar: CalendarRecord, eventId: string, opts: WriteOptions) {
+  const current = getEvent(calendar, eventId);
+  if (
+    !opts.asOwner && current.deletedByOwner && current.resource.status === "cancelled"
+  ) throw forbidden();
+  checkIfMatch(current, opts.ifMatch);
+  return current;
+}
+
+/**
+ * A rewrite of a series parent that moves its start or end or changes its recurrence drops its
+ * exceptions without tombstones, as a whole-series time change in Google's web UI does (a guess
+ * from notes §10: the new instances get new ids, and Google documents no deletions for the old).
+ */
 function rewrite(
+  state: EmulatorState,
+  calendar: CalendarRecord,
+  current: StoredEvent,
+  body: unknown,
+): StoredEvent {
+  const written = replaceEvent(state, calendar, current, body);
+  const timing = (r: EventResource) => JSON.stringify([r.start, r.end, r.recurrence ?? null]);
+  if (current.series && timing(current.resource) !== timing(written.resource)) {
+    for (const e of [...calendar.events.values()]) {
+      if (e.resource.recurringEventId === current.resource.id) {
+        state.dropEvent(calendar, e.resource.id);
+      }
+    }
+  }
+  return written;
+}
+
+/**
+ * Stores `body` as the new content of `current` (server fields kept, sequence grown when the
+ * time changes), leaving its exceptions alone.
+ */
+export function replaceEvent(
   state: EmulatorState,
   calendar: CalendarRecord,
   current: StoredEvent,
@@ -155,6 +236,7 @@ function rewrite(
   };
   const normalized = normalizeEvent(input, server, contextOf(state, calendar), c.eventType);
   normalized.resource.sequence = c.sequence + (isSignificantChange(c, normalized.resource) ? 1 : 0);
+  applyStorageQuirks(state, normalized.resource);
   return state.commit({
     calendarId: calendar.id,
     ...normalized,
@@ -176,22 +258,27 @@ function isSignificantChange(before: EventResource, after: EventResource): boole
 /**
  * events.delete: marks the event cancelled (it stays readable: notes §1) and, for a series,
  * cancels its exceptions too so incremental syncs report them. Deleting an instance id cancels
- * that instance only. A second delete is 410 deleted (notes §3).
+ * that instance only. A second delete is 410 deleted (notes §3). A deletion `asOwner` marks the
+ * events deleted by their owner.
  */
 export function deleteEvent(
   state: EmulatorState,
   calendar: CalendarRecord,
   eventId: string,
-  ifMatch?: string,
+  opts: WriteOptions = {},
 ): void {
   const current = getEvent(calendar, eventId);
-  checkIfMatch(current, ifMatch);
+  checkIfMatch(current, opts.ifMatch);
   if (current.resource.status === "cancelled") throw alreadyDeleted();
-  state.commit({ ...current, resource: { ...current.resource, status: "cancelled" } });
+  const cancel = (e: StoredEvent) =>
+    state.commit({
+      ...e,
+      resource: { ...e.resource, status: "cancelled" },
+      ...(opts.asOwner ? { deletedByOwner: true } : {}),
+    });
+  cancel(current);
   if (!current.series) return;
   for (const e of [...calendar.events.values()]) {
-    if (e.resource.recurringEventId === eventId && e.resource.status !== "cancelled") {
-      state.commit({ ...e, resource: { ...e.resource, status: "cancelled" } });
-    }
+    if (e.resource.recurringEventId === eventId && e.resource.status !== "cancelled") cancel(e);
   }
 }

@@ -87,6 +87,15 @@ export function duplicate(): GoogleApiError {
   });
 }
 
+/**
+ * 403 forbidden: an API write to an event its owner deleted in the Calendar web UI (notes §10,
+ * google-api-ruby-client #1811). The body is Google's generic 403; that this call gets exactly it
+ * is a guess.
+ */
+export function forbidden(): GoogleApiError {
+  return new GoogleApiError(403, { domain: "global", reason: "forbidden", message: "Forbidden" });
+}
+
 /** 410 deleted: deleting an event that is already cancelled (notes §3). */
 export function alreadyDeleted(): GoogleApiError {
   return new GoogleApiError(410, {

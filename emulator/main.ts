@@ -2,12 +2,13 @@
  * `deno task emulator`: runs the Google emulator. Configured by environment:
  * EMULATOR_PORT (8025), EMULATOR_HOST (127.0.0.1), EMULATOR_ADMIN (`1` enables /__emulator),
  * EMULATOR_SEED (seed JSON file; default the demo seed), EMULATOR_TOKEN_TTL_SECONDS (3600),
- * EMULATOR_CHANNEL_MAX_TTL_SECONDS (604800: the longest push-channel lifetime granted).
+ * EMULATOR_CHANNEL_MAX_TTL_SECONDS (604800: the longest push-channel lifetime granted),
+ * EMULATOR_PURGE_CANCELLED_SECONDS (2592000: how long deleted events stay readable).
  */
 import { z } from "zod";
 import { demoSeed } from "./demo_seed.ts";
 import { Seed } from "./seed.ts";
-import { startEmulator } from "./server.ts";
+import { DEFAULT_PURGE_CANCELLED_SECONDS, startEmulator } from "./server.ts";
 
 const Env = z.object({
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8025),
@@ -16,6 +17,9 @@ const Env = z.object({
   EMULATOR_SEED: z.string().min(1).optional(),
   EMULATOR_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   EMULATOR_CHANNEL_MAX_TTL_SECONDS: z.coerce.number().int().positive().default(604_800),
+  EMULATOR_PURGE_CANCELLED_SECONDS: z.coerce.number().int().min(0).default(
+    DEFAULT_PURGE_CANCELLED_SECONDS,
+  ),
 });
 
 /**
@@ -37,6 +41,7 @@ export async function runEmulatorFromEnv(vars: Record<string, string | undefined
     seed,
     accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
     maxChannelTtlSeconds: env.EMULATOR_CHANNEL_MAX_TTL_SECONDS,
+    purgeCancelledAfterSeconds: env.EMULATOR_PURGE_CANCELLED_SECONDS,
   });
   console.log(
     `Google emulator listening on ${emulator.url}` +

@@ -31,7 +31,16 @@ export interface EmulatorOptions {
   maxChannelTtlSeconds?: number;
   /** Push delivery retries and timeout (defaults in push.ts). */
   push?: Partial<PushOptions>;
+  /**
+   * How long a deleted event stays readable as `cancelled` before it is purged (its id stays
+   * reserved, and older sync tokens answer 410). Default 30 days, a guess: Google says only that
+   * cancelled events "eventually" disappear (notes §10).
+   */
+  purgeCancelledAfterSeconds?: number;
 }
+
+/** The default of `purgeCancelledAfterSeconds`. */
+export const DEFAULT_PURGE_CANCELLED_SECONDS = 30 * 86_400;
 
 export interface Emulator {
   app: Hono;
@@ -54,7 +63,10 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
     accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600,
     now,
   });
-  const state = new EmulatorState(now);
+  const state = new EmulatorState(
+    now,
+    (opts.purgeCancelledAfterSeconds ?? DEFAULT_PURGE_CANCELLED_SECONDS) * 1000,
+  );
   const faults = new FaultInjector();
   const counts = new RequestCounts();
   const channels = new ChannelRegistry({

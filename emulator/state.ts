@@ -27,6 +27,16 @@ export interface CalendarRecord {
   timeZone: string;
   etag: string;
   events: Map<string, StoredEvent>;
+  /**
+   * Ids of events purged from the store: they answer 404 to reads and writes, yet an insert of
+   * one still answers 409, because Google keeps a deleted event's id reserved (notes §10).
+   */
+  reservedIds: Set<string>;
+  /**
+   * The change position of the latest purged deletion: a sync token from before it would miss
+   * that deletion, so it answers 410 like an expired token.
+   */
+  purgedThrough: number;
   /** Bumped to invalidate every sync token issued for this calendar. */
   generation: number;
 }
@@ -39,6 +49,35 @@ export interface CalendarListEntry {
 
 /** Hears of a committed change: which calendar, and the change's position in the sequence. */
 export type CommitListener = (calendarId: string, seq: number) => void;
+
+/**
+ * Ways a server other than Google's may behave, switched on by tests through the admin API: a
+ * third-party Google stand-in was seen to assign its own ids and to drop extendedProperties,
+ * and Google itself does not promise to detect every id collision at insert time (Event.id:
+ * "we cannot guarantee that ID collisions will be detected at event creation time").
+ */
+export interface Quirks {
+  /** Inserts ignore a client-chosen id and get a server-generated one. */
+  assignOwnIds: boolean;
+  /** Writes store no extendedProperties. */
+  dropExtendedProperties: boolean;
+  /** An insert whose id is taken is stored under a new server id instead of answering 409. */
+  undetectedCollisions: boolean;
+}
+
+export const NO_QUIRKS: Quirks = {
+  assignOwnIds: false,
+  dropExtendedProperties: false,
+  undetectedCollisions: false,
+};
+
+/** A deletion waiting to be purged once it is old enough. */
+interface PendingPurge {
+  calendarId: string;
+  eventId: string;
+  changeSeq: number;
+  cancelledAt: number;
+}
 
 interface SyncPosition {
   epoch: string;
@@ -56,8 +95,19 @@ export class EmulatorState {
   #lists = new Map<string, Map<string, { accessRole: AccessRole; primary: boolean }>>();
   #listVersions = new Map<string, number>();
   #commitListeners: CommitListener[] = [];
+  /** Deletions in the order they happened, so purging looks only at the oldest. */
+  #purgeQueue: PendingPurge[] = [];
+  quirks: Quirks = { ...NO_QUIRKS };
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /**
+   * `purgeCancelledAfterMs`: how long a deleted event stays readable as `cancelled` before it
+   * is purged ("cancelled events will eventually disappear", Event.status; Google says not
+   * when). Infinity keeps deletions forever.
+   */
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly purgeCancelledAfterMs = Infinity,
+  ) {}
 
   /** Current time in ms (the injected clock). */
   now(): number {
@@ -69,6 +119,8 @@ export class EmulatorState {
     this.#calendars.clear();
     this.#lists.clear();
     this.#listVersions.clear();
+    this.#purgeQueue = [];
+    this.quirks = { ...NO_QUIRKS };
     this.#epoch = crypto.randomUUID().slice(0, 8);
   }
 
@@ -92,6 +144,8 @@ export class EmulatorState {
       ...(c.description ? { description: c.description } : {}),
       etag: `"${this.now()}${++this.#seq}"`,
       events: existing?.events ?? new Map(),
+      reservedIds: existing?.reservedIds ?? new Set(),
+      purgedThrough: existing?.purgedThrough ?? 0,
       generation: existing?.generation ?? 0,
     };
     this.#calendars.set(c.id, record);
@@ -107,7 +161,9 @@ export class EmulatorState {
     this.#listVersions.set(key, (this.#listVersions.get(key) ?? 0) + 1);
   }
 
+  /** The calendar, with deletions past their time purged first. */
   calendar(id: string): CalendarRecord | undefined {
+    this.purgeDue();
     return this.#calendars.get(id);
   }
 
@@ -180,8 +236,74 @@ export class EmulatorState {
     // documented (notes "Not verified"), only that it changes with every write.
     event.resource.etag = `"${updated * 1000 + (seq % 1000)}"`;
     calendar.events.set(event.resource.id, event);
+    if (event.resource.status === "cancelled" && previous?.resource.status !== "cancelled") {
+      this.#purgeQueue.push({
+        calendarId: calendar.id,
+        eventId: event.resource.id,
+        changeSeq: seq,
+        cancelledAt: updated,
+      });
+    }
     for (const listener of this.#commitListeners) listener(calendar.id, seq);
     return event;
+  }
+
+  /** Purges the deletions older than the purge time (called on every calendar lookup). */
+  purgeDue(): void {
+    const before = this.now() - this.purgeCancelledAfterMs;
+    while (this.#purgeQueue.length && this.#purgeQueue[0].cancelledAt <= before) {
+      const due = this.#purgeQueue.shift()!;
+      const calendar = this.#calendars.get(due.calendarId);
+      const event = calendar?.events.get(due.eventId);
+      // Restored or deleted again since: that later version decides.
+      if (calendar && event?.changeSeq === due.changeSeq) this.#purge(calendar, event);
+    }
+  }
+
+  /**
+   * Purges every deleted event of one calendar (or of all) now, whatever its age; returns how
+   * many were purged. A cancelled instance of a live series stays: it is what keeps that
+   * instance deleted (Google keeps such exceptions while the series exists, notes §1).
+   */
+  purgeNow(calendarId?: string): number {
+    let n = 0;
+    for (const calendar of this.#calendars.values()) {
+      if (calendarId !== undefined && calendar.id !== calendarId) continue;
+      for (const event of [...calendar.events.values()]) {
+        // A purged series has taken its exceptions along already.
+        if (calendar.events.get(event.resource.id) !== event) continue;
+        if (event.resource.status === "cancelled") n += this.#purge(calendar, event);
+      }
+    }
+    return n;
+  }
+
+  /** Purges a cancelled event (a series with its exceptions); returns how many events went. */
+  #purge(calendar: CalendarRecord, event: StoredEvent): number {
+    const parentId = event.resource.recurringEventId;
+    const parent = parentId === undefined ? undefined : calendar.events.get(parentId);
+    if (parent && parent.resource.status !== "cancelled") return 0;
+    const doomed = [event];
+    if (event.series) {
+      for (const e of calendar.events.values()) {
+        if (e.resource.recurringEventId === event.resource.id) doomed.push(e);
+      }
+    }
+    for (const e of doomed) {
+      this.dropEvent(calendar, e.resource.id);
+      calendar.purgedThrough = Math.max(calendar.purgedThrough, e.changeSeq);
+    }
+    return doomed.length;
+  }
+
+  /**
+   * Removes an event from the store without a trace in the change log, its id staying reserved:
+   * what a purge does, and what becomes of instances a series edit replaces (Google documents
+   * no tombstones for those: notes §10).
+   */
+  dropEvent(calendar: CalendarRecord, eventId: string): void {
+    calendar.events.delete(eventId);
+    calendar.reservedIds.add(eventId);
   }
 
   /** Makes every sync token issued so far (for one calendar, or all) answer 410. */
@@ -215,7 +337,8 @@ export class EmulatorState {
     const pos = decodeToken<SyncPosition>(token);
     if (
       !pos || pos.epoch !== this.#epoch || pos.calendarId !== calendar.id ||
-      pos.generation !== calendar.generation || typeof pos.seq !== "number" || pos.seq > this.#seq
+      pos.generation !== calendar.generation || typeof pos.seq !== "number" ||
+      pos.seq > this.#seq || pos.seq < calendar.purgedThrough
     ) {
       throw fullSyncRequired();
     }

@@ -86,12 +86,15 @@ function testClock(start = Date.UTC(2030, 0, 1)): () => number {
 
 /**
  * Starts an emulator with admin enabled, `seed` (default aSeed()), `now` (the test clock) and
- * any push settings a test needs.
+ * any push or purge settings a test needs.
  */
 export function startHarness(
   seed: Seed = aSeed(),
   now = testClock(),
-  options: Pick<EmulatorOptions, "maxChannelTtlSeconds" | "push"> = {},
+  options: Pick<
+    EmulatorOptions,
+    "maxChannelTtlSeconds" | "push" | "purgeCancelledAfterSeconds"
+  > = {},
 ): Harness {
   const emulator = startEmulator({ port: 0, admin: true, seed, now, ...options });
   const url = emulator.url;
