@@ -86,7 +86,8 @@ export interface GuardDeps {
 /**
  * Returns a middleware factory: `guard(method, scopes)` counts the call as `method`, applies the
  * fault due for it, then demands a valid bearer token (401 authError) holding one of `scopes`
- * (403 insufficientPermissions), in that order.
+ * (403 insufficientPermissions), in that order. A lost-response fault lets the call run and then
+ * replaces its answer, whatever it was.
  */
 export function createGuard(
   { oauth, faults, counts }: GuardDeps,
@@ -94,8 +95,8 @@ export function createGuard(
   return (method, accepted) =>
     async function calendarGuard(c, next) {
       counts.count(method);
-      const faulted = await faults.apply(method);
-      if (faulted) return faulted;
+      const fault = await faults.apply(method);
+      if (fault?.instead) return fault.instead;
       const header = c.req.header("Authorization") ?? "";
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const token = match ? oauth.verifyAccessToken(match[1]) : null;
@@ -103,7 +104,18 @@ export function createGuard(
       if (!token.scopes.some((s) => accepted.includes(s))) throw insufficientScopes(method);
       c.set("token", token);
       await next();
+      if (fault?.afterCall) replaceResponse(c, fault.afterCall);
     };
+}
+
+/**
+ * Puts `response` in place of the one the route produced. Hono's `c.res` setter copies the old
+ * response's headers onto the new one, which could give the broken response a truthful
+ * content-length, so the old one is cleared first.
+ */
+export function replaceResponse(c: Context, response: Response): void {
+  c.res = undefined;
+  c.res = response;
 }
 
 /**

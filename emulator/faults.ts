@@ -16,6 +16,7 @@ export const FaultRuleInput = z.object({
     "backendError",
     "serviceUnavailable",
     "connectionReset",
+    "lostResponse",
     "delay",
   ]),
   times: z.number().int().positive().optional(),
@@ -96,6 +97,17 @@ function resetConnection(): Response {
   );
 }
 
+/** What a fault does to a call: answer instead of it, or let it happen and lose its answer. */
+export interface FaultEffect {
+  /** Sent instead of carrying out the call. */
+  instead?: Response;
+  /**
+   * Sent after the call was carried out, in place of its answer: the write is committed but
+   * the client never learns so, the case that makes retried inserts meet 409.
+   */
+  afterCall?: Response;
+}
+
 export class FaultInjector {
   #rules: { rule: FaultRule; random: () => number }[] = [];
   #nextId = 1;
@@ -132,17 +144,18 @@ export class FaultInjector {
 
   /**
    * Applies the fault due for this call of `method`, if any: throws a GoogleApiError for error
-   * faults, returns a broken Response for a connection reset, waits for a delay and returns
-   * undefined (the call then proceeds normally).
+   * faults, answers a broken Response `instead` for a connection reset and `afterCall` for a lost
+   * response, waits for a delay and returns undefined (the call then proceeds normally).
    */
-  async apply(method: string): Promise<Response | undefined> {
+  async apply(method: string): Promise<FaultEffect | undefined> {
     const rule = this.#pick(method);
     if (!rule) return undefined;
     if (rule.fault === "delay") {
       await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
       return undefined;
     }
-    if (rule.fault === "connectionReset") return resetConnection();
+    if (rule.fault === "connectionReset") return { instead: resetConnection() };
+    if (rule.fault === "lostResponse") return { afterCall: resetConnection() };
     throw faultError(rule);
   }
 }

@@ -90,6 +90,27 @@ Deno.test("faults: a connection reset reaches the client as a network error", as
   assert.equal((await api.events.list({ calendarId })).status, 200);
 });
 
+Deno.test("faults: a lost response commits the write, yet the client sees a network error", async () => {
+  await using h = startHarness();
+  const api = await h.api(ALICE);
+  await h.admin("POST", "faults", { method: "events.insert", fault: "lostResponse", times: 1 });
+  const id = "lostresp00000001";
+  const f = await failure(api.events.insert({ calendarId, requestBody: anEvent({ id }) }));
+  assert.equal(f.error.code, "ECONNRESET");
+  assert.equal(f.error.response?.data, undefined, "no answer arrives");
+  assert.equal((await api.events.get({ calendarId, eventId: id })).data.id, id, "it was stored");
+  const retry = await failure(api.events.insert({ calendarId, requestBody: anEvent({ id }) }));
+  assert.deepEqual([retry.status, retry.reason], [409, "duplicate"]);
+});
+
+Deno.test("faults: a lost response also hides a refused call's answer", async () => {
+  await using h = startHarness();
+  const api = await h.api(ALICE);
+  await h.admin("POST", "faults", { method: "events.get", fault: "lostResponse", times: 1 });
+  const f = await failure(api.events.get({ calendarId, eventId: "missing01" }));
+  assert.equal(f.error.code, "ECONNRESET");
+});
+
 Deno.test("faults: a delay slows a call down, which then succeeds", async () => {
   await using h = startHarness();
   const api = await h.api(ALICE);

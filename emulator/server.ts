@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApi } from "./admin.ts";
+import { replaceResponse } from "./api_access.ts";
 import { createCalendarApi } from "./calendar_api.ts";
 import { ChannelRegistry, DEFAULT_TTL_SECONDS } from "./channels.ts";
 import { createChannelsApi } from "./channels_api.ts";
@@ -107,10 +108,11 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
     );
   }
   // Token-endpoint faults (method `oauth.token`) let tests break refreshes too.
-  app.post("/token", async (_c, next) => {
-    const faulted = await faults.apply("oauth.token");
-    if (faulted) return faulted;
+  app.post("/token", async (c, next) => {
+    const fault = await faults.apply("oauth.token");
+    if (fault?.instead) return fault.instead;
     await next();
+    if (fault?.afterCall) replaceResponse(c, fault.afterCall);
   });
   app.route("/", oauth.routes());
   return { app, oauth, state, faults, counts, channels, push };
