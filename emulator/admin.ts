@@ -17,6 +17,7 @@ import type { OAuthServer } from "./oauth.ts";
 import type { PushDelivery } from "./push.ts";
 import type { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
+import { splitSeries } from "./series_split.ts";
 import type { CalendarRecord, EmulatorState } from "./state.ts";
 
 export interface AdminDeps {
@@ -43,6 +44,10 @@ const RevokeBody = z.union([
 ]);
 const FaultsBody = z.union([FaultRuleInput, z.array(FaultRuleInput)]);
 const ExpireChannelsBody = z.object({ id: z.string().min(1).optional() });
+const SplitBody = z.object({
+  at: z.string().min(1),
+  changes: z.record(z.string(), z.unknown()).default({}),
+});
 const PurgeBody = z.object({ calendarId: z.string().optional() });
 const QuirksBody = z.strictObject({
   assignOwnIds: z.boolean().optional(),
@@ -204,6 +209,12 @@ export function createAdminApi(deps: AdminDeps): Hono {
     const calendar = calendarOf(c);
     const input = await body(c, z.unknown());
     const event = patchEvent(state, calendar, c.req.param("eventId"), input, { asOwner: true });
+    return c.json(renderEvent(event, ownerView(calendar)));
+  });
+  admin.post("/calendars/:calendarId/events/:eventId/split", async (c) => {
+    const calendar = calendarOf(c);
+    const request = await body(c, SplitBody);
+    const event = splitSeries(state, calendar, c.req.param("eventId"), request);
     return c.json(renderEvent(event, ownerView(calendar)));
   });
   admin.delete("/calendars/:calendarId/events/:eventId", (c) => {

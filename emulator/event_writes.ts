@@ -43,7 +43,8 @@ export interface WriteOptions {
 
 type EventInput = ReturnType<typeof parseEventInput>;
 
-function contextOf(state: EmulatorState, calendar: CalendarRecord): CalendarContext {
+/** What event validation needs to know of the calendar an event is written to. */
+export function contextOf(state: EmulatorState, calendar: CalendarRecord): CalendarContext {
   return { id: calendar.id, timeZone: calendar.timeZone, primary: state.isPrimary(calendar.id) };
 }
 

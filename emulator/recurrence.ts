@@ -77,6 +77,22 @@ function dateValueToFloating(
   return wall;
 }
 
+/**
+ * Where one RDATE/EXDATE value falls, as a floating value in the series zone. An all-day series
+ * matches a date value against the whole day; a timed series with a bare date keeps the series'
+ * time of day (both are how calendar apps read such lines).
+ */
+function dateValueAt(
+  v: string,
+  params: Record<string, string>,
+  opts: { allDay: boolean; timeZone: string; firstStart: number },
+  line: string,
+): number {
+  const floating = dateValueToFloating(v, params, opts.timeZone, line);
+  if (opts.allDay) return floating - (floating % DAY);
+  return /^\d{8}$/.test(v) ? floating + (opts.firstStart % DAY) : floating;
+}
+
 function parseRule(line: string, value: string, seriesZone: string, firstStart: number) {
   let options;
   try {
@@ -116,14 +132,7 @@ export function parseSeries(
       case "RDATE":
       case "EXDATE":
         for (const v of value.split(",")) {
-          const floating = dateValueToFloating(v, params, opts.timeZone, line);
-          // An all-day series matches a date value against the whole day; a timed series with a
-          // bare date keeps the series' time of day (both are how calendar apps read such lines).
-          const at = opts.allDay
-            ? floating - (floating % DAY)
-            : /^\d{8}$/.test(v)
-            ? floating + (opts.firstStart % DAY)
-            : floating;
+          const at = dateValueAt(v, params, opts, line);
           if (name === "RDATE") {
             set.rdate(new Date(at));
             hasRule = true;
@@ -139,6 +148,53 @@ export function parseSeries(
   // instance even when the rule would not generate it), unless an EXDATE removes it.
   set.rdate(new Date(opts.firstStart));
   return { ...opts, set };
+}
+
+/**
+ * The recurrence of a series split at its instance starting at the floating value `at` ("this
+ * and following"): `ending` stops the old series before it with an UNTIL (the second before, in
+ * UTC, or the day before for all-day series), `following` continues from it with what is left of
+ * a COUNT. RDATEs go to the side they fall on; EXDATEs and EXRULEs to both.
+ */
+export function splitRecurrence(
+  series: Series,
+  lines: string[],
+  at: number,
+): { ending: string[]; following: string[] } {
+  const until = series.allDay
+    ? compactDate(at - DAY)
+    : compactUtc(floatingToInstant(at, series.timeZone) - 1000);
+  const ending: string[] = [];
+  const following: string[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    const { name, params, value } = parseLine(line);
+    if (name === "RRULE") {
+      const parts = value.split(";");
+      const kept = parts.filter((p) => !/^(COUNT|UNTIL)=/i.test(p));
+      ending.push(`RRULE:${[...kept, `UNTIL=${until}`].join(";")}`);
+      const count = parts.find((p) => /^COUNT=/i.test(p));
+      const oldUntil = parts.find((p) => /^UNTIL=/i.test(p));
+      let rest = oldUntil ? [...kept, oldUntil] : kept;
+      if (count) {
+        const used = parseRule(line, value, series.timeZone, series.firstStart).all()
+          .filter((d) => d.getTime() < at).length;
+        rest = [...kept, `COUNT=${Number(count.split("=")[1]) - used}`];
+      }
+      following.push(`RRULE:${rest.join(";")}`);
+    } else if (name === "RDATE") {
+      const head = line.slice(0, line.indexOf(":"));
+      const values = value.split(",");
+      const before = values.filter((v) => dateValueAt(v, params, series, line) < at);
+      const after = values.filter((v) => !before.includes(v));
+      if (before.length) ending.push(`${head}:${before.join(",")}`);
+      if (after.length) following.push(`${head}:${after.join(",")}`);
+    } else {
+      ending.push(line);
+      following.push(line);
+    }
+  }
+  return { ending, following };
 }
 
 /**
@@ -173,14 +229,15 @@ export function instanceId(series: Series, seriesId: string, floatingStart: numb
 
 /**
  * Splits an instance id into its series id and the instance's original floating start in the
- * series zone; null when `id` is not shaped like an instance id. Event ids are base32hex, so
- * they never contain `_` themselves.
+ * series zone; null when `id` is not shaped like an instance id. Client ids are base32hex, but
+ * a series split off another has the id `{oldId}_R{start}` (notes §10), so the series id is
+ * everything before the last `_`.
  */
 export function parseInstanceId(
   id: string,
   zoneOf: (seriesId: string) => string | undefined,
 ): { seriesId: string; floatingStart: number; allDay: boolean } | null {
-  const m = /^([a-v0-9]+)_(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$/.exec(id);
+  const m = /^(.+)_(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$/.exec(id);
   if (!m) return null;
   const [, seriesId, y, mo, d, h, mi, s] = m;
   if (h === undefined) {

@@ -7,6 +7,7 @@ import {
   parseInstanceId,
   parseSeries,
   type Series,
+  splitRecurrence,
 } from "./recurrence.ts";
 import { floatingToInstant, formatDateTime, parseDateTime } from "./time_zones.ts";
 
@@ -107,4 +108,35 @@ Deno.test("recurrence: instance ids parse back to the series and original start"
   });
   assert.equal(parseInstanceId("abcde", zoneOf), null);
   assert.equal(parseInstanceId("zzzzz_20300401T070000Z", zoneOf), null);
+});
+
+Deno.test("recurrence: instance ids of a split-off _R series name that series", () => {
+  const zoneOf = (id: string) => id === "abc_R20261203T100000" ? BERLIN : undefined;
+  assert.deepEqual(parseInstanceId("abc_R20261203T100000_20261210T100000Z", zoneOf), {
+    seriesId: "abc_R20261203T100000",
+    floatingStart: floating("2026-12-10T11:00:00"),
+    allDay: false,
+  });
+  assert.equal(parseInstanceId("abc_R20261203T100000", zoneOf), null, "a series id itself");
+});
+
+Deno.test("recurrence: a split ends the rule before the instance and carries the rest of a COUNT", () => {
+  const lines = [
+    "RRULE:FREQ=WEEKLY;COUNT=5",
+    "EXDATE;TZID=Europe/Berlin:20300325T090000",
+    "RDATE;TZID=Europe/Berlin:20300319T090000,20300402T120000",
+  ];
+  const series = weekly(lines);
+  assert.deepEqual(splitRecurrence(series, lines, floating("2030-04-01T09:00:00")), {
+    ending: [
+      "RRULE:FREQ=WEEKLY;UNTIL=20300401T065959Z",
+      "EXDATE;TZID=Europe/Berlin:20300325T090000",
+      "RDATE;TZID=Europe/Berlin:20300319T090000",
+    ],
+    following: [
+      "RRULE:FREQ=WEEKLY;COUNT=3",
+      "EXDATE;TZID=Europe/Berlin:20300325T090000",
+      "RDATE;TZID=Europe/Berlin:20300402T120000",
+    ],
+  });
 });
