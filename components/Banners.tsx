@@ -41,7 +41,7 @@ function BannerAction({ incident, here }: { incident: Incident; here: string }) 
       </form>
     );
   }
-  if (incident.kind === "rule_broken") {
+  if (incident.kind === "rule_broken" || incident.kind === "rule_failing") {
     return here === incident.actionPath
       ? null
       : <a class="button" href={incident.actionPath}>Open the rule</a>;

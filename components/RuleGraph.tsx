@@ -38,7 +38,7 @@ const LAYER: Record<EdgeState, number> = { off: 0, on: 1, warn: 2, bad: 3 };
 
 function edgeState(rule: Rule): EdgeState {
   if (!rule.enabled) return "off";
-  if (rule.status === "broken") return "bad";
+  if (rule.status === "broken" || rule.status === "failing") return "bad";
   if (rule.status === "needs_confirmation" || rule.status === "paused") return "warn";
   return "on";
 }

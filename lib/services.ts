@@ -47,12 +47,10 @@ export function createServices(input: ServiceInput): Services {
     now,
   });
   const tokens = createTokenSource({ kv, keyring: input.secrets.keyring, oauth: google, now });
-  let requests = 0;
   const policy = input.googlePolicy ?? createRetryPolicy({
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     requestsPerMinute: config.googleRequestsPerMinute,
-    onAttempt: () => requests++,
   });
   const notify = {
     kv,
@@ -69,11 +67,12 @@ export function createServices(input: ServiceInput): Services {
     policy,
     providerFor,
     syncDeps(userId) {
-      const provider = providerFor(userId);
       return {
         kv,
         userId,
-        providerFor: () => provider,
+        // One provider per run (RunContext keeps it), counting that run's requests.
+        providerFor: (_connectionId, meter) =>
+          googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy, meter }, userId),
         clock: now,
         config: {
           deleteGuard: config.deleteGuard,
@@ -81,7 +80,6 @@ export function createServices(input: ServiceInput): Services {
           historyMaxDays: config.historyMaxDays,
         },
         log: input.log,
-        countApiCalls: input.googlePolicy ? undefined : () => requests,
         // Runs are where incidents begin and end: tell the user about new ones right after.
         afterRun: () => notifyIncidents(notify, userId),
       };

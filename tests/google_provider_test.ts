@@ -24,8 +24,10 @@ import {
   type ChangePage,
   type MarkedEvent,
   MirrorConflictError,
+  MirrorIdRetiredError,
   ProviderUnavailableError,
   ReconnectRequiredError,
+  type Written,
 } from "../lib/sync/provider.ts";
 import type { TimeWindow } from "../lib/sync/time.ts";
 import type { CalendarRef, Mirror } from "../lib/sync/types.ts";
@@ -184,7 +186,12 @@ const cursorOf = (pages: ChangePage[]) => pages.at(-1)!.cursor!;
 
 /** A mirror of `sourceEvent` (a busy block) and its deterministic id. */
 function aMirror(sourceEvent: string, overrides: Partial<Mirror> = {}) {
-  const marker: Marker = { ruleId: "rule1", sourceCalendar: `alice:${SOURCE}`, sourceEvent };
+  const marker: Marker = {
+    ruleId: "rule1",
+    sourceCalendar: `alice:${SOURCE}`,
+    sourceEvent,
+    generation: 0,
+  };
   const mirror: Mirror = {
     summary: "Busy",
     start: { dateTime: "2030-01-07T09:00:00+01:00", timeZone: "Europe/Berlin" },
@@ -345,10 +352,16 @@ Deno.test("google provider: a recurring series is listed as instances, moved one
   );
 });
 
+/** What a write says it did, without the event it answered with. */
+const said = (w: Written) => ({ id: w.id, outcome: w.outcome });
+
 Deno.test("google provider: putMirror creates a busy, silent, marked event without guests", async () => {
   await using s = await setup();
   const { id, mirror } = aMirror("evt000", { location: "Room 1" });
-  assert.deepEqual(await s.provider.putMirror(target, id, mirror), { id, outcome: "created" });
+  assert.deepEqual(said(await s.provider.putMirror(target, id, mirror)), {
+    id,
+    outcome: "created",
+  });
   const [event, ...others] = await s.rawEvents(TARGET);
   assert.deepEqual(others, []);
   assert.equal(event.id, id);
@@ -374,7 +387,10 @@ Deno.test("google provider: putMirror after a crash (our mirror already there) p
     start: { date: "2030-01-07" },
     end: { date: "2030-01-08" },
   };
-  assert.deepEqual(await s.provider.putMirror(target, id, desired), { id, outcome: "patched" });
+  assert.deepEqual(said(await s.provider.putMirror(target, id, desired)), {
+    id,
+    outcome: "patched",
+  });
   const events = await s.rawEvents(TARGET);
   assert.equal(events.length, 1);
   assert.equal(events[0].description, undefined);
@@ -390,7 +406,7 @@ Deno.test("google provider: putMirror of a deleted mirror restores it (409 on a 
   await s.provider.deleteMirror(target, id);
   assert.equal((await s.rawEvents(TARGET))[0].status, "cancelled");
   const restored = await s.provider.putMirror(target, id, { ...mirror, summary: "Busy again" });
-  assert.deepEqual(restored, { id, outcome: "restored" });
+  assert.deepEqual(said(restored), { id, outcome: "restored" });
   const events = await s.rawEvents(TARGET);
   assert.deepEqual(events.map((e) => [e.id, e.status, e.summary]), [[
     id,
@@ -405,7 +421,7 @@ Deno.test("google provider: putMirror of a known mirror costs one patch, and sti
   await s.provider.putMirror(target, id, mirror);
   await s.admin("DELETE", "requests");
   const moved = { ...mirror, summary: "Busy (moved)" };
-  assert.deepEqual(await s.provider.putMirror(target, id, moved, { existing: true }), {
+  assert.deepEqual(said(await s.provider.putMirror(target, id, moved, { existing: true })), {
     id,
     outcome: "patched",
   });
@@ -419,11 +435,37 @@ Deno.test("google provider: putMirror of a known mirror costs one patch, and sti
   );
   // Never there (the ledger outlived the calendar's copy): 404 on the patch, then an insert.
   const other = aMirror("evt001");
-  assert.deepEqual(await s.provider.putMirror(target, other.id, other.mirror, { existing: true }), {
-    id: other.id,
-    outcome: "created",
-  });
+  assert.deepEqual(
+    said(await s.provider.putMirror(target, other.id, other.mirror, { existing: true })),
+    { id: other.id, outcome: "created" },
+  );
   assert.equal((await s.rawEvents(TARGET)).length, 2);
+});
+
+Deno.test("google provider: an id Google keeps reserved (purged, or deleted by its owner) is MirrorIdRetiredError on every path", async (t) => {
+  await using s = await setup();
+  const retired = (e: unknown) => {
+    assert.ok(e instanceof MirrorIdRetiredError, String(e));
+    return true;
+  };
+  await t.step("purged: insert 409, get 404", async () => {
+    const { id, mirror } = aMirror("evt100");
+    await s.provider.putMirror(target, id, mirror);
+    await s.provider.deleteMirror(target, id);
+    await s.admin("POST", "purge", { calendarId: TARGET });
+    await s.admin("DELETE", "requests");
+    await assert.rejects(s.provider.putMirror(target, id, mirror), retired);
+    assert.deepEqual((await s.requests()).counts, { "events.insert": 1, "events.get": 1 });
+    // Known to the ledger: patch 404, insert 409, get 404.
+    await assert.rejects(s.provider.putMirror(target, id, mirror, { existing: true }), retired);
+  });
+  await t.step("deleted by its owner in the web UI: the restoring patch answers 403", async () => {
+    const { id, mirror } = aMirror("evt101");
+    await s.provider.putMirror(target, id, mirror);
+    await s.admin("DELETE", `calendars/${TARGET}/events/${id}`);
+    await assert.rejects(s.provider.putMirror(target, id, mirror, { existing: true }), retired);
+    await assert.rejects(s.provider.putMirror(target, id, mirror), retired);
+  });
 });
 
 Deno.test("google provider: putMirror onto a user's event with that id refuses with a typed conflict and leaves it alone", async () => {
@@ -444,13 +486,13 @@ Deno.test("google provider: putMirror onto a user's event with that id refuses w
   assert.equal(event.extendedProperties, undefined);
 });
 
-Deno.test("google provider: deleting a mirror twice, or one never written, is done without error", async () => {
+Deno.test("google provider: deleting a mirror twice, or one never written, is done without error and says it was gone", async () => {
   await using s = await setup();
   const { id, mirror } = aMirror("evt000");
   await s.provider.putMirror(target, id, mirror);
-  await s.provider.deleteMirror(target, id);
-  await s.provider.deleteMirror(target, id); // 410 deleted
-  await s.provider.deleteMirror(target, aMirror("never").id); // 404
+  assert.equal(await s.provider.deleteMirror(target, id), "deleted");
+  assert.equal(await s.provider.deleteMirror(target, id), "already_gone"); // 410 deleted
+  assert.equal(await s.provider.deleteMirror(target, aMirror("never").id), "already_gone"); // 404
   assert.deepEqual((await s.rawEvents(TARGET)).map((e) => e.status), ["cancelled"]);
   assert.ok(s.attempts.every((a) => a.outcome !== "retry"));
 });
@@ -542,7 +584,16 @@ Deno.test("google provider: under 30% mixed faults a full listing and 50 puts en
   const { total } = await s.requests();
   assert.ok(retries >= 10, `expected a storm, saw ${retries} retries`);
   assert.equal(total, s.attempts.length, "every request the emulator saw went through the policy");
-  assert.ok(s.attempts.every((a) => a.outcome !== "failed"));
+  // An insert without an answer is not retried blindly but looked up (a get that may answer
+  // 404) and sent again: those are the only attempts that end as failed.
+  const failed = s.attempts.filter((a) => a.outcome === "failed").map((a) => statusOf(a.error));
+  assert.ok(
+    failed.every((status) =>
+      status === undefined || status === 503 || status === 500 ||
+      status === 404
+    ),
+    JSON.stringify(failed),
+  );
   const after429 = s.attempts.filter((a) => a.outcome === "retry" && statusOf(a.error) === 429);
   assert.ok(after429.length > 0);
   assert.ok(after429.every((a) => a.delayMs! >= 2_000), "each 429's Retry-After was waited for");
@@ -562,7 +613,7 @@ Deno.test("google provider: Retry-After is honoured before retrying", async () =
   assert.deepEqual(s.time.delays, [7_000]);
 });
 
-Deno.test("google provider: a dropped connection or a timeout is retried, and a retried insert makes no duplicate", async () => {
+Deno.test("google provider: a dropped connection or a timeout is retried; an unanswered insert is looked up before it is sent again", async () => {
   // A timeout far above a healthy call's time, even on a CI machine busy with other tests (at
   // 100 ms an ordinary call sometimes timed out there too), and a delay far above the timeout.
   await using s = await setup({ timeoutMs: 500 });
@@ -574,7 +625,25 @@ Deno.test("google provider: a dropped connection or a timeout is retried, and a 
   assert.equal((await s.provider.putMirror(target, id, mirror)).outcome, "created");
   assert.equal((await s.rawEvents(TARGET)).length, 1);
   assert.ok((await s.provider.listCalendars("alice")).length > 0);
-  assert.deepEqual(s.attempts.map((a) => a.outcome), ["retry", "ok", "retry", "ok"]);
+  // insert (reset) → get (404: it was not carried out) → insert → list (timeout) → list.
+  assert.deepEqual(s.attempts.map((a) => a.outcome), ["failed", "failed", "ok", "retry", "ok"]);
+});
+
+Deno.test("google provider: an insert carried out whose answer was lost is found, not sent again", async () => {
+  await using s = await setup();
+  // Google does not promise to detect id collisions at insert time (Event.id, notes §10): a
+  // blind resend could store the mirror twice. With the collision quirk on, it would.
+  await s.admin("POST", "quirks", { undetectedCollisions: true });
+  await s.admin("POST", "faults", { method: "events.insert", fault: "lostResponse", times: 1 });
+  const { id, mirror } = aMirror("evt000");
+  const written = await s.provider.putMirror(target, id, mirror);
+  assert.deepEqual(said(written), { id, outcome: "created" });
+  assert.deepEqual((await s.rawEvents(TARGET)).map((e) => e.id), [id]);
+  assert.deepEqual((await s.requests()).counts, {
+    "events.insert": 1,
+    "events.get": 1,
+    "events.patch": 1,
+  });
 });
 
 Deno.test("google provider: a call that keeps failing becomes ProviderUnavailableError carrying the cause", async () => {

@@ -38,9 +38,15 @@ const count = z.number().int().min(0);
 
 const RuleRunSchema = z.object({
   ruleId: z.string(),
+  /** Mirrors inserted. */
   created: count,
+  /** Mirrors that had been deleted (by hand, or by busysync earlier) and were brought back. */
+  restored: count.default(0),
+  /** Mirrors patched in place. */
   updated: count,
   deleted: count,
+  /** Mirrors the run went to delete and found gone already: no write. */
+  alreadyGone: count.default(0),
   /** Listed events whose mirror was already right: no write. */
   unchanged: count,
   /** Listed events this rule does not mirror (filtered, outside its window, mirrors). */
@@ -73,6 +79,8 @@ const ApiCallsSchema = z.object({
   putMirror: count,
   deleteMirror: count,
   listMarked: count,
+  /** HTTP requests by API method ("events.insert" ...), retries included, as the provider sent them. */
+  methods: z.record(z.string(), count).default({}),
 });
 export type ApiCalls = z.infer<typeof ApiCallsSchema>;
 
@@ -95,10 +103,23 @@ export const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
+/** What a write did, as the calendar service answered it. */
+export const WRITE_OUTCOMES = [
+  "created",
+  "restored",
+  "patched",
+  "deleted",
+  "already_gone",
+] as const;
+export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
+
 export const ActionSchema = z.object({
   ruleId: z.string(),
   direction: z.enum(["forward", "reverse"]),
+  /** What the plan asked for. */
   kind: z.enum(["create", "patch", "delete"]),
+  /** What the write turned out to do; absent in records from before it was kept. */
+  outcome: z.enum(WRITE_OUTCOMES).optional(),
   reason: z.string(),
   sourceEventId: z.string(),
   mirrorId: z.string(),

@@ -18,7 +18,7 @@ function aRun(userId: string, overrides: Partial<RunRecord> = {}): RunRecord {
     rules: [],
     errors: [],
     errorsDropped: 0,
-    apiCalls: { listPages: 1, putMirror: 0, deleteMirror: 0, listMarked: 0 },
+    apiCalls: { listPages: 1, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
     actionsDropped: 0,
     ...overrides,
   };

@@ -76,6 +76,19 @@ export const keys = {
     ["ledger", userId, ruleId, direction] as const,
   ledgerOfRule: (userId: string, ruleId: string) => ["ledger", userId, ruleId] as const,
   ledger: (userId: string) => ["ledger", userId] as const,
+  /**
+   * Per (rule, direction, source event): a mirror insert about to be sent, until the ledger
+   * confirms it (lib/db/write_intents.ts).
+   */
+  writeIntent: (userId: string, ruleId: string, direction: string, sourceEventId: string) =>
+    ["write_intents", userId, ruleId, direction, sourceEventId] as const,
+  writeIntentsOfEdge: (userId: string, ruleId: string, direction: string) =>
+    ["write_intents", userId, ruleId, direction] as const,
+  writeIntentsOfRule: (userId: string, ruleId: string) =>
+    ["write_intents", userId, ruleId] as const,
+  writeIntents: (userId: string) => ["write_intents", userId] as const,
+  /** Per rule: how many runs in a row failed it, and why the last one did (lib/db/rule_failures.ts). */
+  ruleFailures: (userId: string, ruleId: string) => ["rule_failures", userId, ruleId] as const,
 
   /** The change cursor (sync token) of one source calendar, shared by every edge reading it. */
   cursor: (userId: string, sourceKey: string) => ["cursors", userId, sourceKey] as const,
@@ -152,6 +165,8 @@ export const USER_SCOPED_COLLECTIONS = [
   "mirror_removals",
   "released_rules",
   "ledger",
+  "write_intents",
+  "rule_failures",
   "cursors",
   "leases",
   "sync_follow_ups",

@@ -21,6 +21,7 @@ const LedgerRecordSchema = z.object({
   target: CalendarRefSchema,
   sourceEventId: z.string(),
   recurringEventId: z.string().optional(),
+  generation: z.number().int().positive().optional(),
 });
 
 /** Deletes per atomic operation when a whole rule's or user's ledger goes: well inside KV limits. */
@@ -118,6 +119,8 @@ export async function* listLedger(
 export class LedgerWriter {
   /** Pending mutations by key: the later of two for one key (a move's delete, then its put) wins. */
   #pending = new Map<string, { key: Deno.KvKey; record: LedgerRecord | null }>();
+  /** The (rule, direction, source event) of every put since the last flush: their intents go. */
+  #confirmed = new Set<string>();
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -126,14 +129,16 @@ export class LedgerWriter {
     private readonly batchSize = 100,
   ) {}
 
-  /** Records `entry` after its mirror was written. Throws LeaseLostError when fenced out. */
+  /**
+   * Records `entry` after its mirror was written, and forgets the write intent of it in the
+   * same commit (write_intents.ts). Throws LeaseLostError when fenced out.
+   */
   put(edge: Pick<Edge, "ruleId" | "direction">, entry: LedgerEntry): Promise<void> {
     // Built from typed engine data, so only reads are parsed (a parse here cost ~20 µs a mirror).
     const record: LedgerRecord = { v: 1, ...entry };
-    return this.#add(
-      keys.ledgerEntry(this.userId, edge.ruleId, edge.direction, entry.sourceEventId),
-      record,
-    );
+    const { ruleId, direction } = edge;
+    this.#confirmed.add(JSON.stringify([ruleId, direction, entry.sourceEventId]));
+    return this.#add(keys.ledgerEntry(this.userId, ruleId, direction, entry.sourceEventId), record);
   }
 
   /** Forgets the entry of a source event after its mirror was deleted. */
@@ -154,13 +159,18 @@ export class LedgerWriter {
   /** Commits everything added so far; batches commit one after another, in order. */
   flush(): Promise<void> {
     const batch = [...this.#pending.values()];
+    const confirmed = [...this.#confirmed].map((k) => JSON.parse(k) as string[]);
     this.#pending.clear();
+    this.#confirmed.clear();
     if (batch.length === 0) return this.#flushing;
     this.#flushing = this.#flushing.then(() =>
       this.fence.commit((op) => {
         for (const { key, record } of batch) {
           if (record) op.set(key, record);
           else op.delete(key);
+        }
+        for (const [ruleId, direction, sourceEventId] of confirmed) {
+          op.delete(keys.writeIntent(this.userId, ruleId, direction, sourceEventId));
         }
         return op;
       }).then(() => {})
@@ -170,7 +180,8 @@ export class LedgerWriter {
 }
 
 /**
- * Forgets a whole rule's ledger (or the user's, without ruleId) in batches. Not one atomic
+ * Forgets a whole rule's ledger and write intents (or the user's, without ruleId) in batches;
+ * returns how many ledger entries went. Not one atomic
  * operation (a rule may have thousands of entries); a crash leaves entries no edge reads, and
  * running it again finishes the job. With a fence, every batch is fenced.
  */
@@ -179,9 +190,16 @@ export async function forgetLedger(
   userId: string,
   opts: { ruleId?: string; fence?: Fence } = {},
 ): Promise<number> {
-  const prefix = opts.ruleId === undefined
-    ? keys.ledger(userId)
-    : keys.ledgerOfRule(userId, opts.ruleId);
+  const prefixes = opts.ruleId === undefined
+    ? [keys.ledger(userId), keys.writeIntents(userId)]
+    : [keys.ledgerOfRule(userId, opts.ruleId), keys.writeIntentsOfRule(userId, opts.ruleId)];
+  const [ledger, intents] = prefixes;
+  const removed = await forgetPrefix(kv, ledger, opts.fence);
+  await forgetPrefix(kv, intents, opts.fence);
+  return removed;
+}
+
+async function forgetPrefix(kv: Deno.Kv, prefix: Deno.KvKey, fence?: Fence): Promise<number> {
   let removed = 0;
   for (;;) {
     const batch: Deno.KvKey[] = [];
@@ -191,7 +209,7 @@ export async function forgetLedger(
       for (const key of batch) op.delete(key);
       return op;
     };
-    if (opts.fence) await opts.fence.commit(build);
+    if (fence) await fence.commit(build);
     else await commitOnce(() => build(kv.atomic()));
     removed += batch.length;
   }

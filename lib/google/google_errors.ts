@@ -108,7 +108,56 @@ export function isRetryable(err: unknown): boolean {
   const status = statusOf(err);
   if (status === undefined) return isNetworkFailure(err);
   if (RETRYABLE_STATUSES.has(status)) return true;
-  return status === 403 && RATE_LIMIT_REASONS.has(reasonOf(err) ?? "");
+  return isRateLimited(err);
+}
+
+/** A rate limit (429, 403 rateLimitExceeded/userRateLimitExceeded): refused before anything was done. */
+export function isRateLimited(err: unknown): boolean {
+  const status = statusOf(err);
+  return status === 429 || (status === 403 && RATE_LIMIT_REASONS.has(reasonOf(err) ?? ""));
+}
+
+/**
+ * A call that got no answer it can trust (the connection dropped, it timed out, a 5xx): it may
+ * or may not have been carried out. Thrown by the retry policy, in place of retrying, for calls
+ * that must not simply be sent again (see RunOptions.resendUnanswered).
+ */
+export class UnansweredError extends Error {
+  constructor(options: ErrorOptions) {
+    super("the call got no answer, so whether it was carried out is unknown", options);
+    this.name = "UnansweredError";
+  }
+}
+
+/**
+ * 403 reasons that say nothing about the event itself: rate limits, quotas and missing
+ * permissions ([ERR]); any other 403 on an event write (`forbidden`, as an update of an event
+ * its owner deleted in the web UI answers: notes §10) is about that event.
+ */
+const NOT_ABOUT_THE_EVENT_403 = new Set([
+  ...RATE_LIMIT_REASONS,
+  "quotaExceeded",
+  "dailyLimitExceeded",
+  "usageLimits",
+  "insufficientPermissions",
+  "requiredAccessLevel",
+  "forbiddenForNonOrganizer",
+  "accessNotConfigured",
+]);
+
+/**
+ * Why a write to an existing event id means that id is dead, or undefined when it does not:
+ * 404 (purged), 410 `deleted`, or a 403 about the event itself.
+ */
+export function retiredIdReason(err: unknown): string | undefined {
+  const status = statusOf(err);
+  const reason = reasonOf(err);
+  if (status === 404) return "Google no longer has the event behind it (404)";
+  if (status === 410 && reason === "deleted") return "Google answered 410 deleted";
+  if (status === 403 && !NOT_ABOUT_THE_EVENT_403.has(reason ?? "")) {
+    return `Google refuses writes to it (403 ${reason ?? "forbidden"})`;
+  }
+  return undefined;
 }
 
 /**

@@ -5,26 +5,35 @@
  */
 import { calendar, type calendar_v3 } from "@googleapis/calendar";
 import {
+  type ApiMeter,
   type CalendarInfo,
   type CalendarProvider,
   type ChangeListing,
   type ChangePage,
   type MarkedEvent,
   MirrorConflictError,
+  MirrorIdRetiredError,
+  ProviderUnavailableError,
   type WatchedChannel,
   type Written,
 } from "../sync/provider.ts";
 import { MARKER_KEYS } from "../sync/marker.ts";
 import type { TimeWindow } from "../sync/time.ts";
-import type { CalendarRef } from "../sync/types.ts";
+import type { CalendarRef, SourceEvent } from "../sync/types.ts";
 import {
   mirrorInsertBody,
   mirrorPatchBody,
   readGoogleEvent,
   readMarkedEvent,
 } from "./event_mapping.ts";
-import { reasonOf, statusOf, toProviderError } from "./google_errors.ts";
-import type { RetryPolicy } from "./retry_policy.ts";
+import {
+  reasonOf,
+  retiredIdReason,
+  statusOf,
+  toProviderError,
+  UnansweredError,
+} from "./google_errors.ts";
+import type { RetryPolicy, RunOptions } from "./retry_policy.ts";
 
 /** Whatever the googleapis client accepts as `auth`, typically an OAuth2Client with credentials. */
 export type GoogleAuth = NonNullable<calendar_v3.Options["auth"]>;
@@ -49,7 +58,15 @@ export interface GoogleProviderOptions {
   pageSize?: number;
   /** Per-request timeout; a timed-out request is retried like a dropped connection. */
   timeoutMs?: number;
+  /** Hears of every HTTP request by API method, retries included (a run's history). */
+  meter?: ApiMeter;
 }
+
+/**
+ * How often an insert whose answer was lost is looked up and sent again before giving up; each
+ * lookup is itself retried by the policy, which paces the rounds.
+ */
+const UNANSWERED_INSERT_ROUNDS = 4;
 
 /** calendarList.list allows at most 250 entries per page (notes §5). */
 const CALENDAR_LIST_PAGE = 250;
@@ -57,7 +74,8 @@ const CALENDAR_LIST_PAGE = 250;
 /**
  * Creates the Google provider. Errors it throws: CalendarNotFoundError (404 on the calendar),
  * ReconnectRequiredError (authorization lost), ProviderUnavailableError (retries exhausted),
- * MirrorConflictError (putMirror onto a user's event), GoogleApiError (any other API failure).
+ * MirrorConflictError (putMirror onto a user's event), MirrorIdRetiredError (putMirror onto an
+ * id Google keeps reserved), GoogleApiError (any other API failure).
  */
 export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvider {
   const { policy, pageSize = 2500, timeoutMs = 30_000 } = opts;
@@ -93,20 +111,27 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   }
 
   /**
-   * One API call under the policy, each attempt with its own timeout (pass the options on to
-   * the googleapis method); failures come back raw, for the caller to interpret.
+   * One API call of `method` under the policy, each attempt with its own timeout (pass the
+   * options on to the googleapis method) and counted by the meter; failures come back raw, for
+   * the caller to interpret.
    */
   async function call<T>(
     connectionId: string,
+    method: string,
     request: (options: { signal: AbortSignal }) => Promise<{ data: T }>,
+    runOptions?: RunOptions,
   ): Promise<T> {
-    const attempt = timed(request);
+    const timedAttempt = timed(request);
+    const attempt = () => {
+      opts.meter?.count(method);
+      return timedAttempt();
+    };
     try {
-      return (await policy.run(connectionId, attempt)).data;
+      return (await policy.run(connectionId, attempt, runOptions)).data;
     } catch (e) {
       if (statusOf(e) !== 401 || !opts.onUnauthorized) throw e;
       await opts.onUnauthorized(connectionId);
-      return (await policy.run(connectionId, attempt)).data;
+      return (await policy.run(connectionId, attempt, runOptions)).data;
     }
   }
 
@@ -142,7 +167,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         // Only the parameters of the full listing that a syncToken allows (notes §1): the
         // window bounds are refused with a token, and showDeleted is left at its default in
         // both, since deletions always come with a token anyway.
-        data = await call(cal.connectionId, (o) =>
+        data = await call(cal.connectionId, "events.list", (o) =>
           api.events.list({
             calendarId: cal.calendarId,
             syncToken,
@@ -174,7 +199,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   ): Promise<AsyncIterable<ChangePage>> {
     const fetchPage = async (pageToken?: string) => {
       try {
-        return await call(cal.connectionId, (o) =>
+        return await call(cal.connectionId, "events.list", (o) =>
           api.events.list({
             calendarId: cal.calendarId,
             timeMin: window.start.toISOString(),
@@ -209,6 +234,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
           // Hidden calendars are still the user's calendars; a rule may use one.
           data = await call(
             connectionId,
+            "calendarList.list",
             (o) =>
               api.calendarList.list({
                 pageToken,
@@ -241,55 +267,93 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const api = await clientFor(cal.connectionId);
       const ctx = { connectionId: cal.connectionId, cal };
       const patch = () =>
-        call(cal.connectionId, (o) =>
+        call(cal.connectionId, "events.patch", (o) =>
           api.events.patch({
             calendarId: cal.calendarId,
             eventId: id,
             sendUpdates: "none",
             requestBody: mirrorPatchBody(mirror),
           }, o));
+      const get = () =>
+        call(
+          cal.connectionId,
+          "events.get",
+          (o) => api.events.get({ calendarId: cal.calendarId, eventId: id }, o),
+        );
+      // An id Google once gave out stays its event's: a write to it that answers 404 (purged),
+      // 410 deleted or a 403 about the event means it can never hold this mirror again.
+      const retiredOr = (e: unknown) => {
+        const reason = retiredIdReason(e);
+        return reason ? new MirrorIdRetiredError(cal, id, reason) : toProviderError(e, ctx);
+      };
+      /** Brings the existing event `id` to the mirror: a restore if it was deleted. */
+      const adopt = async (existing: calendar_v3.Schema$Event): Promise<Written> => {
+        const restoring = existing.status === "cancelled";
+        if (!restoring && !carriesMarker(existing)) throw new MirrorConflictError(cal, id);
+        let data: calendar_v3.Schema$Event;
+        try {
+          data = await patch();
+        } catch (e) {
+          throw retiredOr(e);
+        }
+        return written(data, restoring ? "restored" : "patched");
+      };
+
       if (options?.existing) {
         // The ledger wrote this id, so it is ours: one patch (status confirmed included, which
         // also brings back a mirror deleted by hand). Only a 404 sends us down the insert path.
         try {
-          await patch();
-          return { id, outcome: "patched" };
+          return written(await patch(), "patched");
         } catch (e) {
-          if (statusOf(e) !== 404) throw toProviderError(e, ctx);
+          if (statusOf(e) !== 404) throw retiredOr(e);
         }
       }
-      try {
-        await call(cal.connectionId, (o) =>
-          api.events.insert({
-            calendarId: cal.calendarId,
-            // No invitations: a mirror has no attendees, and this says so to Google too.
-            sendUpdates: "none",
-            requestBody: { id, ...mirrorInsertBody(mirror) },
-          }, o));
-        return { id, outcome: "created" };
-      } catch (e) {
-        // 409 duplicate: the id is taken, by an earlier try of this insert whose answer was
-        // lost, by a mirror deleted before (ids of deleted events stay taken: notes §2), or,
-        // in theory, by someone else's event. Reading it tells which.
-        if (statusOf(e) !== 409) throw toProviderError(e, ctx);
+      for (let round = 1;; round++) {
+        try {
+          // Not resent blindly: Google does not promise to detect every id collision at insert
+          // time (Event.id, notes §10), so an insert whose answer was lost is looked up first.
+          const data = await call(cal.connectionId, "events.insert", (o) =>
+            api.events.insert({
+              calendarId: cal.calendarId,
+              // No invitations: a mirror has no attendees, and this says so to Google too.
+              sendUpdates: "none",
+              requestBody: { id, ...mirrorInsertBody(mirror) },
+            }, o), { resendUnanswered: false });
+          return written(data, "created");
+        } catch (e) {
+          if (!(e instanceof UnansweredError) && statusOf(e) !== 409) {
+            throw toProviderError(e, ctx);
+          }
+          let existing: calendar_v3.Schema$Event;
+          try {
+            existing = await get();
+          } catch (g) {
+            // 409 duplicate, then 404: the id is reserved by an event Google purged (notes §10).
+            if (statusOf(e) === 409 && statusOf(g) === 404) {
+              throw new MirrorIdRetiredError(
+                cal,
+                id,
+                "Google keeps it reserved for a purged event",
+              );
+            }
+            if (statusOf(g) !== 404) throw toProviderError(g, ctx);
+            // Unanswered and not there: the lost insert was not carried out, send it again.
+            if (round < UNANSWERED_INSERT_ROUNDS) continue;
+            throw new ProviderUnavailableError(
+              `Google Calendar did not answer an insert ${round} times`,
+              { cause: e },
+            );
+          }
+          // 409: the id is taken, by an earlier try of this insert whose answer was lost, by a
+          // mirror deleted before (ids of deleted events stay taken: notes §2), or, in theory,
+          // by someone else's event; unanswered: the lost insert may have been carried out.
+          // Reading it told which.
+          const result = await adopt(existing);
+          // Our lost insert made it: what this call did, all told, is create the mirror.
+          const lost = e instanceof UnansweredError && result.outcome === "patched";
+          return lost ? { ...result, outcome: "created" } : result;
+        }
       }
-      let existing: calendar_v3.Schema$Event;
-      try {
-        existing = await call(
-          cal.connectionId,
-          (o) => api.events.get({ calendarId: cal.calendarId, eventId: id }, o),
-        );
-      } catch (e) {
-        throw toProviderError(e, ctx);
-      }
-      const restoring = existing.status === "cancelled";
-      if (!restoring && !carriesMarker(existing)) throw new MirrorConflictError(cal, id);
-      try {
-        await patch();
-      } catch (e) {
-        throw toProviderError(e, ctx);
-      }
-      return { id, outcome: restoring ? "restored" : "patched" };
     },
 
     async deleteMirror(cal, id) {
@@ -297,16 +361,49 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       try {
         await call(
           cal.connectionId,
+          "events.delete",
           (o) =>
             api.events.delete({ calendarId: cal.calendarId, eventId: id, sendUpdates: "none" }, o),
         );
+        return "deleted";
       } catch (e) {
         // 410 deleted: already cancelled (a retried delete whose answer was lost); 404: never
         // there, or the calendar itself is gone, which leaves nothing to delete either (notes §3).
         const status = statusOf(e);
-        if (status === 404 || (status === 410 && reasonOf(e) === "deleted")) return;
+        if (status === 404 || (status === 410 && reasonOf(e) === "deleted")) return "already_gone";
         throw toProviderError(e, { connectionId: cal.connectionId, cal });
       }
+    },
+
+    async listInstances(cal, seriesId, window) {
+      const api = await clientFor(cal.connectionId);
+      const out: SourceEvent[] = [];
+      let pageToken: string | undefined;
+      do {
+        let data: calendar_v3.Schema$Events;
+        try {
+          data = await call(cal.connectionId, "events.instances", (o) =>
+            api.events.instances({
+              calendarId: cal.calendarId,
+              eventId: seriesId,
+              timeMin: window.start.toISOString(),
+              timeMax: window.end.toISOString(),
+              pageToken,
+              maxResults: pageSize,
+            }, o));
+        } catch (e) {
+          // The series is gone (purged, or never there): it has no instances.
+          const status = statusOf(e);
+          if (status === 404 || (status === 410 && reasonOf(e) === "deleted")) return null;
+          throw toProviderError(e, { connectionId: cal.connectionId, cal });
+        }
+        for (const item of data.items ?? []) {
+          const read = readGoogleEvent(item);
+          if (read.ok && read.event.status !== "cancelled") out.push(read.event);
+        }
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+      return out;
     },
 
     async *listMarked(cal, key, value): AsyncIterable<MarkedEvent> {
@@ -317,7 +414,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         try {
           // Series unexpanded (a mirrored series is one event to find), deleted events left out;
           // cancelled instances of a live series still come back (notes §1) with their status.
-          data = await call(cal.connectionId, (o) =>
+          data = await call(cal.connectionId, "events.list", (o) =>
             api.events.list({
               calendarId: cal.calendarId,
               privateExtendedProperty: [`${key}=${value}`],
@@ -341,7 +438,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const api = await clientFor(cal.connectionId);
       let data: calendar_v3.Schema$Channel;
       try {
-        data = await call(cal.connectionId, (o) =>
+        data = await call(cal.connectionId, "events.watch", (o) =>
           api.events.watch({
             calendarId: cal.calendarId,
             requestBody: {
@@ -367,7 +464,11 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     async stopChannel(connectionId, channel) {
       const api = await clientFor(connectionId);
       try {
-        await call(connectionId, (o) => api.channels.stop({ requestBody: channel }, o));
+        await call(
+          connectionId,
+          "channels.stop",
+          (o) => api.channels.stop({ requestBody: channel }, o),
+        );
       } catch (e) {
         // 404: expired or stopped already (a retried stop whose answer was lost): done.
         if (statusOf(e) === 404) return;
@@ -375,6 +476,12 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       }
     },
   };
+}
+
+/** A write's answer as the engine checks it: the id and event Google says it stored. */
+function written(data: calendar_v3.Schema$Event, outcome: Written["outcome"]): Written {
+  const read = readGoogleEvent(data);
+  return { id: data.id ?? "", outcome, event: read.ok ? read.event : undefined };
 }
 
 async function* iterate(pages: ChangePage[]): AsyncIterable<ChangePage> {

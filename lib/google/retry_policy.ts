@@ -4,7 +4,13 @@
  * Retry-After and never retry 403 rate limits (notes §4, [GAX]); here every call is retried the
  * same way and every attempt, retries included, is counted against the connection's budget.
  */
-import { isRetryable, RetriesExhaustedError, retryAfterMs } from "./google_errors.ts";
+import {
+  isRateLimited,
+  isRetryable,
+  RetriesExhaustedError,
+  retryAfterMs,
+  UnansweredError,
+} from "./google_errors.ts";
 import { createRequestBudget } from "./request_budget.ts";
 
 export interface RetryPolicyOptions {
@@ -38,6 +44,16 @@ export interface AttemptReport {
   error?: unknown;
 }
 
+export interface RunOptions {
+  /**
+   * Default true. False for a call that must not be sent twice blindly (an insert a server
+   * might store twice: notes §10): a failure that may have been carried out (no answer, a
+   * timeout, a 5xx) throws UnansweredError at once, for the caller to look before resending;
+   * rate limits, which are refused before anything is done, are still retried.
+   */
+  resendUnanswered?: boolean;
+}
+
 export interface RetryPolicy {
   /**
    * Runs `call` for `connectionId`, waiting for the budget before each attempt and retrying
@@ -45,7 +61,7 @@ export interface RetryPolicy {
    * A failure that is not retryable is rethrown as it is; when attempts or backoff time run out,
    * throws RetriesExhaustedError with the last failure as its cause.
    */
-  run<T>(connectionId: string, call: () => Promise<T>): Promise<T>;
+  run<T>(connectionId: string, call: () => Promise<T>, options?: RunOptions): Promise<T>;
 }
 
 /**
@@ -68,7 +84,8 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
   const budget = createRequestBudget({ perMinute: opts.requestsPerMinute, now, sleep });
 
   return {
-    async run(connectionId, call) {
+    async run(connectionId, call, options) {
+      const resend = options?.resendUnanswered ?? true;
       let waited = 0;
       for (let attempt = 1;; attempt++) {
         await budget.take(connectionId);
@@ -80,6 +97,10 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
           if (!isRetryable(error)) {
             onAttempt?.({ connectionId, attempt, outcome: "failed", error });
             throw error;
+          }
+          if (!resend && !isRateLimited(error)) {
+            onAttempt?.({ connectionId, attempt, outcome: "failed", error });
+            throw new UnansweredError({ cause: error });
           }
           const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
           const delayMs = Math.max(random() * ceiling, retryAfterMs(error, now()) ?? 0);

@@ -4,7 +4,7 @@
  * policy, so the request budget per connection counts everything this instance sends.
  */
 import type { OAuth2Client } from "google-auth-library";
-import type { CalendarProvider } from "../sync/provider.ts";
+import type { ApiMeter, CalendarProvider } from "../sync/provider.ts";
 import { createGoogleProvider } from "./provider.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import type { TokenSource } from "./token_source.ts";
@@ -13,6 +13,8 @@ export interface UserProviderDeps {
   tokens: TokenSource;
   apiUrl: string;
   policy: RetryPolicy;
+  /** Hears of every request the provider sends (a sync run's counts). */
+  meter?: ApiMeter;
 }
 
 /** The user's calendars behind the CalendarProvider interface; connection ids are theirs. */
@@ -29,6 +31,7 @@ export function googleProviderFor(deps: UserProviderDeps, userId: string): Calen
   return createGoogleProvider({
     apiUrl: deps.apiUrl,
     policy: deps.policy,
+    ...(deps.meter ? { meter: deps.meter } : {}),
     authFor: authOf,
     onUnauthorized: (connectionId) => {
       deps.tokens.rejectToken(authOf(connectionId));

@@ -1,7 +1,7 @@
 /**
  * Incidents: the problems only the person can solve, derived from what is stored: a connected
  * account whose access died (Google's testing-mode refresh tokens die after 7 days), a rule
- * that broke, a rule the delete guard holds. An incident lasts while its condition does; its
+ * that broke, a rule whose syncs keep failing, a rule the delete guard holds. An incident lasts while its condition does; its
  * id names the condition and its subject, so a rule that breaks, recovers and breaks again is
  * two incidents, while one that stays broken over many runs is one. The dashboard shows every
  * open incident as a banner; lib/notify/notify.ts sends each one once.
@@ -9,7 +9,11 @@
 import type { Connection } from "../db/connections.ts";
 import type { Rule } from "../sync/rule.ts";
 
-export type IncidentKind = "connection_needs_reconnect" | "rule_broken" | "rule_held";
+export type IncidentKind =
+  | "connection_needs_reconnect"
+  | "rule_broken"
+  | "rule_failing"
+  | "rule_held";
 
 export interface Incident {
   /** `<kind>:<connection or rule id>`: stable while the condition lasts. */
@@ -54,6 +58,16 @@ export function openIncidents(
         severity: "bad",
         title: `Rule “${r.name}” stopped working`,
         message: r.statusReason ?? "The last sync could not apply this rule.",
+        ruleId: r.id,
+        actionPath: `/rules/${r.id}`,
+      });
+    } else if (r.status === "failing") {
+      out.push({
+        id: `rule_failing:${r.id}`,
+        kind: "rule_failing",
+        severity: "bad",
+        title: `Rule “${r.name}” keeps failing`,
+        message: r.statusReason ?? "Several syncs in a row could not apply this rule.",
         ruleId: r.id,
         actionPath: `/rules/${r.id}`,
       });

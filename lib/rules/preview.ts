@@ -134,7 +134,8 @@ async function readTargets(
   );
   for (const [key, target] of targets) {
     try {
-      const provider = deps.providerFor(target.connectionId);
+      // A preview is no run: nothing keeps its request counts.
+      const provider = deps.providerFor(target.connectionId, { count: () => {} });
       const listing = await provider.listChanges(target, null, window);
       for await (const page of listing.pages) {
         for (const event of page.events) {

@@ -179,7 +179,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
         cause: cause instanceof Error ? cause.message : String(cause),
       }],
       errorsDropped: 0,
-      apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0 },
+      apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
       actionsDropped: 0,
     };
     await saveRun(kv, record, [], {

@@ -6,9 +6,9 @@
  * already handles: a forgotten hash forces a write, a seeded entry lets a stale mirror be
  * deleted, and a found mirror that is exactly right is adopted without any write.
  */
-import { buildMarker, classifyEvent, mirrorIdFor } from "./marker.ts";
-import { desiredMirror, type MirrorContext } from "./mirror.ts";
-import { hashMirror } from "./hash.ts";
+import { buildMarker, classifyEvent } from "./marker.ts";
+import { atGeneration, desiredMirror, type MirrorContext } from "./mirror.ts";
+import { ledgerEntryFor } from "./plan.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { readEventSpan } from "./time.ts";
 import type { Edge, LedgerEntry, LiveSourceEvent, Mirror, SourceEvent } from "./types.ts";
@@ -35,24 +35,31 @@ export function mirrorMatches(found: LiveSourceEvent, want: Mirror): boolean {
   return !!a && !!b && a.allDay === b.allDay && a.start === b.start && a.end === b.end;
 }
 
+/** A mirror found in a target, with the source event and id generation its marker names. */
+export type FoundMirror = LiveSourceEvent & { sourceEventId: string; generation: number };
+
 /**
  * The mirrors of `edge` among events listed in its target, by id: events whose marker names
  * this edge's rule and source and whose id is derived from that marker (a user's copy of a
- * mirror is a real event, not ours).
+ * mirror is a real event, not ours), whatever their id generation.
  */
 export function mirrorsOfEdge(
   edge: Edge,
   listed: Iterable<SourceEvent>,
-): Map<string, LiveSourceEvent & { sourceEventId: string }> {
+): Map<string, FoundMirror> {
   const mine = buildMarker(edge, "");
-  const out = new Map<string, LiveSourceEvent & { sourceEventId: string }>();
+  const out = new Map<string, FoundMirror>();
   for (const event of listed) {
     if (event.status === "cancelled") continue;
     const cls = classifyEvent(event);
     if (cls.kind !== "mirror" || event.recurringEventId) continue;
     const { marker } = cls;
     if (marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar) continue;
-    out.set(event.id, { ...event, sourceEventId: marker.sourceEvent });
+    out.set(event.id, {
+      ...event,
+      sourceEventId: marker.sourceEvent,
+      generation: marker.generation,
+    });
   }
   return out;
 }
@@ -71,55 +78,66 @@ export interface LedgerRepair {
  * edge's source in full (`events`). For each wanted mirror: missing or edited → its entry's
  * hash is forgotten (the planner rewrites it); found but not in the ledger → adopted when
  * right, else seeded with an unknown hash. Found mirrors whose source event is not wanted
- * (filtered, or no longer listed) are seeded so that the planner deletes them.
+ * (filtered, or no longer listed) are seeded so that the planner deletes them. Of two live
+ * mirrors of one event under different id generations, the ledger's (else the newest) counts;
+ * the other is left to the orphan sweep, which removes mirrors no entry accounts for.
  */
 export function repairLedger(
   edge: Edge,
   events: readonly SourceEvent[],
   ledger: ReadonlyMap<string, LedgerEntry>,
-  found: ReadonlyMap<string, LiveSourceEvent & { sourceEventId: string }>,
+  found: ReadonlyMap<string, FoundMirror>,
   ctx: MirrorContext,
 ): LedgerRepair {
   const out = new Map(ledger);
   const adopted: LedgerEntry[] = [];
   let repaired = 0;
   const targetKey = calendarKey(edge.target);
-  const seed = (sourceEventId: string, mirrorId: string, recurringEventId?: string) => {
-    out.set(sourceEventId, {
-      mirrorId,
+  const seed = (found: FoundMirror, recurringEventId?: string) => {
+    out.set(found.sourceEventId, {
+      mirrorId: found.id,
       hash: UNKNOWN_HASH,
       target: edge.target,
-      sourceEventId,
+      sourceEventId: found.sourceEventId,
       ...(recurringEventId ? { recurringEventId } : {}),
+      ...(found.generation > 0 ? { generation: found.generation } : {}),
     });
   };
+  const bySource = new Map<string, FoundMirror[]>();
+  for (const mirror of found.values()) {
+    const list = bySource.get(mirror.sourceEventId);
+    if (list) list.push(mirror);
+    else bySource.set(mirror.sourceEventId, [mirror]);
+  }
   const seen = new Set<string>();
   for (const event of events) {
-    const id = mirrorIdFor(edge, event.id);
-    seen.add(id);
-    const mirror = found.get(id);
     const entry = ledger.get(event.id);
+    const candidates = bySource.get(event.id) ?? [];
+    const mirror = entry
+      ? candidates.find((m) => m.id === entry.mirrorId)
+      : candidates.reduce<FoundMirror | undefined>(
+        (best, m) => !best || m.generation > best.generation ? m : best,
+        undefined,
+      );
+    for (const m of candidates) seen.add(m.id);
     const decision = desiredMirror(event, edge, ctx);
     if (!entry) {
       if (!mirror) continue;
-      if (decision.kind === "mirror" && mirrorMatches(mirror, decision.mirror)) {
-        const adoptedEntry: LedgerEntry = {
-          mirrorId: id,
-          hash: hashMirror(decision.mirror),
-          target: edge.target,
-          sourceEventId: event.id,
-          ...(event.recurringEventId ? { recurringEventId: event.recurringEventId } : {}),
-        };
+      const want = decision.kind === "mirror"
+        ? atGeneration(decision.mirror, edge, event.id, mirror.generation)
+        : undefined;
+      if (want && mirrorMatches(mirror, want)) {
+        const adoptedEntry = ledgerEntryFor(edge, event, want, mirror.generation);
         out.set(event.id, adoptedEntry);
         adopted.push(adoptedEntry);
       } else {
-        seed(event.id, id, event.recurringEventId);
+        seed(mirror, event.recurringEventId);
         if (decision.kind === "mirror") repaired++;
       }
       continue;
     }
     // A mirror the rule moves elsewhere is the planner's business, not drift.
-    if (entry.mirrorId !== id || calendarKey(entry.target) !== targetKey) continue;
+    if (calendarKey(entry.target) !== targetKey) continue;
     if (decision.kind !== "mirror") continue;
     if (!mirror || !mirrorMatches(mirror, decision.mirror)) {
       out.set(event.id, { ...entry, hash: UNKNOWN_HASH });
@@ -128,7 +146,7 @@ export function repairLedger(
   }
   for (const [id, mirror] of found) {
     if (seen.has(id) || out.has(mirror.sourceEventId)) continue;
-    seed(mirror.sourceEventId, id);
+    seed(mirror);
   }
   return { ledger: out, adopted, repaired };
 }

@@ -27,6 +27,7 @@ function found(event: LiveSourceEvent, edits: Partial<LiveSourceEvent> = {}) {
     visibility: m.visibility,
     privateProps: m.privateProps,
     sourceEventId: event.id,
+    generation: 0,
     ...edits,
   };
 }

@@ -16,6 +16,7 @@ import { listConnections } from "../db/connections.ts";
 import { dropCursors } from "../db/cursors.ts";
 import { type RunRecord, saveRun, type SyncTrigger } from "../db/history.ts";
 import { listLedger } from "../db/ledger.ts";
+import { clearRuleFailures, recordRuleFailure } from "../db/rule_failures.ts";
 import { acquireLease, acquireLeaseWaiting, type Lease } from "../db/leases.ts";
 import {
   completeMirrorRemoval,
@@ -152,7 +153,6 @@ async function runSync(
   const dryRun = lease === null;
   const full = opts.full ?? false;
   const report = new RunReport(newId(opts), opts.clock());
-  const requestsBefore = opts.countApiCalls?.();
   const confirmed = new Set(opts.confirmRuleIds);
   const needsReconnect = new Map(
     (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
@@ -241,7 +241,7 @@ async function runSync(
     // Every failure lands in history: a lost lease stops the run by design; anything else is
     // a fault of busysync or its store, recorded before it propagates.
     report.recordError(err);
-    await finishRun(opts, report, { rules: active, dryRun, full, stopped: true, requestsBefore });
+    await finishRun(opts, report, { rules: active, dryRun, full, stopped: true });
     throw err;
   }
   const record = await finishRun(opts, report, {
@@ -249,18 +249,46 @@ async function runSync(
     dryRun,
     full,
     stopped: false,
-    requestsBefore,
   });
   return { record, planned };
 }
 
-/** Sets the rule's status from its verdict: ok when nothing stopped it. */
+/** Runs in a row that failed a rule before its status says "failing". */
+const FAILING_AFTER_RUNS = 3;
+
+/**
+ * Sets the rule's status from its verdict: ok when nothing stopped it. A failure that only
+ * stopped the rule for this run keeps its status, until the same happened FAILING_AFTER_RUNS
+ * runs in a row: then it is "failing", with the cause in words (and an incident).
+ */
 async function applyVerdict(ctx: RunContext, rule: Rule): Promise<void> {
   const verdict = ctx.verdictOf(rule.id);
-  if (verdict === "failed") return;
+  if (verdict === "failed") {
+    const { streak, since } = await recordRuleFailure(
+      ctx.kv,
+      ctx.fence,
+      ctx.userId,
+      rule.id,
+      ctx.now,
+    );
+    if (streak < FAILING_AFTER_RUNS) return;
+    const reason = failingReason(ctx.failureOf(rule.id), streak, since);
+    await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, "failing", reason);
+    return;
+  }
+  await clearRuleFailures(ctx.kv, ctx.fence, ctx.userId, rule.id);
   const next = verdict ?? { status: "ok" as const, reason: undefined };
   if (rule.status === next.status && rule.statusReason === next.reason) return;
   await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, next.status, next.reason);
+}
+
+/** Why a rule is failing, for the person: what kept going wrong and what to expect. */
+function failingReason(err: unknown, streak: number, since: string): string {
+  const cause = err instanceof Error ? err.message : String(err ?? "an unknown error");
+  return `The last ${streak} syncs (since ${since.slice(0, 16).replace("T", " ")} UTC) could ` +
+    `not apply this rule: ${cause}. busysync tries again at every sync, and the busy blocks ` +
+    `already made stay as they are; if this does not clear up by itself, the cause above is ` +
+    `what needs fixing.`;
 }
 
 async function finishRun(
@@ -271,10 +299,8 @@ async function finishRun(
     dryRun: boolean;
     full: boolean;
     stopped: boolean;
-    requestsBefore?: number;
   },
 ): Promise<RunRecord> {
-  const after = opts.countApiCalls?.();
   const { record, actions } = report.finish({
     userId: opts.userId,
     trigger: opts.trigger,
@@ -283,9 +309,6 @@ async function finishRun(
     full: run.full,
     stopped: run.stopped,
     rules: run.rules,
-    ...(after === undefined || run.requestsBefore === undefined
-      ? {}
-      : { requests: after - run.requestsBefore }),
   });
   if (!run.dryRun) {
     await saveRun(opts.kv, record, actions, {

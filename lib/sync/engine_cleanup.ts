@@ -13,6 +13,7 @@ import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
 import type { Rule } from "./rule.ts";
+import type { Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef, SourceEvent } from "./types.ts";
 import type { TargetScans } from "./engine_source.ts";
@@ -40,11 +41,12 @@ async function findMirrors(
   return out;
 }
 
-/** Deletes one mirror; the caller's `onError` decides what a failure means. */
-async function deleteMirror(ctx: RunContext, cal: CalendarRef, id: string): Promise<void> {
+/** Deletes one mirror; failures are the caller's to judge. */
+async function deleteMirror(ctx: RunContext, cal: CalendarRef, id: string): Promise<Deleted> {
   ctx.report.calls.deleteMirror++;
-  await ctx.provider(cal.connectionId).deleteMirror(cal, id);
+  const outcome = await ctx.provider(cal.connectionId).deleteMirror(cal, id);
   ctx.markDeleted(cal, id);
+  return outcome;
 }
 
 export interface OrphanScope {
@@ -98,8 +100,14 @@ export async function removeOrphans(ctx: RunContext, scope: OrphanScope): Promis
     await ctx.pool(orphans, async ({ id, marker }) => {
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        await deleteMirror(ctx, target, id);
-        ctx.report.recordRemoval({ ruleId: marker.ruleId, mirrorId: id, target, reason: "orphan" });
+        const outcome = await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({
+          ruleId: marker.ruleId,
+          mirrorId: id,
+          target,
+          reason: "orphan",
+          outcome,
+        });
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         ctx.report.recordError(err, { ruleId: marker.ruleId, calendar: target, failedOp: true });
@@ -121,8 +129,9 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
   await ctx.pool(entries, async ({ direction, entry }) => {
     if (failed) return;
     await ctx.fence.hold(ctx.deps.clock());
+    let outcome: Deleted;
     try {
-      await deleteMirror(ctx, entry.target, entry.mirrorId);
+      outcome = await deleteMirror(ctx, entry.target, entry.mirrorId);
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       ctx.report.recordError(err, { ruleId, calendar: entry.target, failedOp: true });
@@ -131,7 +140,7 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
     }
     await ctx.ledger.delete({ ruleId, direction }, entry.sourceEventId);
     ctx.report.recordRemoval(
-      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "rule_removed" },
+      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "rule_removed", outcome },
       { direction, sourceEventId: entry.sourceEventId },
     );
   });
@@ -141,8 +150,8 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
     try {
       const left = await findMirrors(ctx, target, MARKER_KEYS.rule, ruleId);
       for (const { id } of left) {
-        await deleteMirror(ctx, target, id);
-        ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "rule_removed" });
+        const outcome = await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "rule_removed", outcome });
       }
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
@@ -180,9 +189,15 @@ export async function purgeMirrors(
     await ctx.pool(mirrors, async ({ id, marker }) => {
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        await deleteMirror(ctx, target, id);
-        ctx.report.recordRemoval({ ruleId: marker.ruleId, mirrorId: id, target, reason: "purge" });
-        removed++;
+        const outcome = await deleteMirror(ctx, target, id);
+        ctx.report.recordRemoval({
+          ruleId: marker.ruleId,
+          mirrorId: id,
+          target,
+          reason: "purge",
+          outcome,
+        });
+        if (outcome === "deleted") removed++;
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         ctx.report.recordError(err, { ruleId: marker.ruleId, calendar: target, failedOp: true });

@@ -6,14 +6,17 @@
 import { getCursor, saveCursor } from "../db/cursors.ts";
 import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
+import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
 import { edgeFingerprint } from "./edge_fingerprint.ts";
-import { checkDeleteGuard, planChanges, tallyOps } from "./plan.ts";
-import { MirrorConflictError } from "./provider.ts";
+import { atGeneration } from "./mirror.ts";
+import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
+import { MirrorConflictError, MirrorIdRetiredError, type Written } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import { computeWindow, spanWindows, type TimeWindow } from "./time.ts";
 import type { CalendarRef, Edge, LedgerEntry, PlannedOp, SourceEvent } from "./types.ts";
+import { checkWritten, WriteMismatchError } from "./write_check.ts";
 
 export type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
 
@@ -63,13 +66,29 @@ export async function syncSource(
     return [];
   }
 
+  // Series edits leave no tombstones for the instances they remove (notes §10): after an
+  // incremental listing that touched a series, list what that series holds now.
+  let series: SeriesNow | undefined;
+  if (!listing.full) {
+    try {
+      series = await listTouchedSeries(ctx, source, listing.events, window);
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      for (const ruleId of new Set(edges.map((e) => e.ruleId))) {
+        ctx.fail(ruleId, err, { calendar: source });
+      }
+      return [];
+    }
+  }
+
   const ledgers = new Map<Edge, ReadonlyMap<string, LedgerEntry>>();
   const complete = new Set<Edge>();
   for (const edge of edges) {
-    const read = await readLedgerFor(ctx, edge, listing);
+    const read = await readLedgerFor(ctx, edge, listing, series !== undefined);
     ledgers.set(edge, read.entries);
     if (read.complete) complete.add(edge);
   }
+  if (series) listing.events.push(...vanishedInstances(series, listing.events, ledgers.values()));
   const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey) };
 
   if (listing.full) {
@@ -118,6 +137,7 @@ export async function syncSource(
     mirrorContext,
   );
   const planned: WriteOp[] = [];
+  const listedIds = new Set(listing.events.map((e) => e.id));
   for (const edge of edges) {
     if (ctx.isStopped(edge.ruleId)) continue;
     const edgeOps = ops.filter((op) =>
@@ -138,8 +158,22 @@ export async function syncSource(
         continue;
       }
     }
-    if (opts.dryRun) planned.push(...writes);
-    else await applyEdgeOps(ctx, edge, writes);
+    if (opts.dryRun) {
+      planned.push(...writes);
+      continue;
+    }
+    let lookFirst: Set<string>;
+    try {
+      lookFirst = await settleIntents(ctx, edge, writes, ledgers.get(edge)!, {
+        full: listing.full,
+        ids: listedIds,
+      });
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
+      continue;
+    }
+    await applyEdgeOps(ctx, edge, writes, lookFirst);
   }
 
   if (opts.dryRun) return planned;
@@ -177,20 +211,23 @@ const KEYED_LEDGER_READS_UP_TO = 200;
 
 /**
  * The ledger entries planning needs: all of them after a full listing; after an incremental
- * one, only those of the listed events (a no-change run reads none), unless there are many, or
- * a cancelled event with no entry and no series of its own may be a whole series, whose
- * instances' entries are found only in the whole ledger.
+ * one, only those of the listed events (a no-change run reads none), unless there are many, a
+ * series was touched (the mirrors of its vanished instances are found only in the whole
+ * ledger), or a cancelled event with no entry and no series of its own may be a whole series.
  */
 async function readLedgerFor(
   ctx: RunContext,
   edge: Edge,
   listing: { full: boolean; events: readonly SourceEvent[] },
+  seriesTouched: boolean,
 ): Promise<{ entries: ReadonlyMap<string, LedgerEntry>; complete: boolean }> {
   const whole = async () => ({
     entries: await readEdgeLedger(ctx.kv, ctx.userId, edge),
     complete: true,
   });
-  if (listing.full || listing.events.length > KEYED_LEDGER_READS_UP_TO) return await whole();
+  if (listing.full || seriesTouched || listing.events.length > KEYED_LEDGER_READS_UP_TO) {
+    return await whole();
+  }
   const ids = listing.events.map((e) => e.id);
   const entries = await readLedgerEntries(ctx.kv, ctx.userId, edge, ids);
   const maybeSeries = listing.events.some((e) =>
@@ -231,6 +268,79 @@ async function readListing(
   return { full: listing.full, events: [...events.values()], ...(token ? { token } : {}) };
 }
 
+/** "This and following" ends a series and starts one whose id is the old one + `_R<start>`. */
+const SPLIT_SUFFIX = /_R\d{8}(?:T\d{6}Z?)?$/;
+
+/** The live instances of the series an incremental listing touched, by series id. */
+interface SeriesNow {
+  instances: Map<string, SourceEvent[]>;
+}
+
+/**
+ * Lists, with events.instances, every series a live instance in `events` belongs to, and every
+ * series a split one came from (`abc_R20261203T100000` came from `abc`), whose instances after
+ * the split vanished; undefined when no series was touched. A series that is gone has none.
+ */
+async function listTouchedSeries(
+  ctx: RunContext,
+  cal: CalendarRef,
+  events: readonly SourceEvent[],
+  window: TimeWindow,
+): Promise<SeriesNow | undefined> {
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (event.status === "cancelled" || !event.recurringEventId) continue;
+    for (let id = event.recurringEventId; !ids.has(id);) {
+      ids.add(id);
+      const parent = id.replace(SPLIT_SUFFIX, "");
+      if (parent === id) break;
+      id = parent;
+    }
+  }
+  if (ids.size === 0) return undefined;
+  const provider = ctx.provider(cal.connectionId);
+  const instances = new Map<string, SourceEvent[]>();
+  for (const id of ids) {
+    ctx.report.calls.listPages++;
+    instances.set(id, await provider.listInstances(cal, id, window) ?? []);
+  }
+  return { instances };
+}
+
+/**
+ * Cancelled stand-ins for the mirrored instances of the touched series that are neither in the
+ * listing nor in their series any more, so the planner removes their mirrors; and the live
+ * instances the listing did not carry, so a mirror missing among them is made.
+ */
+function vanishedInstances(
+  series: SeriesNow,
+  listed: readonly SourceEvent[],
+  ledgers: Iterable<ReadonlyMap<string, LedgerEntry>>,
+): SourceEvent[] {
+  const present = new Set(listed.map((e) => e.id));
+  const out: SourceEvent[] = [];
+  const live = new Set<string>();
+  for (const instances of series.instances.values()) {
+    for (const instance of instances) {
+      live.add(instance.id);
+      if (!present.has(instance.id)) {
+        present.add(instance.id);
+        out.push(instance);
+      }
+    }
+  }
+  for (const ledger of ledgers) {
+    for (const entry of ledger.values()) {
+      const seriesId = entry.recurringEventId;
+      if (!seriesId || !series.instances.has(seriesId)) continue;
+      if (live.has(entry.sourceEventId) || present.has(entry.sourceEventId)) continue;
+      present.add(entry.sourceEventId);
+      out.push({ id: entry.sourceEventId, status: "cancelled", recurringEventId: seriesId });
+    }
+  }
+  return out;
+}
+
 /** Target listings of one run, each read at most once however many edges write there. */
 export interface TargetScans {
   eventsIn(target: CalendarRef): Promise<SourceEvent[]>;
@@ -257,25 +367,118 @@ export function createTargetScans(ctx: RunContext, edges: readonly Edge[]): Targ
   };
 }
 
+/** Inserts whose intents one commit records (see write_intents.ts). */
+const INTENT_BATCH = 32;
+
+/**
+ * Records the intents of an edge's inserts ahead of them, a batch at a time in plan order, so
+ * that every insert is preceded by its intent at the cost of one commit per batch.
+ */
+class IntentBatches {
+  readonly #index = new Map<WriteOp, number>();
+  readonly #batches = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly edge: Edge,
+    private readonly creates: readonly WriteOp[],
+  ) {
+    creates.forEach((op, i) => this.#index.set(op, i));
+  }
+
+  /** Resolves once the intent of `op` (a create of this edge) is committed. */
+  before(op: WriteOp): Promise<void> {
+    const batch = Math.floor(this.#index.get(op)! / INTENT_BATCH);
+    let done = this.#batches.get(batch);
+    if (!done) {
+      const entries = this.creates.slice(batch * INTENT_BATCH, (batch + 1) * INTENT_BATCH)
+        .map((o) => o.entry);
+      done = recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
+      this.#batches.set(batch, done);
+    }
+    return done;
+  }
+}
+
+/**
+ * Settles the inserts an earlier run sent without seeing their outcome (intents left over):
+ * an insert this run makes again looks first (`lookFirst`: the mirror may be there), and the
+ * mirror of an intent nobody wants any more (its event went, or moved to another id) is
+ * deleted in case the lost insert made it. An intent whose event this listing does not
+ * mention waits for a listing that does.
+ */
+async function settleIntents(
+  ctx: RunContext,
+  edge: Edge,
+  writes: readonly WriteOp[],
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  listed: { full: boolean; ids: ReadonlySet<string> },
+): Promise<Set<string>> {
+  const lookFirst = new Set<string>();
+  const intents = await listIntents(ctx.kv, ctx.userId, edge);
+  if (intents.size === 0) return lookFirst;
+  const creates = new Map(
+    writes.filter((op) => op.kind === "create").map((op) => [op.sourceEventId, op]),
+  );
+  const same = (a: { mirrorId: string; target: CalendarRef }, b: typeof a) =>
+    a.mirrorId === b.mirrorId && calendarKey(a.target) === calendarKey(b.target);
+  for (const [sourceEventId, intent] of intents) {
+    const create = creates.get(sourceEventId);
+    if (create && same(create.entry, intent)) {
+      lookFirst.add(sourceEventId);
+      continue;
+    }
+    const entry = ledger.get(sourceEventId);
+    if (!(entry && same(entry, intent)) && !listed.full && !listed.ids.has(sourceEventId)) {
+      continue;
+    }
+    if (!entry || !same(entry, intent)) {
+      const outcome = await ctx.provider(intent.target.connectionId)
+        .deleteMirror(intent.target, intent.mirrorId);
+      ctx.report.calls.deleteMirror++;
+      ctx.markDeleted(intent.target, intent.mirrorId);
+      ctx.report.recordRemoval(
+        {
+          ruleId: edge.ruleId,
+          mirrorId: intent.mirrorId,
+          target: intent.target,
+          reason: "unconfirmed_insert",
+          outcome,
+        },
+        { direction: edge.direction, sourceEventId },
+      );
+    }
+    await dropIntent(ctx.fence, ctx.userId, edge, sourceEventId);
+  }
+  return lookFirst;
+}
+
 /**
  * Applies one edge's writes, `concurrency` source events at a time; the ops of one source event
- * (a move is a delete then a create of the same ledger key) run in order. Each ledger write
- * follows its calendar write and is fenced by the lease. A mirror id taken by a user's own
- * event fails that event only; any other failure stops the rule for this run.
+ * (a move is a delete then a create of the same ledger key) run in order. Each insert follows
+ * its intent, each ledger write its calendar write, all fenced by the lease. A mirror id taken
+ * by a user's own event fails that event only; any other failure stops the rule for this run.
  */
-async function applyEdgeOps(ctx: RunContext, edge: Edge, writes: readonly WriteOp[]) {
+async function applyEdgeOps(
+  ctx: RunContext,
+  edge: Edge,
+  writes: readonly WriteOp[],
+  lookFirst: ReadonlySet<string>,
+) {
   const units: WriteOp[][] = [];
   for (const op of writes) {
     const last = units.at(-1);
     if (last && last[0].sourceEventId === op.sourceEventId) last.push(op);
     else units.push([op]);
   }
+  const intents = new IntentBatches(ctx, edge, writes.filter((op) => op.kind === "create"));
   await ctx.pool(units, async (unit) => {
     for (const op of unit) {
       if (ctx.isStopped(edge.ruleId)) return;
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        await applyOp(ctx, edge, op);
+        if (op.kind === "create") await intents.before(op);
+        await applyOp(ctx, edge, op, lookFirst.has(op.sourceEventId));
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const calendar = op.entry.target;
@@ -288,20 +491,77 @@ async function applyEdgeOps(ctx: RunContext, edge: Edge, writes: readonly WriteO
   });
 }
 
-async function applyOp(ctx: RunContext, edge: Edge, op: WriteOp): Promise<void> {
+/**
+ * How many times one mirror may move to a new id generation in one run: Google retires an id
+ * once, so a second refusal in a row already means something else is wrong.
+ */
+const MAX_GENERATIONS_PER_RUN = 3;
+
+/**
+ * One write. A create or patch whose id Google retired moves to the next id generation (its
+ * intent first) and is inserted there; what the service answers is checked against what was
+ * sent before the ledger records it (write_check.ts).
+ */
+async function applyOp(ctx: RunContext, edge: Edge, op: WriteOp, lookFirst: boolean) {
   const target = op.entry.target;
   const provider = ctx.provider(target.connectionId);
   if (op.kind === "delete") {
     ctx.report.calls.deleteMirror++;
-    await provider.deleteMirror(target, op.entry.mirrorId);
+    const outcome = await provider.deleteMirror(target, op.entry.mirrorId);
     ctx.markDeleted(target, op.entry.mirrorId);
     await ctx.ledger.delete(edge, op.sourceEventId);
-  } else {
-    ctx.report.calls.putMirror++;
-    await provider.putMirror(target, op.entry.mirrorId, op.mirror, {
-      existing: op.kind === "patch",
-    });
-    await ctx.ledger.put(edge, op.entry);
+    ctx.report.recordApplied(op, outcome);
+    return;
   }
-  ctx.report.recordApplied(op);
+  let { mirror, entry } = op;
+  let existing = op.kind === "patch" || lookFirst;
+  for (let moved = 0;; moved++) {
+    ctx.report.calls.putMirror++;
+    let written: Written;
+    try {
+      written = await provider.putMirror(target, entry.mirrorId, mirror, { existing });
+    } catch (err) {
+      if (!(err instanceof MirrorIdRetiredError) || moved >= MAX_GENERATIONS_PER_RUN) throw err;
+      const generation = (entry.generation ?? 0) + 1;
+      ctx.log.info("sync: mirror id retired, moving to the next generation", {
+        userId: ctx.userId,
+        ruleId: edge.ruleId,
+        mirrorId: entry.mirrorId,
+        generation,
+        reason: err.message,
+      });
+      mirror = atGeneration(mirror, edge, op.sourceEventId, generation);
+      entry = ledgerEntryFor(
+        edge,
+        { id: op.sourceEventId, recurringEventId: entry.recurringEventId },
+        mirror,
+        generation,
+      );
+      await recordIntents(ctx.fence, ctx.userId, edge, [entry]);
+      existing = false;
+      continue;
+    }
+    const problem = checkWritten(entry.mirrorId, mirror, written);
+    if (problem) {
+      if (problem.unrecognisable && written.id) await removeStray(ctx, target, written.id);
+      throw new WriteMismatchError(target, entry.mirrorId, problem);
+    }
+    await ctx.ledger.put(edge, entry);
+    ctx.report.recordApplied({ ...op, mirror, entry }, written.outcome);
+    return;
+  }
+}
+
+/**
+ * Deletes an event a write left that busysync could never recognise as its own; a failure is
+ * recorded, not thrown: the mismatch itself is what the person must hear about.
+ */
+async function removeStray(ctx: RunContext, target: CalendarRef, id: string): Promise<void> {
+  try {
+    ctx.report.calls.deleteMirror++;
+    await ctx.provider(target.connectionId).deleteMirror(target, id);
+  } catch (err) {
+    if (err instanceof LeaseLostError) throw err;
+    ctx.report.recordError(err, { calendar: target });
+  }
 }

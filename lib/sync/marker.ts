@@ -15,6 +15,7 @@ export const MARKER_KEYS = {
   rule: "busysyncRule",
   source: "busysyncSource",
   event: "busysyncEvent",
+  generation: "busysyncGen",
 } as const;
 
 /** The marker's values exactly as stored on the mirror (long ids already shortened). */
@@ -22,6 +23,11 @@ export interface Marker {
   ruleId: string;
   sourceCalendar: string;
   sourceEvent: string;
+  /**
+   * Which id this mirror lives under: 0 (stored as no property at all) until Google refuses
+   * the id for good (a purged or owner-deleted id stays reserved: notes §10), then 1, 2, ...
+   */
+  generation: number;
 }
 
 /** Google silently truncates values over 1024 characters [EXT]; counting bytes is the safe side. */
@@ -34,33 +40,43 @@ function fitValue(value: string): string {
   return "sha256:" + createHash("sha256").update(value).digest("hex");
 }
 
-/** Builds the marker of the mirror of `sourceEventId` on `edge`. */
-export function buildMarker(edge: Edge, sourceEventId: string): Marker {
+/** Builds the marker of the mirror of `sourceEventId` on `edge`, under id generation `generation`. */
+export function buildMarker(edge: Edge, sourceEventId: string, generation = 0): Marker {
   return {
     ruleId: fitValue(edge.ruleId),
     sourceCalendar: fitValue(calendarKey(edge.source)),
     sourceEvent: fitValue(sourceEventId),
+    generation,
   };
 }
 
-/** The marker as `extendedProperties.private` entries. */
+/** The marker as `extendedProperties.private` entries (generation 0 adds none). */
 export function markerProps(marker: Marker): Record<string, string> {
   return {
     [MARKER_KEYS.flag]: "1",
     [MARKER_KEYS.rule]: marker.ruleId,
     [MARKER_KEYS.source]: marker.sourceCalendar,
     [MARKER_KEYS.event]: marker.sourceEvent,
+    ...(marker.generation > 0 ? { [MARKER_KEYS.generation]: String(marker.generation) } : {}),
   };
 }
 
-/** Reads a marker from private properties; undefined unless every part is present. */
+/** A positive generation as busysync writes it: no sign, no leading zero. */
+const GENERATION = /^[1-9][0-9]{0,5}$/;
+
+/**
+ * Reads a marker from private properties; undefined unless every part is present and a
+ * generation, when there is one, is one busysync could have written.
+ */
 export function readMarker(props: Record<string, string> | undefined): Marker | undefined {
   if (props?.[MARKER_KEYS.flag] !== "1") return undefined;
   const ruleId = props[MARKER_KEYS.rule];
   const sourceCalendar = props[MARKER_KEYS.source];
   const sourceEvent = props[MARKER_KEYS.event];
   if (!ruleId || !sourceCalendar || !sourceEvent) return undefined;
-  return { ruleId, sourceCalendar, sourceEvent };
+  const gen = props[MARKER_KEYS.generation];
+  if (gen !== undefined && !GENERATION.test(gen)) return undefined;
+  return { ruleId, sourceCalendar, sourceEvent, generation: gen === undefined ? 0 : Number(gen) };
 }
 
 const BASE32HEX = "0123456789abcdefghijklmnopqrstuv";
@@ -73,7 +89,8 @@ const DERIVATION_TAG = "busysync-mirror/1";
  * The deterministic event id of the mirror a marker describes: "bsm" + the base32hex SHA-256 of
  * the marker (55 characters, 256 bits), valid as a Google event id (`[a-v0-9]{5,1024}`). The
  * same source event on the same rule always gets the same id, so a retried insert answers 409
- * instead of creating a duplicate.
+ * instead of creating a duplicate. Generation 0 hashes exactly what it did before generations
+ * existed, so the mirrors already written keep their ids.
  */
 export function deriveMirrorId(marker: Marker): string {
   // A JSON array keeps the parts apart: ("a:b","c") and ("a","b:c") hash differently.
@@ -82,13 +99,14 @@ export function deriveMirrorId(marker: Marker): string {
     marker.ruleId,
     marker.sourceCalendar,
     marker.sourceEvent,
+    ...(marker.generation > 0 ? [marker.generation] : []),
   ]);
   return MIRROR_ID_PREFIX + toBase32Hex(createHash("sha256").update(input).digest());
 }
 
-/** The mirror id of `sourceEventId` on `edge`. */
-export function mirrorIdFor(edge: Edge, sourceEventId: string): string {
-  return deriveMirrorId(buildMarker(edge, sourceEventId));
+/** The mirror id of `sourceEventId` on `edge` under id generation `generation`. */
+export function mirrorIdFor(edge: Edge, sourceEventId: string, generation = 0): string {
+  return deriveMirrorId(buildMarker(edge, sourceEventId, generation));
 }
 
 function toBase32Hex(bytes: Uint8Array): string {

@@ -39,8 +39,8 @@ Deno.test("mirror id: changing rule, source calendar or event changes the id", (
 });
 
 Deno.test("mirror id: the marker's parts cannot bleed into each other", () => {
-  const a = deriveMirrorId({ ruleId: "ab", sourceCalendar: "c", sourceEvent: "d" });
-  const b = deriveMirrorId({ ruleId: "a", sourceCalendar: "bc", sourceEvent: "d" });
+  const a = deriveMirrorId({ ruleId: "ab", sourceCalendar: "c", sourceEvent: "d", generation: 0 });
+  const b = deriveMirrorId({ ruleId: "a", sourceCalendar: "bc", sourceEvent: "d", generation: 0 });
   assert.notEqual(a, b);
 });
 
@@ -59,7 +59,7 @@ Deno.test("marker: keys fit Google's 44-character limit and values its 1024", ()
   // The rule schema allows 1024 characters; the calendar key adds the connection id.
   const longCalendar = "c".repeat(990) + "@group.calendar.google.com";
   const edge = anEdge({ source: { connectionId: "connWork", calendarId: longCalendar } });
-  const props = markerProps(buildMarker(edge, "e".repeat(3000)));
+  const props = markerProps(buildMarker(edge, "e".repeat(3000), 7));
   for (const [key, value] of Object.entries(props)) {
     assert.ok(key.length <= 44, key);
     assert.ok(value.length <= 1024, key);
@@ -86,7 +86,29 @@ Deno.test("marker: short values are stored readably", () => {
     ruleId: "rule1",
     sourceCalendar: "connWork:me@work.example",
     sourceEvent: "evt1",
+    generation: 0,
   });
+});
+
+Deno.test("marker: a new id generation is a new id, recognised as a mirror, and reads back", () => {
+  const edge = anEdge();
+  const marker = buildMarker(edge, "evt1", 2);
+  const props = markerProps(marker);
+  assert.equal(props[MARKER_KEYS.generation], "2");
+  assert.deepEqual(readMarker(props), marker);
+  const id = mirrorIdFor(edge, "evt1", 2);
+  assert.notEqual(id, mirrorIdFor(edge, "evt1"));
+  assert.notEqual(id, mirrorIdFor(edge, "evt1", 1));
+  assert.match(id, /^[a-v0-9]{5,1024}$/);
+  assert.equal(classifyEvent(anEvent({ id, privateProps: props })).kind, "mirror");
+  // The generation is part of the proof: the same marker under another generation's id is not.
+  const other = anEvent({ id: mirrorIdFor(edge, "evt1", 1), privateProps: props });
+  assert.equal(classifyEvent(other).kind, "event");
+  // Generation 0 writes no property, so mirrors made before generations existed keep their ids.
+  assert.equal(markerProps(buildMarker(edge, "evt1"))[MARKER_KEYS.generation], undefined);
+  for (const bad of ["0", "01", "-1", "x", ""]) {
+    assert.equal(readMarker({ ...props, [MARKER_KEYS.generation]: bad }), undefined);
+  }
 });
 
 Deno.test("marker: reading needs the flag and every part", () => {

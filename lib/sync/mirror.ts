@@ -57,6 +57,19 @@ export function desiredMirror(event: SourceEvent, edge: Edge, ctx: MirrorContext
   return { kind: "mirror", mirror };
 }
 
+/**
+ * The same mirror living under id generation `generation` (see Marker.generation): only its
+ * marker changes, so what the person sees is identical.
+ */
+export function atGeneration(
+  mirror: Mirror,
+  edge: Edge,
+  sourceEventId: string,
+  generation: number,
+): Mirror {
+  return { ...mirror, privateProps: markerProps(buildMarker(edge, sourceEventId, generation)) };
+}
+
 function skip(reason: SkipReason): MirrorDecision {
   return { kind: "skip", reason };
 }

@@ -5,14 +5,16 @@
 import { calendarKey } from "./calendar_key.ts";
 import { hashMirror } from "./hash.ts";
 import { mirrorIdFor } from "./marker.ts";
-import { desiredMirror, type MirrorContext, type MirrorDecision } from "./mirror.ts";
-import type { CalendarRef, Edge, LedgerEntry, PlannedOp, SourceEvent } from "./types.ts";
+import { atGeneration, desiredMirror, type MirrorContext, type MirrorDecision } from "./mirror.ts";
+import type { CalendarRef, Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "./types.ts";
 
 /**
  * Plans one (edge, source event): create when nothing is mirrored yet, patch when the mirror's
  * body changed, nothing when its hash is unchanged, delete when the event no longer qualifies.
  * A ledger entry in another target or under another id (the rule was edited) is moved: delete
- * the old mirror, then create the new one. Returns the ops in the order they must be applied.
+ * the old mirror, then create the new one. A mirror keeps the id generation its entry records
+ * while it stays in the same target (a new target starts again at 0). Returns the ops in the
+ * order they must be applied.
  */
 export function planEvent(
   decision: MirrorDecision,
@@ -28,26 +30,37 @@ export function planEvent(
         : { ...base, kind: "none", reason: decision.reason },
     ];
   }
-  const next: LedgerEntry = {
-    mirrorId: mirrorIdFor(edge, event.id),
-    hash: hashMirror(decision.mirror),
-    target: edge.target,
-    sourceEventId: event.id,
-    ...(event.recurringEventId ? { recurringEventId: event.recurringEventId } : {}),
-  };
-  const create: PlannedOp = {
-    ...base,
-    kind: "create",
-    reason: "new",
-    mirror: decision.mirror,
-    entry: next,
-  };
+  const sameTarget = entry !== undefined &&
+    calendarKey(entry.target) === calendarKey(edge.target);
+  const generation = sameTarget ? entry.generation ?? 0 : 0;
+  const mirror = generation > 0
+    ? atGeneration(decision.mirror, edge, event.id, generation)
+    : decision.mirror;
+  const next = ledgerEntryFor(edge, event, mirror, generation);
+  const create: PlannedOp = { ...base, kind: "create", reason: "new", mirror, entry: next };
   if (!entry) return [create];
-  if (entry.mirrorId !== next.mirrorId || calendarKey(entry.target) !== calendarKey(edge.target)) {
+  if (entry.mirrorId !== next.mirrorId || !sameTarget) {
     return [{ ...base, kind: "delete", reason: "moved", entry }, create];
   }
   if (entry.hash === next.hash) return [{ ...base, kind: "none", reason: "unchanged" }];
-  return [{ ...base, kind: "patch", reason: "changed", mirror: decision.mirror, entry: next }];
+  return [{ ...base, kind: "patch", reason: "changed", mirror, entry: next }];
+}
+
+/** The ledger entry of `mirror`, the mirror of `event` on `edge` under id `generation`. */
+export function ledgerEntryFor(
+  edge: Edge,
+  event: Pick<SourceEvent, "id" | "recurringEventId">,
+  mirror: Mirror,
+  generation: number,
+): LedgerEntry {
+  return {
+    mirrorId: mirrorIdFor(edge, event.id, generation),
+    hash: hashMirror(mirror),
+    target: edge.target,
+    sourceEventId: event.id,
+    ...(event.recurringEventId ? { recurringEventId: event.recurringEventId } : {}),
+    ...(generation > 0 ? { generation } : {}),
+  };
 }
 
 /** What one listing of a source calendar returned. */

@@ -41,9 +41,26 @@ export interface ChangeListing {
 
 /** What a write left in the target, as the provider reports it. */
 export interface Written {
+  /** The id the service answered with: the engine checks it is the id it asked for. */
   id: string;
   /** "created" for a fresh insert, "restored" for a cancelled event brought back, "patched". */
   outcome: "created" | "restored" | "patched";
+  /**
+   * The event as the service answered the write, for the engine to compare with what it sent;
+   * undefined when the answer could not be read as an event.
+   */
+  event: SourceEvent | undefined;
+}
+
+/** What a delete found: the event was deleted now, or was gone already (not a write). */
+export type Deleted = "deleted" | "already_gone";
+
+/**
+ * Counts a provider's HTTP requests by API method ("events.insert", ...), retries included, so
+ * a run's history says what it cost in the service's own terms.
+ */
+export interface ApiMeter {
+  count(method: string): void;
 }
 
 export interface PutMirrorOptions {
@@ -83,8 +100,17 @@ export interface CalendarProvider {
     mirror: Mirror,
     options?: PutMirrorOptions,
   ): Promise<Written>;
-  /** Deletes the event `id`; an event already gone counts as done. */
-  deleteMirror(cal: CalendarRef, id: string): Promise<void>;
+  /** Deletes the event `id`; an event already gone counts as done and says so. */
+  deleteMirror(cal: CalendarRef, id: string): Promise<Deleted>;
+  /**
+   * The live instances of the series `seriesId` in `window`, as a listing shows them; null when
+   * the series is gone. For finding instances a series edit removed without a trace.
+   */
+  listInstances(
+    cal: CalendarRef,
+    seriesId: string,
+    window: TimeWindow,
+  ): Promise<SourceEvent[] | null>;
   /** Every event in `cal` whose private properties carry `key=value` (marker search). */
   listMarked(cal: CalendarRef, key: string, value: string): AsyncIterable<MarkedEvent>;
   /**
@@ -138,6 +164,18 @@ export class MirrorConflictError extends Error {
   constructor(readonly cal: CalendarRef, readonly eventId: string) {
     super(`event ${eventId} in calendar ${cal.calendarId} exists and is not a busysync mirror`);
     this.name = "MirrorConflictError";
+  }
+}
+
+/**
+ * The service will never again accept the mirror's id: the event under it was purged, or
+ * deleted by its owner, and the id stays reserved (notes §10). The mirror must move to the
+ * next id generation.
+ */
+export class MirrorIdRetiredError extends Error {
+  constructor(readonly cal: CalendarRef, readonly eventId: string, reason: string) {
+    super(`event id ${eventId} in calendar ${cal.calendarId} can no longer be used (${reason})`);
+    this.name = "MirrorIdRetiredError";
   }
 }
 

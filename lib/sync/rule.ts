@@ -155,7 +155,12 @@ export const RuleWindowSchema = z.object({
 });
 export type RuleWindow = z.infer<typeof RuleWindowSchema>;
 
-export const RULE_STATUSES = ["ok", "paused", "needs_confirmation", "broken"] as const;
+/**
+ * ok; paused (its account must be connected again); needs_confirmation (the delete guard holds
+ * it); broken (skipped until a full reconcile or a confirmation); failing (still synced every
+ * run, but several runs in a row could not apply it).
+ */
+export const RULE_STATUSES = ["ok", "paused", "needs_confirmation", "broken", "failing"] as const;
 export type RuleStatus = (typeof RULE_STATUSES)[number];
 
 export const PRIVACY_MODES = ["busy", "title", "full"] as const;

@@ -8,7 +8,9 @@ import type { Lease } from "../db/leases.ts";
 import { LedgerWriter } from "../db/ledger.ts";
 import type { Logger } from "../log.ts";
 import { calendarKey } from "./calendar_key.ts";
+import { buildEdges } from "./graph.ts";
 import {
+  type ApiMeter,
   CalendarNotFoundError,
   type CalendarProvider,
   ReconnectRequiredError,
@@ -16,6 +18,7 @@ import {
 import type { Rule, RuleStatus } from "./rule.ts";
 import type { RunReport } from "./run_report.ts";
 import type { CalendarRef } from "./types.ts";
+import { WriteMismatchError } from "./write_check.ts";
 
 export interface SyncConfig {
   deleteGuard: { percent: number; min: number };
@@ -27,16 +30,14 @@ export interface SyncConfig {
 export interface SyncDeps {
   kv: Deno.Kv;
   userId: string;
-  /** The provider that reaches a connection's calendars. */
-  providerFor: (connectionId: string) => CalendarProvider;
+  /**
+   * The provider that reaches a connection's calendars, reporting every HTTP request it sends
+   * to `meter` (the run's own, so that concurrent runs never mix their counts).
+   */
+  providerFor: (connectionId: string, meter: ApiMeter) => CalendarProvider;
   clock: () => Date;
   config: SyncConfig;
   log: Logger;
-  /**
-   * The providers' running total of HTTP requests (retries included), e.g. counted by the
-   * retry policy's onAttempt; a run records how much it grew.
-   */
-  countApiCalls?: () => number;
   /** Lease lifetime, renewed while a run lasts; default 60 s. */
   leaseTtlMs?: number;
   /** Calendar writes in flight at once; default 8. */
@@ -59,6 +60,8 @@ export type Verdict = { status: Exclude<RuleStatus, "ok">; reason: string } | "f
 export class RunContext {
   readonly #providers = new Map<string, CalendarProvider>();
   readonly #verdicts = new Map<string, Verdict>();
+  /** The first failure of each rule in this run, for its failure streak (rule_failures.ts). */
+  readonly #failures = new Map<string, unknown>();
   readonly #ledger: LedgerWriter | null;
   /** Mirrors deleted in this run (calendarKey + id), so a listing made before is not misread. */
   readonly #deleted = new Set<string>();
@@ -105,7 +108,7 @@ export class RunContext {
   provider(connectionId: string): CalendarProvider {
     let provider = this.#providers.get(connectionId);
     if (!provider) {
-      provider = this.deps.providerFor(connectionId);
+      provider = this.deps.providerFor(connectionId, this.report.meter);
       this.#providers.set(connectionId, provider);
     }
     return provider;
@@ -128,6 +131,11 @@ export class RunContext {
     return this.#verdicts.get(ruleId);
   }
 
+  /** The first failure recorded against the rule in this run, if any. */
+  failureOf(ruleId: string): unknown {
+    return this.#failures.get(ruleId);
+  }
+
   /** Stops a rule whose deletes need the user's confirmation. */
   trip(ruleId: string, reason: string): void {
     this.#verdicts.set(ruleId, { status: "needs_confirmation", reason });
@@ -136,7 +144,9 @@ export class RunContext {
   /**
    * Records a failure of `ruleId` and stops the rules it concerns: lost authorization pauses
    * every rule using that connection (their mirrors stay as they are); a calendar that is gone
-   * breaks the rule; anything else (the service kept failing) stops the rule for this run only.
+   * breaks the rule; a calendar that answered a write with something else than was sent breaks
+   * every rule writing into it (nothing more is written there); anything else (the service kept
+   * failing) stops the rule for this run only.
    */
   fail(
     ruleId: string,
@@ -145,6 +155,17 @@ export class RunContext {
   ): void {
     this.report.recordError(err, { ruleId, ...where });
     this.log.warn("sync: rule failed", { userId: this.userId, ruleId, error: err });
+    if (!this.#failures.has(ruleId)) this.#failures.set(ruleId, err);
+    if (err instanceof WriteMismatchError) {
+      const into = calendarKey(err.cal);
+      for (const rule of this.active) {
+        const targets = buildEdges([rule]).map((e) => calendarKey(e.target));
+        if (rule.id === ruleId || targets.includes(into)) {
+          this.#verdicts.set(rule.id, { status: "broken", reason: err.message });
+        }
+      }
+      return;
+    }
     if (err instanceof ReconnectRequiredError) {
       const reason = `the connected Google account needs to be connected again (${err.message})`;
       for (const rule of this.active) {

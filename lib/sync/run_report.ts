@@ -11,9 +11,11 @@ import {
   type RunError,
   type RunRecord,
   type SyncTrigger,
+  type WriteOutcome,
 } from "../db/history.ts";
 import { calendarKey } from "./calendar_key.ts";
 import type { Rule } from "./rule.ts";
+import type { ApiMeter } from "./provider.ts";
 import type { CalendarRef, PlannedOp } from "./types.ts";
 
 type Counts = Omit<RuleRun, "ruleId" | "status" | "statusReason">;
@@ -25,11 +27,16 @@ export class RunReport {
   #errorsDropped = 0;
   readonly #actions: RunAction[] = [];
   #actionsDropped = 0;
-  readonly calls: Omit<ApiCalls, "requests"> = {
+  readonly calls: Omit<ApiCalls, "requests" | "methods"> = {
     listPages: 0,
     putMirror: 0,
     deleteMirror: 0,
     listMarked: 0,
+  };
+  readonly #methods = new Map<string, number>();
+  /** Counts this run's HTTP requests by method; the providers of the run report to it. */
+  readonly meter: ApiMeter = {
+    count: (method) => this.#methods.set(method, (this.#methods.get(method) ?? 0) + 1),
   };
 
   constructor(readonly runId: string, readonly startedAt: Date) {}
@@ -37,7 +44,16 @@ export class RunReport {
   #countsOf(ruleId: string): Counts {
     let counts = this.#rules.get(ruleId);
     if (!counts) {
-      counts = { created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, unchanged: 0 };
+      counts = {
+        created: 0,
+        restored: 0,
+        updated: 0,
+        deleted: 0,
+        alreadyGone: 0,
+        skipped: 0,
+        failed: 0,
+        unchanged: 0,
+      };
       this.#rules.set(ruleId, counts);
     }
     return counts;
@@ -53,16 +69,20 @@ export class RunReport {
     }
   }
 
-  /** Records a write that succeeded (its ledger entry included). */
-  recordApplied(op: Exclude<PlannedOp, { kind: "none" }>): void {
+  /**
+   * Records a write that succeeded (its ledger entry included), counted as what it turned out
+   * to do: a planned create may have restored a deleted mirror, a delete found it gone.
+   */
+  recordApplied(op: Exclude<PlannedOp, { kind: "none" }>, outcome: WriteOutcome): void {
     const counts = this.#countsOf(op.ruleId);
-    if (op.kind === "create") counts.created++;
-    else if (op.kind === "patch") counts.updated++;
-    else counts.deleted++;
+    if (outcome === "already_gone") counts.alreadyGone++;
+    else if (outcome === "patched") counts.updated++;
+    else counts[outcome]++;
     this.recordAction({
       ruleId: op.ruleId,
       direction: op.direction,
       kind: op.kind,
+      outcome,
       reason: op.reason,
       sourceEventId: op.sourceEventId,
       mirrorId: op.entry.mirrorId,
@@ -75,14 +95,23 @@ export class RunReport {
    * source event is known only when the ledger had it.
    */
   recordRemoval(
-    removed: { ruleId: string; mirrorId: string; target: CalendarRef; reason: string },
+    removed: {
+      ruleId: string;
+      mirrorId: string;
+      target: CalendarRef;
+      reason: string;
+      outcome: "deleted" | "already_gone";
+    },
     ledger?: { direction: RunAction["direction"]; sourceEventId: string },
   ): void {
-    this.#countsOf(removed.ruleId).deleted++;
+    const counts = this.#countsOf(removed.ruleId);
+    if (removed.outcome === "deleted") counts.deleted++;
+    else counts.alreadyGone++;
     this.recordAction({
       ruleId: removed.ruleId,
       direction: ledger?.direction ?? "forward",
       kind: "delete",
+      outcome: removed.outcome,
       reason: removed.reason,
       sourceEventId: ledger?.sourceEventId ?? "",
       mirrorId: removed.mirrorId,
@@ -133,7 +162,6 @@ export class RunReport {
     full: boolean;
     stopped: boolean;
     rules: readonly Pick<Rule, "id" | "status" | "statusReason">[];
-    requests?: number;
   }): { record: RunRecord; actions: RunAction[] } {
     const rules: RuleRun[] = opts.rules.map((rule) => {
       return {
@@ -160,7 +188,8 @@ export class RunReport {
         errorsDropped: this.#errorsDropped,
         apiCalls: {
           ...this.calls,
-          ...(opts.requests === undefined ? {} : { requests: opts.requests }),
+          requests: [...this.#methods.values()].reduce((a, b) => a + b, 0),
+          methods: Object.fromEntries([...this.#methods].sort(([a], [b]) => a < b ? -1 : 1)),
         },
         actionsDropped: this.#actionsDropped,
       },

@@ -104,6 +104,8 @@ export interface LedgerEntry {
   sourceEventId: string;
   /** Kept so that a cancelled series removes the mirrors of all its instances. */
   recurringEventId?: string;
+  /** The mirror's id generation (Marker.generation); absent means 0. */
+  generation?: number;
 }
 
 /** Why an event has no mirror on an edge. */

@@ -17,7 +17,7 @@ import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
 
 const IncidentSchema = z.object({
   id: z.string(),
-  kind: z.enum(["connection_needs_reconnect", "rule_broken", "rule_held"]),
+  kind: z.enum(["connection_needs_reconnect", "rule_broken", "rule_failing", "rule_held"]),
   severity: z.enum(["bad", "warn"]),
   title: z.string(),
   message: z.string(),

@@ -11,7 +11,7 @@ import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
 import { createRule } from "../../lib/db/rules.ts";
 import { createLogger } from "../../lib/log.ts";
 import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
-import type { CalendarProvider } from "../../lib/sync/provider.ts";
+import type { ApiMeter, CalendarProvider } from "../../lib/sync/provider.ts";
 import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/sync/rule.ts";
 import type { CalendarRef } from "../../lib/sync/types.ts";
 import { tempKvPath } from "../support/temp_kv.ts";
@@ -66,16 +66,22 @@ export class World {
       maxAttempts: policyOptions.maxAttempts ?? 12,
       onAttempt: () => this.attempts++,
     });
-    this.provider = createGoogleProvider({
-      apiUrl: emulator.url,
-      authFor: (connectionId) => {
-        const client = this.clients.get(connectionId);
-        if (!client) throw new Error(`test world: no connection ${connectionId}`);
-        return client;
-      },
-      policy,
-    });
+    this.providerWith = (meter) =>
+      createGoogleProvider({
+        apiUrl: emulator.url,
+        authFor: (connectionId) => {
+          const client = this.clients.get(connectionId);
+          if (!client) throw new Error(`test world: no connection ${connectionId}`);
+          return client;
+        },
+        policy,
+        ...(meter ? { meter } : {}),
+      });
+    this.provider = this.providerWith();
   }
+
+  /** A provider of this world reporting its requests to `meter` (what a run passes). */
+  readonly providerWith: (meter?: ApiMeter) => CalendarProvider;
 
   static async start(policy: { baseDelayMs?: number; maxAttempts?: number } = {}): Promise<World> {
     const emulator = startEmulator({
@@ -176,11 +182,10 @@ export class World {
     return syncUser({
       kv: this.kv,
       userId: person.userId,
-      providerFor: () => this.provider,
+      providerFor: (_connectionId, meter) => this.providerWith(meter),
       clock: () => new Date(),
       config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
       log: createLogger("error", () => {}),
-      countApiCalls: () => this.attempts,
       trigger: "manual",
       ...opts,
     });
