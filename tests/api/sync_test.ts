@@ -1,7 +1,8 @@
 /**
  * Asking for a sync and reading what happened: POST /api/sync (202 and a pollable id, or the
- * run with ?wait=true, the per-user rate limit), GET /api/sync/{runId}, GET /api/history (pages,
- * filters) and /api/history/{runId} (per-event actions), and GET /api/status.
+ * run with ?wait=true, a full reconcile with { full: true }, the per-user rate limit), GET
+ * /api/sync/{runId}, GET /api/history (pages, filters) and /api/history/{runId} (per-event
+ * actions), and GET /api/status.
  */
 import assert from "node:assert/strict";
 import { markNeedsReconnect } from "../../lib/db/connections.ts";
