@@ -163,6 +163,11 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
         assert.equal((await errorOf(confirm, 429)).code, "rate_limited");
         h.clock.advance(60_000);
         assert.equal((await post("/api/sync", {})).status, 202);
+        // The steps below read the history: none of these syncs may still be writing to it.
+        await eventually("the queued syncs to finish", async () => {
+          const { sync } = await (await ann.request("/api/status")).json();
+          return !sync.running && sync.waiting.length === 0;
+        }, 20_000);
       },
     );
 
