@@ -7,8 +7,33 @@ export interface SyncNowProps {
   /** No rule is on: there is nothing to sync. */
   disabled: boolean;
   /** A sync was already running when the page was rendered. */
-  running: boolean;
+  running?: boolean;
+  /** The body of `POST /api/sync`; absent: an incremental sync of every rule. */
+  request?: { ruleId?: string; full?: boolean };
+  /** What the button and its progress say, for a sync other than the dashboard's. */
+  words?: SyncWords;
 }
+
+export interface SyncWords {
+  button: string;
+  busy: string;
+  /** Before the click, while `disabled`, and otherwise. */
+  disabled: string;
+  idle: string;
+  /** While the worker runs it. */
+  working: string;
+  /** The result when nothing had to change. */
+  nothingToDo: string;
+}
+
+const SYNC_NOW: SyncWords = {
+  button: "Sync now",
+  busy: "Syncing…",
+  disabled: "Turn a rule on to sync.",
+  idle: "Runs by itself; sync now to catch up at once.",
+  working: "Syncing your calendars…",
+  nothingToDo: "everything was already in sync",
+};
 
 interface RunView {
   id: string;
@@ -29,12 +54,15 @@ type Phase =
 const POLL_MS = 700;
 
 /**
- * "Sync now": asks for a run (`POST /api/sync`, 202 with its id), then polls `GET
- * /api/sync/{runId}` for where it stands (queued, running, with the seconds it has taken) and,
- * once done, reads `GET /api/history/{runId}` to show what it did: busy blocks created,
- * changed, removed, or the first error, with a link to the run's detail.
+ * "Sync now" (or, with other `request` and `words`, a rule page's "Check and repair"): asks for
+ * a run (`POST /api/sync`, 202 with its id), then polls `GET /api/sync/{runId}` for where it
+ * stands (queued, running, with the seconds it has taken) and, once done, reads `GET
+ * /api/history/{runId}` to show what it did: busy blocks created, changed, removed, or the
+ * first error, with a link to the run's detail.
  */
-export default function SyncNow({ disabled, running }: SyncNowProps) {
+export default function SyncNow(
+  { disabled, running = false, request = {}, words = SYNC_NOW }: SyncNowProps,
+) {
   const hydrated = useHydrated();
   const [phase, setPhase] = useState<Phase>({ phase: "idle" });
   const [now, setNow] = useState(Date.now());
@@ -73,7 +101,7 @@ export default function SyncNow({ disabled, running }: SyncNowProps) {
 
   const start = async () => {
     setPhase({ phase: "starting" });
-    const res = await callApi<{ runId: string }>("POST", "/api/sync", {});
+    const res = await callApi<{ runId: string }>("POST", "/api/sync", request);
     if (!alive.current) return;
     setPhase(
       res.ok
@@ -94,32 +122,29 @@ export default function SyncNow({ disabled, running }: SyncNowProps) {
         onClick={start}
       >
         <span class={busy ? "spinner" : "spinner spinner-idle"} aria-hidden="true" />
-        {busy ? "Syncing…" : "Sync now"}
+        {busy ? words.busy : words.button}
       </button>
       <div class="sync-progress" role="status" aria-live="polite" data-testid="sync-progress">
-        <Progress phase={phase} now={now} disabled={disabled} running={running} />
+        <Progress phase={phase} now={now} disabled={disabled} running={running} words={words} />
       </div>
     </div>
   );
 }
 
 function Progress(
-  { phase, now, disabled, running }: {
+  { phase, now, disabled, running, words }: {
     phase: Phase;
     now: number;
     disabled: boolean;
     running: boolean;
+    words: SyncWords;
   },
 ) {
   switch (phase.phase) {
     case "idle":
       return (
         <span class="muted-text">
-          {disabled
-            ? "Turn a rule on to sync."
-            : running
-            ? "A sync is running right now."
-            : "Runs by itself; sync now to catch up at once."}
+          {disabled ? words.disabled : running ? "A sync is running right now." : words.idle}
         </span>
       );
     case "starting":
@@ -127,24 +152,24 @@ function Progress(
     case "queued":
       return <Bar label={`Waiting for a free worker… ${formatDuration(now - phase.since)}`} />;
     case "running":
-      return <Bar label={`Syncing your calendars… ${formatDuration(now - phase.since)}`} />;
+      return <Bar label={`${words.working} ${formatDuration(now - phase.since)}`} />;
     case "failed":
       return <span class="field-error">{phase.message}</span>;
     case "done": {
       const { run } = phase;
       const t = runTotals(run);
-      const changes = [
-        t.created && `${plural(t.created, "busy block")} created`,
-        t.updated && `${t.updated} updated`,
-        t.deleted && `${t.deleted} removed`,
-      ].filter(Boolean);
+      // The noun goes with the first count there is: "1 busy block updated", not "1 updated".
+      const changes =
+        ([[t.created, "created"], [t.updated, "updated"], [t.deleted, "removed"]] as const)
+          .filter(([n]) => n > 0)
+          .map(([n, done], i) => `${i === 0 ? plural(n, "busy block") : n} ${done}`);
       const took = formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt));
       return (
         <span class={`sync-result sync-${run.outcome}`} data-testid="sync-result">
           <strong>
             {run.outcome === "ok" ? "Done" : run.outcome === "partial" ? "Partly done" : "Failed"}
           </strong>{" "}
-          in {took}: {changes.length ? changes.join(", ") : "everything was already in sync"}.
+          in {took}: {changes.length ? changes.join(", ") : words.nothingToDo}.
           {run.errors[0] && <span class="field-error">{run.errors[0].message}</span>}{" "}
           <a href={`/history/${run.id}`}>Details</a>
         </span>

@@ -38,6 +38,34 @@ Deno.test("jobs: a request joins the user's waiting job of its reason, widening 
     assert.equal((await listJobsOfUser(kv, "u1")).length, 2);
   }));
 
+Deno.test("jobs: a full request is never swallowed: joining a waiting plain job makes it full", () =>
+  withMemoryKv(async (kv) => {
+    const plain = await enqueueJob(kv, "u1", { reason: "manual" }, { now: T0, newId });
+    const full = await enqueueJob(kv, "u1", { reason: "manual", ruleIds: ["r1"], full: true }, {
+      now: at(1),
+      newId,
+    });
+    assert.equal(full.jobId, plain.jobId);
+    assert.equal((await getJob(kv, plain.jobId))?.full, true);
+    // A plain request after it joins too: the full run covers everything an incremental would.
+    await enqueueJob(kv, "u1", { reason: "manual" }, { now: at(2), newId });
+    const job = await getJob(kv, plain.jobId);
+    assert.deepEqual({ full: job?.full, ruleIds: job?.ruleIds }, {
+      full: true,
+      ruleIds: undefined,
+    });
+    // A full request while the job already runs queues a new one (that run may have listed
+    // before the user asked for a repair).
+    const claimed = await claimDueJob(kv, { owner: "w", now: at(3), claimMs: 1000 });
+    const later = await enqueueJob(kv, "u1", { reason: "manual", full: true }, {
+      now: at(4),
+      newId,
+    });
+    assert.equal(claimed?.job.id, plain.jobId);
+    assert.equal(later.created, true);
+    assert.equal((await getJob(kv, later.jobId))?.full, true);
+  }));
+
 Deno.test("jobs: a debounced job's due time slides with each request, up to its limit", () =>
   withMemoryKv(async (kv) => {
     const opts = { newId, delayMs: 300, maxDelayMs: 1000 };

@@ -243,6 +243,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       id: job.id,
       reason: job.reason,
       state: job.state,
+      full: job.full,
       dueAt: job.dueAt,
       attempts: job.attempts,
       ...(job.runId ? { runId: job.runId } : {}),

@@ -23,6 +23,8 @@ export interface JobInfo {
   id: string;
   reason: SyncReason;
   state: "waiting" | "running" | "done" | "failed";
+  /** A full reconcile (asked for by this request or by one that joined it). */
+  full: boolean;
   /** When it may run (ISO); later than now while backing off after a failure. */
   dueAt: string;
   attempts: number;
@@ -55,8 +57,9 @@ export interface SyncProgress {
 
 export interface SyncRequests {
   /**
-   * Enqueues a job for the user (deduplicated: a request while an equal job waits joins it)
-   * and returns its id. Never runs the sync in the caller.
+   * Enqueues a job for the user and returns its id (deduplicated: a request while a job of its
+   * reason waits joins it, widening its rules and making it full if either is, so a full
+   * request is never swallowed by a plain one). Never runs the sync in the caller.
    */
   request(userId: string, request: SyncRequest): Promise<{ jobId: string }>;
   /**

@@ -19,6 +19,7 @@ export const JobSchema = z.object({
   id: z.string(),
   reason: z.enum(["manual", "rule_saved", "push", "schedule", "confirm"]),
   state: z.enum(["waiting", "running", "done", "failed"]),
+  full: z.boolean().openapi({ description: "A full reconcile rather than an incremental sync." }),
   dueAt: z.string().openapi({ description: "When it may run; later than now while backing off." }),
   attempts: z.number().int(),
   runId: z.string().optional().openapi({ description: "The history record, once it ran." }),

@@ -1,6 +1,6 @@
 /**
- * Asking for a sync: `POST /api/sync` queues a job for the signed-in user (202 with its id, or
- * with `?wait=true` 200 with the run once done) and `GET /api/sync/{runId}` says where the job
+ * Asking for a sync: `POST /api/sync` queues a job for the signed-in user, incremental or a full
+ * reconcile (202 with its id, or with `?wait=true` 200 with the run once done) and `GET /api/sync/{runId}` says where the job
  * stands. Triggers are rate limited per user. The job system itself is lib/scheduler/; routes
  * only talk to it through SyncRequests.
  */
@@ -40,6 +40,13 @@ export const RunSummarySchema = z.object({
 const SyncBody = z.object({
   ruleId: z.string().min(1).max(128).optional().openapi({
     description: "Sync only the calendars this rule reads; all rules when absent.",
+  }),
+  full: z.boolean().optional().openapi({
+    description: 'A full reconcile ("Check and repair") instead of an incremental sync: ' +
+      "re-reads the whole window of every source and target and repairs missing, duplicate " +
+      "and stale busy blocks (puts back those deleted or edited by hand, removes leftovers of " +
+      "vanished events and deleted rules) and retries broken rules. Costs more API calls: " +
+      "every calendar is listed in full rather than just its changes.",
   }),
 }).strict().openapi("SyncRequest");
 
@@ -98,9 +105,11 @@ export function syncRoutes(deps: AppDeps) {
       path: "/api/sync",
       tags,
       security: SIGNED_IN,
-      summary: "Sync now",
-      description: "Queues a sync of the user's rules (or of one rule's calendars). Requests " +
-        "while an equal one waits join it. Rate limited per user (429 with Retry-After).",
+      summary: "Sync now, or check and repair",
+      description: "Queues a sync of the user's rules (or of one rule's calendars), incremental " +
+        "or with `full` a full reconcile. A request while one waits joins it: their rules are " +
+        "combined, and the job is full if either asked for it, so a repair is never lost in a " +
+        "waiting plain sync. Rate limited per user (429 with Retry-After).",
       middleware: [triggerLimit] as const,
       request: {
         query: WaitQuery,
@@ -114,11 +123,15 @@ export function syncRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const userId = userOf(c).id;
-      const { ruleId } = c.req.valid("json");
+      const { ruleId, full } = c.req.valid("json");
       if (ruleId !== undefined && !await getRule(deps.kv, userId, ruleId)) {
         throw new HttpError(404, "not_found", "No such rule.");
       }
-      const request: SyncRequest = { reason: "manual", ...(ruleId ? { ruleIds: [ruleId] } : {}) };
+      const request: SyncRequest = {
+        reason: "manual",
+        ...(ruleId ? { ruleIds: [ruleId] } : {}),
+        ...(full ? { full } : {}),
+      };
       const answer = await triggerSync(deps, userId, request, c.req.valid("query").wait);
       if (answer.status === 200) return c.json(answer.body, 200);
       c.header("Location", `/api/sync/${answer.body.runId}`);

@@ -9,7 +9,12 @@ import { startHarness } from "../support/accounts.ts";
 import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
 
 type Operation = { security?: unknown[]; responses: Record<string, unknown> };
-type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
+type Schema = { properties?: Record<string, { type?: string; description?: string }> };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+};
 
 /** Hono's `:name` and `:name{regex}` path parameters in OpenAPI's `{name}` form. */
 const openApiPath = (path: string) => path.replace(/:(\w+)(\{[^/]*\})?/g, "{$1}");
@@ -56,6 +61,13 @@ Deno.test("openapi: the document is 3.1 and lists every /api route the app regis
         );
       },
     );
+    await t.step("POST /api/sync documents `full`: what a full reconcile repairs and costs", () => {
+      const full = doc.components.schemas.SyncRequest.properties?.full;
+      assert.equal(full?.type, "boolean");
+      for (const words of [/whole window/, /missing, duplicate and stale/, /API calls/]) {
+        assert.match(full?.description ?? "", words);
+      }
+    });
   } finally {
     await h.close();
   }

@@ -1,11 +1,28 @@
 /**
  * Asking for a sync and reading what happened: POST /api/sync (202 and a pollable id, or the
- * run with ?wait=true, the per-user rate limit), GET /api/sync/{runId}, GET /api/history (pages,
- * filters) and /api/history/{runId} (per-event actions), and GET /api/status.
+ * run with ?wait=true, a full reconcile with { full: true }, the per-user rate limit), GET
+ * /api/sync/{runId}, GET /api/history (pages, filters) and /api/history/{runId} (per-event
+ * actions), and GET /api/status.
  */
 import assert from "node:assert/strict";
 import { markNeedsReconnect } from "../../lib/db/connections.ts";
-import { addEvent, aRule, eventually, startApiWorld, syncNow } from "./support.ts";
+import {
+  addEvent,
+  aRule,
+  deleteEvent,
+  eventsIn,
+  eventually,
+  startApiWorld,
+  syncNow,
+} from "./support.ts";
+
+interface RunView {
+  id: string;
+  full: boolean;
+  trigger: string;
+  outcome: string;
+  rules: { created: number }[];
+}
 
 Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) => {
   const w = await startApiWorld();
@@ -15,6 +32,20 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
     const body = await res.json();
     assert.equal(res.status, status, JSON.stringify(body));
     return body.error as { code: string; message: string; fields?: Record<string, string> };
+  };
+  /** The history record of a requested sync, once it ran (404 `run_pending` until then). */
+  const recorded = async (runId: string) => {
+    let detail: { run: RunView; actions: unknown[] } | undefined;
+    await eventually("the run to be recorded", async () => {
+      const polled = await ann.request(`/api/history/${runId}`);
+      if (polled.status === 404) {
+        assert.equal((await polled.json()).error.code, "run_pending");
+        return false;
+      }
+      detail = await polled.json();
+      return true;
+    });
+    return detail!;
   };
   try {
     await addEvent(h, cal.main.calendarId, "Standup", 20);
@@ -32,25 +63,14 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
         const job = await (await ann.request(`/api/sync/${runId}`)).json();
         assert.equal(job.id, runId);
         assert.equal(job.reason, "manual");
-        let detail:
-          | { run: { id: string; rules: { created: number }[] }; actions: unknown[] }
-          | undefined;
-        await eventually("the run to be recorded", async () => {
-          const polled = await ann.request(`/api/history/${runId}`);
-          if (polled.status === 404) {
-            assert.equal((await polled.json()).error.code, "run_pending");
-            return false;
-          }
-          detail = await polled.json();
-          return true;
-        });
-        assert.equal(detail!.run.rules[0].created, 1);
-        assert.deepEqual(detail!.actions.map((a) => (a as { kind: string }).kind), ["create"]);
-        const byRunId = await (await ann.request(`/api/history/${detail!.run.id}`)).json();
+        const detail = await recorded(runId);
+        assert.equal(detail.run.rules[0].created, 1);
+        assert.deepEqual(detail.actions.map((a) => (a as { kind: string }).kind), ["create"]);
+        const byRunId = await (await ann.request(`/api/history/${detail.run.id}`)).json();
         assert.deepEqual(byRunId, detail);
         assert.equal(
           (await ann.request(`/api/sync/${runId}`).then((r) => r.json())).runId,
-          detail!.run.id,
+          detail.run.id,
         );
       },
     );
@@ -69,10 +89,49 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
       },
     );
 
+    await t.step(
+      "{ full: true } queues a full reconcile: a busy block deleted behind busysync's back " +
+        "comes back, which a plain sync leaves missing",
+      async () => {
+        h.clock.advance(60_000); // a fresh rate-limit window for this step's four requests
+        const mirrors = async () =>
+          (await eventsIn(h, cal.work.calendarId)).filter((e) => e.id.startsWith("bsm"));
+        const [gone, ...kept] = await mirrors();
+        assert.ok(gone, "the rule made busy blocks in the work calendar");
+        await deleteEvent(h, cal.work.calendarId, gone.id);
+
+        const plain = await (await post("/api/sync?wait=true", {})).json();
+        assert.equal(plain.run.full, false);
+        assert.equal((await mirrors()).length, kept.length, "an incremental run does not look");
+
+        const queued = await post("/api/sync", { full: true, ruleId: rule.id });
+        assert.equal(queued.status, 202);
+        const { runId } = await queued.json();
+        const job = await (await ann.request(`/api/sync/${runId}`)).json();
+        assert.equal(job.full, true);
+        assert.equal(job.reason, "manual");
+        const { run } = await recorded(runId);
+        assert.deepEqual(
+          { full: run.full, trigger: run.trigger, outcome: run.outcome },
+          { full: true, trigger: "manual", outcome: "ok" },
+        );
+        assert.deepEqual(
+          (await mirrors()).map((m) => m.id).sort(),
+          [gone, ...kept].map((m) => m.id).sort(),
+        );
+
+        // Without a rule: every rule, still full; nothing left to repair.
+        const all = await (await post("/api/sync?wait=true", { full: true })).json();
+        assert.equal(all.run.full, true);
+        assert.equal(all.run.outcome, "ok");
+      },
+    );
+
     await t.step("validation: 400 per field, 404 for an unknown rule or run", async () => {
       h.clock.advance(60_000); // a fresh rate-limit window: refused requests count too
       assert.ok((await errorOf(await post("/api/sync", { ruleId: 5 }), 400)).fields?.ruleId);
-      assert.ok((await errorOf(await post("/api/sync", { full: true }), 400)).fields);
+      assert.ok((await errorOf(await post("/api/sync", { full: "yes" }), 400)).fields?.full);
+      assert.ok((await errorOf(await post("/api/sync", { fast: true }), 400)).fields);
       assert.ok((await errorOf(await post("/api/sync?wait=soon", {}), 400)).fields?.wait);
       const malformed = await ann.request("/api/sync", {
         method: "POST",
@@ -91,7 +150,10 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
       async () => {
         h.clock.advance(60_000);
         const answers: number[] = [];
-        for (let i = 0; i < 7; i++) answers.push((await post("/api/sync", {})).status);
+        // "Check and repair" (a full reconcile) spends the same allowance as "Sync now".
+        for (let i = 0; i < 7; i++) {
+          answers.push((await post("/api/sync", i % 2 ? { full: true } : {})).status);
+        }
         assert.deepEqual(answers, [202, 202, 202, 202, 202, 202, 429]);
         const limited = await post("/api/sync", {});
         assert.equal((await errorOf(limited, 429)).code, "rate_limited");
@@ -101,6 +163,11 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
         assert.equal((await errorOf(confirm, 429)).code, "rate_limited");
         h.clock.advance(60_000);
         assert.equal((await post("/api/sync", {})).status, 202);
+        // The steps below read the history: none of these syncs may still be writing to it.
+        await eventually("the queued syncs to finish", async () => {
+          const { sync } = await (await ann.request("/api/status")).json();
+          return !sync.running && sync.waiting.length === 0;
+        }, 20_000);
       },
     );
 

@@ -45,7 +45,8 @@ async function hydrated(page: Page): Promise<void> {
 
 Deno.test({
   name: "dashboard: a person sets up a rule with live validation and a preview, syncs now, " +
-    "sees the busy blocks, turns the rule off and deletes it, in Chromium",
+    "sees the busy blocks, repairs one deleted by hand, turns the rule off and deletes it, " +
+    "in Chromium",
   ignore: !HAS_CHROMIUM,
 }, async (t) => {
   const server = await startDemoServer({ EMULATOR_ADMIN: "1" });
@@ -195,6 +196,37 @@ Deno.test({
       assert.match(await page.textContent('[data-testid="preview-summary"]') ?? "", /change \d/);
       await shoot(page, "rule-edit");
     });
+
+    await t.step(
+      "Check and repair on the rule page puts back a busy block deleted by hand",
+      async () => {
+        const before = await mirrorsIn(WORK);
+        const [gone] = before;
+        const deleted = await fetch(
+          `${emulator}/__emulator/calendars/${encodeURIComponent(WORK)}/events/${gone.id}`,
+          { method: "DELETE" },
+        );
+        await deleted.body?.cancel();
+        assert.equal(deleted.status, 204);
+
+        await page.goto(`${server.url}/rules/${ruleId}`);
+        await hydrated(page);
+        const posted = page.waitForRequest((r) =>
+          r.url().endsWith("/api/sync") && r.method() === "POST"
+        );
+        await page.getByRole("button", { name: "Check and repair" }).click();
+        assert.deepEqual((await posted).postDataJSON(), { ruleId, full: true });
+        const result = page.locator('[data-testid="sync-result"]');
+        await result.waitFor({ timeout: 20_000 });
+        assert.match(
+          await result.textContent() ?? "",
+          /Done in .+: 1 busy block updated\./,
+        );
+        const after = await mirrorsIn(WORK);
+        assert.deepEqual(after.map((m) => m.id).sort(), before.map((m) => m.id).sort());
+        await shoot(page, "rule-repair");
+      },
+    );
 
     await t.step("every page's first load stays under the JavaScript budget", async () => {
       const runPath = await page.goto(`${server.url}/history`).then(() =>
