@@ -115,10 +115,17 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
           { full: run.full, trigger: run.trigger, outcome: run.outcome },
           { full: true, trigger: "manual", outcome: "ok" },
         );
+        // Deleted in the web UI, its id is refused for good (notes §10): the block comes back
+        // under the next id generation, the others stay as they were.
+        const now = await mirrors();
+        assert.equal(now.length, kept.length + 1);
         assert.deepEqual(
-          (await mirrors()).map((m) => m.id).sort(),
-          [gone, ...kept].map((m) => m.id).sort(),
+          now.filter((m) => kept.some((k) => k.id === m.id)).map((m) => m.id).sort(),
+          kept.map((m) => m.id).sort(),
         );
+        const back = now.find((m) => !kept.some((k) => k.id === m.id))!;
+        assert.notEqual(back.id, gone.id);
+        assert.equal(back.summary, gone.summary);
 
         // Without a rule: every rule, still full; nothing left to repair.
         const all = await (await post("/api/sync?wait=true", { full: true })).json();
