@@ -28,6 +28,7 @@ export function ChangeSummary({ run }: { run: RunRecord }) {
   const t = runTotals(run);
   const parts = [
     t.created && `${t.created} created`,
+    t.restored && `${t.restored} brought back`,
     t.updated && `${t.updated} updated`,
     t.deleted && `${t.deleted} removed`,
   ].filter(Boolean);

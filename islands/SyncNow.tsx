@@ -40,7 +40,7 @@ interface RunView {
   outcome: "ok" | "partial" | "failed";
   startedAt: string;
   endedAt: string;
-  rules: { created: number; updated: number; deleted: number }[];
+  rules: { created: number; restored?: number; updated: number; deleted: number }[];
   errors: { message: string }[];
 }
 
@@ -159,10 +159,14 @@ function Progress(
       const { run } = phase;
       const t = runTotals(run);
       // The noun goes with the first count there is: "1 busy block updated", not "1 updated".
-      const changes =
-        ([[t.created, "created"], [t.updated, "updated"], [t.deleted, "removed"]] as const)
-          .filter(([n]) => n > 0)
-          .map(([n, done], i) => `${i === 0 ? plural(n, "busy block") : n} ${done}`);
+      const changes = ([
+        [t.created, "created"],
+        [t.restored, "brought back"],
+        [t.updated, "updated"],
+        [t.deleted, "removed"],
+      ] as const)
+        .filter(([n]) => n > 0)
+        .map(([n, done], i) => `${i === 0 ? plural(n, "busy block") : n} ${done}`);
       const took = formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt));
       return (
         <span class={`sync-result sync-${run.outcome}`} data-testid="sync-result">

@@ -9,7 +9,7 @@ import {
 } from "../../components/RunTable.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
-import { getRun, listRuns, type RunAction } from "../../lib/db/history.ts";
+import { getRun, listRuns, type RunAction, type WriteOutcome } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarLabels, displayZone, fullCalendarName } from "../../lib/web/page_data.ts";
@@ -28,6 +28,15 @@ const ACTION_WORDS: Record<RunAction["kind"], string> = {
   create: "Busy block added",
   patch: "Busy block updated",
   delete: "Busy block removed",
+};
+
+/** What a write turned out to do, where the record says (newer runs). */
+const OUTCOME_WORDS: Record<WriteOutcome, string> = {
+  created: "Busy block added",
+  restored: "Busy block brought back",
+  patched: "Busy block updated",
+  deleted: "Busy block removed",
+  already_gone: "Busy block already gone",
 };
 
 const REASON_WORDS: Record<string, string> = {
@@ -49,6 +58,7 @@ const REASON_WORDS: Record<string, string> = {
   orphan: "no rule owns it any more",
   rule_removed: "its rule was removed",
   purge: "everything was removed",
+  unconfirmed_insert: "an earlier sync's write went unanswered and the block is no longer wanted",
 };
 
 /**
@@ -190,7 +200,12 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
               <ChangeSummary run={run} />. Took {runDuration(run)}
               {run.full ? ", a full check of every busy block" : ""}; {calls.requests ??
                 calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked}{" "}
-              calls to Google.
+              calls to Google{Object.keys(calls.methods).length > 0 && (
+                <>
+                  {" "}(
+                  {Object.entries(calls.methods).map(([m, n]) => `${n} ${m}`).join(", ")})
+                </>
+              )}.
             </p>
           </div>
         </div>
@@ -225,8 +240,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                   <tr>
                     <th scope="col">Rule</th>
                     <th scope="col">Added</th>
+                    <th scope="col">Brought back</th>
                     <th scope="col">Updated</th>
                     <th scope="col">Removed</th>
+                    <th scope="col">Already gone</th>
                     <th scope="col">Unchanged</th>
                     <th scope="col">Left out</th>
                     <th scope="col">Failed</th>
@@ -241,8 +258,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                           : ruleName(r.ruleId)}
                       </td>
                       <td data-label="Added">{r.created}</td>
+                      <td data-label="Brought back">{r.restored}</td>
                       <td data-label="Updated">{r.updated}</td>
                       <td data-label="Removed">{r.deleted}</td>
+                      <td data-label="Already gone">{r.alreadyGone}</td>
                       <td data-label="Unchanged">{r.unchanged}</td>
                       <td data-label="Left out">{r.skipped}</td>
                       <td data-label="Failed">{r.failed}</td>
@@ -261,7 +280,9 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                 <ol class="actions">
                   {actions.map((a, i) => (
                     <li key={i} class={`action action-${a.kind}`} data-action={a.kind}>
-                      <span class="action-kind">{ACTION_WORDS[a.kind]}</span>
+                      <span class="action-kind">
+                        {a.outcome ? OUTCOME_WORDS[a.outcome] : ACTION_WORDS[a.kind]}
+                      </span>
                       <span class="action-why">because {REASON_WORDS[a.reason] ?? a.reason}</span>
                       <span class="action-where">
                         in {fullCalendarName(labels, a.target)} · rule {ruleName(a.ruleId)}

@@ -95,7 +95,15 @@ export function plural(n: number, word: string): string {
 }
 
 /** A run's writes added up over its rules. */
-export function runTotals(run: { rules: { created: number; updated: number; deleted: number }[] }) {
-  const sum = (k: "created" | "updated" | "deleted") => run.rules.reduce((n, r) => n + r[k], 0);
-  return { created: sum("created"), updated: sum("updated"), deleted: sum("deleted") };
+export function runTotals(
+  run: { rules: { created: number; restored?: number; updated: number; deleted: number }[] },
+) {
+  const sum = (k: "created" | "restored" | "updated" | "deleted") =>
+    run.rules.reduce((n, r) => n + (r[k] ?? 0), 0);
+  return {
+    created: sum("created"),
+    restored: sum("restored"),
+    updated: sum("updated"),
+    deleted: sum("deleted"),
+  };
 }
