@@ -244,7 +244,7 @@ Deno.test("disconnect: the grant is revoked at Google, the connection and its ca
       method: "DELETE",
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { removedRules: [] });
+    assert.deepEqual(await res.json(), { removedRules: [], revoked: true });
     assert.equal(await refreshWorks(h, refresh), false, "Google no longer honours the token");
     assert.deepEqual((await ann.connections()).map((c) => c.email), [ANN]);
     const { items } = await (await ann.request("/api/user/calendars")).json();

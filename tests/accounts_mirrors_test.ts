@@ -84,7 +84,7 @@ Deno.test("disconnect: by default the account's rules go and so do the busy bloc
     const [rule] = await listRules(h.kv, userId);
     const res = await ann.request(`/api/user/connections/${personal}`, { method: "DELETE" });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { removedRules: [rule.rule.id] });
+    assert.deepEqual(await res.json(), { removedRules: [rule.rule.id], revoked: true });
     assert.deepEqual(await liveMirrors(h, ANN_WORK), []);
     assert.deepEqual(await listRules(h.kv, userId), []);
   });

@@ -22,20 +22,30 @@ export class MirrorRemovalError extends Error {
   }
 }
 
+/** What became of the grant at Google when a connection went. */
+export type GrantOutcome =
+  | { revoked: true }
+  | { revoked: false; reason: "unsupported"; message: string };
+
+const UNSUPPORTED_MESSAGE = "The sign-in service offers no way to revoke access, so busysync " +
+  "cannot revoke it: remove busysync from the account's third-party access yourself " +
+  "(for Google: myaccount.google.com/permissions).";
+
 /**
  * Disconnects a connection. The rules that read or write its calendars cannot work without it,
  * so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
  * under the user's sync lease) while the account's token still works. Then the grant is
- * revoked at Google and the connection and its calendar cache are deleted. Returns the ids of
- * the rules removed, or null when the user has no such connection. Throws when Google cannot
- * be reached, so nothing is forgotten while the grant is still live.
+ * revoked at Google (when the issuer offers revocation at all) and the connection and its
+ * calendar cache are deleted. Returns the ids of the rules removed and what became of the
+ * grant, or null when the user has no such connection. Throws when Google cannot be reached,
+ * so nothing is forgotten while the grant is still live.
  */
 export async function disconnectConnection(
   deps: AccountDeps,
   userId: string,
   connectionId: string,
   options: { removeMirrors: boolean },
-): Promise<{ removedRules: string[] } | null> {
+): Promise<({ removedRules: string[] } & GrantOutcome) | null> {
   const entry = await getConnectionEntry(deps.kv, userId, connectionId);
   if (!entry) return null;
   const removedRules: string[] = [];
@@ -54,9 +64,9 @@ export async function disconnectConnection(
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
   await deps.push?.stopChannels(userId, connectionId);
-  await revokeGrant(deps, entry.connection);
+  const grant = await revokeGrant(deps, entry.connection);
   await deleteConnection(deps.kv, userId, connectionId);
-  return { removedRules };
+  return { removedRules, ...grant };
 }
 
 /**
@@ -94,13 +104,19 @@ export async function deleteAccount(
  * error (e.g. the instance's client changed) leaves nothing busysync could revoke, so it is
  * logged; a network failure is thrown.
  */
-async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<void> {
+async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<GrantOutcome> {
   const ref = { userId: connection.userId, connectionId: connection.id };
   const refreshToken = await openRefreshToken(deps.keyring, ref, connection.tokens);
   try {
-    await deps.google.revokeToken(refreshToken);
+    if (await deps.google.revokeToken(refreshToken) === "unsupported") {
+      deps.log.info("the issuer has no revocation endpoint; the grant was left in place", {
+        connectionId: connection.id,
+      });
+      return { revoked: false, reason: "unsupported", message: UNSUPPORTED_MESSAGE };
+    }
   } catch (err) {
     if (!(err instanceof OAuthEndpointError)) throw err;
     deps.log.warn("Google refused to revoke a grant", { connectionId: connection.id, err });
   }
+  return { revoked: true };
 }

@@ -59,6 +59,7 @@ export const SEED: Seed = {
     {
       email: ANN_WORK,
       name: "Ann at Work",
+      hd: "work.example.com",
       calendars: [
         { id: ANN_WORK, summary: "Ann (work)", timeZone: "Europe/London", primary: true },
         {
@@ -77,6 +78,7 @@ export const SEED: Seed = {
     {
       email: BOB_WORK,
       name: "Bob at Work",
+      hd: "work.example.com",
       calendars: [{ id: BOB_WORK, summary: "Bob (work)", timeZone: "UTC", primary: true }],
     },
     {
