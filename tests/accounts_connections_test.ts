@@ -9,7 +9,6 @@ import { reencryptAllTokens } from "../lib/accounts/key_rotation.ts";
 import { getConnectionEntry } from "../lib/db/connections.ts";
 import { keys } from "../lib/db/keys.ts";
 import { randomKeyBase64 } from "../lib/db/settings.ts";
-import { openAccessToken, openRefreshToken } from "../lib/google/stored_tokens.ts";
 import { ReconnectRequiredError } from "../lib/google/token_source.ts";
 import {
   ANN,
@@ -18,7 +17,9 @@ import {
   CLIENT,
   dumpKv,
   type Harness,
+  refreshWorks,
   startHarness,
+  storedTokens,
   type TestClient,
 } from "./support/accounts.ts";
 
@@ -39,32 +40,6 @@ async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId
   assert.equal((await ann.connect(ANN_WORK)).status, 303);
   const userId = (await (await ann.request("/api/me")).json()).id;
   return { ann, userId };
-}
-
-async function storedTokens(h: Harness, userId: string, connectionId: string) {
-  const entry = await getConnectionEntry(h.kv, userId, connectionId);
-  assert.ok(entry);
-  const ref = { userId, connectionId };
-  return {
-    connection: entry.connection,
-    refresh: await openRefreshToken(h.secrets.keyring, ref, entry.connection.tokens),
-    access: await openAccessToken(h.secrets.keyring, ref, entry.connection.tokens),
-  };
-}
-
-/** Asks the emulator's token endpoint directly whether a refresh token still works. */
-async function refreshWorks(h: Harness, refreshToken: string): Promise<boolean> {
-  const res = await fetch(`${h.emulator.url}/token`, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "refresh_token",
-      refresh_token: refreshToken,
-      client_id: CLIENT.clientId,
-      client_secret: CLIENT.clientSecret,
-    }),
-  });
-  await res.body?.cancel();
-  return res.ok;
 }
 
 Deno.test("connect: two Google accounts become two connections with their calendars; read-only ones are sources only", async () => {
