@@ -18,19 +18,10 @@ import {
   dumpKv,
   type Harness,
   refreshWorks,
-  startHarness,
   storedTokens,
   type TestClient,
+  withHarness,
 } from "./support/accounts.ts";
-
-async function withHarness(fn: (h: Harness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await startHarness(env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Ann, signed in, with her personal and work accounts connected. */
 async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId: string }> {

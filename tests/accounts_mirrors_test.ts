@@ -8,7 +8,7 @@ import { createLogger } from "../lib/log.ts";
 import { createServices } from "../lib/services.ts";
 import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/sync/rule.ts";
-import { ANN, ANN_WORK, type Harness, startHarness, type TestClient } from "./support/accounts.ts";
+import { ANN, ANN_WORK, type Harness, type TestClient, withHarness } from "./support/accounts.ts";
 
 interface RawEvent {
   id: string;
@@ -67,15 +67,6 @@ async function annMirroring(
   assert.equal(run.status, "completed");
   assert.equal((await liveMirrors(h, ANN_WORK)).length, 2);
   return { ann, userId, personal };
-}
-
-async function withHarness(fn: (h: Harness) => Promise<void>) {
-  const h = await startHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
 }
 
 Deno.test("disconnect: by default the account's rules go and so do the busy blocks they wrote", async () => {

@@ -6,31 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../lib/log.ts";
-import {
-  ANN,
-  ANN_WORK,
-  BOB,
-  CLIENT,
-  EVE,
-  type Harness,
-  type HarnessOptions,
-  startHarness,
-} from "./support/accounts.ts";
+import { ANN, ANN_WORK, BOB, CLIENT, EVE, type Harness, withHarness } from "./support/accounts.ts";
 
 const ACCESS = "busysync_at";
-
-async function withHarness(
-  fn: (h: Harness) => Promise<void>,
-  env: Record<string, string> = {},
-  options: HarnessOptions = {},
-): Promise<void> {
-  const h = await startHarness(env, options);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Walks a sign-in up to Google's redirect back, without following it. */
 async function callbackOf(h: Harness, email: string, address = "192.0.2.1") {

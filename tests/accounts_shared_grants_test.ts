@@ -13,19 +13,10 @@ import {
   BOB,
   type Harness,
   refreshWorks,
-  startHarness,
   storedTokens,
   type TestClient,
+  withHarness,
 } from "./support/accounts.ts";
-
-async function withHarness(fn: (h: Harness) => Promise<void>) {
-  const h = await startHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 interface Holder {
   client: TestClient;

@@ -6,27 +6,7 @@ import assert from "node:assert/strict";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { keys } from "../lib/db/keys.ts";
 import { OAuthStateSchema } from "../lib/db/oauth_states.ts";
-import {
-  ANN,
-  ANN_WORK,
-  EVE,
-  type Harness,
-  HTTPS_URL,
-  PUBLIC_URL,
-  startHarness,
-} from "./support/accounts.ts";
-
-async function withHarness(
-  fn: (h: Harness) => Promise<void>,
-  env: Record<string, string> = {},
-): Promise<void> {
-  const h = await startHarness(env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
+import { ANN, ANN_WORK, EVE, HTTPS_URL, PUBLIC_URL, withHarness } from "./support/accounts.ts";
 
 const ACCESS = "busysync_at";
 const REFRESH = "busysync_rt";

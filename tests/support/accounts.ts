@@ -231,6 +231,20 @@ export async function startHarness(
   return harness;
 }
 
+/** Runs `fn` with a fresh harness (see startHarness) and closes it afterwards, thrown or not. */
+export async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<void> {
+  const h = await startHarness(env, options);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /**
  * Sends requests to the app in-process as a browser would: with its cookies, an Origin header
  * on unsafe methods (override with `origin: null`), and its client address.
