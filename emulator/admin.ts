@@ -13,7 +13,9 @@ import { renderEvent } from "./event_render.ts";
 import { deleteEvent, insertEvent, patchEvent } from "./event_writes.ts";
 import { type FaultInjector, FaultRuleInput } from "./faults.ts";
 import { badRequest, notFound } from "./google_errors.ts";
+import { body } from "./admin_body.ts";
 import type { OAuthServer } from "./oauth.ts";
+import { oauthAdminRoutes } from "./oauth_admin.ts";
 import type { PushDelivery } from "./push.ts";
 import type { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
@@ -70,20 +72,6 @@ function describeChannel(ch: Channel) {
     messageNumber: ch.messageNumber,
     deliveries: { ...ch.deliveries },
   };
-}
-
-/** Parses the JSON body (an absent body counts as `{}`) with `schema`; 400 with zod's message. */
-async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  const text = await c.req.text();
-  let json: unknown = {};
-  try {
-    if (text.trim()) json = JSON.parse(text);
-  } catch {
-    throw badRequest("parseError", "Parse Error");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw badRequest("invalid", z.prettifyError(parsed.error));
-  return parsed.data;
 }
 
 /** Creates the hono sub-app serving /__emulator. */
@@ -170,6 +158,8 @@ export function createAdminApi(deps: AdminDeps): Hono {
     oauth.expireAccessTokens();
     return c.json({ ok: true });
   });
+
+  admin.route("/oauth", oauthAdminRoutes(oauth));
 
   admin.get("/requests", (c) => c.json(counts.snapshot()));
   admin.delete("/requests", (c) => {

@@ -99,6 +99,7 @@ export function demoSeed(now: Date): Seed {
       {
         email: WORK,
         name: "Alex Demo",
+        hd: "work.example.com",
         calendars: [
           {
             id: WORK,

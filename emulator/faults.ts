@@ -4,7 +4,7 @@
  * them (a seeded PRNG per rule, so a run is repeatable), or on every call until cleared.
  */
 import { z } from "zod";
-import { GoogleApiError } from "./google_errors.ts";
+import { authError, GoogleApiError } from "./google_errors.ts";
 
 export const FaultRuleInput = z.object({
   method: z.string().min(1).default("*"),
@@ -18,6 +18,7 @@ export const FaultRuleInput = z.object({
     "connectionReset",
     "lostResponse",
     "delay",
+    "authError",
   ]),
   times: z.number().int().positive().optional(),
   percent: z.number().gt(0).max(100).optional(),
@@ -64,6 +65,9 @@ function faultError(rule: FaultRule): GoogleApiError {
       return usage(429, "rateLimitExceeded", "Rate Limit Exceeded", {
         "Retry-After": String(rule.retryAfterSeconds),
       });
+    case "authError":
+      // What Google answers a token it no longer honours, however fresh (notes §3).
+      return authError();
     case "backendError":
       return new GoogleApiError(500, {
         domain: "global",

@@ -33,6 +33,7 @@ Deno.test("faults: each error fault answers with Google's status and reason", as
     ["tooManyRequests", 429, "rateLimitExceeded"],
     ["backendError", 500, "backendError"],
     ["serviceUnavailable", 503, "backendError"],
+    ["authError", 401, "authError"],
   ];
   for (const [fault, status, reason] of cases) {
     await h.admin("POST", "faults", { method: "events.get", fault, times: 1 });

@@ -25,6 +25,8 @@ export interface EmulatorUser {
   sub: string;
   email: string;
   name: string;
+  /** The Workspace domain of a managed account; consumer accounts have none. */
+  hd?: string;
 }
 
 /** An OAuth client; `redirectUris` undefined means any absolute URL may be a redirect target. */
@@ -33,6 +35,24 @@ export interface EmulatorClient {
   clientSecret: string;
   redirectUris?: string[];
 }
+
+/**
+ * How the id_tokens of one client are addressed, set through the admin API: `aud` with the
+ * client first and then `extraAudiences` (a single client makes it a string, as Google sends it),
+ * and `azp` (the client when unset; null leaves the claim out).
+ */
+export interface IdTokenAudience {
+  extraAudiences: string[];
+  azp?: string | null;
+}
+
+/** Discovery fields an OpenID provider may leave out (OpenID Connect Discovery 1.0 §3). */
+export const OPTIONAL_DISCOVERY_FIELDS = [
+  "revocation_endpoint",
+  "userinfo_endpoint",
+  "authorization_response_iss_parameter_supported",
+] as const;
+export type OptionalDiscoveryField = (typeof OPTIONAL_DISCOVERY_FIELDS)[number];
 
 /** What a Calendar handler learns from a valid access token. */
 export interface TokenInfo {
@@ -64,8 +84,14 @@ export class OAuthServer {
   readonly #issuer: () => string;
   readonly #accessTokenTtlSeconds: number;
   readonly #now: () => number;
-  /** Made once per server and kept across reset(), so id_tokens stay verifiable by cached JWKS. */
-  readonly #key: Promise<SigningKey>;
+  /**
+   * Made once per server and kept across reset(), so id_tokens stay verifiable by cached JWKS;
+   * replaced only by rotateSigningKey().
+   */
+  #key: Promise<SigningKey>;
+  #jwksRequests = 0;
+  readonly #audiences = new Map<string, IdTokenAudience>();
+  readonly #omitted = new Set<OptionalDiscoveryField>();
   readonly #users = new Map<string, EmulatorUser>();
   readonly #clients = new Map<string, EmulatorClient>();
   readonly #grants: GrantStore;
@@ -145,11 +171,41 @@ export class OAuthServer {
     this.#grants.expireAccessTokens();
   }
 
-  /** Drops users, clients, codes and tokens; the signing key stays. */
+  /**
+   * Replaces the signing key. The JWKS then lists only the new key, so an id_token signed
+   * before and a key set cached before both stop verifying at once: harsher than Google, which
+   * publishes the next key ahead of using it, but a client that copes with this copes with both.
+   * Returns the new key's kid.
+   */
+  async rotateSigningKey(): Promise<string> {
+    const next = createSigningKey();
+    this.#key = next;
+    return (await next).kid;
+  }
+
+  /** The kid id_tokens are signed with now, and how often the JWKS was fetched so far. */
+  async keyStatus(): Promise<{ kid: string; jwksRequests: number }> {
+    return { kid: (await this.#key).kid, jwksRequests: this.#jwksRequests };
+  }
+
+  /** Addresses the client's future id_tokens to more audiences and/or another azp. */
+  setIdTokenAudience(clientId: string, audience: IdTokenAudience): void {
+    this.#audiences.set(clientId, { ...audience, extraAudiences: [...audience.extraAudiences] });
+  }
+
+  /** Leaves these optional fields out of the discovery document (an empty list restores all). */
+  omitDiscoveryFields(fields: readonly OptionalDiscoveryField[]): void {
+    this.#omitted.clear();
+    for (const f of fields) this.#omitted.add(f);
+  }
+
+  /** Drops users, clients, codes, tokens and id_token and discovery settings; the key stays. */
   reset(): void {
     this.#users.clear();
     this.#clients.clear();
     this.#grants.clear();
+    this.#audiences.clear();
+    this.#omitted.clear();
   }
 
   /** The OAuth routes, with paths relative to the issuer (mounted at "/"). */
@@ -158,11 +214,16 @@ export class OAuthServer {
 
     app.get("/.well-known/openid-configuration", (c) => c.json(this.#discovery()));
 
-    app.get("/oauth2/v3/certs", async (c) => c.json({ keys: [(await this.#key).publicJwk] }));
+    app.get("/oauth2/v3/certs", async (c) => {
+      this.#jwksRequests++;
+      return c.json({ keys: [(await this.#key).publicJwk] });
+    });
 
     app.route(
       "/",
       authorizeRoutes({
+        issuer: this.#issuer,
+        issParameter: () => !this.#omitted.has("authorization_response_iss_parameter_supported"),
         findClient: (clientId) => this.#clients.get(clientId),
         findUser: (email) => this.#users.get(email),
         listUsers: () => this.listUsers(),
@@ -185,7 +246,8 @@ export class OAuthServer {
         return oauthError(c, 400, "invalid_request", "Missing required parameter: token");
       }
       // Google answers 400 invalid_token for unknown, expired and already revoked tokens alike.
-      if (!this.#grants.revoke(parsed.data.token)) {
+      // A live token ends the whole grant of its user to its client (notes §10).
+      if (!this.#grants.revokeGrantOf(parsed.data.token)) {
         return oauthError(c, 400, "invalid_token", "Token expired or revoked");
       }
       return c.json({});
@@ -207,14 +269,22 @@ export class OAuthServer {
 
   #discovery() {
     const iss = this.#issuer();
+    const optional: Record<OptionalDiscoveryField, unknown> = {
+      userinfo_endpoint: `${iss}/v1/userinfo`,
+      revocation_endpoint: `${iss}/revoke`,
+      // RFC 9207: authorization responses carry `iss`, so a client talking to several issuers
+      // can tell whose answer reached its redirect URI.
+      authorization_response_iss_parameter_supported: true,
+    };
     // Google's own document lists more response and grant types (implicit, device code, JWT
     // bearer); the emulator lists only what it implements.
     return {
       issuer: iss,
       authorization_endpoint: `${iss}${AUTH_PATH}`,
       token_endpoint: `${iss}/token`,
-      userinfo_endpoint: `${iss}/v1/userinfo`,
-      revocation_endpoint: `${iss}/revoke`,
+      ...Object.fromEntries(
+        Object.entries(optional).filter(([f]) => !this.#omitted.has(f as OptionalDiscoveryField)),
+      ),
       jwks_uri: `${iss}/oauth2/v3/certs`,
       response_types_supported: ["code"],
       subject_types_supported: ["public"],
@@ -228,6 +298,7 @@ export class OAuthServer {
         "email",
         "email_verified",
         "exp",
+        "hd",
         "iat",
         "iss",
         "name",
@@ -328,10 +399,13 @@ export class OAuthServer {
     accessToken: string,
     nonce?: string,
   ): Promise<string> {
+    const audience = this.#audiences.get(grant.clientId);
+    const extra = audience?.extraAudiences ?? [];
+    const azp = audience?.azp === undefined ? grant.clientId : audience.azp;
     const claims = {
       iss: this.#issuer(),
-      aud: grant.clientId,
-      azp: grant.clientId,
+      aud: extra.length ? [grant.clientId, ...extra] : grant.clientId,
+      ...(azp === null ? {} : { azp }),
       at_hash: await accessTokenHash(accessToken),
       ...userClaims(user, grant.scopes),
       nonce,
@@ -345,10 +419,16 @@ function oauthError(c: Context, status: 400 | 401, error: string, description: s
   return c.json({ error, error_description: description }, status, NO_STORE);
 }
 
-/** The user's claims the granted scopes allow: email needs the email scope, name needs profile. */
+/**
+ * The user's claims the granted scopes allow: email needs the email scope, name needs profile.
+ * `hd` comes with every Workspace account's claims (developers.google.com/identity/
+ * openid-connect/openid-connect, "hd": "Provided only if the user belongs to a Google Cloud
+ * organization").
+ */
 function userClaims(user: EmulatorUser, scopes: string[]) {
   return {
     sub: user.sub,
+    ...(user.hd ? { hd: user.hd } : {}),
     ...(scopes.includes(EMAIL_SCOPE) ? { email: user.email, email_verified: true } : {}),
     ...(scopes.includes(PROFILE_SCOPE) ? { name: user.name } : {}),
   };

@@ -22,6 +22,9 @@ export const AUTH_PATH = "/o/oauth2/v2/auth";
 
 /** The OAuthServer state the authorization endpoint reads, and the grants it writes. */
 export interface AuthorizeDeps {
+  issuer(): string;
+  /** Whether responses carry `iss` (RFC 9207), as discovery says. */
+  issParameter(): boolean;
   findClient(clientId: string): EmulatorClient | undefined;
   findUser(email: string): EmulatorUser | undefined;
   listUsers(): EmulatorUser[];
@@ -44,11 +47,11 @@ export function authorizeRoutes(deps: AuthorizeDeps): Hono {
     // A login_hint naming a seeded user stands in for Google's signed-in browser session that
     // has already consented, so browserless tests get their code in one redirect.
     const hinted = request.login_hint ? deps.findUser(request.login_hint) : undefined;
-    if (hinted) return c.redirect(grantCode(deps.grants, request, hinted.email));
+    if (hinted) return c.redirect(grantCode(deps, request, hinted.email));
     // prompt=none forbids any page; with no session to reuse, OIDC Core §3.1.2.6 says
     // login_required.
     if (request.prompt?.includes("none")) {
-      return c.redirect(withParams(request.redirect_uri, {
+      return c.redirect(respond(deps, request.redirect_uri, {
         error: "login_required",
         state: request.state,
       }));
@@ -107,7 +110,7 @@ function approve(c: Context, deps: AuthorizeDeps, form: ApproveForm) {
   if (!check.ok) return errorPage(c, check);
   const { request } = check;
   if (cancel) {
-    return c.redirect(withParams(request.redirect_uri, {
+    return c.redirect(respond(deps, request.redirect_uri, {
       error: "access_denied",
       state: request.state,
     }));
@@ -117,11 +120,12 @@ function approve(c: Context, deps: AuthorizeDeps, form: ApproveForm) {
     const description = "Choose one of the listed accounts.";
     return errorPage(c, { status: 400, error: "invalid_request", description });
   }
-  return c.redirect(grantCode(deps.grants, request, user.email));
+  return c.redirect(grantCode(deps, request, user.email));
 }
 
 /** Records the user's consent as a code and returns the redirect that delivers it. */
-function grantCode(grants: GrantStore, request: AuthRequest, email: string): string {
+function grantCode(deps: AuthorizeDeps, request: AuthRequest, email: string): string {
+  const { grants } = deps;
   const clientId = request.client_id;
   const earlier = request.include_granted_scopes === "true"
     ? grants.grantedScopes(email, clientId)
@@ -145,7 +149,25 @@ function grantCode(grants: GrantStore, request: AuthRequest, email: string): str
     withRefreshToken,
   });
   // Google echoes the granted scopes next to code and state.
-  return withParams(request.redirect_uri, { code, scope: scopes.join(" "), state: request.state });
+  return respond(deps, request.redirect_uri, {
+    code,
+    scope: scopes.join(" "),
+    state: request.state,
+  });
+}
+
+/**
+ * The redirect of an authorization response, success or error; RFC 9207 §2 puts `iss` on both.
+ */
+function respond(
+  deps: AuthorizeDeps,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+): string {
+  return withParams(redirectUri, {
+    ...params,
+    iss: deps.issParameter() ? deps.issuer() : undefined,
+  });
 }
 
 function errorPage(

@@ -23,9 +23,11 @@ export interface SigningKey {
 /** The claims an emulated Google id_token may carry besides iat and exp. */
 export interface IdTokenClaims {
   iss: string;
-  aud: string;
-  azp: string;
+  /** One audience is a string, several an array (OIDC Core §2). */
+  aud: string | string[];
+  azp?: string;
   sub: string;
+  hd?: string;
   at_hash: string;
   email?: string;
   email_verified?: boolean;

@@ -138,16 +138,21 @@ export class GrantStore {
   }
 
   /**
-   * Revokes a refresh or live access token; false if it was neither. Google: revoking an access
-   * token that has a refresh token revokes that too (developers.google.com/identity/protocols/
-   * oauth2/web-server, "Revoking a token").
+   * Revokes the whole grant behind a refresh or live access token: every code, refresh token
+   * and access token its user gave its client, whichever token was presented (notes §10,
+   * "Revocation ends the grant"; Google: revoking an access token that has a refresh token
+   * revokes that too, developers.google.com/identity/protocols/oauth2/web-server, "Revoking a
+   * token"). Other clients' grants of the same user stay. False if the token was neither.
    */
-  revoke(token: string): boolean {
-    if (this.revokeRefreshToken(token)) return true;
-    const grant = this.#accessTokens.get(token);
-    if (!grant || grant.expiresAt <= this.#now()) return false;
-    this.#accessTokens.delete(token);
-    if (grant.refreshToken) this.revokeRefreshToken(grant.refreshToken);
+  revokeGrantOf(token: string): boolean {
+    const access = this.#accessTokens.get(token);
+    const grant = this.#refreshTokens.get(token) ??
+      (access && access.expiresAt > this.#now() ? access : undefined);
+    if (!grant) return false;
+    const ofGrant = (g: Grant) => g.email === grant.email && g.clientId === grant.clientId;
+    for (const [t, g] of this.#refreshTokens) if (ofGrant(g)) this.#refreshTokens.delete(t);
+    for (const [t, g] of this.#accessTokens) if (ofGrant(g)) this.#accessTokens.delete(t);
+    for (const [c, g] of this.#codes) if (ofGrant(g)) this.#codes.delete(c);
     return true;
   }
 

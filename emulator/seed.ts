@@ -33,6 +33,8 @@ export const Seed = z.object({
     email: z.email(),
     name: z.string(),
     sub: z.string().optional(),
+    /** A Workspace account's domain: its id_tokens carry it as `hd`. */
+    hd: z.string().min(1).optional(),
     calendars: z.array(SeedCalendar),
   })),
 });
@@ -63,7 +65,12 @@ export function applySeed(
   for (const client of seed.clients ?? []) oauth.addClient(client);
   const calendarIds = new Set<string>();
   for (const user of seed.users) {
-    oauth.addUser({ sub: user.sub ?? subFor(user.email), email: user.email, name: user.name });
+    oauth.addUser({
+      sub: user.sub ?? subFor(user.email),
+      email: user.email,
+      name: user.name,
+      ...(user.hd ? { hd: user.hd } : {}),
+    });
     for (const cal of user.calendars) {
       state.upsertCalendar(cal);
       state.grantAccess(user.email, cal.id, cal.accessRole, cal.primary ?? false);

@@ -9,7 +9,6 @@ import { reencryptAllTokens } from "../lib/accounts/key_rotation.ts";
 import { getConnectionEntry } from "../lib/db/connections.ts";
 import { keys } from "../lib/db/keys.ts";
 import { randomKeyBase64 } from "../lib/db/settings.ts";
-import { openAccessToken, openRefreshToken } from "../lib/google/stored_tokens.ts";
 import { ReconnectRequiredError } from "../lib/google/token_source.ts";
 import {
   ANN,
@@ -18,18 +17,11 @@ import {
   CLIENT,
   dumpKv,
   type Harness,
-  startHarness,
+  refreshWorks,
+  storedTokens,
   type TestClient,
+  withHarness,
 } from "./support/accounts.ts";
-
-async function withHarness(fn: (h: Harness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await startHarness(env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Ann, signed in, with her personal and work accounts connected. */
 async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId: string }> {
@@ -39,32 +31,6 @@ async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId
   assert.equal((await ann.connect(ANN_WORK)).status, 303);
   const userId = (await (await ann.request("/api/me")).json()).id;
   return { ann, userId };
-}
-
-async function storedTokens(h: Harness, userId: string, connectionId: string) {
-  const entry = await getConnectionEntry(h.kv, userId, connectionId);
-  assert.ok(entry);
-  const ref = { userId, connectionId };
-  return {
-    connection: entry.connection,
-    refresh: await openRefreshToken(h.secrets.keyring, ref, entry.connection.tokens),
-    access: await openAccessToken(h.secrets.keyring, ref, entry.connection.tokens),
-  };
-}
-
-/** Asks the emulator's token endpoint directly whether a refresh token still works. */
-async function refreshWorks(h: Harness, refreshToken: string): Promise<boolean> {
-  const res = await fetch(`${h.emulator.url}/token`, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "refresh_token",
-      refresh_token: refreshToken,
-      client_id: CLIENT.clientId,
-      client_secret: CLIENT.clientSecret,
-    }),
-  });
-  await res.body?.cancel();
-  return res.ok;
 }
 
 Deno.test("connect: two Google accounts become two connections with their calendars; read-only ones are sources only", async () => {
@@ -244,7 +210,7 @@ Deno.test("disconnect: the grant is revoked at Google, the connection and its ca
       method: "DELETE",
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { removedRules: [] });
+    assert.deepEqual(await res.json(), { removedRules: [], revoked: true });
     assert.equal(await refreshWorks(h, refresh), false, "Google no longer honours the token");
     assert.deepEqual((await ann.connections()).map((c) => c.email), [ANN]);
     const { items } = await (await ann.request("/api/user/calendars")).json();

@@ -8,7 +8,7 @@ import { createLogger } from "../lib/log.ts";
 import { createServices } from "../lib/services.ts";
 import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/sync/rule.ts";
-import { ANN, ANN_WORK, type Harness, startHarness, type TestClient } from "./support/accounts.ts";
+import { ANN, ANN_WORK, type Harness, type TestClient, withHarness } from "./support/accounts.ts";
 
 interface RawEvent {
   id: string;
@@ -69,22 +69,13 @@ async function annMirroring(
   return { ann, userId, personal };
 }
 
-async function withHarness(fn: (h: Harness) => Promise<void>) {
-  const h = await startHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
 Deno.test("disconnect: by default the account's rules go and so do the busy blocks they wrote", async () => {
   await withHarness(async (h) => {
     const { ann, userId, personal } = await annMirroring(h);
     const [rule] = await listRules(h.kv, userId);
     const res = await ann.request(`/api/user/connections/${personal}`, { method: "DELETE" });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { removedRules: [rule.rule.id] });
+    assert.deepEqual(await res.json(), { removedRules: [rule.rule.id], revoked: true });
     assert.deepEqual(await liveMirrors(h, ANN_WORK), []);
     assert.deepEqual(await listRules(h.kv, userId), []);
   });

@@ -6,19 +6,7 @@ import assert from "node:assert/strict";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { keys } from "../lib/db/keys.ts";
 import { OAuthStateSchema } from "../lib/db/oauth_states.ts";
-import { ANN, EVE, type Harness, HTTPS_URL, PUBLIC_URL, startHarness } from "./support/accounts.ts";
-
-async function withHarness(
-  fn: (h: Harness) => Promise<void>,
-  env: Record<string, string> = {},
-): Promise<void> {
-  const h = await startHarness(env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
+import { ANN, ANN_WORK, EVE, HTTPS_URL, PUBLIC_URL, withHarness } from "./support/accounts.ts";
 
 const ACCESS = "busysync_at";
 const REFRESH = "busysync_rt";
@@ -306,8 +294,8 @@ Deno.test("sign-in: someone outside BUSYSYNC_ALLOWED_EMAILS gets a clear refusal
     assert.equal((await eve.request("/api/me")).status, 401);
 
     const ann = h.client();
-    assert.equal((await ann.signIn(ANN)).status, 303, "a listed domain gets in");
-  }, { BUSYSYNC_ALLOWED_EMAILS: "@example.com, bob@example.org" });
+    assert.equal((await ann.signIn(ANN_WORK)).status, 303, "a listed Workspace domain gets in");
+  }, { BUSYSYNC_ALLOWED_EMAILS: "@work.example.com, bob@example.org" });
 });
 
 Deno.test("sign-in: the 11th sign-in attempt from one address within 5 minutes gets 429 with Retry-After", async () => {

@@ -76,7 +76,10 @@ Deno.test("cli: migrate upgrades a store written by the previous schema version"
     kv.close();
     const run = await cli(["migrate"], { BUSYSYNC_KV: temp.path });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /applied 0001-drop-connection-removals, 0002-open-jobs-index/);
+    assert.match(
+      run.stdout,
+      /applied 0001-drop-connection-removals, 0002-open-jobs-index, 0003-connections-by-account/,
+    );
     const after = await openKv(temp.path);
     assert.equal(await readSchemaVersion(after), MIGRATIONS.length);
     assert.deepEqual((await listOpenJobsOfUser(after, "user1")).map((j) => j.id), ["job1"]);

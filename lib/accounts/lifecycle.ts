@@ -6,6 +6,7 @@ import {
   deleteConnection,
   getConnectionEntry,
   listConnections,
+  listConnectionsToAccount,
 } from "../db/connections.ts";
 import { deleteAllUserData } from "../db/account_data.ts";
 import { deleteRule, listRules } from "../db/rules.ts";
@@ -22,20 +23,38 @@ export class MirrorRemovalError extends Error {
   }
 }
 
+/** What became of the grant at Google when a connection went. */
+export type GrantOutcome =
+  | { revoked: true }
+  | { revoked: false; reason: "unsupported" | "shared"; message: string };
+
+const UNSUPPORTED_MESSAGE = "The sign-in service offers no way to revoke access, so busysync " +
+  "cannot revoke it: remove busysync from the account's third-party access yourself " +
+  "(for Google: myaccount.google.com/permissions).";
+
+const SHARED: GrantOutcome = {
+  revoked: false,
+  reason: "shared",
+  message: "This Google account is still connected to another busysync account here, which " +
+    "shares its access, so the access was left in place at Google. It is revoked when the " +
+    "last connection to the account goes.",
+};
+
 /**
  * Disconnects a connection. The rules that read or write its calendars cannot work without it,
  * so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
  * under the user's sync lease) while the account's token still works. Then the grant is
- * revoked at Google and the connection and its calendar cache are deleted. Returns the ids of
- * the rules removed, or null when the user has no such connection. Throws when Google cannot
- * be reached, so nothing is forgotten while the grant is still live.
+ * revoked at Google (unless another user's connection holds the same Google account, or the
+ * issuer offers no revocation) and the connection and its calendar cache are deleted. Returns the ids of the rules removed and what became of the
+ * grant, or null when the user has no such connection. Throws when Google cannot be reached,
+ * so nothing is forgotten while the grant is still live.
  */
 export async function disconnectConnection(
   deps: AccountDeps,
   userId: string,
   connectionId: string,
   options: { removeMirrors: boolean },
-): Promise<{ removedRules: string[] } | null> {
+): Promise<({ removedRules: string[] } & GrantOutcome) | null> {
   const entry = await getConnectionEntry(deps.kv, userId, connectionId);
   if (!entry) return null;
   const removedRules: string[] = [];
@@ -54,17 +73,31 @@ export async function disconnectConnection(
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
   await deps.push?.stopChannels(userId, connectionId);
-  await revokeGrant(deps, entry.connection);
+  const { connection } = entry;
+  if (!(await heldElsewhere(deps, connection))) {
+    const grant = await revokeGrant(deps, connection);
+    await deleteConnection(deps.kv, userId, connectionId);
+    return { removedRules, ...grant };
+  }
   await deleteConnection(deps.kv, userId, connectionId);
-  return { removedRules };
+  // The other holders may have left between the check and the delete, each seeing this one:
+  // whoever finds itself last after deleting revokes, so the grant is not left orphaned.
+  if (await heldElsewhere(deps, connection)) return { removedRules, ...SHARED };
+  try {
+    return { removedRules, ...await revokeGrant(deps, connection) };
+  } catch (err) {
+    deps.log.warn("revoking a grant its last holders left at once failed", { connectionId, err });
+    return { removedRules, ...SHARED };
+  }
 }
 
 /**
  * Deletes the user's account. With `removeMirrors`, every busysync event of the user is
  * removed from their calendars first (a failure stops the deletion, so the person can retry
  * rather than be left with mirrors nobody manages). Then every connection's grant is revoked
- * (a failure is logged and does not stop the deletion: the person asked for their data to be
- * gone) and all of the user's data is removed from KV.
+ * unless another user's connection shares it (a failure is logged and does not stop the
+ * deletion: the person asked for their data to be gone) and all of the user's data is removed
+ * from KV.
  */
 export async function deleteAccount(
   deps: AccountDeps,
@@ -78,7 +111,7 @@ export async function deleteAccount(
   await deps.push?.stopChannels(userId);
   for (const connection of await listConnections(deps.kv, userId)) {
     try {
-      await revokeGrant(deps, connection);
+      if (!(await heldElsewhere(deps, connection))) await revokeGrant(deps, connection);
     } catch (err) {
       deps.log.warn("revoking a grant during account deletion failed", {
         connectionId: connection.id,
@@ -90,17 +123,33 @@ export async function deleteAccount(
 }
 
 /**
+ * Whether another user's connection holds the same Google account. Revoking any token of an
+ * account ends its whole grant to busysync's OAuth client (notes §10), which those connections
+ * share: revoking would push them into "needs reconnect".
+ */
+async function heldElsewhere(deps: AccountDeps, connection: Connection): Promise<boolean> {
+  const holders = await listConnectionsToAccount(deps.kv, connection.issuer, connection.sub);
+  return holders.some((c) => c.userId !== connection.userId);
+}
+
+/**
  * Revokes the connection's refresh token (Google then also drops its access tokens). An OAuth
  * error (e.g. the instance's client changed) leaves nothing busysync could revoke, so it is
  * logged; a network failure is thrown.
  */
-async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<void> {
+async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<GrantOutcome> {
   const ref = { userId: connection.userId, connectionId: connection.id };
   const refreshToken = await openRefreshToken(deps.keyring, ref, connection.tokens);
   try {
-    await deps.google.revokeToken(refreshToken);
+    if (await deps.google.revokeToken(refreshToken) === "unsupported") {
+      deps.log.info("the issuer has no revocation endpoint; the grant was left in place", {
+        connectionId: connection.id,
+      });
+      return { revoked: false, reason: "unsupported", message: UNSUPPORTED_MESSAGE };
+    }
   } catch (err) {
     if (!(err instanceof OAuthEndpointError)) throw err;
     deps.log.warn("Google refused to revoke a grant", { connectionId: connection.id, err });
   }
+  return { revoked: true };
 }

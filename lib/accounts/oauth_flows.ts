@@ -11,7 +11,16 @@ import { type Connection, connectionIdFor, saveConnectionGrant } from "../db/con
 import { upsertUserBySub, type User } from "../db/users.ts";
 import { CALENDAR_SCOPES, type CodeTokens, IdTokenError } from "../google/oauth.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
+import { KeySetUnavailableError } from "../google/signing_keys.ts";
 import { sealTokens } from "../google/stored_tokens.ts";
+import {
+  authorizationRefusal,
+  codeExchangeRefusal,
+  idTokenRefusal,
+  type Refusal,
+  STALE,
+  WRONG_RESPONSE_ISSUER,
+} from "./flow_refusals.ts";
 import { refreshConnectionCalendars } from "./calendars.ts";
 import type { AccountDeps } from "./deps.ts";
 
@@ -41,6 +50,8 @@ export interface CallbackQuery {
   code?: string;
   state?: string;
   error?: string;
+  /** The issuer that answered (RFC 9207), on success and error responses alike. */
+  iss?: string;
 }
 
 export type CallbackResult =
@@ -48,7 +59,7 @@ export type CallbackResult =
   | { kind: "connected"; connection: Connection; next: string }
   /** A verified person the allow-list does not admit. */
   | { kind: "refused"; email: string }
-  | { kind: "failed"; status: 400 | 403 | 502; title: string; message: string };
+  | ({ kind: "failed" } & Refusal);
 
 const fail = (
   status: 400 | 403 | 502,
@@ -56,39 +67,40 @@ const fail = (
   message: string,
 ): CallbackResult => ({ kind: "failed", status, title, message });
 
-const STALE = fail(
-  400,
-  "This sign-in link has expired",
-  "It was already used, is older than ten minutes, or was started in another browser. " +
-    "Please start again.",
-);
+const refused = (refusal: Refusal): CallbackResult => ({ kind: "failed", ...refusal });
+
+const UNREACHABLE = fail(502, "Google could not be reached", "Please try again in a moment.");
 
 /**
- * Completes the flow a callback belongs to: checks state and browser binding, exchanges the
- * code with the PKCE verifier, verifies the id_token (signature, issuer, audience, expiry,
- * nonce), then signs the person in or stores the connection. Every refusal is a result with a
- * message for the person, never an exception.
+ * Completes the flow a callback belongs to: checks state and browser binding and the
+ * response's issuer (RFC 9207), exchanges the code with the PKCE verifier, verifies the
+ * id_token (signature, issuer, audience, expiry, nonce), then signs the person in or stores the
+ * connection. Every refusal is a result with a message for the person, never an exception; its
+ * technical reason is logged.
  */
 export async function completeFlow(
   deps: AccountDeps,
   input: { query: CallbackQuery; binding: string | undefined; currentUserId?: string },
 ): Promise<CallbackResult> {
   const { query } = input;
-  if (!query.state) return STALE;
+  if (!query.state) return refused(STALE);
   const flow = await takeFlow(deps.kv, {
     state: query.state,
     binding: input.binding,
     now: deps.now(),
   });
-  if (!flow) return STALE;
+  if (!flow) return refused(STALE);
+  // Before reading code or error: a response another issuer sent to this redirect URI (a mix-up
+  // attack) must not be acted on, not even as an error.
+  if (!(await deps.google.responseIssuerMatches(query.iss))) {
+    deps.log.warn("authorization response refused: wrong iss", { iss: query.iss ?? null });
+    return refused(WRONG_RESPONSE_ISSUER);
+  }
   if (query.error || !query.code) {
-    return fail(
-      400,
-      "Google did not grant access",
-      query.error === "access_denied"
-        ? "You cancelled on Google's page. Nothing was changed."
-        : `Google answered: ${query.error ?? "no authorization code"}. Please try again.`,
-    );
+    if (query.error !== "access_denied") {
+      deps.log.warn("authorization response carried an error", { error: query.error ?? null });
+    }
+    return refused(authorizationRefusal(query.error));
   }
 
   let tokens: CodeTokens;
@@ -96,14 +108,11 @@ export async function completeFlow(
     tokens = await deps.google.exchangeCode(query.code, flow.codeVerifier);
   } catch (err) {
     if (err instanceof OAuthEndpointError) {
-      return fail(
-        400,
-        "Google refused the sign-in",
-        `Google did not accept the authorization code (${err.error}). Please start again.`,
-      );
+      deps.log.warn("OAuth code exchange refused", { err });
+      return refused(codeExchangeRefusal(err.error));
     }
     deps.log.warn("OAuth code exchange failed", { err });
-    return fail(502, "Google could not be reached", "Please try again in a moment.");
+    return UNREACHABLE;
   }
   if (!tokens.idToken) {
     return fail(502, "Google's answer was incomplete", "It carried no id_token. Please try again.");
@@ -112,9 +121,13 @@ export async function completeFlow(
   try {
     claims = await deps.google.verifyIdToken(tokens.idToken, flow.nonce);
   } catch (err) {
+    if (err instanceof KeySetUnavailableError) {
+      deps.log.warn("Google's signing keys could not be fetched", { err });
+      return UNREACHABLE;
+    }
     if (!(err instanceof IdTokenError)) throw err;
-    deps.log.warn("id_token refused", { reason: err.message });
-    return fail(400, "Google's answer did not verify", "Please start again.");
+    deps.log.warn("id_token refused", { problem: err.problem, reason: err.message });
+    return refused(idTokenRefusal(err.problem));
   }
   const issuer = deps.config.google.issuer;
 
@@ -126,7 +139,7 @@ export async function completeFlow(
         "busysync needs a verified email address to sign you in.",
       );
     }
-    if (!isEmailAllowed(deps.config.allowedEmails, claims.email)) {
+    if (!isEmailAllowed(deps.config.allowedEmails, { email: claims.email, hd: claims.hd })) {
       return { kind: "refused", email: claims.email };
     }
     const { user } = await upsertUserBySub(deps.kv, {

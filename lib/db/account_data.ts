@@ -2,6 +2,7 @@
  * Removes everything a user owns from KV, for account deletion.
  */
 import { commitOnce } from "./commit.ts";
+import { deleteAccountIndexOfUser } from "./connections.ts";
 import { USER_SCOPED_COLLECTIONS } from "./keys.ts";
 import { deleteSessionsOfUser } from "./sessions.ts";
 import { deleteUserRecord } from "./users.ts";
@@ -10,11 +11,14 @@ import { deleteUserRecord } from "./users.ts";
 const BATCH = 500;
 
 /**
- * Deletes every key under the user-scoped collections, then the sessions, then the user record
- * and its sub index. The user record goes last so that an interrupted deletion leaves a user who
+ * Deletes the user's entries of the instance-wide account index, every key under the
+ * user-scoped collections, then the sessions, then the user record and its sub index. The
+ * account index goes first, while the connections it is read from are still there (a stale
+ * entry left by a crash is ignored by its readers anyway). The user record goes last so that an interrupted deletion leaves a user who
  * can sign in and delete again, never data without an owner.
  */
 export async function deleteAllUserData(kv: Deno.Kv, userId: string): Promise<void> {
+  await deleteAccountIndexOfUser(kv, userId);
   for (const collection of USER_SCOPED_COLLECTIONS) {
     let batch: Deno.KvKey[] = [];
     const flush = async () => {

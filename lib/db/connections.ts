@@ -1,7 +1,8 @@
 /**
  * Connections: a Google account a user connected for calendar access. Tokens are stored only as
  * ciphertexts (lib/auth/crypto.ts); this module never sees a plaintext token. One connection per
- * Google account per user (`connections_by_sub`), so connecting an account again renews it.
+ * Google account per user (`connections_by_sub`), so connecting an account again renews it;
+ * `connections_by_account` finds every user's connection to one Google account.
  */
 import { z } from "zod";
 import { commitOnce, commitWithRetry, ConflictError } from "./commit.ts";
@@ -103,7 +104,8 @@ export async function saveConnectionGrant(
     return {
       op: kv.atomic().check(index, entry)
         .set(entry.key, saved)
-        .set(keys.connectionBySub(grant.userId, grant.issuer, grant.sub), grant.connectionId),
+        .set(keys.connectionBySub(grant.userId, grant.issuer, grant.sub), grant.connectionId)
+        .set(keys.connectionByAccount(grant.issuer, grant.sub, grant.userId), grant.connectionId),
     };
   });
   return saved!;
@@ -127,6 +129,54 @@ export async function listConnections(kv: Deno.Kv, userId: string): Promise<Conn
     out.push(ConnectionSchema.parse(entry.value));
   }
   return out;
+}
+
+/**
+ * The connections of every user to the Google account (issuer, sub), oldest user first. An
+ * index entry whose connection is gone (an account deletion cut short) is left out.
+ */
+export async function listConnectionsToAccount(
+  kv: Deno.Kv,
+  issuer: string,
+  sub: string,
+): Promise<Connection[]> {
+  const out: Connection[] = [];
+  for await (const entry of kv.list<string>({ prefix: keys.connectionsByAccount(issuer, sub) })) {
+    const userId = String(entry.key[3]);
+    const connection = await kv.get(keys.connection(userId, entry.value));
+    if (connection.value !== null) out.push(ConnectionSchema.parse(connection.value));
+  }
+  return out;
+}
+
+/**
+ * Puts every connection into `connections_by_account` (migration 0003; idempotent). Each entry
+ * is written only if its connection is unchanged since it was read, so a connection deleted
+ * meanwhile is not indexed again.
+ */
+export async function indexConnectionsByAccount(kv: Deno.Kv): Promise<void> {
+  for await (const { connection, versionstamp } of listAllConnectionEntries(kv)) {
+    const key = keys.connection(connection.userId, connection.id);
+    await commitOnce(() =>
+      kv.atomic().check({ key, versionstamp })
+        .set(
+          keys.connectionByAccount(connection.issuer, connection.sub, connection.userId),
+          connection.id,
+        )
+    );
+  }
+}
+
+/**
+ * Removes the user's entries from `connections_by_account`, for account deletion: that index
+ * is keyed by Google account, not by user, so deleting the user's collections misses it.
+ */
+export async function deleteAccountIndexOfUser(kv: Deno.Kv, userId: string): Promise<void> {
+  for (const connection of await listConnections(kv, userId)) {
+    await commitOnce(() =>
+      kv.atomic().delete(keys.connectionByAccount(connection.issuer, connection.sub, userId))
+    );
+  }
 }
 
 /** Every connection of every user, for maintenance such as key rotation. */
@@ -158,7 +208,8 @@ export async function replaceTokens(
 
 /**
  * Marks a connection as needing the user to connect the account again, keeping everything else
- * (its rules and mirrors stay). No-op when the connection is gone.
+ * (its rules and mirrors stay). No-op when the connection is gone or already marked: the first
+ * reason is the one to act on.
  */
 export async function markNeedsReconnect(
   kv: Deno.Kv,
@@ -171,6 +222,7 @@ export async function markNeedsReconnect(
     const entry = await kv.get(keys.connection(userId, connectionId));
     if (entry.value === null) return null;
     const connection = ConnectionSchema.parse(entry.value);
+    if (connection.status === "needs_reconnect") return null;
     const next: Connection = {
       ...connection,
       status: "needs_reconnect",
@@ -182,7 +234,7 @@ export async function markNeedsReconnect(
 }
 
 /**
- * Deletes a connection, its sub index and its cached calendars in one operation. Returns the
+ * Deletes a connection, its index entries and its cached calendars in one operation. Returns the
  * deleted connection, or null when the user has no connection with this id.
  */
 export async function deleteConnection(
@@ -199,7 +251,8 @@ export async function deleteConnection(
     deleted = connection;
     const op = kv.atomic().check(entry)
       .delete(entry.key)
-      .delete(keys.connectionBySub(userId, connection.issuer, connection.sub));
+      .delete(keys.connectionBySub(userId, connection.issuer, connection.sub))
+      .delete(keys.connectionByAccount(connection.issuer, connection.sub, userId));
     // A calendar list has at most a few hundred entries, well inside one operation's limits.
     for await (const cal of kv.list({ prefix: keys.calendarsOfConnection(userId, connectionId) })) {
       op.delete(cal.key);

@@ -34,6 +34,14 @@ export const keys = {
   connectionBySub: (userId: string, issuer: string, sub: string) =>
     ["connections_by_sub", userId, issuer, sub] as const,
   /**
+   * Every user's connection to one Google account, instance-wide: the connections sharing that
+   * account's one grant to busysync's OAuth client, which revoking any token ends.
+   */
+  connectionByAccount: (issuer: string, sub: string, userId: string) =>
+    ["connections_by_account", issuer, sub, userId] as const,
+  connectionsByAccount: (issuer: string, sub: string) =>
+    ["connections_by_account", issuer, sub] as const,
+  /**
    * What a user asked for when disconnecting (e.g. remove the mirrors written with it), kept
    * for the sync engine to act on after the connection itself is gone.
    */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { commitOnce, commitWithRetry } from "./commit.ts";
+import { indexConnectionsByAccount } from "./connections.ts";
 import { indexOpenJobs } from "./jobs.ts";
 import { keys } from "./keys.ts";
 
@@ -92,6 +93,15 @@ export const MIGRATIONS: readonly Migration[] = [
       "instead of every job of the day; unfinished jobs of an older store are indexed.",
     async run(kv) {
       await indexOpenJobs(kv);
+    },
+  },
+  {
+    id: "0003-connections-by-account",
+    description: "Disconnecting revokes a grant only when no other user's connection holds the " +
+      "same Google account, found through an instance-wide index (connections_by_account); " +
+      "the connections of an older store are indexed.",
+    async run(kv) {
+      await indexConnectionsByAccount(kv);
     },
   },
 ];

@@ -9,8 +9,11 @@ const DiscoverySchema = z.object({
   authorization_endpoint: z.url(),
   token_endpoint: z.url(),
   jwks_uri: z.url(),
-  // Optional in OpenID Connect Discovery 1.0, but Google has one and disconnecting needs it.
-  revocation_endpoint: z.url(),
+  // Optional in OpenID Connect Discovery 1.0 §3 (Google has one); without it, disconnecting
+  // cannot revoke and says so.
+  revocation_endpoint: z.url().optional(),
+  // RFC 9207 §3: responses then carry `iss`, and one without it is refused.
+  authorization_response_iss_parameter_supported: z.boolean().optional(),
 });
 export type Discovery = z.infer<typeof DiscoverySchema>;
 

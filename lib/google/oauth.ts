@@ -5,10 +5,11 @@
  * issuer's JWKS. Notes §7 is /work/shared/docs/google-calendar-api.md §7.
  */
 import { CodeChallengeMethod, OAuth2Client } from "google-auth-library";
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { createDiscoveryLoader, type Discovery } from "./discovery.ts";
 import { asOAuthEndpointError } from "./oauth_errors.ts";
+import { createSigningKeys } from "./signing_keys.ts";
 
 const SCOPE_PREFIX = "https://www.googleapis.com/auth/";
 
@@ -64,15 +65,28 @@ export interface IdTokenClaims {
   email?: string;
   emailVerified: boolean;
   name?: string;
+  /** The Workspace domain of a managed account (Google's `hd`); absent for personal accounts. */
+  hd?: string;
 }
 
-/** The id_token failed verification (signature, issuer, audience, expiry or nonce). */
+/**
+ * Why an id_token was refused, by what would fix it: `signature` (no published key verifies
+ * it; may pass once the provider's keys settle), `issuer`, `audience` (addressed to other
+ * clients too, or on behalf of another), `time` (expired or issued in the future: a clock is
+ * wrong), `nonce` (it belongs to another sign-in attempt), `claims` (required claims missing).
+ */
+export type IdTokenProblem = "signature" | "issuer" | "audience" | "time" | "nonce" | "claims";
+
+/** The id_token failed verification; `message` is the technical reason, for the log. */
 export class IdTokenError extends Error {
-  constructor(message: string) {
+  constructor(readonly problem: IdTokenProblem, message: string) {
     super(message);
     this.name = "IdTokenError";
   }
 }
+
+/** What revoking a token did. */
+export type Revocation = "revoked" | "unsupported";
 
 /** Google's OAuth endpoints as busysync uses them. */
 export interface GoogleOAuth {
@@ -80,12 +94,20 @@ export interface GoogleOAuth {
   authorizationUrl(request: AuthorizationRequest): Promise<string>;
   /** Throws OAuthEndpointError (e.g. invalid_grant for a wrong PKCE verifier). */
   exchangeCode(code: string, codeVerifier: string): Promise<CodeTokens>;
-  /** Throws IdTokenError. */
+  /** Throws IdTokenError, or KeySetUnavailableError when the issuer's keys cannot be fetched. */
   verifyIdToken(idToken: string, nonce: string): Promise<IdTokenClaims>;
+  /**
+   * Whether an authorization response's `iss` (RFC 9207) fits the issuer: when present it must
+   * equal it, and when discovery says responses carry it, it must be present (§2.4).
+   */
+  responseIssuerMatches(iss: string | undefined): Promise<boolean>;
   /** Throws OAuthEndpointError (invalid_grant when the refresh token is revoked or expired). */
   refreshAccessToken(refreshToken: string): Promise<{ accessToken: string; expiresInMs: number }>;
-  /** Revokes a token; one that is already invalid counts as revoked. */
-  revokeToken(token: string): Promise<void>;
+  /**
+   * Revokes a token; one that is already invalid counts as revoked. "unsupported": the issuer
+   * publishes no revocation endpoint (optional in OpenID Connect Discovery 1.0 §3).
+   */
+  revokeToken(token: string): Promise<Revocation>;
 }
 
 const TokenResponseSchema = z.object({
@@ -103,12 +125,13 @@ const ClaimsSchema = z.object({
   email_verified: z.union([z.boolean(), z.literal("true"), z.literal("false")]).optional(),
   name: z.string().optional(),
   nonce: z.string().optional(),
+  hd: z.string().min(1).optional(),
 });
 
 /** Builds the OAuth side of Google from the issuer's discovery document (fetched lazily). */
 export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
   const discovery = createDiscoveryLoader(options.issuer);
-  let jwks: { uri: string; get: ReturnType<typeof createRemoteJWKSet> } | undefined;
+  let jwks: { uri: string; get: JWTVerifyGetKey } | undefined;
 
   /** A fresh client per call: OAuth2Client keeps credentials, which calls must not share. */
   const client = async () => {
@@ -179,7 +202,7 @@ export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
     async verifyIdToken(idToken, nonce) {
       const d = await discovery();
       if (jwks?.uri !== d.jwks_uri) {
-        jwks = { uri: d.jwks_uri, get: createRemoteJWKSet(new URL(d.jwks_uri)) };
+        jwks = { uri: d.jwks_uri, get: createSigningKeys({ uri: d.jwks_uri, now: options.now }) };
       }
       let payload;
       try {
@@ -193,19 +216,34 @@ export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
           requiredClaims: ["exp", "iat", "sub"],
         }));
       } catch (err) {
-        if (err instanceof joseErrors.JOSEError) throw new IdTokenError(err.message);
+        if (err instanceof joseErrors.JOSEError) {
+          throw new IdTokenError(problemOf(err), err.message);
+        }
         throw err;
       }
+      checkAudience(payload, options.clientId);
       const claims = ClaimsSchema.safeParse(payload);
-      if (!claims.success) throw new IdTokenError("the id_token lacks the expected claims");
-      if (claims.data.nonce !== nonce) throw new IdTokenError("the id_token nonce does not match");
+      if (!claims.success) {
+        throw new IdTokenError("claims", "the id_token lacks the expected claims");
+      }
+      if (claims.data.nonce !== nonce) {
+        throw new IdTokenError("nonce", "the id_token nonce does not match");
+      }
       const verified = claims.data.email_verified;
       return {
         sub: claims.data.sub,
         email: claims.data.email?.toLowerCase(),
         emailVerified: verified === true || verified === "true",
         name: claims.data.name,
+        hd: claims.data.hd?.toLowerCase(),
       };
+    },
+
+    async responseIssuerMatches(iss) {
+      const d = await discovery();
+      if (iss === undefined) return !d.authorization_response_iss_parameter_supported;
+      // RFC 9207 §2.4: a simple string comparison with the issuer identifier.
+      return iss === d.issuer;
     },
 
     async refreshAccessToken(refreshToken) {
@@ -222,6 +260,8 @@ export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
     },
 
     async revokeToken(token) {
+      // Without an endpoint of the issuer's, OAuth2Client would post to Google's default one.
+      if (!(await discovery()).revocation_endpoint) return "unsupported";
       const oauth = await client();
       try {
         await oauth.revokeToken(token);
@@ -229,11 +269,40 @@ export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
         const oauthErr = asOAuthEndpointError(err);
         // Google answers 400 invalid_token for a token that is already revoked or expired:
         // there is nothing left to revoke.
-        if (oauthErr?.error === "invalid_token") return;
+        if (oauthErr?.error === "invalid_token") return "revoked";
         throw oauthErr ?? err;
       }
+      return "revoked";
     },
   };
+}
+
+/** What a jose verification failure means for the person signing in. */
+function problemOf(err: InstanceType<typeof joseErrors.JOSEError>): IdTokenProblem {
+  if (err instanceof joseErrors.JWTExpired) return "time";
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === "iss") return "issuer";
+    if (err.claim === "aud") return "audience";
+    if (err.claim === "iat" || err.claim === "nbf") return "time";
+    return "claims";
+  }
+  return "signature";
+}
+
+/**
+ * OIDC Core §3.1.3.7: an id_token that also names audiences busysync does not trust is
+ * refused (step 3; busysync trusts no other client), and an `azp` must name busysync's client
+ * (step 5). jwtVerify checked only that busysync is among the audiences.
+ */
+function checkAudience(payload: { aud?: string | string[]; azp?: unknown }, clientId: string) {
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const others = audiences.filter((a) => a !== clientId);
+  if (others.length) {
+    throw new IdTokenError("audience", `the id_token aud also names ${others.join(", ")}`);
+  }
+  if (payload.azp !== undefined && payload.azp !== clientId) {
+    throw new IdTokenError("audience", `the id_token azp is ${String(payload.azp)}`);
+  }
 }
 
 /**

@@ -70,6 +70,11 @@ export interface TokenSource {
    * token that had not yet expired by our clock. A token issued in the last minute is kept.
    */
   rejectToken(auth: OAuth2Client): void;
+  /**
+   * Marks the connection "needs reconnect" because Google keeps refusing its calls although a
+   * fresh token was tried (ReconnectRequiredError from the provider). Keeps an earlier reason.
+   */
+  markAuthorizationLost(ref: ConnectionRef, reason: string): Promise<void>;
 }
 
 interface LiveToken {
@@ -152,6 +157,10 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
       const token = auth.credentials.access_token;
       if (token) rejectedBy.set(auth, token);
       auth.credentials = { ...auth.credentials, expiry_date: 0 };
+    },
+
+    async markAuthorizationLost(ref, reason) {
+      await markNeedsReconnect(deps.kv, ref.userId, ref.connectionId, reason, deps.now());
     },
   };
 }

@@ -35,6 +35,7 @@ export const CallbackQuery = z.object({
   code: z.string().max(4096).optional(),
   state: z.string().max(512).optional(),
   error: z.string().max(256).optional(),
+  iss: z.string().max(2000).optional(),
 });
 
 export function authRoutes(deps: AppDeps): Hono<AppEnv> {

@@ -35,6 +35,15 @@ const CalendarSchema = z.object({
 }).openapi("Calendar");
 const Id = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const Anything = z.record(z.string(), z.unknown());
+const DisconnectResult = z.object({
+  removedRules: z.array(z.string()),
+  revoked: z.boolean(),
+  reason: z.enum(["shared", "unsupported"]).optional().describe(
+    "Why the grant was left at Google: another user's connection holds the same Google " +
+      "account, or the issuer offers no revocation endpoint.",
+  ),
+  message: z.string().optional(),
+});
 
 /** Registers the plain routes in `registry`. */
 export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
@@ -171,7 +180,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     summary: "Disconnect an account (and, by default, remove the busy blocks written with it)",
     request: { params: Id, query: RemoveMirrorsQuery },
     responses: {
-      200: jsonResponse(Anything, "What was removed."),
+      200: jsonResponse(DisconnectResult, "What was removed, and whether access was revoked."),
       ...errorResponses(400, 401, 404),
     },
   });

@@ -3,15 +3,18 @@
  * that walks the OAuth redirects by hand. Nothing is stubbed: every Google call goes through
  * google-auth-library / @googleapis/calendar to the emulator.
  */
+import assert from "node:assert/strict";
 import { createApp } from "../../app.ts";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import type { Seed } from "../../emulator/seed.ts";
 import type { Keyring } from "../../lib/auth/crypto.ts";
 import { type AppSecrets, loadSecrets } from "../../lib/auth/secrets.ts";
 import { type Config, loadConfig } from "../../lib/config.ts";
+import { getConnectionEntry } from "../../lib/db/connections.ts";
 import { openKv } from "../../lib/db/kv.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
 import { createGoogleOAuth } from "../../lib/google/oauth.ts";
+import { openAccessToken, openRefreshToken } from "../../lib/google/stored_tokens.ts";
 import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
 import {
@@ -59,6 +62,7 @@ export const SEED: Seed = {
     {
       email: ANN_WORK,
       name: "Ann at Work",
+      hd: "work.example.com",
       calendars: [
         { id: ANN_WORK, summary: "Ann (work)", timeZone: "Europe/London", primary: true },
         {
@@ -77,6 +81,7 @@ export const SEED: Seed = {
     {
       email: BOB_WORK,
       name: "Bob at Work",
+      hd: "work.example.com",
       calendars: [{ id: BOB_WORK, summary: "Bob (work)", timeZone: "UTC", primary: true }],
     },
     {
@@ -226,6 +231,20 @@ export async function startHarness(
   return harness;
 }
 
+/** Runs `fn` with a fresh harness (see startHarness) and closes it afterwards, thrown or not. */
+export async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<void> {
+  const h = await startHarness(env, options);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /**
  * Sends requests to the app in-process as a browser would: with its cookies, an Origin header
  * on unsafe methods (override with `origin: null`), and its client address.
@@ -314,6 +333,33 @@ export class TestClient {
       else this.cookies.set(name, value);
     }
   }
+}
+
+/** A connection as stored, with its tokens decrypted. */
+export async function storedTokens(h: Harness, userId: string, connectionId: string) {
+  const entry = await getConnectionEntry(h.kv, userId, connectionId);
+  assert.ok(entry);
+  const ref = { userId, connectionId };
+  return {
+    connection: entry.connection,
+    refresh: await openRefreshToken(h.secrets.keyring, ref, entry.connection.tokens),
+    access: await openAccessToken(h.secrets.keyring, ref, entry.connection.tokens),
+  };
+}
+
+/** Asks the emulator's token endpoint directly whether a refresh token still works. */
+export async function refreshWorks(h: Harness, refreshToken: string): Promise<boolean> {
+  const res = await fetch(`${h.emulator.url}/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    }),
+  });
+  await res.body?.cancel();
+  return res.ok;
 }
 
 /** Every key and value of the KV file as text, for "no token in plain text" checks. */
