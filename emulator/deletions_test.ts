@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { calendar_v3 } from "@googleapis/calendar";
-import { ALICE, anEvent, failure, listAll, startHarness } from "./test_support.ts";
+import {
+  ALICE,
+  anEvent,
+  failure,
+  insertMondaySeries,
+  listAll,
+  startHarness,
+} from "./test_support.ts";
 
 const calendarId = ALICE;
 const DAY_MS = 86_400_000;
@@ -80,15 +87,7 @@ Deno.test("purge: a cancelled instance of a live series stays; a purged series t
   await using h = startHarness();
   const api = await h.api(ALICE);
   const series = "purgeseries00001";
-  await api.events.insert({
-    calendarId,
-    requestBody: {
-      id: series,
-      start: { dateTime: "2030-01-07T09:00:00", timeZone: "Europe/Berlin" },
-      end: { dateTime: "2030-01-07T09:30:00", timeZone: "Europe/Berlin" },
-      recurrence: ["RRULE:FREQ=WEEKLY;COUNT=3"],
-    },
-  });
+  await insertMondaySeries(api, series, 3);
   const skipped = `${series}_20300114T080000Z`;
   await api.events.delete({ calendarId, eventId: skipped });
   assert.deepEqual(await h.admin("POST", "purge"), { purged: 0 });
@@ -138,15 +137,7 @@ Deno.test("owner deletions: a series deleted in the web UI locks its exceptions 
   await using h = startHarness();
   const api = await h.api(ALICE);
   const series = "uiseries00000001";
-  await api.events.insert({
-    calendarId,
-    requestBody: {
-      id: series,
-      start: { dateTime: "2030-01-07T09:00:00", timeZone: "Europe/Berlin" },
-      end: { dateTime: "2030-01-07T09:30:00", timeZone: "Europe/Berlin" },
-      recurrence: ["RRULE:FREQ=WEEKLY;COUNT=3"],
-    },
-  });
+  await insertMondaySeries(api, series, 3);
   const moved = `${series}_20300114T080000Z`;
   await api.events.patch({ calendarId, eventId: moved, requestBody: { summary: "moved" } });
   await h.admin("DELETE", `calendars/${calendarId}/events/${series}`);

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { calendar_v3 } from "@googleapis/calendar";
-import { ALICE, failure, type Harness, listAll, startHarness } from "./test_support.ts";
+import {
+  ALICE,
+  failure,
+  type Harness,
+  insertMondaySeries,
+  listAll,
+  startHarness,
+} from "./test_support.ts";
 
 const calendarId = ALICE;
 const SERIES = "recur0series01";
@@ -10,16 +17,7 @@ const instance = (day: string) => `${SERIES}_203001${day}T080000Z`;
 /** A weekly series with Jan 14 moved to Tuesday 14:00 and Jan 21 cancelled. */
 async function weeklyWithExceptions(h: Harness): Promise<calendar_v3.Calendar> {
   const api = await h.api(ALICE);
-  await api.events.insert({
-    calendarId,
-    requestBody: {
-      id: SERIES,
-      summary: "Weekly",
-      start: { dateTime: "2030-01-07T09:00:00", timeZone: "Europe/Berlin" },
-      end: { dateTime: "2030-01-07T09:30:00", timeZone: "Europe/Berlin" },
-      recurrence: ["RRULE:FREQ=WEEKLY;COUNT=4"],
-    },
-  });
+  await insertMondaySeries(api, SERIES, 4, { summary: "Weekly" });
   await api.events.patch({
     calendarId,
     eventId: instance("14"),

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { calendar_v3 } from "@googleapis/calendar";
-import { ALICE, failure, type Harness, listAll, startHarness } from "./test_support.ts";
+import {
+  ALICE,
+  failure,
+  type Harness,
+  insertMondaySeries,
+  listAll,
+  startHarness,
+} from "./test_support.ts";
 
 const calendarId = ALICE;
 const SERIES = "edit0series00001";
@@ -10,17 +17,10 @@ const at = (day: string, time = "080000") => `${SERIES}_203001${day}T${time}Z`;
 /** A weekly series (4 Mondays) with Jan 14 renamed and Jan 21 cancelled. */
 async function weeklyWithExceptions(h: Harness): Promise<calendar_v3.Calendar> {
   const api = await h.api(ALICE);
-  await api.events.insert({
-    calendarId,
-    requestBody: {
-      id: SERIES,
-      summary: "Weekly",
-      start: { dateTime: "2030-01-07T09:00:00", timeZone: "Europe/Berlin" },
-      end: { dateTime: "2030-01-07T09:30:00", timeZone: "Europe/Berlin" },
-      recurrence: ["RRULE:FREQ=WEEKLY;COUNT=4"],
-      visibility: "private",
-      extendedProperties: { private: { mirrorOf: "src1" } },
-    },
+  await insertMondaySeries(api, SERIES, 4, {
+    summary: "Weekly",
+    visibility: "private",
+    extendedProperties: { private: { mirrorOf: "src1" } },
   });
   await api.events.patch({ calendarId, eventId: at("14"), requestBody: { summary: "Renamed" } });
   await api.events.delete({ calendarId, eventId: at("21") });

@@ -139,6 +139,28 @@ export function calendarClient(
   return calendar({ version: "v3", auth, rootUrl: `${url}/`, retry });
 }
 
+/**
+ * Inserts into Alice's calendar a weekly series of `count` Mondays at 09:00–09:30 Berlin from
+ * 2030-01-07 (08:00Z in winter: instance ids `${id}_203001ddT080000Z`), with `extra` fields.
+ */
+export async function insertMondaySeries(
+  api: calendar_v3.Calendar,
+  id: string,
+  count: number,
+  extra: calendar_v3.Schema$Event = {},
+): Promise<void> {
+  await api.events.insert({
+    calendarId: ALICE,
+    requestBody: {
+      id,
+      start: { dateTime: "2030-01-07T09:00:00", timeZone: "Europe/Berlin" },
+      end: { dateTime: "2030-01-07T09:30:00", timeZone: "Europe/Berlin" },
+      recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${count}`],
+      ...extra,
+    },
+  });
+}
+
 interface ApiFailure {
   status?: number;
   code?: unknown;
