@@ -102,11 +102,12 @@ export class EmulatorState {
   /**
    * `purgeCancelledAfterMs`: how long a deleted event stays readable as `cancelled` before it
    * is purged ("cancelled events will eventually disappear", Event.status; Google says not
-   * when). Infinity keeps deletions forever.
+   * when). Infinity keeps deletions forever. Settable, so a test can shorten it on a running
+   * emulator; deletions already due are purged at the next calendar lookup.
    */
   constructor(
     private readonly clock: () => number = Date.now,
-    private readonly purgeCancelledAfterMs = Infinity,
+    public purgeCancelledAfterMs = Infinity,
   ) {}
 
   /** Current time in ms (the injected clock). */
