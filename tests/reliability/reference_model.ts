@@ -7,13 +7,17 @@
  * here imports lib/sync/mirror.ts, plan.ts or filters.ts, so a bug shared with the engine cannot
  * hide itself. It states only what the suite's rules use, and throws on anything else:
  * privacy `busy` or `title`, the default filters (with `skipAllDay` either way), no working
- * hours or summary pattern, and series that repeat weekly a fixed number of times.
+ * hours or summary pattern, and timed series that repeat daily or weekly, a number of times or
+ * until a time (what a "this and following" split leaves), read with npm `rrule`.
  *
  * A mirror is recognised by its `busysync: "1"` private property (the suite never copies one by
  * hand) and mapped back to its source through its `busysyncRule`/`busysyncEvent` values.
  */
 import type { Rule } from "../../lib/sync/rule.ts";
 import type { RawEvent } from "../sync/support.ts";
+import rrule from "rrule";
+
+const { RRule } = rrule;
 
 const DAY = 86_400_000;
 
@@ -51,12 +55,51 @@ export interface Verdict {
   problems: string[];
 }
 
-/** The first instance and every other of a weekly series, as `RRULE:FREQ=WEEKLY;COUNT=n`. */
-function weeklyCount(event: RawEvent): number {
-  const rules: string[] = event.recurrence;
-  const match = rules.length === 1 ? /^RRULE:FREQ=WEEKLY;COUNT=(\d+)$/.exec(rules[0]) : null;
-  if (!match) throw new Error(`reference model: unsupported recurrence ${rules.join(" ")}`);
-  return Number(match[1]);
+/** A series' rule as the model states it: one `RRULE`, daily or weekly, maybe bounded. */
+interface StatedRule {
+  freq: "DAILY" | "WEEKLY";
+  interval: number;
+  count?: number;
+  /** UNTIL as an instant (inclusive, RFC 5545). */
+  until?: number;
+}
+
+/**
+ * The series' rule, when it is one the model states: `RRULE:FREQ=DAILY|WEEKLY` with an optional
+ * `INTERVAL` and at most one of `COUNT` and `UNTIL=<UTC time>` (Google's form after a "this and
+ * following" split). Anything else throws.
+ */
+function statedRule(event: RawEvent): StatedRule {
+  const lines: string[] = event.recurrence;
+  const unsupported = () =>
+    new Error(`reference model: unsupported recurrence ${lines.join(" ")} of ${event.id}`);
+  const match = lines.length === 1 ? /^RRULE:(.+)$/.exec(lines[0]) : null;
+  if (!match) throw unsupported();
+  const fields = new Map<string, string>();
+  for (const part of match[1].split(";")) {
+    const [key, value, ...rest] = part.split("=");
+    if (rest.length || value === undefined || fields.has(key)) throw unsupported();
+    fields.set(key, value);
+  }
+  const freq = fields.get("FREQ");
+  const count = fields.get("COUNT");
+  const until = fields.get("UNTIL");
+  const interval = fields.get("INTERVAL") ?? "1";
+  const known = [...fields.keys()].every((k) => ["FREQ", "INTERVAL", "COUNT", "UNTIL"].includes(k));
+  if (
+    !known || (freq !== "DAILY" && freq !== "WEEKLY") || (count && until) ||
+    !/^[1-9]\d*$/.test(interval) || (count !== undefined && !/^[1-9]\d*$/.test(count)) ||
+    (until !== undefined && !/^\d{8}T\d{6}Z$/.test(until))
+  ) throw unsupported();
+  const untilMs = until === undefined ? undefined : Date.parse(
+    until.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"),
+  );
+  return {
+    freq,
+    interval: Number(interval),
+    ...(count !== undefined ? { count: Number(count) } : {}),
+    ...(untilMs !== undefined ? { until: untilMs } : {}),
+  };
 }
 
 /** `20261125T090000Z`: how Google names an instance by its original start in UTC. */
@@ -64,29 +107,49 @@ function compactUtc(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, "");
 }
 
+/** More instances than any series of the suite has; a bound for rules without COUNT or UNTIL. */
+const MAX_INSTANCES = 1_000;
+
 /**
- * The generated instances of a weekly series: the same wall-clock time in the series' zone each
- * week (so DST moves the instant, not the hour), each as long as the first, named
- * `{seriesId}_{original start in UTC}`.
+ * The generated instances of a series, before its exceptions replace or cancel any: the same
+ * wall-clock time in the series' zone each day or week (so DST moves the instant, not the hour),
+ * each as long as the first, named `{seriesId}_{original start in UTC}` and carrying that start
+ * as `originalStartTime`. The rule runs (npm `rrule`) on wall-clock readings written as UTC
+ * dates; UNTIL bounds the instants. The event's own start is always the first instance
+ * (RFC 5545 §3.8.5.3), even when the rule would not make it.
  */
-function expandWeekly(series: RawEvent): RawEvent[] {
+export function seriesInstances(series: RawEvent): RawEvent[] {
   if (!series.start.dateTime || !series.start.timeZone) {
     throw new Error(`reference model: series ${series.id} is not a timed series with a zone`);
   }
-  const first = Temporal.Instant.from(series.start.dateTime)
-    .toZonedDateTimeISO(series.start.timeZone);
-  const length = Date.parse(series.end.dateTime) - Date.parse(series.start.dateTime);
-  const { recurrence: _, ...fields } = series;
-  return Array.from({ length: weeklyCount(series) }, (_, week) => {
-    const start = first.add({ weeks: week }).epochMilliseconds;
-    return {
-      ...fields,
-      id: `${series.id}_${compactUtc(start)}`,
-      recurringEventId: series.id,
-      start: { dateTime: new Date(start).toISOString() },
-      end: { dateTime: new Date(start + length).toISOString() },
-    };
+  const rule = statedRule(series);
+  const zone: string = series.start.timeZone;
+  const firstStart = Date.parse(series.start.dateTime);
+  const length = Date.parse(series.end.dateTime) - firstStart;
+  const wall = Temporal.Instant.fromEpochMilliseconds(firstStart).toZonedDateTimeISO(zone)
+    .toPlainDateTime();
+  const toInstant = (floating: Date) =>
+    Temporal.Instant.fromEpochMilliseconds(floating.getTime()).toZonedDateTimeISO("UTC")
+      .toPlainDateTime().toZonedDateTime(zone).epochMilliseconds;
+  const generator = new RRule({
+    freq: rule.freq === "DAILY" ? RRule.DAILY : RRule.WEEKLY,
+    interval: rule.interval,
+    dtstart: new Date(wall.toZonedDateTime("UTC").epochMilliseconds),
+    ...(rule.count !== undefined ? { count: rule.count } : {}),
   });
+  const starts = generator
+    .all((d, i) => i < MAX_INSTANCES && (rule.until === undefined || toInstant(d) <= rule.until))
+    .map(toInstant);
+  if (!starts.includes(firstStart)) starts.unshift(firstStart);
+  const { recurrence: _, ...fields } = series;
+  return starts.map((start) => ({
+    ...fields,
+    id: `${series.id}_${compactUtc(start)}`,
+    recurringEventId: series.id,
+    originalStartTime: { dateTime: new Date(start).toISOString(), timeZone: zone },
+    start: { dateTime: new Date(start).toISOString() },
+    end: { dateTime: new Date(start + length).toISOString() },
+  }));
 }
 
 /**
@@ -104,7 +167,7 @@ export function liveOccurrences(events: readonly RawEvent[]): RawEvent[] {
       out.push(event);
       continue;
     }
-    for (const instance of expandWeekly(event)) {
+    for (const instance of seriesInstances(event)) {
       const exception = exceptions.get(instance.id);
       if (!exception) out.push(instance);
       else if (exception.status !== "cancelled") out.push(exception);

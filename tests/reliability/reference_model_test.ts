@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Rule, RuleSchema } from "../../lib/sync/rule.ts";
-import type { RawEvent } from "../sync/support.ts";
+import { type RawEvent, World } from "../sync/support.ts";
 import { compareMirrors, expectedMirrors, liveOccurrences } from "./reference_model.ts";
 
 const NOW = new Date("2026-03-20T12:00:00Z");
@@ -129,4 +129,156 @@ Deno.test("reference model: what a calendar holds and which mirrors a rule wants
     // instance's only mirror is cancelled.
     assert.deepEqual([verdict.duplicates, verdict.missing, verdict.stale], [1, 1, 2]);
   });
+});
+
+Deno.test("reference model: daily and weekly series, COUNT or UNTIL, as splits leave them", () => {
+  const zone = "America/New_York";
+  // Every other day at 09:00 New York until 8 March 2026 09:00 (inclusive), across the DST
+  // change of 8 March (EST → EDT).
+  const daily: RawEvent = {
+    id: "day",
+    status: "confirmed",
+    start: { dateTime: "2026-03-02T09:00:00-05:00", timeZone: zone },
+    end: { dateTime: "2026-03-02T09:30:00-05:00", timeZone: zone },
+    recurrence: ["RRULE:FREQ=DAILY;INTERVAL=2;UNTIL=20260308T130000Z"],
+  };
+  assert.deepEqual(liveOccurrences([daily]).map((e) => e.id), [
+    "day_20260302T140000Z",
+    "day_20260304T140000Z",
+    "day_20260306T140000Z",
+    "day_20260308T130000Z",
+  ]);
+  // A split of a weekly COUNT=4 series at its third instance: the old one ends with an UNTIL,
+  // the `_R` one (an hour later) carries the two that remain.
+  const old: RawEvent = {
+    id: "wk",
+    status: "confirmed",
+    start: { dateTime: "2026-03-02T09:00:00-05:00", timeZone: zone },
+    end: { dateTime: "2026-03-02T10:00:00-05:00", timeZone: zone },
+    recurrence: ["RRULE:FREQ=WEEKLY;UNTIL=20260316T125959Z"],
+  };
+  const following: RawEvent = {
+    ...old,
+    id: "wk_R20260316T140000",
+    start: { dateTime: "2026-03-16T10:00:00-04:00", timeZone: zone },
+    end: { dateTime: "2026-03-16T11:00:00-04:00", timeZone: zone },
+    recurrence: ["RRULE:FREQ=WEEKLY;COUNT=2"],
+  };
+  const live = liveOccurrences([old, following]);
+  assert.deepEqual(live.map((e) => [e.id, e.start.dateTime, e.originalStartTime.dateTime]), [
+    ["wk_20260302T140000Z", "2026-03-02T14:00:00.000Z", "2026-03-02T14:00:00.000Z"],
+    ["wk_20260309T130000Z", "2026-03-09T13:00:00.000Z", "2026-03-09T13:00:00.000Z"],
+    [
+      "wk_R20260316T140000_20260316T140000Z",
+      "2026-03-16T14:00:00.000Z",
+      "2026-03-16T14:00:00.000Z",
+    ],
+    [
+      "wk_R20260316T140000_20260323T140000Z",
+      "2026-03-23T14:00:00.000Z",
+      "2026-03-23T14:00:00.000Z",
+    ],
+  ]);
+  assert.throws(
+    () => liveOccurrences([{ ...old, recurrence: ["RRULE:FREQ=WEEKLY;BYDAY=MO,TU"] }]),
+    /unsupported recurrence/,
+  );
+});
+
+Deno.test({
+  name: "reference model: its series agree with the emulator's listing after edits and splits",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const world = await World.start();
+    try {
+      const zone = "Europe/Berlin";
+      const p = await world.aPerson({ cal: zone });
+      const cal = p.cal.cal;
+      const path = (id: string) => `calendars/${encodeURIComponent(cal.calendarId)}/events/${id}`;
+      const series = (start: string, end: string, rule: string) =>
+        world.addEvent(cal, {
+          summary: rule,
+          start: { dateTime: start, timeZone: zone },
+          end: { dateTime: end, timeZone: zone },
+          recurrence: [`RRULE:${rule}`],
+        });
+      // Across the DST change of 28 March 2027.
+      const weekly = await series(
+        "2027-03-15T09:00:00",
+        "2027-03-15T10:00:00",
+        "FREQ=WEEKLY;COUNT=6",
+      );
+      const daily = await series(
+        "2027-03-25T18:30:00",
+        "2027-03-25T19:00:00",
+        "FREQ=DAILY;INTERVAL=2;UNTIL=20270408T170000Z",
+      );
+      const moved = await series(
+        "2027-03-20T12:00:00",
+        "2027-03-20T13:00:00",
+        "FREQ=DAILY;COUNT=5",
+      );
+      // Exceptions, then a split with changes, a split of the `_R` series, a whole-series move.
+      const model = async () => liveOccurrences(await world.rawEvents(cal));
+      const byId = async (id: string) => (await model()).filter((e) => e.recurringEventId === id);
+      const [w1, w2] = (await byId(weekly.id)).slice(1);
+      const hourLater = new Date(Date.parse(w1.end.dateTime) + 3_600_000).toISOString();
+      await world.patchEvent(cal, w1.id, {
+        summary: "moved",
+        start: at(w1.end.dateTime),
+        end: at(hourLater),
+      });
+      await world.deleteEvent(cal, w2.id);
+      const at4 = (await byId(weekly.id))[3].originalStartTime.dateTime;
+      const r = await world.admin<RawEvent>("POST", `${path(weekly.id)}/split`, {
+        at: at4,
+        changes: {
+          summary: "later",
+          start: { dateTime: "2027-04-05T11:00:00", timeZone: zone },
+          end: { dateTime: "2027-04-05T11:45:00", timeZone: zone },
+        },
+      });
+      const rAt = (await byId(r.id))[1].originalStartTime.dateTime;
+      await world.admin("POST", `${path(r.id)}/split`, { at: rAt });
+      const d1 = (await byId(daily.id))[1];
+      await world.deleteEvent(cal, d1.id);
+      await world.admin("POST", `${path(daily.id)}/split`, {
+        at: (await byId(daily.id))[2].originalStartTime.dateTime,
+      });
+      const m1 = (await byId(moved.id))[2];
+      await world.patchEvent(cal, m1.id, { summary: "exception" });
+      await world.patchEvent(cal, moved.id, {
+        start: { dateTime: "2027-03-20T15:00:00", timeZone: zone },
+        end: { dateTime: "2027-03-20T16:30:00", timeZone: zone },
+      });
+
+      const token = world.clients.get(p.connectionId)!.credentials.access_token;
+      const query = new URLSearchParams({
+        singleEvents: "true",
+        timeMin: "2027-03-01T00:00:00Z",
+        timeMax: "2027-06-01T00:00:00Z",
+        maxResults: "2500",
+      });
+      const res = await fetch(
+        `${world.emulator.url}/calendar/v3/calendars/${
+          encodeURIComponent(cal.calendarId)
+        }/events?${query}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      const listed: RawEvent[] = (await res.json()).items;
+      const shape = (e: RawEvent) =>
+        [e.id, Date.parse(e.start.dateTime), Date.parse(e.end.dateTime), e.summary].join(" ");
+      const sorted = (events: RawEvent[]) => events.map(shape).sort();
+      // The splits happened (one of a split series), the move dropped the exception.
+      assert.ok(listed.some((e) => /_R\d{8}T\d{6}_R\d{8}T\d{6}_/.test(e.id)));
+      assert.ok(listed.some((e) => e.id.startsWith(`${daily.id}_R`)));
+      assert.ok(listed.some((e) => e.summary === "later"));
+      assert.ok(!listed.some((e) => e.summary === "exception"));
+      assert.ok(listed.some((e) => e.summary === "moved"));
+      assert.deepEqual(sorted(await model()), sorted(listed));
+    } finally {
+      await world.close();
+    }
+  },
 });

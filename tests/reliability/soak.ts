@@ -5,6 +5,11 @@
  * calls and sync tokens die at random. Runs may fail partly meanwhile; what counts is the end:
  * once the faults stop, one ordinary incremental sync must leave every target exactly as the
  * reference model says, and a full reconcile after it must find nothing to do.
+ *
+ * The workload edits and splits series (instances vanish with no tombstone) and purges deleted
+ * events, and the emulator purges every deletion `purgeAfterSeconds` old on its own, so mirror
+ * ids Google retired (a restore answers 404, an insert 409) and sync tokens a purge killed occur
+ * throughout.
  */
 import type { SyncConfig } from "../../lib/sync/engine.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
@@ -37,6 +42,8 @@ export interface SoakOptions {
    * faults almost never get through and the partial-failure paths would go untested.
    */
   maxAttempts: number;
+  /** Seconds a deleted event stays readable before the emulator purges it (Google: eventually). */
+  purgeAfterSeconds: number;
   log?: (line: string) => void;
 }
 
@@ -53,6 +60,8 @@ export interface SoakResult {
    * sync, faulted ones included.
    */
   apiCalls: number;
+  /** The same calls by method (`events.instances`: series the engine re-listed after edits). */
+  apiCallsByMethod: Record<string, number>;
   faultsInjected: number;
   tokenInvalidations: number;
   /** Sync runs by outcome: ok, partial, failed (a run that threw counts as "threw"). */
@@ -69,6 +78,12 @@ export interface SoakResult {
   /** Rules not in status ok at the end. */
   rulesNotOk: number;
   operationsByKind: Partial<Record<OpKind, number>>;
+  /** Events the workload's `purge` steps purged (timed purges not included). */
+  purgedBySteps: number;
+  /** Ids of mirrors the emulator purged (by step or by age): ids retired under busysync. */
+  purgedMirrorIds: number;
+  /** Live mirrors at the end under a later id generation (their first id was retired). */
+  laterGenerationMirrors: number;
   /** Differences found by the checks, for a failure message; empty when all converged. */
   problems: string[];
   wallMs: number;
@@ -172,6 +187,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const started = performance.now();
   const log = opts.log ?? (() => {});
   const world = await World.start({ maxAttempts: opts.maxAttempts });
+  world.emulator.state.purgeCancelledAfterMs = opts.purgeAfterSeconds * 1000;
   try {
     const cast = await castSoak(world);
     const random = createRandom(opts.seed);
@@ -239,6 +255,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const reconcileWrites = writesIn(await world.takeRequests());
     const full = await checkConvergence(world, scope);
     const rulesNotOk = await countRulesNotOk(world, cast);
+    const retired = await countRetiredIds(world, cast);
     return {
       seed: opts.seed,
       users: cast.people.length,
@@ -247,6 +264,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       operations,
       faultRate: opts.faultRate,
       apiCalls: Object.values(apiCalls).reduce((n, c) => n + c, 0),
+      apiCallsByMethod: apiCalls,
       faultsInjected,
       tokenInvalidations,
       runs,
@@ -258,6 +276,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       lostEvents: await workload.countLostEvents(),
       rulesNotOk,
       operationsByKind,
+      purgedBySteps: workload.purged(),
+      ...retired,
       problems: [...incremental.problems, ...full.problems],
       wallMs: Math.round(performance.now() - started),
     };
@@ -274,4 +294,23 @@ async function countRulesNotOk(world: World, cast: Cast): Promise<number> {
     }
   }
   return notOk;
+}
+
+/**
+ * Mirror ids the emulator holds reserved with no event (purged: mirrors are never series
+ * exceptions), and live mirrors whose marker names a later id generation.
+ */
+async function countRetiredIds(world: World, cast: Cast) {
+  let purgedMirrorIds = 0;
+  let laterGenerationMirrors = 0;
+  for (const { ref } of cast.calendars) {
+    const record = world.emulator.state.calendar(ref.calendarId);
+    for (const id of record?.reservedIds ?? []) {
+      if (id.startsWith("bsm") && !record!.events.has(id)) purgedMirrorIds++;
+    }
+    for (const e of await world.mirrors(ref)) {
+      if (e.extendedProperties.private.busysyncGen !== undefined) laterGenerationMirrors++;
+    }
+  }
+  return { purgedMirrorIds, laterGenerationMirrors };
 }

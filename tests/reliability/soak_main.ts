@@ -45,6 +45,7 @@ const soak = await runSoak({
   faultRate: Number(values["fault-rate"]),
   invalidateRate: 0.3,
   maxAttempts: 2,
+  purgeAfterSeconds: 1,
   log: console.log,
 });
 await write("soak.json", { ...soak, environment });

@@ -6,15 +6,21 @@ Deno.test(
   async () => {
     const result = await runSoak({
       seed: 20261124,
-      rounds: 4,
+      rounds: 8,
       warmupOps: 60,
-      opsPerRound: 10,
+      opsPerRound: 12,
       faultRate: 0.2,
       invalidateRate: 0.5,
       maxAttempts: 2,
+      purgeAfterSeconds: 0.3,
     });
     const context = JSON.stringify(result, null, 2);
     assert.ok(result.faultsInjected > 0, `no fault was injected:\n${context}`);
+    const seen = result.operationsByKind;
+    assert.ok(
+      (seen.moveSeries ?? 0) > 0 && (seen.splitSeries ?? 0) > 0 && result.purgedMirrorIds > 0,
+      `no series edit, split or purged mirror id:\n${context}`,
+    );
     const claim = {
       duplicates: result.duplicates,
       missing: result.missing,

@@ -3,11 +3,20 @@
  * the emulator's admin API (as the calendar's owner, never faulted). Each step reads the
  * calendar and changes one thing in it, choosing only among the person's own events (never a
  * mirror), so the same seed makes the same changes whatever the syncs did meanwhile.
+ *
+ * Series edits are the web UI's: a whole-series time change (`moveSeries`: Google drops the
+ * series' exceptions and the instances get new ids, with no tombstones), "this and following"
+ * (`splitSeries`: the old series ends with an UNTIL, an `_R` series carries on), and `purge`
+ * (the deleted events of a calendar purged at once: their ids stay reserved, older sync tokens
+ * die). The soak's emulator also purges every deletion shortly after it on its own; `restore`
+ * takes a deleted event back out of the bin while it is still there, and a mirror of it that was
+ * purged meanwhile must come back under a new id. Which deleted events are still in the bin
+ * depends on time, so with purges the same seed repeats the workload only nearly.
  */
 import type { RawEvent, World } from "../sync/support.ts";
 import type { TestCalendar } from "./convergence.ts";
 import type { Random } from "./random.ts";
-import { liveOccurrences } from "./reference_model.ts";
+import { liveOccurrences, seriesInstances } from "./reference_model.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -27,6 +36,10 @@ const OP_WEIGHTS = {
   cancelInstance: 6,
   renameSeries: 3,
   deleteSeries: 5,
+  moveSeries: 5,
+  splitSeries: 6,
+  purge: 3,
+  restore: 4,
 } as const;
 export type OpKind = keyof typeof OP_WEIGHTS;
 
@@ -38,10 +51,14 @@ export interface Workload {
    * instance counts as deleted with its series): what busysync must never do.
    */
   countLostEvents(): Promise<number>;
+  /** Events the `purge` steps purged (the emulator's own timed purges not included). */
+  purged(): number;
 }
 
 const isMirror = (e: RawEvent) => e.extendedProperties?.private?.busysync === "1";
 const iso = (ms: number) => new Date(ms).toISOString();
+/** `20261125T090000Z`, as an RRULE's UNTIL. */
+const compactUtc = (ms: number) => iso(ms).replace(/[-:]|\.\d{3}/g, "");
 
 /**
  * A workload over `calendars`. Every time it writes lies between `origin` and 50 days after
@@ -54,6 +71,7 @@ export function createWorkload(
   origin: number,
 ): Workload {
   let made = 0;
+  let purged = 0;
   const deleted = new Set<string>();
   const name = () => `ev${++made}`;
 
@@ -73,19 +91,38 @@ export function createWorkload(
     const own = (await world.rawEvents(cal.ref)).filter((e) => !isMirror(e));
     const live = own.filter((e) => e.status !== "cancelled");
     const singles = live.filter((e) => !e.recurrence && !e.recurringEventId);
+    const binned = own.filter((e) =>
+      e.status === "cancelled" && !e.recurrence && !e.recurringEventId
+    );
     const series = live.filter((e) => e.recurrence);
+    // A split needs a later instance to split at.
+    const splittable = series.filter((e) => seriesInstances(e).length > 1);
     const instances = liveOccurrences(own).filter((e) => e.recurringEventId);
     const op = random.weighted(OP_WEIGHTS);
+    // Half the toggles undo an earlier one: a mirror deleted a while ago (its id maybe purged
+    // since) is wanted again.
+    const undo = random.chance(0.5);
+    const prefer = (all: RawEvent[], undone: (e: RawEvent) => boolean) => {
+      const some = all.filter(undone);
+      return undo && some.length ? some : all;
+    };
+    const declined = (e: RawEvent) =>
+      (e.attendees ?? []).some((a: { email: string; responseStatus: string }) =>
+        a.email === cal.ref.calendarId && a.responseStatus === "declined"
+      );
     const needs: Partial<Record<OpKind, RawEvent[]>> = {
       move: singles,
       delete: singles,
       rename: singles,
-      free: singles,
-      decline: [...singles, ...instances],
+      free: prefer(singles, (e) => e.transparency === "transparent"),
+      decline: prefer([...singles, ...instances], declined),
       moveInstance: instances,
       cancelInstance: instances,
       renameSeries: series,
       deleteSeries: series,
+      moveSeries: series,
+      splitSeries: splittable,
+      restore: binned,
     };
     const candidates = needs[op];
     // A change to an event that does not exist yet becomes the creation of one.
@@ -158,12 +195,85 @@ export function createWorkload(
           minute: random.pick([0, 30]),
         });
         const end = start.add({ minutes: random.pick([30, 60, 90]) });
+        // Daily or weekly, a number of times or until a day (at most 5 weeks on).
+        const weekly = random.chance(0.6);
+        const freq = weekly
+          ? "FREQ=WEEKLY"
+          : `FREQ=DAILY${random.chance(0.3) ? ";INTERVAL=2" : ""}`;
+        const bound = random.chance(0.6)
+          ? `COUNT=${weekly ? random.int(2, 6) : random.int(2, 10)}`
+          : `UNTIL=${
+            compactUtc(
+              start.add({ days: weekly ? random.int(8, 35) : random.int(1, 12), hours: 1 })
+                .toZonedDateTime(cal.timeZone).epochMilliseconds,
+            )
+          }`;
         await world.addEvent(cal.ref, {
           summary: name(),
           start: { dateTime: start.toString(), timeZone: cal.timeZone },
           end: { dateTime: end.toString(), timeZone: cal.timeZone },
-          recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${random.int(2, 6)}`],
+          recurrence: [`RRULE:${freq};${bound}`],
         });
+        break;
+      }
+      case "moveSeries": {
+        // The whole series by a few hours, or only longer: either way its instances get new ids.
+        const zone: string = target!.start.timeZone;
+        const wall = (t: { dateTime: string }) =>
+          Temporal.Instant.from(t.dateTime).toZonedDateTimeISO(zone).toPlainDateTime();
+        const shift = random.chance(0.25) ? 0 : random.pick([-3, -2, -1, 1, 2, 3]);
+        const start = wall(target!.start).add({ hours: shift });
+        const end = wall(target!.end).add({ hours: shift, minutes: shift === 0 ? 30 : 0 });
+        await world.patchEvent(cal.ref, target!.id, {
+          start: { dateTime: start.toString(), timeZone: zone },
+          end: { dateTime: end.toString(), timeZone: zone },
+        });
+        break;
+      }
+      case "splitSeries": {
+        // "This and following" at a later instance, as it is or with a new title or time.
+        const zone: string = target!.start.timeZone;
+        const instance = random.pick(seriesInstances(target!).slice(1));
+        const changes: RawEvent = {};
+        if (random.chance(0.4)) changes.summary = name();
+        if (random.chance(0.4)) {
+          const shift = random.pick([-2, -1, 1, 2]);
+          const wall = (ms: string) =>
+            Temporal.Instant.from(ms).toZonedDateTimeISO(zone).toPlainDateTime()
+              .add({ hours: shift }).toString();
+          changes.start = { dateTime: wall(instance.start.dateTime), timeZone: zone };
+          changes.end = { dateTime: wall(instance.end.dateTime), timeZone: zone };
+        }
+        const path = `calendars/${encodeURIComponent(cal.ref.calendarId)}/events/${target!.id}`;
+        try {
+          await world.admin("POST", `${path}/split`, {
+            at: instance.originalStartTime.dateTime,
+            ...(Object.keys(changes).length ? { changes } : {}),
+          });
+        } catch (err) {
+          // The new series' id is taken (an earlier split there, since moved): make something.
+          if (!/: 409 /.test(String(err))) throw err;
+          await world.addEvent(cal.ref, { summary: name(), ...timedSlot() });
+          return "create";
+        }
+        break;
+      }
+      case "restore":
+        try {
+          await world.patchEvent(cal.ref, target!.id, { status: "confirmed" });
+          deleted.delete(target!.id);
+        } catch (err) {
+          // Purged since the calendar was read (the soak's purge time is short): make something.
+          if (!/: 404 /.test(String(err))) throw err;
+          await world.addEvent(cal.ref, { summary: name(), ...timedSlot() });
+          return "create";
+        }
+        break;
+      case "purge": {
+        const answer = await world.admin<{ purged: number }>("POST", "purge", {
+          calendarId: cal.ref.calendarId,
+        });
+        purged += answer.purged;
         break;
       }
       case "moveInstance": {
@@ -192,5 +302,5 @@ export function createWorkload(
     return lost;
   }
 
-  return { step, countLostEvents };
+  return { step, countLostEvents, purged: () => purged };
 }
