@@ -4,7 +4,7 @@
  * them (a seeded PRNG per rule, so a run is repeatable), or on every call until cleared.
  */
 import { z } from "zod";
-import { authError, GoogleApiError } from "./google_errors.ts";
+import { authError, GoogleApiError, notFound } from "./google_errors.ts";
 
 export const FaultRuleInput = z.object({
   method: z.string().min(1).default("*"),
@@ -12,6 +12,7 @@ export const FaultRuleInput = z.object({
     "rateLimitExceeded",
     "userRateLimitExceeded",
     "quotaExceeded",
+    "notFound",
     "tooManyRequests",
     "backendError",
     "serviceUnavailable",
@@ -65,6 +66,10 @@ function faultError(rule: FaultRule): GoogleApiError {
       return usage(429, "rateLimitExceeded", "Rate Limit Exceeded", {
         "Retry-After": String(rule.retryAfterSeconds),
       });
+    case "notFound":
+      // What Google answers for an id the calendar does not hold: for events.instances, a
+      // series only some of whose instances this calendar was invited to (notes §3).
+      return notFound();
     case "authError":
       // What Google answers a token it no longer honours, however fresh (notes §3).
       return authError();

@@ -231,6 +231,7 @@ export async function deleteRule(
     const at = opts.now.toISOString();
     const op = kv.atomic().check(ruleSet).check(entry)
       .delete(entry.key)
+      .delete(keys.ruleFailures(userId, ruleId))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: at }));
     if (opts.removeMirrors) {
       op.set(keys.mirrorRemoval(userId, ruleId), removalFor(rule, true, opts.now));

@@ -17,12 +17,16 @@ const IntentRecordSchema = z.object({
   v: z.literal(1),
   mirrorId: z.string(),
   target: CalendarRefSchema,
+  generation: z.number().int().min(0).default(0),
+  recurringEventId: z.string().optional(),
 });
 
-/** An insert that was about to be sent: which mirror, where. */
+/** An insert that was about to be sent: which mirror, where, under which id generation. */
 export interface WriteIntent {
   mirrorId: string;
   target: CalendarRef;
+  generation: number;
+  recurringEventId?: string;
 }
 
 type EdgeKey = Pick<Edge, "ruleId" | "direction">;
@@ -41,6 +45,8 @@ export async function recordIntents(
         v: 1,
         mirrorId: e.mirrorId,
         target: e.target,
+        generation: e.generation ?? 0,
+        ...(e.recurringEventId ? { recurringEventId: e.recurringEventId } : {}),
       };
       op.set(keys.writeIntent(userId, edge.ruleId, edge.direction, e.sourceEventId), record);
     }
@@ -57,8 +63,8 @@ export async function listIntents(
   const out = new Map<string, WriteIntent>();
   const prefix = keys.writeIntentsOfEdge(userId, edge.ruleId, edge.direction);
   for await (const item of kv.list({ prefix })) {
-    const { mirrorId, target } = IntentRecordSchema.parse(item.value);
-    out.set(String(item.key.at(-1)), { mirrorId, target });
+    const { v: _v, ...intent } = IntentRecordSchema.parse(item.value);
+    out.set(String(item.key.at(-1)), intent);
   }
   return out;
 }

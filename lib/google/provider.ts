@@ -286,6 +286,21 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         const reason = retiredIdReason(e);
         return reason ? new MirrorIdRetiredError(cal, id, reason) : toProviderError(e, ctx);
       };
+      /**
+       * What a refused patch of a known mirror means. A 403 is about the event only when the
+       * event behind it is dead (deleted, as in the web UI, or gone): retiring the id of a live
+       * one would put a second mirror beside it, so that is looked up first.
+       */
+      const refusedPatch = async (e: unknown): Promise<unknown> => {
+        if (statusOf(e) !== 403 || !retiredIdReason(e)) return retiredOr(e);
+        let existing: calendar_v3.Schema$Event | undefined;
+        try {
+          existing = await get();
+        } catch (g) {
+          if (statusOf(g) !== 404) return toProviderError(g, ctx);
+        }
+        return existing && existing.status !== "cancelled" ? toProviderError(e, ctx) : retiredOr(e);
+      };
       /** Brings the existing event `id` to the mirror: a restore if it was deleted. */
       const adopt = async (existing: calendar_v3.Schema$Event): Promise<Written> => {
         const restoring = existing.status === "cancelled";
@@ -302,10 +317,11 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       if (options?.existing) {
         // The ledger wrote this id, so it is ours: one patch (status confirmed included, which
         // also brings back a mirror deleted by hand). Only a 404 sends us down the insert path.
+        // A 404 goes on to the insert path, which tells a purged id from a missing calendar.
         try {
           return written(await patch(), "patched");
         } catch (e) {
-          if (statusOf(e) !== 404) throw retiredOr(e);
+          if (statusOf(e) !== 404) throw await refusedPatch(e);
         }
       }
       for (let round = 1;; round++) {

@@ -271,7 +271,8 @@ async function applyVerdict(ctx: RunContext, rule: Rule): Promise<void> {
       rule.id,
       ctx.now,
     );
-    if (streak < FAILING_AFTER_RUNS) return;
+    // A status that already asks something of the person says more than "failing" would.
+    if (streak < FAILING_AFTER_RUNS || (rule.status !== "ok" && rule.status !== "failing")) return;
     const reason = failingReason(ctx.failureOf(rule.id), streak, since);
     await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, "failing", reason);
     return;

@@ -7,12 +7,18 @@ import { getCursor, saveCursor } from "../db/cursors.ts";
 import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
+import { type EdgeIntents, IntentBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
 import { edgeFingerprint } from "./edge_fingerprint.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
-import { MirrorConflictError, MirrorIdRetiredError, type Written } from "./provider.ts";
+import {
+  MirrorConflictError,
+  MirrorIdRetiredError,
+  ReconnectRequiredError,
+  type Written,
+} from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import { computeWindow, spanWindows, type TimeWindow } from "./time.ts";
 import type { CalendarRef, Edge, LedgerEntry, PlannedOp, SourceEvent } from "./types.ts";
@@ -83,10 +89,17 @@ export async function syncSource(
 
   const ledgers = new Map<Edge, ReadonlyMap<string, LedgerEntry>>();
   const complete = new Set<Edge>();
+  const intents = new Map<Edge, EdgeIntents>();
   for (const edge of edges) {
     const read = await readLedgerFor(ctx, edge, listing, series !== undefined);
-    ledgers.set(edge, read.entries);
     if (read.complete) complete.add(edge);
+    if (opts.dryRun) {
+      ledgers.set(edge, read.entries);
+      continue;
+    }
+    const merged = mergeIntents(edge, read.entries, await listIntents(ctx.kv, ctx.userId, edge));
+    ledgers.set(edge, merged.ledger);
+    intents.set(edge, merged);
   }
   if (series) listing.events.push(...vanishedInstances(series, listing.events, ledgers.values()));
   const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey) };
@@ -145,7 +158,10 @@ export async function syncSource(
     );
     ctx.report.recordNoOps(edgeOps);
     const writes = edgeOps.filter((op): op is WriteOp => op.kind !== "none");
-    const removals = tallyOps(writes).removals;
+    // Blocks replaced are not blocks lost: a series moved to a new time deletes the mirrors of
+    // its old instances and creates as many, which is no reason to hold the rule.
+    const tally = tallyOps(writes);
+    const removals = Math.max(0, tally.removals - tally.create);
     const { min, percent } = ctx.deps.config.deleteGuard;
     if (removals > min && !opts.confirmed.has(edge.ruleId)) {
       const existingMirrors = complete.has(edge)
@@ -162,9 +178,10 @@ export async function syncSource(
       planned.push(...writes);
       continue;
     }
+    const edgeIntents = intents.get(edge)!;
     let lookFirst: Set<string>;
     try {
-      lookFirst = await settleIntents(ctx, edge, writes, ledgers.get(edge)!, {
+      lookFirst = await settleIntents(ctx, edge, edgeIntents.open, writes, ledgers.get(edge)!, {
         full: listing.full,
         ids: listedIds,
       });
@@ -173,7 +190,7 @@ export async function syncSource(
       ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
       continue;
     }
-    await applyEdgeOps(ctx, edge, writes, lookFirst);
+    await applyEdgeOps(ctx, edge, writes, { lookFirst, fromIntent: edgeIntents.fromIntent });
   }
 
   if (opts.dryRun) return planned;
@@ -279,7 +296,9 @@ interface SeriesNow {
 /**
  * Lists, with events.instances, every series a live instance in `events` belongs to, and every
  * series a split one came from (`abc_R20261203T100000` came from `abc`), whose instances after
- * the split vanished; undefined when no series was touched. A series that is gone has none.
+ * the split vanished; undefined when no series was touched. A series the calendar does not know
+ * is left out: its mirrors are judged by the full reconcile (a cancelled series is planned from
+ * the listing itself).
  */
 async function listTouchedSeries(
   ctx: RunContext,
@@ -302,7 +321,19 @@ async function listTouchedSeries(
   const instances = new Map<string, SourceEvent[]>();
   for (const id of ids) {
     ctx.report.calls.listPages++;
-    instances.set(id, await provider.listInstances(cal, id, window) ?? []);
+    let found: SourceEvent[] | null;
+    try {
+      found = await provider.listInstances(cal, id, window);
+    } catch (err) {
+      // Only lost authorization concerns the whole source; any other failure leaves this
+      // series to the full reconcile rather than holding every rule reading the calendar.
+      if (err instanceof LeaseLostError || err instanceof ReconnectRequiredError) throw err;
+      ctx.report.recordError(err, { calendar: cal });
+      continue;
+    }
+    // Unknown to this calendar (an invitation to some of its instances only, or gone): no
+    // conclusion about its instances can be drawn from it.
+    if (found) instances.set(id, found);
   }
   return { instances };
 }
@@ -367,92 +398,6 @@ export function createTargetScans(ctx: RunContext, edges: readonly Edge[]): Targ
   };
 }
 
-/** Inserts whose intents one commit records (see write_intents.ts). */
-const INTENT_BATCH = 32;
-
-/**
- * Records the intents of an edge's inserts ahead of them, a batch at a time in plan order, so
- * that every insert is preceded by its intent at the cost of one commit per batch.
- */
-class IntentBatches {
-  readonly #index = new Map<WriteOp, number>();
-  readonly #batches = new Map<number, Promise<void>>();
-
-  constructor(
-    private readonly ctx: RunContext,
-    private readonly edge: Edge,
-    private readonly creates: readonly WriteOp[],
-  ) {
-    creates.forEach((op, i) => this.#index.set(op, i));
-  }
-
-  /** Resolves once the intent of `op` (a create of this edge) is committed. */
-  before(op: WriteOp): Promise<void> {
-    const batch = Math.floor(this.#index.get(op)! / INTENT_BATCH);
-    let done = this.#batches.get(batch);
-    if (!done) {
-      const entries = this.creates.slice(batch * INTENT_BATCH, (batch + 1) * INTENT_BATCH)
-        .map((o) => o.entry);
-      done = recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
-      this.#batches.set(batch, done);
-    }
-    return done;
-  }
-}
-
-/**
- * Settles the inserts an earlier run sent without seeing their outcome (intents left over):
- * an insert this run makes again looks first (`lookFirst`: the mirror may be there), and the
- * mirror of an intent nobody wants any more (its event went, or moved to another id) is
- * deleted in case the lost insert made it. An intent whose event this listing does not
- * mention waits for a listing that does.
- */
-async function settleIntents(
-  ctx: RunContext,
-  edge: Edge,
-  writes: readonly WriteOp[],
-  ledger: ReadonlyMap<string, LedgerEntry>,
-  listed: { full: boolean; ids: ReadonlySet<string> },
-): Promise<Set<string>> {
-  const lookFirst = new Set<string>();
-  const intents = await listIntents(ctx.kv, ctx.userId, edge);
-  if (intents.size === 0) return lookFirst;
-  const creates = new Map(
-    writes.filter((op) => op.kind === "create").map((op) => [op.sourceEventId, op]),
-  );
-  const same = (a: { mirrorId: string; target: CalendarRef }, b: typeof a) =>
-    a.mirrorId === b.mirrorId && calendarKey(a.target) === calendarKey(b.target);
-  for (const [sourceEventId, intent] of intents) {
-    const create = creates.get(sourceEventId);
-    if (create && same(create.entry, intent)) {
-      lookFirst.add(sourceEventId);
-      continue;
-    }
-    const entry = ledger.get(sourceEventId);
-    if (!(entry && same(entry, intent)) && !listed.full && !listed.ids.has(sourceEventId)) {
-      continue;
-    }
-    if (!entry || !same(entry, intent)) {
-      const outcome = await ctx.provider(intent.target.connectionId)
-        .deleteMirror(intent.target, intent.mirrorId);
-      ctx.report.calls.deleteMirror++;
-      ctx.markDeleted(intent.target, intent.mirrorId);
-      ctx.report.recordRemoval(
-        {
-          ruleId: edge.ruleId,
-          mirrorId: intent.mirrorId,
-          target: intent.target,
-          reason: "unconfirmed_insert",
-          outcome,
-        },
-        { direction: edge.direction, sourceEventId },
-      );
-    }
-    await dropIntent(ctx.fence, ctx.userId, edge, sourceEventId);
-  }
-  return lookFirst;
-}
-
 /**
  * Applies one edge's writes, `concurrency` source events at a time; the ops of one source event
  * (a move is a delete then a create of the same ledger key) run in order. Each insert follows
@@ -463,7 +408,7 @@ async function applyEdgeOps(
   ctx: RunContext,
   edge: Edge,
   writes: readonly WriteOp[],
-  lookFirst: ReadonlySet<string>,
+  intents: { lookFirst: ReadonlySet<string>; fromIntent: ReadonlySet<string> },
 ) {
   const units: WriteOp[][] = [];
   for (const op of writes) {
@@ -471,14 +416,17 @@ async function applyEdgeOps(
     if (last && last[0].sourceEventId === op.sourceEventId) last.push(op);
     else units.push([op]);
   }
-  const intents = new IntentBatches(ctx, edge, writes.filter((op) => op.kind === "create"));
+  const batches = new IntentBatches(ctx, edge, writes.filter((op) => op.kind === "create"));
   await ctx.pool(units, async (unit) => {
     for (const op of unit) {
       if (ctx.isStopped(edge.ruleId)) return;
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        if (op.kind === "create") await intents.before(op);
-        await applyOp(ctx, edge, op, lookFirst.has(op.sourceEventId));
+        if (op.kind === "create") await batches.before(op);
+        await applyOp(ctx, edge, op, {
+          lookFirst: intents.lookFirst.has(op.sourceEventId),
+          fromIntent: intents.fromIntent.has(op.sourceEventId),
+        });
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const calendar = op.entry.target;
@@ -502,7 +450,12 @@ const MAX_GENERATIONS_PER_RUN = 3;
  * intent first) and is inserted there; what the service answers is checked against what was
  * sent before the ledger records it (write_check.ts).
  */
-async function applyOp(ctx: RunContext, edge: Edge, op: WriteOp, lookFirst: boolean) {
+async function applyOp(
+  ctx: RunContext,
+  edge: Edge,
+  op: WriteOp,
+  { lookFirst, fromIntent }: { lookFirst: boolean; fromIntent: boolean },
+) {
   const target = op.entry.target;
   const provider = ctx.provider(target.connectionId);
   if (op.kind === "delete") {
@@ -510,6 +463,8 @@ async function applyOp(ctx: RunContext, edge: Edge, op: WriteOp, lookFirst: bool
     const outcome = await provider.deleteMirror(target, op.entry.mirrorId);
     ctx.markDeleted(target, op.entry.mirrorId);
     await ctx.ledger.delete(edge, op.sourceEventId);
+    // The entry came from an unconfirmed insert: with its mirror gone, so goes the intent.
+    if (fromIntent) await dropIntent(ctx.fence, ctx.userId, edge, op.sourceEventId);
     ctx.report.recordApplied(op, outcome);
     return;
   }
@@ -542,9 +497,17 @@ async function applyOp(ctx: RunContext, edge: Edge, op: WriteOp, lookFirst: bool
       continue;
     }
     const problem = checkWritten(entry.mirrorId, mirror, written);
-    if (problem) {
+    if (problem?.stop) {
       if (problem.unrecognisable && written.id) await removeStray(ctx, target, written.id);
       throw new WriteMismatchError(target, entry.mirrorId, problem);
+    }
+    if (problem) {
+      ctx.report.recordProblem({
+        ruleId: edge.ruleId,
+        calendar: calendarKey(target),
+        error: "WriteDifference",
+        message: `busy block ${entry.mirrorId}: ${problem.message}`,
+      });
     }
     await ctx.ledger.put(edge, entry);
     ctx.report.recordApplied({ ...op, mirror, entry }, written.outcome);

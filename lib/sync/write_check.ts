@@ -19,6 +19,12 @@ export interface WriteProblem {
    * marker): left in place it would look like a real event. The engine removes it.
    */
   unrecognisable: boolean;
+  /**
+   * Whether writing on would spread the damage (the id, the marker, the time or the busy state
+   * is not what was sent). A title, description or location stored differently is only noted:
+   * the block still blocks the right time and is still recognised.
+   */
+  stop: boolean;
 }
 
 /** Compares a write's answer with what was sent; undefined when it is exactly what was asked. */
@@ -33,6 +39,7 @@ export function checkWritten(
         written.id || "none"
       } instead of ${id}), so busysync could never find it again`,
       unrecognisable: true,
+      stop: true,
     };
   }
   const event = written.event;
@@ -40,6 +47,7 @@ export function checkWritten(
     return {
       message: "the calendar answered the write with something that is not the busy block sent",
       unrecognisable: false,
+      stop: true,
     };
   }
   const want = markerProps(readMarker(mirror.privateProps)!);
@@ -49,16 +57,30 @@ export function checkWritten(
       message: "the calendar dropped the private marker busysync puts on its busy blocks " +
         "(extendedProperties), so busysync could not tell its blocks from your own events",
       unrecognisable: true,
+      stop: true,
     };
   }
-  if (!mirrorMatches(event, mirror)) {
+  if (mirrorMatches(event, mirror)) return undefined;
+  const sameText = {
+    ...event,
+    summary: mirror.summary,
+    description: mirror.description,
+    location: mirror.location,
+  };
+  if (mirrorMatches(sameText, mirror)) {
     return {
-      message: "the calendar stored the busy block differently from how it was sent " +
-        "(title, time, visibility or busy status changed)",
+      message: "the calendar stored the busy block's title, description or location " +
+        "differently from how it was sent",
       unrecognisable: false,
+      stop: false,
     };
   }
-  return undefined;
+  return {
+    message: "the calendar stored the busy block at another time, or not as busy, confirmed " +
+      "or with the visibility sent",
+    unrecognisable: false,
+    stop: true,
+  };
 }
 
 /**

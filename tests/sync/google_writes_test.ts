@@ -5,6 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { forgetLedger } from "../../lib/db/ledger.ts";
+import { acquireLease } from "../../lib/db/leases.ts";
+import { listIntents, recordIntents } from "../../lib/db/write_intents.ts";
+import { buildEdges } from "../../lib/sync/graph.ts";
+import { atGeneration, desiredMirror } from "../../lib/sync/mirror.ts";
+import { ledgerEntryFor } from "../../lib/sync/plan.ts";
 import { getRule } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { RunSummary } from "../../lib/sync/engine.ts";
@@ -167,6 +172,74 @@ Deno.test("sync against Google's write behaviours", async (t) => {
     );
 
     await t.step(
+      "a move to the next id generation whose answer was lost is taken up where it stopped, not undone",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC" });
+        const ev = await world.addEvent(p.cal.a, timed(2, { summary: "Review" }));
+        const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b, privacy: "title" });
+        await world.sync(p);
+        const [gen0] = await world.mirrors(p.cal.b);
+        // What a crash mid-move leaves: gen 0 deleted in the web UI, the gen 1 insert carried
+        // out and its intent recorded, the ledger still at gen 0.
+        await world.deleteEvent(p.cal.b, gen0.id);
+        const edge = buildEdges([rule])[0];
+        const source = await world.sourceEvent(p.cal.a, ev.id);
+        const decision = desiredMirror(source, edge, { now: new Date() });
+        assert.ok(decision.kind === "mirror");
+        const mirror = atGeneration(decision.mirror, edge, ev.id, 1);
+        const entry = ledgerEntryFor(edge, source, mirror, 1);
+        await world.provider.putMirror(p.cal.b, entry.mirrorId, mirror);
+        const lease = (await acquireLease(world.kv, p.userId, {
+          owner: "crashed-run",
+          now: new Date(),
+          ttlMs: 60_000,
+        }))!;
+        await recordIntents(lease, p.userId, edge, [entry]);
+        await lease.abandon();
+
+        await world.patchEvent(p.cal.a, ev.id, { summary: "Review (moved)" });
+        await world.takeRequests();
+        const run = runOf(await world.sync(p));
+        assert.equal(run.outcome, "ok", JSON.stringify(run.errors));
+        const requests = await world.takeRequests();
+        assert.equal(requests["events.delete"] ?? 0, 0, JSON.stringify(requests));
+        assert.equal(requests["events.insert"] ?? 0, 0, JSON.stringify(requests));
+        const mirrors = await world.mirrors(p.cal.b);
+        assert.deepEqual(mirrors.map((m) => [m.id, m.summary]), [[
+          entry.mirrorId,
+          "Review (moved)",
+        ]]);
+        assert.equal((await listIntents(world.kv, p.userId, edge)).size, 0, "intent settled");
+      },
+    );
+
+    await t.step(
+      "a series this calendar only holds some instances of (events.instances answers 404) removes nothing",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC" });
+        const series = await world.addEvent(p.cal.a, daily(2, 3));
+        const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b, privacy: "title" });
+        await world.sync(p);
+        assert.equal((await world.mirrors(p.cal.b)).length, 3);
+        const second = `${series.id}_${
+          new Date(Date.parse(series.start.dateTime) + 24 * HOUR).toISOString()
+            .replace(/[-:]/g, "").replace(/\.\d{3}/, "")
+        }`;
+        await world.patchEvent(p.cal.a, second, { summary: "Standup (moved room)" });
+        // How Google answers events.instances for a series the calendar does not hold.
+        await world.admin("POST", "faults", { method: "events.instances", fault: "notFound" });
+        try {
+          const run = runOf(await world.sync(p));
+          assert.notEqual(run.outcome, "failed");
+          assert.equal((await world.mirrors(p.cal.b)).length, 3, "nothing removed on a guess");
+          assert.equal((await statusOf(world, p, rule.id)).status, "ok");
+        } finally {
+          await world.admin("DELETE", "faults");
+        }
+      },
+    );
+
+    await t.step(
       "history says what each write did: restored, patched, already gone, and the requests per method",
       async () => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" });
@@ -236,10 +309,11 @@ Deno.test("sync against Google's write behaviours", async (t) => {
       "a whole-series time change: the old instances' mirrors go in the same incremental run",
       async () => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" });
-        const series = await world.addEvent(p.cal.a, daily(2, 4));
-        await world.aRule(p, { source: p.cal.a, target: p.cal.b });
+        // 30 instances: enough that deleting the old ones alone would trip the delete guard.
+        const series = await world.addEvent(p.cal.a, daily(2, 30));
+        const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b });
         await world.sync(p);
-        assert.equal((await world.mirrors(p.cal.b)).length, 4);
+        assert.equal((await world.mirrors(p.cal.b)).length, 30);
         const start = Date.parse(series.start.dateTime) + 2 * HOUR;
         await world.patchEvent(p.cal.a, series.id, {
           start: { dateTime: new Date(start).toISOString(), timeZone: "UTC" },
@@ -247,8 +321,9 @@ Deno.test("sync against Google's write behaviours", async (t) => {
         });
         const run = runOf(await world.sync(p));
         assert.equal(run.full, false);
+        assert.equal((await statusOf(world, p, rule.id)).status, "ok", "blocks replaced, not lost");
         const starts = (await world.mirrors(p.cal.b)).map((m) => Date.parse(m.start.dateTime));
-        assert.equal(starts.length, 4, JSON.stringify(starts));
+        assert.equal(starts.length, 30, JSON.stringify(starts));
         assert.ok(starts.every((s) => (s - start) % (24 * HOUR) === 0), "all at the new time");
       },
     );

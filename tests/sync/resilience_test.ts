@@ -9,10 +9,8 @@ import { mirrorIdFor } from "../../lib/sync/marker.ts";
 import { desiredMirror } from "../../lib/sync/mirror.ts";
 import type { CalendarProvider } from "../../lib/sync/provider.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
-import type { CalendarRef, SourceEvent } from "../../lib/sync/types.ts";
+import type { CalendarRef } from "../../lib/sync/types.ts";
 import { type Person, summaries, timed, withWorld, type World, writesIn } from "./support.ts";
-
-const DAY = 86_400_000;
 
 async function ledgerSize(world: World, p: Person): Promise<number> {
   let n = 0;
@@ -20,21 +18,10 @@ async function ledgerSize(world: World, p: Person): Promise<number> {
   return n;
 }
 
-/** A source event as the provider reads it. */
-async function readEvent(world: World, cal: CalendarRef, id: string): Promise<SourceEvent> {
-  const window = { start: new Date(Date.now() - DAY), end: new Date(Date.now() + 60 * DAY) };
-  const listing = await world.provider.listChanges(cal, null, window);
-  for await (const page of listing.pages) {
-    const found = page.events.find((e) => e.id === id);
-    if (found) return found;
-  }
-  throw new Error(`no event ${id}`);
-}
-
 /** Writes the mirror the engine would write for `eventId`, as a crashed run would have. */
 async function writeMirrorWithoutLedger(world: World, rule: Rule, eventId: string) {
   const edge = buildEdges([rule])[0];
-  const decision = desiredMirror(await readEvent(world, rule.source, eventId), edge, {
+  const decision = desiredMirror(await world.sourceEvent(rule.source, eventId), edge, {
     now: new Date(),
   });
   assert.equal(decision.kind, "mirror");

@@ -13,11 +13,12 @@ import { createLogger } from "../../lib/log.ts";
 import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
 import type { ApiMeter, CalendarProvider } from "../../lib/sync/provider.ts";
 import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/sync/rule.ts";
-import type { CalendarRef } from "../../lib/sync/types.ts";
+import type { CalendarRef, SourceEvent } from "../../lib/sync/types.ts";
 import { tempKvPath } from "../support/temp_kv.ts";
 
 const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** A raw Google event as the emulator's admin API returns it. */
 // deno-lint-ignore no-explicit-any
@@ -189,6 +190,17 @@ export class World {
       trigger: "manual",
       ...opts,
     });
+  }
+
+  /** A source event as the provider reads it (from a full listing of the next 60 days). */
+  async sourceEvent(cal: CalendarRef, id: string): Promise<SourceEvent> {
+    const window = { start: new Date(Date.now() - DAY), end: new Date(Date.now() + 60 * DAY) };
+    const listing = await this.provider.listChanges(cal, null, window);
+    for await (const page of listing.pages) {
+      const found = page.events.find((e) => e.id === id);
+      if (found) return found;
+    }
+    throw new Error(`test world: no event ${id}`);
   }
 
   /** Every event of a calendar as stored, cancelled ones included. */

@@ -1,0 +1,146 @@
+/**
+ * Write intents in a run (lib/db/write_intents.ts holds them): recording them ahead of the
+ * inserts, and settling the ones an earlier run left unconfirmed (a crash, a lost answer).
+ */
+import { dropIntent, recordIntents, type WriteIntent } from "../db/write_intents.ts";
+import { calendarKey } from "./calendar_key.ts";
+import { UNKNOWN_HASH } from "./drift.ts";
+import type { RunContext } from "./run_context.ts";
+import type { CalendarRef, Edge, LedgerEntry, PlannedOp } from "./types.ts";
+
+type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
+
+/** Inserts whose intents one commit records. */
+const INTENT_BATCH = 32;
+
+/**
+ * Records the intents of an edge's inserts ahead of them, a batch at a time in plan order, so
+ * that every insert is preceded by its intent at the cost of one commit per batch.
+ */
+export class IntentBatches {
+  readonly #index = new Map<WriteOp, number>();
+  readonly #batches = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly edge: Edge,
+    private readonly creates: readonly WriteOp[],
+  ) {
+    creates.forEach((op, i) => this.#index.set(op, i));
+  }
+
+  /** Resolves once the intent of `op` (a create of this edge) is committed. */
+  before(op: WriteOp): Promise<void> {
+    const batch = Math.floor(this.#index.get(op)! / INTENT_BATCH);
+    let done = this.#batches.get(batch);
+    if (!done) {
+      const entries = this.creates.slice(batch * INTENT_BATCH, (batch + 1) * INTENT_BATCH)
+        .map((o) => o.entry);
+      done = recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
+      this.#batches.set(batch, done);
+    }
+    return done;
+  }
+}
+
+/** An edge's leftover intents, as planning sees them. */
+export interface EdgeIntents {
+  /** The ledger with the intents that stand for the mirror merged in. */
+  ledger: Map<string, LedgerEntry>;
+  /** Source events whose entry in `ledger` is an intent, not a confirmed write. */
+  fromIntent: Set<string>;
+  /** The other intents, for settleIntents once the plan is known. */
+  open: Map<string, WriteIntent>;
+}
+
+const sameCalendar = (a: CalendarRef, b: CalendarRef) => calendarKey(a) === calendarKey(b);
+
+/**
+ * Merges into the ledger the intents that may be the mirror now: into the edge's target, with
+ * no confirmed entry, or with a newer id generation than the entry's (a move to the next
+ * generation whose answer was lost: the old id is dead, the new one may hold the mirror). Such
+ * an entry has an unknown hash, so the planner patches it (finding the mirror, or answering
+ * 404 and inserting) or deletes it if its event is no longer wanted; never a blind insert.
+ */
+export function mergeIntents(
+  edge: Edge,
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  intents: ReadonlyMap<string, WriteIntent>,
+): EdgeIntents {
+  const out: EdgeIntents = { ledger: new Map(ledger), fromIntent: new Set(), open: new Map() };
+  for (const [sourceEventId, intent] of intents) {
+    const entry = ledger.get(sourceEventId);
+    const newer = !entry ||
+      (sameCalendar(entry.target, intent.target) &&
+        (entry.generation ?? 0) < intent.generation);
+    if (!sameCalendar(intent.target, edge.target) || !newer) {
+      out.open.set(sourceEventId, intent);
+      continue;
+    }
+    out.ledger.set(sourceEventId, {
+      mirrorId: intent.mirrorId,
+      hash: UNKNOWN_HASH,
+      target: intent.target,
+      sourceEventId,
+      ...(intent.recurringEventId ? { recurringEventId: intent.recurringEventId } : {}),
+      ...(intent.generation > 0 ? { generation: intent.generation } : {}),
+    });
+    out.fromIntent.add(sourceEventId);
+  }
+  return out;
+}
+
+/**
+ * Settles the intents planning did not take in (`open`): an insert this run makes again with
+ * that id looks first (`lookFirst`), an intent the ledger confirms is dropped, and the mirror
+ * of an intent nobody wants any more (another target now, or an older id generation) is
+ * deleted in case the lost insert made it. An intent whose event this listing does not mention
+ * waits for a listing that does.
+ */
+export async function settleIntents(
+  ctx: RunContext,
+  edge: Edge,
+  open: ReadonlyMap<string, WriteIntent>,
+  writes: readonly WriteOp[],
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  listed: { full: boolean; ids: ReadonlySet<string> },
+): Promise<Set<string>> {
+  const lookFirst = new Set<string>();
+  if (open.size === 0) return lookFirst;
+  const creates = new Map(
+    writes.filter((op) => op.kind === "create").map((op) => [op.sourceEventId, op]),
+  );
+  const same = (a: { mirrorId: string; target: CalendarRef }, b: typeof a) =>
+    a.mirrorId === b.mirrorId && sameCalendar(a.target, b.target);
+  for (const [sourceEventId, intent] of open) {
+    const create = creates.get(sourceEventId);
+    if (create && same(create.entry, intent)) {
+      lookFirst.add(sourceEventId);
+      continue;
+    }
+    const entry = ledger.get(sourceEventId);
+    const confirmed = entry !== undefined && same(entry, intent);
+    if (!confirmed && !listed.full && !listed.ids.has(sourceEventId)) continue;
+    if (!confirmed) {
+      ctx.report.calls.deleteMirror++;
+      const outcome = await ctx.provider(intent.target.connectionId)
+        .deleteMirror(intent.target, intent.mirrorId);
+      ctx.markDeleted(intent.target, intent.mirrorId);
+      // An intent recorded for an insert that was never sent finds nothing: not worth a line.
+      if (outcome === "deleted") {
+        ctx.report.recordRemoval(
+          {
+            ruleId: edge.ruleId,
+            mirrorId: intent.mirrorId,
+            target: intent.target,
+            reason: "unconfirmed_insert",
+            outcome,
+          },
+          { direction: edge.direction, sourceEventId },
+        );
+      }
+    }
+    await dropIntent(ctx.fence, ctx.userId, edge, sourceEventId);
+  }
+  return lookFirst;
+}
