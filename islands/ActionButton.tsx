@@ -35,14 +35,22 @@ export default function ActionButton(props: ActionButtonProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** What the API said about a call that succeeded (disconnect: the grant was not revoked). */
+  const [notice, setNotice] = useState<string | null>(null);
   const dialogId = `dlg-${props.choices[0].url.replace(/[^A-Za-z0-9]+/g, "-")}`;
 
   const choose = async (index: number) => {
     const choice = props.choices[index];
     setBusy(index);
     setError(null);
-    const res = await callApi(choice.method, choice.url, choice.body);
+    const res = await callApi<{ message?: unknown }>(choice.method, choice.url, choice.body);
     if (res.ok) {
+      const said = res.data?.message;
+      if (typeof said === "string" && said) {
+        setBusy(null);
+        setNotice(said);
+        return;
+      }
       location.assign(props.done);
       return;
     }
@@ -50,6 +58,14 @@ export default function ActionButton(props: ActionButtonProps) {
     setError(res.error.message);
   };
 
+  if (notice) {
+    return (
+      <span class="action-button" role="status">
+        <span>{notice}</span>{" "}
+        <button type="button" class="button" onClick={() => location.assign(props.done)}>OK</button>
+      </span>
+    );
+  }
   if (!props.question) {
     return (
       <span class="action-button">
