@@ -56,6 +56,7 @@ const crash = await runCrashTrials({
   events: Number(values["crash-events"]),
   leaseTtlMs: 2_000,
   incrementalTrials: true,
+  undetectedCollisions: true,
   log: console.log,
 });
 await write("crash.json", { ...crash, environment });
