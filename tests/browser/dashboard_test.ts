@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
+import {
+  HAS_CHROMIUM,
+  launchBrowser,
+  screenshotPath,
+  signInAndConnect,
+} from "../support/browser.ts";
 import { measurePage, type PageWeight, weightTable } from "../support/page_weight.ts";
 import { startDemoServer } from "../support/demo_server.ts";
 
@@ -87,14 +92,7 @@ Deno.test({
       weights.push(await measurePage(browser, `${server.url}/signin`));
       await page.goto(`${server.url}/signin`);
       await shoot(page, "signin");
-      await page.click("text=Sign in with Google");
-      await page.click(`text=${PERSONAL}`);
-      await page.waitForURL(`${server.url}/connections`);
-      for (const email of [PERSONAL, WORK]) {
-        await page.click("text=Connect a Google account");
-        await page.click(`text=${email}`);
-        await page.waitForURL(`${server.url}/connections`);
-      }
+      await signInAndConnect(page, server.url, [PERSONAL, WORK]);
       assert.equal(await page.locator("[data-connection] .pill-ok").count(), 2);
     });
 

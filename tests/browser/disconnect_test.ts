@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
+import { HAS_CHROMIUM, launchBrowser, signInAndConnect } from "../support/browser.ts";
 import { startDemoServer } from "../support/demo_server.ts";
 
 const PERSONAL = "alex.personal@example.com";
@@ -24,14 +24,7 @@ Deno.test({
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${server.url}/signin`);
-    await page.click("text=Sign in with Google");
-    await page.click(`text=${PERSONAL}`);
-    await page.waitForURL(`${server.url}/connections`);
-    for (const email of [PERSONAL, WORK]) {
-      await page.click("text=Connect a Google account");
-      await page.click(`text=${email}`);
-      await page.waitForURL(`${server.url}/connections`);
-    }
+    await signInAndConnect(page, server.url, [PERSONAL, WORK]);
     assert.equal(await page.locator("[data-connection]").count(), 2);
 
     const work = page.locator("[data-connection]", { hasText: WORK });

@@ -1,4 +1,4 @@
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium; tests never download a browser. */
 export const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -38,4 +38,19 @@ export const SCREENSHOT_DIR = new URL("../../test-output/screenshots/", import.m
 export async function screenshotPath(name: string): Promise<string> {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
   return `${SCREENSHOT_DIR}${name}.png`;
+}
+
+/**
+ * On the sign-in page already open in `page`: signs in as the first of `emails` on the
+ * emulator's consent page, then connects each of them as a Google account.
+ */
+export async function signInAndConnect(page: Page, appUrl: string, emails: string[]) {
+  await page.click("text=Sign in with Google");
+  await page.click(`text=${emails[0]}`);
+  await page.waitForURL(`${appUrl}/connections`);
+  for (const email of emails) {
+    await page.click("text=Connect a Google account");
+    await page.click(`text=${email}`);
+    await page.waitForURL(`${appUrl}/connections`);
+  }
 }
