@@ -26,6 +26,8 @@ import {
 
 /** Types that exist only on primary calendars (notes §2, [TYPES]). */
 const PRIMARY_ONLY_TYPES: readonly EventType[] = ["focusTime", "outOfOffice", "workingLocation"];
+/** Status events that decline conflicting invitations (`autoDeclineMode`): always busy. */
+const BUSY_STATUS_TYPES: readonly EventType[] = ["focusTime", "outOfOffice"];
 
 const EventTimeInput = z.looseObject({
   date: z.string().nullish(),
@@ -249,6 +251,14 @@ export function normalizeEvent(
   }
   if (PRIMARY_ONLY_TYPES.includes(eventType) && !calendar.primary) {
     throw badRequest("invalid", `Events of type ${eventType} exist only on primary calendars.`);
+  }
+  // The calendar-status guide (developers.google.com/calendar/api/guides/calendar-status):
+  // both are created opaque and timed, never all-day; they are how a person blocks time.
+  if (BUSY_STATUS_TYPES.includes(eventType)) {
+    if (start.allDay) throw badRequest("invalid", `A ${eventType} event cannot be all-day.`);
+    if (input.transparency === "transparent") {
+      throw badRequest("invalid", `A ${eventType} event must be opaque (busy).`);
+    }
   }
   const recurrence = input.recurrence?.length ? input.recurrence : undefined;
   if (

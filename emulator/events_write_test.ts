@@ -307,6 +307,33 @@ Deno.test("events: transparency, visibility, status and sequence behave like Goo
   assert.equal(invalid.status, 400);
 });
 
+Deno.test("events: outOfOffice and focusTime are timed busy events, as Google creates them", async () => {
+  await using h = startHarness();
+  const api = await h.api(ALICE);
+  const ooo = (await api.events.insert({
+    calendarId,
+    requestBody: anEvent({
+      eventType: "outOfOffice",
+      outOfOfficeProperties: { autoDeclineMode: "declineAllConflictingInvitations" },
+    }),
+  })).data;
+  assert.equal(ooo.eventType, "outOfOffice");
+  assert.equal(ooo.transparency, undefined, "opaque: it blocks time");
+  assert.equal(ooo.outOfOfficeProperties?.autoDeclineMode, "declineAllConflictingInvitations");
+  for (const eventType of ["outOfOffice", "focusTime"]) {
+    const allDay = await failure(api.events.insert({
+      calendarId,
+      requestBody: { eventType, start: { date: "2030-01-07" }, end: { date: "2030-01-08" } },
+    }));
+    assert.deepEqual([allDay.status, allDay.reason], [400, "invalid"], `${eventType} all-day`);
+    const free = await failure(api.events.insert({
+      calendarId,
+      requestBody: anEvent({ eventType, transparency: "transparent" }),
+    }));
+    assert.deepEqual([free.status, free.reason], [400, "invalid"], `${eventType} free`);
+  }
+});
+
 Deno.test("events: focusTime, outOfOffice and workingLocation exist only on primary calendars", async () => {
   await using h = startHarness();
   const api = await h.api(ALICE);

@@ -118,3 +118,21 @@ Deno.test("rules: disabling with removal queues it; enabling again withdraws it"
     await updateRule(kv, "u1", rule.id, { enabled: true }, { now: NOW });
     assert.equal((await listMirrorRemovals(kv, "u1")).length, 0);
   }));
+
+Deno.test("rules: a stored rule keeps the event types it skipped when the default changes", () =>
+  withMemoryKv(async (kv) => {
+    const created = await createRule(kv, "u1", input("a", "b"), { now: NOW });
+    // Stored with every filter spelt out, so a later default never reaches an existing rule.
+    const stored = await kv.get<{ filters: Record<string, unknown> }>(
+      keys.rule("u1", created.rule.id),
+    );
+    assert.deepEqual(stored.value?.filters.skipEventTypes, ["workingLocation", "birthday"]);
+    // A rule as busysync stored it before out of office and focus time became busy time.
+    const before = ["workingLocation", "focusTime", "outOfOffice", "birthday"];
+    await kv.set(keys.rule("u1", "old"), {
+      ...stored.value,
+      id: "old",
+      filters: { ...stored.value?.filters, skipEventTypes: before },
+    });
+    assert.deepEqual((await getRule(kv, "u1", "old"))?.rule.filters.skipEventTypes, before);
+  }));

@@ -52,9 +52,14 @@ Deno.test("filters: events shown as free are skipped unless the rule keeps them"
 });
 
 Deno.test("filters: event types", async (t) => {
-  for (const type of ["workingLocation", "focusTime", "outOfOffice", "birthday"]) {
+  for (const type of ["workingLocation", "birthday"]) {
     await t.step(`${type} is skipped by default`, () => {
       assert.equal(skipReason(anEvent({ eventType: type })), "event_type");
+    });
+  }
+  for (const type of ["focusTime", "outOfOffice"]) {
+    await t.step(`${type} is busy time: mirrored by default`, () => {
+      assert.equal(skipReason(anEvent({ eventType: type })), undefined);
     });
   }
   await t.step("an empty list keeps out-of-office blocks", () => {
@@ -96,7 +101,7 @@ Deno.test("filters: an event outside working hours is skipped", () => {
 
 Deno.test("filters: an event failing several filters always reports the first in a fixed order", () => {
   const everything = anAllDayEvent("2025-06-07", "2025-06-08", {
-    eventType: "outOfOffice",
+    eventType: "workingLocation",
     selfResponseStatus: "declined",
     transparency: "transparent",
     summary: "Lunch",

@@ -128,12 +128,14 @@ const summaryRegex = z.string().min(1).superRefine((source, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 }).describe("Events whose summary matches are not mirrored (case-insensitive).");
 
-export const DEFAULT_SKIPPED_EVENT_TYPES: EventType[] = [
-  "workingLocation",
-  "focusTime",
-  "outOfOffice",
-  "birthday",
-];
+/**
+ * What a new rule leaves out. Out of office and focus time are not among them: they decline
+ * meetings for the person (`autoDeclineMode`, developers.google.com/calendar/api/guides/
+ * calendar-status), so they are busy time. Rules created before kept the old list: every
+ * stored rule holds its filters explicitly (lib/db/rules.ts stores the parsed rule), so this
+ * default reaches new rules only.
+ */
+export const DEFAULT_SKIPPED_EVENT_TYPES: EventType[] = ["workingLocation", "birthday"];
 
 export const RuleFiltersSchema = z.object({
   skipAllDay: z.boolean().default(true),

@@ -55,7 +55,8 @@ const CASES: FilterCase[] = [
   {
     name: "focus time event type",
     event: () => tomorrowAt(10, { eventType: "focusTime" }),
-    off: { skipEventTypes: [] },
+    off: {},
+    on: { skipEventTypes: ["focusTime"] },
   },
   {
     name: "outside working hours",
@@ -97,6 +98,34 @@ Deno.test("sync filters and privacy", async (t) => {
         );
       });
     }
+
+    await t.step(
+      "out of office and focus time become ordinary busy blocks under a new rule's defaults",
+      async () => {
+        const p = await world.aPerson({ src: "UTC", dst: "UTC" });
+        await world.addEvent(p.cal.src, {
+          ...tomorrowAt(9, { summary: "Vacation" }),
+          eventType: "outOfOffice",
+          outOfOfficeProperties: { autoDeclineMode: "declineAllConflictingInvitations" },
+        });
+        await world.addEvent(p.cal.src, {
+          ...tomorrowAt(14, { summary: "Deep work" }),
+          eventType: "focusTime",
+          focusTimeProperties: { autoDeclineMode: "declineOnlyNewConflictingInvitations" },
+        });
+        await world.aRule(p, { source: p.cal.src, target: p.cal.dst, privacy: "title" });
+        await world.sync(p);
+        const mirrors = await world.mirrors(p.cal.dst);
+        assert.deepEqual(summaries(mirrors), ["Vacation", "Deep work"]);
+        for (const m of mirrors) {
+          // An outOfOffice mirror would decline the target's meetings in the person's name.
+          assert.equal(m.eventType, "default");
+          assert.equal(m.transparency, undefined, "opaque: busy");
+          assert.equal(m.outOfOfficeProperties, undefined);
+          assert.equal(m.focusTimeProperties, undefined);
+        }
+      },
+    );
 
     const secret = {
       summary: "Secret merger talks",
