@@ -244,6 +244,27 @@ export function PrivacySection({ draft, change, errorFor }: SectionProps) {
           </select>
         </Field>
       </div>
+      {draft.privacy !== "busy" && (
+        <label class="check">
+          <input
+            type="checkbox"
+            id="rule-copy-private"
+            checked={draft.copyPrivateTitles}
+            onChange={(e) =>
+              change("copyPrivateTitles", (d) => ({
+                ...d,
+                copyPrivateTitles: (e.target as HTMLInputElement).checked,
+              }))}
+          />
+          <span>
+            Copy the titles of private events too
+            <span class="check-hint">
+              Events marked private or confidential otherwise show only “{draft.titlePrefix}
+              {draft.title}”. Their place and notes are never copied.
+            </span>
+          </span>
+        </label>
+      )}
     </fieldset>
   );
 }

@@ -13,8 +13,16 @@ export type GraphRule = Pick<Rule, "id" | "source" | "target" | "bidirectional" 
 /** The edges of `rules` (disabled ones included: filter first when that matters). */
 export function buildEdges(rules: readonly Rule[]): Edge[] {
   return rules.flatMap((rule) => {
-    const { privacy, title, titlePrefix, visibility, filters, window } = rule;
-    const settings = { privacy, title, titlePrefix, visibility, filters, window };
+    const { privacy, title, titlePrefix, copyPrivateTitles, visibility, filters, window } = rule;
+    const settings = {
+      privacy,
+      title,
+      titlePrefix,
+      copyPrivateTitles,
+      visibility,
+      filters,
+      window,
+    };
     const forward: Edge = {
       ruleId: rule.id,
       direction: "forward",

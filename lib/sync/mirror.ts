@@ -5,7 +5,7 @@
 import { findSkipReason } from "./filters.ts";
 import { buildMarker, classifyEvent, markerProps } from "./marker.ts";
 import { computeWindow, overlapsWindow, readEventSpan } from "./time.ts";
-import type { Edge, EventTime, Mirror, SkipReason, SourceEvent } from "./types.ts";
+import type { Edge, EventTime, LiveSourceEvent, Mirror, SkipReason, SourceEvent } from "./types.ts";
 
 export type MirrorDecision = { kind: "mirror"; mirror: Mirror } | {
   kind: "skip";
@@ -40,7 +40,8 @@ export function desiredMirror(event: SourceEvent, edge: Edge, ctx: MirrorContext
   const reason = findSkipReason(event, span, edge.settings.filters);
   if (reason) return skip(reason);
 
-  const { privacy, title, titlePrefix, visibility } = edge.settings;
+  const { title, titlePrefix, visibility } = edge.settings;
+  const privacy = privacyFor(event, edge.settings);
   const mirror: Mirror = {
     summary: titlePrefix + (privacy === "busy" ? title : event.summary?.trim() || title),
     start: copyTime(event.start),
@@ -68,6 +69,20 @@ export function atGeneration(
   generation: number,
 ): Mirror {
   return { ...mirror, privateProps: markerProps(buildMarker(edge, sourceEventId, generation)) };
+}
+
+/**
+ * The privacy an event is mirrored under. Private and confidential mean that only its attendees
+ * see its details (notes §10), so the rule's title and full privacy stop at the busy title for
+ * them; a rule that opts in copies their title, but never their location or description.
+ */
+function privacyFor(
+  event: LiveSourceEvent,
+  settings: Edge["settings"],
+): Edge["settings"]["privacy"] {
+  const hidden = event.visibility === "private" || event.visibility === "confidential";
+  if (!hidden || settings.privacy === "busy") return settings.privacy;
+  return settings.copyPrivateTitles ? "title" : "busy";
 }
 
 function skip(reason: SkipReason): MirrorDecision {

@@ -71,6 +71,27 @@ Deno.test("mirror: full privacy adds location and description, never attendees, 
   });
 });
 
+Deno.test("mirror: a private or confidential event shows only the busy title unless opted in", () => {
+  for (const visibility of ["private", "confidential"] as const) {
+    const hidden = { ...richEvent, visibility };
+    for (const privacy of ["title", "full"] as const) {
+      const mirror = mirrorOf(desiredMirror(hidden, anEdge({ privacy, titlePrefix: "W: " }), ctx));
+      assert.deepEqual([mirror.summary, mirror.location, mirror.description], [
+        "W: Busy",
+        undefined,
+        undefined,
+      ]);
+      const optIn = anEdge({ privacy, titlePrefix: "W: ", copyPrivateTitles: true });
+      const copied = mirrorOf(desiredMirror(hidden, optIn, ctx));
+      assert.deepEqual([copied.summary, copied.location, copied.description], [
+        "W: 1:1 with Ana",
+        undefined,
+        undefined,
+      ]);
+    }
+  }
+});
+
 Deno.test("mirror: visibility comes from the rule, not from the source event", () => {
   assert.equal(mirrorOf(desiredMirror(richEvent, anEdge(), ctx)).visibility, "private");
   assert.equal(

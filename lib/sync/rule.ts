@@ -174,6 +174,10 @@ const privacy = z.enum(PRIVACY_MODES).describe(
 const name = z.string().trim().min(1).max(100);
 const title = z.string().trim().min(1).max(200);
 const titlePrefix = z.string().max(50);
+const copyPrivateTitles = z.boolean().describe(
+  "Under title and full privacy, also copy the titles of events marked private or " +
+    "confidential (never their location or description); off: they show only the busy title.",
+);
 /** Visibility of the mirrors busysync writes (an extension of the seed's contract). */
 const visibility = z.enum(["private", "default", "public"]);
 
@@ -186,6 +190,7 @@ const ruleFields = {
   privacy: privacy.default("busy"),
   title: title.default("Busy"),
   titlePrefix: titlePrefix.default(""),
+  copyPrivateTitles: copyPrivateTitles.default(false),
   visibility: visibility.default("private"),
   filters: RuleFiltersSchema.prefault({}),
   window: RuleWindowSchema.prefault({}),
@@ -243,6 +248,7 @@ export const RulePatchSchema = z.object({
   privacy: privacy.optional(),
   title: title.optional(),
   titlePrefix: titlePrefix.optional(),
+  copyPrivateTitles: copyPrivateTitles.optional(),
   visibility: visibility.optional(),
   filters: z.object({
     skipAllDay: z.boolean().optional(),

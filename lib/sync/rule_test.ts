@@ -26,6 +26,7 @@ Deno.test("rule input: a minimal rule gets every documented default", () => {
     privacy: "busy",
     title: "Busy",
     titlePrefix: "",
+    copyPrivateTitles: false,
     visibility: "private",
     filters: {
       skipAllDay: true,

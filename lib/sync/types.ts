@@ -83,7 +83,7 @@ export interface Mirror {
 /** What a rule asks of every mirror it makes, whichever way the event travels. */
 export type MirrorSettings = Pick<
   Rule,
-  "privacy" | "title" | "titlePrefix" | "visibility" | "filters" | "window"
+  "privacy" | "title" | "titlePrefix" | "copyPrivateTitles" | "visibility" | "filters" | "window"
 >;
 
 /** One direction of a rule: events of `source` are mirrored into `target`. */

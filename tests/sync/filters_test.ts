@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { RuleInput } from "../../lib/sync/rule.ts";
+import { keys } from "../../lib/db/keys.ts";
+import type { Rule, RuleInput } from "../../lib/sync/rule.ts";
 import { type RawEvent, summaries, timed, withWorld } from "./support.ts";
 
 const DAY = 86_400_000;
@@ -195,6 +196,69 @@ Deno.test("sync filters and privacy", async (t) => {
         for (const leak of ["cfo@", "lawyer@", "meet.example"]) {
           assert.ok(!text.includes(leak), `target leaks ${leak}: ${text}`);
         }
+      },
+    );
+
+    await t.step(
+      "private and confidential events stay busy under title and full privacy unless the rule " +
+        "opts in to their titles",
+      async () => {
+        const p = await world.aPerson({ src: "UTC", title: "UTC", full: "UTC", optIn: "UTC" });
+        await world.addEvent(p.cal.src, timed(3, { ...secret, visibility: "private" }));
+        await world.addEvent(
+          p.cal.src,
+          timed(5, { summary: "Therapy", visibility: "confidential" }),
+        );
+        await world.addEvent(p.cal.src, timed(7, { summary: "Standup", visibility: "public" }));
+        const rule = { source: p.cal.src, title: "Blocked", titlePrefix: "[P] " };
+        await world.aRule(p, { ...rule, target: p.cal.title, privacy: "title" });
+        await world.aRule(p, { ...rule, target: p.cal.full, privacy: "full" });
+        await world.aRule(p, {
+          ...rule,
+          target: p.cal.optIn,
+          privacy: "full",
+          copyPrivateTitles: true,
+        });
+        await world.sync(p);
+        for (const target of [p.cal.title, p.cal.full]) {
+          const mirrors = await world.mirrors(target);
+          assert.deepEqual(summaries(mirrors), ["[P] Blocked", "[P] Blocked", "[P] Standup"]);
+          const text = JSON.stringify(mirrors.slice(0, 2));
+          for (const leak of ["Secret", "Therapy", "Room 42", "Agenda"]) {
+            assert.ok(!text.includes(leak), `target leaks ${leak}: ${text}`);
+          }
+        }
+        // The opt-in copies a private event's title, never its place or notes.
+        const optIn = await world.mirrors(p.cal.optIn);
+        assert.deepEqual(summaries(optIn), [
+          "[P] Secret merger talks",
+          "[P] Therapy",
+          "[P] Standup",
+        ]);
+        assert.equal(optIn[0].location, undefined);
+        assert.equal(optIn[0].description, undefined);
+      },
+    );
+
+    await t.step(
+      "a rule stored before the option existed hides private titles from the next run on",
+      async () => {
+        const p = await world.aPerson({ src: "UTC", dst: "UTC" });
+        await world.addEvent(p.cal.src, timed(3, { summary: "Therapy", visibility: "private" }));
+        const rule = await world.aRule(p, {
+          source: p.cal.src,
+          target: p.cal.dst,
+          privacy: "title",
+          copyPrivateTitles: true,
+        });
+        await world.sync(p);
+        assert.deepEqual(summaries(await world.mirrors(p.cal.dst)), ["Therapy"]);
+        // The record as busysync stored it before: no copyPrivateTitles at all.
+        const key = keys.rule(p.userId, rule.id);
+        const { copyPrivateTitles: _, ...before } = (await world.kv.get<Rule>(key)).value!;
+        await world.kv.set(key, before);
+        await world.sync(p);
+        assert.deepEqual(summaries(await world.mirrors(p.cal.dst)), ["Busy"]);
       },
     );
 
