@@ -48,6 +48,9 @@ export function described(id: string, error: string | undefined, hint = false) {
   };
 }
 
+/** Shown after a calendar shared as free/busy only: why it cannot be picked at all. */
+const FREE_BUSY_ONLY = " (free/busy only: its events cannot be read)";
+
 function CalendarSelect(
   { id, value, options, forTarget, onChange, error }: {
     id: string;
@@ -71,9 +74,13 @@ function CalendarSelect(
       {accounts.map((account) => (
         <optgroup label={account} key={account}>
           {options.filter((o) => o.account === account).map((o) => (
-            <option key={o.key} value={o.key} disabled={forTarget && !o.writable}>
+            <option
+              key={o.key}
+              value={o.key}
+              disabled={!o.readable || (forTarget && !o.writable)}
+            >
               {o.name}
-              {forTarget && !o.writable ? " (read-only)" : ""}
+              {!o.readable ? FREE_BUSY_ONLY : forTarget && !o.writable ? " (read-only)" : ""}
             </option>
           ))}
         </optgroup>
@@ -115,7 +122,10 @@ export function CalendarsSection(
         <Field
           id="rule-source"
           label="Read events from"
-          hint="Any calendar you can see."
+          hint={calendars.some((c) => !c.readable)
+            ? "Any calendar whose events you can see. Calendars shared with you as free/busy " +
+              "only are greyed out: Google shows busysync no events there."
+            : "Any calendar you can see."}
           error={errorFor("source")}
         >
           <CalendarSelect

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ALICE, anEvent, aSeed, failure, listAll, startHarness } from "./test_support.ts";
+import { ALICE, anEvent, aSeed, BOB, failure, listAll, startHarness } from "./test_support.ts";
 
 const calendarId = ALICE;
 
@@ -324,4 +324,32 @@ Deno.test("events.list: timeZone rewrites zone-less dateTimes; over maxAttendees
   // Over maxAttendees, only the calendar's own entry is left.
   assert.deepEqual(e.attendees!.map((a) => a.email), [ALICE]);
   assert.equal(e.attendeesOmitted, true);
+});
+
+Deno.test("events: a calendar shared as free/busy only is listed with its role, its events are 404", async () => {
+  await using h = startHarness();
+  await h.admin("POST", "seed", {
+    users: [{
+      email: ALICE,
+      name: "Alice",
+      calendars: [{
+        id: BOB,
+        summary: BOB,
+        timeZone: "America/New_York",
+        accessRole: "freeBusyReader",
+      }],
+    }],
+  });
+  const api = await h.api(ALICE);
+  const listed = (await api.calendarList.list()).data.items!.find((c) => c.id === BOB);
+  assert.equal(listed?.accessRole, "freeBusyReader");
+  for (
+    const call of [
+      api.events.list({ calendarId: BOB }),
+      api.events.get({ calendarId: BOB, eventId: "abcde" }),
+    ]
+  ) {
+    const f = await failure(call);
+    assert.deepEqual([f.status, f.reason], [404, "notFound"]);
+  }
 });

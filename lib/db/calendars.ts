@@ -67,3 +67,12 @@ export async function listCalendars(kv: Deno.Kv, userId: string): Promise<Stored
 export function isWritable(accessRole: CalendarInfo["accessRole"]): boolean {
   return accessRole === "writer" || accessRole === "owner";
 }
+
+/**
+ * Whether busysync can read a calendar's events with this role. A `freeBusyReader` sees busy
+ * intervals only (freebusy.query, which needs another scope and carries no event ids to mirror);
+ * Google answers its events with 404.
+ */
+export function isReadable(accessRole: CalendarInfo["accessRole"]): boolean {
+  return accessRole !== "freeBusyReader";
+}

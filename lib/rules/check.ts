@@ -6,7 +6,7 @@
  * which chains of rules do not carry events as far as a person may expect (A→B, B→C: A's
  * events never reach C).
  */
-import { isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
+import { isReadable, isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
 import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import { calendarKey } from "../sync/calendar_key.ts";
@@ -21,7 +21,12 @@ import type { CalendarRef } from "../sync/types.ts";
 
 const UNKNOWN_CALENDAR = "a calendar of a removed account";
 
-export type RuleProblemCode = "unknown_calendar" | "unwritable_target" | "self_target" | "cycle";
+export type RuleProblemCode =
+  | "unknown_calendar"
+  | "free_busy_only"
+  | "unwritable_target"
+  | "self_target"
+  | "cycle";
 
 /** Why a rule cannot be accepted; `field` ("source" or "target") when one field is at fault. */
 export interface RuleProblem {
@@ -151,6 +156,15 @@ function calendarProblems(
         field,
         message: `The ${field} calendar is not one of your connected calendars. If you added ` +
           "it recently, refresh the calendar list on the connections page.",
+      });
+    } else if (!isReadable(known.calendar.accessRole)) {
+      // Neither read nor written: the one thing to say is why, whichever side it is on.
+      problems.push({
+        code: "free_busy_only",
+        field,
+        message: `busysync cannot use ${known.label}: it is shared with the account as ` +
+          "free/busy only, so its events cannot be read. Ask its owner to share “See all " +
+          "event details”.",
       });
     } else if (writes && !isWritable(known.calendar.accessRole)) {
       problems.push({

@@ -14,6 +14,8 @@ import { edgeFingerprint } from "./edge_fingerprint.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
 import {
+  CalendarNotFoundError,
+  FreeBusyOnlyError,
   MirrorConflictError,
   MirrorIdRetiredError,
   ReconnectRequiredError,
@@ -66,8 +68,9 @@ export async function syncSource(
     listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
   } catch (err) {
     if (err instanceof LeaseLostError) throw err;
+    const cause = await explainUnreadable(ctx, source, err);
     for (const ruleId of new Set(edges.map((e) => e.ruleId))) {
-      ctx.fail(ruleId, err, { calendar: source });
+      ctx.fail(ruleId, cause, { calendar: source });
     }
     return [];
   }
@@ -258,6 +261,30 @@ async function readLedgerFor(
  * is bounded by the rule windows, so holding one in memory is cheap; an event listed twice
  * counts as its last version.
  */
+/**
+ * A source that answers 404 may be a calendar shared as free/busy only (Google answers events
+ * of those with 404 too), which a person can act on; one calendar list call, only on this
+ * failure, tells the two apart. When that call fails too, the 404 stands as it was.
+ */
+async function explainUnreadable(
+  ctx: RunContext,
+  source: CalendarRef,
+  err: unknown,
+): Promise<unknown> {
+  if (!(err instanceof CalendarNotFoundError)) return err;
+  try {
+    const calendars = await ctx.provider(source.connectionId).listCalendars(source.connectionId);
+    const listed = calendars.find((c) => c.calendarId === source.calendarId);
+    return listed?.accessRole === "freeBusyReader"
+      ? new FreeBusyOnlyError(source, listed.summary)
+      : err;
+  } catch (listErr) {
+    if (listErr instanceof LeaseLostError) throw listErr;
+    ctx.log.warn("sync: calendar list for a missing source failed", { error: listErr });
+    return err;
+  }
+}
+
 async function readListing(
   ctx: RunContext,
   cal: CalendarRef,

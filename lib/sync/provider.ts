@@ -148,6 +148,22 @@ export class CalendarNotFoundError extends Error {
   }
 }
 
+/**
+ * The calendar is shared with this connection as free/busy only (Google's `freeBusyReader`):
+ * its events cannot be read (events.list answers 404), only busy intervals through
+ * freebusy.query, which busysync does not use. A rule reading it cannot work until its owner
+ * shares the events themselves.
+ */
+export class FreeBusyOnlyError extends CalendarNotFoundError {
+  constructor(cal: CalendarRef, summary: string) {
+    super(cal);
+    this.message = `“${summary}” is shared with this account as free/busy only, so busysync ` +
+      "cannot read its events. Ask its owner to share “See all event details”, or delete " +
+      "this rule.";
+    this.name = "FreeBusyOnlyError";
+  }
+}
+
 /** The connection's authorization is gone (revoked, expired refresh token): reconnect needed. */
 export class ReconnectRequiredError extends Error {
   constructor(readonly connectionId: string, reason: string) {

@@ -210,7 +210,8 @@ export function ruleRoutes(deps: AppDeps) {
       security: SIGNED_IN,
       summary: "Check a rule without saving it",
       description: "Field errors answer 400 (`fields`); a cycle, a self-target, an unknown or " +
-        "unwritable calendar answers 422 naming the calendars.",
+        "unwritable calendar, or one shared as free/busy only (its events cannot be read) " +
+        "answers 422 naming the calendars.",
       request: { body: jsonBody(RuleDraftJson) },
       responses: {
         200: jsonResponse(ValidationSchema, "The rule can be saved."),

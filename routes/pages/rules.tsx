@@ -7,7 +7,12 @@ import ActionButton from "../../islands/ActionButton.tsx";
 import RuleEditor from "../../islands/RuleEditor.tsx";
 import RuleToggle from "../../islands/RuleToggle.tsx";
 import SyncNow, { type SyncWords } from "../../islands/SyncNow.tsx";
-import { isWritable, listCalendars, type StoredCalendar } from "../../lib/db/calendars.ts";
+import {
+  isReadable,
+  isWritable,
+  listCalendars,
+  type StoredCalendar,
+} from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { getRule, listRules } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
@@ -320,6 +325,7 @@ function calendarOptions(
           name: label.name,
           account: label.account,
           writable: isWritable(cal.accessRole),
+          readable: isReadable(cal.accessRole),
           timeZone: cal.timeZone,
         };
       })
@@ -332,7 +338,7 @@ function calendarOptions(
  * when there are not two calendars to pick.
  */
 function defaultDraft(options: CalendarOption[]): RuleDraft | undefined {
-  const source = options[0];
+  const source = options.find((o) => o.readable);
   const target = options.find((o) => o.writable && o.connectionId !== source?.connectionId) ??
     options.find((o) => o.writable && o.key !== source?.key);
   if (!source || !target) return undefined;

@@ -390,3 +390,37 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
     await h.close();
   }
 });
+
+Deno.test("rules API: a calendar shared as free/busy only is refused as a source, in words", async () => {
+  const w = await startApiWorld();
+  const { ann, cal, h } = w;
+  try {
+    // Bob shares his calendar with Ann's personal account as free/busy only.
+    await h.admin("seed", {
+      users: [{
+        email: "ann@example.com",
+        name: "Ann Example",
+        calendars: [{
+          id: "bob@example.org",
+          summary: "Bob",
+          timeZone: "America/New_York",
+          accessRole: "freeBusyReader",
+        }],
+      }],
+    });
+    const { items } = await (await ann.request("/api/user/calendars?refresh=true")).json();
+    const bob = items.find((c: { calendarId: string }) => c.calendarId === "bob@example.org");
+    assert.equal(bob?.accessRole, "freeBusyReader", "still listed, with its role");
+    const source = { connectionId: bob.connectionId, calendarId: "bob@example.org" };
+    for (const path of ["/api/rules", "/api/rules/validate", "/api/rules/preview"]) {
+      const res = await ann.request(path, { method: "POST", json: aRule(cal, { source }) });
+      const { error } = await res.json();
+      assert.equal(res.status, 422, path);
+      assert.equal(error.code, "free_busy_only");
+      assert.match(error.fields.source, /“Bob” \(ann@example\.com\).*free\/busy only/);
+    }
+    assert.deepEqual((await (await ann.request("/api/rules")).json()).items, []);
+  } finally {
+    await h.close();
+  }
+});

@@ -347,5 +347,44 @@ Deno.test("sync resilience", async (t) => {
         assert.equal(run?.errors[0].ruleId, broken.id);
       },
     );
+
+    await t.step(
+      "a rule reading a calendar shared as free/busy only breaks, saying so in words",
+      async () => {
+        const p = await world.aPerson({ src: "UTC", dst: "UTC" });
+        const boss = `boss${crypto.randomUUID().slice(0, 8)}@example.com`;
+        await world.admin("POST", "seed", {
+          users: [
+            {
+              email: boss,
+              name: "Boss",
+              calendars: [{ id: boss, summary: "Boss", timeZone: "UTC", primary: true }],
+            },
+            {
+              email: p.email,
+              name: p.email,
+              calendars: [{
+                id: boss,
+                summary: "Boss",
+                timeZone: "UTC",
+                accessRole: "freeBusyReader",
+              }],
+            },
+          ],
+        });
+        await world.addEvent({ connectionId: "", calendarId: boss }, timed(2));
+        // Saved before the editor and the API refused such sources (lib/rules/check.ts).
+        const rule = await world.aRule(p, {
+          source: { connectionId: p.connectionId, calendarId: boss },
+          target: p.cal.dst,
+        });
+        await world.sync(p);
+        const stored = (await getRule(world.kv, p.userId, rule.id))?.rule;
+        assert.equal(stored?.status, "broken");
+        assert.match(stored?.statusReason ?? "", /free\/busy only/);
+        assert.match(stored?.statusReason ?? "", /“Boss”/);
+        assert.equal((await world.mirrors(p.cal.dst)).length, 0);
+      },
+    );
   });
 });

@@ -18,6 +18,8 @@ export interface CalendarOption {
   account: string;
   /** busysync can write mirrors into it (owner or writer); others are offered as sources only. */
   writable: boolean;
+  /** False when shared as free/busy only: its events cannot be read, so it is no source either. */
+  readable: boolean;
   timeZone: string;
 }
 
