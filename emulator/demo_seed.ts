@@ -170,6 +170,13 @@ export function demoSeed(now: Date): Seed {
               { summary: "Priya out of office", ...allDay(1, 3) },
             ],
           },
+          // Sam shares only free/busy: listed, but its events answer 404.
+          {
+            id: "sam.lee@work.example.com",
+            summary: "Sam Lee",
+            timeZone: ZONE,
+            accessRole: "freeBusyReader",
+          },
         ],
       },
     ],

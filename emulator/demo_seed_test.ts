@@ -11,6 +11,7 @@ Deno.test("demo seed: Alex's two accounts see their calendars with the intended 
   assert.deepEqual(work.data.items!.map((c) => [c.summary, c.accessRole, !!c.primary]), [
     [WORK, "owner", true],
     ["Team holidays", "reader", false],
+    ["Sam Lee", "freeBusyReader", false],
   ]);
   const personal = await (await h.api(PERSONAL)).calendarList.list();
   assert.deepEqual(personal.data.items!.map((c) => c.summary), [PERSONAL, "Family"]);

@@ -1,7 +1,12 @@
 import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
 import ActionButton from "../../islands/ActionButton.tsx";
-import { isWritable, listCalendars, type StoredCalendar } from "../../lib/db/calendars.ts";
+import {
+  isReadable,
+  isWritable,
+  listCalendars,
+  type StoredCalendar,
+} from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
@@ -128,7 +133,9 @@ function ConnectionCard(
               <span class="cal-meta">
                 {isWritable(cal.accessRole)
                   ? <span class="chip">source or target</span>
-                  : <span class="chip chip-muted">read-only: source only</span>}
+                  : isReadable(cal.accessRole)
+                  ? <span class="chip chip-muted">read-only: source only</span>
+                  : <span class="chip chip-muted">free/busy only: events hidden, not usable</span>}
                 <span class="muted-text">{cal.timeZone}</span>
               </span>
             </li>

@@ -115,6 +115,16 @@ Deno.test({
         );
       assert.ok(workMain, "the work account's main calendar is offered as a target");
       await page.selectOption("#rule-target", workMain);
+      // Sam shares only free/busy with the work account: offered nowhere, with the reason.
+      const sam = page.locator("#rule-source option", { hasText: "Sam Lee" });
+      assert.equal(await sam.isDisabled(), true);
+      assert.match(await sam.textContent() ?? "", /free\/busy only: its events cannot be read/);
+      assert.match(await page.textContent("#rule-source-hint") ?? "", /free\/busy only/);
+      // Private events keep the busy title unless the rule opts in; the option shows with titles.
+      await page.check('input[name="privacy"][value="title"]');
+      assert.equal(await page.isChecked("#rule-copy-private"), false);
+      await page.check('input[name="privacy"][value="busy"]');
+      await page.locator("#rule-copy-private").waitFor({ state: "detached" });
       await page.fill("#rule-name", "Personal into work");
       await targetError.filter({ hasText: /^$/ }).waitFor();
       await page.waitForSelector('[data-preview-state="ready"]');
