@@ -231,6 +231,7 @@ function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLab
               ? "Shows event titles"
               : "Shows titles, places and notes"}
           </li>
+          {rule.privacy !== "busy" && rule.copyPrivateTitles && <li>Also private titles</li>}
           {skips.length > 0 && <li>Skips {skips.join(", ")}</li>}
           {f.workingHours && <li>Working hours only</li>}
           <li>{rule.window.daysAhead} days ahead</li>

@@ -61,6 +61,13 @@ Deno.test("openapi: the document is 3.1 and lists every /api route the app regis
         );
       },
     );
+    await t.step("rules document copyPrivateTitles: what it copies of a private event", () => {
+      for (const name of ["RuleInput", "Rule", "RulePatch"]) {
+        const option = doc.components.schemas[name].properties?.copyPrivateTitles;
+        assert.equal(option?.type, "boolean", name);
+        assert.match(option?.description ?? "", /private or confidential/, name);
+      }
+    });
     await t.step("POST /api/sync documents `full`: what a full reconcile repairs and costs", () => {
       const full = doc.components.schemas.SyncRequest.properties?.full;
       assert.equal(full?.type, "boolean");

@@ -43,6 +43,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         assert.equal(res.headers.get("location"), `/api/rules/${ruleId}`);
         assert.equal(rule.status, "ok");
         assert.equal(rule.privacy, "busy");
+        assert.equal(rule.copyPrivateTitles, false);
         assert.deepEqual(rule.window, { daysBack: 7, daysAhead: 60 });
         const got = await ann.request(`/api/rules/${ruleId}`);
         assert.equal(got.headers.get("etag"), etag);
@@ -283,7 +284,12 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
       const rule = await off.json();
       assert.equal(rule.filters.workingHours, undefined);
       assert.equal(rule.filters.skipAllDay, true, "the other filters stay");
-      etag = off.headers.get("etag")!;
+      const optIn = await ann.request(`/api/rules/${ruleId}`, {
+        method: "PATCH",
+        json: { copyPrivateTitles: true },
+      });
+      assert.equal((await optIn.json()).copyPrivateTitles, true);
+      etag = optIn.headers.get("etag")!;
       const self = await ann.request(`/api/rules/${ruleId}`, {
         method: "PATCH",
         json: { target: cal.main },
