@@ -3,6 +3,7 @@
  * edge with the pure core, let the delete guard stop a rule, apply the writes, and move the
  * shared cursor only when every edge applied everything the listing asked of it.
  */
+import { isReadable } from "../db/calendars.ts";
 import { getCursor, saveCursor } from "../db/cursors.ts";
 import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
@@ -257,11 +258,6 @@ async function readLedgerFor(
 }
 
 /**
- * Reads a whole listing. Change sets are what happened since the last run and a full listing
- * is bounded by the rule windows, so holding one in memory is cheap; an event listed twice
- * counts as its last version.
- */
-/**
  * A source that answers 404 may be a calendar shared as free/busy only (Google answers events
  * of those with 404 too), which a person can act on; one calendar list call, only on this
  * failure, tells the two apart. When that call fails too, the 404 stands as it was.
@@ -275,7 +271,7 @@ async function explainUnreadable(
   try {
     const calendars = await ctx.provider(source.connectionId).listCalendars(source.connectionId);
     const listed = calendars.find((c) => c.calendarId === source.calendarId);
-    return listed?.accessRole === "freeBusyReader"
+    return listed && !isReadable(listed.accessRole)
       ? new FreeBusyOnlyError(source, listed.summary)
       : err;
   } catch (listErr) {
@@ -285,6 +281,11 @@ async function explainUnreadable(
   }
 }
 
+/**
+ * Reads a whole listing. Change sets are what happened since the last run and a full listing
+ * is bounded by the rule windows, so holding one in memory is cheap; an event listed twice
+ * counts as its last version.
+ */
 async function readListing(
   ctx: RunContext,
   cal: CalendarRef,
