@@ -247,7 +247,10 @@ export function expectedMirrors(
       if (!cal) throw new Error(`reference model: calendar ${from} was not read`);
       for (const e of liveOccurrences(cal.events)) {
         if (!wanted(e, rule, cal, now.getTime())) continue;
-        const title = rule.privacy === "busy" ? rule.title : (e.summary ?? "").trim() || rule.title;
+        // Only attendees see a private event's details: its title needs the rule's opt-in.
+        const hidden = e.visibility === "private" || e.visibility === "confidential";
+        const busy = rule.privacy === "busy" || (hidden && !rule.copyPrivateTitles);
+        const title = busy ? rule.title : (e.summary ?? "").trim() || rule.title;
         out.push({
           target: to,
           ruleId: rule.id,

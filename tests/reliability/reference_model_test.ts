@@ -99,6 +99,15 @@ Deno.test("reference model: what a calendar holds and which mirrors a rule wants
       ["plain", "T: padded", `instant:${Date.parse("2026-03-21T10:00:00Z")}`],
       ["allday", "T: Busy", "date:2026-03-22"],
     ]);
+    const secret = new Map([[SRC, {
+      ...calendars.get(SRC)!,
+      events: source.map((e) => e.id === "plain" ? { ...e, visibility: "private" } : e),
+    }], [DST, calendars.get(DST)!]]);
+    const summaryOfPlain = (copyPrivateTitles: boolean) =>
+      expectedMirrors([aRule({ privacy: "title", copyPrivateTitles })], secret, NOW)
+        .find((m) => m.sourceEvent === "plain")?.summary;
+    assert.equal(summaryOfPlain(false), "Busy", "a private event keeps its title to itself");
+    assert.equal(summaryOfPlain(true), "padded");
   });
 
   await t.step("the comparison counts duplicates, missing and stale mirrors", () => {
