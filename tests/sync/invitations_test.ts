@@ -13,6 +13,37 @@ async function aDoublyInvitedPerson(world: World) {
   return { alex, colleague, work: work.cal.work, home: home.cal.home };
 }
 
+/** A work → home rule and a meeting only the work address is invited to, already mirrored. */
+async function aMirroredMeeting(world: World, summary: string) {
+  const invited = await aDoublyInvitedPerson(world);
+  const { alex, colleague, work, home } = invited;
+  await world.aRule(alex, { source: work, target: home });
+  const meeting = await world.addEvent(colleague.cal.office, {
+    ...timed(2, { summary }),
+    attendees: [{ email: work.calendarId, responseStatus: "accepted" }],
+  });
+  await world.sync(alex);
+  assert.equal((await world.mirrors(home)).length, 1);
+  return { ...invited, meeting };
+}
+
+/** The calendar's owner answers its copies of the meetings `which` picks. */
+async function answer(
+  world: World,
+  cal: Person["cal"][string],
+  responseStatus: string,
+  which: (summary: string) => boolean = () => true,
+) {
+  for (const copy of await world.events(cal)) {
+    if (!which(copy.summary)) continue;
+    await world.patchEvent(cal, copy.id, {
+      attendees: copy.attendees.map((a: { email: string }) =>
+        a.email === cal.calendarId ? { ...a, responseStatus } : a
+      ),
+    });
+  }
+}
+
 const mirrorsOf = async (world: World, cal: Person["cal"][string]) =>
   summaries(await world.mirrors(cal));
 
@@ -31,15 +62,7 @@ Deno.test("sync: invited at both addresses", async (t) => {
         await invite(2, "Both", [work.calendarId, home.calendarId]);
         await invite(3, "Work only", [work.calendarId]);
         // Alex accepts both copies, as a person does: unanswered invitations are never mirrored.
-        for (const cal of [work, home]) {
-          for (const copy of await world.events(cal)) {
-            await world.patchEvent(cal, copy.id, {
-              attendees: copy.attendees.map((a: { email: string }) =>
-                a.email === cal.calendarId ? { ...a, responseStatus: "accepted" } : a
-              ),
-            });
-          }
-        }
+        for (const cal of [work, home]) await answer(world, cal, "accepted");
         await world.sync(alex);
         assert.deepEqual(await mirrorsOf(world, home), ["Busy"], "only the work-only meeting");
         assert.deepEqual(await mirrorsOf(world, work), []);
@@ -47,12 +70,7 @@ Deno.test("sync: invited at both addresses", async (t) => {
         // Later invitations arrive in an incremental run: the attendee list says it all.
         await invite(4, "Both later", [work.calendarId, home.calendarId]);
         for (const cal of [work, home]) {
-          const copy = (await world.events(cal)).find((e) => e.summary === "Both later")!;
-          await world.patchEvent(cal, copy.id, {
-            attendees: copy.attendees.map((a: { email: string }) =>
-              a.email === cal.calendarId ? { ...a, responseStatus: "accepted" } : a
-            ),
-          });
+          await answer(world, cal, "accepted", (summary) => summary === "Both later");
         }
         await world.takeRequests();
         await world.sync(alex);
@@ -61,12 +79,7 @@ Deno.test("sync: invited at both addresses", async (t) => {
         assert.equal(writesIn(await world.takeRequests()), 0);
 
         // Declining at home: the home calendar no longer blocks the time, so work's copy does.
-        const homeCopy = (await world.events(home)).find((e) => e.summary === "Both later")!;
-        await world.patchEvent(home, homeCopy.id, {
-          attendees: homeCopy.attendees.map((a: { email: string }) =>
-            a.email === home.calendarId ? { ...a, responseStatus: "declined" } : a
-          ),
-        });
+        await answer(world, home, "declined", (summary) => summary === "Both later");
         await world.sync(alex);
         assert.equal((await world.mirrors(home)).length, 2, "the declined meeting is mirrored");
         assert.deepEqual(await mirrorsOf(world, work), []);
@@ -76,14 +89,7 @@ Deno.test("sync: invited at both addresses", async (t) => {
     await t.step(
       "a busy block made before the second invitation goes with the run that sees it",
       async () => {
-        const { alex, colleague, work, home } = await aDoublyInvitedPerson(world);
-        await world.aRule(alex, { source: work, target: home });
-        const meeting = await world.addEvent(colleague.cal.office, {
-          ...timed(2, { summary: "Review" }),
-          attendees: [{ email: work.calendarId, responseStatus: "accepted" }],
-        });
-        await world.sync(alex);
-        assert.equal((await world.mirrors(home)).length, 1);
+        const { alex, colleague, home, work, meeting } = await aMirroredMeeting(world, "Review");
         // The colleague invites the personal address too: work's copy changes with the guest list.
         await world.patchEvent(colleague.cal.office, meeting.id, {
           attendees: [
@@ -103,14 +109,7 @@ Deno.test("sync: invited at both addresses", async (t) => {
     await t.step(
       "a copy the attendee list does not name (imported, forwarded) is found by the full reconcile",
       async () => {
-        const { alex, colleague, work, home } = await aDoublyInvitedPerson(world);
-        await world.aRule(alex, { source: work, target: home });
-        const meeting = await world.addEvent(colleague.cal.office, {
-          ...timed(2, { summary: "Forwarded" }),
-          attendees: [{ email: work.calendarId, responseStatus: "accepted" }],
-        });
-        await world.sync(alex);
-        assert.equal((await world.mirrors(home)).length, 1);
+        const { alex, home, meeting } = await aMirroredMeeting(world, "Forwarded");
         // The personal calendar gets its own copy without being on the guest list.
         await world.addEvent(home, {
           ...timed(2, { summary: "Forwarded" }),
