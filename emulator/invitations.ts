@@ -3,7 +3,10 @@
  * written in its organizer's calendar puts a copy of it into the primary calendar of every
  * attendee the emulator knows (an attendee's email is their primary calendar's id, as at Google),
  * with its own id and the same `iCalUID`; an attendee's answer in their copy reaches every other
- * copy. Writes of copies themselves never invite anyone.
+ * copy. Writes of copies themselves never invite anyone. Google's Event resource says as much:
+ * `extendedProperties.private` are "private to the copy of the event that appears on this
+ * calendar", `.shared` are "shared between copies of the event on other attendees' calendars",
+ * and `iCalUID` identifies an event "across calendaring systems".
  */
 import type { Attendee, EventResource, StoredEvent } from "./event_resource.ts";
 import { newEventId, parseEventInput } from "./event_input.ts";
