@@ -284,6 +284,11 @@ const SKIPS = [
   ["skipDeclined", "Events you declined", ""],
   ["skipTentative", "Tentative and unanswered invitations", "Until you say yes."],
   ["skipFree", "Events marked “free”", "Events that do not block your time."],
+  [
+    "skipInvitedInTarget",
+    "Meetings the target calendar is invited to as well",
+    "Its own invitation already blocks the time there, unless you declined it.",
+  ],
 ] as const;
 
 /**

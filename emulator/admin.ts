@@ -13,6 +13,7 @@ import { renderEvent } from "./event_render.ts";
 import { deleteEvent, insertEvent, patchEvent } from "./event_writes.ts";
 import { type FaultInjector, FaultRuleInput } from "./faults.ts";
 import { badRequest, notFound } from "./google_errors.ts";
+import { writeInviting } from "./invitations.ts";
 import { body } from "./admin_body.ts";
 import type { OAuthServer } from "./oauth.ts";
 import { oauthAdminRoutes } from "./oauth_admin.ts";
@@ -192,13 +193,24 @@ export function createAdminApi(deps: AdminDeps): Hono {
     const calendar = calendarOf(c);
     const input = await body(c, z.unknown());
     const view = ownerView(calendar);
-    const event = insertEvent(state, calendar, input, { email: view.viewerEmail });
+    const event = writeInviting(
+      state,
+      calendar,
+      undefined,
+      () => insertEvent(state, calendar, input, { email: view.viewerEmail }),
+    );
     return c.json(renderEvent(event, view));
   });
   admin.patch("/calendars/:calendarId/events/:eventId", async (c) => {
     const calendar = calendarOf(c);
     const input = await body(c, z.unknown());
-    const event = patchEvent(state, calendar, c.req.param("eventId"), input, { asOwner: true });
+    const eventId = c.req.param("eventId");
+    const event = writeInviting(
+      state,
+      calendar,
+      eventId,
+      () => patchEvent(state, calendar, eventId, input, { asOwner: true }),
+    );
     return c.json(renderEvent(event, ownerView(calendar)));
   });
   admin.post("/calendars/:calendarId/events/:eventId/split", async (c) => {
@@ -208,7 +220,14 @@ export function createAdminApi(deps: AdminDeps): Hono {
     return c.json(renderEvent(event, ownerView(calendar)));
   });
   admin.delete("/calendars/:calendarId/events/:eventId", (c) => {
-    deleteEvent(state, calendarOf(c), c.req.param("eventId"), { asOwner: true });
+    const calendar = calendarOf(c);
+    const eventId = c.req.param("eventId");
+    writeInviting(
+      state,
+      calendar,
+      eventId,
+      () => deleteEvent(state, calendar, eventId, { asOwner: true }),
+    );
     return c.body(null, 204);
   });
 

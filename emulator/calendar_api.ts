@@ -21,6 +21,7 @@ import type { StoredEvent } from "./event_resource.ts";
 import { deleteEvent, getEvent, insertEvent, patchEvent, updateEvent } from "./event_writes.ts";
 import type { FaultInjector } from "./faults.ts";
 import { fullSyncRequired, invalidParameter } from "./google_errors.ts";
+import { writeInviting } from "./invitations.ts";
 import type { OAuthServer } from "./oauth.ts";
 import type { RequestCounts } from "./request_counts.ts";
 import {
@@ -237,7 +238,12 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
   api.post("/calendars/:calendarId/events", guard("events.insert", WRITE_EVENTS), async (c) => {
     const { calendar } = calendarFor(c, true);
     const body = await jsonBody(c);
-    const event = insertEvent(state, calendar, body, { email: c.var.token.email });
+    const event = writeInviting(
+      state,
+      calendar,
+      undefined,
+      () => insertEvent(state, calendar, body, { email: c.var.token.email }),
+    );
     return eventResponse(c, event, viewOf(c, calendar, {}));
   });
 
@@ -279,9 +285,13 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
       async (c) => {
         const { calendar } = calendarFor(c, true);
         const body = await jsonBody(c);
-        const event = write(state, calendar, c.req.param("eventId"), body, {
-          ifMatch: c.req.header("If-Match"),
-        });
+        const eventId = c.req.param("eventId");
+        const event = writeInviting(
+          state,
+          calendar,
+          eventId,
+          () => write(state, calendar, eventId, body, { ifMatch: c.req.header("If-Match") }),
+        );
         return eventResponse(c, event, viewOf(c, calendar, {}));
       },
     );
@@ -292,7 +302,13 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     guard("events.delete", WRITE_EVENTS),
     (c) => {
       const { calendar } = calendarFor(c, true);
-      deleteEvent(state, calendar, c.req.param("eventId"), { ifMatch: c.req.header("If-Match") });
+      const eventId = c.req.param("eventId");
+      writeInviting(
+        state,
+        calendar,
+        eventId,
+        () => deleteEvent(state, calendar, eventId, { ifMatch: c.req.header("If-Match") }),
+      );
       // Success is an empty body; 204 is what the real API sends (notes "Not verified").
       return c.body(null, 204);
     },

@@ -7,7 +7,7 @@
 import type { calendar_v3 } from "@googleapis/calendar";
 import { z } from "zod";
 import type { MarkedEvent, UnreadableEvent } from "../sync/provider.ts";
-import type { EventTime, Mirror, ResponseStatus, SourceEvent } from "../sync/types.ts";
+import type { Attendee, EventTime, Mirror, ResponseStatus, SourceEvent } from "../sync/types.ts";
 
 /** A field that is kept when it parses and dropped otherwise; Google's JSON may say `null`. */
 function lenient<T extends z.ZodType>(schema: T) {
@@ -43,6 +43,8 @@ const GoogleEvent = z.object({
   eventType: lenient(z.string()),
   updated: lenient(z.string()),
   attendees: lenient(z.array(z.unknown())),
+  iCalUID: lenient(z.string().min(1)),
+  organizer: lenient(z.object({ email: lenient(z.string().min(1)) })),
   extendedProperties: lenient(z.object({ private: lenient(z.record(z.string(), z.unknown())) })),
 });
 type GoogleEvent = z.output<typeof GoogleEvent>;
@@ -50,6 +52,12 @@ type GoogleEvent = z.output<typeof GoogleEvent>;
 const SelfAttendee = z.object({
   self: z.literal(true),
   responseStatus: z.enum(RESPONSES),
+});
+
+/** A guest entry busysync can use: an address and an answer (Google's default is needsAction). */
+const GuestEntry = z.object({
+  email: z.string().min(1),
+  responseStatus: z.enum(RESPONSES).catch("needsAction"),
 });
 
 export type ReadResult =
@@ -99,6 +107,9 @@ export function readGoogleEvent(raw: unknown): ReadResult {
       visibility: e.visibility,
       eventType: e.eventType,
       selfResponseStatus: selfResponse(e.attendees),
+      iCalUID: e.iCalUID,
+      organizerEmail: e.organizer?.email,
+      attendees: guests(e.attendees),
     }),
   };
 }
@@ -151,6 +162,16 @@ function selfResponse(attendees: unknown[] | undefined): ResponseStatus | undefi
     if (parsed.success) return parsed.data.responseStatus;
   }
   return undefined;
+}
+
+/** The guest list, leaving out entries without an address; undefined when there is none. */
+function guests(attendees: unknown[] | undefined): Attendee[] | undefined {
+  const out: Attendee[] = [];
+  for (const a of attendees ?? []) {
+    const parsed = GuestEntry.safeParse(a);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out.length ? out : undefined;
 }
 
 /**

@@ -63,6 +63,12 @@ Deno.test("mapping: a live event keeps what the core needs and nothing else", ()
     visibility: "private",
     eventType: "default",
     selfResponseStatus: "declined",
+    iCalUID: "evt001@google.com",
+    organizerEmail: "alice@example.com",
+    attendees: [
+      { email: "bob@example.com", responseStatus: "accepted" },
+      { email: "alice@example.com", responseStatus: "declined" },
+    ],
     privateProps: { busysync: "1", other: "x" },
     updated: "2030-01-02T00:00:00.000Z",
   });
@@ -124,6 +130,19 @@ Deno.test("mapping: hostile payloads still map, or come back unreadable with a r
     assert.equal("transparency" in event, false);
     assert.equal("originalStartTime" in event, false);
     assert.deepEqual(event.privateProps, { ok: "yes" });
+  });
+
+  await t.step("guest entries without an address are dropped, an odd answer is needsAction", () => {
+    const event = read(aGoogleEvent({
+      iCalUID: 7,
+      organizer: { displayName: "no address" },
+      attendees: [{ responseStatus: "accepted" }, { email: "a@x", responseStatus: "maybe" }, 3],
+    }));
+    assert.equal("iCalUID" in event, false);
+    assert.equal("organizerEmail" in event, false);
+    assert.deepEqual("attendees" in event && event.attendees, [
+      { email: "a@x", responseStatus: "needsAction" },
+    ]);
   });
 
   await t.step("a huge description is kept whole", () => {

@@ -12,6 +12,7 @@ import { type EdgeIntents, IntentBatches, mergeIntents, settleIntents } from "./
 import { calendarKey } from "./calendar_key.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
 import { edgeFingerprint } from "./edge_fingerprint.ts";
+import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
 import {
@@ -106,7 +107,10 @@ export async function syncSource(
     intents.set(edge, merged);
   }
   if (series) listing.events.push(...vanishedInstances(series, listing.events, ledgers.values()));
-  const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey) };
+  // Filled per target as this run lists it: a target's own copies of meetings keep them from
+  // being mirrored there (filters.ts); incremental runs list no targets and go by guest lists.
+  const targetCopies = new Map<string, TargetCopies>();
+  const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey), targetCopies };
 
   if (listing.full) {
     for (const edge of edges) {
@@ -122,6 +126,7 @@ export async function syncSource(
         ctx.fail(edge.ruleId, err, { calendar: edge.target });
         continue;
       }
+      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found));
       const repair = repairLedger(
         edge,
         listing.events,

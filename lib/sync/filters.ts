@@ -1,21 +1,35 @@
 /**
  * The rule's filters: which live events are not mirrored, and why.
  */
+import { classifyEvent } from "./marker.ts";
 import { compileSummaryRegex, type RuleFilters } from "./rule.ts";
 import type { EventSpan } from "./time.ts";
-import type { LiveSourceEvent, SkipReason } from "./types.ts";
+import type { EventTime, LiveSourceEvent, SkipReason, SourceEvent } from "./types.ts";
 import { overlapsWorkingHours } from "./working_hours.ts";
+
+/**
+ * The meetings a target calendar holds copies of, by meetingKey: whether that copy blocks time
+ * there (live, not declined, not free).
+ */
+export type TargetCopies = ReadonlyMap<string, boolean>;
+
+/** The calendar an edge writes into, and its copies of meetings when this run listed it. */
+export interface TargetView {
+  calendarId: string;
+  copies?: TargetCopies;
+}
 
 /**
  * Names the first filter that keeps `event` out, or returns undefined when every filter lets
  * it through. Checked in a fixed order, so an event failing several always reports the same
- * reason: all_day, event_type, declined, tentative, free, summary_excluded,
+ * reason: all_day, event_type, declined, tentative, free, invited_in_target, summary_excluded,
  * outside_working_hours.
  */
 export function findSkipReason(
   event: LiveSourceEvent,
   span: EventSpan,
   filters: RuleFilters,
+  target: TargetView,
 ): SkipReason | undefined {
   if (filters.skipAllDay && span.allDay) return "all_day";
   if ((filters.skipEventTypes as string[]).includes(event.eventType ?? "default")) {
@@ -24,6 +38,7 @@ export function findSkipReason(
   if (filters.skipDeclined && event.selfResponseStatus === "declined") return "declined";
   if (filters.skipTentative && isTentative(event)) return "tentative";
   if (filters.skipFree && event.transparency === "transparent") return "free";
+  if (filters.skipInvitedInTarget && isInvitedInTarget(event, target)) return "invited_in_target";
   if (
     filters.excludeSummaryRegex !== undefined &&
     summaryRegex(filters.excludeSummaryRegex).test(event.summary ?? "")
@@ -38,6 +53,55 @@ export function findSkipReason(
 function isTentative(event: LiveSourceEvent): boolean {
   return event.status === "tentative" || event.selfResponseStatus === "tentative" ||
     event.selfResponseStatus === "needsAction";
+}
+
+/**
+ * True when the target holds (or will hold) its own copy of the meeting that blocks time there:
+ * this run listed the target and found such a copy, or the target calendar organises the
+ * meeting, or is on its guest list without having declined. Google gives each invited calendar
+ * its own copy of a meeting with the same iCalUID (notes §10), and an attendee's address is their
+ * primary calendar's id, so the guest list tells before the copy arrives or without listing the
+ * target; every guest's answer shows in every copy, so a decline there shows here too.
+ */
+function isInvitedInTarget(event: LiveSourceEvent, target: TargetView): boolean {
+  const key = meetingKey(event);
+  if (key !== undefined && target.copies?.get(key)) return true;
+  const id = target.calendarId.toLowerCase();
+  if (event.organizerEmail?.toLowerCase() === id) return true;
+  return (event.attendees ?? []).some((a) =>
+    a.email.toLowerCase() === id && a.responseStatus !== "declined"
+  );
+}
+
+/**
+ * One occurrence of a meeting in any calendar: its iCalUID, and for an instance of a series the
+ * instance's original start (all instances share the series' iCalUID).
+ */
+function meetingKey(event: SourceEvent): string | undefined {
+  const uid = "iCalUID" in event ? event.iCalUID : undefined;
+  if (uid === undefined) return undefined;
+  const original = event.originalStartTime;
+  return original ? `${uid} ${timeKey(original)}` : uid;
+}
+
+function timeKey(t: EventTime): string {
+  return "date" in t ? t.date : String(Date.parse(t.dateTime));
+}
+
+/**
+ * Indexes a target's listing by meeting: its own copies of meetings (never busysync's mirrors),
+ * each with whether it blocks time there.
+ */
+export function indexTargetCopies(events: Iterable<SourceEvent>): TargetCopies {
+  const copies = new Map<string, boolean>();
+  for (const event of events) {
+    if (event.status === "cancelled" || classifyEvent(event).kind === "mirror") continue;
+    const key = meetingKey(event);
+    if (key === undefined) continue;
+    const blocks = event.transparency !== "transparent" && event.selfResponseStatus !== "declined";
+    copies.set(key, (copies.get(key) ?? false) || blocks);
+  }
+  return copies;
 }
 
 /** A listing applies one rule's pattern to thousands of events: compile it once. */

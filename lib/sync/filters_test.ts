@@ -1,13 +1,67 @@
 import assert from "node:assert/strict";
-import { findSkipReason } from "./filters.ts";
+import { findSkipReason, indexTargetCopies, type TargetView } from "./filters.ts";
 import { type RuleFilters, RuleFiltersSchema } from "./rule.ts";
 import { anAllDayEvent, anEvent } from "./test_builders.ts";
 import { readEventSpan } from "./time.ts";
 import type { LiveSourceEvent } from "./types.ts";
 
-function skipReason(event: LiveSourceEvent, filters: Partial<RuleFilters> = {}) {
-  return findSkipReason(event, readEventSpan(event, "UTC")!, RuleFiltersSchema.parse(filters));
+const TARGET = "alex@home.example.com";
+
+function skipReason(
+  event: LiveSourceEvent,
+  filters: Partial<RuleFilters> = {},
+  target: TargetView = { calendarId: TARGET },
+) {
+  return findSkipReason(
+    event,
+    readEventSpan(event, "UTC")!,
+    RuleFiltersSchema.parse(filters),
+    target,
+  );
 }
+
+Deno.test("filters: a meeting the target is a guest of is skipped unless it declined there", () => {
+  const guest = (responseStatus: "accepted" | "declined" | "needsAction") =>
+    anEvent({
+      selfResponseStatus: "accepted",
+      iCalUID: "m1@google.com",
+      attendees: [{ email: "Alex@Home.example.com", responseStatus }],
+    });
+  assert.equal(skipReason(guest("needsAction")), "invited_in_target");
+  assert.equal(skipReason(guest("accepted")), "invited_in_target");
+  assert.equal(skipReason(guest("declined")), undefined);
+  assert.equal(skipReason(guest("accepted"), { skipInvitedInTarget: false }), undefined);
+  const organised = anEvent({ selfResponseStatus: "accepted", organizerEmail: TARGET });
+  assert.equal(skipReason(organised), "invited_in_target");
+});
+
+Deno.test("filters: a target's own copy (same iCalUID) keeps the meeting out while it blocks time", () => {
+  const meeting = anEvent({ id: "a1", iCalUID: "m2@google.com", selfResponseStatus: "accepted" });
+  const copy = (extra: Partial<LiveSourceEvent>) =>
+    indexTargetCopies([anEvent({ id: "b1", iCalUID: "m2@google.com", ...extra })]);
+  const view = (copies: ReturnType<typeof indexTargetCopies>) => ({ calendarId: TARGET, copies });
+  assert.equal(skipReason(meeting, {}, view(copy({}))), "invited_in_target");
+  assert.equal(skipReason(meeting, {}, view(copy({ transparency: "transparent" }))), undefined);
+  assert.equal(skipReason(meeting, {}, view(copy({ selfResponseStatus: "declined" }))), undefined);
+  // Instances share their series' iCalUID: only the same occurrence counts.
+  const instance = (id: string, at: string) =>
+    anEvent({
+      id,
+      iCalUID: "s@google.com",
+      recurringEventId: "s",
+      originalStartTime: { dateTime: at },
+      selfResponseStatus: "accepted",
+    });
+  const copies = indexTargetCopies([instance("t_1", "2025-06-03T08:00:00Z")]);
+  assert.equal(
+    skipReason(instance("x_1", "2025-06-03T10:00:00+02:00"), {}, view(copies)),
+    "invited_in_target",
+  );
+  assert.equal(
+    skipReason(instance("x_2", "2025-06-10T10:00:00+02:00"), {}, view(copies)),
+    undefined,
+  );
+});
 
 Deno.test("filters: a confirmed, busy, accepted meeting passes the defaults", () => {
   assert.equal(skipReason(anEvent({ selfResponseStatus: "accepted" })), undefined);

@@ -2,7 +2,8 @@
  * What a mirror looks like: the pure decision from one source event and one rule edge to the
  * event busysync wants in the target, or the reason it wants none.
  */
-import { findSkipReason } from "./filters.ts";
+import { calendarKey } from "./calendar_key.ts";
+import { findSkipReason, type TargetCopies } from "./filters.ts";
 import { buildMarker, classifyEvent, markerProps } from "./marker.ts";
 import { computeWindow, overlapsWindow, readEventSpan } from "./time.ts";
 import type { Edge, EventTime, LiveSourceEvent, Mirror, SkipReason, SourceEvent } from "./types.ts";
@@ -17,11 +18,17 @@ export interface MirrorContext {
   now: Date;
   /** The source calendar's zone, used to place all-day events on the timeline; default UTC. */
   sourceTimeZone?: string;
+  /**
+   * The copies of meetings each target holds (by calendarKey), for the targets this run listed;
+   * without it, only the guest list tells whether a target was invited too.
+   */
+  targetCopies?: ReadonlyMap<string, TargetCopies>;
 }
 
 /**
  * Decides the mirror of `event` on `edge`: a skip reason when the event is cancelled, is itself
- * a mirror, lies outside the edge's window or fails a filter; else the full mirror body.
+ * a mirror, lies outside the edge's window or fails a filter (one of them: the target holds its
+ * own copy of the meeting); else the full mirror body.
  *
  * Privacy: `busy` → summary is titlePrefix + title and nothing else is copied; `title` →
  * titlePrefix + the source summary (the rule's title when the source has none); `full` → also
@@ -37,7 +44,10 @@ export function desiredMirror(event: SourceEvent, edge: Edge, ctx: MirrorContext
   if (!overlapsWindow(span, computeWindow(ctx.now, edge.settings.window))) {
     return skip("outside_window");
   }
-  const reason = findSkipReason(event, span, edge.settings.filters);
+  const reason = findSkipReason(event, span, edge.settings.filters, {
+    calendarId: edge.target.calendarId,
+    copies: ctx.targetCopies?.get(calendarKey(edge.target)),
+  });
   if (reason) return skip(reason);
 
   const { title, titlePrefix, visibility } = edge.settings;

@@ -19,7 +19,8 @@ const richEvent = anEvent({
   location: "Room 4",
   visibility: "public",
   privateProps: { someoneElse: "x" },
-  ...({ attendees: [{ email: "ana@x" }], hangoutLink: "https://meet", attachments: [{}] }),
+  attendees: [{ email: "ana@x", responseStatus: "accepted" }],
+  ...({ hangoutLink: "https://meet", attachments: [{}] }),
 });
 
 Deno.test("mirror: busy privacy copies only the time, with the rule's title", () => {

@@ -144,6 +144,14 @@ export const RuleFiltersSchema = z.object({
   skipTentative: z.boolean().default(true),
   /** Events marked "show as free" (transparent). */
   skipFree: z.boolean().default(true),
+  /**
+   * Meetings the target calendar is invited to as well: it holds its own copy (same iCalUID) that
+   * blocks time, organises the meeting, or is a guest who has not declined.
+   */
+  skipInvitedInTarget: z.boolean().default(true).describe(
+    "Skip a meeting the target calendar holds its own invitation to (a guest who has not " +
+      "declined, or a copy with the same iCalUID that blocks time there).",
+  ),
   skipEventTypes: z.array(z.enum(EVENT_TYPES)).default(() => [...DEFAULT_SKIPPED_EVENT_TYPES]),
   workingHours: WorkingHoursSchema.optional(),
   excludeSummaryRegex: summaryRegex.optional(),
@@ -255,6 +263,7 @@ export const RulePatchSchema = z.object({
     skipDeclined: z.boolean().optional(),
     skipTentative: z.boolean().optional(),
     skipFree: z.boolean().optional(),
+    skipInvitedInTarget: z.boolean().optional(),
     skipEventTypes: z.array(z.enum(EVENT_TYPES)).optional(),
     workingHours: WorkingHoursSchema.nullable().optional(),
     excludeSummaryRegex: summaryRegex.nullable().optional(),

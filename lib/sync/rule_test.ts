@@ -33,6 +33,7 @@ Deno.test("rule input: a minimal rule gets every documented default", () => {
       skipDeclined: true,
       skipTentative: true,
       skipFree: true,
+      skipInvitedInTarget: true,
       skipEventTypes: ["workingLocation", "birthday"],
     },
     window: { daysBack: 7, daysAhead: 60 },

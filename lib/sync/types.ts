@@ -52,6 +52,20 @@ export interface LiveSourceEvent extends SourceEventBase {
   eventType?: string;
   /** The response of the attendee with `self: true`; undefined when not an attendee. */
   selfResponseStatus?: ResponseStatus;
+  /**
+   * The meeting's id across calendars: every invited calendar holds its own copy of a meeting,
+   * under its own id and this same iCalUID (instances of a series share their series').
+   */
+  iCalUID?: string;
+  /** The organizer's address (a calendar id: the primary calendar's is the account's email). */
+  organizerEmail?: string;
+  attendees?: readonly Attendee[];
+}
+
+/** One guest of a meeting as the event lists them. */
+export interface Attendee {
+  email: string;
+  responseStatus: ResponseStatus;
 }
 
 /**
@@ -119,6 +133,7 @@ export type SkipReason =
   | "declined"
   | "tentative"
   | "free"
+  | "invited_in_target"
   | "summary_excluded"
   | "outside_working_hours";
 

@@ -51,6 +51,7 @@ const REASON_WORDS: Record<string, string> = {
   declined: "you declined the event",
   tentative: "the event is tentative or unanswered",
   free: "the event is marked free",
+  invited_in_target: "the target calendar has its own invitation to it",
   summary_excluded: "its title matches the exclude pattern",
   outside_working_hours: "the event is outside working hours",
   unreadable_time: "the event's time could not be read",

@@ -205,6 +205,7 @@ function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLab
     f.skipDeclined && "declined",
     f.skipTentative && "tentative",
     f.skipFree && "free",
+    f.skipInvitedInTarget && "invited there too",
   ].filter(Boolean);
   return (
     <li class="card rule-row" data-rule={rule.id}>

@@ -68,6 +68,15 @@ Deno.test("openapi: the document is 3.1 and lists every /api route the app regis
         assert.match(option?.description ?? "", /private or confidential/, name);
       }
     });
+
+    await t.step("rules document skipInvitedInTarget: on by default, what it skips", () => {
+      // deno-lint-ignore no-explicit-any
+      const filters = doc.components.schemas.RuleInput.properties?.filters as any;
+      const option = filters?.properties?.skipInvitedInTarget;
+      assert.equal(option?.type, "boolean");
+      assert.equal(option?.default, true);
+      assert.match(option?.description ?? "", /iCalUID/);
+    });
     await t.step("POST /api/sync documents `full`: what a full reconcile repairs and costs", () => {
       const full = doc.components.schemas.SyncRequest.properties?.full;
       assert.equal(full?.type, "boolean");

@@ -45,6 +45,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         assert.equal(rule.privacy, "busy");
         assert.equal(rule.copyPrivateTitles, false);
         assert.deepEqual(rule.window, { daysBack: 7, daysAhead: 60 });
+        assert.equal(rule.filters.skipInvitedInTarget, true);
         const got = await ann.request(`/api/rules/${ruleId}`);
         assert.equal(got.headers.get("etag"), etag);
         assert.deepEqual(await got.json(), rule);

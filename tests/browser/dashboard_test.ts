@@ -126,6 +126,9 @@ Deno.test({
       await page.check('input[name="privacy"][value="busy"]');
       await page.locator("#rule-copy-private").waitFor({ state: "detached" });
       await page.fill("#rule-name", "Personal into work");
+      // A meeting both calendars are invited to blocks the target already: on by default.
+      const invited = page.getByLabel(/target calendar is invited to as well/);
+      assert.equal(await invited.isChecked(), true);
       await targetError.filter({ hasText: /^$/ }).waitFor();
       await page.waitForSelector('[data-preview-state="ready"]');
       // The demo week has a dentist appointment and a dinner: both become busy blocks.

@@ -17,6 +17,8 @@ import {
 export interface TestCalendar {
   ref: CalendarRef;
   timeZone: string;
+  /** A primary calendar: its id is its account's address, which invitations are sent to. */
+  primary?: boolean;
 }
 
 export interface Convergence extends Verdict {

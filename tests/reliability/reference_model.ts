@@ -6,9 +6,10 @@
  * It is written from Google's and the rule's documented behaviour, not from the engine: nothing
  * here imports lib/sync/mirror.ts, plan.ts or filters.ts, so a bug shared with the engine cannot
  * hide itself. It states only what the suite's rules use, and throws on anything else:
- * privacy `busy` or `title`, the default filters (with `skipAllDay` either way), no working
- * hours or summary pattern, and timed series that repeat daily or weekly, a number of times or
- * until a time (what a "this and following" split leaves), read with npm `rrule`.
+ * privacy `busy` or `title`, the default filters (with `skipAllDay` and `skipInvitedInTarget`
+ * either way), no working hours or summary pattern, and timed series that repeat daily or
+ * weekly, a number of times or until a time (what a "this and following" split leaves), read
+ * with npm `rrule`.
  *
  * A mirror is recognised by its `busysync: "1"` private property (the suite never copies one by
  * hand) and mapped back to its source through its `busysyncRule`/`busysyncEvent` values.
@@ -212,7 +213,13 @@ function assertStated(rule: Rule): void {
  * mirror), inside the rule's window (Google's overlap: end after the window's start, start
  * before its end), and no filter keeps it out.
  */
-function wanted(e: RawEvent, rule: Rule, cal: CalendarState, now: number): boolean {
+function wanted(
+  e: RawEvent,
+  rule: Rule,
+  cal: CalendarState,
+  target: Invitations,
+  now: number,
+): boolean {
   if (isMirror(e)) return false;
   const [start, end] = span(e, cal.timeZone);
   const windowStart = now - rule.window.daysBack * DAY;
@@ -225,7 +232,39 @@ function wanted(e: RawEvent, rule: Rule, cal: CalendarState, now: number): boole
   if (e.status === "tentative" || response === "tentative" || response === "needsAction") {
     return false;
   }
-  return e.transparency !== "transparent";
+  if (e.transparency === "transparent") return false;
+  return !(rule.filters.skipInvitedInTarget && target.invited(e));
+}
+
+/** Whether a target calendar was invited to an occurrence too. */
+interface Invitations {
+  invited(e: RawEvent): boolean;
+}
+
+/**
+ * Google gives each invited calendar its own copy of a meeting with the same iCalUID (notes
+ * §10; instances share their series' iCalUID and differ by original start). The target was
+ * invited when it organises the occurrence, is a guest who has not declined, or holds a live copy
+ * that is not free and not declined there.
+ */
+function invitationsOf(target: CalendarState): Invitations {
+  const occurrence = (e: RawEvent) =>
+    JSON.stringify([e.iCalUID, e.originalStartTime ? timeKey(e.originalStartTime) : null]);
+  const blocking = new Set(
+    liveOccurrences(target.events).filter((e) =>
+      !isMirror(e) && e.iCalUID && e.transparency !== "transparent" &&
+      ownResponse(e, target.id) !== "declined"
+    ).map(occurrence),
+  );
+  const id = target.id.toLowerCase();
+  return {
+    invited: (e) =>
+      e.organizer?.email?.toLowerCase() === id ||
+      (e.attendees ?? []).some((a: { email: string; responseStatus?: string }) =>
+        a.email.toLowerCase() === id && a.responseStatus !== "declined"
+      ) ||
+      (e.iCalUID !== undefined && blocking.has(occurrence(e))),
+  };
 }
 
 /**
@@ -244,9 +283,13 @@ export function expectedMirrors(
     if (rule.bidirectional) directions.push([rule.target.calendarId, rule.source.calendarId]);
     for (const [from, to] of directions) {
       const cal = calendars.get(from);
-      if (!cal) throw new Error(`reference model: calendar ${from} was not read`);
+      const target = calendars.get(to);
+      if (!cal || !target) {
+        throw new Error(`reference model: calendar ${from} or ${to} was not read`);
+      }
+      const invitations = invitationsOf(target);
       for (const e of liveOccurrences(cal.events)) {
-        if (!wanted(e, rule, cal, now.getTime())) continue;
+        if (!wanted(e, rule, cal, invitations, now.getTime())) continue;
         // Only attendees see a private event's details: its title needs the rule's opt-in.
         const hidden = e.visibility === "private" || e.visibility === "confidential";
         const busy = rule.privacy === "busy" || (hidden && !rule.copyPrivateTitles);

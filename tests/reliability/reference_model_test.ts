@@ -291,3 +291,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test("reference model: a meeting the target is invited to as well is not mirrored there", () => {
+  const meeting = (id: string, extra: RawEvent) =>
+    event(id, "2026-03-21T10:00:00Z", "2026-03-21T11:00:00Z", { iCalUID: `${id}@x`, ...extra });
+  const src = [
+    meeting("guest", { attendees: [{ email: DST, responseStatus: "needsAction" }] }),
+    meeting("declinedThere", { attendees: [{ email: DST, responseStatus: "declined" }] }),
+    meeting("organised", { organizer: { email: DST } }),
+    meeting("copied", {}),
+    meeting("freeCopy", {}),
+  ];
+  const dst = [
+    { ...meeting("c1", { iCalUID: "copied@x" }) },
+    { ...meeting("c2", { iCalUID: "freeCopy@x", transparency: "transparent" }) },
+  ];
+  const world = new Map([
+    [SRC, { id: SRC, timeZone: "UTC", events: src }],
+    [DST, { id: DST, timeZone: "UTC", events: dst }],
+  ]);
+  const wantedIds = (rule: Rule) => expectedMirrors([rule], world, NOW).map((m) => m.sourceEvent);
+  assert.deepEqual(wantedIds(aRule()), ["declinedThere", "freeCopy"]);
+  assert.deepEqual(
+    wantedIds(aRule({ filters: { ...aRule().filters, skipInvitedInTarget: false } })),
+    ["guest", "declinedThere", "organised", "copied", "freeCopy"],
+  );
+});

@@ -1,6 +1,7 @@
 /**
- * The fault soak: three people, six rules (one-way and both ways, three sources into one
- * target, a mirror target that is itself a source), a seeded random workload of changes, and a
+ * The fault soak: four people, seven rules (one-way and both ways, three sources into one
+ * target, a mirror target that is itself a source, one person's two accounts both ways, where
+ * invitations to both addresses arrive), a seeded random workload of changes, and a
  * sync of every person after each round, while the emulator fails a share of all Calendar API
  * calls and sync tokens die at random. Runs may fail partly meanwhile; what counts is the end:
  * once the faults stop, one ordinary incremental sync must leave every target exactly as the
@@ -84,6 +85,11 @@ export interface SoakResult {
   purgedMirrorIds: number;
   /** Live mirrors at the end under a later id generation (their first id was retired). */
   laterGenerationMirrors: number;
+  /**
+   * Double invitations at the end: a rule's target holds its own live copy of a meeting (same
+   * iCalUID) its source holds too, where a busy block beside the invitation would be wrong.
+   */
+  doubleInvitations: number;
   /** Differences found by the checks, for a failure message; empty when all converged. */
   problems: string[];
   wallMs: number;
@@ -135,9 +141,10 @@ async function castSoak(world: World): Promise<Cast> {
   const calendars: TestCalendar[] = [];
   const person = async (zones: Record<string, string>) => {
     const p = await world.aPerson(zones);
-    for (const [name, timeZone] of Object.entries(zones)) {
-      calendars.push({ ref: p.cal[name], timeZone });
-    }
+    // The first calendar is the account's primary one (World.aPerson).
+    Object.entries(zones).forEach(([name, timeZone], i) => {
+      calendars.push({ ref: p.cal[name], timeZone, ...(i === 0 ? { primary: true } : {}) });
+    });
     return p;
   };
   const ann = await person({
@@ -148,6 +155,11 @@ async function castSoak(world: World): Promise<Cast> {
   });
   const ben = await person({ a: "Asia/Tokyo", b: "UTC" });
   const cat = await person({ work: "UTC", personal: "Europe/Berlin", side: "America/Los_Angeles" });
+  // Dan has a work and a personal Google account, so each has a primary calendar invitations
+  // reach: invited at both addresses, each holds its own copy of the meeting.
+  const danWork = await person({ work: "UTC" });
+  const danHome = await person({ home: "Europe/Berlin" });
+  const dan: Person = { ...danWork, cal: { work: danWork.cal.work, home: danHome.cal.home } };
   const rules = [
     // Three sources into Ann's hub, each with its own privacy.
     await world.aRule(ann, { source: ann.cal.work, target: ann.cal.hub }),
@@ -178,8 +190,9 @@ async function castSoak(world: World): Promise<Cast> {
       privacy: "title",
       titlePrefix: "S: ",
     }),
+    await world.aRule(dan, { source: dan.cal.work, target: dan.cal.home, bidirectional: true }),
   ];
-  return { people: [ann, ben, cat], calendars, rules };
+  return { people: [ann, ben, cat, dan], calendars, rules };
 }
 
 /** Runs the soak in a world of its own and returns its figures. */
@@ -256,6 +269,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const full = await checkConvergence(world, scope);
     const rulesNotOk = await countRulesNotOk(world, cast);
     const retired = await countRetiredIds(world, cast);
+    const doubleInvitations = await countDoubleInvitations(world, cast);
     return {
       seed: opts.seed,
       users: cast.people.length,
@@ -278,12 +292,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       operationsByKind,
       purgedBySteps: workload.purged(),
       ...retired,
+      doubleInvitations,
       problems: [...incremental.problems, ...full.problems],
       wallMs: Math.round(performance.now() - started),
     };
   } finally {
     await world.close();
   }
+}
+
+async function countDoubleInvitations(world: World, cast: Cast): Promise<number> {
+  const meetings = async (calendarId: string) =>
+    new Set(
+      (await world.events({ connectionId: "", calendarId }))
+        .filter((e) => e.extendedProperties?.private?.busysync !== "1").map((e) => e.iCalUID),
+    );
+  let n = 0;
+  for (const rule of cast.rules) {
+    const [source, target] = [rule.source.calendarId, rule.target.calendarId];
+    const [inSource, inTarget] = [await meetings(source), await meetings(target)];
+    for (const uid of inSource) if (inTarget.has(uid)) n += rule.bidirectional ? 2 : 1;
+  }
+  return n;
 }
 
 async function countRulesNotOk(world: World, cast: Cast): Promise<number> {

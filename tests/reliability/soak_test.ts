@@ -5,7 +5,7 @@ Deno.test(
   "soak: under 20% faults and dying sync tokens, the targets end exactly as the sources say",
   async () => {
     const result = await runSoak({
-      seed: 20261124,
+      seed: 20261204,
       rounds: 8,
       warmupOps: 60,
       opsPerRound: 12,
@@ -21,6 +21,7 @@ Deno.test(
       (seen.moveSeries ?? 0) > 0 && (seen.splitSeries ?? 0) > 0 && result.purgedMirrorIds > 0,
       `no series edit, split or purged mirror id:\n${context}`,
     );
+    assert.ok(result.doubleInvitations > 0, `no double invitation at the end:\n${context}`);
     const claim = {
       duplicates: result.duplicates,
       missing: result.missing,

@@ -30,6 +30,7 @@ const OP_WEIGHTS = {
   delete: 9,
   rename: 10,
   decline: 8,
+  invite: 12,
   free: 5,
   createSeries: 8,
   moveInstance: 7,
@@ -74,6 +75,7 @@ export function createWorkload(
   let purged = 0;
   const deleted = new Set<string>();
   const name = () => `ev${++made}`;
+  const primaries = calendars.filter((c) => c.primary);
 
   /** A timed event somewhere in the next 40 days on a 15-minute grid. */
   const timedSlot = () => {
@@ -110,7 +112,10 @@ export function createWorkload(
       (e.attendees ?? []).some((a: { email: string; responseStatus: string }) =>
         a.email === cal.ref.calendarId && a.responseStatus === "declined"
       );
+    // Only the organizer's event sends invitations; copies in a guest's calendar do not.
+    const organised = singles.filter((e) => e.organizer?.email === cal.ref.calendarId);
     const needs: Partial<Record<OpKind, RawEvent[]>> = {
+      invite: organised,
       move: singles,
       delete: singles,
       rename: singles,
@@ -169,16 +174,34 @@ export function createWorkload(
         break;
       }
       case "decline": {
-        const self = (target!.attendees ?? []).find((a: { email: string }) =>
-          a.email === cal.ref.calendarId
-        );
+        // Only this calendar's own answer changes: the rest of the guest list is the organizer's.
+        const listed: { email: string; responseStatus?: string }[] = target!.attendees ?? [];
+        const self = listed.find((a) => a.email === cal.ref.calendarId);
         const responseStatus = self?.responseStatus === "declined" ? "accepted" : "declined";
-        await world.patchEvent(cal.ref, target!.id, {
-          attendees: [
-            { email: "organizer@example.org", organizer: true, responseStatus: "accepted" },
-            { email: cal.ref.calendarId, responseStatus },
-          ],
-        });
+        const attendees = self ? listed.map((a) => a === self ? { ...a, responseStatus } : a) : [
+          ...(listed.length
+            ? listed
+            : [{ email: "organizer@example.org", organizer: true, responseStatus: "accepted" }]),
+          { email: cal.ref.calendarId, responseStatus },
+        ];
+        await world.patchEvent(cal.ref, target!.id, { attendees });
+        break;
+      }
+      case "invite": {
+        // Invites (or uninvites) another account's address, the person's own other account's
+        // too: that primary calendar gets its own copy of the meeting, with the same iCalUID.
+        // Half the time everyone: both of a person's addresses get the same meeting.
+        const others = primaries.filter((p) => p.ref.calendarId !== cal.ref.calendarId)
+          .map((p) => p.ref.calendarId);
+        const guests = random.chance(0.5) ? others : [random.pick(others)];
+        const listed: { email: string }[] = target!.attendees ?? [];
+        const invited = guests.every((g) => listed.some((a) => a.email === g));
+        const attendees = invited ? listed.filter((a) => !guests.includes(a.email)) : [
+          ...listed,
+          ...guests.filter((g) => !listed.some((a) => a.email === g))
+            .map((email) => ({ email })),
+        ];
+        await world.patchEvent(cal.ref, target!.id, { attendees });
         break;
       }
       case "free":
