@@ -23,6 +23,7 @@ import type { FaultInjector } from "./faults.ts";
 import { fullSyncRequired, invalidParameter } from "./google_errors.ts";
 import type { OAuthServer } from "./oauth.ts";
 import type { RequestCounts } from "./request_counts.ts";
+import type { UsageLimits } from "./usage_limits.ts";
 import {
   type AccessRole,
   type CalendarRecord,
@@ -37,6 +38,7 @@ export interface CalendarApiDeps {
   state: EmulatorState;
   oauth: OAuthServer;
   faults: FaultInjector;
+  limits: UsageLimits;
   counts: RequestCounts;
 }
 
@@ -115,7 +117,9 @@ function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
 }
 
 /** Creates the hono sub-app serving /calendar/v3. */
-export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiDeps): Hono<ApiEnv> {
+export function createCalendarApi(
+  { state, oauth, faults, counts, limits }: CalendarApiDeps,
+): Hono<ApiEnv> {
   const api = new Hono<ApiEnv>();
 
   const guard = createGuard({ oauth, faults, counts });
@@ -237,6 +241,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
   api.post("/calendars/:calendarId/events", guard("events.insert", WRITE_EVENTS), async (c) => {
     const { calendar } = calendarFor(c, true);
     const body = await jsonBody(c);
+    limits.countCreate(c.var.token.email);
     const event = insertEvent(state, calendar, body, { email: c.var.token.email });
     return eventResponse(c, event, viewOf(c, calendar, {}));
   });
@@ -279,6 +284,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
       async (c) => {
         const { calendar } = calendarFor(c, true);
         const body = await jsonBody(c);
+        limits.checkWrite(c.var.token.email);
         const event = write(state, calendar, c.req.param("eventId"), body, {
           ifMatch: c.req.header("If-Match"),
         });
@@ -292,6 +298,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     guard("events.delete", WRITE_EVENTS),
     (c) => {
       const { calendar } = calendarFor(c, true);
+      limits.checkWrite(c.var.token.email);
       deleteEvent(state, calendar, c.req.param("eventId"), { ifMatch: c.req.header("If-Match") });
       // Success is an empty body; 204 is what the real API sends (notes "Not verified").
       return c.body(null, 204);
