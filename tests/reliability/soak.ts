@@ -98,6 +98,7 @@ const SOAK_CONFIG: SyncConfig = {
   deleteGuard: { percent: 100, min: 100_000 },
   historyMaxRuns: 50,
   historyMaxDays: 7,
+  accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
 };
 
 /**

@@ -185,7 +185,12 @@ export class World {
       userId: person.userId,
       providerFor: (_connectionId, meter) => this.providerWith(meter),
       clock: () => new Date(),
-      config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+      config: {
+        deleteGuard: { percent: 20, min: 10 },
+        historyMaxRuns: 50,
+        historyMaxDays: 7,
+        accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
+      },
       log: createLogger("error", () => {}),
       trigger: "manual",
       ...opts,
