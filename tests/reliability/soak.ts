@@ -10,6 +10,11 @@
  * events, and the emulator purges every deletion `purgeAfterSeconds` old on its own, so mirror
  * ids Google retired (a restore answers 404, an insert 409) and sync tokens a purge killed occur
  * throughout.
+ *
+ * Google's Calendar usage limits play too (notes §10): during the rounds each account may create
+ * only a few events beyond what the first sync made, in busysync's own budget and, lower, in the
+ * emulator, which then answers 403 quotaExceeded (read-only mode) for a moment, so writes pause
+ * and creations wait. The end lifts both, as the next day and the end of read-only mode would.
  */
 import type { SyncConfig } from "../../lib/sync/engine.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
@@ -44,6 +49,18 @@ export interface SoakOptions {
   maxAttempts: number;
   /** Seconds a deleted event stays readable before the emulator purges it (Google: eventually). */
   purgeAfterSeconds: number;
+  /**
+   * Calendar usage limits during the rounds: creations each account may make beyond the most
+   * any person's first sync made, in busysync's daily budget and in the emulator's limit (set
+   * lower, so Google's read-only mode is met), how long the emulator stays read-only and how
+   * long busysync pauses then. Undefined: no limits.
+   */
+  usageLimits?: {
+    budgetAfterSetup: number;
+    emulatorAfterSetup: number;
+    readOnlySeconds: number;
+    pauseSeconds: number;
+  };
   log?: (line: string) => void;
 }
 
@@ -66,6 +83,8 @@ export interface SoakResult {
   tokenInvalidations: number;
   /** Sync runs by outcome: ok, partial, failed (a run that threw counts as "threw"). */
   runs: Record<string, number>;
+  /** Runs that reported writes paused (WritesPaused) or creations waiting (CreationBudgetSpent). */
+  usageLimitRuns: { writesPaused: number; creationBudgetSpent: number };
   /** After faults stopped and one incremental sync of each person. */
   duplicates: number;
   missing: number;
@@ -180,6 +199,8 @@ async function castSoak(world: World): Promise<Cast> {
       titlePrefix: "S: ",
     }),
   ];
+  // Stored connections name each person's Google account, which usage limits are counted by.
+  for (const p of [ann, ben, cat]) await world.connect(p);
   return { people: [ann, ben, cat], calendars, rules };
 }
 
@@ -199,11 +220,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const operationsByKind: Partial<Record<OpKind, number>> = {};
     let operations = 0;
     let tokenInvalidations = 0;
+    let config = SOAK_CONFIG;
+    let clock = () => new Date();
+    const usageLimitRuns = { writesPaused: 0, creationBudgetSpent: 0 };
     const sync = async (p: Person, extra: { full?: boolean } = {}) => {
       let outcome: string;
       try {
-        const result = await world.sync(p, { config: SOAK_CONFIG, ...extra });
+        const result = await world.sync(p, { config, clock, ...extra });
         outcome = result.status === "completed" ? result.run.outcome : result.status;
+        const errors = result.status === "completed" ? result.run.errors : [];
+        if (errors.some((e) => e.error === "WritesPaused")) usageLimitRuns.writesPaused++;
+        if (errors.some((e) => e.error === "CreationBudgetSpent")) {
+          usageLimitRuns.creationBudgetSpent++;
+        }
       } catch (err) {
         outcome = "threw";
         log(`sync of ${p.userId} threw: ${err}`);
@@ -220,8 +249,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
     for (let i = 0; i < opts.warmupOps; i++) await workload.step();
     // The first sync runs without faults: the soak is about change under faults, not setup.
-    for (const p of cast.people) await sync(p);
-    await world.takeRequests();
+    let setupCreates = 0;
+    for (const p of cast.people) {
+      await sync(p);
+      setupCreates = Math.max(setupCreates, (await world.takeRequests())["events.insert"] ?? 0);
+    }
+    const limits = opts.usageLimits;
+    if (limits) {
+      config = {
+        ...SOAK_CONFIG,
+        accountLimits: {
+          createsPerDay: setupCreates + limits.budgetAfterSetup,
+          pauseHours: limits.pauseSeconds / 3600,
+        },
+      };
+      await world.admin("POST", "usage-limits", {
+        createsPerDay: setupCreates + limits.emulatorAfterSetup,
+        readOnlyHours: limits.readOnlySeconds / 3600,
+      });
+    }
     await world.admin("POST", "faults", faultRules(opts.faultRate, opts.seed));
     for (let round = 1; round <= opts.rounds; round++) {
       for (let i = 0; i < opts.opsPerRound; i++) {
@@ -243,6 +289,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
     const faultsInjected = faults.reduce((n, f) => n + f.hits, 0);
     await world.admin("DELETE", "faults");
+    if (limits) {
+      // The next day and the end of read-only mode: budgets refilled, pauses over.
+      await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+      config = SOAK_CONFIG;
+      const pauseOver = Date.now() + limits.pauseSeconds * 1000;
+      clock = () => new Date(Math.max(Date.now(), pauseOver + 1));
+    }
 
     const scope = {
       calendars: cast.calendars,
@@ -269,6 +322,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       faultsInjected,
       tokenInvalidations,
       runs,
+      usageLimitRuns,
       duplicates: incremental.duplicates,
       missing: incremental.missing,
       stale: incremental.stale,

@@ -46,6 +46,12 @@ const soak = await runSoak({
   invalidateRate: 0.3,
   maxAttempts: 2,
   purgeAfterSeconds: 1,
+  usageLimits: {
+    budgetAfterSetup: 60,
+    emulatorAfterSetup: 30,
+    readOnlySeconds: 1,
+    pauseSeconds: 2,
+  },
   log: console.log,
 });
 await write("soak.json", { ...soak, environment });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runSoak } from "./soak.ts";
 
 Deno.test(
-  "soak: under 20% faults and dying sync tokens, the targets end exactly as the sources say",
+  "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say",
   async () => {
     const result = await runSoak({
       seed: 20261124,
@@ -13,6 +13,12 @@ Deno.test(
       invalidateRate: 0.5,
       maxAttempts: 2,
       purgeAfterSeconds: 0.3,
+      usageLimits: {
+        budgetAfterSetup: 12,
+        emulatorAfterSetup: 6,
+        readOnlySeconds: 0.3,
+        pauseSeconds: 0.5,
+      },
     });
     const context = JSON.stringify(result, null, 2);
     assert.ok(result.faultsInjected > 0, `no fault was injected:\n${context}`);
@@ -20,6 +26,10 @@ Deno.test(
     assert.ok(
       (seen.moveSeries ?? 0) > 0 && (seen.splitSeries ?? 0) > 0 && result.purgedMirrorIds > 0,
       `no series edit, split or purged mirror id:\n${context}`,
+    );
+    assert.ok(
+      result.usageLimitRuns.writesPaused > 0,
+      `no run met the usage limits:\n${context}`,
     );
     const claim = {
       duplicates: result.duplicates,

@@ -6,12 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
-import { type Connection, saveConnectionGrant } from "../../lib/db/connections.ts";
 import { getRule } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { RunSummary } from "../../lib/sync/engine.ts";
 import type { SyncConfig } from "../../lib/sync/run_context.ts";
-import { type Person, type RawEvent, timed, withWorld, type World, writesIn } from "./support.ts";
+import { type RawEvent, timed, withWorld, writesIn } from "./support.ts";
 
 const HOUR = 3_600_000;
 
@@ -27,21 +26,6 @@ const configWith = (accountLimits: SyncConfig["accountLimits"]): SyncConfig => (
   accountLimits,
 });
 
-/** Stores the person's busysync connection, which names their Google account (issuer, sub). */
-function connect(world: World, p: Person): Promise<Connection> {
-  return saveConnectionGrant(world.kv, {
-    userId: p.userId,
-    connectionId: p.connectionId,
-    issuer: world.emulator.url,
-    sub: `sub-${p.email}`,
-    email: p.email,
-    scopes: ["https://www.googleapis.com/auth/calendar"],
-    // The world's provider holds its own OAuth client: no token is read from KV.
-    tokens: { refresh: "unused" },
-    now: new Date(),
-  });
-}
-
 const startsOf = (events: RawEvent[]) => events.map((e) => e.start.dateTime).sort();
 
 Deno.test("sync under Google's Calendar usage limits", async (t) => {
@@ -53,7 +37,7 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" }, {
           a: hours.map((h) => timed(24 + h, { summary: `in ${h}h` })),
         });
-        await connect(world, p);
+        await world.connect(p);
         const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b });
         const config = configWith({ createsPerDay: 4, pauseHours: 6 });
         const now = Date.now();
@@ -85,7 +69,7 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" }, {
           a: [1, 2, 3, 4, 5].map((h) => timed(h, { summary: `in ${h}h` })),
         });
-        const connection = await connect(world, p);
+        const connection = await world.connect(p);
         const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b });
         const config = configWith({ createsPerDay: 1000, pauseHours: 6 });
         const now = Date.now();
