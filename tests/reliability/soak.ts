@@ -12,9 +12,10 @@
  * throughout.
  *
  * Google's Calendar usage limits play too (notes §10): during the rounds each account may create
- * only a few events beyond what the first sync made, in busysync's own budget and, lower, in the
- * emulator, which then answers 403 quotaExceeded (read-only mode) for a moment, so writes pause
- * and creations wait. The end lifts both, as the next day and the end of read-only mode would.
+ * only so many events beyond what the first sync made (busysync's own budget), and for a few
+ * rounds the emulator answers 403 quotaExceeded (read-only mode) as if another app had spent
+ * the accounts' limits, so writes pause and creations wait. The end lifts both, as the next day
+ * and the end of read-only mode would.
  */
 import type { SyncConfig } from "../../lib/sync/engine.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
@@ -51,13 +52,14 @@ export interface SoakOptions {
   purgeAfterSeconds: number;
   /**
    * Calendar usage limits during the rounds: creations each account may make beyond the most
-   * any person's first sync made, in busysync's daily budget and in the emulator's limit (set
-   * lower, so Google's read-only mode is met), how long the emulator stays read-only and how
-   * long busysync pauses then. Undefined: no limits.
+   * any person's first sync made (busysync's daily budget); the rounds, first and last
+   * included, in which every account's limit at the emulator is already spent (as if another
+   * app had created many events), so each insert starts read-only mode for `readOnlySeconds`;
+   * and how long busysync then pauses the account's writes. Undefined: no limits.
    */
   usageLimits?: {
     budgetAfterSetup: number;
-    emulatorAfterSetup: number;
+    readOnlyRounds: [number, number];
     readOnlySeconds: number;
     pauseSeconds: number;
   };
@@ -263,13 +265,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           pauseHours: limits.pauseSeconds / 3600,
         },
       };
-      await world.admin("POST", "usage-limits", {
-        createsPerDay: setupCreates + limits.emulatorAfterSetup,
-        readOnlyHours: limits.readOnlySeconds / 3600,
-      });
+      await world.admin("POST", "usage-limits", { readOnlyHours: limits.readOnlySeconds / 3600 });
     }
     await world.admin("POST", "faults", faultRules(opts.faultRate, opts.seed));
     for (let round = 1; round <= opts.rounds; round++) {
+      if (limits && round === limits.readOnlyRounds[0]) {
+        await world.admin("POST", "usage-limits", { createsPerDay: 0 });
+      }
+      if (limits && round === limits.readOnlyRounds[1] + 1) {
+        await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+      }
       for (let i = 0; i < opts.opsPerRound; i++) {
         const op = await workload.step();
         operationsByKind[op] = (operationsByKind[op] ?? 0) + 1;

@@ -47,8 +47,8 @@ const soak = await runSoak({
   maxAttempts: 2,
   purgeAfterSeconds: 1,
   usageLimits: {
-    budgetAfterSetup: 60,
-    emulatorAfterSetup: 30,
+    budgetAfterSetup: 150,
+    readOnlyRounds: [15, 20],
     readOnlySeconds: 1,
     pauseSeconds: 2,
   },
