@@ -58,6 +58,26 @@ export async function reserveCreates(
 }
 
 /**
+ * Gives back `count` creations reserved on the UTC day of `now` that were never sent (the
+ * account got paused, the rule failed), so they are not lost for the rest of the day.
+ */
+export async function returnCreates(
+  kv: Deno.Kv,
+  account: Account,
+  opts: { count: number; now: Date },
+): Promise<void> {
+  if (opts.count <= 0) return;
+  const key = keys.accountCreates(account.issuer, account.sub, budgetDay(opts.now));
+  await commitWithRetry(async () => {
+    const entry = await kv.get(key);
+    if (entry.value === null) return null;
+    const count = CreatesSchema.parse(entry.value).count;
+    const value = { v: 1 as const, count: Math.max(0, count - opts.count) };
+    return { op: kv.atomic().check(entry).set(key, value, { expireIn: 2 * DAY_MS }) };
+  });
+}
+
+/**
  * Pauses writes into the account's calendars until `until`, keeping a longer pause already
  * stored. The record expires on its own; readers never rely on that (see getWritePause).
  */

@@ -11,6 +11,7 @@ import {
   getWritePause,
   pauseAccountWrites,
   reserveCreates,
+  returnCreates,
 } from "../db/account_limits.ts";
 import { getConnectionEntry } from "../db/connections.ts";
 
@@ -56,6 +57,12 @@ export class AccountWrites {
       perDay: this.limits.createsPerDay,
       now: this.now,
     });
+  }
+
+  /** Gives back creations `reserve` granted that were not sent. */
+  async giveBack(connectionId: string, count: number): Promise<void> {
+    const account = await this.#account(connectionId);
+    if (account) await returnCreates(this.kv, account, { count, now: this.now });
   }
 
   /** Pauses writes into the account's calendars for the configured hours; returns the pause. */

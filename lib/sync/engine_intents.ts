@@ -23,6 +23,7 @@ export class InsertBatches {
   readonly #index = new Map<WriteOp, number>();
   /** Batch number → how many of its inserts may be sent. */
   readonly #batches = new Map<number, Promise<number>>();
+  #grantedTotal = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -42,6 +43,11 @@ export class InsertBatches {
     return i - batch * INSERT_BATCH < await this.#granted(batch);
   }
 
+  /** Creations the batches took from the budget so far. */
+  get granted(): number {
+    return this.#grantedTotal;
+  }
+
   #granted(batch: number): Promise<number> {
     let granted = this.#batches.get(batch);
     if (!granted) {
@@ -53,6 +59,7 @@ export class InsertBatches {
       granted = earlierFull.then(async (full) => {
         if (!full) return 0;
         const n = await this.ctx.accounts.reserve(this.edge.target.connectionId, ops.length);
+        this.#grantedTotal += n;
         const entries = ops.slice(0, n).map((o) => o.entry);
         if (n > 0) await recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
         return n;

@@ -441,14 +441,18 @@ async function applyEdgeOps(
   const batches = new InsertBatches(ctx, edge, creates);
   const waiting: WriteOp[] = [];
   let held = false;
+  let sent = 0;
   await ctx.pool(units, async (unit) => {
     for (const op of unit) {
       if (ctx.isStopped(edge.ruleId) || held) return;
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        if (op.kind === "create" && !await batches.before(op)) {
-          waiting.push(op);
-          return;
+        if (op.kind === "create") {
+          if (!await batches.before(op)) {
+            waiting.push(op);
+            return;
+          }
+          sent++;
         }
         await applyOp(ctx, edge, op, {
           lookFirst: intents.lookFirst.has(op.sourceEventId),
@@ -470,6 +474,8 @@ async function applyEdgeOps(
       }
     }
   });
+  // Budget a pause or a failure left unused is today's still (a lost lease threw above).
+  await ctx.accounts.giveBack(account, batches.granted - sent);
   if (waiting.length > 0) {
     const first = Math.min(...waiting.map((op) => createStart([op])));
     ctx.report.recordProblem({

@@ -5,7 +5,7 @@
  * writes into an account Google answered 403 quotaExceeded for.
  */
 import assert from "node:assert/strict";
-import { listWritePauses } from "../../lib/db/account_limits.ts";
+import { listWritePauses, reserveCreates } from "../../lib/db/account_limits.ts";
 import { getRule } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { RunSummary } from "../../lib/sync/engine.ts";
@@ -67,7 +67,8 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
       "a 403 quotaExceeded pauses writes into that account for the configured hours, with a dashboard incident that ends by itself",
       async () => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" }, {
-          a: [1, 2, 3, 4, 5].map((h) => timed(h, { summary: `in ${h}h` })),
+          // More than the engine's 8 writes in flight, so some are never sent once it pauses.
+          a: Array.from({ length: 12 }, (_, i) => timed(i + 1, { summary: `in ${i + 1}h` })),
         });
         const connection = await world.connect(p);
         const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b });
@@ -75,8 +76,17 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
         const now = Date.now();
         await world.admin("POST", "usage-limits", { createsPerDay: 3, readOnlyHours: 1 });
         try {
+          await world.takeRequests();
           const first = runOf(await world.sync(p, { config, clock: () => new Date(now) }));
+          const inserts = (await world.takeRequests())["events.insert"];
           assert.equal((await world.mirrors(p.cal.b)).length, 3);
+          const account = { issuer: connection.issuer, sub: connection.sub };
+          const left = await reserveCreates(world.kv, account, {
+            wanted: 1000,
+            perDay: 1000,
+            now: new Date(now),
+          });
+          assert.equal(1000 - left, inserts, "budget the pause left unsent was given back");
           const paused = first.errors.find((e) => e.error === "WritesPaused");
           assert.match(paused?.message ?? "", /read-only/);
           const stored = (await getRule(world.kv, p.userId, rule.id))!.rule;
@@ -102,7 +112,7 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
         const after = new Date(now + 6 * HOUR + 1);
         const resumed = runOf(await world.sync(p, { config, clock: () => after }));
         assert.equal(resumed.outcome, "ok");
-        assert.equal((await world.mirrors(p.cal.b)).length, 5);
+        assert.equal((await world.mirrors(p.cal.b)).length, 12);
         assert.deepEqual(await listWritePauses(world.kv, [connection], after), []);
       },
     );
