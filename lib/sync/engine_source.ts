@@ -206,8 +206,9 @@ export async function syncSource(
   await ctx.ledger.flush();
   if (listing.token) {
     // A rule stopped by the guard, and an edge with writes held back, simply drop out of the
-    // cursor (they need a full listing once confirmed, or to find those writes again); a rule that failed keeps the cursor where it was, so the next run sees these
-    // changes again and the edges that did apply them find nothing left to write.
+    // cursor (they need a full listing once confirmed, or to find those writes again); a rule
+    // that failed keeps the cursor where it was, so the next run sees these changes again and
+    // the edges that did apply them find nothing left to write.
     const failed = edges.some((e) => {
       const verdict = ctx.verdictOf(e.ruleId);
       return verdict !== undefined &&
