@@ -2,8 +2,9 @@
  * Google's Calendar usage limits (notes §10, support.google.com/a/answer/2905486): a user who
  * creates too many events in a short time finds their calendars read-only for hours, every write
  * answered 403 quotaExceeded. Counted per user (the token's email) across calendars, over a
- * rolling day. Google publishes neither the exact count ("about 10,000") nor the window nor how
- * long read-only lasts ("several hours"), so all three are settings here; off by default.
+ * rolling day. Google publishes neither the exact count (100,000 on its help page, 10,000 in
+ * older copies) nor the window nor how long read-only lasts ("a few hours"), so all three are
+ * settings here; off by default.
  */
 import { usageLimitsExceeded } from "./google_errors.ts";
 

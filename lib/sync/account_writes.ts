@@ -1,7 +1,7 @@
 /**
  * A run's dealings with the Google accounts it writes into, which Google limits per account
- * whichever calendar or busysync user writes (Calendar usage limits: about 10,000 creations in
- * a short time make the account's calendars read-only for hours; notes §10,
+ * whichever calendar or busysync user writes (Calendar usage limits: 10,000 to 100,000
+ * creations in a short time make the account's calendars read-only for hours; notes §10,
  * support.google.com/a/answer/2905486): a share of each account's daily creation budget, and
  * the write pause that follows a 403 quotaExceeded.
  */
