@@ -104,7 +104,7 @@ export function createAdminApi(deps: AdminDeps): Hono {
     state.reset();
     oauth.reset();
     faults.clear();
-    limits.clear();
+    limits.reset();
     counts.clear();
     channels.clear();
     push.reset();

@@ -32,13 +32,15 @@ export interface UsageOfUser {
 }
 
 export class UsageLimits {
+  readonly #initial: UsageLimitSettings;
   #settings: UsageLimitSettings;
   /** email → epoch ms of each creation in the last day, oldest first. */
   readonly #creates = new Map<string, number[]>();
   readonly #readOnlyUntil = new Map<string, number>();
 
   constructor(private readonly now: () => number, settings: Partial<UsageLimitSettings> = {}) {
-    this.#settings = { ...DEFAULT_USAGE_LIMITS, ...settings };
+    this.#initial = { ...DEFAULT_USAGE_LIMITS, ...settings };
+    this.#settings = { ...this.#initial };
   }
 
   get settings(): UsageLimitSettings {
@@ -88,6 +90,12 @@ export class UsageLimits {
   clear(): void {
     this.#creates.clear();
     this.#readOnlyUntil.clear();
+  }
+
+  /** Like clear, and back to the settings the emulator started with. */
+  reset(): void {
+    this.clear();
+    this.#settings = { ...this.#initial };
   }
 
   #recent(email: string, now: number): number[] {

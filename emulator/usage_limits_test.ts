@@ -54,6 +54,15 @@ Deno.test("usage limits: creations past the daily limit put the user's calendars
     now += 24 * 3_600_000;
     await (await h.api(ALICE)).events.insert({ calendarId: ALICE, requestBody: anEvent() });
   });
+
+  await t.step("reset forgets the counts and restores the start settings", async () => {
+    await h.admin("POST", "reset");
+    assert.deepEqual(await h.admin("GET", "usage-limits"), {
+      createsPerDay: null,
+      readOnlyHours: 3,
+      users: [],
+    });
+  });
 });
 
 Deno.test("usage limits: off by default, and a queriesPerDay fault is a 403 rateLimitExceeded saying so", async () => {
