@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { listWritePauses, reserveCreates } from "../../lib/db/account_limits.ts";
-import { getRule } from "../../lib/db/rules.ts";
+import { deleteRule, getRule, listMirrorRemovals } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { RunSummary } from "../../lib/sync/engine.ts";
 import type { SyncConfig } from "../../lib/sync/run_context.ts";
@@ -114,6 +114,37 @@ Deno.test("sync under Google's Calendar usage limits", async (t) => {
         assert.equal(resumed.outcome, "ok");
         assert.equal((await world.mirrors(p.cal.b)).length, 12);
         assert.deepEqual(await listWritePauses(world.kv, [connection], after), []);
+      },
+    );
+
+    await t.step(
+      "while paused, a rule deleted with its mirrors deletes nothing and keeps its request; afterwards they go",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC" }, {
+          a: [1, 2].map((h) => timed(h, { summary: `in ${h}h` })),
+        });
+        await world.connect(p);
+        const rule = await world.aRule(p, { source: p.cal.a, target: p.cal.b });
+        const config = configWith({ createsPerDay: 1000, pauseHours: 6 });
+        const now = Date.now();
+        await world.sync(p, { config, clock: () => new Date(now) });
+        assert.equal((await world.mirrors(p.cal.b)).length, 2);
+        await world.admin("POST", "usage-limits", { createsPerDay: 0, readOnlyHours: 1 });
+        try {
+          await world.addEvent(p.cal.a, timed(3, { summary: "in 3h" }));
+          await world.sync(p, { config, clock: () => new Date(now + HOUR) });
+          await deleteRule(world.kv, p.userId, rule.id, { now: new Date(), removeMirrors: true });
+          await world.takeRequests();
+          await world.sync(p, { config, clock: () => new Date(now + 2 * HOUR) });
+          assert.equal(writesIn(await world.takeRequests()), 0, "nothing is sent while paused");
+          assert.equal((await world.mirrors(p.cal.b)).length, 2);
+          assert.equal((await listMirrorRemovals(world.kv, p.userId)).length, 1);
+        } finally {
+          await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+        }
+        await world.sync(p, { config, clock: () => new Date(now + 7 * HOUR) });
+        assert.deepEqual(await world.mirrors(p.cal.b), []);
+        assert.deepEqual(await listMirrorRemovals(world.kv, p.userId), []);
       },
     );
   });
