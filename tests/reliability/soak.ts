@@ -55,7 +55,8 @@ export interface SoakOptions {
    * any person's first sync made (busysync's daily budget); the rounds, first and last
    * included, in which every account's limit at the emulator is already spent (as if another
    * app had created many events), so each insert starts read-only mode for `readOnlySeconds`;
-   * and how long busysync then pauses the account's writes. Undefined: no limits.
+   * and how long busysync then pauses the account's writes: longer than those rounds take, as
+   * the soak ends the pauses when it ends read-only mode. Undefined: no limits.
    */
   usageLimits?: {
     budgetAfterSetup: number;
@@ -223,7 +224,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let operations = 0;
     let tokenInvalidations = 0;
     let config = SOAK_CONFIG;
-    let clock = () => new Date();
+    // busysync's clock runs ahead of the real one by `ahead`: moving it on ends the write
+    // pauses exactly when the soak lifts read-only mode, however fast the rounds went.
+    let ahead = 0;
+    const clock = () => new Date(Date.now() + ahead);
+    const endPauses = () => ahead += (opts.usageLimits?.pauseSeconds ?? 0) * 1000 + 1;
     const usageLimitRuns = { writesPaused: 0, creationBudgetSpent: 0 };
     const sync = async (p: Person, extra: { full?: boolean } = {}) => {
       let outcome: string;
@@ -274,6 +279,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       }
       if (limits && round === limits.readOnlyRounds[1] + 1) {
         await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+        endPauses();
       }
       for (let i = 0; i < opts.opsPerRound; i++) {
         const op = await workload.step();
@@ -298,8 +304,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       // The next day and the end of read-only mode: budgets refilled, pauses over.
       await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
       config = SOAK_CONFIG;
-      const pauseOver = Date.now() + limits.pauseSeconds * 1000;
-      clock = () => new Date(Math.max(Date.now(), pauseOver + 1));
+      endPauses();
     }
 
     const scope = {

@@ -50,7 +50,7 @@ const soak = await runSoak({
     budgetAfterSetup: 150,
     readOnlyRounds: [15, 20],
     readOnlySeconds: 1,
-    pauseSeconds: 2,
+    pauseSeconds: 60,
   },
   log: console.log,
 });

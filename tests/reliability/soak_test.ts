@@ -14,10 +14,10 @@ Deno.test(
       maxAttempts: 2,
       purgeAfterSeconds: 0.3,
       usageLimits: {
-        budgetAfterSetup: 12,
-        readOnlyRounds: [3, 4],
+        budgetAfterSetup: 8,
+        readOnlyRounds: [2, 3],
         readOnlySeconds: 0.3,
-        pauseSeconds: 0.5,
+        pauseSeconds: 30,
       },
     });
     const context = JSON.stringify(result, null, 2);
