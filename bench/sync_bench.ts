@@ -210,7 +210,12 @@ export async function runSyncBench(log: (line: string) => void = console.log) {
       userId: "busysync",
       providerFor: () => provider,
       clock: () => new Date(),
-      config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+      config: {
+        deleteGuard: { percent: 20, min: 10 },
+        historyMaxRuns: 50,
+        historyMaxDays: 7,
+        accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
+      },
       log: createLogger("error"),
     };
     const runBusysync = (full = false) => async () => {

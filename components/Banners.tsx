@@ -3,7 +3,8 @@ import type { Incident } from "../lib/notify/incidents.ts";
 import { Island } from "./Island.tsx";
 
 /**
- * The notification banners: one per open incident, each with the way to fix it. Reconnecting
+ * The notification banners: one per open incident, each with the way to fix it (a write pause
+ * has none: it ends by itself). Reconnecting
  * is a plain form (it works without JavaScript); letting a held rule go ahead asks first.
  */
 export function Banners({ incidents, here }: { incidents: Incident[]; here: string }) {
@@ -33,6 +34,8 @@ export function Banners({ incidents, here }: { incidents: Incident[]; here: stri
 }
 
 function BannerAction({ incident, here }: { incident: Incident; here: string }) {
+  // A write pause ends by itself: there is nothing to do, only something to know.
+  if (incident.kind === "account_write_paused") return null;
   if (incident.kind === "connection_needs_reconnect") {
     return (
       <form method="post" action={`/api/user/connections/${incident.connectionId}/reconnect`}>

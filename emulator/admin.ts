@@ -22,11 +22,13 @@ import type { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
 import { splitSeries } from "./series_split.ts";
 import type { CalendarRecord, EmulatorState } from "./state.ts";
+import type { UsageLimits } from "./usage_limits.ts";
 
 export interface AdminDeps {
   state: EmulatorState;
   oauth: OAuthServer;
   faults: FaultInjector;
+  limits: UsageLimits;
   counts: RequestCounts;
   channels: ChannelRegistry;
   push: PushDelivery;
@@ -50,6 +52,13 @@ const ExpireChannelsBody = z.object({ id: z.string().min(1).optional() });
 const SplitBody = z.object({
   at: z.string().min(1),
   changes: z.record(z.string(), z.unknown()).default({}),
+});
+/** `null` lifts the creation limit (JSON has no Infinity). */
+const UsageLimitsBody = z.strictObject({
+  createsPerDay: z.number().int().min(0).nullable().optional(),
+  readOnlyHours: z.number().min(0).optional(),
+  /** Forget the counts and end read-only mode. */
+  clear: z.boolean().optional(),
 });
 const PurgeBody = z.object({ calendarId: z.string().optional() });
 const QuirksBody = z.strictObject({
@@ -77,7 +86,7 @@ function describeChannel(ch: Channel) {
 
 /** Creates the hono sub-app serving /__emulator. */
 export function createAdminApi(deps: AdminDeps): Hono {
-  const { state, oauth, faults, counts, channels, push } = deps;
+  const { state, oauth, faults, limits, counts, channels, push } = deps;
   const admin = new Hono();
 
   const calendarOf = (c: Context): CalendarRecord => {
@@ -96,6 +105,7 @@ export function createAdminApi(deps: AdminDeps): Hono {
     state.reset();
     oauth.reset();
     faults.clear();
+    limits.reset();
     counts.clear();
     channels.clear();
     push.reset();
@@ -122,6 +132,27 @@ export function createAdminApi(deps: AdminDeps): Hono {
   admin.delete("/faults", (c) => {
     faults.clear();
     return c.json({ ok: true });
+  });
+
+  const usage = () => {
+    const { createsPerDay, readOnlyHours } = limits.settings;
+    return {
+      createsPerDay: Number.isFinite(createsPerDay) ? createsPerDay : null,
+      readOnlyHours,
+      users: limits.snapshot(),
+    };
+  };
+  admin.get("/usage-limits", (c) => c.json(usage()));
+  admin.post("/usage-limits", async (c) => {
+    const input = await body(c, UsageLimitsBody);
+    if (input.clear) limits.clear();
+    limits.configure({
+      ...(input.createsPerDay !== undefined
+        ? { createsPerDay: input.createsPerDay ?? Infinity }
+        : {}),
+      ...(input.readOnlyHours !== undefined ? { readOnlyHours: input.readOnlyHours } : {}),
+    });
+    return c.json(usage());
   });
 
   admin.post("/sync-tokens/invalidate", async (c) => {

@@ -24,6 +24,7 @@ import { fullSyncRequired, invalidParameter } from "./google_errors.ts";
 import { writeInviting } from "./invitations.ts";
 import type { OAuthServer } from "./oauth.ts";
 import type { RequestCounts } from "./request_counts.ts";
+import type { UsageLimits } from "./usage_limits.ts";
 import {
   type AccessRole,
   type CalendarRecord,
@@ -38,6 +39,7 @@ export interface CalendarApiDeps {
   state: EmulatorState;
   oauth: OAuthServer;
   faults: FaultInjector;
+  limits: UsageLimits;
   counts: RequestCounts;
 }
 
@@ -116,7 +118,9 @@ function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
 }
 
 /** Creates the hono sub-app serving /calendar/v3. */
-export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiDeps): Hono<ApiEnv> {
+export function createCalendarApi(
+  { state, oauth, faults, counts, limits }: CalendarApiDeps,
+): Hono<ApiEnv> {
   const api = new Hono<ApiEnv>();
 
   const guard = createGuard({ oauth, faults, counts });
@@ -238,6 +242,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
   api.post("/calendars/:calendarId/events", guard("events.insert", WRITE_EVENTS), async (c) => {
     const { calendar } = calendarFor(c, true);
     const body = await jsonBody(c);
+    limits.countCreate(c.var.token.email);
     const event = writeInviting(
       state,
       calendar,
@@ -285,6 +290,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
       async (c) => {
         const { calendar } = calendarFor(c, true);
         const body = await jsonBody(c);
+        limits.checkWrite(c.var.token.email);
         const eventId = c.req.param("eventId");
         const event = writeInviting(
           state,
@@ -302,6 +308,7 @@ export function createCalendarApi({ state, oauth, faults, counts }: CalendarApiD
     guard("events.delete", WRITE_EVENTS),
     (c) => {
       const { calendar } = calendarFor(c, true);
+      limits.checkWrite(c.var.token.email);
       const eventId = c.req.param("eventId");
       writeInviting(
         state,

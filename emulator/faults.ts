@@ -4,7 +4,7 @@
  * them (a seeded PRNG per rule, so a run is repeatable), or on every call until cleared.
  */
 import { z } from "zod";
-import { authError, GoogleApiError, notFound } from "./google_errors.ts";
+import { authError, GoogleApiError, notFound, usageLimitsExceeded } from "./google_errors.ts";
 
 export const FaultRuleInput = z.object({
   method: z.string().min(1).default("*"),
@@ -12,6 +12,7 @@ export const FaultRuleInput = z.object({
     "rateLimitExceeded",
     "userRateLimitExceeded",
     "quotaExceeded",
+    "queriesPerDay",
     "notFound",
     "tooManyRequests",
     "backendError",
@@ -61,7 +62,16 @@ function faultError(rule: FaultRule): GoogleApiError {
     case "userRateLimitExceeded":
       return usage(403, "userRateLimitExceeded", "User Rate Limit Exceeded");
     case "quotaExceeded":
-      return usage(403, "quotaExceeded", "Calendar usage limits exceeded.");
+      return usageLimitsExceeded();
+    case "queriesPerDay":
+      // The project's daily quota is spent (notes §10). The reason is Google's; the wording
+      // beyond "Queries per day" follows Cloud quota messages and is a guess.
+      return usage(
+        403,
+        "rateLimitExceeded",
+        "Quota exceeded for quota metric 'Queries' and limit 'Queries per day' of service " +
+          "'calendar-json.googleapis.com'.",
+      );
     case "tooManyRequests":
       return usage(429, "rateLimitExceeded", "Rate Limit Exceeded", {
         "Retry-After": String(rule.retryAfterSeconds),

@@ -96,6 +96,18 @@ export function forbidden(): GoogleApiError {
   return new GoogleApiError(403, { domain: "global", reason: "forbidden", message: "Forbidden" });
 }
 
+/**
+ * 403 quotaExceeded: the user's calendars are in read-only mode after too many creations (notes
+ * §4 [ERR], §10: support.google.com/a/answer/2905486).
+ */
+export function usageLimitsExceeded(): GoogleApiError {
+  return new GoogleApiError(403, {
+    domain: "usageLimits",
+    reason: "quotaExceeded",
+    message: "Calendar usage limits exceeded.",
+  });
+}
+
 /** 410 deleted: deleting an event that is already cancelled (notes §3). */
 export function alreadyDeleted(): GoogleApiError {
   return new GoogleApiError(410, {

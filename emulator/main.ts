@@ -3,12 +3,15 @@
  * EMULATOR_PORT (8025), EMULATOR_HOST (127.0.0.1), EMULATOR_ADMIN (`1` enables /__emulator),
  * EMULATOR_SEED (seed JSON file; default the demo seed), EMULATOR_TOKEN_TTL_SECONDS (3600),
  * EMULATOR_CHANNEL_MAX_TTL_SECONDS (604800: the longest push-channel lifetime granted),
- * EMULATOR_PURGE_CANCELLED_SECONDS (2592000: how long deleted events stay readable).
+ * EMULATOR_PURGE_CANCELLED_SECONDS (2592000: how long deleted events stay readable),
+ * EMULATOR_CREATES_PER_DAY (unset: no limit) and EMULATOR_READ_ONLY_HOURS (3): Calendar usage
+ * limits (usage_limits.ts).
  */
 import { z } from "zod";
 import { demoSeed } from "./demo_seed.ts";
 import { Seed } from "./seed.ts";
 import { DEFAULT_PURGE_CANCELLED_SECONDS, startEmulator } from "./server.ts";
+import { DEFAULT_USAGE_LIMITS } from "./usage_limits.ts";
 
 const Env = z.object({
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8025),
@@ -20,6 +23,8 @@ const Env = z.object({
   EMULATOR_PURGE_CANCELLED_SECONDS: z.coerce.number().int().min(0).default(
     DEFAULT_PURGE_CANCELLED_SECONDS,
   ),
+  EMULATOR_CREATES_PER_DAY: z.coerce.number().int().min(0).optional(),
+  EMULATOR_READ_ONLY_HOURS: z.coerce.number().min(0).default(DEFAULT_USAGE_LIMITS.readOnlyHours),
 });
 
 /**
@@ -42,6 +47,10 @@ export async function runEmulatorFromEnv(vars: Record<string, string | undefined
     accessTokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
     maxChannelTtlSeconds: env.EMULATOR_CHANNEL_MAX_TTL_SECONDS,
     purgeCancelledAfterSeconds: env.EMULATOR_PURGE_CANCELLED_SECONDS,
+    usageLimits: {
+      createsPerDay: env.EMULATOR_CREATES_PER_DAY ?? Infinity,
+      readOnlyHours: env.EMULATOR_READ_ONLY_HOURS,
+    },
   });
   console.log(
     `Google emulator listening on ${emulator.url}` +

@@ -17,6 +17,7 @@ import { DEFAULT_PUSH_OPTIONS, PushDelivery, type PushOptions } from "./push.ts"
 import { RequestCounts } from "./request_counts.ts";
 import { applySeed, type Seed } from "./seed.ts";
 import { EmulatorState } from "./state.ts";
+import { UsageLimits, type UsageLimitSettings } from "./usage_limits.ts";
 
 export interface EmulatorOptions {
   admin: boolean;
@@ -38,6 +39,8 @@ export interface EmulatorOptions {
    * cancelled events "eventually" disappear (notes §10).
    */
   purgeCancelledAfterSeconds?: number;
+  /** Calendar usage limits (usage_limits.ts); default off. */
+  usageLimits?: Partial<UsageLimitSettings>;
 }
 
 /** The default of `purgeCancelledAfterSeconds`. */
@@ -48,6 +51,7 @@ export interface Emulator {
   oauth: OAuthServer;
   state: EmulatorState;
   faults: FaultInjector;
+  limits: UsageLimits;
   counts: RequestCounts;
   channels: ChannelRegistry;
   push: PushDelivery;
@@ -69,6 +73,7 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
     (opts.purgeCancelledAfterSeconds ?? DEFAULT_PURGE_CANCELLED_SECONDS) * 1000,
   );
   const faults = new FaultInjector();
+  const limits = new UsageLimits(now, opts.usageLimits);
   const counts = new RequestCounts();
   const channels = new ChannelRegistry({
     now,
@@ -99,12 +104,21 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
   });
   app.notFound((c) => c.json(unknownRoute(c.req.path).body, 404));
 
-  app.route("/calendar/v3", createCalendarApi({ state, oauth, faults, counts }));
+  app.route("/calendar/v3", createCalendarApi({ state, oauth, faults, limits, counts }));
   app.route("/calendar/v3", createChannelsApi({ state, oauth, faults, counts, channels, push }));
   if (opts.admin) {
     app.route(
       "/__emulator",
-      createAdminApi({ state, oauth, faults, counts, channels, push, initialSeed: opts.seed }),
+      createAdminApi({
+        state,
+        oauth,
+        faults,
+        limits,
+        counts,
+        channels,
+        push,
+        initialSeed: opts.seed,
+      }),
     );
   }
   // Token-endpoint faults (method `oauth.token`) let tests break refreshes too.
@@ -115,7 +129,7 @@ export function createEmulator(opts: EmulatorOptions & { issuer: () => string })
     if (fault?.afterCall) replaceResponse(c, fault.afterCall);
   });
   app.route("/", oauth.routes());
-  return { app, oauth, state, faults, counts, channels, push };
+  return { app, oauth, state, faults, limits, counts, channels, push };
 }
 
 export interface RunningEmulator {

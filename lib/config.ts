@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   BUSYSYNC_HISTORY_MAX_RUNS: intFrom(1, 100_000).default(500),
   BUSYSYNC_HISTORY_MAX_DAYS: intFrom(1, 3650).default(30),
   BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE: intFrom(1, 100_000).default(500),
+  BUSYSYNC_GOOGLE_CREATES_PER_DAY: intFrom(1, 100_000).default(2000),
+  BUSYSYNC_GOOGLE_QUOTA_PAUSE_HOURS: intFrom(1, 168).default(6),
   BUSYSYNC_DELETE_GUARD_PERCENT: percent.default(20),
   BUSYSYNC_DELETE_GUARD_MIN: intFrom(0, 100_000).default(10),
   BUSYSYNC_PUSH: z.enum(["auto", "on", "off"]).default("auto"),
@@ -80,6 +82,11 @@ export interface Config {
   historyMaxRuns: number;
   historyMaxDays: number;
   googleRequestsPerMinute: number;
+  /**
+   * Event creations per Google account per UTC day, and how long writes into an account wait
+   * after Google put its calendars in read-only mode (Calendar usage limits: notes §10).
+   */
+  googleAccountLimits: { createsPerDay: number; pauseHours: number };
   deleteGuard: { percent: number; min: number };
   push: "auto" | "on" | "off";
   logLevel: "debug" | "info" | "warn" | "error";
@@ -166,6 +173,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     historyMaxRuns: e.BUSYSYNC_HISTORY_MAX_RUNS,
     historyMaxDays: e.BUSYSYNC_HISTORY_MAX_DAYS,
     googleRequestsPerMinute: e.BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE,
+    googleAccountLimits: {
+      createsPerDay: e.BUSYSYNC_GOOGLE_CREATES_PER_DAY,
+      pauseHours: e.BUSYSYNC_GOOGLE_QUOTA_PAUSE_HOURS,
+    },
     deleteGuard: { percent: e.BUSYSYNC_DELETE_GUARD_PERCENT, min: e.BUSYSYNC_DELETE_GUARD_MIN },
     push: e.BUSYSYNC_PUSH,
     logLevel: e.BUSYSYNC_LOG_LEVEL,

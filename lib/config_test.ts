@@ -13,6 +13,12 @@ Deno.test("config: an empty environment starts in demo mode on the documented de
   assert.equal(c.google.apiUrl, "http://127.0.0.1:8025");
   assert.equal(c.syncIntervalMinutes, 30);
   assert.deepEqual(c.deleteGuard, { percent: 20, min: 10 });
+  assert.deepEqual(c.googleAccountLimits, { createsPerDay: 2000, pauseHours: 6 });
+  assert.deepEqual(
+    loadConfig({ BUSYSYNC_GOOGLE_CREATES_PER_DAY: "500", BUSYSYNC_GOOGLE_QUOTA_PAUSE_HOURS: "12" })
+      .googleAccountLimits,
+    { createsPerDay: 500, pauseHours: 12 },
+  );
   assert.equal(c.push, "auto");
   assert.equal(pushEnabled(c), false);
   assert.equal(c.trustProxy, false);

@@ -78,6 +78,7 @@ export function createServices(input: ServiceInput): Services {
           deleteGuard: config.deleteGuard,
           historyMaxRuns: config.historyMaxRuns,
           historyMaxDays: config.historyMaxDays,
+          accountLimits: config.googleAccountLimits,
         },
         log: input.log,
         // Runs are where incidents begin and end: tell the user about new ones right after.

@@ -18,6 +18,7 @@ import {
 } from "../lib/google/retry_policy.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, markerProps } from "../lib/sync/marker.ts";
 import {
+  AccountWritesRefusedError,
   CalendarNotFoundError,
   type CalendarProvider,
   type ChangeListing,
@@ -515,6 +516,43 @@ Deno.test("google provider: a calendar the account cannot see is CalendarNotFoun
     CalendarNotFoundError,
   );
   assert.ok(s.attempts.every((a) => a.attempt === 1), "a 404 is never retried");
+});
+
+Deno.test("google provider: Calendar usage limits refuse the account's writes at once; a spent daily quota is not retried", async (t) => {
+  await t.step(
+    "403 quotaExceeded is AccountWritesRefusedError, for inserts and patches",
+    async () => {
+      await using s = await setup();
+      await s.admin("POST", "usage-limits", { createsPerDay: 1 });
+      const first = aMirror("evt000");
+      await s.provider.putMirror(target, first.id, first.mirror);
+      const second = aMirror("evt001");
+      await assert.rejects(s.provider.putMirror(targetB, second.id, second.mirror), (e) => {
+        assert.ok(e instanceof AccountWritesRefusedError, String(e));
+        assert.equal(e.connectionId, "alice");
+        assert.match(e.message, /read-only/);
+        return true;
+      });
+      const moved = { ...first.mirror, summary: "Moved" };
+      await assert.rejects(
+        s.provider.putMirror(target, first.id, moved, { existing: true }),
+        AccountWritesRefusedError,
+      );
+      assert.ok(s.attempts.every((a) => a.outcome !== "retry"), "a usage limit is never retried");
+    },
+  );
+
+  await t.step("403 rateLimitExceeded saying Queries per day fails once, in words", async () => {
+    await using s = await setup();
+    await s.admin("POST", "faults", { method: "events.list", fault: "queriesPerDay" });
+    const list = async () => await collect(await s.provider.listChanges(target, null, WINDOW));
+    await assert.rejects(list(), (e) => {
+      assert.ok(e instanceof ProviderUnavailableError, String(e));
+      assert.match(e.message, /daily request quota/);
+      return true;
+    });
+    assert.deepEqual(s.attempts.map((a) => a.outcome), ["failed"]);
+  });
 });
 
 Deno.test("google provider: a revoked grant is ReconnectRequiredError, whether the access token or the refresh fails", async (t) => {

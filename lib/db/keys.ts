@@ -42,6 +42,15 @@ export const keys = {
   connectionsByAccount: (issuer: string, sub: string) =>
     ["connections_by_account", issuer, sub] as const,
   /**
+   * Event creations granted to one Google account on one UTC day (YYYY-MM-DD), instance-wide:
+   * Google's Calendar usage limits count per account, whichever busysync user writes.
+   */
+  accountCreates: (issuer: string, sub: string, day: string) =>
+    ["account_creates", issuer, sub, day] as const,
+  /** Until when writes into one Google account's calendars wait (its usage limits were met). */
+  accountWritePause: (issuer: string, sub: string) =>
+    ["account_write_pauses", issuer, sub] as const,
+  /**
    * What a user asked for when disconnecting (e.g. remove the mirrors written with it), kept
    * for the sync engine to act on after the connection itself is gone.
    */

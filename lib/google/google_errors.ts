@@ -4,6 +4,7 @@
  * becomes once nobody retries it any more.
  */
 import {
+  AccountWritesRefusedError,
   CalendarNotFoundError,
   ProviderUnavailableError,
   ReconnectRequiredError,
@@ -107,6 +108,7 @@ const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 export function isRetryable(err: unknown): boolean {
   const status = statusOf(err);
   if (status === undefined) return isNetworkFailure(err);
+  if (isDailyQuotaSpent(err)) return false;
   if (RETRYABLE_STATUSES.has(status)) return true;
   return isRateLimited(err);
 }
@@ -115,6 +117,25 @@ export function isRetryable(err: unknown): boolean {
 export function isRateLimited(err: unknown): boolean {
   const status = statusOf(err);
   return status === 429 || (status === 403 && RATE_LIMIT_REASONS.has(reasonOf(err) ?? ""));
+}
+
+/**
+ * The project's daily quota is spent: a 403 `rateLimitExceeded` like any rate limit, told apart
+ * only by "Queries per day" in its message (notes §10). Backing off for seconds cannot help a
+ * quota that resets the next day, so it is not retried.
+ */
+function isDailyQuotaSpent(err: unknown): boolean {
+  if (statusOf(err) !== 403 || reasonOf(err) !== "rateLimitExceeded") return false;
+  const data = asGaxios(err)?.response?.data as
+    | { error?: { message?: unknown; errors?: { message?: unknown }[] } }
+    | undefined;
+  const messages = [data?.error?.message, ...(data?.error?.errors ?? []).map((e) => e.message)];
+  return messages.some((m) => typeof m === "string" && /queries per day/i.test(m));
+}
+
+/** 403 quotaExceeded: the account's calendars are read-only for hours (notes §4, §10). */
+function isUsageLimitMet(err: unknown): boolean {
+  return statusOf(err) === 403 && reasonOf(err) === "quotaExceeded";
 }
 
 /**
@@ -199,8 +220,9 @@ function isAuthorizationLost(err: unknown): boolean {
 
 /**
  * The provider error a failure becomes once the policy has given up or declined to retry:
- * ProviderUnavailableError after exhausted retries, ReconnectRequiredError for lost
- * authorization, CalendarNotFoundError for a 404 on `cal` (Google answers 404 both for unknown
+ * ProviderUnavailableError after exhausted retries or for a spent daily quota,
+ * ReconnectRequiredError for lost authorization, AccountWritesRefusedError for the Calendar usage
+ * limits, CalendarNotFoundError for a 404 on `cal` (Google answers 404 both for unknown
  * calendars and for calendars the account can no longer see: notes §3), GoogleApiError for any
  * other HTTP failure. Errors that are not Google's pass through unchanged.
  */
@@ -223,6 +245,21 @@ export function toProviderError(
     return new ReconnectRequiredError(
       ctx.connectionId,
       `Google no longer accepts busysync's access to this account (${reason})`,
+    );
+  }
+  if (isDailyQuotaSpent(err)) {
+    return new ProviderUnavailableError(
+      "Google's daily request quota of busysync's Google Cloud project is used up (403 " +
+        "rateLimitExceeded, Queries per day); calls work again once Google resets it",
+      { cause: err },
+    );
+  }
+  if (isUsageLimitMet(err)) {
+    return new AccountWritesRefusedError(
+      ctx.connectionId,
+      "Google put this account's calendars in read-only mode for a few hours: too many events " +
+        "were created in a short time (403 quotaExceeded, Calendar usage limits exceeded)",
+      { cause: err },
     );
   }
   const status = statusOf(err);

@@ -1,16 +1,19 @@
 /**
  * Incidents: the problems only the person can solve, derived from what is stored: a connected
- * account whose access died (Google's testing-mode refresh tokens die after 7 days), a rule
+ * account whose access died (Google's testing-mode refresh tokens die after 7 days), a
+ * connected account whose calendars Google made read-only for hours (it ends by itself), a rule
  * that broke, a rule whose syncs keep failing, a rule the delete guard holds. An incident lasts while its condition does; its
  * id names the condition and its subject, so a rule that breaks, recovers and breaks again is
  * two incidents, while one that stays broken over many runs is one. The dashboard shows every
  * open incident as a banner; lib/notify/notify.ts sends each one once.
  */
+import type { AccountWritePause } from "../db/account_limits.ts";
 import type { Connection } from "../db/connections.ts";
 import type { Rule } from "../sync/rule.ts";
 
 export type IncidentKind =
   | "connection_needs_reconnect"
+  | "account_write_paused"
   | "rule_broken"
   | "rule_failing"
   | "rule_held";
@@ -29,13 +32,35 @@ export interface Incident {
   actionPath: string;
 }
 
-/** Every open incident of a user, connections first, then rules in their order. */
+/**
+ * Every open incident of a user, connections first, then rules in their order. `pauses` are the
+ * write pauses in force (lib/db/account_limits.ts listWritePauses), matched to connections by
+ * Google account.
+ */
 export function openIncidents(
   connections: readonly Connection[],
   rules: readonly Rule[],
+  pauses: readonly AccountWritePause[],
 ): Incident[] {
   const out: Incident[] = [];
   for (const c of connections) {
+    const pause = pauses.find((p) => p.issuer === c.issuer && p.sub === c.sub);
+    if (pause && c.status === "active") {
+      out.push({
+        id: `account_write_paused:${c.id}`,
+        kind: "account_write_paused",
+        severity: "warn",
+        title: `Busy blocks in ${c.email} wait until ${
+          pause.until.slice(0, 16).replace("T", " ")
+        } UTC`,
+        message: `Google made this account's calendars read-only for a few hours: too many ` +
+          `events were created in it in a short time (Google's Calendar usage limits). ` +
+          `busysync writes nothing there until then, and catches up by itself afterwards; ` +
+          `nothing needs doing.`,
+        connectionId: c.id,
+        actionPath: "/connections",
+      });
+    }
     if (c.status !== "needs_reconnect") continue;
     out.push({
       id: `connection_needs_reconnect:${c.id}`,

@@ -15,6 +15,7 @@ import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
 import type { NotifyChannel } from "./channels.ts";
 import { openIncidents } from "./incidents.ts";
+import { listWritePauses } from "../db/account_limits.ts";
 
 export interface NotifyDeps {
   kv: Deno.Kv;
@@ -33,9 +34,11 @@ export async function notifyIncidents(deps: NotifyDeps, userId: string): Promise
   if (deps.channels.length === 0) return;
   const user = await getUser(deps.kv, userId);
   if (!user) return;
+  const connections = await listConnections(deps.kv, userId);
   const incidents = openIncidents(
-    await listConnections(deps.kv, userId),
+    connections,
     (await listRules(deps.kv, userId)).map((e) => e.rule),
+    await listWritePauses(deps.kv, connections, deps.now()),
   );
   await forgetClosedIncidents(deps.kv, userId, new Set(incidents.map((i) => i.id)));
   for (const incident of incidents) {

@@ -13,7 +13,7 @@ import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
 import type { Rule } from "./rule.ts";
-import type { Deleted } from "./provider.ts";
+import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef, SourceEvent } from "./types.ts";
 import type { TargetScans } from "./engine_source.ts";
@@ -41,10 +41,29 @@ async function findMirrors(
   return out;
 }
 
-/** Deletes one mirror; failures are the caller's to judge. */
+/**
+ * Deletes one mirror; failures are the caller's to judge. Into an account whose writes are
+ * paused nothing is sent (AccountWritesRefusedError, as Google would answer), and Google's
+ * refusal pauses the account for the rest of the run and the runs after it.
+ */
 async function deleteMirror(ctx: RunContext, cal: CalendarRef, id: string): Promise<Deleted> {
+  const pause = await ctx.accounts.pauseOf(cal.connectionId);
+  if (pause) {
+    throw new AccountWritesRefusedError(
+      cal.connectionId,
+      `nothing is written into this account until ${pause.until}: ${pause.reason}`,
+    );
+  }
   ctx.report.calls.deleteMirror++;
-  const outcome = await ctx.provider(cal.connectionId).deleteMirror(cal, id);
+  let outcome: Deleted;
+  try {
+    outcome = await ctx.provider(cal.connectionId).deleteMirror(cal, id);
+  } catch (err) {
+    if (err instanceof AccountWritesRefusedError) {
+      await ctx.accounts.pause(cal.connectionId, err.message);
+    }
+    throw err;
+  }
   ctx.markDeleted(cal, id);
   return outcome;
 }

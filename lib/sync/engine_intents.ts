@@ -10,16 +10,20 @@ import type { CalendarRef, Edge, LedgerEntry, PlannedOp } from "./types.ts";
 
 type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
 
-/** Inserts whose intents one commit records. */
-const INTENT_BATCH = 32;
+/** Inserts one batch readies: one budget commit and one intent commit. */
+const INSERT_BATCH = 32;
 
 /**
- * Records the intents of an edge's inserts ahead of them, a batch at a time in plan order, so
- * that every insert is preceded by its intent at the cost of one commit per batch.
+ * Readies an edge's inserts a batch at a time in the order given: takes the batch's share of the
+ * target account's daily creation budget, then records the intents of the inserts it may send,
+ * so every insert is preceded by its intent at the cost of two commits per batch. Once a batch
+ * gets less budget than it asked, the inserts after it wait (for tomorrow's budget).
  */
-export class IntentBatches {
+export class InsertBatches {
   readonly #index = new Map<WriteOp, number>();
-  readonly #batches = new Map<number, Promise<void>>();
+  /** Batch number → how many of its inserts may be sent. */
+  readonly #batches = new Map<number, Promise<number>>();
+  #grantedTotal = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -29,17 +33,40 @@ export class IntentBatches {
     creates.forEach((op, i) => this.#index.set(op, i));
   }
 
-  /** Resolves once the intent of `op` (a create of this edge) is committed. */
-  before(op: WriteOp): Promise<void> {
-    const batch = Math.floor(this.#index.get(op)! / INTENT_BATCH);
-    let done = this.#batches.get(batch);
-    if (!done) {
-      const entries = this.creates.slice(batch * INTENT_BATCH, (batch + 1) * INTENT_BATCH)
-        .map((o) => o.entry);
-      done = recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
-      this.#batches.set(batch, done);
+  /**
+   * Resolves true once `op` (a create of this edge) has its budget and its intent committed,
+   * false when the budget is spent and `op` must wait.
+   */
+  async before(op: WriteOp): Promise<boolean> {
+    const i = this.#index.get(op)!;
+    const batch = Math.floor(i / INSERT_BATCH);
+    return i - batch * INSERT_BATCH < await this.#granted(batch);
+  }
+
+  /** Creations the batches took from the budget so far. */
+  get granted(): number {
+    return this.#grantedTotal;
+  }
+
+  #granted(batch: number): Promise<number> {
+    let granted = this.#batches.get(batch);
+    if (!granted) {
+      const ops = this.creates.slice(batch * INSERT_BATCH, (batch + 1) * INSERT_BATCH);
+      // Batches take budget in order, so what a short budget leaves out is the end of the list.
+      const earlierFull = batch === 0
+        ? Promise.resolve(true)
+        : this.#granted(batch - 1).then((n) => n === INSERT_BATCH);
+      granted = earlierFull.then(async (full) => {
+        if (!full) return 0;
+        const n = await this.ctx.accounts.reserve(this.edge.target.connectionId, ops.length);
+        this.#grantedTotal += n;
+        const entries = ops.slice(0, n).map((o) => o.entry);
+        if (n > 0) await recordIntents(this.ctx.fence, this.ctx.userId, this.edge, entries);
+        return n;
+      });
+      this.#batches.set(batch, granted);
     }
-    return done;
+    return granted;
   }
 }
 

@@ -6,9 +6,10 @@
 import { isReadable } from "../db/calendars.ts";
 import { getCursor, saveCursor } from "../db/cursors.ts";
 import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger.ts";
+import type { AccountWritePause } from "../db/account_limits.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
-import { type EdgeIntents, IntentBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
+import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
 import { edgeFingerprint } from "./edge_fingerprint.ts";
@@ -16,6 +17,7 @@ import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
 import {
+  AccountWritesRefusedError,
   CalendarNotFoundError,
   FreeBusyOnlyError,
   MirrorConflictError,
@@ -159,6 +161,8 @@ export async function syncSource(
     mirrorContext,
   );
   const planned: WriteOp[] = [];
+  /** Edges with writes held back (a spent budget, a paused account): they list in full next. */
+  const held = new Set<Edge>();
   const listedIds = new Set(listing.events.map((e) => e.id));
   for (const edge of edges) {
     if (ctx.isStopped(edge.ruleId)) continue;
@@ -199,23 +203,29 @@ export async function syncSource(
       ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
       continue;
     }
-    await applyEdgeOps(ctx, edge, writes, { lookFirst, fromIntent: edgeIntents.fromIntent });
+    const heldBack = await applyEdgeOps(ctx, edge, writes, {
+      lookFirst,
+      fromIntent: edgeIntents.fromIntent,
+    });
+    if (heldBack) held.add(edge);
   }
 
   if (opts.dryRun) return planned;
   // The cursor may move only once the ledger holds every write made for this listing.
   await ctx.ledger.flush();
   if (listing.token) {
-    // A rule stopped by the guard simply drops out of the cursor (it needs a full listing once
-    // confirmed); a rule that failed keeps the cursor where it was, so the next run sees these
-    // changes again and the edges that did apply them find nothing left to write.
+    // A rule stopped by the guard, and an edge with writes held back, simply drop out of the
+    // cursor (they need a full listing once confirmed, or to find those writes again); a rule
+    // that failed keeps the cursor where it was, so the next run sees these changes again and
+    // the edges that did apply them find nothing left to write.
     const failed = edges.some((e) => {
       const verdict = ctx.verdictOf(e.ruleId);
       return verdict !== undefined &&
         (verdict === "failed" || verdict.status !== "needs_confirmation");
     });
     if (!failed) {
-      const next = edges.filter((e) => !ctx.isStopped(e.ruleId)).map((e) => prints.get(e)!).sort();
+      const next = edges.filter((e) => !ctx.isStopped(e.ruleId) && !held.has(e))
+        .map((e) => prints.get(e)!).sort();
       const unchanged = cursor?.token === listing.token &&
         cursor.caughtUp.length === next.length && next.every((p) => caughtUp.has(p));
       if (!unchanged) {
@@ -433,29 +443,51 @@ export function createTargetScans(ctx: RunContext, edges: readonly Edge[]): Targ
 
 /**
  * Applies one edge's writes, `concurrency` source events at a time; the ops of one source event
- * (a move is a delete then a create of the same ledger key) run in order. Each insert follows
- * its intent, each ledger write its calendar write, all fenced by the lease. A mirror id taken
- * by a user's own event fails that event only; any other failure stops the rule for this run.
+ * (a move is a delete then a create of the same ledger key) run in order, and source events
+ * whose mirror starts soonest go first, so a short creation budget leaves out the furthest. Each
+ * insert follows its budget and intent, each ledger write its calendar write, all fenced by the
+ * lease. A mirror id taken by a user's own event fails that event only; a target account whose
+ * writes are paused (or get paused now) holds the edge's writes without failing the rule; any
+ * other failure stops the rule for this run. Returns true when writes were held back, so the
+ * edge lists in full next time and finds them again.
  */
 async function applyEdgeOps(
   ctx: RunContext,
   edge: Edge,
   writes: readonly WriteOp[],
   intents: { lookFirst: ReadonlySet<string>; fromIntent: ReadonlySet<string> },
-) {
+): Promise<boolean> {
+  if (writes.length === 0) return false;
+  const account = edge.target.connectionId;
+  const paused = await ctx.accounts.pauseOf(account);
+  if (paused) {
+    recordPaused(ctx, edge, paused);
+    return true;
+  }
   const units: WriteOp[][] = [];
   for (const op of writes) {
     const last = units.at(-1);
     if (last && last[0].sourceEventId === op.sourceEventId) last.push(op);
     else units.push([op]);
   }
-  const batches = new IntentBatches(ctx, edge, writes.filter((op) => op.kind === "create"));
+  units.sort((a, b) => createStart(a) - createStart(b));
+  const creates = units.flat().filter((op) => op.kind === "create");
+  const batches = new InsertBatches(ctx, edge, creates);
+  const waiting: WriteOp[] = [];
+  let held = false;
+  let sent = 0;
   await ctx.pool(units, async (unit) => {
     for (const op of unit) {
-      if (ctx.isStopped(edge.ruleId)) return;
+      if (ctx.isStopped(edge.ruleId) || held) return;
       await ctx.fence.hold(ctx.deps.clock());
       try {
-        if (op.kind === "create") await batches.before(op);
+        if (op.kind === "create") {
+          if (!await batches.before(op)) {
+            waiting.push(op);
+            return;
+          }
+          sent++;
+        }
         await applyOp(ctx, edge, op, {
           lookFirst: intents.lookFirst.has(op.sourceEventId),
           fromIntent: intents.fromIntent.has(op.sourceEventId),
@@ -463,12 +495,53 @@ async function applyEdgeOps(
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const calendar = op.entry.target;
-        if (err instanceof MirrorConflictError) {
+        if (err instanceof AccountWritesRefusedError) {
+          if (held) return;
+          held = true;
+          const pause = await ctx.accounts.pause(account, err.message);
+          if (pause) recordPaused(ctx, edge, pause);
+          else ctx.fail(edge.ruleId, err, { calendar, failedOp: true });
+        } else if (err instanceof MirrorConflictError) {
           ctx.report.recordError(err, { ruleId: edge.ruleId, calendar, failedOp: true });
         } else ctx.fail(edge.ruleId, err, { calendar, failedOp: true });
         return;
       }
     }
+  });
+  // Budget a pause or a failure left unused is today's still (a lost lease threw above).
+  await ctx.accounts.giveBack(account, batches.granted - sent);
+  if (waiting.length > 0) {
+    const first = Math.min(...waiting.map((op) => createStart([op])));
+    ctx.report.recordProblem({
+      ruleId: edge.ruleId,
+      calendar: calendarKey(edge.target),
+      error: "CreationBudgetSpent",
+      message: `${waiting.length} busy blocks wait for tomorrow: today's budget of ` +
+        `${ctx.deps.config.accountLimits.createsPerDay} new events for this Google account ` +
+        `(BUSYSYNC_GOOGLE_CREATES_PER_DAY, kept under Google's Calendar usage limits) is spent. ` +
+        `The soonest were made first; the first waiting starts ` +
+        `${new Date(first).toISOString().slice(0, 10)}.`,
+    });
+  }
+  return held || waiting.length > 0;
+}
+
+/** When the mirror a unit creates starts (epoch ms); a unit that creates nothing sorts first. */
+function createStart(unit: readonly WriteOp[]): number {
+  const create = unit.find((op) => op.kind === "create");
+  if (!create || create.kind !== "create") return -Infinity;
+  const start = create.mirror.start;
+  return Date.parse("dateTime" in start ? start.dateTime : start.date);
+}
+
+function recordPaused(ctx: RunContext, edge: Edge, pause: AccountWritePause): void {
+  ctx.report.recordProblem({
+    ruleId: edge.ruleId,
+    calendar: calendarKey(edge.target),
+    error: "WritesPaused",
+    message: `Nothing is written into this calendar until ${
+      pause.until.slice(0, 16).replace("T", " ")
+    } UTC: ${pause.reason}. Reading goes on, and the busy blocks are brought up to date then.`,
   });
 }
 

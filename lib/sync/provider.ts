@@ -195,6 +195,18 @@ export class MirrorIdRetiredError extends Error {
   }
 }
 
+/**
+ * The service refuses every write to the connection's account for hours; reads still work.
+ * Google does this once an account created too many events in a short time (Calendar usage
+ * limits: notes §10, support.google.com/a/answer/2905486), whichever calendar is written.
+ */
+export class AccountWritesRefusedError extends Error {
+  constructor(readonly connectionId: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AccountWritesRefusedError";
+  }
+}
+
 /** The service kept failing after retries (rate limits, 5xx, network). */
 export class ProviderUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {

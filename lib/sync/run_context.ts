@@ -7,6 +7,7 @@
 import type { Lease } from "../db/leases.ts";
 import { LedgerWriter } from "../db/ledger.ts";
 import type { Logger } from "../log.ts";
+import { type AccountLimits, AccountWrites } from "./account_writes.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { buildEdges } from "./graph.ts";
 import {
@@ -24,6 +25,7 @@ export interface SyncConfig {
   deleteGuard: { percent: number; min: number };
   historyMaxRuns: number;
   historyMaxDays: number;
+  accountLimits: AccountLimits;
 }
 
 /** What every engine entry point needs; passed in, never imported. */
@@ -66,6 +68,8 @@ export class RunContext {
   /** Mirrors deleted in this run (calendarKey + id), so a listing made before is not misread. */
   readonly #deleted = new Set<string>();
   readonly concurrency: number;
+  /** Creation budgets and write pauses of the accounts this run writes into. */
+  readonly accounts: AccountWrites;
 
   constructor(
     readonly deps: SyncDeps,
@@ -79,6 +83,7 @@ export class RunContext {
   ) {
     this.concurrency = deps.concurrency ?? 8;
     this.#ledger = lease && new LedgerWriter(lease, deps.userId);
+    this.accounts = new AccountWrites(deps.kv, deps.userId, deps.config.accountLimits, now);
   }
 
   get kv(): Deno.Kv {

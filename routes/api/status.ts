@@ -10,6 +10,7 @@ import { listRuns } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { createApiApp, errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
+import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { RULE_STATUSES } from "../../lib/sync/rule.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
@@ -17,7 +18,13 @@ import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
 
 const IncidentSchema = z.object({
   id: z.string(),
-  kind: z.enum(["connection_needs_reconnect", "rule_broken", "rule_failing", "rule_held"]),
+  kind: z.enum([
+    "connection_needs_reconnect",
+    "account_write_paused",
+    "rule_broken",
+    "rule_failing",
+    "rule_held",
+  ]),
   severity: z.enum(["bad", "warn"]),
   title: z.string(),
   message: z.string(),
@@ -110,7 +117,11 @@ export function statusRoutes(deps: AppDeps) {
         })),
         lastRun: runs.items[0] ? publicRun(runs.items[0]) : null,
         sync,
-        incidents: openIncidents(connections, rules),
+        incidents: openIncidents(
+          connections,
+          rules,
+          await listWritePauses(deps.kv, connections, deps.now()),
+        ),
       }, 200);
     },
   );

@@ -8,6 +8,7 @@ import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
+import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { SessionUser } from "../../lib/http/auth_middleware.ts";
 import { calendarKey } from "../../lib/sync/calendar_key.ts";
@@ -30,6 +31,7 @@ export async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): 
     deps.syncRequests.progress(userId),
   ]);
   const now = deps.now();
+  const pauses = await listWritePauses(deps.kv, connections, now);
   const zone = displayZone(sessionUser.settings.timeZone, calendars);
   const rules = ruleEntries.map((e) => e.rule);
   const labels = calendarLabels(connections, calendars);
@@ -39,7 +41,7 @@ export async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): 
 
   return (
     <>
-      <Banners incidents={openIncidents(connections, rules)} here="/" />
+      <Banners incidents={openIncidents(connections, rules, pauses)} here="/" />
       <div class="page-head">
         <div>
           <h1>Hello, {firstName}</h1>

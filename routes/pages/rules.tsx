@@ -15,6 +15,7 @@ import {
 } from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { getRule, listRules } from "../../lib/db/rules.ts";
+import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { propagationHints } from "../../lib/rules/check.ts";
 import { calendarKey } from "../../lib/sync/calendar_key.ts";
@@ -48,7 +49,14 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const hints = propagationHints(rules, connections, calendars);
     return c.html(deps.render(
       <>
-        <Banners incidents={openIncidents(connections, rules)} here="/rules" />
+        <Banners
+          incidents={openIncidents(
+            connections,
+            rules,
+            await listWritePauses(deps.kv, connections, deps.now()),
+          )}
+          here="/rules"
+        />
         <div class="page-head">
           <div>
             <h1>Rules</h1>
@@ -139,7 +147,14 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const { id: _id, status: _s, statusReason: _r, createdAt: _c, updatedAt: _u, ...draft } = rule;
     return c.html(deps.render(
       <>
-        <Banners incidents={openIncidents(connections, [rule])} here={path} />
+        <Banners
+          incidents={openIncidents(
+            connections,
+            [rule],
+            await listWritePauses(deps.kv, connections, deps.now()),
+          )}
+          here={path}
+        />
         <div class="page-head">
           <div>
             <p class="crumbs">

@@ -71,7 +71,12 @@ if (import.meta.main) {
     userId: config.userId,
     providerFor: () => provider,
     clock: () => new Date(),
-    config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+    config: {
+      deleteGuard: { percent: 20, min: 10 },
+      historyMaxRuns: 50,
+      historyMaxDays: 7,
+      accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
+    },
     log: createLogger("error"),
     trigger: "manual",
     leaseTtlMs: config.leaseTtlMs,

@@ -11,6 +11,12 @@
  * events, and the emulator purges every deletion `purgeAfterSeconds` old on its own, so mirror
  * ids Google retired (a restore answers 404, an insert 409) and sync tokens a purge killed occur
  * throughout.
+ *
+ * Google's Calendar usage limits play too (notes §10): during the rounds each account may create
+ * only so many events beyond what the first sync made (busysync's own budget), and for a few
+ * rounds the emulator answers 403 quotaExceeded (read-only mode) as if another app had spent
+ * the accounts' limits, so writes pause and creations wait. The end lifts both, as the next day
+ * and the end of read-only mode would.
  */
 import type { SyncConfig } from "../../lib/sync/engine.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
@@ -45,6 +51,20 @@ export interface SoakOptions {
   maxAttempts: number;
   /** Seconds a deleted event stays readable before the emulator purges it (Google: eventually). */
   purgeAfterSeconds: number;
+  /**
+   * Calendar usage limits during the rounds: creations each account may make beyond the most
+   * any person's first sync made (busysync's daily budget); the rounds, first and last
+   * included, in which every account's limit at the emulator is already spent (as if another
+   * app had created many events), so each insert starts read-only mode for `readOnlySeconds`;
+   * and how long busysync then pauses the account's writes: longer than those rounds take, as
+   * the soak ends the pauses when it ends read-only mode. Undefined: no limits.
+   */
+  usageLimits?: {
+    budgetAfterSetup: number;
+    readOnlyRounds: [number, number];
+    readOnlySeconds: number;
+    pauseSeconds: number;
+  };
   log?: (line: string) => void;
 }
 
@@ -67,6 +87,8 @@ export interface SoakResult {
   tokenInvalidations: number;
   /** Sync runs by outcome: ok, partial, failed (a run that threw counts as "threw"). */
   runs: Record<string, number>;
+  /** Runs that reported writes paused (WritesPaused) or creations waiting (CreationBudgetSpent). */
+  usageLimitRuns: { writesPaused: number; creationBudgetSpent: number };
   /** After faults stopped and one incremental sync of each person. */
   duplicates: number;
   missing: number;
@@ -104,6 +126,7 @@ const SOAK_CONFIG: SyncConfig = {
   deleteGuard: { percent: 100, min: 100_000 },
   historyMaxRuns: 50,
   historyMaxDays: 7,
+  accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
 };
 
 /**
@@ -192,6 +215,10 @@ async function castSoak(world: World): Promise<Cast> {
     }),
     await world.aRule(dan, { source: dan.cal.work, target: dan.cal.home, bidirectional: true }),
   ];
+  // Stored connections name each person's Google account, which usage limits are counted by.
+  for (const p of [ann, ben, cat, danWork, { ...danHome, userId: danWork.userId }]) {
+    await world.connect(p);
+  }
   return { people: [ann, ben, cat, dan], calendars, rules };
 }
 
@@ -211,11 +238,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const operationsByKind: Partial<Record<OpKind, number>> = {};
     let operations = 0;
     let tokenInvalidations = 0;
+    let config = SOAK_CONFIG;
+    // busysync's clock runs ahead of the real one by `ahead`: moving it on ends the write
+    // pauses exactly when the soak lifts read-only mode, however fast the rounds went.
+    let ahead = 0;
+    const clock = () => new Date(Date.now() + ahead);
+    const endPauses = () => ahead += (opts.usageLimits?.pauseSeconds ?? 0) * 1000 + 1;
+    const usageLimitRuns = { writesPaused: 0, creationBudgetSpent: 0 };
     const sync = async (p: Person, extra: { full?: boolean } = {}) => {
       let outcome: string;
       try {
-        const result = await world.sync(p, { config: SOAK_CONFIG, ...extra });
+        const result = await world.sync(p, { config, clock, ...extra });
         outcome = result.status === "completed" ? result.run.outcome : result.status;
+        const errors = result.status === "completed" ? result.run.errors : [];
+        if (errors.some((e) => e.error === "WritesPaused")) usageLimitRuns.writesPaused++;
+        if (errors.some((e) => e.error === "CreationBudgetSpent")) {
+          usageLimitRuns.creationBudgetSpent++;
+        }
       } catch (err) {
         outcome = "threw";
         log(`sync of ${p.userId} threw: ${err}`);
@@ -232,10 +271,31 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
     for (let i = 0; i < opts.warmupOps; i++) await workload.step();
     // The first sync runs without faults: the soak is about change under faults, not setup.
-    for (const p of cast.people) await sync(p);
-    await world.takeRequests();
+    let setupCreates = 0;
+    for (const p of cast.people) {
+      await sync(p);
+      setupCreates = Math.max(setupCreates, (await world.takeRequests())["events.insert"] ?? 0);
+    }
+    const limits = opts.usageLimits;
+    if (limits) {
+      config = {
+        ...SOAK_CONFIG,
+        accountLimits: {
+          createsPerDay: setupCreates + limits.budgetAfterSetup,
+          pauseHours: limits.pauseSeconds / 3600,
+        },
+      };
+      await world.admin("POST", "usage-limits", { readOnlyHours: limits.readOnlySeconds / 3600 });
+    }
     await world.admin("POST", "faults", faultRules(opts.faultRate, opts.seed));
     for (let round = 1; round <= opts.rounds; round++) {
+      if (limits && round === limits.readOnlyRounds[0]) {
+        await world.admin("POST", "usage-limits", { createsPerDay: 0 });
+      }
+      if (limits && round === limits.readOnlyRounds[1] + 1) {
+        await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+        endPauses();
+      }
       for (let i = 0; i < opts.opsPerRound; i++) {
         const op = await workload.step();
         operationsByKind[op] = (operationsByKind[op] ?? 0) + 1;
@@ -255,6 +315,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
     const faultsInjected = faults.reduce((n, f) => n + f.hits, 0);
     await world.admin("DELETE", "faults");
+    if (limits) {
+      // The next day and the end of read-only mode: budgets refilled, pauses over.
+      await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
+      config = SOAK_CONFIG;
+      endPauses();
+    }
 
     const scope = {
       calendars: cast.calendars,
@@ -282,6 +348,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       faultsInjected,
       tokenInvalidations,
       runs,
+      usageLimitRuns,
       duplicates: incremental.duplicates,
       missing: incremental.missing,
       stale: incremental.stale,

@@ -46,6 +46,12 @@ const soak = await runSoak({
   invalidateRate: 0.3,
   maxAttempts: 2,
   purgeAfterSeconds: 1,
+  usageLimits: {
+    budgetAfterSetup: 150,
+    readOnlyRounds: [15, 20],
+    readOnlySeconds: 1,
+    pauseSeconds: 60,
+  },
   log: console.log,
 });
 await write("soak.json", { ...soak, environment });

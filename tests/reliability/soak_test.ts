@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runSoak } from "./soak.ts";
 
 Deno.test(
-  "soak: under 20% faults and dying sync tokens, the targets end exactly as the sources say",
+  "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say",
   async () => {
     const result = await runSoak({
       seed: 20261204,
@@ -13,6 +13,12 @@ Deno.test(
       invalidateRate: 0.5,
       maxAttempts: 2,
       purgeAfterSeconds: 0.3,
+      usageLimits: {
+        budgetAfterSetup: 8,
+        readOnlyRounds: [2, 3],
+        readOnlySeconds: 0.3,
+        pauseSeconds: 30,
+      },
     });
     const context = JSON.stringify(result, null, 2);
     assert.ok(result.faultsInjected > 0, `no fault was injected:\n${context}`);
@@ -22,6 +28,11 @@ Deno.test(
       `no series edit, split or purged mirror id:\n${context}`,
     );
     assert.ok(result.doubleInvitations > 0, `no double invitation at the end:\n${context}`);
+    const { writesPaused, creationBudgetSpent } = result.usageLimitRuns;
+    assert.ok(
+      writesPaused > 0 && creationBudgetSpent > 0,
+      `no run met a write pause or a spent budget:\n${context}`,
+    );
     const claim = {
       duplicates: result.duplicates,
       missing: result.missing,

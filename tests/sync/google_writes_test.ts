@@ -109,7 +109,7 @@ Deno.test("sync against Google's write behaviours", async (t) => {
           await world.sync(p);
           assert.equal((await world.takeRequests())["events.insert"] ?? 0, 0, "no more writes");
           assert.equal(
-            openIncidents([], [(await getRule(world.kv, p.userId, rule.id))!.rule])[0].kind,
+            openIncidents([], [(await getRule(world.kv, p.userId, rule.id))!.rule], [])[0].kind,
             "rule_broken",
           );
         } finally {
@@ -295,7 +295,7 @@ Deno.test("sync against Google's write behaviours", async (t) => {
           assert.equal(status, "failing");
           assert.match(reason, /The last 3 syncs .* could not apply this rule/);
           const stored = (await getRule(world.kv, p.userId, rule.id))!.rule;
-          assert.equal(openIncidents([], [stored])[0].kind, "rule_failing");
+          assert.equal(openIncidents([], [stored], [])[0].kind, "rule_failing");
         } finally {
           await world.admin("DELETE", "faults");
         }

@@ -30,7 +30,12 @@ function depsOf(world: World, p: Person) {
     userId: p.userId,
     providerFor: () => world.provider,
     clock: () => new Date(),
-    config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+    config: {
+      deleteGuard: { percent: 20, min: 10 },
+      historyMaxRuns: 50,
+      historyMaxDays: 7,
+      accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
+    },
     log: createLogger("error", () => {}),
   };
 }

@@ -8,6 +8,7 @@ import { OAuth2Client } from "google-auth-library";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { createGoogleProvider } from "../../lib/google/provider.ts";
 import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
+import { type Connection, saveConnectionGrant } from "../../lib/db/connections.ts";
 import { createRule } from "../../lib/db/rules.ts";
 import { createLogger } from "../../lib/log.ts";
 import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
@@ -172,6 +173,24 @@ export class World {
     };
   }
 
+  /**
+   * Stores the person's busysync connection, which names their Google account (issuer, sub):
+   * what the engine keys creation budgets and write pauses by. The world's provider holds its
+   * own OAuth client, so the stored token is never read.
+   */
+  connect(p: Person): Promise<Connection> {
+    return saveConnectionGrant(this.kv, {
+      userId: p.userId,
+      connectionId: p.connectionId,
+      issuer: this.emulator.url,
+      sub: `sub-${p.email}`,
+      email: p.email,
+      scopes: ["https://www.googleapis.com/auth/calendar"],
+      tokens: { refresh: "unused" },
+      now: new Date(),
+    });
+  }
+
   /** Creates a rule through lib/db/rules.ts, with every default unless overridden. */
   async aRule(person: Person, spec: RuleSpec): Promise<Rule> {
     const input = RuleInputSchema.parse({ name: "Test rule", ...spec });
@@ -185,7 +204,12 @@ export class World {
       userId: person.userId,
       providerFor: (_connectionId, meter) => this.providerWith(meter),
       clock: () => new Date(),
-      config: { deleteGuard: { percent: 20, min: 10 }, historyMaxRuns: 50, historyMaxDays: 7 },
+      config: {
+        deleteGuard: { percent: 20, min: 10 },
+        historyMaxRuns: 50,
+        historyMaxDays: 7,
+        accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
+      },
       log: createLogger("error", () => {}),
       trigger: "manual",
       ...opts,
