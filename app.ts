@@ -1,24 +1,20 @@
 import { Hono } from "hono";
 import { compress } from "hono/compress";
-import type { VNode } from "preact";
 import type { AccountDeps } from "./lib/accounts/deps.ts";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
 import type { SessionDeps } from "./lib/auth/session.ts";
-import { VerifiedTokens } from "./lib/auth/verified_tokens.ts";
 import type { Config } from "./lib/config.ts";
 import { type AuthVariables, sessionAuth } from "./lib/http/auth_middleware.ts";
 import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
-import type { RetryPolicy } from "./lib/google/retry_policy.ts";
 import type { PushChannels } from "./lib/scheduler/push.ts";
 import type { SyncRequests } from "./lib/sync/requests.ts";
 import type { Logger } from "./lib/log.ts";
-import { createServices } from "./lib/services.ts";
-import type { Manifest } from "./lib/web/manifest.ts";
-import { type PageOptions, renderPage } from "./lib/web/render.tsx";
+import type { Services } from "./lib/services.ts";
 import { serveStatic } from "./lib/web/static_files.ts";
+import type { PageRenderer } from "./components/render_page.tsx";
 import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./routes/api/auth.tsx";
 import { FORM_ROUTES as USER_FORM_ROUTES, userRoutes } from "./routes/api/user.ts";
 import { jsonApiRoutes } from "./routes/api/json_api.ts";
@@ -34,7 +30,6 @@ export interface AppInput {
   config: Config;
   kv: Deno.Kv;
   log: Logger;
-  manifest: Manifest;
   /** Folder served under /static/ (holds build/ with the island bundles). */
   staticDir: string;
   /** Resolved at start-up by `loadSecrets` (lib/auth/secrets.ts). */
@@ -42,34 +37,38 @@ export interface AppInput {
   /** The clock; tests pass their own to expire sessions and tokens without waiting. */
   now?: () => Date;
   /**
-   * The one retry policy (and request budget) for every Google call of this process; shared
-   * with the sync worker. Default: real time and BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE.
+   * The process's one set of services, shared with its scheduler: one token source (so
+   * concurrent refreshes of a connection share one call to Google), one OAuth client, one
+   * retry policy and request budget.
    */
-  googlePolicy?: RetryPolicy;
+  services: Services;
   /** How routes ask for a sync: jobs in the KV job table (lib/scheduler/scheduler.ts). */
   syncRequests: SyncRequests;
   /** Push notifications in; channels stopped when a connection goes. */
   push: PushChannels;
+  /** Renders a page body inside the layout (components/render_page.tsx). */
+  render: PageRenderer;
 }
 
-/** What route modules receive: the app's dependencies plus a page renderer bound to them. */
+/** What route modules receive: the app's dependencies, flattened. */
 export interface AppDeps extends AppInput, AccountDeps {
   push: PushChannels;
   now: () => Date;
   sessions: SessionDeps;
   /** PUBLIC_URL is https: cookies are Secure and `__Host-` prefixed. */
   secureCookies: boolean;
-  render(body: VNode, page: Pick<PageOptions, "title" | "user" | "nav">): string;
 }
 
 export type AppEnv = { Variables: { requestId: string } & AuthVariables };
 
-/** Builds the Hono app from its parts; tests call `createApp(...).request()` directly. */
+/**
+ * Mounts the routes over the parts it is given and builds none of them (main.ts, cli.ts and
+ * http_thread.ts do); tests call `createApp(...).request()` directly.
+ */
 export function createApp(input: AppInput): Hono<AppEnv> {
   const now = input.now ?? (() => new Date());
-  const { config } = input;
+  const { config, services } = input;
   const secureCookies = config.publicUrl.startsWith("https://");
-  const services = createServices({ ...input, now });
   const deps: AppDeps = {
     ...input,
     now,
@@ -78,22 +77,8 @@ export function createApp(input: AppInput): Hono<AppEnv> {
     tokens: services.tokens,
     providerFor: services.providerFor,
     syncDeps: services.syncDeps,
-    sessions: {
-      kv: input.kv,
-      secret: input.secrets.sessionSecret,
-      issuer: config.publicUrl,
-      now,
-      verified: new VerifiedTokens(),
-    },
+    sessions: services.sessions,
     secureCookies,
-    render: (body, page) =>
-      renderPage(body, {
-        title: page.title,
-        demo: config.demo,
-        manifest: input.manifest,
-        user: page.user,
-        nav: page.nav,
-      }),
   };
   const app = new Hono<AppEnv>();
   app.use(requestId());

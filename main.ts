@@ -9,11 +9,13 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
-import { type AppStack, buildAppStack } from "./lib/server/app_stack.ts";
 import { startHttpThreads } from "./lib/server/http_threads.ts";
 import { loadManifest } from "./lib/web/static_files.ts";
+import { buildServerStack, type ServerStack } from "./server_stack.ts";
 
 const ROOT = new URL(".", import.meta.url).pathname;
+/** Each extra HTTP thread's entry; `deno task compile` includes it by name. */
+const HTTP_THREAD = new URL("./http_thread.ts", import.meta.url);
 
 export interface RunningServer {
   url: string;
@@ -57,7 +59,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const secrets = await loadSecrets(kv, config);
   // The app is built once the port is known: with PORT=0 and no PUBLIC_URL the public URL (and
   // so the OAuth redirect URI) can only name the port the system picked.
-  const built: { app?: AppStack["app"] } = {};
+  const built: { app?: ServerStack["app"] } = {};
   const server = Deno.serve({
     port: config.port,
     hostname: config.host,
@@ -70,12 +72,12 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
   // PORT=0: the threads must listen on the port the system picked for the main thread.
   config = { ...config, port: addr.port };
-  const { app, scheduler } = buildAppStack({ config, kv, log, manifest, secrets, root: ROOT });
+  const { app, scheduler } = buildServerStack({ config, kv, log, manifest, secrets, root: ROOT });
   built.app = app;
   let threads;
   try {
     threads = config.httpWorkers > 0
-      ? await startHttpThreads(config, log, () => scheduler.wake())
+      ? await startHttpThreads(config, log, () => scheduler.wake(), HTTP_THREAD)
       : undefined;
   } catch (err) {
     // Nothing may keep running behind a start-up that failed.

@@ -1,10 +1,13 @@
 /**
  * The long-lived services of one busysync process, built once from config and shared by the
- * HTTP app, the scheduler and the CLI: Google OAuth, the token source, the one retry policy
- * (whose request budget must see every Google call of the process), the user's providers and
+ * HTTP app, the scheduler and the CLI: Google OAuth, the token source (one per process, so
+ * concurrent refreshes of a connection share one call to Google), the one retry policy (whose
+ * request budget must see every Google call of the process), sessions, the user's providers and
  * what the sync engine needs.
  */
 import type { AppSecrets } from "./auth/secrets.ts";
+import type { SessionDeps } from "./auth/session.ts";
+import { VerifiedTokens } from "./auth/verified_tokens.ts";
 import type { Config } from "./config.ts";
 import { createGoogleOAuth, type GoogleOAuth } from "./google/oauth.ts";
 import { createRetryPolicy, type RetryPolicy } from "./google/retry_policy.ts";
@@ -30,6 +33,8 @@ export interface Services {
   google: GoogleOAuth;
   tokens: TokenSource;
   policy: RetryPolicy;
+  /** Sign-in sessions, with the cache of access JWTs already verified. */
+  sessions: SessionDeps;
   /** The user's calendars through the provider interface. */
   providerFor(userId: string): CalendarProvider;
   /** Everything a sync engine entry point needs for one user. */
@@ -65,6 +70,13 @@ export function createServices(input: ServiceInput): Services {
     google,
     tokens,
     policy,
+    sessions: {
+      kv,
+      secret: input.secrets.sessionSecret,
+      issuer: config.publicUrl,
+      now,
+      verified: new VerifiedTokens(),
+    },
     providerFor,
     syncDeps(userId) {
       return {

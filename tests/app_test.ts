@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { createPageRenderer } from "../components/render_page.tsx";
 import { loadSecrets } from "../lib/auth/secrets.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
@@ -14,22 +15,19 @@ async function makeApp() {
   const config = loadConfig({});
   const secrets = await loadSecrets(kv, config);
   const log = createLogger("error", () => {});
+  const services = createServices({ config, kv, log, secrets, now: () => new Date() });
   // Never started: these tests run no sync.
-  const scheduler = createScheduler({
-    kv,
-    config,
-    log,
-    services: createServices({ config, kv, log, secrets, now: () => new Date() }),
-  });
+  const scheduler = createScheduler({ kv, config, log, services });
   const app = createApp({
     config,
     kv,
     secrets,
     log,
-    manifest: await loadManifest(ROOT),
+    services,
     staticDir: `${ROOT}static`,
     syncRequests: scheduler,
     push: scheduler.push,
+    render: createPageRenderer({ demo: config.demo, manifest: await loadManifest(ROOT) }),
   });
   return { app, kv };
 }

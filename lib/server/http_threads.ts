@@ -32,19 +32,21 @@ export interface HttpThreads {
 const STOP_TIMEOUT_MS = 10_000;
 
 /**
- * Starts `config.httpWorkers` threads serving on `config.port` (already bound by the main
- * thread with reusePort) and resolves once all listen; `onWake` runs for each wake message. A
- * thread that dies later is logged and left out of `close()`; the others go on serving.
+ * Starts `config.httpWorkers` threads of the module `entry` (http_thread.ts beside main.ts: it
+ * builds the app, which nothing in lib/ may import) serving on `config.port` (already bound by
+ * the main thread with reusePort) and resolves once all listen; `onWake` runs for each wake
+ * message. A thread that dies later is logged and left out of `close()`; the others go on.
  */
 export async function startHttpThreads(
   config: Config,
   log: Logger,
   onWake: () => void,
+  entry: URL,
 ): Promise<HttpThreads> {
   const wake = new BroadcastChannel(WAKE_CHANNEL);
   wake.onmessage = () => onWake();
   const threads = Array.from({ length: config.httpWorkers }, () => ({
-    worker: new Worker(new URL("./http_thread.ts", import.meta.url), { type: "module" }),
+    worker: new Worker(entry, { type: "module" }),
     alive: true,
   }));
   /** The thread's next reply; an uncaught error in it counts as its (last) reply. */

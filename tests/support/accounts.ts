@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../app.ts";
+import { createPageRenderer } from "../../components/render_page.tsx";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import type { Seed } from "../../emulator/seed.ts";
 import type { Keyring } from "../../lib/auth/crypto.ts";
@@ -178,12 +179,12 @@ export async function startHarness(
     kv,
     secrets,
     log,
-    manifest: await loadManifest(ROOT),
+    services,
     staticDir: `${ROOT}static`,
     now: clock.now,
-    googlePolicy: services.policy,
     syncRequests: scheduler,
     push: scheduler.push,
+    render: createPageRenderer({ demo: config.demo, manifest: await loadManifest(ROOT) }),
   });
   if (options.worker ?? true) scheduler.start();
   const harness: Harness = {

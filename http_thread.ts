@@ -1,17 +1,22 @@
 /**
- * The body of one extra HTTP thread (see http_threads.ts): opens its own KV handle, builds the
- * app like the main thread does, and serves on the shared port until told to stop. Its
- * scheduler is never started: it only enqueues jobs, which the main thread's worker runs.
+ * The entry of one extra HTTP thread (lib/server/http_threads.ts starts it): a composition root
+ * of its own isolate, it opens its own KV handle, builds the stack as the main thread does
+ * (server_stack.ts) and serves on the shared port until told to stop. Its scheduler is never
+ * started: it only enqueues jobs, which the main thread's worker runs.
  */
 /// <reference lib="deno.worker" />
-import { loadSecrets } from "../auth/secrets.ts";
-import { openKv } from "../db/kv.ts";
-import { createLogger } from "../log.ts";
-import { loadManifest } from "../web/static_files.ts";
-import { buildAppStack } from "./app_stack.ts";
-import { type HttpThreadReply, type HttpThreadStart, WAKE_CHANNEL } from "./http_threads.ts";
+import { loadSecrets } from "./lib/auth/secrets.ts";
+import { openKv } from "./lib/db/kv.ts";
+import { createLogger } from "./lib/log.ts";
+import {
+  type HttpThreadReply,
+  type HttpThreadStart,
+  WAKE_CHANNEL,
+} from "./lib/server/http_threads.ts";
+import { loadManifest } from "./lib/web/static_files.ts";
+import { buildServerStack } from "./server_stack.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL(".", import.meta.url).pathname;
 
 const reply = (message: HttpThreadReply) => self.postMessage(message);
 
@@ -22,7 +27,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
     const log = createLogger(config.logLevel);
     const kv = await openKv(config.kvPath);
     const wake = new BroadcastChannel(WAKE_CHANNEL);
-    const { app } = buildAppStack({
+    const { app } = buildServerStack({
       config,
       kv,
       log,

@@ -1,8 +1,8 @@
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { IslandCollector } from "../../components/Island.tsx";
-import { Layout, type NavKey } from "../../components/Layout.tsx";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest } from "../lib/web/manifest.ts";
+import { IslandCollector } from "./Island.tsx";
+import { Layout, type NavKey } from "./Layout.tsx";
 
 export interface PageOptions {
   title: string;
@@ -14,11 +14,22 @@ export interface PageOptions {
   nav?: NavKey;
 }
 
+/** What routes render pages with: the instance-wide options (demo, bundles) already bound. */
+export type PageRenderer = (
+  body: VNode,
+  page: Pick<PageOptions, "title" | "user" | "nav">,
+) => string;
+
+/** A renderer for this instance's pages (built by the composition root, passed to createApp). */
+export function createPageRenderer(options: Pick<PageOptions, "demo" | "manifest">): PageRenderer {
+  return (body, page) => renderPage(body, { ...page, ...options });
+}
+
 /**
  * Renders a page body inside the layout and appends the boot script plus the bundle URLs of
  * only the islands the body used. The manifest JSON is escaped so no `</script>` can end it.
  */
-export function renderPage(body: VNode, options: PageOptions): string {
+function renderPage(body: VNode, options: PageOptions): string {
   const used = new Set<string>();
   const html = renderToString(
     <IslandCollector.Provider value={used}>

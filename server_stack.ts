@@ -1,0 +1,56 @@
+/**
+ * How every thread that serves HTTP (main.ts, http_thread.ts) builds its parts from the config,
+ * KV handle and secrets it opened: services → scheduler → app, in one order. One set of
+ * services per thread, so the app's handlers and the scheduler draw on one token source, one
+ * OAuth client and one retry policy with its request budget.
+ */
+import { createApp } from "./app.ts";
+import { createPageRenderer } from "./components/render_page.tsx";
+import type { AppSecrets } from "./lib/auth/secrets.ts";
+import type { Config } from "./lib/config.ts";
+import type { Logger } from "./lib/log.ts";
+import { createScheduler, type Scheduler } from "./lib/scheduler/scheduler.ts";
+import { createServices } from "./lib/services.ts";
+import type { Manifest } from "./lib/web/manifest.ts";
+
+export interface ServerStackInput {
+  config: Config;
+  kv: Deno.Kv;
+  log: Logger;
+  manifest: Manifest;
+  secrets: AppSecrets;
+  /** The repository (or compiled binary) root: static/ is under it. */
+  root: string;
+  /** Called after this thread enqueued a sync job, to wake the worker on another thread. */
+  onEnqueued?: () => void;
+}
+
+export interface ServerStack {
+  app: ReturnType<typeof createApp>;
+  scheduler: Scheduler;
+}
+
+/** Builds the stack; nothing starts (the caller starts the scheduler and serves the app). */
+export function buildServerStack(input: ServerStackInput): ServerStack {
+  const { config, kv, log, secrets } = input;
+  const services = createServices({ config, kv, log, secrets, now: () => new Date() });
+  const scheduler = createScheduler({
+    kv,
+    config,
+    log,
+    services,
+    ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
+  });
+  const app = createApp({
+    config,
+    kv,
+    log,
+    secrets,
+    services,
+    staticDir: `${input.root}static`,
+    syncRequests: scheduler,
+    push: scheduler.push,
+    render: createPageRenderer({ demo: config.demo, manifest: input.manifest }),
+  });
+  return { app, scheduler };
+}
