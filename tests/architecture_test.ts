@@ -1,0 +1,112 @@
+/**
+ * The direction of the arrows, as a test: reads the import graph of the tree (static imports,
+ * re-exports, dynamic imports and `new URL(…, import.meta.url)` module references, which is how
+ * a Worker's entry is named) and fails on an import a rule forbids, naming the import and the
+ * rule.
+ */
+import assert from "node:assert/strict";
+import { dirname, join, normalize, relative } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+interface Rule {
+  name: string;
+  /** Whether the rule covers imports made by this module (a repository-relative path). */
+  from(path: string): boolean;
+  /** Whether importing this module (repository-relative) breaks the rule. */
+  to(path: string): boolean;
+}
+
+const RULES: Rule[] = [{
+  name: "nothing under lib/ imports app.ts, routes/, components/ or islands/, nor the " +
+    "composition roots beside main.ts (they are built on lib/ and hand it what it needs)",
+  from: (path) => path.startsWith("lib/"),
+  // A module at the root is app.ts or a composition root (main.ts, cli.ts, http_thread.ts, …).
+  to: (path) => !path.includes("/") || /^(routes|components|islands)\//.test(path),
+}];
+
+const SPECIFIERS = [
+  // import … from "x", export … from "x" (a statement at the start of a line, across lines).
+  /^(?:import|export)\b[^;()]*?\bfrom\s*["']([^"']+)["']/gm,
+  // import "x" (for its effects).
+  /^import\s*["']([^"']+)["']/gm,
+  // import("x")
+  /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  // new URL("x.ts", import.meta.url): a module (a Worker's entry), not a folder or a file of data.
+  /\bnew URL\(\s*["']([^"']+\.tsx?)["']\s*,\s*import\.meta\.url\s*\)/g,
+];
+
+/** The repository-relative modules `source` (the text of `path`) imports; packages left out. */
+function importsOf(path: string, source: string): string[] {
+  const found = new Set<string>();
+  for (const pattern of SPECIFIERS) {
+    for (const match of source.matchAll(pattern)) {
+      const specifier = match[1];
+      if (!specifier.startsWith(".")) continue;
+      found.add(normalize(join(dirname(path), specifier)));
+    }
+  }
+  return [...found];
+}
+
+/** One line per forbidden import among `files` (repository-relative path → source). */
+function violations(files: Map<string, string>): string[] {
+  const lines = [];
+  for (const [path, source] of files) {
+    for (const imported of importsOf(path, source)) {
+      for (const rule of RULES) {
+        if (rule.from(path) && rule.to(imported)) {
+          lines.push(`${path} imports ${imported}: ${rule.name}`);
+        }
+      }
+    }
+  }
+  return lines.sort();
+}
+
+async function sourceTree(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const skip = new Set(["node_modules", "static", "data", "test-output", "dist", ".git"]);
+  async function walk(dir: string) {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory && !skip.has(entry.name)) await walk(path);
+      if (entry.isFile && /\.tsx?$/.test(entry.name)) {
+        files.set(relative(ROOT, path), await Deno.readTextFile(path));
+      }
+    }
+  }
+  await walk(ROOT);
+  return files;
+}
+
+Deno.test("architecture: no import in the tree breaks a rule", async () => {
+  const files = await sourceTree();
+  assert.ok(files.has("lib/services.ts"), "the walk found the tree");
+  const broken = violations(files);
+  assert.deepEqual(broken, [], `imports that break a rule:\n${broken.join("\n")}`);
+});
+
+Deno.test("architecture: a forbidden import is reported with the import and the rule", () => {
+  const files = new Map([
+    ["lib/web/page.tsx", 'import { Layout } from "../../components/Layout.tsx";\n'],
+    ["lib/server/stack.ts", 'import {\n  createApp,\n} from "../../app.ts";\n'],
+    ["lib/server/threads.ts", 'new Worker(new URL("../../islands/boot.ts", import.meta.url));\n'],
+    ["lib/web/lazy.ts", 'const m = await import("../../routes/health.ts");\n'],
+    ["lib/cli/serve.ts", 'import { serveUntilSignal } from "../../main.ts";\n'],
+    [
+      "lib/fine.ts",
+      'import { z } from "zod";\nimport { openKv } from "./db/kv.ts";\n' +
+      'const root = new URL("../", import.meta.url);\n',
+    ],
+    ["routes/health.ts", 'import { createApp } from "../app.ts";\n'],
+  ]);
+  const rule = RULES[0].name;
+  assert.deepEqual(violations(files), [
+    `lib/cli/serve.ts imports main.ts: ${rule}`,
+    `lib/server/stack.ts imports app.ts: ${rule}`,
+    `lib/server/threads.ts imports islands/boot.ts: ${rule}`,
+    `lib/web/lazy.ts imports routes/health.ts: ${rule}`,
+    `lib/web/page.tsx imports components/Layout.tsx: ${rule}`,
+  ]);
+});
