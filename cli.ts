@@ -5,8 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { runEmulatorFromEnv } from "./emulator/main.ts";
-import { ConfigError } from "./lib/config.ts";
-import { UsageError } from "./lib/cli/context.ts";
+import { loadSecrets } from "./lib/auth/secrets.ts";
+import { ConfigError, loadConfig } from "./lib/config.ts";
+import { type CliContext, UsageError } from "./lib/cli/context.ts";
 import {
   backupCommand,
   keysRotateCommand,
@@ -17,8 +18,11 @@ import {
 } from "./lib/cli/commands.ts";
 import { healthcheckCommand } from "./lib/cli/healthcheck.ts";
 import { BackupFormatError, StoreNotEmptyError } from "./lib/db/backup.ts";
+import { openKv } from "./lib/db/kv.ts";
 import { WritersBusyError } from "./lib/db/maintenance.ts";
-import { SchemaTooNewError } from "./lib/db/migrations.ts";
+import { MIGRATIONS, runMigrations, SchemaTooNewError } from "./lib/db/migrations.ts";
+import { createLogger } from "./lib/log.ts";
+import { createServices } from "./lib/services.ts";
 import { VERSION } from "./lib/version.ts";
 import { serveUntilSignal } from "./main.ts";
 
@@ -76,27 +80,61 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     case "emulator":
       await runEmulatorFromEnv(env);
       return 0;
-    case "sync":
-      return await syncCommand(env, {
-        user: user(),
-        dryRun: values["dry-run"] ?? false,
-        full: values.full ?? false,
-      });
-    case "purge":
-      return await purgeCommand(env, { user: user() });
+    case "sync": {
+      const opts = { user: user(), dryRun: values["dry-run"] ?? false, full: values.full ?? false };
+      return await withStore(env, (ctx) => syncCommand(ctx, opts));
+    }
+    case "purge": {
+      const opts = { user: user() };
+      return await withStore(env, (ctx) => purgeCommand(ctx, opts));
+    }
     case "keys":
       if (rest[0] !== "rotate") throw new UsageError("keys takes one subcommand: rotate");
-      return await keysRotateCommand(env);
+      return await withStore(env, keysRotateCommand);
     case "migrate":
-      return await migrateCommand(env);
+      return await withStore(env, migrateCommand, { migrate: false });
     case "healthcheck":
       return await healthcheckCommand(env);
-    case "backup":
-      return await backupCommand(env, { file: file() });
-    case "restore":
-      return await restoreCommand(env, { file: file(), force: values.force ?? false });
+    case "backup": {
+      const opts = { file: file() };
+      return await withStore(env, (ctx) => backupCommand(ctx, opts), { migrate: false });
+    }
+    case "restore": {
+      const opts = { file: file(), force: values.force ?? false };
+      // No migrations before the restore: the dump brings its own schema version, and the next
+      // start (or `migrate`) upgrades it.
+      return await withStore(env, (ctx) => restoreCommand(ctx, opts), { migrate: false });
+    }
     default:
       throw new UsageError(`unknown command ${command}; see busysync --help`);
+  }
+}
+
+/**
+ * The CLI's composition root for a command on the data store: config → KV (+ pending
+ * migrations unless `migrate: false`) → secrets and services when the command asks for them.
+ * Closes the store when `fn` is done.
+ */
+async function withStore<T>(
+  env: Record<string, string | undefined>,
+  fn: (ctx: CliContext) => Promise<T>,
+  options: { migrate?: boolean } = {},
+): Promise<T> {
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const kv = await openKv(config.kvPath);
+  try {
+    if (options.migrate ?? true) await runMigrations(kv, MIGRATIONS);
+    const secrets = () => loadSecrets(kv, config);
+    return await fn({
+      kv,
+      secrets,
+      services: async () =>
+        createServices({ config, kv, log, secrets: await secrets(), now: () => new Date() }),
+      print: (line) => console.log(line),
+    });
+  } finally {
+    kv.close();
   }
 }
 

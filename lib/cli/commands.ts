@@ -1,94 +1,84 @@
 /**
- * The CLI's commands that work on the data store. `serve` and `emulator` live in the top-level
- * cli.ts, since they start servers (and the emulator is not part of lib/).
+ * The CLI's commands that work on the data store, each given the store cli.ts opened for it.
+ * `serve` and `emulator` live in the top-level cli.ts, since they start servers (and the
+ * emulator is not part of lib/).
  */
 import { reencryptAllTokens } from "../accounts/key_rotation.ts";
 import { backupKv, restoreKv } from "../db/backup.ts";
 import { pauseWriters } from "../db/maintenance.ts";
 import { MIGRATIONS, readSchemaVersion, runMigrations } from "../db/migrations.ts";
-import { createServices } from "../services.ts";
 import { purgeUser, syncUser } from "../sync/engine.ts";
-import { type CliContext, findUser, withStore } from "./context.ts";
-
-type Env = Record<string, string | undefined>;
+import { type CliContext, findUser } from "./context.ts";
 
 /** `sync --user ID|EMAIL [--dry-run] [--full]`: one run now, in this process; exit 1 on failure. */
 export async function syncCommand(
-  env: Env,
+  ctx: CliContext,
   opts: { user: string; dryRun: boolean; full: boolean },
 ): Promise<number> {
-  return await withStore(env, async (ctx) => {
-    const user = await findUser(ctx.kv, opts.user);
-    const services = await servicesOf(ctx);
-    const result = await syncUser({
-      ...services.syncDeps(user.id),
-      trigger: "manual",
-      dryRun: opts.dryRun,
-      full: opts.full,
-    });
-    if (result.status === "coalesced") {
-      ctx.print("another sync of this user is running; it will run once more when done");
-      return 0;
-    }
-    if (result.status === "planned") {
-      for (const op of result.planned) {
-        ctx.print(`${op.kind}\t${op.entry.target.calendarId}\t${op.entry.mirrorId}\t${op.reason}`);
-      }
-      ctx.print(`dry run: ${result.planned.length} write(s) planned, nothing written`);
-      return 0;
-    }
-    const { run } = result;
-    for (const rule of run.rules) {
-      ctx.print(
-        `rule ${rule.ruleId}: +${rule.created} ~${rule.updated} -${rule.deleted} ` +
-          `(status ${rule.status})`,
-      );
-    }
-    for (const e of run.errors) ctx.print(`error: ${e.message}${e.cause ? ` (${e.cause})` : ""}`);
-    ctx.print(`run ${run.id}: ${run.outcome}`);
-    return run.outcome === "ok" ? 0 : 1;
+  const user = await findUser(ctx.kv, opts.user);
+  const services = await ctx.services();
+  const result = await syncUser({
+    ...services.syncDeps(user.id),
+    trigger: "manual",
+    dryRun: opts.dryRun,
+    full: opts.full,
   });
+  if (result.status === "coalesced") {
+    ctx.print("another sync of this user is running; it will run once more when done");
+    return 0;
+  }
+  if (result.status === "planned") {
+    for (const op of result.planned) {
+      ctx.print(`${op.kind}\t${op.entry.target.calendarId}\t${op.entry.mirrorId}\t${op.reason}`);
+    }
+    ctx.print(`dry run: ${result.planned.length} write(s) planned, nothing written`);
+    return 0;
+  }
+  const { run } = result;
+  for (const rule of run.rules) {
+    ctx.print(
+      `rule ${rule.ruleId}: +${rule.created} ~${rule.updated} -${rule.deleted} ` +
+        `(status ${rule.status})`,
+    );
+  }
+  for (const e of run.errors) ctx.print(`error: ${e.message}${e.cause ? ` (${e.cause})` : ""}`);
+  ctx.print(`run ${run.id}: ${run.outcome}`);
+  return run.outcome === "ok" ? 0 : 1;
 }
 
 /** `purge --user ID|EMAIL`: removes every busysync event of the user and disables their rules. */
-export async function purgeCommand(env: Env, opts: { user: string }): Promise<number> {
-  return await withStore(env, async (ctx) => {
-    const user = await findUser(ctx.kv, opts.user);
-    const run = await purgeUser((await servicesOf(ctx)).syncDeps(user.id));
-    const deleted = run.rules.reduce((n, r) => n + r.deleted, 0);
-    for (const e of run.errors) ctx.print(`error: ${e.message}${e.cause ? ` (${e.cause})` : ""}`);
-    ctx.print(`purge ${run.id}: ${run.outcome}, ${deleted} busysync event(s) removed`);
-    return run.outcome === "ok" ? 0 : 1;
-  });
+export async function purgeCommand(ctx: CliContext, opts: { user: string }): Promise<number> {
+  const user = await findUser(ctx.kv, opts.user);
+  const run = await purgeUser((await ctx.services()).syncDeps(user.id));
+  const deleted = run.rules.reduce((n, r) => n + r.deleted, 0);
+  for (const e of run.errors) ctx.print(`error: ${e.message}${e.cause ? ` (${e.cause})` : ""}`);
+  ctx.print(`purge ${run.id}: ${run.outcome}, ${deleted} busysync event(s) removed`);
+  return run.outcome === "ok" ? 0 : 1;
 }
 
 /** `keys rotate`: re-encrypts every stored token with the first BUSYSYNC_ENCRYPTION_KEY. */
-export async function keysRotateCommand(env: Env): Promise<number> {
-  return await withStore(env, async (ctx) => {
-    const { keyring } = await ctx.secrets();
-    const report = await reencryptAllTokens(ctx.kv, keyring);
-    ctx.print(
-      `keys rotate: ${report.reencrypted} of ${report.connections} connection(s) re-encrypted ` +
-        `with key ${keyring.primary}`,
-    );
-    for (const f of report.failed) {
-      console.error(`keys rotate: connection ${f.connectionId} of user ${f.userId}: ${f.error}`);
-    }
-    return report.failed.length ? 1 : 0;
-  });
+export async function keysRotateCommand(ctx: CliContext): Promise<number> {
+  const { keyring } = await ctx.secrets();
+  const report = await reencryptAllTokens(ctx.kv, keyring);
+  ctx.print(
+    `keys rotate: ${report.reencrypted} of ${report.connections} connection(s) re-encrypted ` +
+      `with key ${keyring.primary}`,
+  );
+  for (const f of report.failed) {
+    console.error(`keys rotate: connection ${f.connectionId} of user ${f.userId}: ${f.error}`);
+  }
+  return report.failed.length ? 1 : 0;
 }
 
 /** `migrate`: applies pending record migrations (serve does this at start too). */
-export async function migrateCommand(env: Env): Promise<number> {
-  return await withStore(env, async (ctx) => {
-    const applied = await runMigrations(ctx.kv, MIGRATIONS);
-    ctx.print(
-      applied.length
-        ? `migrate: applied ${applied.join(", ")}`
-        : `migrate: up to date (schema version ${await readSchemaVersion(ctx.kv)})`,
-    );
-    return 0;
-  }, { migrate: false });
+export async function migrateCommand(ctx: CliContext): Promise<number> {
+  const applied = await runMigrations(ctx.kv, MIGRATIONS);
+  ctx.print(
+    applied.length
+      ? `migrate: applied ${applied.join(", ")}`
+      : `migrate: up to date (schema version ${await readSchemaVersion(ctx.kv)})`,
+  );
+  return 0;
 }
 
 /**
@@ -96,38 +86,28 @@ export async function migrateCommand(env: Env): Promise<number> {
  * flag below makes every scheduler worker stop claiming jobs, and the dump starts once no
  * sync holds a lease.
  */
-export async function backupCommand(env: Env, opts: { file: string }): Promise<number> {
-  return await withStore(env, async (ctx) => {
-    const target = opts.file === "-" ? Deno.stdout.writable : opts.file;
-    const { entries } = await backupKv(ctx.kv, target, {
-      pauseWriters: () => pauseWriters(ctx.kv, { waitMs: 120_000 }),
-    });
-    if (opts.file !== "-") ctx.print(`backup: ${entries} entries written to ${opts.file}`);
-    return 0;
-  }, { migrate: false });
+export async function backupCommand(ctx: CliContext, opts: { file: string }): Promise<number> {
+  const target = opts.file === "-" ? Deno.stdout.writable : opts.file;
+  const { entries } = await backupKv(ctx.kv, target, {
+    pauseWriters: () => pauseWriters(ctx.kv, { waitMs: 120_000 }),
+  });
+  if (opts.file !== "-") ctx.print(`backup: ${entries} entries written to ${opts.file}`);
+  return 0;
 }
 
 /** `restore FILE|- [--force]`: loads a dump into an empty store (refuses a newer schema). */
 export async function restoreCommand(
-  env: Env,
+  ctx: CliContext,
   opts: { file: string; force: boolean },
 ): Promise<number> {
   const path = opts.file === "-" ? await stdinToTempFile() : opts.file;
   try {
-    // No migrations before the restore: the dump brings its own schema version, and the next
-    // start (or `migrate`) upgrades it.
-    return await withStore(env, async (ctx) => {
-      const { restored, skippedExpired } = await restoreKv(ctx.kv, path, { force: opts.force });
-      ctx.print(`restore: ${restored} entries restored, ${skippedExpired} expired ones skipped`);
-      return 0;
-    }, { migrate: false });
+    const { restored, skippedExpired } = await restoreKv(ctx.kv, path, { force: opts.force });
+    ctx.print(`restore: ${restored} entries restored, ${skippedExpired} expired ones skipped`);
+    return 0;
   } finally {
     if (opts.file === "-") await Deno.remove(path);
   }
-}
-
-async function servicesOf(ctx: CliContext) {
-  return createServices({ ...ctx, secrets: await ctx.secrets(), now: () => new Date() });
 }
 
 async function stdinToTempFile(): Promise<string> {

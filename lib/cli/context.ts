@@ -1,21 +1,18 @@
 /**
- * What every CLI command that works on the data store shares: the parsed config, the KV store
- * with pending migrations applied, and the resolved secrets. Commands receive it; nothing here
- * is a module-level singleton.
+ * What every CLI command that works on the data store receives from cli.ts (which builds it):
+ * the KV store (migrated, except for the commands that handle the schema themselves), and the
+ * secrets and services for the commands that need them. Nothing here is a module-level singleton.
  */
-import { type AppSecrets, loadSecrets } from "../auth/secrets.ts";
-import { type Config, loadConfig } from "../config.ts";
+import type { AppSecrets } from "../auth/secrets.ts";
 import { getUser, type User } from "../db/users.ts";
-import { openKv } from "../db/kv.ts";
-import { MIGRATIONS, runMigrations } from "../db/migrations.ts";
-import { createLogger, type Logger } from "../log.ts";
+import type { Services } from "../services.ts";
 
 export interface CliContext {
-  config: Config;
   kv: Deno.Kv;
-  log: Logger;
   /** Loads (in demo mode: first creates) the instance secrets; only commands that need them. */
   secrets(): Promise<AppSecrets>;
+  /** The process's services (needs the secrets); only commands that call Google. */
+  services(): Promise<Services>;
   /** Where command output goes (stdout); errors go to the logger / stderr. */
   print(line: string): void;
 }
@@ -25,28 +22,6 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
-  }
-}
-
-/** Opens the store for a command and closes it when `fn` is done. */
-export async function withStore<T>(
-  env: Record<string, string | undefined>,
-  fn: (ctx: CliContext) => Promise<T>,
-  options: { migrate?: boolean } = {},
-): Promise<T> {
-  const config = loadConfig(env);
-  const kv = await openKv(config.kvPath);
-  try {
-    if (options.migrate ?? true) await runMigrations(kv, MIGRATIONS);
-    return await fn({
-      config,
-      kv,
-      log: createLogger(config.logLevel),
-      secrets: () => loadSecrets(kv, config),
-      print: (line) => console.log(line),
-    });
-  } finally {
-    kv.close();
   }
 }
 
