@@ -25,8 +25,6 @@ export interface ServiceInput {
   log: Logger;
   secrets: AppSecrets;
   now: () => Date;
-  /** Tests pass a policy with a fake clock; default: real time and the configured budget. */
-  googlePolicy?: RetryPolicy;
 }
 
 export interface Services {
@@ -52,7 +50,7 @@ export function createServices(input: ServiceInput): Services {
     now,
   });
   const tokens = createTokenSource({ kv, keyring: input.secrets.keyring, oauth: google, now });
-  const policy = input.googlePolicy ?? createRetryPolicy({
+  const policy = createRetryPolicy({
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     requestsPerMinute: config.googleRequestsPerMinute,
