@@ -9,7 +9,11 @@ import { createPageRenderer } from "./components/render_page.tsx";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
 import type { Config } from "./lib/config.ts";
 import type { Logger } from "./lib/log.ts";
-import { createScheduler, type Scheduler } from "./lib/scheduler/scheduler.ts";
+import {
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+} from "./lib/scheduler/scheduler.ts";
 import { createServices } from "./lib/services.ts";
 import type { Manifest } from "./lib/web/manifest.ts";
 
@@ -23,6 +27,13 @@ export interface ServerStackInput {
   root: string;
   /** Called after this thread enqueued a sync job, to wake the worker on another thread. */
   onEnqueued?: () => void;
+  /**
+   * The clock of sessions and tokens; tests move theirs to expire them without waiting (job
+   * times stay real). Default: real time.
+   */
+  now?: () => Date;
+  /** Tests shorten the scheduler's timings; default: the scheduler's own. */
+  schedulerOptions?: Partial<SchedulerOptions>;
 }
 
 export interface ServerStack {
@@ -33,12 +44,14 @@ export interface ServerStack {
 /** Builds the stack; nothing starts (the caller starts the scheduler and serves the app). */
 export function buildServerStack(input: ServerStackInput): ServerStack {
   const { config, kv, log, secrets } = input;
-  const services = createServices({ config, kv, log, secrets, now: () => new Date() });
+  const now = input.now ?? (() => new Date());
+  const services = createServices({ config, kv, log, secrets, now });
   const scheduler = createScheduler({
     kv,
     config,
     log,
     services,
+    ...(input.schedulerOptions ? { options: input.schedulerOptions } : {}),
     ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
   });
   const app = createApp({
@@ -47,6 +60,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     log,
     secrets,
     services,
+    now,
     staticDir: `${input.root}static`,
     syncRequests: scheduler,
     push: scheduler.push,

@@ -1,7 +1,8 @@
 /**
  * One process, one set of services: the app's request handlers and the scheduler's syncs draw
  * Google tokens from the same token source, so concurrent refreshes of a connection share one
- * call to Google's token endpoint whichever path asked first.
+ * call to Google's token endpoint whichever path asked first. The harness builds its stack with
+ * server_stack.ts, as main.ts and http_thread.ts do.
  */
 import assert from "node:assert/strict";
 import { aRule, startApiWorld, syncNow } from "./api/support.ts";

@@ -4,8 +4,7 @@
  * google-auth-library / @googleapis/calendar to the emulator.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../app.ts";
-import { createPageRenderer } from "../../components/render_page.tsx";
+import type { createApp } from "../../app.ts";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import type { Seed } from "../../emulator/seed.ts";
 import type { Keyring } from "../../lib/auth/crypto.ts";
@@ -18,13 +17,9 @@ import { createGoogleOAuth } from "../../lib/google/oauth.ts";
 import { openAccessToken, openRefreshToken } from "../../lib/google/stored_tokens.ts";
 import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
-import {
-  createScheduler,
-  type Scheduler,
-  type SchedulerOptions,
-} from "../../lib/scheduler/scheduler.ts";
-import { createServices } from "../../lib/services.ts";
+import type { Scheduler, SchedulerOptions } from "../../lib/scheduler/scheduler.ts";
 import { loadManifest } from "../../lib/web/static_files.ts";
+import { buildServerStack } from "../../server_stack.ts";
 import { tempKvPath } from "./temp_kv.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -166,26 +161,21 @@ export async function startHarness(
     )
     : undefined;
   const url = server && `http://127.0.0.1:${server.addr.port}`;
-  const services = createServices({ config, kv, log, secrets, now: clock.now });
-  const scheduler = createScheduler({
-    kv,
+  // Built as main.ts builds it, so tests see the production assembly (one set of services).
+  const { app, scheduler } = buildServerStack({
     config,
+    kv,
     log,
-    services,
-    options: { ...(url ? { webhookUrl: `${url}/api/webhooks/google` } : {}), ...options.scheduler },
-  });
-  const app = built.app = createApp({
-    config,
-    kv,
+    manifest: await loadManifest(ROOT),
     secrets,
-    log,
-    services,
-    staticDir: `${ROOT}static`,
+    root: ROOT,
     now: clock.now,
-    syncRequests: scheduler,
-    push: scheduler.push,
-    render: createPageRenderer({ demo: config.demo, manifest: await loadManifest(ROOT) }),
+    schedulerOptions: {
+      ...(url ? { webhookUrl: `${url}/api/webhooks/google` } : {}),
+      ...options.scheduler,
+    },
   });
+  built.app = app;
   if (options.worker ?? true) scheduler.start();
   const harness: Harness = {
     app,
