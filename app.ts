@@ -34,7 +34,7 @@ export interface AppInput {
   staticDir: string;
   /** Resolved at start-up by `loadSecrets` (lib/auth/secrets.ts). */
   secrets: AppSecrets;
-  /** The clock; tests pass their own to expire sessions and tokens without waiting. */
+  /** The routes' clock, the same as the services' (tests move it to expire things). */
   now?: () => Date;
   /**
    * The process's one set of services, shared with its scheduler: one token source (so
@@ -50,7 +50,7 @@ export interface AppInput {
   render: PageRenderer;
 }
 
-/** What route modules receive: the app's dependencies, flattened. */
+/** What route modules receive: the app's inputs with the services' parts spread out. */
 export interface AppDeps extends AppInput, AccountDeps {
   push: PushChannels;
   now: () => Date;
@@ -62,8 +62,8 @@ export interface AppDeps extends AppInput, AccountDeps {
 export type AppEnv = { Variables: { requestId: string } & AuthVariables };
 
 /**
- * Mounts the routes over the parts it is given and builds none of them (main.ts, cli.ts and
- * http_thread.ts do); tests call `createApp(...).request()` directly.
+ * Mounts the routes over the parts it is given and builds none of them (server_stack.ts does,
+ * for main.ts and http_thread.ts); tests call `createApp(...).request()` directly.
  */
 export function createApp(input: AppInput): Hono<AppEnv> {
   const now = input.now ?? (() => new Date());
