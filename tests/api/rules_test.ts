@@ -163,7 +163,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         );
         assert.equal(cycle.code, "cycle");
         assert.match(cycle.message, /“Team” \(ann@work\.example\.com\)/);
-        assert.match(cycle.message, /“main calendar” \(ann@example\.com\)/);
+        assert.match(cycle.message, /“Main calendar” \(ann@example\.com\)/);
         assert.match(cycle.message, /"Team to main"/);
         const saved = await errorOf(
           await post(

@@ -4,18 +4,17 @@
  * lib/sync/rule.ts, so no zod reaches the browser bundle.
  */
 import type { EventType, RuleInput, Weekday } from "../../sync/rule.ts";
+import { type CalendarName, shortCalendarName } from "../../model/calendar_name.ts";
 import type { WeekTime } from "./week.ts";
 
 export type RuleDraft = RuleInput;
 
 /** A calendar the editor offers, with what the form needs to know about it. */
-export interface CalendarOption {
+export interface CalendarOption extends CalendarName {
   /** calendarKey: `connectionId:calendarId`. */
   key: string;
   connectionId: string;
   calendarId: string;
-  name: string;
-  account: string;
   /** busysync can write mirrors into it (owner or writer); others are offered as sources only. */
   writable: boolean;
   /** False when shared as free/busy only: its events cannot be read, so it is no source either. */
@@ -82,15 +81,9 @@ export const WEEKDAY_CHOICES: { value: Weekday; label: string }[] = [
   { value: "sun", label: "Sun" },
 ];
 
-/** "Main calendar (alex@work.example.com)". */
-export function optionLabel(c: CalendarOption): string {
-  return `${c.name} (${c.account})`;
-}
-
 /** A name for a rule nobody named yet: "Family → alex@work.example.com". */
 export function suggestName(source: CalendarOption, target: CalendarOption): string {
-  const short = (c: CalendarOption) => c.name === "Main calendar" ? c.account : c.name;
-  return `${short(source)} → ${short(target)}`.slice(0, 100);
+  return `${shortCalendarName(source)} → ${shortCalendarName(target)}`.slice(0, 100);
 }
 
 /** What `POST /api/rules/preview` answers (the fields the editor uses). */
