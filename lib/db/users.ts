@@ -5,6 +5,7 @@
  */
 import { ulid } from "ulid";
 import { z } from "zod";
+import { isKnownTimeZone } from "../model/time_zone.ts";
 import { commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
 
@@ -129,13 +130,4 @@ export async function deleteUserRecord(kv: Deno.Kv, userId: string): Promise<voi
       op: kv.atomic().check(entry).delete(entry.key).delete(keys.userBySub(user.issuer, user.sub)),
     };
   });
-}
-
-function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
