@@ -5,7 +5,7 @@
  */
 import { type AppSecrets, loadSecrets } from "../auth/secrets.ts";
 import { type Config, loadConfig } from "../config.ts";
-import { getUser, type User } from "../db/users.ts";
+import { findUserByEmail, getUser, type User } from "../db/users.ts";
 import { openKv } from "../db/kv.ts";
 import { MIGRATIONS, runMigrations } from "../db/migrations.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -52,12 +52,7 @@ export async function withStore<T>(
 
 /** Finds a user by id, or by the email they signed in with. */
 export async function findUser(kv: Deno.Kv, idOrEmail: string): Promise<User> {
-  const byId = await getUser(kv, idOrEmail);
-  if (byId) return byId;
-  const wanted = idOrEmail.trim().toLowerCase();
-  for await (const entry of kv.list({ prefix: ["users"] })) {
-    const user = await getUser(kv, String(entry.key[1]));
-    if (user?.email.toLowerCase() === wanted) return user;
-  }
+  const user = await getUser(kv, idOrEmail) ?? await findUserByEmail(kv, idOrEmail);
+  if (user) return user;
   throw new UsageError(`no user with id or email ${idOrEmail}`);
 }

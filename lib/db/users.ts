@@ -101,6 +101,19 @@ export async function getUser(kv: Deno.Kv, userId: string): Promise<User | null>
   return entry.value === null ? null : UserSchema.parse(entry.value);
 }
 
+/**
+ * The user who signed in with `email` (any case), or null. Reads every user: for the CLI, which
+ * an operator runs by hand, never for a request.
+ */
+export async function findUserByEmail(kv: Deno.Kv, email: string): Promise<User | null> {
+  const wanted = email.trim().toLowerCase();
+  for await (const entry of kv.list({ prefix: keys.allUsers() })) {
+    const user = UserSchema.parse(entry.value);
+    if (user.email.toLowerCase() === wanted) return user;
+  }
+  return null;
+}
+
 /** Merges `settings` into the user's settings; null when the user does not exist. */
 export async function updateUserSettings(
   kv: Deno.Kv,
