@@ -15,9 +15,12 @@ import { createRule } from "../lib/db/rules.ts";
 import { DEFAULT_SCHEDULER_OPTIONS } from "../lib/scheduler/scheduler.ts";
 import { RuleInputSchema } from "../lib/sync/rule.ts";
 import { ANN, ANN_WORK, type Harness, startHarness } from "../tests/support/accounts.ts";
+import { until } from "../tests/support/poll.ts";
 
 const CHANGES = 100;
 const BURST = 200;
+/** Polled this often: the latencies it measures are a few milliseconds. */
+const POLL_MS = 2;
 
 export interface PushLatencyResult {
   setup: Record<string, unknown>;
@@ -44,14 +47,6 @@ async function mirrorCount(h: Harness): Promise<number> {
   return items.filter((e) =>
     e.status !== "cancelled" && e.extendedProperties?.private?.busysync === "1"
   ).length;
-}
-
-async function until(probe: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error("push bench: timed out");
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 function addEvent(h: Harness, i: number) {
@@ -89,15 +84,22 @@ export async function runPushLatencyBench(): Promise<PushLatencyResult> {
     const { jobId } = await h.scheduler.request(userId, { reason: "manual" });
     await h.scheduler.wait(userId, jobId, 30_000);
     await until(
+      "push bench: the channel",
       async () => (await h.scheduler.progress(userId)).push.channels.length === 1,
       10_000,
+      POLL_MS,
     );
 
     const latencies: number[] = [];
     for (let i = 0; i < CHANGES; i++) {
       const t0 = performance.now();
       await addEvent(h, i);
-      await until(async () => (await mirrorCount(h)) === i + 1, 30_000);
+      await until(
+        "push bench: the mirror",
+        async () => (await mirrorCount(h)) === i + 1,
+        30_000,
+        POLL_MS,
+      );
       latencies.push(performance.now() - t0);
     }
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -107,10 +109,20 @@ export async function runPushLatencyBench(): Promise<PushLatencyResult> {
     for (let i = 0; i < BURST; i++) await addEvent(h, CHANGES + i);
     const seen = (await deliveries(h)).length;
     await h.admin("push/resume");
-    await until(async () => (await deliveries(h)).length - seen >= BURST, 60_000);
+    await until(
+      "push bench: the burst",
+      async () => (await deliveries(h)).length - seen >= BURST,
+      60_000,
+      POLL_MS,
+    );
     const burst = (await deliveries(h)).slice(seen).filter((d) => d.outcome === "ok");
     const spanMs = Date.parse(burst.at(-1)!.at) - Date.parse(burst[0].at);
-    await until(async () => (await mirrorCount(h)) === CHANGES + BURST, 60_000);
+    await until(
+      "push bench: every mirror",
+      async () => (await mirrorCount(h)) === CHANGES + BURST,
+      60_000,
+      POLL_MS,
+    );
 
     const round = (n: number) => Math.round(n * 10) / 10;
     return {

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { calendarKey } from "../lib/sync/calendar_key.ts";
 import {
   type CalendarOption,
   EVENT_TYPE_CHOICES,
@@ -98,14 +99,12 @@ export function CalendarsSection(
     onName: (name: string) => void;
   },
 ) {
-  const keyOf = (r: { connectionId: string; calendarId: string }) =>
-    `${r.connectionId}:${r.calendarId}`;
   const pick = (which: "source" | "target") => (o: CalendarOption) =>
     change(which, (d) => ({
       ...d,
       [which]: { connectionId: o.connectionId, calendarId: o.calendarId },
     }));
-  const source = calendars.find((o) => o.key === keyOf(draft.source));
+  const source = calendars.find((o) => o.key === calendarKey(draft.source));
   return (
     <fieldset class="form-section">
       <legend>Calendars</legend>
@@ -130,7 +129,7 @@ export function CalendarsSection(
         >
           <CalendarSelect
             id="rule-source"
-            value={keyOf(draft.source)}
+            value={calendarKey(draft.source)}
             options={calendars}
             forTarget={false}
             onChange={pick("source")}
@@ -145,7 +144,7 @@ export function CalendarsSection(
         >
           <CalendarSelect
             id="rule-target"
-            value={keyOf(draft.target)}
+            value={calendarKey(draft.target)}
             options={calendars}
             forTarget
             onChange={pick("target")}

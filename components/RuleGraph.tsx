@@ -1,5 +1,6 @@
 import { calendarKey } from "../lib/sync/calendar_key.ts";
 import type { Rule } from "../lib/sync/rule.ts";
+import { DISCONNECTED_ACCOUNT } from "../lib/model/calendar_name.ts";
 import type { CalendarLabel } from "../lib/web/page_data.ts";
 
 type EdgeState = "on" | "off" | "warn" | "bad";
@@ -62,7 +63,7 @@ export function RuleGraph(
   })).sort((a, b) => LAYER[a.state] - LAYER[b.state]);
   const label = (key: string): CalendarLabel =>
     calendars.get(key) ??
-      { key, name: key.slice(key.indexOf(":") + 1), account: "disconnected account" };
+      { key, name: key.slice(key.indexOf(":") + 1), account: DISCONNECTED_ACCOUNT };
   const used = [...new Set(edges.flatMap((e) => [e.from, e.to]))].map(label);
   const accounts = [...new Set(used.map((n) => n.account))];
   const boxes = new Map<string, Box>();

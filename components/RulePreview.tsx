@@ -1,10 +1,7 @@
 import { useState } from "preact/hooks";
 import { plural } from "../lib/web/client/format.ts";
-import {
-  type CalendarOption,
-  optionLabel,
-  type PreviewAnswer,
-} from "../lib/web/client/rule_draft.ts";
+import { fullCalendarName, shortCalendarName } from "../lib/model/calendar_name.ts";
+import type { CalendarOption, PreviewAnswer } from "../lib/web/client/rule_draft.ts";
 import { layoutWeek, mondayOf, weekLabel } from "../lib/web/client/week.ts";
 import { type PreviewBlock, WeekView } from "./WeekView.tsx";
 
@@ -90,7 +87,7 @@ export function RulePreview(
               class="tab"
               onClick={() => setTab(i)}
             >
-              Into {t.name === "Main calendar" ? t.account : t.name}
+              Into {shortCalendarName(t)}
             </button>
           ))}
         </div>
@@ -128,7 +125,9 @@ export function RulePreview(
         class={preview.state === "loading" ? "preview-body is-loading" : "preview-body"}
         aria-busy={preview.state === "loading"}
       >
-        {target && <WeekView layout={layout} calendarName={optionLabel(target)} timeZone={zone} />}
+        {target && (
+          <WeekView layout={layout} calendarName={fullCalendarName(target)} timeZone={zone} />
+        )}
       </div>
       <ul class="legend" aria-hidden="true">
         <li>

@@ -1,4 +1,5 @@
-import type { RunRecord, SyncTrigger } from "../lib/db/history.ts";
+import type { RunRecord } from "../lib/db/history.ts";
+import type { SyncTrigger } from "../lib/model/sync_reasons.ts";
 import { formatDateTime, formatDuration, plural, runTotals } from "../lib/web/client/format.ts";
 
 export const TRIGGER_WORDS: Record<SyncTrigger, string> = {

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { calendarKey } from "../lib/sync/calendar_key.ts";
 import {
   CalendarsSection,
   FiltersSection,
@@ -45,8 +46,6 @@ const PLAIN: Record<string, string> = {
 
 const VALIDATE_DELAY_MS = 250;
 const PREVIEW_DELAY_MS = 400;
-const keyOf = (r: { connectionId: string; calendarId: string }) =>
-  `${r.connectionId}:${r.calendarId}`;
 
 /**
  * Creates or edits a rule. Every change is checked by `POST /api/rules/validate` as you type
@@ -71,8 +70,8 @@ export default function RuleEditor(props: RuleEditorProps) {
   const nameFollows = useRef(props.ruleId === undefined);
 
   const byKey = new Map(props.calendars.map((c) => [c.key, c]));
-  const source = byKey.get(keyOf(draft.source));
-  const target = byKey.get(keyOf(draft.target));
+  const source = byKey.get(calendarKey(draft.source));
+  const target = byKey.get(calendarKey(draft.target));
 
   const change = (path: string, next: (d: RuleDraft) => RuleDraft) => {
     setTouched((t) => (t.has(path) ? t : new Set(t).add(path)));
@@ -80,8 +79,8 @@ export default function RuleEditor(props: RuleEditorProps) {
       const updated = next(d);
       // A new rule's name follows its calendars until the person types one.
       if (!nameFollows.current || (path !== "source" && path !== "target")) return updated;
-      const s = byKey.get(keyOf(updated.source));
-      const t = byKey.get(keyOf(updated.target));
+      const s = byKey.get(calendarKey(updated.source));
+      const t = byKey.get(calendarKey(updated.target));
       return s && t ? { ...updated, name: suggestName(s, t) } : updated;
     });
   };

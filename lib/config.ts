@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decodeBase64 } from "./encoding.ts";
 
 /** Demo OAuth client the emulator's demo seed registers; only used when no Google client is set. */
 export const DEMO_CLIENT = { id: "busysync-demo", secret: "busysync-demo-secret" } as const;
@@ -203,7 +204,7 @@ export function decodeBase64Any(s: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(std)) return undefined;
   const padded = std.padEnd(Math.ceil(std.length / 4) * 4, "=");
   try {
-    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    return decodeBase64(padded);
   } catch {
     return undefined;
   }

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { CONNECTION_STATUSES, listConnections } from "../db/connections.ts";
 import { getUser, updateUserSettings, UserSettingsSchema } from "../db/users.ts";
 import type { FieldErrors } from "../http/errors.ts";
+import { fieldErrors } from "../http/validate.ts";
 import type { AccountDeps } from "./deps.ts";
 
 export const EXPORT_FORMAT = "busysync-export";
@@ -126,7 +127,11 @@ export async function applyImport(
 ): Promise<{ imported: Record<string, unknown>; ignored: string[] }> {
   const header = HeaderSchema.safeParse(document);
   if (!header.success) {
-    throw new ImportError("invalid", "This is not a busysync export.", fieldsOf(header.error));
+    throw new ImportError(
+      "invalid",
+      "This is not a busysync export.",
+      fieldErrors(header.error.issues),
+    );
   }
   if (header.data.version > EXPORT_VERSION) {
     throw new ImportError(
@@ -142,7 +147,7 @@ export async function applyImport(
     if (doc[name] === undefined) continue;
     const result = section.schema.safeParse(doc[name]);
     if (result.success) parsed.set(name, result.data);
-    else Object.assign(fields, fieldsOf(result.error, name));
+    else Object.assign(fields, fieldErrors(result.error.issues, name));
   }
   if (Object.keys(fields).length) {
     throw new ImportError("invalid", "Some parts of the export are not valid.", fields);
@@ -174,13 +179,4 @@ function matchConnections(
     if (id) out.set(c.id, id);
   }
   return out;
-}
-
-function fieldsOf(error: z.ZodError, prefix?: string): FieldErrors {
-  const fields: FieldErrors = {};
-  for (const issue of error.issues) {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "body";
-    fields[path] ??= issue.message;
-  }
-  return fields;
 }

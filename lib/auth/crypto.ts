@@ -9,7 +9,7 @@
  */
 import { base64url } from "jose";
 import { decodeBase64Any } from "../config.ts";
-import { encodeHex } from "../web/hex.ts";
+import { encodeHex } from "../encoding.ts";
 
 const FORMAT = "v1";
 const IV_BYTES = 12;

@@ -1,6 +1,6 @@
 /** Random secrets and their digests, as the auth code needs them. */
 import { base64url } from "jose";
-import { encodeHex } from "../web/hex.ts";
+import { encodeHex } from "../encoding.ts";
 
 /** `bytes` random bytes (256 bits by default) as base64url without padding. */
 export function randomToken(bytes = 32): string {

@@ -4,7 +4,7 @@
  * secrets and services for the commands that need them. Nothing here is a module-level singleton.
  */
 import type { AppSecrets } from "../auth/secrets.ts";
-import { getUser, type User } from "../db/users.ts";
+import { findUserByEmail, getUser, type User } from "../db/users.ts";
 import type { Services } from "../services.ts";
 
 export interface CliContext {
@@ -27,12 +27,7 @@ export class UsageError extends Error {
 
 /** Finds a user by id, or by the email they signed in with. */
 export async function findUser(kv: Deno.Kv, idOrEmail: string): Promise<User> {
-  const byId = await getUser(kv, idOrEmail);
-  if (byId) return byId;
-  const wanted = idOrEmail.trim().toLowerCase();
-  for await (const entry of kv.list({ prefix: ["users"] })) {
-    const user = await getUser(kv, String(entry.key[1]));
-    if (user?.email.toLowerCase() === wanted) return user;
-  }
+  const user = await getUser(kv, idOrEmail) ?? await findUserByEmail(kv, idOrEmail);
+  if (user) return user;
   throw new UsageError(`no user with id or email ${idOrEmail}`);
 }

@@ -5,6 +5,7 @@
  * object that happens to have a `$` property is itself wrapped, so no stored value can be
  * mistaken for a tag on the way back.
  */
+import { decodeBase64, encodeBase64 } from "../encoding.ts";
 
 type Tagged =
   | { $: "undefined" }
@@ -91,16 +92,16 @@ function encodeObjectOnce(value: object, path: Set<object>): Json {
     return { $: "date", v: Number.isNaN(t) ? null : value.toISOString() } satisfies Tagged;
   }
   if (value instanceof Uint8Array && value.constructor === Uint8Array) {
-    return { $: "bytes", v: toBase64(value) } satisfies Tagged;
+    return { $: "bytes", v: encodeBase64(value) } satisfies Tagged;
   }
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const type = value.constructor.name as TypedArrayName;
     if (!(type in TYPED_ARRAYS)) throw new UnsupportedValueError(type);
     const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    return { $: "typed", type, v: toBase64(bytes) } satisfies Tagged;
+    return { $: "typed", type, v: encodeBase64(bytes) } satisfies Tagged;
   }
   if (value instanceof ArrayBuffer) {
-    return { $: "arraybuffer", v: toBase64(new Uint8Array(value)) } satisfies Tagged;
+    return { $: "arraybuffer", v: encodeBase64(new Uint8Array(value)) } satisfies Tagged;
   }
   // Array.from visits holes as undefined: a sparse array comes back dense.
   if (Array.isArray(value)) return Array.from(value, inner);
@@ -138,14 +139,14 @@ export function decodeValue(json: Json): unknown {
     case "date":
       return new Date(t.v ?? NaN);
     case "bytes":
-      return fromBase64(t.v);
+      return decodeBase64(t.v);
     case "typed": {
       const Ctor = TYPED_ARRAYS[t.type];
       if (!Ctor) throw new SyntaxError(`unknown typed array ${t.type}`);
-      return new Ctor(fromBase64(t.v).buffer);
+      return new Ctor(decodeBase64(t.v).buffer);
     }
     case "arraybuffer":
-      return fromBase64(t.v).buffer;
+      return decodeBase64(t.v).buffer;
     case "map":
       return new Map(
         t.v.map((pair) => {
@@ -180,17 +181,4 @@ export function decodeKey(json: Json): Deno.KvKey {
     if (!ok) throw new SyntaxError(`invalid key part ${JSON.stringify(part)}`);
     return v;
   });
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  // Chunked so that String.fromCharCode never gets more arguments than the engine allows.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
-function fromBase64(s: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }

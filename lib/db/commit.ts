@@ -1,3 +1,5 @@
+import { backoffDelay } from "../backoff.ts";
+
 /** Thrown when a read-modify-write keeps losing to concurrent writers. */
 export class ConflictError extends Error {
   constructor(message = "the record was changed concurrently; try again") {
@@ -63,7 +65,8 @@ function isLockedError(err: unknown): boolean {
   return err instanceof Error && /database is locked|SQLITE_BUSY/i.test(err.message);
 }
 
+// Attempts count from 0 here; the wait after attempt 0 is the first retry's.
 function backoff(base: number, attempt: number): Promise<void> {
-  const ms = Math.min(base * 2 ** attempt, 500) * (0.5 + Math.random());
+  const ms = backoffDelay(attempt + 1, { baseMs: base, maxMs: 500, jitter: "half" });
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -181,7 +181,7 @@ export async function deleteAccountIndexOfUser(kv: Deno.Kv, userId: string): Pro
 
 /** Every connection of every user, for maintenance such as key rotation. */
 export async function* listAllConnectionEntries(kv: Deno.Kv): AsyncGenerator<ConnectionEntry> {
-  for await (const entry of kv.list({ prefix: ["connections"] })) {
+  for await (const entry of kv.list({ prefix: keys.allConnections() })) {
     yield { connection: ConnectionSchema.parse(entry.value), versionstamp: entry.versionstamp };
   }
 }

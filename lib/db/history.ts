@@ -5,30 +5,10 @@
  * after each save); expiry is not prompt, so the count limit is what bounds the store.
  */
 import { z } from "zod";
+import { SYNC_TRIGGERS } from "../model/sync_reasons.ts";
 import { RULE_STATUSES } from "../sync/rule.ts";
 import { commitOnce } from "./commit.ts";
 import { keys } from "./keys.ts";
-
-/** What starts a sync run. */
-export const SYNC_TRIGGERS = [
-  /** The periodic timer (cron). */
-  "schedule",
-  /** "Sync now" in the dashboard. */
-  "manual",
-  /** A push notification from the calendar service. */
-  "push",
-  /** A rule was created or saved with changes. */
-  "rule_saved",
-  /** The user confirmed deletes the guard stopped. */
-  "confirm",
-  /** A trigger arrived while a run was going; coalesced into one more run. */
-  "follow_up",
-  /** Removing a deleted or disabled rule's mirrors. */
-  "remove_mirrors",
-  /** Removing every busysync event of the user. */
-  "purge",
-] as const;
-export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 /** Most errors and actions a record keeps; the rest are counted, not stored (64 KiB values). */
 export const MAX_RUN_ERRORS = 50;

@@ -12,18 +12,16 @@
  * versionstamp it read, so two workers can never both claim, renew or finish one job.
  */
 import { z } from "zod";
+import { SYNC_REASONS, type SyncReason } from "../model/sync_reasons.ts";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
 import { listIndexed } from "./kv.ts";
-
-export const JOB_REASONS = ["manual", "rule_saved", "push", "schedule", "confirm"] as const;
-export type JobReason = (typeof JOB_REASONS)[number];
 
 const JobSchema = z.object({
   v: z.literal(1),
   id: z.string(),
   userId: z.string(),
-  reason: z.enum(JOB_REASONS),
+  reason: z.enum(SYNC_REASONS),
   /** Sync only the sources of these rules; absent: every rule. */
   ruleIds: z.array(z.string()).optional(),
   full: z.boolean(),
@@ -51,7 +49,7 @@ export interface JobEntry {
 }
 
 export interface JobRequest {
-  reason: JobReason;
+  reason: SyncReason;
   ruleIds?: readonly string[];
   full?: boolean;
   confirmRuleIds?: readonly string[];

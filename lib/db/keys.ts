@@ -14,8 +14,12 @@ export const keys = {
   /** Written by schema version 0 on disconnect; migration 0001 removes them. */
   legacyConnectionRemovals: () => ["connection_removals"] as const,
 
+  /** Never written: reading it tells whether the store answers (the readiness probe). */
+  ping: () => ["meta", "ping"] as const,
+
   /** A busysync user (a person signed in with Google). */
   user: (userId: string) => ["users", userId] as const,
+  allUsers: () => ["users"] as const,
   /** Users are keyed by the identity provider's stable subject, never by email. */
   userBySub: (issuer: string, sub: string) => ["users_by_sub", issuer, sub] as const,
 
@@ -30,6 +34,8 @@ export const keys = {
   connection: (userId: string, connectionId: string) =>
     ["connections", userId, connectionId] as const,
   connections: (userId: string) => ["connections", userId] as const,
+  /** Every user's connections: maintenance such as key rotation walks them all. */
+  allConnections: () => ["connections"] as const,
   /** One connection per Google account per user: connecting the same account again updates it. */
   connectionBySub: (userId: string, issuer: string, sub: string) =>
     ["connections_by_sub", userId, issuer, sub] as const,
@@ -50,10 +56,6 @@ export const keys = {
   /** Until when writes into one Google account's calendars wait (its usage limits were met). */
   accountWritePause: (issuer: string, sub: string) =>
     ["account_write_pauses", issuer, sub] as const,
-  /**
-   * What a user asked for when disconnecting (e.g. remove the mirrors written with it), kept
-   * for the sync engine to act on after the connection itself is gone.
-   */
 
   /** Cached calendar list entries of one connection. */
   calendar: (userId: string, connectionId: string, calendarId: string) =>

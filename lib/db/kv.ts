@@ -1,3 +1,5 @@
+import { keys } from "./keys.ts";
+
 /**
  * Opens the Deno KV store named by BUSYSYNC_KV: a file path (its folder is created), `:memory:`,
  * or an http(s):// KV Connect URL (the token comes from DENO_KV_ACCESS_TOKEN, read by Deno).
@@ -13,7 +15,7 @@ export async function openKv(path: string): Promise<Deno.Kv> {
 /** True when the store answers a read; used by the readiness probe. */
 export async function pingKv(kv: Deno.Kv): Promise<boolean> {
   try {
-    await kv.get(["meta", "ping"]);
+    await kv.get(keys.ping());
     return true;
   } catch {
     return false;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { encodeBase64 } from "../encoding.ts";
 import { commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
 
@@ -30,5 +31,5 @@ export async function getOrCreateSetting(
 
 /** 32 random bytes in standard base64: the shape of BUSYSYNC_ENCRYPTION_KEY. */
 export function randomKeyBase64(): string {
-  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(32)));
 }

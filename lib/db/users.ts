@@ -5,6 +5,7 @@
  */
 import { ulid } from "ulid";
 import { z } from "zod";
+import { isKnownTimeZone } from "../model/time_zone.ts";
 import { commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
 
@@ -100,6 +101,19 @@ export async function getUser(kv: Deno.Kv, userId: string): Promise<User | null>
   return entry.value === null ? null : UserSchema.parse(entry.value);
 }
 
+/**
+ * The user who signed in with `email` (any case), or null. Reads every user: for the CLI, which
+ * an operator runs by hand, never for a request.
+ */
+export async function findUserByEmail(kv: Deno.Kv, email: string): Promise<User | null> {
+  const wanted = email.trim().toLowerCase();
+  for await (const entry of kv.list({ prefix: keys.allUsers() })) {
+    const user = UserSchema.parse(entry.value);
+    if (user.email.toLowerCase() === wanted) return user;
+  }
+  return null;
+}
+
 /** Merges `settings` into the user's settings; null when the user does not exist. */
 export async function updateUserSettings(
   kv: Deno.Kv,
@@ -129,13 +143,4 @@ export async function deleteUserRecord(kv: Deno.Kv, userId: string): Promise<voi
       op: kv.atomic().check(entry).delete(entry.key).delete(keys.userBySub(user.issuer, user.sub)),
     };
   });
-}
-
-function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -4,6 +4,7 @@
  * Retry-After and never retry 403 rate limits (notes §4, [GAX]); here every call is retried the
  * same way and every attempt, retries included, is counted against the connection's budget.
  */
+import { backoffDelay } from "../backoff.ts";
 import {
   isRateLimited,
   isRetryable,
@@ -102,8 +103,15 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
             onAttempt?.({ connectionId, attempt, outcome: "failed", error });
             throw new UnansweredError({ cause: error });
           }
-          const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-          const delayMs = Math.max(random() * ceiling, retryAfterMs(error, now()) ?? 0);
+          const delayMs = Math.max(
+            backoffDelay(attempt, {
+              baseMs: baseDelayMs,
+              maxMs: maxDelayMs,
+              jitter: "full",
+              random,
+            }),
+            retryAfterMs(error, now()) ?? 0,
+          );
           if (attempt >= maxAttempts || waited + delayMs > maxTotalWaitMs) {
             onAttempt?.({ connectionId, attempt, outcome: "failed", error });
             throw new RetriesExhaustedError(attempt, waited, { cause: error });

@@ -35,14 +35,22 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
   throw invalidRequest(parsed.error.issues);
 }
 
-/** The 400 for zod issues: the first message per dotted path ("body" for the whole value). */
+/** The 400 for zod issues, naming each field at fault. */
 export function invalidRequest(issues: readonly z.core.$ZodIssue[]): HttpError {
+  return new HttpError(400, "invalid_request", "Some fields are not valid.", fieldErrors(issues));
+}
+
+/**
+ * zod issues as field errors: the first message per dotted path, under `prefix` when given
+ * ("body" for the whole value).
+ */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of issues) {
-    const path = issue.path.map(String).join(".") || "body";
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "body";
     fields[path] ??= issue.message;
   }
-  return new HttpError(400, "invalid_request", "Some fields are not valid.", fields);
+  return fields;
 }
 
 /** A plain HTML form post (answered with a redirect) rather than a script's fetch. */

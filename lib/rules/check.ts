@@ -9,6 +9,7 @@
 import { isReadable, isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
 import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
+import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
 import { calendarKey } from "../sync/calendar_key.ts";
 import {
   checkRuleGraph,
@@ -18,8 +19,6 @@ import {
 } from "../sync/graph.ts";
 import type { Rule } from "../sync/rule.ts";
 import type { CalendarRef } from "../sync/types.ts";
-
-const UNKNOWN_CALENDAR = "a calendar of a removed account";
 
 export type RuleProblemCode =
   | "unknown_calendar"
@@ -66,7 +65,7 @@ export async function checkRule(
   const problems = calendarProblems(candidate, names);
   const others = stored.map((e) => e.rule).filter((r) => r.id !== candidate.id);
   const rules: CandidateRule[] = [...others, candidate];
-  const nameOf = (key: string) => names.get(key)?.label ?? UNKNOWN_CALENDAR;
+  const nameOf = (key: string) => fullCalendarName(names.get(key));
   if (opts.graph !== false) {
     for (const problem of checkRuleGraph(rules)) {
       problems.push({
@@ -89,7 +88,7 @@ export function propagationHints(
   calendars: readonly StoredCalendar[],
 ): PropagationHint[] {
   const names = namesOf(connections, calendars);
-  return describeGaps(rules, (key) => names.get(key)?.label ?? UNKNOWN_CALENDAR);
+  return describeGaps(rules, (key) => fullCalendarName(names.get(key)));
 }
 
 function describeGaps(
@@ -109,13 +108,12 @@ function describeGaps(
   });
 }
 
-interface CalendarName {
-  label: string;
+interface NamedCalendar extends CalendarName {
   calendar: StoredCalendar;
 }
 
 /** The user's cached calendars of connections that still exist, by calendarKey. */
-async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, CalendarName>> {
+async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, NamedCalendar>> {
   const [connections, calendars] = await Promise.all([
     listConnections(kv, userId),
     listCalendars(kv, userId),
@@ -126,17 +124,15 @@ async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, C
 function namesOf(
   connections: readonly Connection[],
   calendars: readonly StoredCalendar[],
-): Map<string, CalendarName> {
+): Map<string, NamedCalendar> {
   const emails = new Map(connections.map((c) => [c.id, c.email]));
-  const out = new Map<string, CalendarName>();
+  const out = new Map<string, NamedCalendar>();
   for (const calendar of calendars) {
     const email = emails.get(calendar.connectionId);
     if (email === undefined) continue;
-    const title = calendar.primary || calendar.summary === email
-      ? "main calendar"
-      : calendar.summary;
     out.set(calendarKey({ connectionId: calendar.connectionId, calendarId: calendar.id }), {
-      label: `“${title}” (${email})`,
+      name: calendarTitle(calendar, email),
+      account: email,
       calendar,
     });
   }
@@ -145,7 +141,7 @@ function namesOf(
 
 function calendarProblems(
   candidate: CandidateRule,
-  names: ReadonlyMap<string, CalendarName>,
+  names: ReadonlyMap<string, NamedCalendar>,
 ): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const check = (field: "source" | "target", ref: CalendarRef, writes: boolean) => {
@@ -162,7 +158,8 @@ function calendarProblems(
       problems.push({
         code: "free_busy_only",
         field,
-        message: `busysync cannot use ${known.label}: it is shared with the account as ` +
+        message:
+          `busysync cannot use ${fullCalendarName(known)}: it is shared with the account as ` +
           "free/busy only, so its events cannot be read. Ask its owner to share “See all " +
           "event details”.",
       });
@@ -170,7 +167,9 @@ function calendarProblems(
       problems.push({
         code: "unwritable_target",
         field,
-        message: `busysync cannot add events to ${known.label}: the account can only read it.`,
+        message: `busysync cannot add events to ${
+          fullCalendarName(known)
+        }: the account can only read it.`,
       });
     }
   };

@@ -3,7 +3,8 @@
  * a draft the editor has not saved), as busy blocks with their summaries and times so the
  * editor can draw them on a week view. Nothing is written anywhere.
  */
-import type { RunError } from "../db/history.ts";
+import { z } from "@hono/zod-openapi";
+import { type RunError, RunRecordSchema } from "../db/history.ts";
 import { calendarKey } from "../sync/calendar_key.ts";
 import { type SyncDeps, syncUser } from "../sync/engine.ts";
 import type { WriteOp } from "../sync/engine_source.ts";
@@ -11,46 +12,60 @@ import { buildEdges } from "../sync/graph.ts";
 import { readMarker } from "../sync/marker.ts";
 import type { Rule } from "../sync/rule.ts";
 import { computeWindow } from "../sync/time.ts";
-import type { CalendarRef, EventTime } from "../sync/types.ts";
+import type { CalendarRef } from "../sync/types.ts";
 
-/** One busy block the rule would create, change or remove. */
-export interface PreviewBlock {
-  kind: "create" | "patch" | "delete";
-  /** Why: "new", "changed", or why the mirror goes ("source_gone", "declined" ...). */
-  reason: string;
-  direction: "forward" | "reverse";
-  /** calendarKey of the calendar the block is in. */
-  target: string;
-  sourceEventId: string;
-  mirrorId: string;
-  summary: string;
-  start: EventTime;
-  end: EventTime;
-}
+const EventTimeSchema = z.union([
+  z.object({ date: z.string() }),
+  z.object({ dateTime: z.string(), timeZone: z.string().optional() }),
+]).openapi("EventTime", { description: "All-day `{ date }` or timed `{ dateTime }`." });
 
-/** An event already in a target calendar (the person's own, or another rule's busy block). */
-export interface ExistingEvent {
-  /** calendarKey of the calendar it is in. */
-  target: string;
-  summary: string;
-  start: EventTime;
-  end: EventTime;
-}
-
-export interface RulePreview {
+/**
+ * What a rule would do: the answer of `POST /api/rules/preview` and of a stored rule's preview,
+ * as the API documents it and the editor reads it.
+ */
+export const RulePreviewSchema = z.object({
   /** The span the rule mirrors, as of now. */
-  window: { start: string; end: string };
-  counts: { create: number; patch: number; delete: number };
-  /** Blocks with their times; a removal whose mirror is already gone is counted only. */
-  ops: PreviewBlock[];
+  window: z.object({ start: z.string(), end: z.string() }),
+  counts: z.object({ create: z.number().int(), patch: z.number().int(), delete: z.number().int() }),
+  /** One busy block per op the rule would create, change or remove. */
+  ops: z.array(z.object({
+    kind: z.enum(["create", "patch", "delete"]),
+    /** Why: "new", "changed", or why the mirror goes ("source_gone", "declined" ...). */
+    reason: z.string(),
+    direction: z.enum(["forward", "reverse"]),
+    target: z.string().openapi({ description: "The calendar, as `connectionId:calendarId`." }),
+    sourceEventId: z.string(),
+    mirrorId: z.string(),
+    summary: z.string(),
+    start: EventTimeSchema,
+    end: EventTimeSchema,
+  })).openapi({
+    description: "Busy blocks with their times (for a week view); a removal whose block is " +
+      "already gone is only counted.",
+  }),
   /**
-   * What each target already holds over the window, besides this rule's own blocks: the new
-   * blocks are judged against it (does the week fill up, does a block land on a meeting?).
+   * An event already in a target calendar (the person's own, or another rule's busy block):
+   * the new blocks are judged against them (does the week fill up, does a block land on a
+   * meeting?).
    */
-  existing: ExistingEvent[];
-  /** What stopped the dry run from reading or planning (an unreadable calendar ...). */
-  errors: RunError[];
-}
+  existing: z.array(z.object({
+    /** calendarKey of the calendar it is in. */
+    target: z.string(),
+    summary: z.string(),
+    start: EventTimeSchema,
+    end: EventTimeSchema,
+  })).openapi({
+    description: "What each target already holds over the window, besides this rule's own " +
+      "busy blocks: the person's own events and other rules' blocks.",
+  }),
+  errors: z.array(RunRecordSchema.shape.errors.element).openapi({
+    description: "What kept the dry run from reading or planning something.",
+  }),
+}).openapi("RulePreview");
+
+export type RulePreview = z.infer<typeof RulePreviewSchema>;
+export type PreviewBlock = RulePreview["ops"][number];
+export type ExistingEvent = RulePreview["existing"][number];
 
 /**
  * Plans `rule` as if it were enabled and stored (replacing a stored rule with its id, whose

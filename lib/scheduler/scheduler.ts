@@ -6,7 +6,7 @@
  */
 import { monotonicFactory } from "ulid";
 import type { Config } from "../config.ts";
-import { getRun, listRuns, type RunRecord, saveRun, type SyncTrigger } from "../db/history.ts";
+import { getRun, listRuns, type RunRecord, saveRun } from "../db/history.ts";
 import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
 import { listRules } from "../db/rules.ts";
@@ -17,7 +17,6 @@ import { syncUser } from "../sync/engine.ts";
 import {
   type JobInfo,
   type SyncProgress,
-  type SyncReason,
   type SyncRequest,
   type SyncRequests,
   SyncWaitTimeoutError,
@@ -96,15 +95,6 @@ class RunFailedError extends Error {
   }
 }
 
-/** Each reason's history trigger; spelled out so a new reason must choose one. */
-const TRIGGER_OF: Record<SyncReason, SyncTrigger> = {
-  manual: "manual",
-  rule_saved: "rule_saved",
-  push: "push",
-  schedule: "schedule",
-  confirm: "confirm",
-};
-
 /** Builds the scheduler; nothing runs until `start`. */
 export function createScheduler(input: SchedulerInput): Scheduler {
   const { kv, config, log, services } = input;
@@ -141,7 +131,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     try {
       summary = await syncUser({
         ...deps,
-        trigger: TRIGGER_OF[job.reason],
+        trigger: job.reason,
         ...(job.ruleIds ? { ruleIds: job.ruleIds } : {}),
         full: job.full,
         ...(job.confirmRuleIds ? { confirmRuleIds: job.confirmRuleIds } : {}),
@@ -166,7 +156,7 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       v: 1,
       id: newId(),
       userId: job.userId,
-      trigger: TRIGGER_OF[job.reason],
+      trigger: job.reason,
       startedAt: now,
       endedAt: now,
       dryRun: false,

@@ -16,6 +16,7 @@ import {
   renewClaim,
   retryJob,
 } from "../db/jobs.ts";
+import { backoffDelay } from "../backoff.ts";
 import { writersPaused } from "../db/maintenance.ts";
 import type { Logger } from "../log.ts";
 
@@ -187,8 +188,11 @@ export class Worker {
       ? `${failure.name}: ${failure.message}`
       : String(failure);
     if (job.attempts < options.maxAttempts) {
-      const delay = options.retryBaseMs * Math.min(32, 2 ** (job.attempts - 1)) *
-        (0.5 + Math.random());
+      const delay = backoffDelay(job.attempts, {
+        baseMs: options.retryBaseMs,
+        maxMs: 32 * options.retryBaseMs,
+        jitter: "half",
+      });
       log.warn("scheduler: job failed; retrying", {
         jobId: job.id,
         attempt: job.attempts,

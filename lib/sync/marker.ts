@@ -3,6 +3,7 @@
  * id derived from that marker. Neither alone is proof (see classifyEvent); together they are.
  */
 import { createHash } from "node:crypto";
+import { encodeBase32Hex } from "../encoding.ts";
 import { calendarKey } from "./calendar_key.ts";
 import type { Edge, SourceEvent } from "./types.ts";
 
@@ -79,7 +80,6 @@ export function readMarker(props: Record<string, string> | undefined): Marker | 
   return { ruleId, sourceCalendar, sourceEvent, generation: gen === undefined ? 0 : Number(gen) };
 }
 
-const BASE32HEX = "0123456789abcdefghijklmnopqrstuv";
 /** Marks our ids to a human reading a calendar export; only base32hex letters are allowed. */
 const MIRROR_ID_PREFIX = "bsm";
 /** Bumping this would re-create every mirror under new ids: never change it casually. */
@@ -101,29 +101,12 @@ export function deriveMirrorId(marker: Marker): string {
     marker.sourceEvent,
     ...(marker.generation > 0 ? [marker.generation] : []),
   ]);
-  return MIRROR_ID_PREFIX + toBase32Hex(createHash("sha256").update(input).digest());
+  return MIRROR_ID_PREFIX + encodeBase32Hex(createHash("sha256").update(input).digest());
 }
 
 /** The mirror id of `sourceEventId` on `edge` under id generation `generation`. */
 export function mirrorIdFor(edge: Edge, sourceEventId: string, generation = 0): string {
   return deriveMirrorId(buildMarker(edge, sourceEventId, generation));
-}
-
-function toBase32Hex(bytes: Uint8Array): string {
-  let out = "";
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += BASE32HEX[(buffer >> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32HEX[(buffer << (5 - bits)) & 31];
-  return out;
 }
 
 export type EventClass = { kind: "mirror"; marker: Marker } | { kind: "event" };

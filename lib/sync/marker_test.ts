@@ -20,6 +20,39 @@ Deno.test("mirror id: is a valid Google event id, recognisably ours", () => {
   assert.equal(id.length, 55);
 });
 
+Deno.test("mirror id: the ids already written to calendars and ledgers never change", () => {
+  // Literal ids computed before the encoders moved: a different id would re-create every mirror.
+  const marker = {
+    ruleId: "rule1",
+    sourceCalendar: "connHome:me@home.example",
+    sourceEvent: "evt1",
+  };
+  assert.equal(
+    deriveMirrorId({ ...marker, generation: 0 }),
+    "bsm8prer68aq3plcek8ucnupa29slm23q11mtii26e7uab5fj6uls70",
+  );
+  assert.equal(
+    deriveMirrorId({ ...marker, generation: 1 }),
+    "bsmm8rbvi636fu590fo9dlgptvpfsoni279ab05p4budunebdk7oqu0",
+  );
+  assert.equal(
+    deriveMirrorId({ ...marker, generation: 2 }),
+    "bsmh4t77shugdrbemghhb0n3tbbf07bk067nfjv5743t8imv33egnn0",
+  );
+  assert.equal(
+    mirrorIdFor(anEdge(), "evt1"),
+    "bsmm56f0gc2pcpnprhq8ot4l7lvnlv6tg3nau782tj8814145oka9rg",
+  );
+  assert.equal(
+    mirrorIdFor(anEdge(), "evt1", 1),
+    "bsmohj153544b2h66qv3l0ed8f1j0p93rj29peupmp9nlofa5rb3pog",
+  );
+  assert.equal(
+    mirrorIdFor(anEdge(), "evt1", 2),
+    "bsmaf13g5j1c5mpuofv7p4bh8hu2csorlh20hl72soh08ka0g2duhqg",
+  );
+});
+
 Deno.test("mirror id: the same rule, source and event always give the same id", () => {
   assert.equal(mirrorIdFor(anEdge(), "evt1"), mirrorIdFor(anEdge({ privacy: "full" }), "evt1"));
 });

@@ -5,8 +5,7 @@
  * lib/scheduler/ implements it.
  */
 import type { RunRecord } from "../db/history.ts";
-
-export type SyncReason = "manual" | "rule_saved" | "push" | "schedule" | "confirm";
+import type { SyncReason } from "../model/sync_reasons.ts";
 
 export interface SyncRequest {
   reason: SyncReason;

@@ -5,6 +5,7 @@
  * with them (adding its own `v`), and everything downstream takes the plain `Rule` type.
  */
 import { z } from "zod";
+import { isKnownTimeZone } from "../model/time_zone.ts";
 import type { CalendarRef } from "./types.ts";
 
 /** Ids we generate (ULIDs) and connection ids: a safe alphabet keeps calendar keys unambiguous. */
@@ -31,19 +32,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (00:00-23:59)");
 
-/** Accepts what `Intl` accepts, so the zone also works wherever the rule is evaluated. */
 const timeZone = z.string().min(1).max(64).refine(isKnownTimeZone, {
   message: "unknown IANA time zone",
 });
-
-function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const WorkingHoursSchema = z.object({
   days: z.array(z.enum(WEEKDAYS)).min(1).refine((d) => new Set(d).size === d.length, {

@@ -10,9 +10,9 @@ import {
   type RunAction,
   type RunError,
   type RunRecord,
-  type SyncTrigger,
   type WriteOutcome,
 } from "../db/history.ts";
+import type { SyncTrigger } from "../model/sync_reasons.ts";
 import { calendarKey } from "./calendar_key.ts";
 import type { Rule } from "./rule.ts";
 import type { ApiMeter } from "./provider.ts";

@@ -1,4 +1,4 @@
-import { encodeHex } from "./hex.ts";
+import { encodeHex } from "../encoding.ts";
 import { BUILD_DIR, BUILD_URL, type Manifest, ManifestSchema } from "./manifest.ts";
 
 export interface BuildOptions {

@@ -4,19 +4,15 @@
  */
 import type { StoredCalendar } from "../db/calendars.ts";
 import type { Connection } from "../db/connections.ts";
+import { type CalendarName, calendarTitle } from "../model/calendar_name.ts";
 import { calendarKey } from "../sync/calendar_key.ts";
 
-/** A calendar as the pages name it: its title, and the account it belongs to. */
-export interface CalendarLabel {
+/** A calendar as the pages name it, with its calendarKey. */
+export interface CalendarLabel extends CalendarName {
   key: string;
-  name: string;
-  account: string;
 }
 
-/**
- * Labels for every cached calendar, by calendarKey. A primary calendar's summary is the
- * account's address, which says nothing next to the account name: it is called "Main calendar".
- */
+/** Labels for every cached calendar of an account that is still connected, by calendarKey. */
 export function calendarLabels(
   connections: readonly Connection[],
   calendars: readonly StoredCalendar[],
@@ -27,17 +23,9 @@ export function calendarLabels(
     const account = emails.get(cal.connectionId);
     if (!account) continue;
     const key = calendarKey({ connectionId: cal.connectionId, calendarId: cal.id });
-    const name = cal.primary || cal.summary === account ? "Main calendar" : cal.summary;
-    out.set(key, { key, name, account });
+    out.set(key, { key, name: calendarTitle(cal, account), account });
   }
   return out;
-}
-
-/** "Main calendar (alex@work.example.com)": a calendar named on its own, in running text. */
-export function fullCalendarName(labels: Map<string, CalendarLabel>, key: string): string {
-  const label = labels.get(key);
-  if (!label) return `a calendar of a disconnected account`;
-  return `${label.name} (${label.account})`;
 }
 
 /**

@@ -11,7 +11,6 @@ import { ZodError } from "zod";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { ConflictError } from "../../lib/db/commit.ts";
 import { listConnections } from "../../lib/db/connections.ts";
-import { RunRecordSchema } from "../../lib/db/history.ts";
 import {
   createRule,
   deleteRule,
@@ -36,7 +35,7 @@ import {
   validationError,
 } from "../../lib/http/openapi.ts";
 import { checkRule, propagationHints, type RuleCheck } from "../../lib/rules/check.ts";
-import { previewRule } from "../../lib/rules/preview.ts";
+import { previewRule, RulePreviewSchema } from "../../lib/rules/preview.ts";
 import {
   applyRulePatch,
   buildRule,
@@ -93,42 +92,6 @@ const DeletedSchema = z.object({
     description: "removing: a sync job removes its busy blocks; kept: they stay, untouched.",
   }),
 }).openapi("RuleDeleted");
-
-const EventTimeSchema = z.union([
-  z.object({ date: z.string() }),
-  z.object({ dateTime: z.string(), timeZone: z.string().optional() }),
-]).openapi("EventTime", { description: "All-day `{ date }` or timed `{ dateTime }`." });
-
-const PreviewSchema = z.object({
-  window: z.object({ start: z.string(), end: z.string() }),
-  counts: z.object({ create: z.number().int(), patch: z.number().int(), delete: z.number().int() }),
-  ops: z.array(z.object({
-    kind: z.enum(["create", "patch", "delete"]),
-    reason: z.string(),
-    direction: z.enum(["forward", "reverse"]),
-    target: z.string().openapi({ description: "The calendar, as `connectionId:calendarId`." }),
-    sourceEventId: z.string(),
-    mirrorId: z.string(),
-    summary: z.string(),
-    start: EventTimeSchema,
-    end: EventTimeSchema,
-  })).openapi({
-    description: "Busy blocks with their times (for a week view); a removal whose block is " +
-      "already gone is only counted.",
-  }),
-  existing: z.array(z.object({
-    target: z.string(),
-    summary: z.string(),
-    start: EventTimeSchema,
-    end: EventTimeSchema,
-  })).openapi({
-    description: "What each target already holds over the window, besides this rule's own " +
-      "busy blocks: the person's own events and other rules' blocks.",
-  }),
-  errors: z.array(RunRecordSchema.shape.errors.element).openapi({
-    description: "What kept the dry run from reading or planning something.",
-  }),
-}).openapi("RulePreview");
 
 const RuleId = idParam("id", "The rule's id.");
 const KeepMirrorsQuery = z.object({
@@ -239,7 +202,7 @@ export function ruleRoutes(deps: AppDeps) {
         "(with the id of a stored rule: as it would after saving this draft). Nothing is written.",
       request: { body: jsonBody(RuleDraftJson) },
       responses: {
-        200: jsonResponse(PreviewSchema, "What the rule would do."),
+        200: jsonResponse(RulePreviewSchema, "What the rule would do."),
         ...errorResponses(400, 401, 404, 415, 422),
       },
     }),
@@ -365,7 +328,7 @@ export function ruleRoutes(deps: AppDeps) {
       description: "What the rule would do if it ran now (as if it were on), without writing.",
       request: { params: RuleId },
       responses: {
-        200: jsonResponse(PreviewSchema, "What the rule would do."),
+        200: jsonResponse(RulePreviewSchema, "What the rule would do."),
         ...errorResponses(401, 404, 422),
       },
     }),

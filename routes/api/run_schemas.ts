@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { type RunRecord, RunRecordSchema } from "../../lib/db/history.ts";
 import { HttpError } from "../../lib/http/errors.ts";
+import { SYNC_REASONS } from "../../lib/model/sync_reasons.ts";
 
 /** A run as the API shows it: the stored record without its schema version and owner. */
 export const RunSchema = RunRecordSchema.omit({ v: true, userId: true }).openapi("Run");
@@ -17,7 +18,7 @@ export function publicRun(record: RunRecord): z.infer<typeof RunSchema> {
 
 export const JobSchema = z.object({
   id: z.string(),
-  reason: z.enum(["manual", "rule_saved", "push", "schedule", "confirm"]),
+  reason: z.enum(SYNC_REASONS),
   state: z.enum(["waiting", "running", "done", "failed"]),
   full: z.boolean().openapi({ description: "A full reconcile rather than an incremental sync." }),
   dueAt: z.string().openapi({ description: "When it may run; later than now while backing off." }),

@@ -11,6 +11,7 @@ import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
+import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
 
@@ -128,7 +129,7 @@ function ConnectionCard(
           {calendars.map((cal) => (
             <li key={cal.id}>
               <span class="cal-name">
-                {cal.primary ? "Main calendar" : cal.summary}
+                {calendarTitle(cal, connection.email)}
               </span>
               <span class="cal-meta">
                 {isWritable(cal.accessRole)

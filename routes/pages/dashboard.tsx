@@ -13,7 +13,8 @@ import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { SessionUser } from "../../lib/http/auth_middleware.ts";
 import { calendarKey } from "../../lib/sync/calendar_key.ts";
 import { formatDateTime, formatRelative, plural } from "../../lib/web/client/format.ts";
-import { calendarLabels, displayZone, fullCalendarName } from "../../lib/web/page_data.ts";
+import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
+import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps } from "../../app.ts";
 
 /**
@@ -157,11 +158,11 @@ export async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): 
                   <li key={r.id}>
                     <a href={`/rules/${r.id}`} class="rule-mini-name">{r.name}</a>
                     <span class="rule-mini-path">
-                      {fullCalendarName(labels, calendarKey(r.source))}{" "}
+                      {fullCalendarName(labels.get(calendarKey(r.source)))}{" "}
                       <span aria-label={r.bidirectional ? "both ways with" : "into"}>
                         {r.bidirectional ? "↔" : "→"}
                       </span>{" "}
-                      {fullCalendarName(labels, calendarKey(r.target))}
+                      {fullCalendarName(labels.get(calendarKey(r.target)))}
                     </span>
                     <RuleStatusPill enabled={r.enabled} status={r.status} />
                   </li>

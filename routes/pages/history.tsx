@@ -12,7 +12,8 @@ import { listConnections } from "../../lib/db/connections.ts";
 import { getRun, listRuns, type RunAction, type WriteOutcome } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
-import { calendarLabels, displayZone, fullCalendarName } from "../../lib/web/page_data.ts";
+import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
+import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
 
 const PAGE_SIZE = 20;
@@ -222,7 +223,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                     <span class="muted-text">
                       {[
                         e.ruleId && `Rule: ${ruleName(e.ruleId)}`,
-                        e.calendar && `Calendar: ${fullCalendarName(labels, e.calendar)}`,
+                        e.calendar && `Calendar: ${fullCalendarName(labels.get(e.calendar))}`,
                         e.cause && `Cause: ${e.cause}`,
                       ].filter(Boolean).join(" · ")}
                     </span>
@@ -286,7 +287,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                       </span>
                       <span class="action-why">because {REASON_WORDS[a.reason] ?? a.reason}</span>
                       <span class="action-where">
-                        in {fullCalendarName(labels, a.target)} · rule {ruleName(a.ruleId)}
+                        in {fullCalendarName(labels.get(a.target))} · rule {ruleName(a.ruleId)}
                         {a.sourceEventId && (
                           <>
                             {" "}· event <code>{a.sourceEventId}</code>

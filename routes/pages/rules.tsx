@@ -25,7 +25,8 @@ import {
   type RuleDraft,
   suggestName,
 } from "../../lib/web/client/rule_draft.ts";
-import { type CalendarLabel, calendarLabels, fullCalendarName } from "../../lib/web/page_data.ts";
+import { type CalendarLabel, calendarLabels } from "../../lib/web/page_data.ts";
+import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
 
 /**
@@ -233,11 +234,11 @@ function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLab
           )}
         </div>
         <p class="rule-path">
-          {fullCalendarName(labels, calendarKey(rule.source))}
+          {fullCalendarName(labels.get(calendarKey(rule.source)))}
           <span class="arrow" aria-label={rule.bidirectional ? "both ways with" : "into"}>
             {rule.bidirectional ? " ↔ " : " → "}
           </span>
-          {fullCalendarName(labels, calendarKey(rule.target))}
+          {fullCalendarName(labels.get(calendarKey(rule.target)))}
         </p>
         <ul class="chips" aria-label="Settings">
           <li>

@@ -5,15 +5,8 @@
  * a rule the delete guard holds. Mirrors are checked in the emulator's calendars.
  */
 import assert from "node:assert/strict";
-import {
-  addEvent,
-  aRule,
-  eventsIn,
-  eventually,
-  holdARule,
-  startApiWorld,
-  syncNow,
-} from "./support.ts";
+import { until } from "../support/poll.ts";
+import { addEvent, aRule, eventsIn, holdARule, startApiWorld, syncNow } from "./support.ts";
 
 const json = { "content-type": "application/json" };
 
@@ -163,7 +156,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         );
         assert.equal(cycle.code, "cycle");
         assert.match(cycle.message, /“Team” \(ann@work\.example\.com\)/);
-        assert.match(cycle.message, /“main calendar” \(ann@example\.com\)/);
+        assert.match(cycle.message, /“Main calendar” \(ann@example\.com\)/);
         assert.match(cycle.message, /"Team to main"/);
         const saved = await errorOf(
           await post(
@@ -254,7 +247,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         assert.equal((await res.json()).enabled, false);
         assert.notEqual(res.headers.get("etag"), etag);
         etag = res.headers.get("etag")!;
-        await eventually(
+        await until(
           "the mirrors to go",
           async () => !(await eventsIn(h, cal.work.calendarId)).some((e) => e.summary === "Busy"),
         );
@@ -350,7 +343,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
       assert.ok((await eventsIn(h, cal.team.calendarId)).length > teamBlocks);
       const removing = await ann.request(`/api/rules/${doomed.id}`, { method: "DELETE" });
       assert.equal((await removing.json()).mirrors, "removing");
-      await eventually(
+      await until(
         "the deleted rule's blocks to go",
         async () => (await eventsIn(h, cal.team.calendarId)).length === teamBlocks,
       );

@@ -99,15 +99,6 @@ export async function eventsIn(
   return items.filter((e) => e.status !== "cancelled");
 }
 
-/** Polls `check` until it returns true or `ms` pass (then fails with `what`). */
-export async function eventually(what: string, check: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /**
  * Runs a sync of the user to the end through the scheduler (setup for a test; the route and
  * its rate limit are tested on their own) and returns its run.

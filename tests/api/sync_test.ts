@@ -5,16 +5,9 @@
  * actions), and GET /api/status.
  */
 import assert from "node:assert/strict";
+import { until } from "../support/poll.ts";
 import { markNeedsReconnect } from "../../lib/db/connections.ts";
-import {
-  addEvent,
-  aRule,
-  deleteEvent,
-  eventsIn,
-  eventually,
-  startApiWorld,
-  syncNow,
-} from "./support.ts";
+import { addEvent, aRule, deleteEvent, eventsIn, startApiWorld, syncNow } from "./support.ts";
 
 interface RunView {
   id: string;
@@ -36,7 +29,7 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
   /** The history record of a requested sync, once it ran (404 `run_pending` until then). */
   const recorded = async (runId: string) => {
     let detail: { run: RunView; actions: unknown[] } | undefined;
-    await eventually("the run to be recorded", async () => {
+    await until("the run to be recorded", async () => {
       const polled = await ann.request(`/api/history/${runId}`);
       if (polled.status === 404) {
         assert.equal((await polled.json()).error.code, "run_pending");
@@ -171,7 +164,7 @@ Deno.test("sync API: trigger, poll, rate limit, history and status", async (t) =
         h.clock.advance(60_000);
         assert.equal((await post("/api/sync", {})).status, 202);
         // The steps below read the history: none of these syncs may still be writing to it.
-        await eventually("the queued syncs to finish", async () => {
+        await until("the queued syncs to finish", async () => {
           const { sync } = await (await ann.request("/api/status")).json();
           return !sync.running && sync.waiting.length === 0;
         }, 20_000);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { until } from "../support/poll.ts";
 import type { Page } from "playwright-core";
 import {
   HAS_CHROMIUM,
@@ -63,16 +64,17 @@ Deno.test({
     const { items } = await res.json() as { items: EmulatorEvent[] };
     return items.filter((e) => e.status !== "cancelled" && e.extendedProperties?.private?.busysync);
   };
-  /** Polls the emulator (the sync runs in the background) until `done` or 20 s have passed. */
-  const mirrorsUntil = async (calendarId: string, done: (count: number) => boolean) => {
-    const deadline = Date.now() + 20_000;
-    let mirrors = await mirrorsIn(calendarId);
-    while (!done(mirrors.length) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      mirrors = await mirrorsIn(calendarId);
-    }
-    return mirrors;
-  };
+  /** Polls the emulator (the sync runs in the background) until `done`, for up to 20 s. */
+  const mirrorsUntil = (calendarId: string, done: (count: number) => boolean) =>
+    until(
+      `the mirrors in ${calendarId}`,
+      async () => {
+        const mirrors = await mirrorsIn(calendarId);
+        return done(mirrors.length) && mirrors;
+      },
+      20_000,
+      200,
+    );
   const browser = await launchBrowser();
   const errors: string[] = [];
   try {

@@ -11,6 +11,7 @@
  * lasts `leaseTtlMs` (renewed while it runs), so recovery includes up to that wait.
  */
 import { keys } from "../../lib/db/keys.ts";
+import { until } from "../support/poll.ts";
 import type { Rule } from "../../lib/sync/rule.ts";
 import { type Person, type RawEvent, World, writesIn } from "../sync/support.ts";
 import { CHILD_CONFIG_VAR, type ChildConfig } from "./crash_child.ts";
@@ -250,14 +251,16 @@ export async function runChild(
  */
 async function syncAfterCrash(world: World, person: Person, deadlineMs = 30_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const result = await world.sync(person);
-    if (result.status !== "coalesced") return;
-    if (Date.now() > deadline) throw new Error("the killed run's lease never expired");
-    const lease = await world.kv.get<{ until: string }>(keys.lease(person.userId));
-    const wait = lease.value ? Date.parse(lease.value.until) - Date.now() : 0;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 20)));
-  }
+  if ((await world.sync(person)).status !== "coalesced") return;
+  const lease = await world.kv.get<{ until: string }>(keys.lease(person.userId));
+  const wait = lease.value ? Date.parse(lease.value.until) - Date.now() : 0;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 20)));
+  await until(
+    "the killed run's lease to expire",
+    async () => (await world.sync(person)).status !== "coalesced",
+    Math.max(deadline - Date.now(), 0),
+    20,
+  );
 }
 
 /** A world staged for one kind of trial, up to the sync the child will run. */

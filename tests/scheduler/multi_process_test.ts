@@ -3,9 +3,10 @@
  * trigger, and a killed worker's job finished by another instance once its claim expires.
  */
 import assert from "node:assert/strict";
+import { until } from "../support/poll.ts";
 import { getJob, type Job } from "../../lib/db/jobs.ts";
 import { ANN, ANN_WORK } from "../support/accounts.ts";
-import { addEvent, liveMirrors, runs, startWorld, until, type World } from "./support.ts";
+import { addEvent, liveMirrors, runs, startWorld, type World } from "./support.ts";
 
 const SCRIPT = new URL("./worker_process.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();

@@ -3,6 +3,7 @@
  * HTTP, the webhook turns them into jobs, the worker runs them through the real engine.
  */
 import assert from "node:assert/strict";
+import { until } from "../support/poll.ts";
 import { getChannel } from "../../lib/db/channels.ts";
 import { listJobsOfUser } from "../../lib/db/jobs.ts";
 import { createRule, updateRule } from "../../lib/db/rules.ts";
@@ -20,7 +21,6 @@ import {
   notify,
   runs,
   startWorld,
-  until,
   type World,
 } from "./support.ts";
 

@@ -59,21 +59,6 @@ export async function startWorld(
   return { h, userId, personal, work, ruleId: rule.id, close: () => h.close() };
 }
 
-/** Polls `probe` until it returns a value other than undefined/false; throws after `ms`. */
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Creates a timed event tomorrow in the emulator (as a person would, not through busysync). */
 export async function addEvent(h: Harness, calendarId: string, summary: string, hour = 9) {
   const start = new Date(Date.now() + 24 * 3600_000);

@@ -10,13 +10,14 @@
  * server and keeps none).
  */
 import assert from "node:assert/strict";
+import { until } from "../support/poll.ts";
 import { listAllConnectionEntries } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { keys } from "../../lib/db/keys.ts";
 import { OAuthStateSchema } from "../../lib/db/oauth_states.ts";
 import { openAccessToken, openRefreshToken } from "../../lib/google/stored_tokens.ts";
 import { createLogger } from "../../lib/log.ts";
-import { addEvent, FAST, liveChannels, until } from "../scheduler/support.ts";
+import { addEvent, FAST, liveChannels } from "../scheduler/support.ts";
 import { ANN, ANN_WORK, CLIENT, startHarness, type TestClient } from "../support/accounts.ts";
 
 /** The token refresh skips tokens issued within the last minute; this is past that. */

@@ -1,21 +1,21 @@
 /**
  * The rule editor's vocabulary: the draft it edits (the API's rule input, complete), the
- * calendars it offers, and the options explained in plain words. Types only come from
- * lib/sync/rule.ts, so no zod reaches the browser bundle.
+ * calendars it offers, the options explained in plain words, and the preview it draws. Only
+ * types come from lib/sync/rule.ts and lib/rules/preview.ts, so no zod reaches the browser
+ * bundle.
  */
 import type { EventType, RuleInput, Weekday } from "../../sync/rule.ts";
-import type { WeekTime } from "./week.ts";
+import { type CalendarName, shortCalendarName } from "../../model/calendar_name.ts";
+import type { PreviewBlock, RulePreview } from "../../rules/preview.ts";
 
 export type RuleDraft = RuleInput;
 
 /** A calendar the editor offers, with what the form needs to know about it. */
-export interface CalendarOption {
+export interface CalendarOption extends CalendarName {
   /** calendarKey: `connectionId:calendarId`. */
   key: string;
   connectionId: string;
   calendarId: string;
-  name: string;
-  account: string;
   /** busysync can write mirrors into it (owner or writer); others are offered as sources only. */
   writable: boolean;
   /** False when shared as free/busy only: its events cannot be read, so it is no source either. */
@@ -82,39 +82,16 @@ export const WEEKDAY_CHOICES: { value: Weekday; label: string }[] = [
   { value: "sun", label: "Sun" },
 ];
 
-/** "Main calendar (alex@work.example.com)". */
-export function optionLabel(c: CalendarOption): string {
-  return `${c.name} (${c.account})`;
-}
-
 /** A name for a rule nobody named yet: "Family → alex@work.example.com". */
 export function suggestName(source: CalendarOption, target: CalendarOption): string {
-  const short = (c: CalendarOption) => c.name === "Main calendar" ? c.account : c.name;
-  return `${short(source)} → ${short(target)}`.slice(0, 100);
+  return `${shortCalendarName(source)} → ${shortCalendarName(target)}`.slice(0, 100);
 }
 
-/** What `POST /api/rules/preview` answers (the fields the editor uses). */
-export interface PreviewAnswer {
-  /** Totals: a removal whose block is already gone is counted but has no times. */
-  counts: { create: number; patch: number; delete: number };
-  ops: PreviewOp[];
-  /** What the targets already hold besides the rule's own blocks, drawn beneath them. */
-  existing: { target: string; summary: string; start: WeekTime; end: WeekTime }[];
-  /** What kept the dry run from reading a calendar. */
-  errors: { message: string }[];
-}
+/** A preview as the editor holds it: its blocks may include those that stay ("keep"). */
+export type PreviewAnswer = Omit<RulePreview, "ops"> & { ops: PreviewOp[] };
 
-/** One busy block a preview says the rule would create, change or remove. */
-export interface PreviewOp {
-  /** "keep": a block the rule already made that stays as it is (edits only). */
-  kind: "create" | "patch" | "delete" | "keep";
-  /** calendarKey of the calendar the block is in. */
-  target: string;
-  sourceEventId: string;
-  summary: string;
-  start: WeekTime;
-  end: WeekTime;
-}
+/** "keep": a block the rule already made that stays as it is (edits only). */
+export type PreviewOp = Omit<PreviewBlock, "kind"> & { kind: PreviewBlock["kind"] | "keep" };
 
 /**
  * A stored rule's preview lists only what would change. Adds the blocks that stay, taken from
