@@ -79,6 +79,9 @@ Deno.test("static: hashed bundles are immutable for a year, traversal is refused
     assert.equal((await app.request("/static/../deno.json")).status, 404);
     assert.equal((await app.request("/static/..%2fdeno.json")).status, 404);
     assert.equal((await app.request("/static/build%2f..%2f..%2fdeno.json")).status, 404);
+    // Not percent-decodable: no file can have that name.
+    assert.equal((await app.request("/static/%zz")).status, 404);
+    assert.equal((await app.request("/static/build/%E0%A4%A")).status, 404);
   } finally {
     kv.close();
   }
