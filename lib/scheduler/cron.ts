@@ -87,10 +87,10 @@ export async function tick(
  * The Deno.cron schedule (UTC) that fires at the start of every tick, for any interval from 1 to
  * 1440 minutes. Ticks start at multiples of the interval since the epoch (a UTC midnight), so a
  * tick of m minutes starts on a minute that is a multiple of gcd(m, 60) and, when m is whole
- * hours h, on an hour that is a multiple of gcd(h, 24): the schedule fires that often. When the
- * interval divides the hour or the day that is exactly once per tick; otherwise the extra firings
- * find the tick already enqueued. Cron steps must stay below the field's range (Deno.cron
- * refuses `*\/60` and `0 *\/24`), hence the plain forms for a whole hour and a whole day.
+ * hours h, on an hour that is a multiple of gcd(h, 24): the schedule fires that often. For a
+ * divisor of the hour, or whole hours dividing the day, that is once per tick; otherwise the
+ * extra firings find the tick already enqueued. Cron steps must stay below the field's range
+ * (Deno.cron refuses `*\/60` and `0 *\/24`), hence the plain forms for a whole hour and day.
  */
 export function cronSchedule(intervalMinutes: number): string {
   if (intervalMinutes % 60 !== 0) {
