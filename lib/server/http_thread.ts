@@ -6,6 +6,7 @@
 /// <reference lib="deno.worker" />
 import { loadSecrets } from "../auth/secrets.ts";
 import { openKv } from "../db/kv.ts";
+import { servedBy } from "../http/served_by.ts";
 import { createLogger } from "../log.ts";
 import { loadManifest } from "../web/static_files.ts";
 import { buildAppStack } from "./app_stack.ts";
@@ -36,7 +37,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
       hostname: config.host,
       reusePort: true,
       onListen: () => {},
-    }, (req, info) => app.fetch(req, info));
+    }, servedBy(self.name, (req, info) => app.fetch(req, info)));
     self.onmessage = async (stop: MessageEvent<{ kind: string }>) => {
       if (stop.data.kind !== "stop") return;
       await server.shutdown();
