@@ -21,6 +21,7 @@ import { jsonApiRoutes } from "./routes/api/json_api.ts";
 import { webhookRoutes } from "./routes/api/webhooks.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { connectionsPage } from "./routes/pages/connections.tsx";
+import { errorPage } from "./routes/pages/error.tsx";
 import { historyPages } from "./routes/pages/history.tsx";
 import { homePage } from "./routes/pages/home.tsx";
 import { rulesPages } from "./routes/pages/rules.tsx";
@@ -104,7 +105,8 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   app.route("/", connectionsPage(deps));
   app.route("/", rulesPages(deps));
   app.route("/", historyPages(deps));
-  app.notFound(handleNotFound);
-  app.onError(handleError((msg, err) => input.log.error(msg, { err })));
+  const pageForError = errorPage(deps);
+  app.notFound(handleNotFound(pageForError));
+  app.onError(handleError((msg, err) => input.log.error(msg, { err }), pageForError));
   return app;
 }

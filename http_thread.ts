@@ -7,6 +7,7 @@
 /// <reference lib="deno.worker" />
 import { loadSecrets } from "./lib/auth/secrets.ts";
 import { openKv } from "./lib/db/kv.ts";
+import { servedBy } from "./lib/http/served_by.ts";
 import { createLogger } from "./lib/log.ts";
 import {
   type HttpThreadReply,
@@ -41,7 +42,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
       hostname: config.host,
       reusePort: true,
       onListen: () => {},
-    }, (req, info) => app.fetch(req, info));
+    }, servedBy(self.name, (req, info) => app.fetch(req, info)));
     self.onmessage = async (stop: MessageEvent<{ kind: string }>) => {
       if (stop.data.kind !== "stop") return;
       await server.shutdown();

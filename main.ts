@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
+import { servedBy } from "./lib/http/served_by.ts";
 import { startHttpThreads } from "./lib/server/http_threads.ts";
 import { loadManifest } from "./lib/web/static_files.ts";
 import { buildServerStack, type ServerStack } from "./server_stack.ts";
@@ -66,7 +67,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     // Extra HTTP threads listen on this very port; the kernel spreads connections.
     reusePort: config.httpWorkers > 0,
     onListen: () => {},
-  }, (req, info) => built.app!.fetch(req, info));
+  }, servedBy("main", (req, info) => built.app!.fetch(req, info)));
   const addr = server.addr as Deno.NetAddr;
   const url = `http://${addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname}:${addr.port}`;
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };

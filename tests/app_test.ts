@@ -77,17 +77,52 @@ Deno.test("static: hashed bundles are immutable for a year, traversal is refused
     assert.equal((await app.request("/static/../deno.json")).status, 404);
     assert.equal((await app.request("/static/..%2fdeno.json")).status, 404);
     assert.equal((await app.request("/static/build%2f..%2f..%2fdeno.json")).status, 404);
+    // Not percent-decodable: no file can have that name.
+    assert.equal((await app.request("/static/%zz")).status, 404);
+    assert.equal((await app.request("/static/build/%E0%A4%A")).status, 404);
   } finally {
     kv.close();
   }
 });
 
-Deno.test("errors: unknown routes answer a JSON error body", async () => {
+Deno.test("errors: a mistyped API address answers JSON, a mistyped page address an HTML page", async () => {
   const { app, kv } = await makeApp();
   try {
-    const res = await app.request("/nope");
-    assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), { error: { code: "not_found", message: "No such route." } });
+    const api = await app.request("/api/nope");
+    assert.equal(api.status, 404);
+    assert.deepEqual(await api.json(), { error: { code: "not_found", message: "No such route." } });
+    const page = await app.request("/rulez");
+    assert.equal(page.status, 404);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.match(html, /<h1 id="notice-title">No such page<\/h1>/);
+    assert.match(html, /href="\/"/, "a way back");
+    // In the site's layout, with its stylesheet and strict CSP.
+    assert.match(html, /<link[^>]+stylesheet/);
+    assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("errors: a refused page request answers an HTML page with the reason", async () => {
+  const { app, kv } = await makeApp();
+  try {
+    // A cross-site form post to a page address: the CSRF guard refuses it before any route.
+    const res = await app.request("/rules", {
+      method: "POST",
+      headers: {
+        origin: "https://evil.example",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "name=x",
+    });
+    assert.equal(res.status, 403);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await res.text();
+    assert.match(html, /<h1 id="notice-title">Not allowed<\/h1>/);
+    assert.match(html, /did not come from a busysync page/);
   } finally {
     kv.close();
   }

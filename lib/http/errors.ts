@@ -31,6 +31,18 @@ export function errorBody(code: string, message: string, fields?: FieldErrors): 
   return { error: fields ? { code, message, fields } : { code, message } };
 }
 
+/**
+ * Renders an error for a person as an HTML page (routes/pages/error.tsx); passed in because
+ * lib/ renders no markup of its own.
+ */
+export type ErrorPage = (c: Context, status: ContentfulStatusCode, message: string) => Response;
+
+/** JSON stays for the API and for callers without a page renderer (unit-tested middleware). */
+function answersJson(c: Context, page: ErrorPage | undefined): page is undefined {
+  const path = new URL(c.req.url).pathname;
+  return !page || path === "/api" || path.startsWith("/api/");
+}
+
 /** Codes for the client errors hono's own middleware throws as HTTPException. */
 const HONO_CODES: Record<number, string> = {
   400: "invalid_json",
@@ -41,24 +53,32 @@ const HONO_CODES: Record<number, string> = {
 /**
  * Hono `onError`: HttpError → its status and body; a client error hono's own validators throw
  * (malformed JSON, a wrong content type) → its status in our shape; anything else → 500 with a
- * generic message (the detail is logged with the request id, never sent to the client).
+ * generic message (the detail is logged with the request id, never sent to the client). Outside
+ * /api/ the same status and message come as `page` renders them.
  */
-export function handleError(log: (msg: string, err: unknown) => void) {
+export function handleError(log: (msg: string, err: unknown) => void, page?: ErrorPage) {
+  function answer(c: Context, status: ContentfulStatusCode, body: ErrorBody): Response {
+    return answersJson(c, page) ? c.json(body, status) : page(c, status, body.error.message);
+  }
   return function onError(err: Error, c: Context): Response {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
-      return c.json(errorBody(err.code, err.message, err.fields), err.status);
+      return answer(c, err.status, errorBody(err.code, err.message, err.fields));
     }
     if (err instanceof HTTPException && err.status < 500) {
       const code = HONO_CODES[err.status] ?? "bad_request";
-      return c.json(errorBody(code, err.message || "The request is not valid."), err.status);
+      return answer(c, err.status, errorBody(code, err.message || "The request is not valid."));
     }
     log(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}`, err);
-    return c.json(errorBody("internal", "Something went wrong on our side."), 500);
+    return answer(c, 500, errorBody("internal", "Something went wrong on our side."));
   };
 }
 
-/** Hono `notFound`: JSON for API paths, the same body shape everywhere. */
-export function handleNotFound(c: Context): Response {
-  return c.json(errorBody("not_found", "No such route."), 404);
+/** Hono `notFound`: the JSON error body under /api/, otherwise `page` for a person. */
+export function handleNotFound(page?: ErrorPage) {
+  return function notFound(c: Context): Response {
+    return answersJson(c, page)
+      ? c.json(errorBody("not_found", "No such route."), 404)
+      : page(c, 404, "No such page.");
+  };
 }

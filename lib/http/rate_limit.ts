@@ -80,11 +80,29 @@ export function clientAddress(c: Context, trustProxy: boolean): string {
 function addressKey(address: string): string {
   const bare = address.replace(/^\[|\]$/g, "").toLowerCase();
   if (!bare.includes(":")) return bare;
-  const [head, tail = ""] = bare.split("::");
+  const groups = ipv6Groups(bare);
+  // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2); counting
+  // those per /64 would put every IPv4 client in one bucket, so they count as the IPv4 address.
+  if (groups.slice(0, 6).join(":") === "0:0:0:0:0:ffff") {
+    const [hi, lo] = groups.slice(6).map((g) => parseInt(g, 16));
+    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join(".");
+  }
+  return `${groups.slice(0, 4).join(":")}::/64`;
+}
+
+/** The eight groups of an IPv6 address, `::` expanded and a trailing dotted quad as two groups. */
+function ipv6Groups(address: string): string[] {
+  const quad = address.match(/^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  const hex = quad
+    ? `${quad[1]}${((+quad[2] << 8) | +quad[3]).toString(16)}:${
+      ((+quad[4] << 8) | +quad[5]).toString(16)
+    }`
+    : address;
+  const [head, tail = ""] = hex.split("::");
   const left = head ? head.split(":") : [];
-  const right = bare.includes("::") && tail ? tail.split(":") : [];
-  const groups = bare.includes("::")
+  const right = hex.includes("::") && tail ? tail.split(":") : [];
+  const groups = hex.includes("::")
     ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right]
     : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
 }

@@ -52,3 +52,14 @@ Deno.test("rate limit: IPv6 clients are counted per /64", async () => {
   assert.equal(await of("2001:db8::1"), "2001:db8:0:0::/64");
   assert.equal(await of("::1"), "0:0:0:0::/64");
 });
+
+Deno.test("rate limit: IPv4 clients behind a dual-stack listener each keep their own bucket", async () => {
+  const app = new Hono();
+  app.get("/", (c) => c.text(clientAddress(c, false)));
+  const of = async (host: string) => await (await app.request("/", {}, envFor(host))).text();
+  // A dual-stack socket reports IPv4 peers as IPv4-mapped IPv6 (RFC 4291 §2.5.5.2).
+  assert.equal(await of("::ffff:192.0.2.1"), "192.0.2.1");
+  assert.equal(await of("::ffff:198.51.100.7"), "198.51.100.7");
+  assert.equal(await of("::FFFF:c633:6407"), "198.51.100.7", "the hex spelling");
+  assert.equal(await of("[::ffff:192.0.2.1]"), "192.0.2.1");
+});

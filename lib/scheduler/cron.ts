@@ -84,13 +84,24 @@ export async function tick(
 }
 
 /**
- * The Deno.cron schedule (UTC) firing at the start of every interval: minutes or hours that
- * divide the hour or the day evenly map onto cron steps; any other interval fires every minute
- * and relies on the tick dedupe, so that ticks still start at multiples of the interval.
+ * The Deno.cron schedule (UTC) that fires at the start of every tick, for any interval from 1 to
+ * 1440 minutes. Ticks start at multiples of the interval since the epoch (a UTC midnight), so a
+ * tick of m minutes starts on a minute that is a multiple of gcd(m, 60) and, when m is whole
+ * hours h, on an hour that is a multiple of gcd(h, 24): the schedule fires that often. For a
+ * divisor of the hour, or whole hours dividing the day, that is once per tick; otherwise the
+ * extra firings find the tick already enqueued. Cron steps must stay below the field's range
+ * (Deno.cron refuses `*\/60` and `0 *\/24`), hence the plain forms for a whole hour and day.
  */
 export function cronSchedule(intervalMinutes: number): string {
-  if (intervalMinutes < 60 && 60 % intervalMinutes === 0) return `*/${intervalMinutes} * * * *`;
-  const hours = intervalMinutes / 60;
-  if (Number.isInteger(hours) && 24 % hours === 0) return `0 */${hours} * * *`;
-  return "* * * * *";
+  if (intervalMinutes % 60 !== 0) {
+    const minutes = gcd(intervalMinutes, 60);
+    return minutes === 1 ? "* * * * *" : `*/${minutes} * * * *`;
+  }
+  const hours = gcd(intervalMinutes / 60, 24);
+  if (hours === 24) return "0 0 * * *";
+  return hours === 1 ? "0 * * * *" : `0 */${hours} * * *`;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }

@@ -6,7 +6,7 @@
  */
 import { monotonicFactory } from "ulid";
 import type { Config } from "../config.ts";
-import { getRun, listRuns, type RunRecord, saveRun } from "../db/history.ts";
+import { getRun, listRuns, type Retention, type RunRecord, saveRun } from "../db/history.ts";
 import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
 import { listRules } from "../db/rules.ts";
@@ -95,6 +95,44 @@ class RunFailedError extends Error {
   }
 }
 
+/**
+ * Makes sure a job that failed for good has a failed run, with its cause, in the user's
+ * history: the engine's own record of the run when it wrote one, otherwise a new record saying
+ * the job was given up and why. Returns the record's id.
+ */
+export async function recordJobFailure(
+  kv: Deno.Kv,
+  job: Job,
+  error: unknown,
+  opts: { now: Date; newId: () => string; retention: Retention },
+): Promise<string> {
+  if (error instanceof RunFailedError && error.runId) return error.runId;
+  const cause = error instanceof RunFailedError ? error.cause : error;
+  const now = opts.now.toISOString();
+  const record: RunRecord = {
+    v: 1,
+    id: opts.newId(),
+    userId: job.userId,
+    trigger: job.reason,
+    startedAt: now,
+    endedAt: now,
+    dryRun: false,
+    full: job.full,
+    outcome: "failed",
+    rules: [],
+    errors: [{
+      error: cause instanceof Error ? cause.name : "Error",
+      message: `the sync job failed ${job.attempts} times and was given up`,
+      cause: cause instanceof Error ? cause.message : String(cause),
+    }],
+    errorsDropped: 0,
+    apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
+    actionsDropped: 0,
+  };
+  await saveRun(kv, record, [], opts.retention);
+  return record.id;
+}
+
 /** Builds the scheduler; nothing runs until `start`. */
 export function createScheduler(input: SchedulerInput): Scheduler {
   const { kv, config, log, services } = input;
@@ -147,38 +185,6 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     return { status: "ran", runId: summary.run.id };
   }
 
-  /** Makes sure a job that failed for good has a failed run, with its cause, in the history. */
-  async function recordFailure(job: Job, error: unknown): Promise<string> {
-    if (error instanceof RunFailedError && error.runId) return error.runId;
-    const cause = error instanceof RunFailedError ? error.cause : error;
-    const now = services.syncDeps(job.userId).clock().toISOString();
-    const record: RunRecord = {
-      v: 1,
-      id: newId(),
-      userId: job.userId,
-      trigger: job.reason,
-      startedAt: now,
-      endedAt: now,
-      dryRun: false,
-      full: job.full,
-      outcome: "failed",
-      rules: [],
-      errors: [{
-        error: cause instanceof Error ? cause.name : "Error",
-        message: `the sync job failed ${job.attempts} times and was given up`,
-        cause: cause instanceof Error ? cause.message : String(cause),
-      }],
-      errorsDropped: 0,
-      apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
-      actionsDropped: 0,
-    };
-    await saveRun(kv, record, [], {
-      maxRuns: config.historyMaxRuns,
-      maxDays: config.historyMaxDays,
-    });
-    return record.id;
-  }
-
   const worker = new Worker({
     kv,
     log,
@@ -186,7 +192,12 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     owner: `worker-${newId()}`,
     options,
     execute,
-    recordFailure,
+    recordFailure: (job, error) =>
+      recordJobFailure(kv, job, error, {
+        now: services.syncDeps(job.userId).clock(),
+        newId,
+        retention: { maxRuns: config.historyMaxRuns, maxDays: config.historyMaxDays },
+      }),
     // Also with push off: reconciling then stops channels opened while it was on.
     afterRun: (job) => reconcileChannels(channelDeps, job.userId),
   });

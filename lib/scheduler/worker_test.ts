@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { monotonicFactory } from "ulid";
-import { enqueueJob, getJob, type Job } from "../db/jobs.ts";
+import { listRuns } from "../db/history.ts";
+import { enqueueJob, getJob } from "../db/jobs.ts";
 import { createLogger } from "../log.ts";
+import { recordJobFailure } from "./scheduler.ts";
 import { Worker } from "./worker.ts";
 
 const OPTIONS = {
@@ -14,8 +16,9 @@ const OPTIONS = {
 };
 
 Deno.test("worker: a job that keeps failing is retried, then fails with its cause in the history", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const failures: { job: Job; error: unknown }[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "busysync-test-" });
+  const kv = await Deno.openKv(`${dir}/busysync.kv`);
+  const newId = monotonicFactory();
   let runs = 0;
   const worker = new Worker({
     kv,
@@ -29,16 +32,16 @@ Deno.test("worker: a job that keeps failing is retried, then fails with its caus
       if (runs === 1) return Promise.resolve({ status: "busy" });
       return Promise.reject(new Error("Google kept failing"));
     },
-    recordFailure: (job, error) => {
-      failures.push({ job, error });
-      return Promise.resolve("run-with-the-cause");
-    },
+    // What the scheduler records: the real history, in this KV file.
+    recordFailure: (job, error) =>
+      recordJobFailure(kv, job, error, {
+        now: new Date(),
+        newId,
+        retention: { maxRuns: 10, maxDays: 1 },
+      }),
   });
   try {
-    const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, {
-      now: new Date(),
-      newId: monotonicFactory(),
-    });
+    const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: new Date(), newId });
     worker.start();
     const deadline = Date.now() + 5_000;
     let job = await getJob(kv, jobId);
@@ -49,11 +52,22 @@ Deno.test("worker: a job that keeps failing is retried, then fails with its caus
     assert.equal(job?.state, "failed");
     assert.equal(job?.attempts, 3);
     assert.equal(runs, 4);
-    assert.equal(job?.runId, "run-with-the-cause");
     assert.match(job?.error ?? "", /Google kept failing/);
-    assert.equal(failures.length, 1);
+    // The person's history holds one failed run, the job points at it, and it says why.
+    const { items } = await listRuns(kv, "u1");
+    assert.equal(items.length, 1);
+    const [run] = items;
+    assert.equal(job?.runId, run.id);
+    assert.equal(run.outcome, "failed");
+    assert.equal(run.trigger, "manual");
+    assert.deepEqual(run.errors, [{
+      error: "Error",
+      message: "the sync job failed 3 times and was given up",
+      cause: "Google kept failing",
+    }]);
   } finally {
     await worker.stop();
     kv.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

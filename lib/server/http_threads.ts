@@ -45,8 +45,9 @@ export async function startHttpThreads(
 ): Promise<HttpThreads> {
   const wake = new BroadcastChannel(WAKE_CHANNEL);
   wake.onmessage = () => onWake();
-  const threads = Array.from({ length: config.httpWorkers }, () => ({
-    worker: new Worker(entry, { type: "module" }),
+  const threads = Array.from({ length: config.httpWorkers }, (_, i) => ({
+    // The name is the thread's in Server-Timing (lib/http/served_by.ts).
+    worker: new Worker(entry, { type: "module", name: `http-${i + 1}` }),
     alive: true,
   }));
   /** The thread's next reply; an uncaught error in it counts as its (last) reply. */

@@ -13,12 +13,16 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serves files under `/static/` from `staticDir`. Hashed build outputs are cached for a year as
- * immutable; other files are revalidated. Paths that try to leave the folder are 404s.
+ * immutable; other files are revalidated. Paths that try to leave the folder, or that do not
+ * percent-decode, are 404s.
  */
 export function serveStatic(staticDir: string): MiddlewareHandler {
   return async function staticFiles(c, next) {
-    const path = decodeURIComponent(new URL(c.req.url).pathname.slice("/static/".length));
-    if (!path || path.split("/").some((p) => p === ".." || p === "" || p.startsWith("."))) {
+    const path = decodedPath(new URL(c.req.url).pathname.slice("/static/".length));
+    if (
+      path === null || !path ||
+      path.split("/").some((p) => p === ".." || p === "" || p.startsWith("."))
+    ) {
       return await next();
     }
     let body: Uint8Array;
@@ -37,6 +41,16 @@ export function serveStatic(staticDir: string): MiddlewareHandler {
       "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
     });
   };
+}
+
+/** The percent-decoded path, or null when it does not decode (`%zz`): no file has that name. */
+function decodedPath(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch (e) {
+    if (e instanceof URIError) return null;
+    throw e;
+  }
 }
 
 /** Reads the island build manifest; throws with what to run when the build is missing. */

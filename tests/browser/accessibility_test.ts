@@ -60,7 +60,8 @@ Deno.test({
   try {
     // axe is injected as an inline script, which the pages' CSP rightly refuses.
     const context = await browser.newContext({ bypassCSP: true });
-    const pages: string[] = ["/", "/signin"];
+    // "/rulez": a mistyped address, answered by the error page.
+    const pages: string[] = ["/", "/signin", "/rulez"];
     const signedOut = await context.newPage();
     const findings: string[] = [];
     const check = async (page: Page, path: string) => {
@@ -109,6 +110,7 @@ Deno.test({
         `/rules/${rule.id}`,
         "/history",
         `/history/${synced.run.id}`,
+        "/rulez",
       ]
     ) await check(page, path);
     assert.deepEqual(findings, []);

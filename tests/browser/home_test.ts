@@ -22,6 +22,17 @@ Deno.test({
     await page.screenshot({ path: await screenshotPath("home-desktop"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: await screenshotPath("home-phone"), fullPage: true });
+    // A mistyped address is a page in the layout with a way back, not a JSON body.
+    const missing = await page.goto(`${server.url}/rulez`);
+    assert.equal(missing?.status(), 404);
+    assert.equal(await page.textContent("h1"), "No such page");
+    await page.screenshot({ path: await screenshotPath("not-found-phone"), fullPage: true });
+    await page.click("text=Back to the start page");
+    await page.waitForURL(`${server.url}/`);
+    // Chromium logs the page's own 404; a missing stylesheet or script would add a second line.
+    assert.deepEqual(errors, [
+      "Failed to load resource: the server responded with a status of 404 (Not Found)",
+    ]);
   } finally {
     await browser.close();
     await server.stop();

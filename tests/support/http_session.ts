@@ -6,7 +6,12 @@
 export class HttpSession {
   readonly jar = new Map<string, string>();
 
-  constructor(readonly url: string, private readonly client?: Deno.HttpClient) {}
+  constructor(
+    readonly url: string,
+    private readonly client?: Deno.HttpClient,
+    /** Sees every response of the app (not the emulator's), e.g. to read its headers. */
+    private readonly onResponse?: (res: Response) => void,
+  ) {}
 
   /** The jar as one Cookie header value. */
   get cookie(): string {
@@ -25,6 +30,7 @@ export class HttpSession {
       redirect: "manual",
       ...(this.client ? { client: this.client } : {}),
     });
+    if (target.startsWith(this.url)) this.onResponse?.(res);
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(";").map((part) => part.trim());
       const eq = pair.indexOf("=");

@@ -29,6 +29,21 @@ async function writeMirrorWithoutLedger(world: World, rule: Rule, eventId: strin
   await world.provider.putMirror(rule.target, mirrorIdFor(edge, eventId), decision.mirror);
 }
 
+/**
+ * The world's provider, running `after` once each putMirror is done. The engine's options go
+ * through, so what runs is production's path (one patch for a mirror the ledger knows).
+ */
+function afterPutMirror(world: World, after: () => Promise<void>): CalendarProvider {
+  return {
+    ...world.provider,
+    async putMirror(cal, id, mirror, options) {
+      const written = await world.provider.putMirror(cal, id, mirror, options);
+      await after();
+      return written;
+    },
+  };
+}
+
 /** The start instants and titles of the live mirrors in `cal`: what a user sees. */
 async function picture(world: World, cal: CalendarRef): Promise<string[]> {
   return (await world.mirrors(cal)).map((m) => `${Date.parse(m.start.dateTime)} ${m.summary}`);
@@ -71,17 +86,12 @@ Deno.test("sync resilience", async (t) => {
         await world.addEvent(p.cal.s2, timed(4, { summary: "three" }));
         let invalidated = false;
         // Every token dies while the run is between its first and second source.
-        const invalidating: CalendarProvider = {
-          ...world.provider,
-          async putMirror(cal, id, mirror) {
-            const written = await world.provider.putMirror(cal, id, mirror);
-            if (!invalidated) {
-              invalidated = true;
-              await world.admin("POST", "sync-tokens/invalidate", {});
-            }
-            return written;
-          },
-        };
+        const invalidating = afterPutMirror(world, async () => {
+          if (!invalidated) {
+            invalidated = true;
+            await world.admin("POST", "sync-tokens/invalidate", {});
+          }
+        });
         await world.sync(p, { providerFor: () => invalidating });
         assert.ok(invalidated);
         assert.deepEqual(summaries(await world.mirrors(p.cal.dst)), ["one2", "three"]);
@@ -168,23 +178,18 @@ Deno.test("sync resilience", async (t) => {
         await world.aRule(p, { source: p.cal.src, target: p.cal.dst });
         let puts = 0;
         let ledgerAtTheft = -1;
-        const stealing: CalendarProvider = {
-          ...world.provider,
-          async putMirror(cal, id, mirror) {
-            const written = await world.provider.putMirror(cal, id, mirror);
-            if (++puts === 3) {
-              // Another process whose clock says the lease expired takes it over.
-              const thief = await acquireLease(world.kv, p.userId, {
-                owner: "thief",
-                now: new Date(Date.now() + 3_600_000),
-                ttlMs: 60_000,
-              });
-              assert.ok(thief);
-              ledgerAtTheft = await ledgerSize(world, p);
-            }
-            return written;
-          },
-        };
+        const stealing = afterPutMirror(world, async () => {
+          if (++puts === 3) {
+            // Another process whose clock says the lease expired takes it over.
+            const thief = await acquireLease(world.kv, p.userId, {
+              owner: "thief",
+              now: new Date(Date.now() + 3_600_000),
+              ttlMs: 60_000,
+            });
+            assert.ok(thief);
+            ledgerAtTheft = await ledgerSize(world, p);
+          }
+        });
         await assert.rejects(
           world.sync(p, { providerFor: () => stealing, concurrency: 2 }),
           LeaseLostError,
@@ -206,19 +211,14 @@ Deno.test("sync resilience", async (t) => {
         await world.aRule(p, { source: p.cal.src, target: p.cal.dst, privacy: "title" });
         let triggered = false;
         let second: Awaited<ReturnType<World["sync"]>> | undefined;
-        const triggering: CalendarProvider = {
-          ...world.provider,
-          async putMirror(cal, id, mirror) {
-            const written = await world.provider.putMirror(cal, id, mirror);
-            if (!triggered) {
-              triggered = true;
-              await world.addEvent(p.cal.src, timed(3, { summary: "during" }));
-              second = await world.sync(p);
-              await world.sync(p);
-            }
-            return written;
-          },
-        };
+        const triggering = afterPutMirror(world, async () => {
+          if (!triggered) {
+            triggered = true;
+            await world.addEvent(p.cal.src, timed(3, { summary: "during" }));
+            second = await world.sync(p);
+            await world.sync(p);
+          }
+        });
         const first = await world.sync(p, { providerFor: () => triggering });
         assert.deepEqual(second, { status: "coalesced" });
         assert.equal(first.status === "completed" && first.followUps.length, 1);
