@@ -23,6 +23,19 @@ const RULES: Rule[] = [{
   from: (path) => path.startsWith("lib/"),
   // A module at the root is app.ts or a composition root (main.ts, cli.ts, http_thread.ts, …).
   to: (path) => !path.includes("/") || /^(routes|components|islands)\//.test(path),
+}, {
+  name: "the emulator never imports lib/ (it plays Google, and must not share busysync's " +
+    "assumptions)",
+  from: (path) => path.startsWith("emulator/"),
+  to: (path) => path.startsWith("lib/"),
+}, {
+  name: "lib/ never imports the emulator outside its tests (busysync reaches it over HTTP only)",
+  from: (path) => path.startsWith("lib/") && !/_test\.tsx?$/.test(path),
+  to: (path) => path.startsWith("emulator/"),
+}, {
+  name: "the model (lib/model/) imports nothing else from lib/: everything else is built on it",
+  from: (path) => path.startsWith("lib/model/"),
+  to: (path) => path.startsWith("lib/") && !path.startsWith("lib/model/"),
 }];
 
 const SPECIFIERS = [
@@ -100,13 +113,23 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       'const root = new URL("../", import.meta.url);\n',
     ],
     ["routes/health.ts", 'import { createApp } from "../app.ts";\n'],
+    ["emulator/state.ts", 'import { calendarKey } from "../lib/sync/calendar_key.ts";\n'],
+    ["lib/google/seed.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
+    ["lib/google/provider_test.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
+    [
+      "lib/model/rule.ts",
+      'import { keys } from "../db/keys.ts";\nimport { n } from "./name.ts";\n',
+    ],
   ]);
-  const rule = RULES[0].name;
+  const [roots, emulatorOut, emulatorIn, model] = RULES.map((r) => r.name);
   assert.deepEqual(violations(files), [
-    `lib/cli/serve.ts imports main.ts: ${rule}`,
-    `lib/server/stack.ts imports app.ts: ${rule}`,
-    `lib/server/threads.ts imports islands/boot.ts: ${rule}`,
-    `lib/web/lazy.ts imports routes/health.ts: ${rule}`,
-    `lib/web/page.tsx imports components/Layout.tsx: ${rule}`,
+    `emulator/state.ts imports lib/sync/calendar_key.ts: ${emulatorOut}`,
+    `lib/cli/serve.ts imports main.ts: ${roots}`,
+    `lib/google/seed.ts imports emulator/server.ts: ${emulatorIn}`,
+    `lib/model/rule.ts imports lib/db/keys.ts: ${model}`,
+    `lib/server/stack.ts imports app.ts: ${roots}`,
+    `lib/server/threads.ts imports islands/boot.ts: ${roots}`,
+    `lib/web/lazy.ts imports routes/health.ts: ${roots}`,
+    `lib/web/page.tsx imports components/Layout.tsx: ${roots}`,
   ]);
 });
