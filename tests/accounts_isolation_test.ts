@@ -125,9 +125,24 @@ Deno.test("isolation: no account route lets one user see or touch another user's
         });
         assert.equal(res.status, 401, `${method} ${path}`);
       }
-      const page = await stranger.request("/connections");
-      assert.equal(page.status, 303);
-      assert.equal(page.headers.get("location"), "/signin?next=%2Fconnections");
+      // Every page sends a stranger to sign in, and back to the same address afterwards.
+      const pages = [
+        "/connections",
+        "/rules",
+        "/rules/new",
+        "/rules/r1",
+        "/history?outcome=failed",
+      ];
+      for (const path of [...pages, "/history/01RUN"]) {
+        const page = await stranger.request(path);
+        await page.body?.cancel();
+        assert.equal(page.status, 303, path);
+        assert.equal(
+          page.headers.get("location"),
+          `/signin?${new URLSearchParams({ next: path })}`,
+          path,
+        );
+      }
     });
 
     await t.step("after all that, Ann's connections and grants are intact", async () => {

@@ -102,6 +102,18 @@ export function requireUser(): MiddlewareHandler<{ Variables: AuthVariables }> {
 }
 
 /** The signed-in user of a guarded route. */
+/**
+ * For pages a person opens: someone not signed in is sent to sign in, and brought back to the
+ * same address (query included) afterwards. Handlers behind it read the user with userOf.
+ */
+export function requireSignedInPage(): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    if (c.var.user) return await next();
+    const url = new URL(c.req.url);
+    return c.redirect(`/signin?${new URLSearchParams({ next: url.pathname + url.search })}`, 303);
+  };
+}
+
 export function userOf(c: { var: Pick<AuthVariables, "user"> }): SessionUser {
   const user = c.var.user;
   if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");

@@ -14,6 +14,7 @@ import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
+import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**
  * `GET /connections`: the connected Google accounts with their health and calendars, "Connect
@@ -21,9 +22,8 @@ import type { AppDeps, AppEnv } from "../../app.ts";
  * without JavaScript), and disconnect, which asks first what to do with the busy blocks.
  */
 export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get("/connections", async (c) => {
-    const user = c.var.user;
-    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/connections" })}`, 303);
+  return new Hono<AppEnv>().get("/connections", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),

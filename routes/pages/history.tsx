@@ -15,6 +15,7 @@ import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
+import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 const PAGE_SIZE = 20;
 
@@ -71,9 +72,8 @@ const REASON_WORDS: Record<string, string> = {
 export function historyPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/history", async (c) => {
-    const user = c.var.user;
-    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/history" })}`, 303);
+  app.get("/history", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const query = Query.parse(c.req.query());
     const [rules, calendars, page] = await Promise.all([
       listRules(deps.kv, user.id),
@@ -157,12 +157,9 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/history/:runId", async (c) => {
-    const user = c.var.user;
+  app.get("/history/:runId", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const runId = c.req.param("runId");
-    if (!user) {
-      return c.redirect(`/signin?${new URLSearchParams({ next: `/history/${runId}` })}`, 303);
-    }
     const [found, rules, connections, calendars] = await Promise.all([
       getRun(deps.kv, user.id, runId),
       listRules(deps.kv, user.id),

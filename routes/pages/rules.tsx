@@ -28,6 +28,7 @@ import {
 import { type CalendarLabel, calendarLabels } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app.ts";
+import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**
  * `GET /rules` (the list with on/off switches and the rule graph), `GET /rules/new` and
@@ -37,9 +38,8 @@ import type { AppDeps, AppEnv } from "../../app.ts";
 export function rulesPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/rules", async (c) => {
-    const user = c.var.user;
-    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/rules" })}`, 303);
+  app.get("/rules", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
@@ -90,9 +90,8 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/rules/new", async (c) => {
-    const user = c.var.user;
-    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: "/rules/new" })}`, 303);
+  app.get("/rules/new", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const [connections, calendars] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
@@ -124,10 +123,9 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/rules/:id", async (c) => {
-    const user = c.var.user;
+  app.get("/rules/:id", requireSignedInPage(), async (c) => {
+    const user = userOf(c);
     const path = `/rules/${encodeURIComponent(c.req.param("id"))}`;
-    if (!user) return c.redirect(`/signin?${new URLSearchParams({ next: path })}`, 303);
     const [entry, connections, calendars] = await Promise.all([
       getRule(deps.kv, user.id, c.req.param("id")),
       listConnections(deps.kv, user.id),
