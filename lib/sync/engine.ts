@@ -33,7 +33,7 @@ import { purgeMirrors, removeOrphans, removeRuleMirrorsNow } from "./engine_clea
 import { createTargetScans, syncSource, type WriteOp } from "./engine_source.ts";
 import { buildEdges } from "./graph.ts";
 import type { Rule } from "./rule.ts";
-import { RunContext, type SyncDeps } from "./run_context.ts";
+import { RunContext, type RunMode, type SyncDeps } from "./run_context.ts";
 import { RunReport } from "./run_report.ts";
 import type { CalendarRef, Edge } from "./types.ts";
 
@@ -81,7 +81,7 @@ export type RunSummary =
  */
 export async function syncUser(opts: SyncOptions): Promise<RunSummary> {
   if (opts.dryRun) {
-    const { record, planned } = await runSync(opts, null);
+    const { record, planned } = await runSync(opts, { kind: "dry_run" });
     return { status: "planned", run: record, planned };
   }
   if (opts.draft) throw new Error("a draft rule can only be planned in a dry run");
@@ -91,7 +91,11 @@ export async function syncUser(opts: SyncOptions): Promise<RunSummary> {
     ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
   });
   if (!lease) return { status: "coalesced" };
-  const { result, followUps } = await holdLease(opts, lease, () => runSync(opts, lease));
+  const { result, followUps } = await holdLease(
+    opts,
+    lease,
+    () => runSync(opts, { kind: "live", lease }),
+  );
   await afterRun(opts);
   return { status: "completed", run: result.record, followUps };
 }
@@ -114,7 +118,7 @@ async function holdLease<T>(
       // A plain incremental run of every rule: a confirmation or a full reconcile asked of the
       // first run is not repeated.
       const plain: SyncOptions = { ...withoutRunOptions(deps), trigger: "follow_up" };
-      followUps.push((await runSync(plain, lease)).record);
+      followUps.push((await runSync(plain, { kind: "live", lease })).record);
     }
     released = true;
     return { result, followUps };
@@ -148,10 +152,10 @@ const edgeKey = (e: Edge) => `${e.ruleId}/${e.direction}`;
 /** One run: everything between taking the lease and releasing it. */
 async function runSync(
   opts: SyncOptions,
-  lease: Lease | null,
+  mode: RunMode,
 ): Promise<{ record: RunRecord; planned: WriteOp[] }> {
   const { kv, userId } = opts;
-  const dryRun = lease === null;
+  const dryRun = mode.kind === "dry_run";
   const full = opts.full ?? false;
   const report = new RunReport(newId(opts), opts.clock());
   const confirmed = new Set(opts.confirmRuleIds);
@@ -165,7 +169,7 @@ async function runSync(
   const active = rules.filter((r) =>
     isActive(r, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
   );
-  const ctx = new RunContext(opts, lease, report, opts.clock(), active);
+  const ctx = new RunContext(opts, mode, report, opts.clock(), active);
   const planned: WriteOp[] = [];
   let shown: Rule[] = [];
   try {
@@ -395,7 +399,7 @@ async function maintain(
     const report = new RunReport(newId(opts), opts.clock());
     const run = { rules: [], dryRun: false, full: false };
     try {
-      await body(new RunContext(opts, lease, report, opts.clock(), []));
+      await body(new RunContext(opts, { kind: "live", lease }, report, opts.clock(), []));
     } catch (err) {
       report.recordError(err);
       await finishRun({ ...opts, trigger }, report, { ...run, stopped: true });

@@ -57,7 +57,7 @@ export async function syncSource(
   let edges = edgesOfSource.filter((e) => !ctx.isStopped(e.ruleId));
   if (edges.length === 0) return [];
   // Listings can be long (rate limits): keep the lease fresh even in a run that writes little.
-  await ctx.lease?.hold(ctx.deps.clock());
+  if (ctx.mode.kind === "live") await ctx.mode.lease.hold(ctx.deps.clock());
   const sourceKey = calendarKey(source);
   const cursor = opts.dryRun ? null : await getCursor(ctx.kv, ctx.userId, sourceKey);
   const prints = new Map(edges.map((e) => [e, edgeFingerprint(e)]));

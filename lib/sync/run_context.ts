@@ -59,6 +59,12 @@ export interface SyncDeps {
 /** A rule's outcome in this run: a status to set, or "failed" (keep the status it had). */
 export type Verdict = { status: Exclude<RuleStatus, "ok">; reason: string } | "failed";
 
+/**
+ * What a run may do: a dry run plans and writes nothing (a rule preview); a live run holds the
+ * user's lease, which fences every write it makes.
+ */
+export type RunMode = { kind: "dry_run" } | { kind: "live"; lease: Lease };
+
 export class RunContext {
   readonly #providers = new Map<string, CalendarProvider>();
   readonly #verdicts = new Map<string, Verdict>();
@@ -73,8 +79,7 @@ export class RunContext {
 
   constructor(
     readonly deps: SyncDeps,
-    /** Null for a dry run, which writes nothing. */
-    readonly lease: Lease | null,
+    readonly mode: RunMode,
     readonly report: RunReport,
     /** The run's one clock reading: every window of the run is computed from it. */
     readonly now: Date,
@@ -82,7 +87,7 @@ export class RunContext {
     readonly active: readonly Rule[],
   ) {
     this.concurrency = deps.concurrency ?? 8;
-    this.#ledger = lease && new LedgerWriter(lease, deps.userId);
+    this.#ledger = mode.kind === "live" ? new LedgerWriter(mode.lease, deps.userId) : null;
     this.accounts = new AccountWrites(deps.kv, deps.userId, deps.config.accountLimits, now);
   }
 
@@ -100,8 +105,8 @@ export class RunContext {
 
   /** The lease as a fence for writes; only called on paths a dry run never takes. */
   get fence(): Lease {
-    if (!this.lease) throw new Error("a dry run must not write");
-    return this.lease;
+    if (this.mode.kind !== "live") throw new Error("a dry run must not write");
+    return this.mode.lease;
   }
 
   /** The run's ledger writes, fenced by its lease; flush before anything that relies on them. */
