@@ -1,20 +1,12 @@
 import { Hono } from "hono";
 import { compress } from "hono/compress";
-import type { AccountDeps } from "./lib/accounts/deps.ts";
-import type { AppSecrets } from "./lib/auth/secrets.ts";
-import type { SessionDeps } from "./lib/auth/session.ts";
-import type { Config } from "./lib/config.ts";
-import { type AuthVariables, sessionAuth } from "./lib/http/auth_middleware.ts";
+import type { AppDeps, AppEnv, AppInput } from "./app_context.ts";
+import { sessionAuth } from "./lib/http/auth_middleware.ts";
 import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
-import type { PushChannels } from "./lib/scheduler/push.ts";
-import type { SyncRequests } from "./lib/sync/requests.ts";
-import type { Logger } from "./lib/log.ts";
-import type { Services } from "./lib/services.ts";
 import { serveStatic } from "./lib/web/static_files.ts";
-import type { PageRenderer } from "./components/render_page.tsx";
 import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./routes/api/auth.tsx";
 import { FORM_ROUTES as USER_FORM_ROUTES, userRoutes } from "./routes/api/user.ts";
 import { jsonApiRoutes } from "./routes/api/json_api.ts";
@@ -26,41 +18,6 @@ import { historyPages } from "./routes/pages/history.tsx";
 import { homePage } from "./routes/pages/home.tsx";
 import { rulesPages } from "./routes/pages/rules.tsx";
 import { signInPage } from "./routes/pages/signin.tsx";
-
-export interface AppInput {
-  config: Config;
-  kv: Deno.Kv;
-  log: Logger;
-  /** Folder served under /static/ (holds build/ with the island bundles). */
-  staticDir: string;
-  /** Resolved at start-up by `loadSecrets` (lib/auth/secrets.ts). */
-  secrets: AppSecrets;
-  /** The routes' clock, the same as the services' (tests move it to expire things). */
-  now?: () => Date;
-  /**
-   * The process's one set of services, shared with its scheduler: one token source (so
-   * concurrent refreshes of a connection share one call to Google), one OAuth client, one
-   * retry policy and request budget.
-   */
-  services: Services;
-  /** How routes ask for a sync: jobs in the KV job table (lib/scheduler/scheduler.ts). */
-  syncRequests: SyncRequests;
-  /** Push notifications in; channels stopped when a connection goes. */
-  push: PushChannels;
-  /** Renders a page body inside the layout (components/render_page.tsx). */
-  render: PageRenderer;
-}
-
-/** What route modules receive: the app's inputs with the services' parts spread out. */
-export interface AppDeps extends AppInput, AccountDeps {
-  push: PushChannels;
-  now: () => Date;
-  sessions: SessionDeps;
-  /** PUBLIC_URL is https: cookies are Secure and `__Host-` prefixed. */
-  secureCookies: boolean;
-}
-
-export type AppEnv = { Variables: { requestId: string } & AuthVariables };
 
 /**
  * Mounts the routes over the parts it is given and builds none of them (server_stack.ts does,

@@ -33,6 +33,11 @@ const RULES: Rule[] = [{
   from: (path) => path.startsWith("lib/") && !/_test\.tsx?$/.test(path),
   to: (path) => path.startsWith("emulator/"),
 }, {
+  name: "routes/ never import app.ts, which mounts them (their shared shapes are in " +
+    "app_context.ts)",
+  from: (path) => path.startsWith("routes/"),
+  to: (path) => path === "app.ts",
+}, {
   name: "the model (lib/model/) imports nothing else from lib/: everything else is built on it",
   from: (path) => path.startsWith("lib/model/"),
   to: (path) => path.startsWith("lib/") && !path.startsWith("lib/model/"),
@@ -121,7 +126,7 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       'import { keys } from "../db/keys.ts";\nimport { n } from "./name.ts";\n',
     ],
   ]);
-  const [roots, emulatorOut, emulatorIn, model] = RULES.map((r) => r.name);
+  const [roots, emulatorOut, emulatorIn, routesUp, model] = RULES.map((r) => r.name);
   assert.deepEqual(violations(files), [
     `emulator/state.ts imports lib/sync/calendar_key.ts: ${emulatorOut}`,
     `lib/cli/serve.ts imports main.ts: ${roots}`,
@@ -131,5 +136,6 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
     `lib/server/threads.ts imports islands/boot.ts: ${roots}`,
     `lib/web/lazy.ts imports routes/health.ts: ${roots}`,
     `lib/web/page.tsx imports components/Layout.tsx: ${roots}`,
+    `routes/health.ts imports app.ts: ${routesUp}`,
   ]);
 });

@@ -24,7 +24,7 @@ import {
   setSessionCookies,
 } from "../../lib/http/session_cookies.ts";
 import { isFormPost, parseQuery } from "../../lib/http/validate.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 
 /** Routes here that a plain HTML form posts to (the header's sign-out button). */
 export const FORM_ROUTES = ["POST /api/auth/logout"];

@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import absolutePath from "swagger-ui-dist/absolute-path.js";
-import type { AppEnv } from "../../app.ts";
+import type { AppEnv } from "../../app_context.ts";
 
 /** The package's folder: its dist files are read from there (also inside a compiled binary). */
 const SWAGGER_DIR: string = absolutePath();

@@ -16,7 +16,7 @@ import {
   named,
   SIGNED_IN,
 } from "../../lib/http/openapi.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
 
 const HistoryQuery = z.object({

@@ -5,7 +5,7 @@
  */
 import { createApiApp } from "../../lib/http/openapi.ts";
 import { VERSION } from "../../lib/version.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { docsRoutes } from "./docs.ts";
 import { historyRoutes } from "./history.ts";
 import { registerPlainRoutes } from "./plain_routes_openapi.ts";

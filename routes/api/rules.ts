@@ -46,7 +46,7 @@ import {
   RulePatchSchema,
   RuleSchema,
 } from "../../lib/sync/rule.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import {
   RunSummarySchema,
   SyncAcceptedSchema,

@@ -13,7 +13,7 @@ import { createApiApp, errorResponses, jsonResponse, SIGNED_IN } from "../../lib
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { RULE_STATUSES } from "../../lib/sync/rule.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
 
 const IncidentSchema = z.object({

@@ -19,7 +19,7 @@ import {
 } from "../../lib/http/openapi.ts";
 import { rateLimit } from "../../lib/http/rate_limit.ts";
 import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { JobSchema, publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
 
 /** How long `?wait=true` waits before answering 202 after all (below common proxy timeouts). */

@@ -30,7 +30,7 @@ import {
   parseWith,
 } from "../../lib/http/validate.ts";
 import { idParam } from "../../lib/http/openapi.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 
 /** Routes here that a plain HTML form posts to (buttons on the connections page). */
 export const FORM_ROUTES = [

@@ -13,7 +13,7 @@ import type { Rule } from "../../lib/sync/rule.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { displayZone } from "../../lib/web/page_data.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**

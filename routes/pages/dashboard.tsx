@@ -15,7 +15,7 @@ import { calendarKey } from "../../lib/sync/calendar_key.ts";
 import { formatDateTime, formatRelative, plural } from "../../lib/web/client/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../app_context.ts";
 
 /**
  * The signed-in home page: what needs attention, whether syncing works (last run, next run,

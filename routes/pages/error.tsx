@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Notice } from "../../components/Notice.tsx";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import type { ErrorPage } from "../../lib/http/errors.ts";
 
 const TITLES: Record<number, string> = {

@@ -14,7 +14,7 @@ import { listRules } from "../../lib/db/rules.ts";
 import { formatDateTime, plural } from "../../lib/web/client/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 const PAGE_SIZE = 20;

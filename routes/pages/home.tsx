@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
 import LiveStatus from "../../islands/LiveStatus.tsx";
 import { pingKv } from "../../lib/db/kv.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { renderDashboard } from "./dashboard.tsx";
 
 /**

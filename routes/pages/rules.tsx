@@ -27,7 +27,7 @@ import {
 } from "../../lib/web/client/rule_draft.ts";
 import { type CalendarLabel, calendarLabels } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_NEXT, safeNextPath } from "../../lib/http/next_path.ts";
-import type { AppDeps, AppEnv } from "../../app.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
 
 const Query = z.object({ next: z.string().max(2000).optional() });
 
