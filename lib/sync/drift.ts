@@ -71,6 +71,11 @@ export interface LedgerRepair {
   adopted: LedgerEntry[];
   /** Mirrors that will be rewritten because they are missing or were edited. */
   repaired: number;
+  /**
+   * Source events whose mirror the ledger knows and the target's listing does not show (deleted
+   * by hand, or purged): the write that follows brings it back, and says so.
+   */
+  missing: Set<string>;
 }
 
 /**
@@ -92,6 +97,7 @@ export function repairLedger(
   const out = new Map(ledger);
   const adopted: LedgerEntry[] = [];
   let repaired = 0;
+  const missing = new Set<string>();
   const targetKey = calendarKey(edge.target);
   const seed = (found: FoundMirror, recurringEventId?: string) => {
     out.set(found.sourceEventId, {
@@ -142,11 +148,12 @@ export function repairLedger(
     if (!mirror || !mirrorMatches(mirror, decision.mirror)) {
       out.set(event.id, { ...entry, hash: UNKNOWN_HASH });
       repaired++;
+      if (!mirror) missing.add(event.id);
     }
   }
   for (const [id, mirror] of found) {
     if (seen.has(id) || out.has(mirror.sourceEventId)) continue;
     seed(mirror);
   }
-  return { ledger: out, adopted, repaired };
+  return { ledger: out, adopted, repaired, missing };
 }

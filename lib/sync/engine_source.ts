@@ -97,6 +97,8 @@ export async function syncSource(
   const ledgers = new Map<Edge, ReadonlyMap<string, LedgerEntry>>();
   const complete = new Set<Edge>();
   const intents = new Map<Edge, EdgeIntents>();
+  /** Per edge, the source events whose mirror a full listing of the target did not show. */
+  const missing = new Map<Edge, ReadonlySet<string>>();
   for (const edge of edges) {
     const read = await readLedgerFor(ctx, edge, listing, series !== undefined);
     if (read.complete) complete.add(edge);
@@ -137,6 +139,7 @@ export async function syncSource(
         mirrorContext,
       );
       ledgers.set(edge, repair.ledger);
+      missing.set(edge, repair.missing);
       if (!opts.dryRun) {
         for (const entry of repair.adopted) {
           await ctx.ledger.put(edge, entry);
@@ -206,6 +209,7 @@ export async function syncSource(
     const heldBack = await applyEdgeOps(ctx, edge, writes, {
       lookFirst,
       fromIntent: edgeIntents.fromIntent,
+      missing: missing.get(edge) ?? new Set(),
     });
     if (heldBack) held.add(edge);
   }
@@ -455,7 +459,12 @@ async function applyEdgeOps(
   ctx: RunContext,
   edge: Edge,
   writes: readonly WriteOp[],
-  intents: { lookFirst: ReadonlySet<string>; fromIntent: ReadonlySet<string> },
+  intents: {
+    lookFirst: ReadonlySet<string>;
+    fromIntent: ReadonlySet<string>;
+    /** Mirrors known to be gone from the target: a patch that succeeds brought one back. */
+    missing: ReadonlySet<string>;
+  },
 ): Promise<boolean> {
   if (writes.length === 0) return false;
   const account = edge.target.connectionId;
@@ -491,6 +500,7 @@ async function applyEdgeOps(
         await applyOp(ctx, edge, op, {
           lookFirst: intents.lookFirst.has(op.sourceEventId),
           fromIntent: intents.fromIntent.has(op.sourceEventId),
+          missing: intents.missing.has(op.sourceEventId),
         });
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
@@ -560,7 +570,7 @@ async function applyOp(
   ctx: RunContext,
   edge: Edge,
   op: WriteOp,
-  { lookFirst, fromIntent }: { lookFirst: boolean; fromIntent: boolean },
+  { lookFirst, fromIntent, missing }: { lookFirst: boolean; fromIntent: boolean; missing: boolean },
 ) {
   const target = op.entry.target;
   const provider = ctx.provider(target.connectionId);
@@ -616,7 +626,9 @@ async function applyOp(
       });
     }
     await ctx.ledger.put(edge, entry);
-    ctx.report.recordApplied({ ...op, mirror, entry }, written.outcome);
+    // A patch of a mirror the target no longer showed brought back a deleted event.
+    const outcome = missing && written.outcome === "patched" ? "restored" : written.outcome;
+    ctx.report.recordApplied({ ...op, mirror, entry }, outcome);
     return;
   }
 }

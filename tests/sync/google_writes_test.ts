@@ -267,6 +267,15 @@ Deno.test("sync against Google's write behaviours", async (t) => {
           Object.values(run.apiCalls.methods).reduce((a, b) => a + b, 0),
         );
 
+        // A mirror deleted by the API that the ledger still knows: the full reconcile's patch
+        // brings it back, which is a restore, not an update.
+        const [known] = await world.mirrors(p.cal.b);
+        await world.provider.deleteMirror(p.cal.b, known.id);
+        const restoredRun = runOf(await world.sync(p, { full: true }));
+        const back = restoredRun.rules.find((r) => r.ruleId === rule.id)!;
+        assert.deepEqual([back.restored, back.updated], [1, 0], JSON.stringify(back));
+        assert.ok((await world.mirrors(p.cal.b)).some((m) => m.id === known.id));
+
         // A mirror deleted by the API and not yet purged, which a lost ledger no longer knows,
         // is inserted again: 409, and the cancelled event is restored, and said so.
         const [mirror] = await world.mirrors(p.cal.b);
