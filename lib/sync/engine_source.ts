@@ -9,6 +9,7 @@ import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger
 import type { AccountWritePause } from "../db/account_limits.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
+import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_series.ts";
 import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "./calendar_key.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
@@ -22,7 +23,6 @@ import {
   FreeBusyOnlyError,
   MirrorConflictError,
   MirrorIdRetiredError,
-  ReconnectRequiredError,
   type Written,
 } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
@@ -330,93 +330,6 @@ async function readListing(
     token = page.cursor ?? token;
   }
   return { full: listing.full, events: [...events.values()], ...(token ? { token } : {}) };
-}
-
-/** "This and following" ends a series and starts one whose id is the old one + `_R<start>`. */
-const SPLIT_SUFFIX = /_R\d{8}(?:T\d{6}Z?)?$/;
-
-/** The live instances of the series an incremental listing touched, by series id. */
-interface SeriesNow {
-  instances: Map<string, SourceEvent[]>;
-}
-
-/**
- * Lists, with events.instances, every series a live instance in `events` belongs to, and every
- * series a split one came from (`abc_R20261203T100000` came from `abc`), whose instances after
- * the split vanished; undefined when no series was touched. A series the calendar does not know
- * is left out: its mirrors are judged by the full reconcile (a cancelled series is planned from
- * the listing itself).
- */
-async function listTouchedSeries(
-  ctx: RunContext,
-  cal: CalendarRef,
-  events: readonly SourceEvent[],
-  window: TimeWindow,
-): Promise<SeriesNow | undefined> {
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (event.status === "cancelled" || !event.recurringEventId) continue;
-    for (let id = event.recurringEventId; !ids.has(id);) {
-      ids.add(id);
-      const parent = id.replace(SPLIT_SUFFIX, "");
-      if (parent === id) break;
-      id = parent;
-    }
-  }
-  if (ids.size === 0) return undefined;
-  const provider = ctx.provider(cal.connectionId);
-  const instances = new Map<string, SourceEvent[]>();
-  for (const id of ids) {
-    ctx.report.calls.listPages++;
-    let found: SourceEvent[] | null;
-    try {
-      found = await provider.listInstances(cal, id, window);
-    } catch (err) {
-      // Only lost authorization concerns the whole source; any other failure leaves this
-      // series to the full reconcile rather than holding every rule reading the calendar.
-      if (err instanceof LeaseLostError || err instanceof ReconnectRequiredError) throw err;
-      ctx.report.recordError(err, { calendar: cal });
-      continue;
-    }
-    // Unknown to this calendar (an invitation to some of its instances only, or gone): no
-    // conclusion about its instances can be drawn from it.
-    if (found) instances.set(id, found);
-  }
-  return { instances };
-}
-
-/**
- * Cancelled stand-ins for the mirrored instances of the touched series that are neither in the
- * listing nor in their series any more, so the planner removes their mirrors; and the live
- * instances the listing did not carry, so a mirror missing among them is made.
- */
-function vanishedInstances(
-  series: SeriesNow,
-  listed: readonly SourceEvent[],
-  ledgers: Iterable<ReadonlyMap<string, LedgerEntry>>,
-): SourceEvent[] {
-  const present = new Set(listed.map((e) => e.id));
-  const out: SourceEvent[] = [];
-  const live = new Set<string>();
-  for (const instances of series.instances.values()) {
-    for (const instance of instances) {
-      live.add(instance.id);
-      if (!present.has(instance.id)) {
-        present.add(instance.id);
-        out.push(instance);
-      }
-    }
-  }
-  for (const ledger of ledgers) {
-    for (const entry of ledger.values()) {
-      const seriesId = entry.recurringEventId;
-      if (!seriesId || !series.instances.has(seriesId)) continue;
-      if (live.has(entry.sourceEventId) || present.has(entry.sourceEventId)) continue;
-      present.add(entry.sourceEventId);
-      out.push({ id: entry.sourceEventId, status: "cancelled", recurringEventId: seriesId });
-    }
-  }
-  return out;
 }
 
 /** Target listings of one run, each read at most once however many edges write there. */
