@@ -10,7 +10,7 @@ import type { SessionDeps } from "./lib/auth/session.ts";
 import type { Config } from "./lib/config.ts";
 import type { AuthVariables } from "./lib/http/auth_middleware.ts";
 import type { Logger } from "./lib/log.ts";
-import type { PushChannels } from "./lib/scheduler/push.ts";
+import type { PushChannels } from "./lib/push/notifications.ts";
 import type { Services } from "./lib/services.ts";
 import type { SyncRequests } from "./lib/sync/requests.ts";
 

@@ -5,13 +5,14 @@
  * writes through the same provider, so the comparison is about the strategy, not the plumbing.
  */
 import { mirrorMatches } from "../lib/sync/drift.ts";
-import { buildEdges } from "../lib/sync/graph.ts";
+import { buildEdges } from "../lib/model/rule_graph.ts";
 import { classifyEvent, mirrorIdFor } from "../lib/sync/marker.ts";
 import { desiredMirror } from "../lib/sync/mirror.ts";
 import type { CalendarProvider } from "../lib/sync/provider.ts";
-import type { Rule } from "../lib/sync/rule.ts";
-import { computeWindow } from "../lib/sync/time.ts";
-import type { CalendarRef, Mirror, SourceEvent } from "../lib/sync/types.ts";
+import type { Rule } from "../lib/model/rule.ts";
+import { computeWindow } from "../lib/model/time_window.ts";
+import type { CalendarRef } from "../lib/model/calendar_ref.ts";
+import type { Mirror, SourceEvent } from "../lib/model/events.ts";
 
 async function listAll(
   provider: CalendarProvider,

@@ -13,7 +13,7 @@
 import { listRuns } from "../lib/db/history.ts";
 import { createRule } from "../lib/db/rules.ts";
 import { DEFAULT_SCHEDULER_OPTIONS } from "../lib/scheduler/scheduler.ts";
-import { RuleInputSchema } from "../lib/sync/rule.ts";
+import { RuleInputSchema } from "../lib/model/rule.ts";
 import { ANN, ANN_WORK, type Harness, startHarness } from "../tests/support/accounts.ts";
 import { until } from "../tests/support/poll.ts";
 

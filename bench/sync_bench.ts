@@ -14,8 +14,8 @@ import { createGoogleProvider } from "../lib/google/provider.ts";
 import { createRetryPolicy } from "../lib/google/retry_policy.ts";
 import { createLogger } from "../lib/log.ts";
 import { syncUser } from "../lib/sync/engine.ts";
-import { RuleInputSchema } from "../lib/sync/rule.ts";
-import type { CalendarRef } from "../lib/sync/types.ts";
+import { RuleInputSchema } from "../lib/model/rule.ts";
+import type { CalendarRef } from "../lib/model/calendar_ref.ts";
 import { naiveSync } from "./naive_sync.ts";
 
 const RULES = 5;

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { calendarKey } from "../lib/sync/calendar_key.ts";
+import { calendarKey } from "../lib/model/calendar_ref.ts";
 import {
   type CalendarOption,
   EVENT_TYPE_CHOICES,
@@ -7,7 +7,7 @@ import {
   type RuleDraft,
   VISIBILITY_CHOICES,
   WEEKDAY_CHOICES,
-} from "../lib/web/client/rule_draft.ts";
+} from "../lib/browser/rule_draft.ts";
 
 /** What every section of the rule form gets: the draft, a way to change it, and its errors. */
 export interface SectionProps {

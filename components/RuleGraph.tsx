@@ -1,5 +1,5 @@
-import { calendarKey } from "../lib/sync/calendar_key.ts";
-import type { Rule } from "../lib/sync/rule.ts";
+import { calendarKey } from "../lib/model/calendar_ref.ts";
+import type { Rule } from "../lib/model/rule.ts";
 import { DISCONNECTED_ACCOUNT } from "../lib/model/calendar_name.ts";
 import type { CalendarLabel } from "../lib/web/page_data.ts";
 

@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
-import { plural } from "../lib/web/client/format.ts";
+import { plural } from "../lib/browser/format.ts";
 import { fullCalendarName, shortCalendarName } from "../lib/model/calendar_name.ts";
-import type { CalendarOption, PreviewAnswer } from "../lib/web/client/rule_draft.ts";
-import { layoutWeek, mondayOf, weekLabel } from "../lib/web/client/week.ts";
+import type { CalendarOption, PreviewAnswer } from "../lib/browser/rule_draft.ts";
+import { layoutWeek, mondayOf, weekLabel } from "../lib/browser/week.ts";
 import { type PreviewBlock, WeekView } from "./WeekView.tsx";
 
 export type PreviewState =

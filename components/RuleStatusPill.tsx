@@ -1,4 +1,4 @@
-import type { RuleStatus } from "../lib/sync/rule.ts";
+import type { RuleStatus } from "../lib/model/rule.ts";
 
 /** A rule's state in one word: off, on, or what is wrong. */
 export function RuleStatusPill({ enabled, status }: { enabled: boolean; status: RuleStatus }) {

@@ -1,6 +1,6 @@
 import type { RunRecord } from "../lib/db/history.ts";
 import type { SyncTrigger } from "../lib/model/sync_reasons.ts";
-import { formatDateTime, formatDuration, plural, runTotals } from "../lib/web/client/format.ts";
+import { formatDateTime, formatDuration, plural, runTotals } from "../lib/browser/format.ts";
 
 export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
   schedule: "Scheduled",

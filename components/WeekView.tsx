@@ -1,4 +1,4 @@
-import { formatMinutes, type Placed, weekLabel, type WeekLayout } from "../lib/web/client/week.ts";
+import { formatMinutes, type Placed, weekLabel, type WeekLayout } from "../lib/browser/week.ts";
 
 /**
  * What the preview draws: a busy block the rule would create, change or remove, one it keeps,

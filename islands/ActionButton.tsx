@@ -1,6 +1,6 @@
 import { useRef, useState } from "preact/hooks";
-import { callApi } from "../lib/web/client/api.ts";
-import { useHydrated } from "../lib/web/client/hooks.ts";
+import { callApi } from "../lib/browser/api.ts";
+import { useHydrated } from "../lib/browser/hooks.ts";
 
 /** One way to go on, as an API call. */
 export interface ActionChoice {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { calendarKey } from "../lib/sync/calendar_key.ts";
+import { calendarKey } from "../lib/model/calendar_ref.ts";
 import {
   CalendarsSection,
   FiltersSection,
@@ -7,15 +7,15 @@ import {
   WindowSection,
 } from "../components/RuleFields.tsx";
 import { type PreviewState, RulePreview } from "../components/RulePreview.tsx";
-import { type ApiError, callApi } from "../lib/web/client/api.ts";
-import { useHydrated } from "../lib/web/client/hooks.ts";
+import { type ApiError, callApi } from "../lib/browser/api.ts";
+import { useHydrated } from "../lib/browser/hooks.ts";
 import {
   type CalendarOption,
   type PreviewAnswer,
   type RuleDraft,
   suggestName,
   withUnchanged,
-} from "../lib/web/client/rule_draft.ts";
+} from "../lib/browser/rule_draft.ts";
 
 export interface RuleEditorProps {
   /** Absent for a new rule. */

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
-import { callApi } from "../lib/web/client/api.ts";
-import { useHydrated } from "../lib/web/client/hooks.ts";
+import { callApi } from "../lib/browser/api.ts";
+import { useHydrated } from "../lib/browser/hooks.ts";
 
 export interface RuleToggleProps {
   ruleId: string;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { callApi } from "../lib/web/client/api.ts";
-import { formatDuration, plural, runTotals } from "../lib/web/client/format.ts";
-import { useHydrated } from "../lib/web/client/hooks.ts";
+import { callApi } from "../lib/browser/api.ts";
+import { formatDuration, plural, runTotals } from "../lib/browser/format.ts";
+import { useHydrated } from "../lib/browser/hooks.ts";
 
 export interface SyncNowProps {
   /** No rule is on: there is nothing to sync. */

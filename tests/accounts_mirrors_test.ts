@@ -7,7 +7,7 @@ import { createRule, listRules } from "../lib/db/rules.ts";
 import { createLogger } from "../lib/log.ts";
 import { createServices } from "../lib/services.ts";
 import { syncUser } from "../lib/sync/engine.ts";
-import { RuleInputSchema } from "../lib/sync/rule.ts";
+import { RuleInputSchema } from "../lib/model/rule.ts";
 import { ANN, ANN_WORK, type Harness, type TestClient, withHarness } from "./support/accounts.ts";
 
 interface RawEvent {

@@ -118,7 +118,7 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       'const root = new URL("../", import.meta.url);\n',
     ],
     ["routes/health.ts", 'import { createApp } from "../app.ts";\n'],
-    ["emulator/state.ts", 'import { calendarKey } from "../lib/sync/calendar_key.ts";\n'],
+    ["emulator/state.ts", 'import { calendarKey } from "../lib/model/calendar_ref.ts";\n'],
     ["lib/google/seed.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
     ["lib/google/provider_test.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
     [
@@ -128,7 +128,7 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
   ]);
   const [roots, emulatorOut, emulatorIn, routesUp, model] = RULES.map((r) => r.name);
   assert.deepEqual(violations(files), [
-    `emulator/state.ts imports lib/sync/calendar_key.ts: ${emulatorOut}`,
+    `emulator/state.ts imports lib/model/calendar_ref.ts: ${emulatorOut}`,
     `lib/cli/serve.ts imports main.ts: ${roots}`,
     `lib/google/seed.ts imports emulator/server.ts: ${emulatorIn}`,
     `lib/model/rule.ts imports lib/db/keys.ts: ${model}`,

@@ -9,7 +9,7 @@ import { enqueueJob, listOpenJobsOfUser } from "../lib/db/jobs.ts";
 import { MIGRATIONS, readSchemaVersion } from "../lib/db/migrations.ts";
 import { createRule } from "../lib/db/rules.ts";
 import { getOrCreateSetting } from "../lib/db/settings.ts";
-import { RuleInputSchema } from "../lib/sync/rule.ts";
+import { RuleInputSchema } from "../lib/model/rule.ts";
 import { ANN, ANN_WORK, CLIENT, type Harness, startHarness } from "./support/accounts.ts";
 import { tempKvPath } from "./support/temp_kv.ts";
 

@@ -30,8 +30,9 @@ import {
   ReconnectRequiredError,
   type Written,
 } from "../lib/sync/provider.ts";
-import type { TimeWindow } from "../lib/sync/time.ts";
-import type { CalendarRef, Mirror } from "../lib/sync/types.ts";
+import type { TimeWindow } from "../lib/model/time_window.ts";
+import type { CalendarRef } from "../lib/model/calendar_ref.ts";
+import type { Mirror } from "../lib/model/events.ts";
 import { createFakeTime, type FakeTime } from "./support/fake_time.ts";
 
 const CLIENT = { clientId: "busysync-test", clientSecret: "test-secret" };

@@ -3,7 +3,7 @@ import type { Config } from "../config.ts";
 import type { GoogleOAuth } from "../google/oauth.ts";
 import type { TokenSource } from "../google/token_source.ts";
 import type { Logger } from "../log.ts";
-import type { PushChannels } from "../scheduler/push.ts";
+import type { PushChannels } from "../push/notifications.ts";
 import type { SyncDeps } from "../sync/engine.ts";
 import type { CalendarProvider } from "../sync/provider.ts";
 

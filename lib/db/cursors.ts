@@ -2,7 +2,7 @@
  * Change cursors, one per source calendar of a user, shared by every edge that reads it: a
  * source is listed once per run however many rules read it.
  *
- * `caughtUp` names (by fingerprint, see lib/sync/edge_fingerprint.ts) the edges whose ledger
+ * `caughtUp` names (by fingerprint, see lib/model/edge_fingerprint.ts) the edges whose ledger
  * reflects everything up to `token`. An edge not in it (a new rule, a rule saved with changes,
  * one that was paused, broken or stopped by the delete guard) has missed changes the token
  * skips over, so the engine lists that source in full on its next run; after that the edge

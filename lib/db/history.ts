@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { SYNC_TRIGGERS } from "../model/sync_reasons.ts";
-import { RULE_STATUSES } from "../sync/rule.ts";
+import { RULE_STATUSES } from "../model/rule.ts";
 import { commitOnce } from "./commit.ts";
 import { keys } from "./keys.ts";
 

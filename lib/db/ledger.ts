@@ -8,8 +8,8 @@
  * event, which is this key already, and a run reads an edge's whole ledger into memory anyway.
  */
 import { z } from "zod";
-import { CalendarRefSchema } from "../sync/rule.ts";
-import type { Edge, LedgerEntry } from "../sync/types.ts";
+import { CalendarRefSchema } from "../model/calendar_ref.ts";
+import type { Edge, LedgerEntry } from "../model/events.ts";
 import { commitOnce } from "./commit.ts";
 import { keys } from "./keys.ts";
 import type { Fence } from "./leases.ts";

@@ -10,24 +10,24 @@
  */
 import { ulid } from "ulid";
 import { z } from "zod";
-import { edgeFingerprint } from "../sync/edge_fingerprint.ts";
+import { edgeFingerprint } from "../model/edge_fingerprint.ts";
 import {
   buildEdges,
   checkRuleGraph,
   describeGraphProblem,
   type GraphProblem,
-} from "../sync/graph.ts";
+} from "../model/rule_graph.ts";
+import { CalendarRefSchema } from "../model/calendar_ref.ts";
 import {
   applyRulePatch,
   buildRule,
-  CalendarRefSchema,
   type Rule,
   type RuleInput,
   type RulePatch,
   RuleSchema,
   type RuleStatus,
-} from "../sync/rule.ts";
-import type { CalendarRef } from "../sync/types.ts";
+} from "../model/rule.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 import { commitWithRetry, ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
 import type { Fence } from "./leases.ts";

@@ -16,7 +16,7 @@ import {
   setRuleStatus,
   updateRule,
 } from "./rules.ts";
-import { RuleInputSchema } from "../sync/rule.ts";
+import { RuleInputSchema } from "../model/rule.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const cal = (id: string) => ({ connectionId: "conn1", calendarId: id });

@@ -8,8 +8,9 @@
  * a first attempt still costs one call and a fraction of a commit.
  */
 import { z } from "zod";
-import { CalendarRefSchema } from "../sync/rule.ts";
-import type { CalendarRef, Edge, LedgerEntry } from "../sync/types.ts";
+import { CalendarRefSchema } from "../model/calendar_ref.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Edge, LedgerEntry } from "../model/events.ts";
 import { keys } from "./keys.ts";
 import type { Fence } from "./leases.ts";
 

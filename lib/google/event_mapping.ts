@@ -1,5 +1,5 @@
 /**
- * Google's Event resource to and from the provider-neutral shapes of lib/sync/types.ts. Reading
+ * Google's Event resource to and from the provider-neutral shapes of lib/model/events.ts. Reading
  * is lenient: a field that is missing or malformed is dropped, not fatal, so one odd event in a
  * calendar never stops a sync. Only an event that cannot be identified (no id, unknown status)
  * or placed at all (a live event without start or end) comes back as unreadable.
@@ -7,7 +7,7 @@
 import type { calendar_v3 } from "@googleapis/calendar";
 import { z } from "zod";
 import type { MarkedEvent, UnreadableEvent } from "../sync/provider.ts";
-import type { Attendee, EventTime, Mirror, ResponseStatus, SourceEvent } from "../sync/types.ts";
+import type { Attendee, EventTime, Mirror, ResponseStatus, SourceEvent } from "../model/events.ts";
 
 /** A field that is kept when it parses and dropped otherwise; Google's JSON may say `null`. */
 function lenient<T extends z.ZodType>(schema: T) {

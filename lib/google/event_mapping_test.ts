@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { calendar_v3 } from "@googleapis/calendar";
-import { readEventSpan } from "../sync/time.ts";
-import type { Mirror } from "../sync/types.ts";
+import { readEventSpan } from "../model/time_window.ts";
+import type { Mirror } from "../model/events.ts";
 import {
   mirrorInsertBody,
   mirrorPatchBody,

@@ -9,7 +9,7 @@ import {
   ProviderUnavailableError,
   ReconnectRequiredError,
 } from "../sync/provider.ts";
-import type { CalendarRef } from "../sync/types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 
 /** A Google API failure with no more specific meaning for the engine (400, 403 forbidden, 412 ...). */
 export class GoogleApiError extends Error {

@@ -18,8 +18,9 @@ import {
   type Written,
 } from "../sync/provider.ts";
 import { MARKER_KEYS } from "../sync/marker.ts";
-import type { TimeWindow } from "../sync/time.ts";
-import type { CalendarRef, SourceEvent } from "../sync/types.ts";
+import type { TimeWindow } from "../model/time_window.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { SourceEvent } from "../model/events.ts";
 import {
   mirrorInsertBody,
   mirrorPatchBody,

@@ -6,7 +6,7 @@
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "hono";
-import { isSelfTargetIssue } from "../sync/rule.ts";
+import { isSelfTargetIssue } from "../model/rule.ts";
 import { HttpError } from "./errors.ts";
 import { invalidRequest } from "./validate.ts";
 

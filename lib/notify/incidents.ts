@@ -9,7 +9,7 @@
  */
 import type { AccountWritePause } from "../db/account_limits.ts";
 import type { Connection } from "../db/connections.ts";
-import type { Rule } from "../sync/rule.ts";
+import type { Rule } from "../model/rule.ts";
 
 export type IncidentKind =
   | "connection_needs_reconnect"

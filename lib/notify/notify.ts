@@ -13,7 +13,7 @@ import {
 import { listRules } from "../db/rules.ts";
 import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
-import type { NotifyChannel } from "./channels.ts";
+import type { NotifyChannel } from "./senders.ts";
 import { openIncidents } from "./incidents.ts";
 import { listWritePauses } from "../db/account_limits.ts";
 

@@ -10,15 +10,15 @@ import { isReadable, isWritable, listCalendars, type StoredCalendar } from "../d
 import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
-import { calendarKey } from "../sync/calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import {
   checkRuleGraph,
   describeGraphProblem,
   explainPropagation,
   type GraphRule,
-} from "../sync/graph.ts";
-import type { Rule } from "../sync/rule.ts";
-import type { CalendarRef } from "../sync/types.ts";
+} from "../model/rule_graph.ts";
+import type { Rule } from "../model/rule.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 
 export type RuleProblemCode =
   | "unknown_calendar"

@@ -5,14 +5,14 @@
  */
 import { z } from "@hono/zod-openapi";
 import { type RunError, RunRecordSchema } from "../db/history.ts";
-import { calendarKey } from "../sync/calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { type SyncDeps, syncUser } from "../sync/engine.ts";
 import type { WriteOp } from "../sync/engine_source.ts";
-import { buildEdges } from "../sync/graph.ts";
+import { buildEdges } from "../model/rule_graph.ts";
 import { readMarker } from "../sync/marker.ts";
-import type { Rule } from "../sync/rule.ts";
-import { computeWindow } from "../sync/time.ts";
-import type { CalendarRef } from "../sync/types.ts";
+import type { Rule } from "../model/rule.ts";
+import { computeWindow } from "../model/time_window.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 
 const EventTimeSchema = z.union([
   z.object({ date: z.string() }),

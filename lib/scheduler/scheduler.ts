@@ -22,9 +22,9 @@ import {
   SyncWaitTimeoutError,
   UnknownJobError,
 } from "../sync/requests.ts";
-import { type ChannelDeps, pushStatus, reconcileChannels, stopChannels } from "./channels.ts";
+import { type ChannelDeps, pushStatus, reconcileChannels, stopChannels } from "../push/channels.ts";
 import { cronSchedule, nextTickAt, tick } from "./cron.ts";
-import { type PushChannels, receiveNotification } from "./push.ts";
+import { type PushChannels, receiveNotification } from "../push/notifications.ts";
 import { type JobOutcome, Worker, type WorkerOptions } from "./worker.ts";
 
 export interface SchedulerOptions extends WorkerOptions {

@@ -9,9 +9,9 @@
 import { buildMarker, classifyEvent } from "./marker.ts";
 import { atGeneration, desiredMirror, type MirrorContext } from "./mirror.ts";
 import { ledgerEntryFor } from "./plan.ts";
-import { calendarKey } from "./calendar_key.ts";
-import { readEventSpan } from "./time.ts";
-import type { Edge, LedgerEntry, LiveSourceEvent, Mirror, SourceEvent } from "./types.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import { readEventSpan } from "../model/time_window.ts";
+import type { Edge, LedgerEntry, LiveSourceEvent, Mirror, SourceEvent } from "../model/events.ts";
 
 /** A hash no mirror body has: the planner then rewrites the mirror (a patch, or a restore). */
 export const UNKNOWN_HASH = "";

@@ -3,8 +3,8 @@ import { mirrorMatches, mirrorsOfEdge, repairLedger, UNKNOWN_HASH } from "./drif
 import { hashMirror } from "./hash.ts";
 import { mirrorIdFor } from "./marker.ts";
 import { desiredMirror } from "./mirror.ts";
-import { anEdge, anEvent, NOW } from "./test_builders.ts";
-import type { LedgerEntry, LiveSourceEvent, Mirror } from "./types.ts";
+import { anEdge, anEvent, NOW } from "../model/test_builders.ts";
+import type { LedgerEntry, LiveSourceEvent, Mirror } from "../model/events.ts";
 
 const edge = anEdge();
 const ctx = { now: NOW };

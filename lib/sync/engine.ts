@@ -28,14 +28,15 @@ import {
   targetsOf,
   updateRule,
 } from "../db/rules.ts";
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { purgeMirrors, removeOrphans, removeRuleMirrorsNow } from "./engine_cleanup.ts";
 import { createTargetScans, syncSource, type WriteOp } from "./engine_source.ts";
-import { buildEdges } from "./graph.ts";
-import type { Rule } from "./rule.ts";
+import { buildEdges } from "../model/rule_graph.ts";
+import type { Rule } from "../model/rule.ts";
 import { RunContext, type RunMode, type SyncDeps } from "./run_context.ts";
 import { RunReport } from "./run_report.ts";
-import type { CalendarRef, Edge } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Edge } from "../model/events.ts";
 
 export type { SyncConfig, SyncDeps } from "./run_context.ts";
 

@@ -10,12 +10,13 @@ import { dropCursors } from "../db/cursors.ts";
 import { forgetLedger, listLedger } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
-import type { Rule } from "./rule.ts";
+import type { Rule } from "../model/rule.ts";
 import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
-import type { CalendarRef, SourceEvent } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { SourceEvent } from "../model/events.ts";
 import type { TargetScans } from "./engine_source.ts";
 
 /** The marker of a live busysync mirror, or undefined for anything else. */

@@ -3,10 +3,11 @@
  * inserts, and settling the ones an earlier run left unconfirmed (a crash, a lost answer).
  */
 import { dropIntent, recordIntents, type WriteIntent } from "../db/write_intents.ts";
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { UNKNOWN_HASH } from "./drift.ts";
 import type { RunContext } from "./run_context.ts";
-import type { CalendarRef, Edge, LedgerEntry, PlannedOp } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Edge, LedgerEntry, PlannedOp } from "../model/events.ts";
 
 type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
 

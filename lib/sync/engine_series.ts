@@ -7,8 +7,9 @@
 import { LeaseLostError } from "../db/leases.ts";
 import { ReconnectRequiredError } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
-import type { TimeWindow } from "./time.ts";
-import type { CalendarRef, LedgerEntry, SourceEvent } from "./types.ts";
+import type { TimeWindow } from "../model/time_window.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { LedgerEntry, SourceEvent } from "../model/events.ts";
 
 /** "This and following" ends a series and starts one whose id is the old one + `_R<start>`. */
 const SPLIT_SUFFIX = /_R\d{8}(?:T\d{6}Z?)?$/;

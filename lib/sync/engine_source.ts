@@ -11,9 +11,9 @@ import { LeaseLostError } from "../db/leases.ts";
 import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
 import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_series.ts";
 import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
-import { edgeFingerprint } from "./edge_fingerprint.ts";
+import { edgeFingerprint } from "../model/edge_fingerprint.ts";
 import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
@@ -26,8 +26,9 @@ import {
   type Written,
 } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
-import { computeWindow, spanWindows, type TimeWindow } from "./time.ts";
-import type { CalendarRef, Edge, LedgerEntry, PlannedOp, SourceEvent } from "./types.ts";
+import { computeWindow, spanWindows, type TimeWindow } from "../model/time_window.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Edge, LedgerEntry, PlannedOp, SourceEvent } from "../model/events.ts";
 import { checkWritten, WriteMismatchError } from "./write_check.ts";
 
 export type WriteOp = Exclude<PlannedOp, { kind: "none" }>;

@@ -2,10 +2,10 @@
  * The rule's filters: which live events are not mirrored, and why.
  */
 import { classifyEvent } from "./marker.ts";
-import { compileSummaryRegex, type RuleFilters } from "./rule.ts";
-import type { EventSpan } from "./time.ts";
-import type { EventTime, LiveSourceEvent, SkipReason, SourceEvent } from "./types.ts";
-import { overlapsWorkingHours } from "./working_hours.ts";
+import { compileSummaryRegex, type RuleFilters } from "../model/rule.ts";
+import type { EventSpan } from "../model/time_window.ts";
+import type { EventTime, LiveSourceEvent, SkipReason, SourceEvent } from "../model/events.ts";
+import { overlapsWorkingHours } from "../model/working_hours.ts";
 
 /**
  * The meetings a target calendar holds copies of, by meetingKey: whether that copy blocks time

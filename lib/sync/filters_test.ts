@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { findSkipReason, indexTargetCopies, type TargetView } from "./filters.ts";
-import { type RuleFilters, RuleFiltersSchema } from "./rule.ts";
-import { anAllDayEvent, anEvent } from "./test_builders.ts";
-import { readEventSpan } from "./time.ts";
-import type { LiveSourceEvent } from "./types.ts";
+import { type RuleFilters, RuleFiltersSchema } from "../model/rule.ts";
+import { anAllDayEvent, anEvent } from "../model/test_builders.ts";
+import { readEventSpan } from "../model/time_window.ts";
+import type { LiveSourceEvent } from "../model/events.ts";
 
 const TARGET = "alex@home.example.com";
 

@@ -3,7 +3,7 @@
  * (or one whose change the rule does not copy, such as a new title under `busy`) costs no write.
  */
 import { createHash } from "node:crypto";
-import type { Mirror } from "./types.ts";
+import type { Mirror } from "../model/events.ts";
 
 /** Part of the hashed input: changing the canonical form must be a deliberate, visible bump. */
 const HASH_TAG = "mirror/1";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { hashMirror } from "./hash.ts";
 import { desiredMirror } from "./mirror.ts";
-import { anEdge, anEvent, NOW } from "./test_builders.ts";
-import type { Edge, LiveSourceEvent, Mirror } from "./types.ts";
+import { anEdge, anEvent, NOW } from "../model/test_builders.ts";
+import type { Edge, LiveSourceEvent, Mirror } from "../model/events.ts";
 
 function hashOf(event: LiveSourceEvent, edge: Edge = anEdge()): string {
   const decision = desiredMirror(event, edge, { now: NOW });

@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { encodeBase32Hex } from "../encoding.ts";
-import { calendarKey } from "./calendar_key.ts";
-import type { Edge, SourceEvent } from "./types.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import type { Edge, SourceEvent } from "../model/events.ts";
 
 /**
  * Property names; Google silently drops keys over 44 characters [EXT], these are far below.

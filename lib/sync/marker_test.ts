@@ -8,7 +8,7 @@ import {
   mirrorIdFor,
   readMarker,
 } from "./marker.ts";
-import { anEdge, anEvent } from "./test_builders.ts";
+import { anEdge, anEvent } from "../model/test_builders.ts";
 
 const GOOGLE_EVENT_ID = /^[a-v0-9]{5,1024}$/;
 

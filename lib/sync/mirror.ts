@@ -2,11 +2,18 @@
  * What a mirror looks like: the pure decision from one source event and one rule edge to the
  * event busysync wants in the target, or the reason it wants none.
  */
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { findSkipReason, type TargetCopies } from "./filters.ts";
 import { buildMarker, classifyEvent, markerProps } from "./marker.ts";
-import { computeWindow, overlapsWindow, readEventSpan } from "./time.ts";
-import type { Edge, EventTime, LiveSourceEvent, Mirror, SkipReason, SourceEvent } from "./types.ts";
+import { computeWindow, overlapsWindow, readEventSpan } from "../model/time_window.ts";
+import type {
+  Edge,
+  EventTime,
+  LiveSourceEvent,
+  Mirror,
+  SkipReason,
+  SourceEvent,
+} from "../model/events.ts";
 
 export type MirrorDecision = { kind: "mirror"; mirror: Mirror } | {
   kind: "skip";

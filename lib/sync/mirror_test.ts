@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { buildMarker, markerProps, mirrorIdFor } from "./marker.ts";
 import { desiredMirror, type MirrorDecision } from "./mirror.ts";
-import { buildEdges } from "./graph.ts";
-import { anAllDayEvent, anEdge, anEvent, aRule, NOW } from "./test_builders.ts";
-import type { Mirror } from "./types.ts";
+import { buildEdges } from "../model/rule_graph.ts";
+import { anAllDayEvent, anEdge, anEvent, aRule, NOW } from "../model/test_builders.ts";
+import type { Mirror } from "../model/events.ts";
 
 const ctx = { now: NOW };
 

@@ -2,11 +2,12 @@
  * Planning: from desired mirrors and the ledger to the writes a run must make. Pure; the engine
  * applies the ops and records each ledger entry only after its write succeeded.
  */
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 import { hashMirror } from "./hash.ts";
 import { mirrorIdFor } from "./marker.ts";
 import { atGeneration, desiredMirror, type MirrorContext, type MirrorDecision } from "./mirror.ts";
-import type { CalendarRef, Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "../model/events.ts";
 
 /**
  * Plans one (edge, source event): create when nothing is mirrored yet, patch when the mirror's

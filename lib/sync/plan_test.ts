@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { buildEdges } from "./graph.ts";
+import { buildEdges } from "../model/rule_graph.ts";
 import { hashMirror } from "./hash.ts";
 import { buildMarker, markerProps, mirrorIdFor } from "./marker.ts";
 import { desiredMirror, type MirrorDecision } from "./mirror.ts";
 import { checkDeleteGuard, planChanges, planEvent, type SourceChanges, tallyOps } from "./plan.ts";
-import { anEdge, anEvent, aRule, HOME, NOW, WORK } from "./test_builders.ts";
-import type { Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "./types.ts";
+import { anEdge, anEvent, aRule, HOME, NOW, WORK } from "../model/test_builders.ts";
+import type { Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "../model/events.ts";
 
 const ctx = { now: NOW };
 const edge = anEdge();

@@ -3,8 +3,9 @@
  * implementation (lib/google/provider.ts); CalDAV and ICS feeds fit behind the same shape
  * without the engine changing.
  */
-import type { CalendarRef, Mirror, SourceEvent } from "./types.ts";
-import type { TimeWindow } from "./time.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Mirror, SourceEvent } from "../model/events.ts";
+import type { TimeWindow } from "../model/time_window.ts";
 
 /** A calendar as a connection sees it. */
 export interface CalendarInfo {

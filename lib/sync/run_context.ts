@@ -8,17 +8,17 @@ import type { Lease } from "../db/leases.ts";
 import { LedgerWriter } from "../db/ledger.ts";
 import type { Logger } from "../log.ts";
 import { type AccountLimits, AccountWrites } from "./account_writes.ts";
-import { calendarKey } from "./calendar_key.ts";
-import { buildEdges } from "./graph.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import { buildEdges } from "../model/rule_graph.ts";
 import {
   type ApiMeter,
   CalendarNotFoundError,
   type CalendarProvider,
   ReconnectRequiredError,
 } from "./provider.ts";
-import type { Rule, RuleStatus } from "./rule.ts";
+import type { Rule, RuleStatus } from "../model/rule.ts";
 import type { RunReport } from "./run_report.ts";
-import type { CalendarRef } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 import { WriteMismatchError } from "./write_check.ts";
 
 export interface SyncConfig {

@@ -13,10 +13,11 @@ import {
   type WriteOutcome,
 } from "../db/history.ts";
 import type { SyncTrigger } from "../model/sync_reasons.ts";
-import { calendarKey } from "./calendar_key.ts";
-import type { Rule } from "./rule.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import type { Rule } from "../model/rule.ts";
 import type { ApiMeter } from "./provider.ts";
-import type { CalendarRef, PlannedOp } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { PlannedOp } from "../model/events.ts";
 
 type Counts = Omit<RuleRun, "ruleId" | "status" | "statusReason">;
 

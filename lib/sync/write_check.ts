@@ -8,7 +8,8 @@
 import { markerProps, readMarker } from "./marker.ts";
 import { mirrorMatches } from "./drift.ts";
 import type { Written } from "./provider.ts";
-import type { CalendarRef, Mirror } from "./types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
+import type { Mirror } from "../model/events.ts";
 
 /** What was wrong with a write's answer, in words, and whether the event it made must go. */
 export interface WriteProblem {

@@ -5,7 +5,7 @@
 import type { StoredCalendar } from "../db/calendars.ts";
 import type { Connection } from "../db/connections.ts";
 import { type CalendarName, calendarTitle } from "../model/calendar_name.ts";
-import { calendarKey } from "../sync/calendar_key.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
 
 /** A calendar as the pages name it, with its calendarKey. */
 export interface CalendarLabel extends CalendarName {

@@ -45,7 +45,7 @@ import {
   type RulePatch,
   RulePatchSchema,
   RuleSchema,
-} from "../../lib/sync/rule.ts";
+} from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import {
   RunSummarySchema,

@@ -12,7 +12,7 @@ import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { createApiApp, errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
-import { RULE_STATUSES } from "../../lib/sync/rule.ts";
+import { RULE_STATUSES } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
 

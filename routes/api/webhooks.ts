@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { HttpError } from "../../lib/http/errors.ts";
-import type { PushChannels } from "../../lib/scheduler/push.ts";
+import type { PushChannels } from "../../lib/push/notifications.ts";
 
 /** The headers read (notes §6); the others (message number, expiry, URI) are not needed. */
 export const NotificationHeaders = z.object({

@@ -9,8 +9,8 @@ import {
 } from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { listRules } from "../../lib/db/rules.ts";
-import type { Rule } from "../../lib/sync/rule.ts";
-import { formatDateTime, plural } from "../../lib/web/client/format.ts";
+import type { Rule } from "../../lib/model/rule.ts";
+import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";

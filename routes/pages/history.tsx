@@ -11,7 +11,7 @@ import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { getRun, listRuns, type RunAction, type WriteOutcome } from "../../lib/db/history.ts";
 import { listRules } from "../../lib/db/rules.ts";
-import { formatDateTime, plural } from "../../lib/web/client/format.ts";
+import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";

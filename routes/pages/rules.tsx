@@ -18,13 +18,9 @@ import { getRule, listRules } from "../../lib/db/rules.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { propagationHints } from "../../lib/rules/check.ts";
-import { calendarKey } from "../../lib/sync/calendar_key.ts";
-import { type Rule, RuleInputSchema } from "../../lib/sync/rule.ts";
-import {
-  type CalendarOption,
-  type RuleDraft,
-  suggestName,
-} from "../../lib/web/client/rule_draft.ts";
+import { calendarKey } from "../../lib/model/calendar_ref.ts";
+import { type Rule, RuleInputSchema } from "../../lib/model/rule.ts";
+import { type CalendarOption, type RuleDraft, suggestName } from "../../lib/browser/rule_draft.ts";
 import { type CalendarLabel, calendarLabels } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";

@@ -3,8 +3,8 @@
  * ledgers, and judge the targets against the reference model and the store against the targets.
  */
 import { listLedger } from "../../lib/db/ledger.ts";
-import type { Rule } from "../../lib/sync/rule.ts";
-import type { CalendarRef } from "../../lib/sync/types.ts";
+import type { Rule } from "../../lib/model/rule.ts";
+import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import type { World } from "../sync/support.ts";
 import {
   type CalendarState,

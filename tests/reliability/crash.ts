@@ -12,7 +12,7 @@
  */
 import { keys } from "../../lib/db/keys.ts";
 import { until } from "../support/poll.ts";
-import type { Rule } from "../../lib/sync/rule.ts";
+import type { Rule } from "../../lib/model/rule.ts";
 import { type Person, type RawEvent, World, writesIn } from "../sync/support.ts";
 import { CHILD_CONFIG_VAR, type ChildConfig } from "./crash_child.ts";
 import {

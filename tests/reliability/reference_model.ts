@@ -14,7 +14,7 @@
  * A mirror is recognised by its `busysync: "1"` private property (the suite never copies one by
  * hand) and mapped back to its source through its `busysyncRule`/`busysyncEvent` values.
  */
-import type { Rule } from "../../lib/sync/rule.ts";
+import type { Rule } from "../../lib/model/rule.ts";
 import type { RawEvent } from "../sync/support.ts";
 import rrule from "rrule";
 

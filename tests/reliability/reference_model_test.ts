@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Rule, RuleSchema } from "../../lib/sync/rule.ts";
+import { type Rule, RuleSchema } from "../../lib/model/rule.ts";
 import { type RawEvent, World } from "../sync/support.ts";
 import { compareMirrors, expectedMirrors, liveOccurrences } from "./reference_model.ts";
 

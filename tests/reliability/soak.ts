@@ -19,7 +19,7 @@
  * and the end of read-only mode would.
  */
 import type { SyncConfig } from "../../lib/sync/engine.ts";
-import type { Rule } from "../../lib/sync/rule.ts";
+import type { Rule } from "../../lib/model/rule.ts";
 import { type Person, World, writesIn } from "../sync/support.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import {

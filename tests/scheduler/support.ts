@@ -6,7 +6,7 @@
 import { listRuns, type RunRecord } from "../../lib/db/history.ts";
 import { createRule } from "../../lib/db/rules.ts";
 import type { SchedulerOptions } from "../../lib/scheduler/scheduler.ts";
-import { RuleInputSchema } from "../../lib/sync/rule.ts";
+import { RuleInputSchema } from "../../lib/model/rule.ts";
 import {
   ANN,
   ANN_WORK,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { keys } from "../../lib/db/keys.ts";
-import type { Rule, RuleInput } from "../../lib/sync/rule.ts";
+import type { Rule, RuleInput } from "../../lib/model/rule.ts";
 import { type RawEvent, summaries, timed, withWorld } from "./support.ts";
 
 const DAY = 86_400_000;

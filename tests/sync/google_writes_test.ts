@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { forgetLedger } from "../../lib/db/ledger.ts";
 import { acquireLease } from "../../lib/db/leases.ts";
 import { listIntents, recordIntents } from "../../lib/db/write_intents.ts";
-import { buildEdges } from "../../lib/sync/graph.ts";
+import { buildEdges } from "../../lib/model/rule_graph.ts";
 import { atGeneration, desiredMirror } from "../../lib/sync/mirror.ts";
 import { ledgerEntryFor } from "../../lib/sync/plan.ts";
 import { getRule } from "../../lib/db/rules.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { RunSummary } from "../../lib/sync/engine.ts";
-import type { CalendarRef } from "../../lib/sync/types.ts";
+import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import { type Person, type RawEvent, timed, withWorld, type World } from "./support.ts";
 
 const HOUR = 3_600_000;

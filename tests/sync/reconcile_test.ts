@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { forgetLedger, listLedger } from "../../lib/db/ledger.ts";
 import { deleteRule, getRule, listMirrorRemovals, updateRule } from "../../lib/db/rules.ts";
 import { purgeUser, removeRuleMirrors } from "../../lib/sync/engine.ts";
-import { buildEdges } from "../../lib/sync/graph.ts";
+import { buildEdges } from "../../lib/model/rule_graph.ts";
 import { mirrorIdFor } from "../../lib/sync/marker.ts";
 import { desiredMirror } from "../../lib/sync/mirror.ts";
 import { createLogger } from "../../lib/log.ts";
-import { type Rule, RuleSchema } from "../../lib/sync/rule.ts";
-import type { LiveSourceEvent } from "../../lib/sync/types.ts";
+import { type Rule, RuleSchema } from "../../lib/model/rule.ts";
+import type { LiveSourceEvent } from "../../lib/model/events.ts";
 import { type Person, summaries, timed, withWorld, type World, writesIn } from "./support.ts";
 
 async function ledgerSize(world: World, p: Person): Promise<number> {

@@ -4,12 +4,12 @@ import { markNeedsReconnect, saveConnectionGrant } from "../../lib/db/connection
 import { listRuns } from "../../lib/db/history.ts";
 import { listLedger } from "../../lib/db/ledger.ts";
 import { acquireLease, LeaseLostError } from "../../lib/db/leases.ts";
-import { buildEdges } from "../../lib/sync/graph.ts";
+import { buildEdges } from "../../lib/model/rule_graph.ts";
 import { mirrorIdFor } from "../../lib/sync/marker.ts";
 import { desiredMirror } from "../../lib/sync/mirror.ts";
 import type { CalendarProvider } from "../../lib/sync/provider.ts";
-import type { Rule } from "../../lib/sync/rule.ts";
-import type { CalendarRef } from "../../lib/sync/types.ts";
+import type { Rule } from "../../lib/model/rule.ts";
+import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import { type Person, summaries, timed, withWorld, type World, writesIn } from "./support.ts";
 
 async function ledgerSize(world: World, p: Person): Promise<number> {

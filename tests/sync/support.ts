@@ -13,8 +13,9 @@ import { createRule } from "../../lib/db/rules.ts";
 import { createLogger } from "../../lib/log.ts";
 import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
 import type { ApiMeter, CalendarProvider } from "../../lib/sync/provider.ts";
-import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/sync/rule.ts";
-import type { CalendarRef, SourceEvent } from "../../lib/sync/types.ts";
+import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/model/rule.ts";
+import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
+import type { SourceEvent } from "../../lib/model/events.ts";
 import { tempKvPath } from "../support/temp_kv.ts";
 
 const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { CalendarRef, SourceEvent } from "../../lib/sync/types.ts";
+import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
+import type { SourceEvent } from "../../lib/model/events.ts";
 import { type RawEvent, withWorld, type World } from "./support.ts";
 
 const DAY = 86_400_000;

@@ -11,7 +11,7 @@ import { createLogger } from "../../lib/log.ts";
 import { createScheduler } from "../../lib/scheduler/scheduler.ts";
 import { createServices } from "../../lib/services.ts";
 import type { CalendarProvider } from "../../lib/sync/provider.ts";
-import { RuleInputSchema } from "../../lib/sync/rule.ts";
+import { RuleInputSchema } from "../../lib/model/rule.ts";
 import { ANN, ANN_WORK, BOB, BOB_WORK } from "../support/accounts.ts";
 import {
   addEvent,
@@ -22,7 +22,7 @@ import {
   runs,
   startWorld,
   type World,
-} from "./support.ts";
+} from "../scheduler/support.ts";
 
 async function withWorld(
   fn: (w: World) => Promise<void>,

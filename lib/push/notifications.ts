@@ -7,8 +7,8 @@ import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../auth/tokens.ts";
 import { getChannel, recordNotification } from "../db/channels.ts";
 import { listRules } from "../db/rules.ts";
-import { calendarKey } from "../sync/calendar_key.ts";
-import { buildEdges } from "../sync/graph.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import { buildEdges } from "../model/rule_graph.ts";
 import type { SyncRequests } from "../sync/requests.ts";
 
 /** A notification as the webhook read it from Google's `X-Goog-*` headers. */

@@ -21,11 +21,11 @@ import {
 import { listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import type { Logger } from "../log.ts";
-import { calendarKey } from "../sync/calendar_key.ts";
-import { buildEdges } from "../sync/graph.ts";
+import { calendarKey } from "../model/calendar_ref.ts";
+import { buildEdges } from "../model/rule_graph.ts";
 import type { CalendarProvider } from "../sync/provider.ts";
 import type { SyncProgress } from "../sync/requests.ts";
-import type { CalendarRef } from "../sync/types.ts";
+import type { CalendarRef } from "../model/calendar_ref.ts";
 
 export interface ChannelDeps {
   kv: Deno.Kv;

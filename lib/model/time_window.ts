@@ -4,7 +4,7 @@
  * zone rules come from the same ICU data as Intl, so DST is handled without a library.
  */
 import type { RuleWindow } from "./rule.ts";
-import type { DateTime, EventTime, LiveSourceEvent } from "./types.ts";
+import type { DateTime, EventTime, LiveSourceEvent } from "./events.ts";
 
 const DAY_MS = 86_400_000;
 

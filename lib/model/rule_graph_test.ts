@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "./calendar_ref.ts";
 import {
   buildEdges,
   checkRuleGraph,
   explainPropagation,
   findRuleCycle,
   type GraphRule,
-} from "./graph.ts";
+} from "./rule_graph.ts";
 import { aRule } from "./test_builders.ts";
-import type { CalendarRef } from "./types.ts";
+import type { CalendarRef } from "./calendar_ref.ts";
 
 const cal = (name: string): CalendarRef => ({ connectionId: "conn", calendarId: `${name}@x` });
 const A = cal("a"), B = cal("b"), C = cal("c"), D = cal("d");

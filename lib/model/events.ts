@@ -2,13 +2,8 @@
  * Provider-neutral shapes the sync core works on. `lib/google/` (and later CalDAV) maps its own
  * events to and from these; nothing here knows a wire format.
  */
+import type { CalendarRef } from "./calendar_ref.ts";
 import type { Rule } from "./rule.ts";
-
-/** One calendar of one connected account. */
-export interface CalendarRef {
-  connectionId: string;
-  calendarId: string;
-}
 
 /** All-day: a `yyyy-mm-dd` date (an end date is exclusive). */
 export interface DateOnly {

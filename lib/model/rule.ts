@@ -1,20 +1,12 @@
 /**
  * The rule: the public contract for "mirror busy time from this calendar into that one".
  *
- * These zod schemas are the only validation in lib/sync/: routes parse with them, storage parses
+ * These zod schemas are the only validation of rules: routes parse with them, storage parses
  * with them (adding its own `v`), and everything downstream takes the plain `Rule` type.
  */
 import { z } from "zod";
-import { isKnownTimeZone } from "../model/time_zone.ts";
-import type { CalendarRef } from "./types.ts";
-
-/** Ids we generate (ULIDs) and connection ids: a safe alphabet keeps calendar keys unambiguous. */
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1-64 letters, digits, _ or -");
-
-export const CalendarRefSchema = z.object({
-  connectionId: id,
-  calendarId: z.string().min(1).max(1024),
-});
+import { isKnownTimeZone } from "./time_zone.ts";
+import { type CalendarRef, CalendarRefSchema, IdSchema } from "./calendar_ref.ts";
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -225,7 +217,7 @@ export type RuleInput = z.infer<typeof RuleInputSchema>;
 
 /** A stored rule as the API returns it. */
 export const RuleSchema = z.object({
-  id,
+  id: IdSchema,
   ...ruleFields,
   status: z.enum(RULE_STATUSES).default("ok"),
   statusReason: z.string().max(500).optional(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildEdges } from "./graph.ts";
+import { buildEdges } from "./rule_graph.ts";
 import { edgeFingerprint } from "./edge_fingerprint.ts";
 import { aRule } from "./test_builders.ts";
 

@@ -3,9 +3,10 @@
  * Mirrors never propagate, so the graph says both which rule sets loop and which calendars a
  * user may wrongly expect to be reached.
  */
-import { calendarKey } from "./calendar_key.ts";
+import { calendarKey } from "./calendar_ref.ts";
 import { type Rule, targetsItself } from "./rule.ts";
-import type { CalendarRef, Edge } from "./types.ts";
+import type { CalendarRef } from "./calendar_ref.ts";
+import type { Edge } from "./events.ts";
 
 /** The parts of a rule the graph looks at (a full Rule fits). */
 export type GraphRule = Pick<Rule, "id" | "source" | "target" | "bidirectional" | "enabled">;

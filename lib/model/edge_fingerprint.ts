@@ -5,7 +5,7 @@
  * again; a rule's name or status does not take part.
  */
 import { createHash } from "node:crypto";
-import type { Edge } from "./types.ts";
+import type { Edge } from "./events.ts";
 
 /** Part of the hashed input: changing what counts must be a deliberate, visible bump. */
 const FINGERPRINT_TAG = "edge/1";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { anAllDayEvent, anEvent } from "./test_builders.ts";
-import { computeWindow, overlapsWindow, readEventSpan, spanWindows } from "./time.ts";
+import { computeWindow, overlapsWindow, readEventSpan, spanWindows } from "./time_window.ts";
 
 const at = (iso: string) => new Date(iso).getTime();
 

@@ -1,7 +1,7 @@
-/** Builders for the sync core's tests: each returns a valid default that a test overrides. */
-import { buildEdges } from "./graph.ts";
+/** Builders for tests of the model and the sync core: each returns a valid default a test overrides. */
+import { buildEdges } from "./rule_graph.ts";
 import { type Rule, RuleSchema } from "./rule.ts";
-import type { Edge, LiveSourceEvent } from "./types.ts";
+import type { Edge, LiveSourceEvent } from "./events.ts";
 
 export const WORK = { connectionId: "connWork", calendarId: "me@work.example" };
 export const HOME = { connectionId: "connHome", calendarId: "me@home.example" };

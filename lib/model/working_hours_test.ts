@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { WorkingHours } from "./rule.ts";
-import type { EventSpan } from "./time.ts";
+import type { EventSpan } from "./time_window.ts";
 import { overlapsWorkingHours } from "./working_hours.ts";
 
 const WEEKDAYS_ONLY = ["mon", "tue", "wed", "thu", "fri"] as const;

@@ -9,7 +9,7 @@
  * "compatible" choice, the same as a calendar app).
  */
 import { WEEKDAYS, type WorkingHours } from "./rule.ts";
-import type { EventSpan } from "./time.ts";
+import type { EventSpan } from "./time_window.ts";
 
 const DAY_MS = 86_400_000;
 

@@ -1,12 +1,12 @@
 /**
  * The rule editor's vocabulary: the draft it edits (the API's rule input, complete), the
  * calendars it offers, the options explained in plain words, and the preview it draws. Only
- * types come from lib/sync/rule.ts and lib/rules/preview.ts, so no zod reaches the browser
+ * types come from lib/model/rule.ts and lib/rules/preview.ts, so no zod reaches the browser
  * bundle.
  */
-import type { EventType, RuleInput, Weekday } from "../../sync/rule.ts";
-import { type CalendarName, shortCalendarName } from "../../model/calendar_name.ts";
-import type { PreviewBlock, RulePreview } from "../../rules/preview.ts";
+import type { EventType, RuleInput, Weekday } from "../model/rule.ts";
+import { type CalendarName, shortCalendarName } from "../model/calendar_name.ts";
+import type { PreviewBlock, RulePreview } from "../rules/preview.ts";
 
 export type RuleDraft = RuleInput;
 
