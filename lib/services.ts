@@ -14,7 +14,7 @@ import { createRetryPolicy, type RetryPolicy } from "./google/retry_policy.ts";
 import { createTokenSource, type TokenSource } from "./google/token_source.ts";
 import { googleProviderFor } from "./google/user_provider.ts";
 import type { Logger } from "./log.ts";
-import { createNotifyChannels } from "./notify/senders.ts";
+import { createIncidentSenders } from "./notify/senders.ts";
 import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
 import type { CalendarProvider } from "./sync/provider.ts";
@@ -60,7 +60,7 @@ export function createServices(input: ServiceInput): Services {
     log: input.log,
     now,
     publicUrl: config.publicUrl,
-    channels: createNotifyChannels(config),
+    senders: createIncidentSenders(config),
   };
   const providerFor = (userId: string) =>
     googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId);

@@ -156,11 +156,11 @@ export const keys = {
   channelNotified: (channelId: string) => ["channel_notifications", channelId] as const,
 
   /**
-   * An incident (lib/notify/incidents.ts) sent to one channel ("webhook", "email"); deleted
+   * An incident (lib/notify/incidents.ts) sent by one sender ("webhook", "email"); deleted
    * once the incident is over, so a new one is sent again.
    */
-  notificationSent: (userId: string, incidentId: string, channel: string) =>
-    ["notifications_sent", userId, incidentId, channel] as const,
+  notificationSent: (userId: string, incidentId: string, sender: string) =>
+    ["notifications_sent", userId, incidentId, sender] as const,
   notificationsSent: (userId: string) => ["notifications_sent", userId] as const,
 
   /** One sync run's record, newest last (ULID ids), expiring after the retention period. */

@@ -1,5 +1,5 @@
 /**
- * Which incidents were sent to which channel: one marker per (user, incident, channel). A
+ * Which incidents each sender (webhook, e-mail) sent: one marker per (user, incident, sender). A
  * marker is claimed before sending (a null-checked create), so two instances sweeping the same
  * user at once send once; it is dropped when sending failed (the next sweep tries again) and
  * when the incident is over (a new incident of the same kind is sent again).
@@ -11,20 +11,20 @@ import { keys } from "./keys.ts";
 const SentSchema = z.object({
   v: z.literal(1),
   incidentId: z.string(),
-  channel: z.string(),
+  sender: z.string(),
   sentAt: z.iso.datetime(),
 });
 
-/** Claims the right to send `incidentId` to `channel`; false when it was sent (or is being). */
+/** Claims the right to send `incidentId` to `sender`; false when it was sent (or is being). */
 export async function claimNotification(
   kv: Deno.Kv,
   userId: string,
   incidentId: string,
-  channel: string,
+  sender: string,
   now: Date,
 ): Promise<boolean> {
-  const key = keys.notificationSent(userId, incidentId, channel);
-  const value = SentSchema.parse({ v: 1, incidentId, channel, sentAt: now.toISOString() });
+  const key = keys.notificationSent(userId, incidentId, sender);
+  const value = SentSchema.parse({ v: 1, incidentId, sender, sentAt: now.toISOString() });
   const res = await commitOnce(() =>
     kv.atomic().check({ key, versionstamp: null }).set(key, value)
   );
@@ -36,9 +36,9 @@ export async function releaseNotification(
   kv: Deno.Kv,
   userId: string,
   incidentId: string,
-  channel: string,
+  sender: string,
 ): Promise<void> {
-  await kv.delete(keys.notificationSent(userId, incidentId, channel));
+  await kv.delete(keys.notificationSent(userId, incidentId, sender));
 }
 
 /** Drops the markers of incidents that are no longer open. */

@@ -15,7 +15,7 @@ export interface Notice {
   url: string;
 }
 
-export interface NotifyChannel {
+export interface IncidentSender {
   /** Stored with what was sent; stable across releases. */
   name: "webhook" | "email";
   /** Sends, or throws when the receiver did not accept it. */
@@ -25,16 +25,16 @@ export interface NotifyChannel {
 /** A receiver that has not answered by then is taken as down; the next sweep tries again. */
 const SEND_TIMEOUT_MS = 10_000;
 
-/** The channels the config turns on (none: only the dashboard banner). */
-export function createNotifyChannels(config: Config): NotifyChannel[] {
-  const channels: NotifyChannel[] = [];
+/** The senders the config turns on (none: only the dashboard banner). */
+export function createIncidentSenders(config: Config): IncidentSender[] {
+  const senders: IncidentSender[] = [];
   const { webhookUrl, smtpUrl, smtpFrom } = config.notify;
-  if (webhookUrl) channels.push(webhookChannel(webhookUrl));
+  if (webhookUrl) senders.push(webhookSender(webhookUrl));
   if (smtpUrl) {
     const from = smtpFrom ?? `busysync <busysync@${new URL(config.publicUrl).hostname}>`;
-    channels.push(emailChannel(smtpUrl, from));
+    senders.push(emailSender(smtpUrl, from));
   }
-  return channels;
+  return senders;
 }
 
 /** The webhook's JSON body. */
@@ -51,7 +51,7 @@ export function webhookPayload(notice: Notice) {
   };
 }
 
-function webhookChannel(url: string): NotifyChannel {
+function webhookSender(url: string): IncidentSender {
   return {
     name: "webhook",
     async send(notice) {
@@ -67,7 +67,7 @@ function webhookChannel(url: string): NotifyChannel {
   };
 }
 
-function emailChannel(smtpUrl: string, from: string): NotifyChannel {
+function emailSender(smtpUrl: string, from: string): IncidentSender {
   // Made once; it opens a connection per message, which suits a few e-mails a day.
   const transport = nodemailer.createTransport({
     url: smtpUrl,
