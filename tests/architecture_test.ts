@@ -14,8 +14,14 @@ interface Rule {
   /** Whether the rule covers imports made by this module (a repository-relative path). */
   from(path: string): boolean;
   /** Whether importing this module (repository-relative) breaks the rule. */
-  to(path: string): boolean;
+  to(path: string, from: string): boolean;
+  /** Whether an import of types alone (`import type`, gone once compiled) is held to it too. */
+  typesToo: boolean;
 }
+
+const isTest = (path: string) => /_test\.tsx?$/.test(path);
+const ROUTE_MOUNT = "routes/mount.ts";
+const ROUTE_SCHEMAS = "routes/api/schemas.ts";
 
 const RULES: Rule[] = [{
   name: "nothing under lib/ imports app.ts, routes/, components/ or islands/, nor the " +
@@ -23,29 +29,64 @@ const RULES: Rule[] = [{
   from: (path) => path.startsWith("lib/"),
   // A module at the root is app.ts or a composition root (main.ts, cli.ts, http_thread.ts, …).
   to: (path) => !path.includes("/") || /^(routes|components|islands)\//.test(path),
+  typesToo: true,
 }, {
   name: "the emulator never imports lib/ (it plays Google, and must not share busysync's " +
     "assumptions)",
   from: (path) => path.startsWith("emulator/"),
   to: (path) => path.startsWith("lib/"),
+  typesToo: true,
 }, {
   name: "lib/ never imports the emulator outside its tests (busysync reaches it over HTTP only)",
-  from: (path) => path.startsWith("lib/") && !/_test\.tsx?$/.test(path),
+  from: (path) => path.startsWith("lib/") && !isTest(path),
   to: (path) => path.startsWith("emulator/"),
+  typesToo: true,
 }, {
   name: "routes/ never import app.ts, which mounts them (their shared shapes are in " +
     "app_context.ts)",
   from: (path) => path.startsWith("routes/"),
   to: (path) => path === "app.ts",
+  typesToo: true,
 }, {
   name: "the model (lib/model/) imports nothing else from lib/: everything else is built on it",
   from: (path) => path.startsWith("lib/model/"),
   to: (path) => path.startsWith("lib/") && !path.startsWith("lib/model/"),
+  typesToo: true,
+}, {
+  name: "the store (lib/db/) never imports the sync engine (lib/sync/): it stores the model's " +
+    "shapes, and the engine is built on it",
+  from: (path) => path.startsWith("lib/db/"),
+  to: (path) => path.startsWith("lib/sync/"),
+  typesToo: true,
+}, {
+  name: "the store and the engine (lib/db/, lib/sync/) never import what is built on them: a " +
+    "provider, a use case (lib/rules/, lib/accounts/), push, the scheduler, notifications, " +
+    "HTTP or the CLI",
+  from: (path) => /^lib\/(db|sync)\//.test(path),
+  to: (path) =>
+    /^lib\/(google|rules|accounts|push|scheduler|notify|http|cli|web|browser)\//.test(path),
+  typesToo: true,
+}, {
+  name: `a route module imports no other route module: ${ROUTE_MOUNT} mounts them all, and ` +
+    `shapes they share live in ${ROUTE_SCHEMAS}`,
+  from: (path) => path.startsWith("routes/") && path !== ROUTE_MOUNT && !isTest(path),
+  to: (path, from) => path.startsWith("routes/") && path !== ROUTE_SCHEMAS && path !== from,
+  typesToo: true,
+}, {
+  name: "code bundled for the browser (islands/, lib/browser/) loads nothing of lib/ but the " +
+    "model, lib/browser/ and lib/encoding.ts (a server module would drag KV and secrets into " +
+    "the bundle); types may come from anywhere",
+  from: (path) => /^(islands|lib\/browser)\//.test(path) && !isTest(path),
+  to: (path) =>
+    path.startsWith("lib/") && !/^lib\/(model|browser)\//.test(path) &&
+    path !== "lib/encoding.ts",
+  typesToo: false,
 }];
 
 const SPECIFIERS = [
-  // import … from "x", export … from "x" (a statement at the start of a line, across lines).
-  /^(?:import|export)\b[^;()]*?\bfrom\s*["']([^"']+)["']/gm,
+  // import … from "x", export … from "x" (a statement at the start of a line, across lines);
+  // group 1 is there when the statement names types alone.
+  /^(?:import|export)(\s+type\b)?[^;()]*?\bfrom\s*["']([^"']+)["']/gm,
   // import "x" (for its effects).
   /^import\s*["']([^"']+)["']/gm,
   // import("x")
@@ -54,26 +95,35 @@ const SPECIFIERS = [
   /\bnew URL\(\s*["']([^"']+\.tsx?)["']\s*,\s*import\.meta\.url\s*\)/g,
 ];
 
+interface Import {
+  /** Repository-relative. */
+  path: string;
+  typesOnly: boolean;
+}
+
 /** The repository-relative modules `source` (the text of `path`) imports; packages left out. */
-function importsOf(path: string, source: string): string[] {
-  const found = new Set<string>();
+function importsOf(path: string, source: string): Import[] {
+  const found = new Map<string, boolean>();
   for (const pattern of SPECIFIERS) {
     for (const match of source.matchAll(pattern)) {
-      const specifier = match[1];
+      const specifier = match.at(-1)!;
       if (!specifier.startsWith(".")) continue;
-      found.add(normalize(join(dirname(path), specifier)));
+      const typesOnly = match.length === 3 && match[1] !== undefined;
+      const imported = normalize(join(dirname(path), specifier));
+      found.set(imported, (found.get(imported) ?? true) && typesOnly);
     }
   }
-  return [...found];
+  return [...found].map(([path, typesOnly]) => ({ path, typesOnly }));
 }
 
 /** One line per forbidden import among `files` (repository-relative path → source). */
 function violations(files: Map<string, string>): string[] {
   const lines = [];
   for (const [path, source] of files) {
-    for (const imported of importsOf(path, source)) {
+    for (const { path: imported, typesOnly } of importsOf(path, source)) {
       for (const rule of RULES) {
-        if (rule.from(path) && rule.to(imported)) {
+        if (typesOnly && !rule.typesToo) continue;
+        if (rule.from(path) && rule.to(imported, path)) {
           lines.push(`${path} imports ${imported}: ${rule.name}`);
         }
       }
@@ -125,17 +175,40 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       "lib/model/rule.ts",
       'import { keys } from "../db/keys.ts";\nimport { n } from "./name.ts";\n',
     ],
+    ["lib/db/ledger.ts", 'import type { Edge } from "../sync/types.ts";\n'],
+    ["lib/sync/engine.ts", 'import { checkRule } from "../rules/check.ts";\n'],
+    [
+      "routes/pages/home.tsx",
+      'import { renderDashboard } from "./dashboard.tsx";\n' +
+      'import { RunSchema } from "../api/schemas.ts";\n',
+    ],
+    ["routes/mount.ts", 'import { ruleRoutes } from "./api/rules.ts";\n'],
+    [
+      "islands/RuleEditor.tsx",
+      'import { listRules } from "../lib/db/rules.ts";\n' +
+      'import type { RulePreview } from "../lib/rules/preview.ts";\n' +
+      'import { buildRule } from "../lib/model/rule.ts";\n',
+    ],
+    ["lib/browser/api.ts", 'import { type Config, loadConfig } from "../config.ts";\n'],
   ]);
-  const [roots, emulatorOut, emulatorIn, routesUp, model] = RULES.map((r) => r.name);
+  const [roots, emulatorOut, emulatorIn, routesUp, model, store, layers, routes, browser] = RULES
+    .map(
+      (r) => r.name,
+    );
   assert.deepEqual(violations(files), [
     `emulator/state.ts imports lib/model/calendar_ref.ts: ${emulatorOut}`,
+    `islands/RuleEditor.tsx imports lib/db/rules.ts: ${browser}`,
+    `lib/browser/api.ts imports lib/config.ts: ${browser}`,
     `lib/cli/serve.ts imports main.ts: ${roots}`,
+    `lib/db/ledger.ts imports lib/sync/types.ts: ${store}`,
     `lib/google/seed.ts imports emulator/server.ts: ${emulatorIn}`,
     `lib/model/rule.ts imports lib/db/keys.ts: ${model}`,
     `lib/server/stack.ts imports app.ts: ${roots}`,
     `lib/server/threads.ts imports islands/boot.ts: ${roots}`,
+    `lib/sync/engine.ts imports lib/rules/check.ts: ${layers}`,
     `lib/web/lazy.ts imports routes/health.ts: ${roots}`,
     `lib/web/page.tsx imports components/Layout.tsx: ${roots}`,
     `routes/health.ts imports app.ts: ${routesUp}`,
+    `routes/pages/home.tsx imports routes/pages/dashboard.tsx: ${routes}`,
   ]);
 });
