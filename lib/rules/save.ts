@@ -62,6 +62,11 @@ export class RuleInvalidError extends Error {
   }
 }
 
+/** A rule as stored, and the sync job queued to carry the change out (none when nothing is due). */
+export interface SavedRule extends RuleEntry {
+  syncJobId?: string;
+}
+
 /** The id a rule has before it is saved (stored ids are ULIDs, so it never names one). */
 export const UNSAVED_ID = "draft";
 
@@ -74,12 +79,12 @@ export async function addRule(
   deps: RuleSaveDeps,
   userId: string,
   input: RuleInput,
-): Promise<RuleEntry> {
+): Promise<SavedRule> {
   const candidate = buildRule(input, { id: UNSAVED_ID, now: deps.now() });
   await assertAcceptable(deps.kv, userId, candidate);
   const entry = await invalidAsTyped(() => createRule(deps.kv, userId, input, { now: deps.now() }));
-  if (entry.rule.enabled) await queueSync(deps, userId, entry.rule.id);
-  return entry;
+  if (!entry.rule.enabled) return entry;
+  return { ...entry, syncJobId: await queueSync(deps, userId, entry.rule.id) };
 }
 
 /**
@@ -95,7 +100,7 @@ export async function changeRule(
   ruleId: string,
   patch: RulePatch,
   opts: { keepMirrors: boolean; ifVersionstamp?: string },
-): Promise<RuleEntry> {
+): Promise<SavedRule> {
   const { rule } = await findRule(deps.kv, userId, ruleId);
   const next = await invalidAsTyped(() => Promise.resolve(applyRulePatch(rule, patch, deps.now())));
   await assertAcceptable(deps.kv, userId, next);
@@ -107,15 +112,13 @@ export async function changeRule(
     })
   );
   // An enabled rule syncs its changes; a rule turned off syncs to have its mirrors removed.
-  if (entry.rule.enabled || (rule.enabled && !opts.keepMirrors)) {
-    await queueSync(deps, userId, ruleId);
-  }
-  return entry;
+  if (!entry.rule.enabled && !(rule.enabled && !opts.keepMirrors)) return entry;
+  return { ...entry, syncJobId: await queueSync(deps, userId, ruleId) };
 }
 
 /**
  * Deletes a rule. Its mirrors are removed by the sync it queues, unless `keepMirrors` (they
- * then stay, never touched again). Returns the deleted rule; throws RuleNotFoundError or
+ * then stay, never touched again). Returns the deleted rule and that job; throws RuleNotFoundError or
  * ConflictError (with `ifVersionstamp`, when the rule changed since).
  */
 export async function removeRule(
@@ -123,7 +126,7 @@ export async function removeRule(
   userId: string,
   ruleId: string,
   opts: { keepMirrors: boolean; ifVersionstamp?: string },
-): Promise<Rule> {
+): Promise<{ rule: Rule; syncJobId?: string }> {
   const rule = await invalidAsTyped(() =>
     deleteRule(deps.kv, userId, ruleId, {
       now: deps.now(),
@@ -132,8 +135,8 @@ export async function removeRule(
     })
   );
   // The engine removes pending rules' mirrors at the start of any run: one job suffices.
-  if (!opts.keepMirrors) await queueSync(deps, userId, ruleId);
-  return rule;
+  if (opts.keepMirrors) return { rule };
+  return { rule, syncJobId: await queueSync(deps, userId, ruleId) };
 }
 
 /**
@@ -208,6 +211,10 @@ async function invalidAsTyped<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function queueSync(deps: RuleSaveDeps, userId: string, ruleId: string): Promise<void> {
-  await deps.syncRequests.request(userId, { reason: "rule_saved", ruleIds: [ruleId] });
+async function queueSync(deps: RuleSaveDeps, userId: string, ruleId: string): Promise<string> {
+  const { jobId } = await deps.syncRequests.request(userId, {
+    reason: "rule_saved",
+    ruleIds: [ruleId],
+  });
+  return jobId;
 }

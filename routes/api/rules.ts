@@ -305,7 +305,7 @@ export function ruleRoutes(deps: AppDeps) {
       const userId = userOf(c).id;
       const { id } = c.req.valid("param");
       const { keepMirrors } = c.req.valid("query");
-      const rule = await ruleErrors(() =>
+      const { rule } = await ruleErrors(() =>
         removeRule(deps, userId, id, { keepMirrors, ifVersionstamp: ifMatch(c) })
       );
       return c.json({ rule, mirrors: keepMirrors ? "kept" as const : "removing" as const }, 200);
