@@ -14,7 +14,9 @@ import {
   migrateCommand,
   purgeCommand,
   restoreCommand,
+  ruleSwitchCommand,
   syncCommand,
+  userDeleteCommand,
 } from "./lib/cli/commands.ts";
 import { healthcheckCommand } from "./lib/cli/healthcheck.ts";
 import { BackupFormatError, StoreNotEmptyError } from "./lib/db/backup.ts";
@@ -22,7 +24,8 @@ import { openKv } from "./lib/db/kv.ts";
 import { WritersBusyError } from "./lib/db/maintenance.ts";
 import { MIGRATIONS, runMigrations, SchemaTooNewError } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
-import { createServices } from "./lib/services.ts";
+import { queuedSyncRequests } from "./lib/scheduler/scheduler.ts";
+import { createServices, type Services } from "./lib/services.ts";
 import { VERSION } from "./lib/version.ts";
 import { serveUntilSignal } from "./main.ts";
 
@@ -36,6 +39,14 @@ Commands:
   sync --user ID|EMAIL [--dry-run] [--full]
                                 sync one user now (--dry-run: print the planned writes only)
   purge --user ID|EMAIL         remove every busysync event of a user and disable their rules
+  user delete --user ID|EMAIL [--keep-mirrors]
+                                delete a user's account and all their data, as they would
+                                themselves (--keep-mirrors: leave their busy blocks in place)
+  rule disable --user ID|EMAIL --rule ID [--keep-mirrors]
+                                turn a rule off; a sync removes its busy blocks unless
+                                --keep-mirrors
+  rule enable --user ID|EMAIL --rule ID
+                                turn a rule on (checked as in the app) and queue its sync
   keys rotate                   re-encrypt stored tokens with the first BUSYSYNC_ENCRYPTION_KEY
   migrate                       apply pending data migrations (serve does this at start)
   healthcheck                   exit 0 when the server on $PORT answers /healthz
@@ -60,6 +71,8 @@ export async function runCli(args: string[], env: Record<string, string | undefi
       "dry-run": { type: "boolean" },
       full: { type: "boolean" },
       force: { type: "boolean" },
+      rule: { type: "string" },
+      "keep-mirrors": { type: "boolean" },
     },
   });
   if (values.help) return print(HELP);
@@ -69,6 +82,11 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     if (!values.user) throw new UsageError(`${command} needs --user ID|EMAIL`);
     return values.user;
   };
+  const rule = () => {
+    if (!values.rule) throw new UsageError(`${command} ${rest[0]} needs --rule ID`);
+    return values.rule;
+  };
+  const keepMirrors = values["keep-mirrors"] ?? false;
   const file = () => {
     if (rest.length !== 1) throw new UsageError(`${command} needs one FILE (or - )`);
     return rest[0];
@@ -87,6 +105,18 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     case "purge": {
       const opts = { user: user() };
       return await withStore(env, (ctx) => purgeCommand(ctx, opts));
+    }
+    case "user": {
+      if (rest[0] !== "delete") throw new UsageError("user takes one subcommand: delete");
+      const opts = { user: user(), keepMirrors };
+      return await withStore(env, (ctx) => userDeleteCommand(ctx, opts));
+    }
+    case "rule": {
+      if (rest[0] !== "enable" && rest[0] !== "disable") {
+        throw new UsageError("rule takes one subcommand: enable or disable");
+      }
+      const opts = { user: user(), rule: rule(), enabled: rest[0] === "enable", keepMirrors };
+      return await withStore(env, (ctx) => ruleSwitchCommand(ctx, opts));
     }
     case "keys":
       if (rest[0] !== "rotate") throw new UsageError("keys takes one subcommand: rotate");
@@ -125,17 +155,33 @@ async function withStore<T>(
   const kv = await openKv(config.kvPath);
   try {
     if (options.migrate ?? true) await runMigrations(kv, MIGRATIONS);
-    const secrets = () => loadSecrets(kv, config);
+    const now = () => new Date();
+    const secrets = once(() => loadSecrets(kv, config));
+    const services = once(async (): Promise<Services> =>
+      createServices({ config, kv, log, secrets: await secrets(), now })
+    );
     return await fn({
       kv,
       secrets,
-      services: async () =>
-        createServices({ config, kv, log, secrets: await secrets(), now: () => new Date() }),
+      services,
+      accountDeps: async () => {
+        const { keyring } = await secrets();
+        const { google, tokens, providerFor, syncDeps } = await services();
+        return { kv, config, keyring, google, tokens, providerFor, syncDeps, now, log };
+      },
+      syncRequests: queuedSyncRequests(kv, { clock: now }),
+      now,
       print: (line) => console.log(line),
     });
   } finally {
     kv.close();
   }
+}
+
+/** `make`, called at most once: a command's parts share one set of secrets and services. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => made ??= make();
 }
 
 function print(text: string): number {

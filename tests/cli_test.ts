@@ -5,12 +5,23 @@
 import assert from "node:assert/strict";
 import { openKv } from "../lib/db/kv.ts";
 import { keys } from "../lib/db/keys.ts";
-import { enqueueJob, listOpenJobsOfUser } from "../lib/db/jobs.ts";
+import { enqueueJob, listJobsOfUser, listOpenJobsOfUser } from "../lib/db/jobs.ts";
 import { MIGRATIONS, readSchemaVersion } from "../lib/db/migrations.ts";
-import { createRule } from "../lib/db/rules.ts";
+import { createRule, getRule, listRules } from "../lib/db/rules.ts";
 import { getOrCreateSetting } from "../lib/db/settings.ts";
+import { getUser } from "../lib/db/users.ts";
 import { RuleInputSchema } from "../lib/model/rule.ts";
-import { ANN, ANN_WORK, CLIENT, type Harness, startHarness } from "./support/accounts.ts";
+import {
+  ANN,
+  ANN_WORK,
+  CLIENT,
+  dumpKv,
+  type Harness,
+  refreshWorks,
+  startHarness,
+  storedTokens,
+} from "./support/accounts.ts";
+import { until } from "./support/poll.ts";
 import { tempKvPath } from "./support/temp_kv.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -43,7 +54,19 @@ async function dump(kv: Deno.Kv): Promise<[unknown, unknown][]> {
 Deno.test("cli: --help lists every command, --version prints it, a wrong command exits 2", async () => {
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);
-  for (const c of ["serve", "emulator", "sync", "purge", "keys rotate", "migrate", "healthcheck"]) {
+  const commands = [
+    "serve",
+    "emulator",
+    "sync",
+    "purge",
+    "user delete",
+    "rule disable",
+    "rule enable",
+    "keys rotate",
+    "migrate",
+    "healthcheck",
+  ];
+  for (const c of commands) {
     assert.match(help.stdout, new RegExp(`\\n  ${c}`));
   }
   assert.match(help.stdout, /backup FILE/);
@@ -203,14 +226,7 @@ Deno.test("cli: sync --dry-run plans without writing, sync writes, purge removes
   const h = await startHarness();
   try {
     await annWithRule(h);
-    const env = {
-      BUSYSYNC_KV: h.kvPath,
-      GOOGLE_CLIENT_ID: CLIENT.clientId,
-      GOOGLE_CLIENT_SECRET: CLIENT.clientSecret,
-      GOOGLE_ISSUER: h.emulator.url,
-      GOOGLE_API_URL: h.emulator.url,
-      BUSYSYNC_ENCRYPTION_KEY: h.config.encryptionKeys!.join(","),
-    };
+    const env = cliEnv(h);
     const planned = await cli(["sync", "--user", ANN, "--dry-run"], env);
     assert.equal(planned.code, 0, planned.stderr);
     assert.match(planned.stdout, /1 write\(s\) planned/);
@@ -226,6 +242,92 @@ Deno.test("cli: sync --dry-run plans without writing, sync writes, purge removes
     assert.equal(await liveMirrors(h), 0);
 
     assert.equal((await cli(["sync", "--user", "nobody@example.com"], env)).code, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+/** The environment a CLI command needs to reach the harness's store and emulator. */
+function cliEnv(h: Harness): Record<string, string> {
+  return {
+    BUSYSYNC_KV: h.kvPath,
+    GOOGLE_CLIENT_ID: CLIENT.clientId,
+    GOOGLE_CLIENT_SECRET: CLIENT.clientSecret,
+    GOOGLE_ISSUER: h.emulator.url,
+    GOOGLE_API_URL: h.emulator.url,
+    BUSYSYNC_ENCRYPTION_KEY: h.config.encryptionKeys!.join(","),
+  };
+}
+
+Deno.test("cli: rule disable and enable go through the rule use case: stored, and a sync queued that the server's worker runs", async () => {
+  // The harness's scheduler plays the running server: its worker claims what the CLI queues.
+  const h = await startHarness();
+  try {
+    const userId = await annWithRule(h);
+    const [{ rule }] = await listRules(h.kv, userId);
+    const env = cliEnv(h);
+    assert.equal((await cli(["sync", "--user", ANN], env)).code, 0);
+    assert.equal(await liveMirrors(h), 1);
+    const queued = (out: string) => /sync job (\S+) queued/.exec(out)?.[1];
+
+    const off = await cli(["rule", "disable", "--user", ANN, "--rule", rule.id], env);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /“Personal into work” .* is off; sync job \S+ queued to remove/);
+    assert.equal((await getRule(h.kv, userId, rule.id))?.rule.enabled, false);
+    const jobs = await listJobsOfUser(h.kv, userId);
+    const job = jobs.find((j) => j.id === queued(off.stdout));
+    assert.equal(job?.reason, "rule_saved");
+    assert.deepEqual(job?.ruleIds, [rule.id]);
+    await until("the busy block to be removed", async () => await liveMirrors(h) === 0);
+
+    const on = await cli(["rule", "enable", "--user", userId, "--rule", rule.id], env);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal((await getRule(h.kv, userId, rule.id))?.rule.enabled, true);
+    assert.ok((await listJobsOfUser(h.kv, userId)).some((j) => j.id === queued(on.stdout)));
+    await until("the busy block to be back", async () => await liveMirrors(h) === 1);
+
+    const keep = await cli(
+      ["rule", "disable", "--user", ANN, "--rule", rule.id, "--keep-mirrors"],
+      env,
+    );
+    assert.equal(keep.code, 0, keep.stderr);
+    assert.match(keep.stdout, /is off; its busy blocks were left in place/);
+    assert.equal(queued(keep.stdout), undefined, "nothing to sync: the busy blocks stay");
+    assert.equal(await liveMirrors(h), 1);
+
+    const missing = await cli(["rule", "enable", "--user", ANN, "--rule", "nope"], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /has no rule nope/);
+    assert.equal((await cli(["rule", "enable", "--user", ANN], env)).code, 2);
+    assert.equal((await cli(["rule", "toggle", "--user", ANN, "--rule", rule.id], env)).code, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("cli: user delete removes the user's busy blocks, revokes their grants and leaves nothing of them in KV", async () => {
+  const h = await startHarness();
+  try {
+    const userId = await annWithRule(h);
+    const env = cliEnv(h);
+    assert.equal((await cli(["sync", "--user", ANN], env)).code, 0);
+    assert.equal(await liveMirrors(h), 1);
+    const tokens = [];
+    for await (const e of h.kv.list({ prefix: keys.connections(userId) })) {
+      tokens.push((await storedTokens(h, userId, String(e.key[2]))).refresh);
+    }
+
+    const deleted = await cli(["user", "delete", "--user", ANN], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, new RegExp(`${ANN} \\(${userId}\\) and all their data deleted`));
+    assert.equal(await liveMirrors(h), 0);
+    for (const token of tokens) assert.equal(await refreshWorks(h, token), false);
+    assert.equal(await getUser(h.kv, userId), null);
+    assert.ok(!(await dumpKv(h.kvPath)).includes(userId), "no key or value mentions the user");
+
+    const again = await cli(["user", "delete", "--user", ANN], env);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /no user with id or email/);
   } finally {
     await h.close();
   }

@@ -4,11 +4,15 @@
  * emulator is not part of lib/).
  */
 import { reencryptAllTokens } from "../accounts/key_rotation.ts";
+import { deleteAccount, MirrorRemovalError } from "../accounts/lifecycle.ts";
 import { backupKv, restoreKv } from "../db/backup.ts";
+import { ConflictError } from "../db/commit.ts";
 import { pauseWriters } from "../db/maintenance.ts";
 import { MIGRATIONS, readSchemaVersion, runMigrations } from "../db/migrations.ts";
+import { RuleNotFoundError, RuleRejectedError } from "../db/rules.ts";
+import { changeRule, RuleInvalidError, RuleUnacceptableError } from "../rules/save.ts";
 import { purgeUser, syncUser } from "../sync/engine.ts";
-import { type CliContext, findUser } from "./context.ts";
+import { type CliContext, findUser, UsageError } from "./context.ts";
 
 /** `sync --user ID|EMAIL [--dry-run] [--full]`: one run now, in this process; exit 1 on failure. */
 export async function syncCommand(
@@ -54,6 +58,69 @@ export async function purgeCommand(ctx: CliContext, opts: { user: string }): Pro
   for (const e of run.errors) ctx.print(`error: ${e.message}${e.cause ? ` (${e.cause})` : ""}`);
   ctx.print(`purge ${run.id}: ${run.outcome}, ${deleted} busysync event(s) removed`);
   return run.outcome === "ok" ? 0 : 1;
+}
+
+/**
+ * `user delete --user ID|EMAIL [--keep-mirrors]`: deletes the user's account as they would
+ * themselves (lib/accounts/lifecycle.ts): their busy blocks are removed first unless
+ * `--keep-mirrors`, their grants revoked, and all their data removed from the store. Exit 1
+ * when busy blocks could not be removed (nothing is deleted then).
+ */
+export async function userDeleteCommand(
+  ctx: CliContext,
+  opts: { user: string; keepMirrors: boolean },
+): Promise<number> {
+  const user = await findUser(ctx.kv, opts.user);
+  try {
+    await deleteAccount(await ctx.accountDeps(), user.id, { removeMirrors: !opts.keepMirrors });
+  } catch (err) {
+    if (!(err instanceof MirrorRemovalError)) throw err;
+    console.error(
+      `user delete: ${err.message} Nothing was deleted; try again, or pass --keep-mirrors.`,
+    );
+    return 1;
+  }
+  ctx.print(
+    `user delete: ${user.email} (${user.id}) and all their data deleted` +
+      (opts.keepMirrors ? "; their busy blocks were left in place" : ""),
+  );
+  return 0;
+}
+
+/**
+ * `rule enable|disable --user ID|EMAIL --rule ID [--keep-mirrors]`: turns a rule on or off as
+ * the rules API does (lib/rules/save.ts): the rule is checked, stored and a sync queued, which
+ * for a rule turned off removes its busy blocks unless `--keep-mirrors`. Exit 1 when the rule
+ * cannot be turned on as the user's calendars and rules stand; 2 when there is no such rule.
+ */
+export async function ruleSwitchCommand(
+  ctx: CliContext,
+  opts: { user: string; rule: string; enabled: boolean; keepMirrors: boolean },
+): Promise<number> {
+  const verb = opts.enabled ? "enable" : "disable";
+  const user = await findUser(ctx.kv, opts.user);
+  try {
+    const { rule, syncJobId } = await changeRule(ctx, user.id, opts.rule, {
+      enabled: opts.enabled,
+    }, { keepMirrors: opts.keepMirrors });
+    const detail = syncJobId
+      ? `; sync job ${syncJobId} queued${rule.enabled ? "" : " to remove its busy blocks"}`
+      : opts.keepMirrors && !rule.enabled
+      ? "; its busy blocks were left in place"
+      : "";
+    ctx.print(
+      `rule ${verb}: “${rule.name}” (${rule.id}) is ${rule.enabled ? "on" : "off"}${detail}`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof RuleNotFoundError) {
+      throw new UsageError(`user ${opts.user} has no rule ${opts.rule}`);
+    }
+    const refused = [RuleUnacceptableError, RuleRejectedError, RuleInvalidError, ConflictError];
+    if (!refused.some((type) => err instanceof type)) throw err;
+    console.error(`rule ${verb}: the rule cannot be saved: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 /** `keys rotate`: re-encrypts every stored token with the first BUSYSYNC_ENCRYPTION_KEY. */

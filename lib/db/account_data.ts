@@ -31,6 +31,9 @@ export async function deleteAllUserData(kv: Deno.Kv, userId: string): Promise<vo
       });
       if (!res.ok) throw new Error("deleting user data failed");
     };
+    // A prefix listing leaves out the key equal to the prefix, and some records are just that
+    // (the rule set's version, the lease): deleted by name.
+    batch.push([collection, userId]);
     for await (const entry of kv.list({ prefix: [collection, userId] })) {
       batch.push(entry.key);
       if (batch.length >= BATCH) await flush();

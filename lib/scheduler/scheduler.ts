@@ -133,6 +133,36 @@ export async function recordJobFailure(
   return record.id;
 }
 
+/**
+ * Sync requests as jobs in the KV job table and nothing more: for a process that runs no
+ * worker (the CLI), whose jobs the worker of any instance on the same store claims (workers
+ * look at the table at least every `pollMs`). A push request is debounced.
+ */
+export function queuedSyncRequests(
+  kv: Deno.Kv,
+  input: {
+    clock?: () => Date;
+    newId?: () => string;
+    options?: Partial<Pick<SchedulerOptions, "pushDebounceMs" | "pushMaxDelayMs">>;
+  } = {},
+): Pick<SyncRequests, "request"> {
+  const clock = input.clock ?? (() => new Date());
+  const newId = input.newId ?? monotonicFactory();
+  const options = { ...DEFAULT_SCHEDULER_OPTIONS, ...input.options };
+  return {
+    async request(userId, req) {
+      const debounced = req.reason === "push";
+      const { jobId } = await enqueueJob(kv, userId, req, {
+        now: clock(),
+        newId,
+        delayMs: debounced ? options.pushDebounceMs : 0,
+        maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
+      });
+      return { jobId };
+    },
+  };
+}
+
 /** Builds the scheduler; nothing runs until `start`. */
 export function createScheduler(input: SchedulerInput): Scheduler {
   const { kv, config, log, services } = input;
@@ -202,14 +232,10 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     afterRun: (job) => reconcileChannels(channelDeps, job.userId),
   });
 
+  const queue = queuedSyncRequests(kv, { clock, newId, options });
+
   async function request(userId: string, req: SyncRequest): Promise<{ jobId: string }> {
-    const debounced = req.reason === "push";
-    const { jobId } = await enqueueJob(kv, userId, req, {
-      now: clock(),
-      newId,
-      delayMs: debounced ? options.pushDebounceMs : 0,
-      maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
-    });
+    const { jobId } = await queue.request(userId, req);
     worker.wake();
     input.onEnqueued?.();
     return { jobId };

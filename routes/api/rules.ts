@@ -7,19 +7,15 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ZodError } from "zod";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { ConflictError } from "../../lib/db/commit.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import {
-  createRule,
-  deleteRule,
   getRule,
   listRules,
   type RuleEntry,
   RuleNotFoundError,
   RuleRejectedError,
-  updateRule,
 } from "../../lib/db/rules.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
@@ -34,13 +30,19 @@ import {
   SIGNED_IN,
   validationError,
 } from "../../lib/http/openapi.ts";
-import { checkRule, propagationHints, type RuleCheck } from "../../lib/rules/check.ts";
-import { previewRule, RulePreviewSchema } from "../../lib/rules/preview.ts";
+import { propagationHints } from "../../lib/rules/check.ts";
+import { RulePreviewSchema } from "../../lib/rules/preview.ts";
 import {
-  applyRulePatch,
-  buildRule,
-  type Rule,
-  type RuleInput,
+  addRule,
+  changeRule,
+  draftRule,
+  dryRunRule,
+  removeRule,
+  RuleInvalidError,
+  RuleUnacceptableError,
+  validateDraft,
+} from "../../lib/rules/save.ts";
+import {
   RuleInputSchema,
   type RulePatch,
   RulePatchSchema,
@@ -156,10 +158,7 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const input = c.req.valid("json");
-      const candidate = buildRule(input, { id: UNSAVED_ID, now: deps.now() });
-      assertAcceptable(await checkRule(deps.kv, userId, candidate));
-      const entry = await ruleErrors(() => createRule(deps.kv, userId, input, { now: deps.now() }));
-      if (entry.rule.enabled) await syncRule(userId, entry.rule.id);
+      const entry = await ruleErrors(() => addRule(deps, userId, input));
       c.header("Location", `/api/rules/${entry.rule.id}`);
       return withEtag(c, entry, 201);
     },
@@ -184,10 +183,8 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const { id, ...input } = c.req.valid("json");
-      const candidate = await draftRule(userId, input, id);
-      const check = await checkRule(deps.kv, userId, candidate);
-      assertAcceptable(check);
-      return c.json({ valid: true as const, rule: input, hints: check.hints }, 200);
+      const { hints } = await ruleErrors(() => validateDraft(deps, userId, input, id));
+      return c.json({ valid: true as const, rule: input, hints }, 200);
     },
   );
 
@@ -209,7 +206,10 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const { id, ...input } = c.req.valid("json");
-      return c.json(await preview(userId, await draftRule(userId, input, id)), 200);
+      const preview = await ruleErrors(async () =>
+        dryRunRule(deps, userId, await draftRule(deps, userId, input, id))
+      );
+      return c.json(preview, 200);
     },
   );
 
@@ -305,15 +305,9 @@ export function ruleRoutes(deps: AppDeps) {
       const userId = userOf(c).id;
       const { id } = c.req.valid("param");
       const { keepMirrors } = c.req.valid("query");
-      const rule = await ruleErrors(() =>
-        deleteRule(deps.kv, userId, id, {
-          now: deps.now(),
-          removeMirrors: !keepMirrors,
-          ifVersionstamp: ifMatch(c),
-        })
+      const { rule } = await ruleErrors(() =>
+        removeRule(deps, userId, id, { keepMirrors, ifVersionstamp: ifMatch(c) })
       );
-      // The engine removes pending rules' mirrors at the start of any run: one job suffices.
-      if (!keepMirrors) await syncRule(userId, id);
       return c.json({ rule, mirrors: keepMirrors ? "kept" as const : "removing" as const }, 200);
     },
   );
@@ -335,7 +329,7 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const { rule } = await findRule(userId, c.req.valid("param").id);
-      return c.json(await preview(userId, rule), 200);
+      return c.json(await ruleErrors(() => dryRunRule(deps, userId, rule)), 200);
     },
   );
 
@@ -375,47 +369,19 @@ export function ruleRoutes(deps: AppDeps) {
     return entry;
   }
 
-  /** A rule built from a draft: replacing the stored rule `id` (404 when the user has none). */
-  async function draftRule(userId: string, input: RuleInput, id?: string): Promise<Rule> {
-    const stored = id === undefined ? undefined : (await findRule(userId, id)).rule;
-    const rule = buildRule(input, { id: stored?.id ?? UNSAVED_ID, now: deps.now() });
-    return stored ? { ...rule, createdAt: stored.createdAt } : rule;
-  }
-
-  async function preview(userId: string, rule: Rule) {
-    assertAcceptable(await checkRule(deps.kv, userId, rule, { graph: false }));
-    return await previewRule(deps.syncDeps(userId), rule);
-  }
-
-  /** PUT and PATCH: check the rule as it would be, then store it (If-Match honoured). */
+  /** PUT and PATCH: the rule use case, with the If-Match header's version. */
   async function change(c: Context<AppEnv>, ruleId: string, patch: RulePatch, keep: boolean) {
     const userId = userOf(c).id;
-    const { rule } = await findRule(userId, ruleId);
-    const next = await ruleErrors(() => Promise.resolve(applyRulePatch(rule, patch, deps.now())));
-    assertAcceptable(await checkRule(deps.kv, userId, next));
     const entry = await ruleErrors(() =>
-      updateRule(deps.kv, userId, ruleId, patch, {
-        now: deps.now(),
-        ifVersionstamp: ifMatch(c),
-        removeMirrors: !keep,
-      })
+      changeRule(deps, userId, ruleId, patch, { keepMirrors: keep, ifVersionstamp: ifMatch(c) })
     );
-    // An enabled rule syncs its changes; a rule turned off syncs to have its mirrors removed.
-    if (entry.rule.enabled || (rule.enabled && !keep)) await syncRule(userId, ruleId);
     return withEtag(c, entry, 200);
-  }
-
-  async function syncRule(userId: string, ruleId: string): Promise<void> {
-    await deps.syncRequests.request(userId, { reason: "rule_saved", ruleIds: [ruleId] });
   }
 
   return app;
 }
 
 const notFound = () => new HttpError(404, "not_found", "No such rule.");
-
-/** The id a rule has before it is saved (stored ids are ULIDs, so it never names one). */
-const UNSAVED_ID = "draft";
 
 /** Answers the rule with its versionstamp as a strong ETag. */
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entry: RuleEntry, status: S) {
@@ -432,20 +398,10 @@ function ifMatch(c: Context): string | undefined {
   return match ? match[1] : header;
 }
 
-/** Throws the 422 for the first problem of a check (each problem's field in `fields`). */
-function assertAcceptable({ problems }: RuleCheck): void {
-  if (problems.length === 0) return;
-  const fields: Record<string, string> = {};
-  for (const p of problems) if (p.field) fields[p.field] ??= p.message;
-  throw new HttpError(
-    422,
-    problems[0].code,
-    problems.map((p) => p.message).join(" "),
-    Object.keys(fields).length ? fields : undefined,
-  );
-}
-
-/** Maps the rule store's domain errors to HTTP: 404, 409, 422, and 400/422 for a bad merge. */
+/**
+ * Maps the rule use cases' domain errors to HTTP: 404, 409, 422 (naming each problem's field in
+ * `fields`), and 400/422 for a rule invalid as a whole.
+ */
 async function ruleErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
@@ -454,10 +410,23 @@ async function ruleErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof ConflictError) {
       throw new HttpError(409, "conflict", "The rule was changed meanwhile; reload it and retry.");
     }
+    if (err instanceof RuleUnacceptableError) throw unacceptable(err);
     if (err instanceof RuleRejectedError) {
       throw new HttpError(422, err.problems[0].code, `This rule cannot be saved: ${err.message}.`);
     }
-    if (err instanceof ZodError) throw validationError(err.issues);
+    if (err instanceof RuleInvalidError) throw validationError(err.zodError.issues);
     throw err;
   }
+}
+
+/** The 422 for the first problem of a check (each problem's field in `fields`). */
+function unacceptable({ problems }: RuleUnacceptableError): HttpError {
+  const fields: Record<string, string> = {};
+  for (const p of problems) if (p.field) fields[p.field] ??= p.message;
+  return new HttpError(
+    422,
+    problems[0].code,
+    problems.map((p) => p.message).join(" "),
+    Object.keys(fields).length ? fields : undefined,
+  );
 }
