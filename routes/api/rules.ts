@@ -32,13 +32,14 @@ import {
   jsonResponse,
   named,
   SIGNED_IN,
-  validationError,
 } from "../../lib/http/openapi.ts";
+import { invalidRequest } from "../../lib/http/validate.ts";
 import { checkRule, propagationHints, type RuleCheck } from "../../lib/rules/check.ts";
 import { previewRule, RulePreviewSchema } from "../../lib/rules/preview.ts";
 import {
   applyRulePatch,
   buildRule,
+  isSelfTargetIssue,
   type Rule,
   type RuleInput,
   RuleInputSchema,
@@ -109,7 +110,7 @@ const etagHeader = {
 const tags = ["Rules"];
 
 export function ruleRoutes(deps: AppDeps) {
-  const app = createApiApp<AppEnv>();
+  const app = createApiApp<AppEnv>(validationError);
   for (const path of ["/api/rules", "/api/rules/*"]) app.use(path, requireUser());
   const triggerLimit = syncTriggerLimit(deps);
 
@@ -443,6 +444,20 @@ function assertAcceptable({ problems }: RuleCheck): void {
     problems.map((p) => p.message).join(" "),
     Object.keys(fields).length ? fields : undefined,
   );
+}
+
+/**
+ * A rule's failed validation: 422 for the self-target refusal (the only issue left once every
+ * field is valid), else 400 naming each field.
+ */
+function validationError(issues: readonly z.core.$ZodIssue[]): HttpError {
+  const self = issues.find(isSelfTargetIssue);
+  if (self && issues.length === 1) {
+    return new HttpError(422, "self_target", "A calendar cannot be its own target.", {
+      target: self.message,
+    });
+  }
+  return invalidRequest(issues);
 }
 
 /** Maps the rule store's domain errors to HTTP: 404, 409, 422, and 400/422 for a bad merge. */
