@@ -3,7 +3,6 @@
  * connecting a calendar account), `POST /api/auth/refresh`, `POST /api/auth/logout`.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { FlowProblem, SignInRefused } from "../../components/AuthNotices.tsx";
 import { beginFlow, completeFlow } from "../../lib/accounts/oauth_flows.ts";
 import {
@@ -25,18 +24,10 @@ import {
 } from "../../lib/http/session_cookies.ts";
 import { isFormPost, parseQuery } from "../../lib/http/validate.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
+import { CallbackQuery, LoginQuery } from "./schemas.ts";
 
 /** Routes here that a plain HTML form posts to (the header's sign-out button). */
 export const FORM_ROUTES = ["POST /api/auth/logout"];
-
-export const LoginQuery = z.object({ next: z.string().max(2000).optional() });
-
-export const CallbackQuery = z.object({
-  code: z.string().max(4096).optional(),
-  state: z.string().max(512).optional(),
-  error: z.string().max(256).optional(),
-  iss: z.string().max(2000).optional(),
-});
 
 export function authRoutes(deps: AppDeps): Hono<AppEnv> {
   const limits = { kv: deps.kv, now: deps.now, trustProxy: deps.config.trustProxy };

@@ -17,7 +17,7 @@ import {
   SIGNED_IN,
 } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
+import { publicRun, RunSchema, syncFailed } from "./schemas.ts";
 
 const HistoryQuery = z.object({
   cursor: z.string().max(1000).optional().openapi({ description: "From the previous page." }),

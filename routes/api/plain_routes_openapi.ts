@@ -9,9 +9,14 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { UserSettingsSchema } from "../../lib/db/users.ts";
 import { errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
-import { CallbackQuery, LoginQuery } from "./auth.tsx";
-import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./user.ts";
-import { NotificationHeaders } from "./webhooks.ts";
+import {
+  CalendarsQuery,
+  CallbackQuery,
+  ConnectBody,
+  LoginQuery,
+  NotificationHeaders,
+  RemoveMirrorsQuery,
+} from "./schemas.ts";
 
 const redirect = (description: string) => ({ description });
 const ConnectionSchema = z.object({

@@ -54,7 +54,7 @@ import {
   syncTriggerLimit,
   triggerSync,
   WaitQuery,
-} from "./sync.ts";
+} from "./schemas.ts";
 
 const RuleJson = named(RuleSchema, "Rule");
 const RuleInputJson = named(RuleInputSchema, "RuleInput");

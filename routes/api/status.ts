@@ -14,7 +14,7 @@ import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { RULE_STATUSES } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
+import { JobSchema, publicRun, RunSchema } from "./schemas.ts";
 
 const IncidentSchema = z.object({
   id: z.string(),

@@ -31,6 +31,7 @@ import {
 } from "../../lib/http/validate.ts";
 import { idParam } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
+import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./schemas.ts";
 
 /** Routes here that a plain HTML form posts to (buttons on the connections page). */
 export const FORM_ROUTES = [
@@ -38,15 +39,8 @@ export const FORM_ROUTES = [
   "POST /api/user/connections/:id/reconnect",
 ];
 
-export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
-const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
-/** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
-export const RemoveMirrorsQuery = z.object({
-  removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
-});
 /** Bounded like every id in a path: an unbounded one would exceed Deno KV's key size (a 500). */
 const ConnectionId = idParam("id", "The connection's id.");
-export const CalendarsQuery = z.object({ refresh: Flag });
 /** An export of a person's settings and connections is a few KB; rules keep it far below this. */
 const IMPORT_MAX_BYTES = 1024 * 1024;
 
