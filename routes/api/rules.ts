@@ -111,13 +111,13 @@ const tags = ["Rules"];
 
 export function ruleRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>(validationError);
-  for (const path of ["/api/rules", "/api/rules/*"]) app.use(path, requireUser());
+  app.use("*", requireUser());
   const triggerLimit = syncTriggerLimit(deps);
 
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/rules",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "List the rules, oldest first, with chains that stop short",
@@ -141,7 +141,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "Create a rule (and sync it)",
@@ -169,7 +169,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/validate",
+      path: "/validate",
       tags,
       security: SIGNED_IN,
       summary: "Check a rule without saving it",
@@ -195,7 +195,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/preview",
+      path: "/preview",
       tags,
       security: SIGNED_IN,
       summary: "Dry-run a draft rule",
@@ -217,7 +217,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Read a rule",
@@ -233,7 +233,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "put",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Replace a rule",
@@ -263,7 +263,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "patch",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Change some fields of a rule",
@@ -290,7 +290,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "delete",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Delete a rule",
@@ -322,7 +322,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/{id}/preview",
+      path: "/{id}/preview",
       tags,
       security: SIGNED_IN,
       summary: "Dry-run a stored rule",
@@ -343,7 +343,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/{id}/confirm",
+      path: "/{id}/confirm",
       tags,
       security: SIGNED_IN,
       summary: "Let a rule held by the delete guard go ahead",

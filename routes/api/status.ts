@@ -75,12 +75,12 @@ const StatusSchema = z.object({
 
 export function statusRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
-  app.use("/api/status", requireUser());
+  app.use("/", requireUser()); // the one path: below it, unknown paths answer 404 signed out too
 
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/status",
+      path: "/",
       tags: ["Status"],
       security: SIGNED_IN,
       summary: "Connections, rules, the last run, the sync in progress and open incidents",

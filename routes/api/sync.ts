@@ -43,13 +43,13 @@ const tags = ["Sync"];
 
 export function syncRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
-  for (const path of ["/api/sync", "/api/sync/*"]) app.use(path, requireUser());
+  app.use("*", requireUser());
   const triggerLimit = syncTriggerLimit(deps);
 
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/sync",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "Sync now, or check and repair",
@@ -89,7 +89,7 @@ export function syncRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/sync/{runId}",
+      path: "/{runId}",
       tags,
       security: SIGNED_IN,
       summary: "Where a requested sync stands",

@@ -9,7 +9,7 @@ import type { PushChannels } from "../../lib/push/notifications.ts";
 import { NotificationHeaders } from "./schemas.ts";
 
 export function webhookRoutes(push: PushChannels): Hono {
-  return new Hono().post("/api/webhooks/google", async (c) => {
+  return new Hono().post("/google", async (c) => {
     const parsed = NotificationHeaders.safeParse(c.req.header());
     if (!parsed.success) {
       throw new HttpError(400, "bad_notification", "This is not a Google push notification.");
