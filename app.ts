@@ -10,8 +10,9 @@ import { serveStatic } from "./lib/web/static_files.ts";
 import { FORM_ROUTES, mountRoutes } from "./routes/mount.ts";
 
 /**
- * Mounts the routes over the parts it is given and builds none of them (server_stack.ts does,
- * for main.ts and http_thread.ts); tests call `createApp(...).request()` directly.
+ * The app's middleware, the routes (mounted by routes/mount.ts) and its not-found and error
+ * handlers, over the parts it is given; it builds none of them (server_stack.ts does, for
+ * main.ts and http_thread.ts). Tests call `createApp(...).request()` directly.
  */
 export function createApp(input: AppInput): Hono<AppEnv> {
   const now = input.now ?? (() => new Date());

@@ -41,6 +41,19 @@ const RULES: Rule[] = [{
   name: "the model (lib/model/) imports nothing else from lib/: everything else is built on it",
   from: (path) => path.startsWith("lib/model/"),
   to: (path) => path.startsWith("lib/") && !path.startsWith("lib/model/"),
+}, {
+  name: "one module mounts the routes (routes/mount.ts): no other route module imports a route " +
+    "module but routes/api/schemas.ts, the shapes they share (which imports none)",
+  from: (path) => path.startsWith("routes/") && path !== "routes/mount.ts",
+  to: (path) => path.startsWith("routes/") && path !== "routes/api/schemas.ts",
+}, {
+  name: "app.ts reaches the routes only through routes/mount.ts",
+  from: (path) => path === "app.ts",
+  to: (path) => path.startsWith("routes/") && path !== "routes/mount.ts",
+}, {
+  name: "components/ never import routes/ (pages are built on components, not the other way)",
+  from: (path) => path.startsWith("components/"),
+  to: (path) => path.startsWith("routes/"),
 }];
 
 const SPECIFIERS = [
@@ -118,6 +131,19 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       'const root = new URL("../", import.meta.url);\n',
     ],
     ["routes/health.ts", 'import { createApp } from "../app.ts";\n'],
+    ["routes/pages/home.tsx", 'import { d } from "./dashboard.tsx";\n'],
+    [
+      "routes/api/rules.ts",
+      'import { WaitQuery } from "./schemas.ts";\nimport { triggerSync } from "./sync.ts";\n',
+    ],
+    ["routes/api/schemas.ts", 'import { LoginQuery } from "./auth.tsx";\n'],
+    ["routes/mount.ts", 'import { ruleRoutes } from "./api/rules.ts";\n'],
+    [
+      "app.ts",
+      'import { mountRoutes } from "./routes/mount.ts";\n' +
+      'import { errorPage } from "./routes/pages/error.tsx";\n',
+    ],
+    ["components/Dashboard.tsx", 'import { homePage } from "../routes/pages/home.tsx";\n'],
     ["emulator/state.ts", 'import { calendarKey } from "../lib/model/calendar_ref.ts";\n'],
     ["lib/google/seed.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
     ["lib/google/provider_test.ts", 'import { startEmulator } from "../../emulator/server.ts";\n'],
@@ -126,8 +152,11 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
       'import { keys } from "../db/keys.ts";\nimport { n } from "./name.ts";\n',
     ],
   ]);
-  const [roots, emulatorOut, emulatorIn, routesUp, model] = RULES.map((r) => r.name);
+  const [roots, emulatorOut, emulatorIn, routesUp, model, mounts, appMounts, components] = RULES
+    .map((r) => r.name);
   assert.deepEqual(violations(files), [
+    `app.ts imports routes/pages/error.tsx: ${appMounts}`,
+    `components/Dashboard.tsx imports routes/pages/home.tsx: ${components}`,
     `emulator/state.ts imports lib/model/calendar_ref.ts: ${emulatorOut}`,
     `lib/cli/serve.ts imports main.ts: ${roots}`,
     `lib/google/seed.ts imports emulator/server.ts: ${emulatorIn}`,
@@ -136,6 +165,9 @@ Deno.test("architecture: a forbidden import is reported with the import and the 
     `lib/server/threads.ts imports islands/boot.ts: ${roots}`,
     `lib/web/lazy.ts imports routes/health.ts: ${roots}`,
     `lib/web/page.tsx imports components/Layout.tsx: ${roots}`,
+    `routes/api/rules.ts imports routes/api/sync.ts: ${mounts}`,
+    `routes/api/schemas.ts imports routes/api/auth.tsx: ${mounts}`,
     `routes/health.ts imports app.ts: ${routesUp}`,
+    `routes/pages/home.tsx imports routes/pages/dashboard.tsx: ${mounts}`,
   ]);
 });
