@@ -7,21 +7,12 @@ import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
 import { serveStatic } from "./lib/web/static_files.ts";
-import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./routes/api/auth.tsx";
-import { FORM_ROUTES as USER_FORM_ROUTES, userRoutes } from "./routes/api/user.ts";
-import { jsonApiRoutes } from "./routes/api/json_api.ts";
-import { webhookRoutes } from "./routes/api/webhooks.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { connectionsPage } from "./routes/pages/connections.tsx";
-import { errorPage } from "./routes/pages/error.tsx";
-import { historyPages } from "./routes/pages/history.tsx";
-import { homePage } from "./routes/pages/home.tsx";
-import { rulesPages } from "./routes/pages/rules.tsx";
-import { signInPage } from "./routes/pages/signin.tsx";
+import { FORM_ROUTES, mountRoutes } from "./routes/mount.ts";
 
 /**
- * Mounts the routes over the parts it is given and builds none of them (server_stack.ts does,
- * for main.ts and http_thread.ts); tests call `createApp(...).request()` directly.
+ * The app's middleware, the routes (mounted by routes/mount.ts) and its not-found and error
+ * handlers, over the parts it is given; it builds none of them (server_stack.ts does, for
+ * main.ts and http_thread.ts). Tests call `createApp(...).request()` directly.
  */
 export function createApp(input: AppInput): Hono<AppEnv> {
   const now = input.now ?? (() => new Date());
@@ -50,19 +41,9 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   // CSRF runs before the session middleware: it decides from headers alone, so no cross-site
   // request ever reaches a refresh-token rotation.
   app.use(sameOriginGuard({ publicUrl: config.publicUrl }));
-  app.use("/api/*", jsonBodiesOnly({ formRoutes: [...AUTH_FORM_ROUTES, ...USER_FORM_ROUTES] }));
+  app.use("/api/*", jsonBodiesOnly({ formRoutes: FORM_ROUTES }));
   app.use(sessionAuth({ sessions: deps.sessions, secureCookies }));
-  app.route("/", healthRoutes(input.kv));
-  app.route("/", webhookRoutes(input.push));
-  app.route("/", authRoutes(deps));
-  app.route("/", userRoutes(deps));
-  app.route("/", jsonApiRoutes(deps));
-  app.route("/", homePage(deps));
-  app.route("/", signInPage(deps));
-  app.route("/", connectionsPage(deps));
-  app.route("/", rulesPages(deps));
-  app.route("/", historyPages(deps));
-  const pageForError = errorPage(deps);
+  const pageForError = mountRoutes(app, deps);
   app.notFound(handleNotFound(pageForError));
   app.onError(handleError((msg, err) => input.log.error(msg, { err }), pageForError));
   return app;

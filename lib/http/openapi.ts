@@ -2,32 +2,28 @@
  * The JSON API's route definitions are zod schemas (@hono/zod-openapi): the same schemas
  * validate each request and generate /api/openapi.json, so the document cannot drift from what
  * the routes accept. A request that fails them becomes our error shape: 400 naming each field,
- * or 422 for a rule that is well-formed but targets its own source.
+ * unless the sub-app maps its issues otherwise.
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "hono";
-import { isSelfTargetIssue } from "../model/rule.ts";
-import { HttpError } from "./errors.ts";
+import type { HttpError } from "./errors.ts";
 import { invalidRequest } from "./validate.ts";
 
-/** A sub-app of the JSON API whose failed validations throw HttpError (onError answers). */
-export function createApiApp<E extends Env>(): OpenAPIHono<E> {
+/** How a sub-app turns the issues of a failed validation into the error it throws. */
+export type ValidationErrors = (issues: readonly z.core.$ZodIssue[]) => HttpError;
+
+/**
+ * A sub-app of the JSON API whose failed validations throw HttpError (onError answers): by
+ * default 400 naming each field (invalidRequest), or what `toError` makes of the issues.
+ */
+export function createApiApp<E extends Env>(
+  toError: ValidationErrors = invalidRequest,
+): OpenAPIHono<E> {
   return new OpenAPIHono<E>({
     defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error.issues);
+      if (!result.success) throw toError(result.error.issues);
     },
   });
-}
-
-/** 422 for the self-target refusal (the only issue left once every field is valid), else 400. */
-export function validationError(issues: readonly z.core.$ZodIssue[]): HttpError {
-  const self = issues.find(isSelfTargetIssue);
-  if (self && issues.length === 1) {
-    return new HttpError(422, "self_target", "A calendar cannot be its own target.", {
-      target: self.message,
-    });
-  }
-  return invalidRequest(issues);
 }
 
 /**

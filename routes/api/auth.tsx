@@ -3,7 +3,6 @@
  * connecting a calendar account), `POST /api/auth/refresh`, `POST /api/auth/logout`.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { FlowProblem, SignInRefused } from "../../components/AuthNotices.tsx";
 import { beginFlow, completeFlow } from "../../lib/accounts/oauth_flows.ts";
 import {
@@ -25,24 +24,16 @@ import {
 } from "../../lib/http/session_cookies.ts";
 import { isFormPost, parseQuery } from "../../lib/http/validate.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
+import { CallbackQuery, LoginQuery } from "./schemas.ts";
 
-/** Routes here that a plain HTML form posts to (the header's sign-out button). */
-export const FORM_ROUTES = ["POST /api/auth/logout"];
-
-export const LoginQuery = z.object({ next: z.string().max(2000).optional() });
-
-export const CallbackQuery = z.object({
-  code: z.string().max(4096).optional(),
-  state: z.string().max(512).optional(),
-  error: z.string().max(256).optional(),
-  iss: z.string().max(2000).optional(),
-});
+/** Routes here (under the sub-app's base) that a plain HTML form posts to: the header's sign-out. */
+export const FORM_ROUTES = ["POST /logout"];
 
 export function authRoutes(deps: AppDeps): Hono<AppEnv> {
   const limits = { kv: deps.kv, now: deps.now, trustProxy: deps.config.trustProxy };
   const app = new Hono<AppEnv>();
 
-  app.get("/api/auth/login", rateLimit({ ...limits, bucket: "oauthStart" }), async (c) => {
+  app.get("/login", rateLimit({ ...limits, bucket: "oauthStart" }), async (c) => {
     const { next } = parseQuery(c, LoginQuery);
     const target = requireNextPath(next, deps.config.publicUrl);
     const url = await beginFlow(deps, {
@@ -53,7 +44,7 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.redirect(url, 302);
   });
 
-  app.get("/api/auth/callback", rateLimit({ ...limits, bucket: "oauthCallback" }), async (c) => {
+  app.get("/callback", rateLimit({ ...limits, bucket: "oauthCallback" }), async (c) => {
     const result = await completeFlow(deps, {
       query: parseQuery(c, CallbackQuery),
       binding: readBindingCookie(c, deps.secureCookies),
@@ -83,7 +74,7 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
     }
   });
 
-  app.post("/api/auth/refresh", async (c) => {
+  app.post("/refresh", async (c) => {
     // The session middleware rotates when the access JWT has expired; then its result stands.
     let tokens: IssuedTokens | undefined = c.var.issued;
     let refused = c.var.refreshRefused;
@@ -113,7 +104,7 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  app.post("/api/auth/logout", async (c) => {
+  app.post("/logout", async (c) => {
     const sessionId = c.var.sessionId ??
       parseRefreshToken(readSessionCookies(c, deps.secureCookies).refresh ?? "");
     if (sessionId) await endSession(deps.sessions, sessionId);

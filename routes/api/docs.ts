@@ -55,9 +55,9 @@ const PAGE = `<!doctype html>
 export function docsRoutes(document: () => unknown): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   let built: unknown;
-  app.get("/api/openapi.json", (c) => c.json(built ??= document()));
-  app.get("/api/docs", (c) => c.html(PAGE));
-  app.get("/api/docs/:file{init\\.js|swagger-ui\\.css|swagger-ui-bundle\\.js}", async (c) => {
+  app.get("/openapi.json", (c) => c.json(built ??= document()));
+  app.get("/docs", (c) => c.html(PAGE));
+  app.get("/docs/:file{init\\.js|swagger-ui\\.css|swagger-ui-bundle\\.js}", async (c) => {
     const file = c.req.param("file");
     if (file === "init.js") {
       return c.body(INIT_JS, 200, { "content-type": "text/javascript; charset=utf-8" });

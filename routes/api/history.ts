@@ -17,7 +17,7 @@ import {
   SIGNED_IN,
 } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
+import { publicRun, RunSchema, syncFailed } from "./schemas.ts";
 
 const HistoryQuery = z.object({
   cursor: z.string().max(1000).optional().openapi({ description: "From the previous page." }),
@@ -44,12 +44,12 @@ const tags = ["History"];
 
 export function historyRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
-  for (const path of ["/api/history", "/api/history/*"]) app.use(path, requireUser());
+  app.use("*", requireUser());
 
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/history",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "List sync runs, newest first",
@@ -86,7 +86,7 @@ export function historyRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/history/{runId}",
+      path: "/{runId}",
       tags,
       security: SIGNED_IN,
       summary: "One run with its per-event actions",

@@ -9,9 +9,14 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { UserSettingsSchema } from "../../lib/db/users.ts";
 import { errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
-import { CallbackQuery, LoginQuery } from "./auth.tsx";
-import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./user.ts";
-import { NotificationHeaders } from "./webhooks.ts";
+import {
+  CalendarsQuery,
+  CallbackQuery,
+  ConnectBody,
+  LoginQuery,
+  NotificationHeaders,
+  RemoveMirrorsQuery,
+} from "./schemas.ts";
 
 const redirect = (description: string) => ({ description });
 const ConnectionSchema = z.object({
@@ -45,12 +50,12 @@ const DisconnectResult = z.object({
   message: z.string().optional(),
 });
 
-/** Registers the plain routes in `registry`. */
+/** Registers the plain routes in `registry`, the /api app's: paths are relative to `/api`. */
 export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
   const auth = ["Sign-in"];
   registry.registerPath({
     method: "get",
-    path: "/api/auth/login",
+    path: "/auth/login",
     tags: auth,
     summary: "Start signing in with Google (a browser navigation)",
     request: { query: LoginQuery },
@@ -58,7 +63,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "get",
-    path: "/api/auth/callback",
+    path: "/auth/callback",
     tags: auth,
     summary: "Google's redirect back after sign-in or connecting an account",
     request: { query: CallbackQuery },
@@ -70,7 +75,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "post",
-    path: "/api/auth/refresh",
+    path: "/auth/refresh",
     tags: auth,
     summary: "Rotate the session's refresh cookie and get an access JWT for Bearer use",
     responses: {
@@ -87,7 +92,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "post",
-    path: "/api/auth/logout",
+    path: "/auth/logout",
     tags: auth,
     summary: "Sign out (a form post is redirected to /)",
     responses: { 204: { description: "Signed out." }, 303: redirect("Form post: to /.") },
@@ -96,7 +101,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   const account = ["Account"];
   registry.registerPath({
     method: "get",
-    path: "/api/me",
+    path: "/me",
     tags: account,
     security: SIGNED_IN,
     summary: "The signed-in user",
@@ -116,7 +121,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "patch",
-    path: "/api/me/settings",
+    path: "/me/settings",
     tags: account,
     security: SIGNED_IN,
     summary: "Change settings",
@@ -128,7 +133,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "delete",
-    path: "/api/me",
+    path: "/me",
     tags: account,
     security: SIGNED_IN,
     summary: "Delete the account (and, by default, every busy block busysync made)",
@@ -137,7 +142,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "get",
-    path: "/api/user/connections",
+    path: "/user/connections",
     tags: account,
     security: SIGNED_IN,
     summary: "Connected Google accounts",
@@ -148,7 +153,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "post",
-    path: "/api/user/calendars/connect",
+    path: "/user/calendars/connect",
     tags: account,
     security: SIGNED_IN,
     summary: "Start connecting a Google account ({ url } to open; a form post is redirected)",
@@ -161,7 +166,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "post",
-    path: "/api/user/connections/{id}/reconnect",
+    path: "/user/connections/{id}/reconnect",
     tags: account,
     security: SIGNED_IN,
     summary: "Connect an account again (after its access died)",
@@ -174,7 +179,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "delete",
-    path: "/api/user/connections/{id}",
+    path: "/user/connections/{id}",
     tags: account,
     security: SIGNED_IN,
     summary: "Disconnect an account (and, by default, remove the busy blocks written with it)",
@@ -186,7 +191,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "get",
-    path: "/api/user/calendars",
+    path: "/user/calendars",
     tags: account,
     security: SIGNED_IN,
     summary: "Calendars of every connected account (cached; `refresh=true` asks Google)",
@@ -201,7 +206,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "get",
-    path: "/api/user/export",
+    path: "/user/export",
     tags: account,
     security: SIGNED_IN,
     summary: "Download settings, connections (no tokens) and rules as JSON",
@@ -209,7 +214,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   });
   registry.registerPath({
     method: "post",
-    path: "/api/user/import",
+    path: "/user/import",
     tags: account,
     security: SIGNED_IN,
     summary: "Apply an export document",
@@ -222,7 +227,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
 
   registry.registerPath({
     method: "post",
-    path: "/api/webhooks/google",
+    path: "/webhooks/google",
     tags: ["Push"],
     summary: "Google Calendar push notifications (Google calls this, not clients)",
     description: "Authenticated by the channel's token; a notification only queues a sync.",
@@ -237,21 +242,21 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
   const reference = ["Reference"];
   registry.registerPath({
     method: "get",
-    path: "/api/openapi.json",
+    path: "/openapi.json",
     tags: reference,
     summary: "This document (OpenAPI 3.1)",
     responses: { 200: jsonResponse(Anything, "The document.") },
   });
   registry.registerPath({
     method: "get",
-    path: "/api/docs",
+    path: "/docs",
     tags: reference,
     summary: "The interactive reference (HTML)",
     responses: { 200: { description: "An HTML page." } },
   });
   registry.registerPath({
     method: "get",
-    path: "/api/docs/{file}",
+    path: "/docs/{file}",
     tags: reference,
     summary: "The reference's own files (Swagger UI, served by this app)",
     request: {

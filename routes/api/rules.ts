@@ -28,8 +28,8 @@ import {
   jsonResponse,
   named,
   SIGNED_IN,
-  validationError,
 } from "../../lib/http/openapi.ts";
+import { invalidRequest } from "../../lib/http/validate.ts";
 import { propagationHints } from "../../lib/rules/check.ts";
 import { RulePreviewSchema } from "../../lib/rules/preview.ts";
 import {
@@ -43,6 +43,7 @@ import {
   validateDraft,
 } from "../../lib/rules/save.ts";
 import {
+  isSelfTargetIssue,
   RuleInputSchema,
   type RulePatch,
   RulePatchSchema,
@@ -55,7 +56,7 @@ import {
   syncTriggerLimit,
   triggerSync,
   WaitQuery,
-} from "./sync.ts";
+} from "./schemas.ts";
 
 const RuleJson = named(RuleSchema, "Rule");
 const RuleInputJson = named(RuleInputSchema, "RuleInput");
@@ -111,14 +112,14 @@ const etagHeader = {
 const tags = ["Rules"];
 
 export function ruleRoutes(deps: AppDeps) {
-  const app = createApiApp<AppEnv>();
-  for (const path of ["/api/rules", "/api/rules/*"]) app.use(path, requireUser());
+  const app = createApiApp<AppEnv>(validationError);
+  app.use("*", requireUser());
   const triggerLimit = syncTriggerLimit(deps);
 
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/rules",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "List the rules, oldest first, with chains that stop short",
@@ -142,7 +143,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "Create a rule (and sync it)",
@@ -167,7 +168,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/validate",
+      path: "/validate",
       tags,
       security: SIGNED_IN,
       summary: "Check a rule without saving it",
@@ -191,7 +192,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/preview",
+      path: "/preview",
       tags,
       security: SIGNED_IN,
       summary: "Dry-run a draft rule",
@@ -216,7 +217,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Read a rule",
@@ -232,7 +233,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "put",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Replace a rule",
@@ -262,7 +263,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "patch",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Change some fields of a rule",
@@ -289,7 +290,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "delete",
-      path: "/api/rules/{id}",
+      path: "/{id}",
       tags,
       security: SIGNED_IN,
       summary: "Delete a rule",
@@ -315,7 +316,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/{id}/preview",
+      path: "/{id}/preview",
       tags,
       security: SIGNED_IN,
       summary: "Dry-run a stored rule",
@@ -336,7 +337,7 @@ export function ruleRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/rules/{id}/confirm",
+      path: "/{id}/confirm",
       tags,
       security: SIGNED_IN,
       summary: "Let a rule held by the delete guard go ahead",
@@ -396,6 +397,20 @@ function ifMatch(c: Context): string | undefined {
   const match = /^(?:W\/)?"([^"]*)"$/.exec(header);
   // An unquoted value is taken as it is: curl users type it that way.
   return match ? match[1] : header;
+}
+
+/**
+ * A rule's failed validation: 422 for the self-target refusal (the only issue left once every
+ * field is valid), else 400 naming each field.
+ */
+function validationError(issues: readonly z.core.$ZodIssue[]): HttpError {
+  const self = issues.find(isSelfTargetIssue);
+  if (self && issues.length === 1) {
+    return new HttpError(422, "self_target", "A calendar cannot be its own target.", {
+      target: self.message,
+    });
+  }
+  return invalidRequest(issues);
 }
 
 /**

@@ -14,7 +14,7 @@ import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { RULE_STATUSES } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { JobSchema, publicRun, RunSchema } from "./run_schemas.ts";
+import { JobSchema, publicRun, RunSchema } from "./schemas.ts";
 
 const IncidentSchema = z.object({
   id: z.string(),
@@ -75,12 +75,12 @@ const StatusSchema = z.object({
 
 export function statusRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
-  app.use("/api/status", requireUser());
+  app.use("/", requireUser()); // the one path: below it, unknown paths answer 404 signed out too
 
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/status",
+      path: "/",
       tags: ["Status"],
       security: SIGNED_IN,
       summary: "Connections, rules, the last run, the sync in progress and open incidents",

@@ -5,37 +5,26 @@
  * only talk to it through SyncRequests.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
 import { getRule } from "../../lib/db/rules.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import {
   createApiApp,
   errorResponses,
-  flag,
   idParam,
   jsonResponse,
   SIGNED_IN,
 } from "../../lib/http/openapi.ts";
-import { rateLimit } from "../../lib/http/rate_limit.ts";
-import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
+import type { SyncRequest } from "../../lib/sync/requests.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { JobSchema, publicRun, RunSchema, syncFailed } from "./run_schemas.ts";
-
-/** How long `?wait=true` waits before answering 202 after all (below common proxy timeouts). */
-const WAIT_MS = 55_000;
-
-export const SyncAcceptedSchema = z.object({
-  runId: z.string().openapi({
-    description: "The queued sync's id: `GET /api/sync/{runId}` says where it stands and " +
-      "`GET /api/history/{runId}` answers its run once it ran.",
-  }),
-}).openapi("SyncAccepted");
-
-export const RunSummarySchema = z.object({
-  runId: z.string(),
-  run: RunSchema,
-}).openapi("SyncResult");
+import {
+  JobSchema,
+  RunSummarySchema,
+  SyncAcceptedSchema,
+  syncTriggerLimit,
+  triggerSync,
+  WaitQuery,
+} from "./schemas.ts";
 
 const SyncBody = z.object({
   ruleId: z.string().min(1).max(128).optional().openapi({
@@ -50,59 +39,17 @@ const SyncBody = z.object({
   }),
 }).strict().openapi("SyncRequest");
 
-export const WaitQuery = z.object({
-  wait: flag("Answer 200 with the run once it finished (up to 55 s) instead of 202 at once."),
-});
-
-export type SyncAnswer =
-  | { status: 202; body: z.infer<typeof SyncAcceptedSchema> }
-  | { status: 200; body: z.infer<typeof RunSummarySchema> };
-
-/**
- * Queues `request` for the user and answers 202 with the job's id; with `wait`, the run once
- * it finished (a wait that times out still answers 202: the job goes on and can be polled).
- */
-export async function triggerSync(
-  deps: AppDeps,
-  userId: string,
-  request: SyncRequest,
-  wait: boolean,
-): Promise<SyncAnswer> {
-  const { jobId } = await deps.syncRequests.request(userId, request);
-  if (!wait) return { status: 202, body: { runId: jobId } };
-  try {
-    const run = await deps.syncRequests.wait(userId, jobId, WAIT_MS);
-    return { status: 200, body: { runId: jobId, run: publicRun(run) } };
-  } catch (err) {
-    if (err instanceof SyncWaitTimeoutError) return { status: 202, body: { runId: jobId } };
-    const job = await deps.syncRequests.job(userId, jobId);
-    if (job?.state === "failed") throw syncFailed(job.error);
-    throw err;
-  }
-}
-
-/** The per-user limit on asking for syncs ("Sync now", confirming a held rule). */
-export function syncTriggerLimit(deps: AppDeps): MiddlewareHandler<AppEnv> {
-  return rateLimit({
-    kv: deps.kv,
-    now: deps.now,
-    trustProxy: deps.config.trustProxy,
-    bucket: "syncTrigger",
-    key: (c: Context<AppEnv>) => `user:${userOf(c).id}`,
-  });
-}
-
 const tags = ["Sync"];
 
 export function syncRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
-  for (const path of ["/api/sync", "/api/sync/*"]) app.use(path, requireUser());
+  app.use("*", requireUser());
   const triggerLimit = syncTriggerLimit(deps);
 
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/sync",
+      path: "/",
       tags,
       security: SIGNED_IN,
       summary: "Sync now, or check and repair",
@@ -142,7 +89,7 @@ export function syncRoutes(deps: AppDeps) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/sync/{runId}",
+      path: "/{runId}",
       tags,
       security: SIGNED_IN,
       summary: "Where a requested sync stands",

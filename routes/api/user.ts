@@ -1,7 +1,8 @@
 /**
- * The signed-in user's account: `/api/me` (profile, settings, deletion), connected Google
- * accounts and their calendars under `/api/user/*`, and export/import. Every lookup is scoped
- * to the signed-in user, so another user's ids answer 404 exactly like ids that never existed.
+ * The signed-in user's account, as two sub-apps: meRoutes at `/api/me` (profile, settings,
+ * deletion) and userRoutes at `/api/user` (connected Google accounts and their calendars, and
+ * export/import). Every lookup is scoped to the signed-in user, so another user's ids answer
+ * 404 exactly like ids that never existed.
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -31,22 +32,16 @@ import {
 } from "../../lib/http/validate.ts";
 import { idParam } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
+import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./schemas.ts";
 
-/** Routes here that a plain HTML form posts to (buttons on the connections page). */
+/** userRoutes' routes (under its base) that a plain HTML form posts to: the connections page's. */
 export const FORM_ROUTES = [
-  "POST /api/user/calendars/connect",
-  "POST /api/user/connections/:id/reconnect",
+  "POST /calendars/connect",
+  "POST /connections/:id/reconnect",
 ];
 
-export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
-const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
-/** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
-export const RemoveMirrorsQuery = z.object({
-  removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
-});
 /** Bounded like every id in a path: an unbounded one would exceed Deno KV's key size (a 500). */
 const ConnectionId = idParam("id", "The connection's id.");
-export const CalendarsQuery = z.object({ refresh: Flag });
 /** An export of a person's settings and connections is a few KB; rules keep it far below this. */
 const IMPORT_MAX_BYTES = 1024 * 1024;
 
@@ -65,17 +60,12 @@ function publicConnection(c: Connection) {
 
 const notFound = () => new HttpError(404, "not_found", "No such connection.");
 
-export function userRoutes(deps: AppDeps): Hono<AppEnv> {
+/** The signed-in user (mounted at `/api/me`): profile, settings, deleting the account. */
+export function meRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const startLimit = rateLimit({
-    kv: deps.kv,
-    now: deps.now,
-    trustProxy: deps.config.trustProxy,
-    bucket: "oauthStart",
-  });
-  for (const path of ["/api/me", "/api/me/*", "/api/user/*"]) app.use(path, requireUser());
+  app.use("*", requireUser());
 
-  app.get("/api/me", (c) => {
+  app.get("/", (c) => {
     const user = userOf(c);
     return c.json({
       id: user.id,
@@ -86,21 +76,38 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  app.patch("/api/me/settings", async (c) => {
+  app.patch("/settings", async (c) => {
     const settings = await parseJsonBody(c, UserSettingsSchema.strict());
     const user = await updateUserSettings(deps.kv, userOf(c).id, settings);
     if (!user) throw new HttpError(401, "unauthenticated", "Sign in first.");
     return c.json(user.settings);
   });
 
-  app.delete("/api/me", async (c) => {
+  app.delete("/", async (c) => {
     const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
     await deleteAccount(deps, userOf(c).id, { removeMirrors }).catch(mirrorRemovalFailed);
     clearSessionCookies(c, deps.secureCookies);
     return c.body(null, 204);
   });
 
-  app.get("/api/user/connections", async (c) => {
+  return app;
+}
+
+/**
+ * The signed-in user's connected accounts and their calendars, export and import (mounted at
+ * `/api/user`).
+ */
+export function userRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const startLimit = rateLimit({
+    kv: deps.kv,
+    now: deps.now,
+    trustProxy: deps.config.trustProxy,
+    bucket: "oauthStart",
+  });
+  app.use("*", requireUser());
+
+  app.get("/connections", async (c) => {
     const connections = await listConnections(deps.kv, userOf(c).id);
     return c.json({ items: connections.map(publicConnection) });
   });
@@ -119,9 +126,9 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     return isFormPost(c) ? c.redirect(url, 303) : c.json({ url });
   };
 
-  app.post("/api/user/calendars/connect", startLimit, (c) => connect(c));
+  app.post("/calendars/connect", startLimit, (c) => connect(c));
 
-  app.post("/api/user/connections/:id/reconnect", startLimit, async (c) => {
+  app.post("/connections/:id/reconnect", startLimit, async (c) => {
     const { id } = parseWith(ConnectionId, c.req.param());
     const entry = await getConnectionEntry(deps.kv, userOf(c).id, id);
     if (!entry) throw notFound();
@@ -129,7 +136,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     return await connect(c, entry.connection.email);
   });
 
-  app.delete("/api/user/connections/:id", async (c) => {
+  app.delete("/connections/:id", async (c) => {
     const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
     const { id } = parseWith(ConnectionId, c.req.param());
     const removed = await disconnectConnection(deps, userOf(c).id, id, { removeMirrors })
@@ -138,7 +145,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(removed);
   });
 
-  app.get("/api/user/calendars", async (c) => {
+  app.get("/calendars", async (c) => {
     const userId = userOf(c).id;
     const { refresh } = parseQuery(c, CalendarsQuery);
     const failures = refresh ? await refreshAllCalendars(deps, userId) : undefined;
@@ -161,7 +168,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(failures ? { items, failures } : { items });
   });
 
-  app.get("/api/user/export", async (c) => {
+  app.get("/export", async (c) => {
     const doc = await buildExport(deps, userOf(c).id);
     const day = deps.now().toISOString().slice(0, 10);
     c.header("Content-Disposition", `attachment; filename="busysync-export-${day}.json"`);
@@ -169,7 +176,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.post(
-    "/api/user/import",
+    "/import",
     bodyLimit({
       maxSize: IMPORT_MAX_BYTES,
       onError: () => {

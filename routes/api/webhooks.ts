@@ -4,20 +4,12 @@
  * authentication. A notification is only a hint ("this calendar changed"); the body is empty.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { HttpError } from "../../lib/http/errors.ts";
 import type { PushChannels } from "../../lib/push/notifications.ts";
-
-/** The headers read (notes §6); the others (message number, expiry, URI) are not needed. */
-export const NotificationHeaders = z.object({
-  "x-goog-channel-id": z.string().min(1).max(64),
-  "x-goog-channel-token": z.string().min(1).max(256).optional(),
-  "x-goog-resource-state": z.enum(["sync", "exists", "not_exists"]),
-  "x-goog-resource-id": z.string().min(1).max(256),
-});
+import { NotificationHeaders } from "./schemas.ts";
 
 export function webhookRoutes(push: PushChannels): Hono {
-  return new Hono().post("/api/webhooks/google", async (c) => {
+  return new Hono().post("/google", async (c) => {
     const parsed = NotificationHeaders.safeParse(c.req.header());
     if (!parsed.success) {
       throw new HttpError(400, "bad_notification", "This is not a Google push notification.");

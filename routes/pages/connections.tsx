@@ -22,7 +22,7 @@ import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
  * without JavaScript), and disconnect, which asks first what to do with the busy blocks.
  */
 export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get("/connections", requireSignedInPage(), async (c) => {
+  return new Hono<AppEnv>().get("/", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),

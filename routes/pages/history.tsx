@@ -72,7 +72,7 @@ const REASON_WORDS: Record<string, string> = {
 export function historyPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/history", requireSignedInPage(), async (c) => {
+  app.get("/", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const query = Query.parse(c.req.query());
     const [rules, calendars, page] = await Promise.all([
@@ -157,7 +157,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/history/:runId", requireSignedInPage(), async (c) => {
+  app.get("/:runId", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const runId = c.req.param("runId");
     const [found, rules, connections, calendars] = await Promise.all([

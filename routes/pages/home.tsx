@@ -1,9 +1,24 @@
 import { Hono } from "hono";
+import type { VNode } from "preact";
+import { Banners } from "../../components/Banners.tsx";
 import { Island } from "../../components/Island.tsx";
+import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
+import { ChangeSummary, OutcomePill, RunTable } from "../../components/RunTable.tsx";
 import LiveStatus from "../../islands/LiveStatus.tsx";
+import SyncNow from "../../islands/SyncNow.tsx";
+import { listCalendars } from "../../lib/db/calendars.ts";
+import { listConnections } from "../../lib/db/connections.ts";
+import { listRuns } from "../../lib/db/history.ts";
 import { pingKv } from "../../lib/db/kv.ts";
+import { listRules } from "../../lib/db/rules.ts";
+import { listWritePauses } from "../../lib/db/account_limits.ts";
+import { openIncidents } from "../../lib/notify/incidents.ts";
+import type { SessionUser } from "../../lib/http/auth_middleware.ts";
+import { calendarKey } from "../../lib/model/calendar_ref.ts";
+import { formatDateTime, formatRelative, plural } from "../../lib/browser/format.ts";
+import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
+import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { renderDashboard } from "./dashboard.tsx";
 
 /**
  * `GET /`: the dashboard for a signed-in person; otherwise the landing page: what busysync
@@ -45,4 +60,211 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
       { title: "busysync" },
     ));
   });
+}
+
+/**
+ * The signed-in home page: what needs attention, whether syncing works (last run, next run,
+ * "Sync now" with live progress), each account's health, the rules, and the latest runs.
+ * Everything is read here on the server; only the sync button is an island.
+ */
+async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise<VNode> {
+  const userId = sessionUser.id;
+  const [connections, calendars, ruleEntries, runs, progress] = await Promise.all([
+    listConnections(deps.kv, userId),
+    listCalendars(deps.kv, userId),
+    listRules(deps.kv, userId),
+    listRuns(deps.kv, userId, { limit: 5 }),
+    deps.syncRequests.progress(userId),
+  ]);
+  const now = deps.now();
+  const pauses = await listWritePauses(deps.kv, connections, now);
+  const zone = displayZone(sessionUser.settings.timeZone, calendars);
+  const rules = ruleEntries.map((e) => e.rule);
+  const labels = calendarLabels(connections, calendars);
+  const lastRun = runs.items.find((r) => !r.dryRun);
+  const activeRules = rules.filter((r) => r.enabled).length;
+  const firstName = sessionUser.name.split(" ")[0] || sessionUser.email;
+
+  return (
+    <>
+      <Banners incidents={openIncidents(connections, rules, pauses)} here="/" />
+      <div class="page-head">
+        <div>
+          <h1>Hello, {firstName}</h1>
+          <p class="lead">
+            {rules.length === 0
+              ? "Set busysync up in three steps: connect your accounts, add a rule, sync."
+              : `${plural(activeRules, "rule")} on, across ${
+                plural(connections.length, "connected account")
+              }.`}
+          </p>
+        </div>
+      </div>
+
+      {rules.length === 0 && <Onboarding connections={connections.length} />}
+
+      <div class="dash-grid">
+        <section class="card sync-card" aria-labelledby="sync-title">
+          <h2 id="sync-title">Sync</h2>
+          <dl class="facts">
+            <div>
+              <dt>Last sync</dt>
+              <dd data-testid="last-sync">
+                {lastRun
+                  ? (
+                    <>
+                      <a href={`/history/${lastRun.id}`}>{formatRelative(lastRun.endedAt, now)}</a>
+                      {" "}
+                      <OutcomePill outcome={lastRun.outcome} />
+                      <span class="fact-sub">
+                        <ChangeSummary run={lastRun} />
+                      </span>
+                    </>
+                  )
+                  : "Not yet"}
+              </dd>
+            </div>
+            <div>
+              <dt>Next run</dt>
+              <dd data-testid="next-run">
+                {activeRules === 0 ? "When you turn a rule on" : progress.nextScheduledRun
+                  ? (
+                    <>
+                      {formatRelative(progress.nextScheduledRun, now)}
+                      <span class="fact-sub">
+                        {formatDateTime(progress.nextScheduledRun, zone, now)}
+                      </span>
+                    </>
+                  )
+                  : `Every ${deps.config.syncIntervalMinutes} minutes`}
+              </dd>
+            </div>
+            <div>
+              <dt>Changes</dt>
+              <dd>
+                {progress.push.enabled ? "Picked up within seconds" : "Picked up on the next run"}
+                <span class="fact-sub">
+                  {progress.push.enabled
+                    ? "Google tells busysync when a calendar changes"
+                    : progress.push.reason ?? "Push notifications are off"}
+                </span>
+              </dd>
+            </div>
+          </dl>
+          <Island
+            name="SyncNow"
+            component={SyncNow}
+            props={{ disabled: activeRules === 0, running: progress.running }}
+          />
+        </section>
+
+        <section class="card" aria-labelledby="accounts-title">
+          <div class="card-head">
+            <h2 id="accounts-title">Accounts</h2>
+            <a href="/connections">Manage</a>
+          </div>
+          {connections.length === 0
+            ? <p class="muted-block">No Google account connected yet.</p>
+            : (
+              <ul class="health-list">
+                {connections.map((c) => {
+                  const count = calendars.filter((cal) => cal.connectionId === c.id).length;
+                  const ok = c.status === "active";
+                  return (
+                    <li key={c.id} data-connection-health={c.id}>
+                      <span class={`dot ${ok ? "dot-ok" : "dot-bad"}`} aria-hidden="true" />
+                      <span class="health-main">
+                        <span class="health-name">{c.email}</span>
+                        <span class="health-sub">
+                          {ok ? "Healthy" : "Needs reconnecting"} · {plural(count, "calendar")}
+                        </span>
+                      </span>
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
+        </section>
+
+        <section class="card span-2" aria-labelledby="rules-title">
+          <div class="card-head">
+            <h2 id="rules-title">Rules</h2>
+            <a href="/rules">All rules</a>
+          </div>
+          {rules.length === 0
+            ? (
+              <p class="muted-block">
+                No rules yet. <a href="/rules/new">Create your first rule</a>.
+              </p>
+            )
+            : (
+              <ul class="rule-mini">
+                {rules.map((r) => (
+                  <li key={r.id}>
+                    <a href={`/rules/${r.id}`} class="rule-mini-name">{r.name}</a>
+                    <span class="rule-mini-path">
+                      {fullCalendarName(labels.get(calendarKey(r.source)))}{" "}
+                      <span aria-label={r.bidirectional ? "both ways with" : "into"}>
+                        {r.bidirectional ? "↔" : "→"}
+                      </span>{" "}
+                      {fullCalendarName(labels.get(calendarKey(r.target)))}
+                    </span>
+                    <RuleStatusPill enabled={r.enabled} status={r.status} />
+                  </li>
+                ))}
+              </ul>
+            )}
+        </section>
+
+        <section class="card span-2" aria-labelledby="runs-title">
+          <div class="card-head">
+            <h2 id="runs-title">Recent runs</h2>
+            <a href="/history">All history</a>
+          </div>
+          {runs.items.length === 0
+            ? <p class="muted-block">Runs appear here once busysync has synced.</p>
+            : <RunTable runs={runs.items} timeZone={zone} now={now} />}
+        </section>
+      </div>
+    </>
+  );
+}
+
+function Onboarding({ connections }: { connections: number }) {
+  const steps = [
+    {
+      done: connections >= 2,
+      title: "Connect your accounts",
+      body: "Each Google account whose calendars take part, e.g. personal and work.",
+      href: "/connections",
+      cta: "Connect accounts",
+    },
+    {
+      done: false,
+      title: "Add a rule",
+      body: "Pick a calendar to read and one to fill with busy blocks; see a preview first.",
+      href: "/rules/new",
+      cta: "Create a rule",
+    },
+    {
+      done: false,
+      title: "Sync",
+      body: "busysync then keeps the busy blocks up to date by itself.",
+    },
+  ];
+  return (
+    <ol class="onboarding">
+      {steps.map((s, i) => (
+        <li key={s.title} class={s.done ? "done" : ""}>
+          <span class="step-no" aria-hidden="true">{s.done ? "✓" : i + 1}</span>
+          <div>
+            <strong>{s.title}</strong>
+            {s.done && <span class="visually-hidden">(done)</span>}
+            <p>{s.body}</p>
+            {s.href && !s.done && <a href={s.href}>{s.cta}</a>}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
 }

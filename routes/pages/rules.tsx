@@ -34,7 +34,7 @@ import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 export function rulesPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/rules", requireSignedInPage(), async (c) => {
+  app.get("/", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),
@@ -86,7 +86,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/rules/new", requireSignedInPage(), async (c) => {
+  app.get("/new", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const [connections, calendars] = await Promise.all([
       listConnections(deps.kv, user.id),
@@ -119,7 +119,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     ));
   });
 
-  app.get("/rules/:id", requireSignedInPage(), async (c) => {
+  app.get("/:id", requireSignedInPage(), async (c) => {
     const user = userOf(c);
     const path = `/rules/${encodeURIComponent(c.req.param("id"))}`;
     const [entry, connections, calendars] = await Promise.all([

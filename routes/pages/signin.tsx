@@ -7,7 +7,7 @@ const Query = z.object({ next: z.string().max(2000).optional() });
 
 /** `GET /signin`: the sign-in page; a signed-in visitor goes straight on. */
 export function signInPage(deps: AppDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get("/signin", (c) => {
+  return new Hono<AppEnv>().get("/", (c) => {
     const parsed = Query.safeParse(c.req.query());
     // A bad `next` is dropped here rather than refused: this page is where people land.
     const next = (parsed.success && parsed.data.next &&

@@ -1,0 +1,134 @@
+/**
+ * The request and response shapes more than one route module uses: how runs and sync jobs look
+ * in the API's JSON (history, sync, status and rules), asking for a sync and its answers (sync
+ * and a rule's confirm), and the queries, bodies and headers the plain sign-in, account and
+ * webhook handlers parse, which the OpenAPI entries of those routes describe. Route modules
+ * import one another only through here (routes/mount.ts aside); it imports no route module.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { type RunRecord, RunRecordSchema } from "../../lib/db/history.ts";
+import { userOf } from "../../lib/http/auth_middleware.ts";
+import { HttpError } from "../../lib/http/errors.ts";
+import { flag } from "../../lib/http/openapi.ts";
+import { rateLimit } from "../../lib/http/rate_limit.ts";
+import { SYNC_REASONS } from "../../lib/model/sync_reasons.ts";
+import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
+import type { AppDeps, AppEnv } from "../../app_context.ts";
+
+// Runs and jobs.
+
+/** A run as the API shows it: the stored record without its schema version and owner. */
+export const RunSchema = RunRecordSchema.omit({ v: true, userId: true }).openapi("Run");
+
+/** Drops what only storage needs. */
+export function publicRun(record: RunRecord): z.infer<typeof RunSchema> {
+  const { v: _v, userId: _u, ...run } = record;
+  return run;
+}
+
+export const JobSchema = z.object({
+  id: z.string(),
+  reason: z.enum(SYNC_REASONS),
+  state: z.enum(["waiting", "running", "done", "failed"]),
+  full: z.boolean().openapi({ description: "A full reconcile rather than an incremental sync." }),
+  dueAt: z.string().openapi({ description: "When it may run; later than now while backing off." }),
+  attempts: z.number().int(),
+  runId: z.string().optional().openapi({ description: "The history record, once it ran." }),
+  error: z.string().optional(),
+}).openapi("SyncJob");
+
+/** A job given up before it produced a run (its run, when there is one, says why instead). */
+export function syncFailed(error: string | undefined): HttpError {
+  return new HttpError(502, "sync_failed", `The sync failed: ${error ?? "unknown error"}.`);
+}
+
+// Asking for a sync (`POST /api/sync`, `POST /api/rules/{id}/confirm`).
+
+/** How long `?wait=true` waits before answering 202 after all (below common proxy timeouts). */
+const WAIT_MS = 55_000;
+
+export const SyncAcceptedSchema = z.object({
+  runId: z.string().openapi({
+    description: "The queued sync's id: `GET /api/sync/{runId}` says where it stands and " +
+      "`GET /api/history/{runId}` answers its run once it ran.",
+  }),
+}).openapi("SyncAccepted");
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  run: RunSchema,
+}).openapi("SyncResult");
+
+export const WaitQuery = z.object({
+  wait: flag("Answer 200 with the run once it finished (up to 55 s) instead of 202 at once."),
+});
+
+export type SyncAnswer =
+  | { status: 202; body: z.infer<typeof SyncAcceptedSchema> }
+  | { status: 200; body: z.infer<typeof RunSummarySchema> };
+
+/**
+ * Queues `request` for the user and answers 202 with the job's id; with `wait`, the run once
+ * it finished (a wait that times out still answers 202: the job goes on and can be polled).
+ */
+export async function triggerSync(
+  deps: AppDeps,
+  userId: string,
+  request: SyncRequest,
+  wait: boolean,
+): Promise<SyncAnswer> {
+  const { jobId } = await deps.syncRequests.request(userId, request);
+  if (!wait) return { status: 202, body: { runId: jobId } };
+  try {
+    const run = await deps.syncRequests.wait(userId, jobId, WAIT_MS);
+    return { status: 200, body: { runId: jobId, run: publicRun(run) } };
+  } catch (err) {
+    if (err instanceof SyncWaitTimeoutError) return { status: 202, body: { runId: jobId } };
+    const job = await deps.syncRequests.job(userId, jobId);
+    if (job?.state === "failed") throw syncFailed(job.error);
+    throw err;
+  }
+}
+
+/** The per-user limit on asking for syncs ("Sync now", confirming a held rule). */
+export function syncTriggerLimit(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return rateLimit({
+    kv: deps.kv,
+    now: deps.now,
+    trustProxy: deps.config.trustProxy,
+    bucket: "syncTrigger",
+    key: (c: Context<AppEnv>) => `user:${userOf(c).id}`,
+  });
+}
+
+// Sign-in (routes/api/auth.tsx).
+
+export const LoginQuery = z.object({ next: z.string().max(2000).optional() });
+
+export const CallbackQuery = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(256).optional(),
+  iss: z.string().max(2000).optional(),
+});
+
+// The account (routes/api/user.ts).
+
+export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
+const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
+/** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
+export const RemoveMirrorsQuery = z.object({
+  removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+});
+export const CalendarsQuery = z.object({ refresh: Flag });
+
+// Google's push notifications (routes/api/webhooks.ts).
+
+/** The headers read (notes §6); the others (message number, expiry, URI) are not needed. */
+export const NotificationHeaders = z.object({
+  "x-goog-channel-id": z.string().min(1).max(64),
+  "x-goog-channel-token": z.string().min(1).max(256).optional(),
+  "x-goog-resource-state": z.enum(["sync", "exists", "not_exists"]),
+  "x-goog-resource-id": z.string().min(1).max(256),
+});
