@@ -140,6 +140,47 @@ function violations(files: Map<string, string>): string[] {
   return lines.sort();
 }
 
+/** Packages too heavy for a page: the islands validate nothing themselves (the API does). */
+const SERVER_PACKAGES = ["zod", "@hono/zod-openapi", "hono", "@googleapis/calendar"];
+
+/**
+ * The chains by which an island's bundle would load a server-side package at run time: the
+ * island, each module it loads (imports of types alone vanish from the bundle), and the package.
+ */
+function serverPackagesInBundles(files: Map<string, string>): string[] {
+  const lines = [];
+  for (const island of [...files.keys()].filter((p) => /^islands\/.*\.tsx?$/.test(p)).sort()) {
+    const seen = new Set<string>();
+    const queue: string[][] = [[island]];
+    while (queue.length) {
+      const chain = queue.shift()!;
+      const path = chain.at(-1)!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const source = files.get(path);
+      if (source === undefined) continue;
+      for (const pkg of packagesOf(source)) {
+        if (SERVER_PACKAGES.includes(pkg)) lines.push(`${[...chain, pkg].join(" → ")}`);
+      }
+      for (const { path: next, typesOnly } of importsOf(path, source)) {
+        if (!typesOnly) queue.push([...chain, next]);
+      }
+    }
+  }
+  return lines;
+}
+
+/** The packages `source` loads at run time (bare specifiers of value imports). */
+function packagesOf(source: string): string[] {
+  const found = [];
+  for (
+    const match of source.matchAll(/^import(\s+type\b)?[^;()]*?\bfrom\s*["']([^"'.][^"']*)["']/gm)
+  ) {
+    if (match[1] === undefined) found.push(match[2]);
+  }
+  return found;
+}
+
 async function sourceTree(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const skip = new Set(["node_modules", "static", "data", "test-output", "dist", ".git"]);
@@ -161,6 +202,25 @@ Deno.test("architecture: no import in the tree breaks a rule", async () => {
   assert.ok(files.has("lib/services.ts"), "the walk found the tree");
   const broken = violations(files);
   assert.deepEqual(broken, [], `imports that break a rule:\n${broken.join("\n")}`);
+});
+
+Deno.test("architecture: no island's bundle loads zod, hono or a Google client", async () => {
+  const chains = serverPackagesInBundles(await sourceTree());
+  assert.deepEqual(chains, [], `server packages in a browser bundle:\n${chains.join("\n")}`);
+});
+
+Deno.test("architecture: a server package reached from an island is reported with its chain", () => {
+  const files = new Map([
+    [
+      "islands/Editor.tsx",
+      'import { key } from "../lib/model/ref.ts";\nimport type { R } from "../lib/model/rule.ts";\n',
+    ],
+    ["lib/model/ref.ts", 'import { z } from "zod";\n'],
+    ["lib/model/rule.ts", 'import { z } from "zod";\n'],
+  ]);
+  assert.deepEqual(serverPackagesInBundles(files), [
+    "islands/Editor.tsx → lib/model/ref.ts → zod",
+  ]);
 });
 
 Deno.test("architecture: a forbidden import is reported with the import and the rule", () => {

@@ -8,7 +8,7 @@
  * event, which is this key already, and a run reads an edge's whole ledger into memory anyway.
  */
 import { z } from "zod";
-import { CalendarRefSchema } from "../model/calendar_ref.ts";
+import { CalendarRefSchema } from "../model/rule.ts";
 import type { Edge, LedgerEntry } from "../model/events.ts";
 import { commitOnce } from "./commit.ts";
 import { keys } from "./keys.ts";

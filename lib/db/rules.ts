@@ -17,10 +17,10 @@ import {
   describeGraphProblem,
   type GraphProblem,
 } from "../model/rule_graph.ts";
-import { CalendarRefSchema } from "../model/calendar_ref.ts";
 import {
   applyRulePatch,
   buildRule,
+  CalendarRefSchema,
   type Rule,
   type RuleInput,
   type RulePatch,

@@ -8,7 +8,7 @@
  * a first attempt still costs one call and a fraction of a commit.
  */
 import { z } from "zod";
-import { CalendarRefSchema } from "../model/calendar_ref.ts";
+import { CalendarRefSchema } from "../model/rule.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { Edge, LedgerEntry } from "../model/events.ts";
 import { keys } from "./keys.ts";

@@ -6,7 +6,15 @@
  */
 import { z } from "zod";
 import { isKnownTimeZone } from "./time_zone.ts";
-import { type CalendarRef, CalendarRefSchema, IdSchema } from "./calendar_ref.ts";
+import type { CalendarRef } from "./calendar_ref.ts";
+
+/** Ids we generate (ULIDs) and connection ids: a safe alphabet keeps calendar keys unambiguous. */
+const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1-64 letters, digits, _ or -");
+
+export const CalendarRefSchema = z.object({
+  connectionId: IdSchema,
+  calendarId: z.string().min(1).max(1024),
+}) satisfies z.ZodType<CalendarRef>;
 
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
