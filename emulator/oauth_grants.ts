@@ -44,6 +44,13 @@ function refusal(
   return { ok: false, error, description };
 }
 
+/**
+ * Google keeps at most 100 live refresh tokens per account and OAuth client; minting one more
+ * silently invalidates the oldest (developers.google.com/identity/protocols/oauth2#expiration;
+ * notes §7, invalid_grant causes).
+ */
+export const REFRESH_TOKENS_PER_GRANT = 100;
+
 /** Google does not publish its code lifetime; ten minutes is RFC 6749 §4.1.2's advice. */
 const AUTH_CODE_TTL_MS = 10 * 60_000;
 
@@ -112,10 +119,20 @@ export class GrantStore {
     return grant && grant.expiresAt > this.#now() ? grant : undefined;
   }
 
-  /** A refresh token in Google's "1//" shape. */
+  /**
+   * A refresh token in Google's "1//" shape. The 101st live one of an account and client ends
+   * the oldest (and the access tokens it minted), as Google does, without a word.
+   */
   mintRefreshToken(grant: Grant): string {
     const token = `1//emu-${randomToken()}`;
     this.#refreshTokens.set(token, { ...grant, scopes: [...grant.scopes] });
+    // A Map iterates in insertion order: the first entries of this grant are the oldest.
+    const ofGrant = [...this.#refreshTokens].filter(([, g]) =>
+      g.email === grant.email && g.clientId === grant.clientId
+    );
+    for (const [old] of ofGrant.slice(0, Math.max(0, ofGrant.length - REFRESH_TOKENS_PER_GRANT))) {
+      this.revokeRefreshToken(old);
+    }
     return token;
   }
 

@@ -382,6 +382,72 @@ Deno.test("oauth offline access: a refresh token comes only with access_type=off
   });
 });
 
+Deno.test("oauth offline access: sign-in and calendar scopes in one consent, as busysync's first sign-in asks", async (t) => {
+  await using emu = startEmulator();
+  const firstSignIn: GenerateAuthUrlOpts = {
+    scope: ["openid", "email", "profile", CALENDAR],
+    access_type: "offline",
+    prompt: "select_account consent",
+    include_granted_scopes: true,
+  };
+  await t.step(
+    "one code carries both kinds of scope, an id_token and a refresh token",
+    async () => {
+      const callback = await authorize(emu, firstSignIn);
+      equal(callback.get("scope"), `openid ${EMAIL} ${PROFILE} ${CALENDAR}`);
+      const { tokens } = await emu.google().getToken(callback.get("code")!);
+      ok(tokens.refresh_token);
+      ok(tokens.id_token);
+    },
+  );
+  await t.step(
+    "asked again with prompt consent: another refresh token, as Google does",
+    async () => {
+      const callback = await authorize(emu, firstSignIn);
+      ok((await emu.google().getToken(callback.get("code")!)).tokens.refresh_token);
+    },
+  );
+  await t.step(
+    "a later sign-in-only request mints none, and include_granted_scopes keeps the calendar",
+    async () => {
+      const callback = await authorize(emu, {
+        scope: ["openid", "email", "profile"],
+        include_granted_scopes: true,
+      });
+      equal(callback.get("scope"), `openid ${EMAIL} ${PROFILE} ${CALENDAR}`);
+      equal((await emu.google().getToken(callback.get("code")!)).tokens.refresh_token, undefined);
+    },
+  );
+});
+
+Deno.test("oauth refresh tokens: the 101st of one account and client silently ends the oldest", async () => {
+  await using emu = startEmulator();
+  const mint = async () => {
+    const callback = await authorize(emu, { access_type: "offline", prompt: "consent" });
+    return (await emu.google().getToken(callback.get("code")!)).tokens.refresh_token!;
+  };
+  const first = await mint();
+  const second = await mint();
+  for (let i = 2; i < 100; i++) await mint();
+  const refreshes = async (token: string) => {
+    const res = await fetch(`${emu.issuer}/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: token,
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+      }),
+    });
+    await res.body?.cancel();
+    return res.status;
+  };
+  equal(await refreshes(first), 200, "100 live tokens: all work");
+  await mint();
+  equal(await refreshes(first), 400, "the oldest is gone (invalid_grant)");
+  equal(await refreshes(second), 200);
+});
+
 Deno.test("oauth refresh: OAuth2Client refreshes an expired access token; the old one stops working", async (t) => {
   await using emu = startEmulator();
   const client = emu.google();
