@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { compress } from "hono/compress";
 import type { AppDeps, AppEnv, AppInput } from "./app_context.ts";
 import { sessionAuth } from "./lib/http/auth_middleware.ts";
+import { canonicalHost } from "./lib/http/canonical_host.ts";
 import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
@@ -37,6 +38,8 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   // Google's authorization endpoint is on the issuer's host (accounts.google.com).
   const issuerOrigin = new URL(config.google.issuer).origin;
   app.use(securityHeaders({ https: secureCookies, formTargets: [issuerOrigin] }));
+  // Before any page or sign-in: cookies are per host, and Google returns to PUBLIC_URL's.
+  app.use(canonicalHost({ publicUrl: config.publicUrl }));
   app.use("/static/*", serveStatic(input.staticDir));
   // CSRF runs before the session middleware: it decides from headers alone, so no cross-site
   // request ever reaches a refresh-token rotation.

@@ -105,7 +105,12 @@ export async function startServer(env: Record<string, string | undefined>): Prom
 /** Serves until SIGINT/SIGTERM, then shuts down in order: `deno task start` and `busysync serve`. */
 export async function serveUntilSignal(env: Record<string, string | undefined>): Promise<void> {
   const running = await startServer(env);
-  console.log(`busysync is running at ${running.url}`);
+  // PUBLIC_URL, not the listening address: sign-in works only there (its cookies are per host,
+  // and Google sends the browser back to PUBLIC_URL); other addresses redirect to it.
+  console.log(`busysync is running at ${running.config.publicUrl}`);
+  if (new URL(running.url).host !== new URL(running.config.publicUrl).host) {
+    console.log(`(listening on ${running.url}; pages opened there move to the address above)`);
+  }
   if (running.config.demo) {
     console.log("demo mode: no Google credentials set, using the bundled Google emulator");
   }
