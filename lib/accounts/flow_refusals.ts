@@ -15,12 +15,20 @@ const AGAIN = "Starting again can help.";
 const NOT_AGAIN = "Trying again will not help";
 const ASK_ADMIN = `${NOT_AGAIN}: whoever runs this busysync needs to check its Google settings.`;
 
-export const STALE: Refusal = {
-  status: 400,
-  title: "This sign-in link has expired",
-  message: "It was already used, is older than ten minutes, or was started in another browser. " +
-    AGAIN,
-};
+/**
+ * The flow's state is unknown, used, expired, or belongs to another browser. The browser's
+ * binding cookie belongs to the host that set it, so a sign-in started at another address of
+ * this server (127.0.0.1 for localhost) arrives without it: the message names the address.
+ */
+export function staleRefusal(publicUrl: string): Refusal {
+  return {
+    status: 400,
+    title: "This sign-in link has expired",
+    message: "It was already used, is older than ten minutes, or was started in another browser " +
+      `or at another address than ${new URL(publicUrl).origin}. Open ` +
+      `${new URL(publicUrl).origin} in this browser and start again from there.`,
+  };
+}
 
 /** RFC 9207: the response's `iss` is not the configured issuer, or is missing. */
 export const WRONG_RESPONSE_ISSUER: Refusal = {
@@ -97,4 +105,14 @@ export function idTokenRefusal(problem: IdTokenProblem): Refusal {
     title: "Google's answer did not verify",
     message: ID_TOKEN_MESSAGES[problem],
   };
+}
+
+/**
+ * An address with most of its name hidden, `a•••@work.example.com`: enough for its owner to
+ * recognise, not enough to give away to whoever else sees the page.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf("@");
+  if (at < 1) return "•••";
+  return `${email[0]}•••${email.slice(at)}`;
 }

@@ -7,8 +7,13 @@ import { ulid } from "ulid";
 import { isEmailAllowed } from "../auth/allow_list.ts";
 import { type OAuthFlow, startFlow, takeFlow } from "../auth/oauth_state.ts";
 import { ConflictError } from "../db/commit.ts";
-import { type Connection, connectionIdFor, saveConnectionGrant } from "../db/connections.ts";
-import { upsertUserBySub, type User } from "../db/users.ts";
+import {
+  type Connection,
+  connectionIdFor,
+  listConnectionsToAccount,
+  saveConnectionGrant,
+} from "../db/connections.ts";
+import { findUserBySub, getUser, upsertUserBySub, type User } from "../db/users.ts";
 import { CALENDAR_SCOPES, type CodeTokens, IdTokenError } from "../google/oauth.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
 import { KeySetUnavailableError } from "../google/signing_keys.ts";
@@ -17,8 +22,9 @@ import {
   authorizationRefusal,
   codeExchangeRefusal,
   idTokenRefusal,
+  maskEmail,
   type Refusal,
-  STALE,
+  staleRefusal,
   WRONG_RESPONSE_ISSUER,
 } from "./flow_refusals.ts";
 import { refreshConnectionCalendars } from "./calendars.ts";
@@ -33,6 +39,8 @@ export interface BeginFlowInput {
   /** The browser's binding value (its cookie). */
   binding: string;
   loginHint?: string;
+  /** Sign-in only: also connect the account's calendars (a first sign-in in this browser). */
+  calendars?: boolean;
 }
 
 /** Records a new flow and returns Google's authorization URL to send the browser to. */
@@ -42,6 +50,7 @@ export async function beginFlow(deps: AccountDeps, input: BeginFlowInput): Promi
     flow: input.flow,
     ...started,
     loginHint: input.loginHint,
+    calendars: input.flow === "signin" && input.calendars === true,
   });
 }
 
@@ -55,10 +64,16 @@ export interface CallbackQuery {
 }
 
 export type CallbackResult =
-  | { kind: "signed_in"; user: User; next: string }
+  /** `connected`: the sign-in also connected the account's calendars (a first sign-in). */
+  | { kind: "signed_in"; user: User; next: string; connected: boolean }
   | { kind: "connected"; connection: Connection; next: string }
   /** A verified person the allow-list does not admit. */
   | { kind: "refused"; email: string }
+  /**
+   * A Google account that never signed in but is connected under other busysync users
+   * (`holders`, masked addresses they sign in with): no new, empty busysync account is opened.
+   */
+  | { kind: "held"; email: string; holders: string[] }
   | ({ kind: "failed" } & Refusal);
 
 const fail = (
@@ -83,6 +98,7 @@ export async function completeFlow(
   input: { query: CallbackQuery; binding: string | undefined; currentUserId?: string },
 ): Promise<CallbackResult> {
   const { query } = input;
+  const STALE = staleRefusal(deps.config.publicUrl);
   if (!query.state) return refused(STALE);
   const flow = await takeFlow(deps.kv, {
     state: query.state,
@@ -142,13 +158,39 @@ export async function completeFlow(
     if (!isEmailAllowed(deps.config.allowedEmails, { email: claims.email, hd: claims.hd })) {
       return { kind: "refused", email: claims.email };
     }
+    // A connected account is not a second person: someone who knows a shared family account's
+    // password must not get a busysync of their own beside the one it is connected to, and its
+    // owner must not end up with two. (A check, then a create: two sign-ins racing a connect can
+    // slip past it, which leaves an ordinary account, nothing unsafe.)
+    if (!(await findUserBySub(deps.kv, issuer, claims.sub))) {
+      const holders = await listConnectionsToAccount(deps.kv, issuer, claims.sub);
+      if (holders.length) {
+        const owners = await Promise.all(holders.map((h) => getUser(deps.kv, h.userId)));
+        const masked = [
+          ...new Set(owners.flatMap((u) => (u ? [maskEmail(u.email)] : []))),
+        ];
+        if (masked.length) return { kind: "held", email: claims.email, holders: masked };
+      }
+    }
     const { user } = await upsertUserBySub(deps.kv, {
       issuer,
       sub: claims.sub,
       email: claims.email,
       name: claims.name ?? claims.email,
     }, deps.now());
-    return { kind: "signed_in", user, next: flow.next };
+    // A first sign-in asked for the calendars too: with both scopes granted (Google's page lets
+    // a person untick them) and a refresh token, the account is the person's first connection.
+    const calendarsGranted = flow.calendars === true && !!tokens.refreshToken &&
+      CALENDAR_SCOPES.every((s) => tokens.scopes.includes(s));
+    if (calendarsGranted) {
+      await connectAccount(deps, user.id, {
+        issuer,
+        sub: claims.sub,
+        email: claims.email,
+        tokens: { ...tokens, refreshToken: tokens.refreshToken! },
+      });
+    }
+    return { kind: "signed_in", user, next: flow.next, connected: calendarsGranted };
   }
 
   // Refused grants below are dropped, not revoked: revoking at Google can end every token the
@@ -173,19 +215,29 @@ export async function completeFlow(
   if (!tokens.refreshToken) {
     return fail(502, "Google sent no refresh token", "Please connect the account again.");
   }
-  const connection = await storeConnection(deps, flow.userId, {
+  const connection = await connectAccount(deps, flow.userId, {
     issuer,
     sub: claims.sub,
     email: claims.email ?? claims.sub,
     tokens: { ...tokens, refreshToken: tokens.refreshToken },
   });
+  return { kind: "connected", connection, next: flow.next };
+}
+
+/** Stores the connection and fetches its calendar list (a failed fetch can be repeated later). */
+async function connectAccount(
+  deps: AccountDeps,
+  userId: string,
+  account: Parameters<typeof storeConnection>[2],
+): Promise<Connection> {
+  const connection = await storeConnection(deps, userId, account);
   try {
-    await refreshConnectionCalendars(deps, flow.userId, connection.id);
+    await refreshConnectionCalendars(deps, userId, connection.id);
   } catch (err) {
     // The connection is stored; its calendars can be fetched again from the dashboard.
     deps.log.warn("calendar list after connecting failed", { connectionId: connection.id, err });
   }
-  return { kind: "connected", connection, next: flow.next };
+  return connection;
 }
 
 async function storeConnection(

@@ -27,7 +27,14 @@ export function newBinding(): string {
 /** Records a new flow and returns the values the authorization URL carries. */
 export async function startFlow(
   kv: Deno.Kv,
-  input: { flow: OAuthFlow; userId?: string; next: string; binding: string; now: Date },
+  input: {
+    flow: OAuthFlow;
+    userId?: string;
+    next: string;
+    binding: string;
+    now: Date;
+    calendars?: boolean;
+  },
 ): Promise<StartedFlow> {
   const codeVerifier = randomToken();
   const nonce = randomToken(16);
@@ -36,6 +43,7 @@ export async function startFlow(
     v: 1,
     id: state,
     flow: input.flow,
+    ...(input.calendars ? { calendars: true } : {}),
     userId: input.userId,
     codeVerifier,
     nonce,

@@ -11,6 +11,11 @@ export const OAuthStateSchema = z.object({
   id: z.string(),
   /** Sign-in creates a session; connect adds a Google account to `userId`. */
   flow: z.enum(["signin", "connect"]),
+  /**
+   * A first sign-in in this browser also asks for the account's calendar scopes with offline
+   * access, so the account it signs in with becomes the person's first connection.
+   */
+  calendars: z.boolean().optional(),
   /** The user who started a connect flow; the callback must come from the same user. */
   userId: z.string().optional(),
   /** PKCE verifier (RFC 7636) whose S256 challenge went to Google. */

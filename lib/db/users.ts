@@ -101,6 +101,16 @@ export async function getUser(kv: Deno.Kv, userId: string): Promise<User | null>
   return entry.value === null ? null : UserSchema.parse(entry.value);
 }
 
+/** The user who signs in as (issuer, sub), or null when that account has never signed in. */
+export async function findUserBySub(
+  kv: Deno.Kv,
+  issuer: string,
+  sub: string,
+): Promise<User | null> {
+  const index = await kv.get<string>(keys.userBySub(issuer, sub));
+  return index.value === null ? null : await getUser(kv, index.value);
+}
+
 /**
  * The user who signed in with `email` (any case), or null. Reads every user: for the CLI, which
  * an operator runs by hand, never for a request.

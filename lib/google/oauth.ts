@@ -44,6 +44,11 @@ export interface AuthorizationRequest {
   state: string;
   codeChallenge: string;
   nonce: string;
+  /**
+   * Sign-in only: also ask for the calendar scopes with offline access, so the account signed
+   * in with is connected in the same consent (a person's first sign-in).
+   */
+  calendars?: boolean;
   /** Pre-selects the Google account (used when reconnecting a known account). */
   loginHint?: string;
 }
@@ -161,6 +166,18 @@ export function createGoogleOAuth(options: GoogleOAuthOptions): GoogleOAuth {
         ...(request.loginHint ? { login_hint: request.loginHint } : {}),
       };
       const oauth = await client();
+      if (request.flow === "signin" && request.calendars) {
+        return oauth.generateAuthUrl({
+          ...common,
+          scope: [...SIGNIN_SCOPES, ...CALENDAR_SCOPES],
+          // One consent for who the person is and their calendars: offline access for the
+          // refresh token a connection needs; prompt=consent because Google sends a refresh
+          // token without it only on the account's very first grant to this client (notes §7).
+          access_type: "offline",
+          prompt: "select_account consent",
+          include_granted_scopes: true,
+        });
+      }
       if (request.flow === "signin") {
         return oauth.generateAuthUrl({
           ...common,

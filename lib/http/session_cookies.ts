@@ -88,3 +88,25 @@ export function ensureBindingCookie(c: Context, secure: boolean): string {
   setCookie(c, cookieNames(secure).binding, binding, options(secure, OAUTH_STATE_TTL_MS));
   return binding;
 }
+
+/** How long a browser is remembered as one a person has signed in with: a year. */
+const RETURNING_MAX_AGE_MS = 365 * 24 * 3600_000;
+
+function returningCookieName(secure: boolean): string {
+  return `${secure ? "__Host-" : ""}busysync_known`;
+}
+
+/**
+ * Whether someone has signed in to busysync in this browser before. A browser that has not
+ * gets the first sign-in that also connects the account's calendars (one consent); later
+ * sign-ins ask for who the person is only, since each offline consent mints a refresh token and
+ * Google keeps only about 100 per account and client. It holds no identity, just "1".
+ */
+export function readReturningCookie(c: Context, secure: boolean): boolean {
+  return getCookie(c, returningCookieName(secure)) === "1";
+}
+
+/** Remembers that someone signed in with this browser (see readReturningCookie). */
+export function setReturningCookie(c: Context, secure: boolean): void {
+  setCookie(c, returningCookieName(secure), "1", options(secure, RETURNING_MAX_AGE_MS));
+}

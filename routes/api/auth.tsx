@@ -3,7 +3,7 @@
  * connecting a calendar account), `POST /api/auth/refresh`, `POST /api/auth/logout`.
  */
 import { Hono } from "hono";
-import { FlowProblem, SignInRefused } from "../../components/AuthNotices.tsx";
+import { ConnectionHeld, FlowProblem, SignInRefused } from "../../components/AuthNotices.tsx";
 import { beginFlow, completeFlow } from "../../lib/accounts/oauth_flows.ts";
 import {
   endSession,
@@ -19,7 +19,9 @@ import {
   clearSessionCookies,
   ensureBindingCookie,
   readBindingCookie,
+  readReturningCookie,
   readSessionCookies,
+  setReturningCookie,
   setSessionCookies,
 } from "../../lib/http/session_cookies.ts";
 import { isFormPost, parseQuery } from "../../lib/http/validate.ts";
@@ -40,6 +42,9 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
       flow: "signin",
       next: target,
       binding: ensureBindingCookie(c, deps.secureCookies),
+      // A browser nobody signed in with yet: a new person, most likely, whose first sign-in
+      // also connects that account's calendars, so one trip to Google does both.
+      calendars: !readReturningCookie(c, deps.secureCookies),
     });
     return c.redirect(url, 302);
   });
@@ -56,6 +61,7 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
         if (c.var.sessionId) await endSession(deps.sessions, c.var.sessionId);
         const tokens = await startSession(deps.sessions, result.user.id);
         setSessionCookies(c, deps.secureCookies, tokens, deps.now());
+        setReturningCookie(c, deps.secureCookies);
         return c.redirect(result.next, 303);
       }
       case "connected":
@@ -63,6 +69,13 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
       case "refused":
         return c.html(
           deps.render(<SignInRefused email={result.email} />, { title: "Sign-in refused" }),
+          403,
+        );
+      case "held":
+        return c.html(
+          deps.render(<ConnectionHeld email={result.email} holders={result.holders} />, {
+            title: "Connected to another busysync account",
+          }),
           403,
         );
       case "failed": {

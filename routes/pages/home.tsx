@@ -10,6 +10,7 @@ import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { pingKv } from "../../lib/db/kv.ts";
+import { readReturningCookie } from "../../lib/http/session_cookies.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
@@ -35,6 +36,7 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
       }));
     }
     const ready = await pingKv(deps.kv);
+    const returning = readReturningCookie(c, deps.secureCookies);
     return c.html(deps.render(
       <section class="hero">
         <h1>Your busy time, in every calendar.</h1>
@@ -48,12 +50,20 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
           props={{ initial: ready ? "ready" : "unavailable", everySeconds: 30 }}
         />
         <p>
-          <a class="button button-large" href="/signin">Sign in with Google</a>
+          {/* Straight to Google: there is nothing to choose on a page in between. */}
+          <a class="button button-large" href="/api/auth/login?next=%2F">Sign in with Google</a>
+        </p>
+        <p class="note">
+          {returning
+            ? "Google asks only who you are; calendar accounts are connected one at a time."
+            : "The first time, Google also asks to see your calendar list and to read and write " +
+              "events, so the account you sign in with is connected in the same step."}
         </p>
         {deps.config.demo && (
           <p class="note">
             This instance runs in demo mode: Google is replaced by the bundled emulator, seeded with
-            a demo person who has a personal and a work account.
+            a demo person, Alex, who has a personal and a work account. Pick{" "}
+            <strong>alex.personal@example.com</strong> on the next page.
           </p>
         )}
       </section>,

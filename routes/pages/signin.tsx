@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_NEXT, safeNextPath } from "../../lib/http/next_path.ts";
+import { readReturningCookie } from "../../lib/http/session_cookies.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
 const Query = z.object({ next: z.string().max(2000).optional() });
@@ -36,8 +37,11 @@ export function signInPage(deps: AppDeps): Hono<AppEnv> {
         <section class="card signin" aria-labelledby="signin-title">
           <h2 id="signin-title">Sign in to busysync</h2>
           <p>
-            Use your Google account. busysync learns only your name and email address here; calendar
-            access is asked for separately, one account at a time.
+            {readReturningCookie(c, deps.secureCookies)
+              ? "Use your Google account. busysync learns only your name and email address here; " +
+                "calendar access is asked for separately, one account at a time."
+              : "Use your Google account. The first time, Google also asks to see your calendar " +
+                "list and to read and write events, so this account is connected in the same step."}
           </p>
           <a class="button button-google" href={login}>
             <GoogleMark />

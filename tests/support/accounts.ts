@@ -271,12 +271,27 @@ export class TestClient {
     return res;
   }
 
-  /** Signs in as `email` through the emulator (login_hint stands in for picking the account). */
-  async signIn(email: string, next?: string): Promise<Response> {
+  /**
+   * Signs in as `email` through the emulator (login_hint stands in for picking the account), as
+   * a browser that signed in to busysync before (sign-in scopes only); `firstTime: true` is a
+   * new person's first sign-in, which also connects the account's calendars.
+   */
+  async signIn(
+    email: string,
+    next?: string,
+    options: { firstTime?: boolean } = {},
+  ): Promise<Response> {
+    if (!options.firstTime) this.markReturning();
     const query = next === undefined ? "" : `?${new URLSearchParams({ next })}`;
     const login = await this.request(`/api/auth/login${query}`);
     if (login.status !== 302) throw new Error(`login answered ${login.status}`);
     return await this.#completeAtGoogle(login.headers.get("location")!, email);
+  }
+
+  /** Makes this browser one someone signed in with before (busysync's `busysync_known` cookie). */
+  markReturning(): void {
+    const secure = this.h.config.publicUrl.startsWith("https://");
+    this.cookies.set(`${secure ? "__Host-" : ""}busysync_known`, "1");
   }
 
   /** Connects the Google account `email` to the signed-in user. */
