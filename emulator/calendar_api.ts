@@ -3,6 +3,7 @@
  * events methods. Every call is counted, may meet an injected fault, and needs a bearer token
  * with a scope the method accepts (api_access.ts, notes §7).
  */
+import { CALENDAR_COLORS, CALENDAR_FOREGROUND } from "./calendar_colors.ts";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import {
@@ -202,16 +203,16 @@ export function createCalendarApi(
       ...(more
         ? { nextPageToken: encodeToken({ epoch: state.epoch(), offset: start + page.length }) }
         : { nextSyncToken: encodeToken({ epoch: state.epoch(), email, version }) }),
-      items: page.map(({ calendar, accessRole, primary }) => ({
+      items: page.map(({ calendar, accessRole, primary, colorId }) => ({
         kind: "calendar#calendarListEntry",
         etag: calendar.etag,
         id: calendar.id,
         summary: calendar.summary,
         ...(calendar.description ? { description: calendar.description } : {}),
         timeZone: calendar.timeZone,
-        colorId: "14",
-        backgroundColor: "#9fe1e7",
-        foregroundColor: "#000000",
+        colorId,
+        backgroundColor: CALENDAR_COLORS[colorId],
+        foregroundColor: CALENDAR_FOREGROUND,
         selected: true,
         accessRole,
         defaultReminders: [],

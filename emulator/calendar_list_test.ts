@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ALICE, ALICE_WORK, BOB, failure, SHARED, startHarness } from "./test_support.ts";
+import { ALICE, ALICE_WORK, aSeed, BOB, failure, SHARED, startHarness } from "./test_support.ts";
 
 Deno.test("calendarList.list: entries carry the user's role and mark the primary calendar", async () => {
   await using h = startHarness();
@@ -75,4 +75,24 @@ Deno.test("calendars.get: primary resolves to the user's calendar; others' calen
   assert.equal(shared.data.summary, "Shared");
   const foreign = await failure(alice.calendars.get({ calendarId: BOB }));
   assert.deepEqual([foreign.status, foreign.reason], [404, "notFound"]);
+});
+
+Deno.test("calendarList.list: each entry has its own colour from Google's palette, per person's list", async () => {
+  const seed = aSeed();
+  const bobsShared = seed.users[1].calendars.find((c) => c.id === SHARED)!;
+  Object.assign(bobsShared, { colorId: "16" });
+  await using h = startHarness(seed);
+  const bob = await h.api(BOB);
+  const items = (await bob.calendarList.list()).data.items!;
+  for (const item of items) {
+    assert.match(item.colorId!, /^([1-9]|1\d|2[0-4])$/);
+    assert.match(item.backgroundColor!, /^#[0-9a-f]{6}$/);
+    assert.equal(item.foregroundColor, "#1d1d1d");
+  }
+  assert.notEqual(items[0].backgroundColor, items[1].backgroundColor, "calendars differ");
+  const recoloured = (await bob.calendarList.list()).data.items!.find((c) => c.id === SHARED)!;
+  assert.deepEqual([recoloured.colorId, recoloured.backgroundColor], ["16", "#4986e7"]);
+  const alice = await h.api(ALICE);
+  const hers = (await alice.calendarList.list()).data.items!.find((c) => c.id === SHARED);
+  assert.notEqual(hers?.colorId, "16", "the colour is Bob's list entry's, not the calendar's");
 });

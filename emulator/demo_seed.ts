@@ -64,6 +64,7 @@ export function demoSeed(now: Date): Seed {
             summary: PERSONAL,
             timeZone: ZONE,
             primary: true,
+            colorId: "9",
             events: [
               {
                 summary: "Dentist",
@@ -82,6 +83,7 @@ export function demoSeed(now: Date): Seed {
             id: "family0demo0calendar@group.calendar.google.com",
             summary: "Family",
             timeZone: ZONE,
+            colorId: "6",
             events: [
               {
                 id: FOOTBALL_ID,
@@ -106,6 +108,7 @@ export function demoSeed(now: Date): Seed {
             summary: WORK,
             timeZone: ZONE,
             primary: true,
+            colorId: "16",
             events: [
               {
                 summary: "Office",
@@ -164,6 +167,7 @@ export function demoSeed(now: Date): Seed {
             id: "team0holidays0demo@group.calendar.google.com",
             summary: "Team holidays",
             timeZone: ZONE,
+            colorId: "2",
             accessRole: "reader",
             events: [
               { summary: "Company offsite", ...allDay(10, 2) },
@@ -175,6 +179,7 @@ export function demoSeed(now: Date): Seed {
             id: "sam.lee@work.example.com",
             summary: "Sam Lee",
             timeZone: ZONE,
+            colorId: "19",
             accessRole: "freeBusyReader",
           },
         ],

@@ -11,6 +11,7 @@ import type { OAuthServer } from "./oauth.ts";
 import type { EmulatorState } from "./state.ts";
 import { badRequest } from "./google_errors.ts";
 import { isValidTimeZone } from "./time_zones.ts";
+import { CALENDAR_COLORS } from "./calendar_colors.ts";
 
 const SeedCalendar = z.object({
   id: z.string().min(1),
@@ -19,6 +20,9 @@ const SeedCalendar = z.object({
   primary: z.boolean().optional(),
   accessRole: z.enum(["freeBusyReader", "reader", "writer", "owner"]).default("owner"),
   description: z.string().optional(),
+  /** The entry's colour in this user's calendar list: Google's palette id ("1"–"24"). */
+  colorId: z.string().refine((id) => id in CALENDAR_COLORS, "unknown calendar colorId")
+    .optional(),
   /** Event resources as a client would send them; creator and organizer are kept if given. */
   events: z.array(z.record(z.string(), z.unknown())).optional(),
 });
@@ -73,7 +77,7 @@ export function applySeed(
     });
     for (const cal of user.calendars) {
       state.upsertCalendar(cal);
-      state.grantAccess(user.email, cal.id, cal.accessRole, cal.primary ?? false);
+      state.grantAccess(user.email, cal.id, cal.accessRole, cal.primary ?? false, cal.colorId);
       calendarIds.add(cal.id);
     }
   }

@@ -8,6 +8,7 @@
  * latest version of each event, which is all an incremental sync may return anyway. `commit` is
  * also the one place every write (API, admin, seed) passes, so change listeners hang off it.
  */
+import { defaultColorId } from "./calendar_colors.ts";
 import type { StoredEvent } from "./event_resource.ts";
 import { fullSyncRequired } from "./google_errors.ts";
 
@@ -45,6 +46,8 @@ export interface CalendarListEntry {
   calendar: CalendarRecord;
   accessRole: AccessRole;
   primary: boolean;
+  /** Google's palette id ("1"–"24", calendar_colors.ts): per list entry, not per calendar. */
+  colorId: string;
 }
 
 /** Hears of a committed change: which calendar, and the change's position in the sequence. */
@@ -92,7 +95,10 @@ export class EmulatorState {
   #epoch = crypto.randomUUID().slice(0, 8);
   #calendars = new Map<string, CalendarRecord>();
   /** email → calendarId → entry data, in the order calendars were added to the user's list. */
-  #lists = new Map<string, Map<string, { accessRole: AccessRole; primary: boolean }>>();
+  #lists = new Map<
+    string,
+    Map<string, { accessRole: AccessRole; primary: boolean; colorId: string }>
+  >();
   #listVersions = new Map<string, number>();
   #commitListeners: CommitListener[] = [];
   /** Deletions in the order they happened, so purging looks only at the oldest. */
@@ -153,12 +159,22 @@ export class EmulatorState {
     return record;
   }
 
-  /** Puts the calendar on the user's calendar list with `accessRole`. */
-  grantAccess(email: string, calendarId: string, accessRole: AccessRole, primary: boolean): void {
+  /**
+   * Puts the calendar on the user's calendar list with `accessRole`, in colour `colorId` (by
+   * default the one it has there already, else one Google would pick).
+   */
+  grantAccess(
+    email: string,
+    calendarId: string,
+    accessRole: AccessRole,
+    primary: boolean,
+    colorId?: string,
+  ): void {
     const key = email.toLowerCase();
     let list = this.#lists.get(key);
     if (!list) this.#lists.set(key, list = new Map());
-    list.set(calendarId, { accessRole, primary });
+    const color = colorId ?? list.get(calendarId)?.colorId ?? defaultColorId(calendarId);
+    list.set(calendarId, { accessRole, primary, colorId: color });
     this.#listVersions.set(key, (this.#listVersions.get(key) ?? 0) + 1);
   }
 
