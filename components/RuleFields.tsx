@@ -1,5 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { calendarKey } from "../lib/model/calendar_ref.ts";
+import { calendarWithAccount } from "../lib/model/calendar_name.ts";
+import { CalendarSwatch } from "./CalendarSwatch.tsx";
 import {
   type CalendarOption,
   EVENT_TYPE_CHOICES,
@@ -63,30 +65,35 @@ function CalendarSelect(
   },
 ) {
   const accounts = [...new Set(options.map((o) => o.account))];
+  const picked = options.find((o) => o.key === value);
   return (
-    <select
-      {...described(id, error, true)}
-      value={value}
-      onChange={(e) => {
-        const picked = options.find((o) => o.key === (e.target as HTMLSelectElement).value);
-        if (picked) onChange(picked);
-      }}
-    >
-      {accounts.map((account) => (
-        <optgroup label={account} key={account}>
-          {options.filter((o) => o.account === account).map((o) => (
-            <option
-              key={o.key}
-              value={o.key}
-              disabled={!o.readable || (forTarget && !o.writable)}
-            >
-              {o.name}
-              {!o.readable ? FREE_BUSY_ONLY : forTarget && !o.writable ? " (read-only)" : ""}
-            </option>
-          ))}
-        </optgroup>
-      ))}
-    </select>
+    <span class="calendar-select">
+      <CalendarSwatch color={picked?.color} />
+      <select
+        {...described(id, error, true)}
+        value={value}
+        onChange={(e) => {
+          const picked = options.find((o) => o.key === (e.target as HTMLSelectElement).value);
+          if (picked) onChange(picked);
+        }}
+      >
+        {accounts.map((account) => (
+          <optgroup label={account} key={account}>
+            {options.filter((o) => o.account === account).map((o) => (
+              <option
+                key={o.key}
+                value={o.key}
+                disabled={!o.readable || (forTarget && !o.writable)}
+              >
+                {/* A closed dropdown shows this line alone: it names the account too. */}
+                {calendarWithAccount(o)}
+                {!o.readable ? FREE_BUSY_ONLY : forTarget && !o.writable ? " (read-only)" : ""}
+              </option>
+            ))}
+          </optgroup>
+        ))}
+      </select>
+    </span>
   );
 }
 
@@ -117,7 +124,7 @@ export function CalendarsSection(
           onInput={(e) => onName((e.target as HTMLInputElement).value)}
         />
       </Field>
-      <div class="field-pair">
+      <div class="field-stack">
         <Field
           id="rule-source"
           label="Read events from"

@@ -30,6 +30,7 @@ export async function refreshConnectionCalendars(
       primary: c.primary,
       accessRole: c.accessRole,
       timeZone: c.timeZone,
+      ...(c.color ? { color: c.color } : {}),
     }));
   await replaceCalendars(deps.kv, userId, connectionId, calendars, deps.now());
   return calendars;

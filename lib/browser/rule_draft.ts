@@ -5,7 +5,7 @@
  * bundle.
  */
 import type { EventType, RuleInput, Weekday } from "../model/rule.ts";
-import { type CalendarName, shortCalendarName } from "../model/calendar_name.ts";
+import { type CalendarName, suggestRuleName } from "../model/calendar_name.ts";
 import type { PreviewBlock, RulePreview } from "../rules/preview.ts";
 
 export type RuleDraft = RuleInput;
@@ -82,9 +82,13 @@ export const WEEKDAY_CHOICES: { value: Weekday; label: string }[] = [
   { value: "sun", label: "Sun" },
 ];
 
-/** A name for a rule nobody named yet: "Family → alex@work.example.com". */
-export function suggestName(source: CalendarOption, target: CalendarOption): string {
-  return `${shortCalendarName(source)} → ${shortCalendarName(target)}`.slice(0, 100);
+/** A name for a rule nobody named yet, from its calendars' names: "Personal ↔ Work". */
+export function suggestName(
+  source: CalendarOption,
+  target: CalendarOption,
+  bothWays = false,
+): string {
+  return suggestRuleName(source, target, bothWays);
 }
 
 /** A preview as the editor holds it: its blocks may include those that stay ("keep"). */

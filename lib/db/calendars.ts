@@ -15,6 +15,11 @@ export const CalendarInfoSchema = z.object({
   primary: z.boolean(),
   accessRole: z.enum(ACCESS_ROLES),
   timeZone: z.string(),
+  /**
+   * Its colour in the person's Google list (calendarList backgroundColor). Optional, so records
+   * cached before colours were kept still parse; the next refresh adds it.
+   */
+  color: z.string().regex(/^#[0-9a-f]{6}$/).optional(),
 });
 export type CalendarInfo = z.infer<typeof CalendarInfoSchema>;
 

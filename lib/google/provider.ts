@@ -528,5 +528,10 @@ function toCalendarInfo(entry: calendar_v3.Schema$CalendarListEntry): CalendarIn
     primary: entry.primary === true,
     accessRole: role,
     timeZone: entry.timeZone ?? "UTC",
+    // The entry's colour in this person's list (calendarList.backgroundColor), shown beside
+    // the calendar's name; anything but a plain hex colour is left out.
+    ...(/^#[0-9a-f]{6}$/i.test(entry.backgroundColor ?? "")
+      ? { color: entry.backgroundColor!.toLowerCase() }
+      : {}),
   };
 }

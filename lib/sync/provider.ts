@@ -15,6 +15,8 @@ export interface CalendarInfo {
   /** Google's roles; providers map theirs onto these. */
   accessRole: "freeBusyReader" | "reader" | "writer" | "owner";
   timeZone: string;
+  /** The calendar's colour in the person's list (`#rrggbb`), when the service has one. */
+  color?: string;
 }
 
 /** One page of a listing. `cursor` is set only on the last page (Google's nextSyncToken). */

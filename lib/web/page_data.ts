@@ -23,7 +23,12 @@ export function calendarLabels(
     const account = emails.get(cal.connectionId);
     if (!account) continue;
     const key = calendarKey({ connectionId: cal.connectionId, calendarId: cal.id });
-    out.set(key, { key, name: calendarTitle(cal, account), account });
+    out.set(key, {
+      key,
+      name: calendarTitle(cal, account),
+      account,
+      ...(cal.color ? { color: cal.color } : {}),
+    });
   }
   return out;
 }

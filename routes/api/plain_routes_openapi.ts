@@ -36,6 +36,8 @@ const CalendarSchema = z.object({
   primary: z.boolean(),
   accessRole: z.enum(["freeBusyReader", "reader", "writer", "owner"]),
   timeZone: z.string(),
+  /** Its colour in the person's Google list, `#rrggbb`, when known. */
+  color: z.string().optional(),
   writable: z.boolean(),
 }).openapi("Calendar");
 const Id = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });

@@ -162,6 +162,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
         primary: cal.primary,
         accessRole: cal.accessRole,
         timeZone: cal.timeZone,
+        ...(cal.color ? { color: cal.color } : {}),
         // Calendars busysync cannot write are offered only as sources.
         writable: isWritable(cal.accessRole),
       }));
