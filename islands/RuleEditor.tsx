@@ -78,10 +78,11 @@ export default function RuleEditor(props: RuleEditorProps) {
     setDraft((d) => {
       const updated = next(d);
       // A new rule's name follows its calendars until the person types one.
-      if (!nameFollows.current || (path !== "source" && path !== "target")) return updated;
+      const follows = path === "source" || path === "target" || path === "bidirectional";
+      if (!nameFollows.current || !follows) return updated;
       const s = byKey.get(calendarKey(updated.source));
       const t = byKey.get(calendarKey(updated.target));
-      return s && t ? { ...updated, name: suggestName(s, t) } : updated;
+      return s && t ? { ...updated, name: suggestName(s, t, updated.bidirectional) } : updated;
     });
   };
   const onName = (name: string) => {
@@ -180,7 +181,12 @@ export default function RuleEditor(props: RuleEditorProps) {
       })
       : await callApi("POST", "/api/rules", draft);
     if (res.ok) {
-      location.assign("/rules");
+      // The rules page then says "Saved — syncing" and, once the sync this save queued has
+      // run, what it did.
+      const id = (res.data as { id?: string } | undefined)?.id ?? props.ruleId ?? "";
+      const run = res.headers.get("busysync-sync-run");
+      const query = new URLSearchParams({ saved: id, ...(run ? { run } : {}) });
+      location.assign(`/rules?${query}`);
       return;
     }
     setSaving(false);

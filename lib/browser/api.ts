@@ -12,7 +12,9 @@ export interface ApiError {
   fields?: Record<string, string>;
 }
 
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; error: ApiError };
+export type ApiResult<T> =
+  | { ok: true; status: number; data: T; headers: Headers }
+  | { ok: false; error: ApiError };
 
 /** Calls `method path` with an optional JSON body; never throws except on abort. */
 export async function callApi<T>(
@@ -48,7 +50,7 @@ export async function callApi<T>(
   } catch {
     // A proxy's HTML error page: fall through to the generic message below.
   }
-  if (res.ok) return { ok: true, status: res.status, data: json as T };
+  if (res.ok) return { ok: true, status: res.status, data: json as T, headers: res.headers };
   const error = (json as { error?: Omit<ApiError, "status"> } | undefined)?.error;
   if (res.status === 401) {
     return {

@@ -108,6 +108,15 @@ const IfMatch = z.object({
 const etagHeader = {
   ETag: { description: "The rule's version, for If-Match.", schema: { type: "string" as const } },
 };
+/** Names the sync a save queued, so a client can follow it (`GET /api/sync/{runId}`). */
+const SYNC_RUN_HEADER = "Busysync-Sync-Run";
+const savedHeaders = {
+  ...etagHeader,
+  [SYNC_RUN_HEADER]: {
+    description: "The runId of the sync this save queued (absent when none was due).",
+    schema: { type: "string" as const },
+  },
+};
 
 const tags = ["Rules"];
 
@@ -151,7 +160,7 @@ export function ruleRoutes(deps: AppDeps) {
       responses: {
         201: {
           ...jsonResponse(RuleJson, "The rule as stored; a sync of it is queued."),
-          headers: etagHeader,
+          headers: savedHeaders,
         },
         ...errorResponses(400, 401, 415, 422),
       },
@@ -161,6 +170,7 @@ export function ruleRoutes(deps: AppDeps) {
       const input = c.req.valid("json");
       const entry = await ruleErrors(() => addRule(deps, userId, input));
       c.header("Location", `/api/rules/${entry.rule.id}`);
+      if (entry.syncJobId) c.header(SYNC_RUN_HEADER, entry.syncJobId);
       return withEtag(c, entry, 201);
     },
   );
@@ -376,6 +386,7 @@ export function ruleRoutes(deps: AppDeps) {
     const entry = await ruleErrors(() =>
       changeRule(deps, userId, ruleId, patch, { keepMirrors: keep, ifVersionstamp: ifMatch(c) })
     );
+    if (entry.syncJobId) c.header(SYNC_RUN_HEADER, entry.syncJobId);
     return withEtag(c, entry, 200);
   }
 

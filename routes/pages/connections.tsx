@@ -12,6 +12,8 @@ import { listRules } from "../../lib/db/rules.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
+import { CalendarSwatch } from "../../components/CalendarSwatch.tsx";
+import { NextStep } from "../../components/NextStep.tsx";
 import { displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
@@ -62,6 +64,13 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
             </form>
           </div>
         </div>
+        {rules.length === 0 && connections.length > 0 && (
+          <NextStep
+            connections={connections.length}
+            calendars={calendars.length}
+            back="/connections"
+          />
+        )}
         {connections.length === 0
           ? (
             <div class="empty">
@@ -129,6 +138,7 @@ function ConnectionCard(
           {calendars.map((cal) => (
             <li key={cal.id}>
               <span class="cal-name">
+                <CalendarSwatch color={cal.color} />
                 {calendarTitle(cal, connection.email)}
               </span>
               <span class="cal-meta">

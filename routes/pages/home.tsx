@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { VNode } from "preact";
 import { Banners } from "../../components/Banners.tsx";
+import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
+import { NextStep } from "../../components/NextStep.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
 import { ChangeSummary, OutcomePill, RunTable } from "../../components/RunTable.tsx";
@@ -18,7 +20,6 @@ import type { SessionUser } from "../../lib/http/auth_middleware.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
 import { formatDateTime, formatRelative, plural } from "../../lib/browser/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
-import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
 /**
@@ -111,7 +112,12 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
         </div>
       </div>
 
-      {rules.length === 0 && <Onboarding connections={connections.length} />}
+      {rules.length === 0 && (
+        <>
+          <NextStep connections={connections.length} calendars={calendars.length} back="/" />
+          <Onboarding connections={connections.length} />
+        </>
+      )}
 
       <div class="dash-grid">
         <section class="card sync-card" aria-labelledby="sync-title">
@@ -213,11 +219,11 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
                   <li key={r.id}>
                     <a href={`/rules/${r.id}`} class="rule-mini-name">{r.name}</a>
                     <span class="rule-mini-path">
-                      {fullCalendarName(labels.get(calendarKey(r.source)))}{" "}
+                      <NamedCalendar calendar={labels.get(calendarKey(r.source))} />{" "}
                       <span aria-label={r.bidirectional ? "both ways with" : "into"}>
                         {r.bidirectional ? "↔" : "→"}
                       </span>{" "}
-                      {fullCalendarName(labels.get(calendarKey(r.target)))}
+                      <NamedCalendar calendar={labels.get(calendarKey(r.target))} />
                     </span>
                     <RuleStatusPill enabled={r.enabled} status={r.status} />
                   </li>

@@ -1,11 +1,14 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { Banners } from "../../components/Banners.tsx";
+import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleGraph } from "../../components/RuleGraph.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
 import ActionButton from "../../islands/ActionButton.tsx";
 import RuleEditor from "../../islands/RuleEditor.tsx";
 import RuleToggle from "../../islands/RuleToggle.tsx";
+import SavedSync from "../../islands/SavedSync.tsx";
 import SyncNow, { type SyncWords } from "../../islands/SyncNow.tsx";
 import {
   isReadable,
@@ -31,6 +34,12 @@ import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
  * `GET /rules/:id` (the editor). Reading works without JavaScript; switching, editing and
  * deleting use the JSON API through islands.
  */
+/** `?saved=<ruleId>&run=<runId>`: where the editor sends a person after a save. */
+const SavedQuery = z.object({
+  saved: z.string().min(1).max(64).optional(),
+  run: z.string().min(1).max(64).optional(),
+});
+
 export function rulesPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -44,6 +53,13 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const rules = entries.map((e) => e.rule);
     const labels = calendarLabels(connections, calendars);
     const hints = propagationHints(rules, connections, calendars);
+    // A bad query is dropped rather than refused: the list is still the page asked for.
+    const query = SavedQuery.safeParse(c.req.query());
+    const saved = query.success ? rules.find((r) => r.id === query.data.saved) : undefined;
+    const savedInto = saved &&
+      [saved.target, ...(saved.bidirectional ? [saved.source] : [])]
+        .map((ref) => fullCalendarName(labels.get(calendarKey(ref))))
+        .join(" and ");
     return c.html(deps.render(
       <>
         <Banners
@@ -64,6 +80,17 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
           </div>
           {calendars.length >= 2 && <a class="button" href="/rules/new">New rule</a>}
         </div>
+        {saved && (
+          <Island
+            name="SavedSync"
+            component={SavedSync}
+            props={{
+              ruleName: saved.name,
+              into: savedInto ?? "",
+              ...(query.success && query.data.run ? { runId: query.data.run } : {}),
+            }}
+          />
+        )}
         {rules.length === 0 ? <NoRules canCreate={calendars.length >= 2} /> : (
           <>
             <ul class="rule-list">
@@ -228,11 +255,11 @@ function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLab
           )}
         </div>
         <p class="rule-path">
-          {fullCalendarName(labels.get(calendarKey(rule.source)))}
+          <NamedCalendar calendar={labels.get(calendarKey(rule.source))} />
           <span class="arrow" aria-label={rule.bidirectional ? "both ways with" : "into"}>
             {rule.bidirectional ? " ↔ " : " → "}
           </span>
-          {fullCalendarName(labels.get(calendarKey(rule.target)))}
+          <NamedCalendar calendar={labels.get(calendarKey(rule.target))} />
         </p>
         <ul class="chips" aria-label="Settings">
           <li>
@@ -336,6 +363,7 @@ function calendarOptions(
           calendarId: cal.id,
           name: label.name,
           account: label.account,
+          ...(label.color ? { color: label.color } : {}),
           writable: isWritable(cal.accessRole),
           readable: isReadable(cal.accessRole),
           timeZone: cal.timeZone,

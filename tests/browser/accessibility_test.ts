@@ -43,7 +43,8 @@ async function setUp(context: BrowserContext, url: string): Promise<void> {
   await page.click("text=Sign in with Google");
   await page.click(`text=${PERSONAL}`);
   await page.waitForURL(`${url}/connections`);
-  for (const email of [PERSONAL, WORK]) {
+  // A first sign-in connected PERSONAL already; the work account is one more trip.
+  for (const email of [WORK]) {
     await page.click("text=Connect a Google account");
     await page.click(`text=${email}`);
     await page.waitForURL(`${url}/connections`);
@@ -83,6 +84,8 @@ Deno.test({
 
     await setUp(context, server.url);
     const page = await context.newPage();
+    // Before any rule: the dashboard and connections page say what to do next.
+    for (const path of ["/", "/connections"]) await check(page, path);
     const api = (path: string, body: unknown) =>
       page.request.post(`${server.url}${path}`, {
         headers: { origin: server.url, "content-type": "application/json" },
@@ -110,6 +113,8 @@ Deno.test({
         `/rules/${rule.id}`,
         "/history",
         `/history/${synced.run.id}`,
+        // Where the editor lands after a save: "Saved — syncing", then the result.
+        `/rules?saved=${rule.id}&run=${synced.run.id}`,
         "/rulez",
       ]
     ) await check(page, path);

@@ -139,7 +139,8 @@ Deno.test({
       await shoot(page, "rule-new");
 
       await page.click("text=Create rule");
-      await page.waitForURL(`${server.url}/rules`);
+      // The list, with "Saved — syncing" for the new rule (`?saved=…&run=…`).
+      await page.waitForURL((u) => u.href.startsWith(`${server.url}/rules?saved=`));
       ruleId = await page.getAttribute("[data-rule]", "data-rule") ?? "";
       assert.ok(ruleId);
       assert.equal(

@@ -157,7 +157,13 @@ export async function startHarness(
   const server = options.serve
     ? Deno.serve(
       { port: 0, hostname: "127.0.0.1", onListen() {} },
-      (r, i) => built.app!.fetch(r, i),
+      // As a reverse proxy for PUBLIC_URL's host would pass it on (nginx: `Host $host`), so
+      // the app, which sends pages at other hosts to PUBLIC_URL, serves them here.
+      (r, i) => {
+        const url = new URL(r.url);
+        const at = new URL(`${url.pathname}${url.search}`, config.publicUrl);
+        return built.app!.fetch(new Request(at, r), i);
+      },
     )
     : undefined;
   const url = server && `http://127.0.0.1:${server.addr.port}`;
