@@ -82,6 +82,8 @@ Deno.test("connect: two Google accounts become two connections with their calend
       primary: false,
       accessRole: "writer",
       timeZone: "Europe/London",
+      // Its colour in Ann's Google list (the seed's colorId 17), kept with the calendar.
+      color: "#9a9cff",
       writable: true,
     });
     assert.equal(byId["family@group.example"].writable, false);

@@ -752,7 +752,10 @@ Deno.test("google provider: listMarked finds only live events carrying the busys
 Deno.test("google provider: listCalendars maps each account's calendar list with roles and zones", async () => {
   await using s = await setup();
   const bobs = await s.provider.listCalendars("bob");
-  assert.deepEqual(bobs.sort((a, b) => a.calendarId.localeCompare(b.calendarId)), [
+  // Each entry's colour in Bob's list (calendarList backgroundColor), as Google's palette has it.
+  assert.ok(bobs.every((c) => /^#[0-9a-f]{6}$/.test(c.color ?? "")), "every calendar's colour");
+  const withoutColor = bobs.map(({ color: _color, ...rest }) => rest);
+  assert.deepEqual(withoutColor.sort((a, b) => a.calendarId.localeCompare(b.calendarId)), [
     {
       calendarId: BOB,
       summary: BOB,

@@ -34,7 +34,13 @@ export function sameOriginGuard(options: SameOriginOptions): MiddlewareHandler {
     if (exempt.some((p) => c.req.path.startsWith(p))) return await next();
     if (c.req.header("authorization") !== undefined) return await next();
     if (c.req.header("origin") !== origin) {
-      throw new HttpError(403, "csrf", "This request did not come from a busysync page.");
+      // A page opened at another address of this server (127.0.0.1 for localhost) sends that
+      // origin: say which address works.
+      throw new HttpError(
+        403,
+        "csrf",
+        `This request did not come from a busysync page. Open ${origin} and try again there.`,
+      );
     }
     await next();
   };

@@ -66,6 +66,7 @@ export const SEED: Seed = {
           summary: "Team",
           timeZone: "Europe/London",
           accessRole: "writer",
+          colorId: "17",
         },
       ],
     },
