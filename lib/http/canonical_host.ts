@@ -21,6 +21,18 @@ export const DEFAULT_EXEMPT_PREFIXES = [
 ] as const;
 
 /**
+ * Behind a reverse proxy the Host header is the proxy's business: one that passes its upstream
+ * name (nginx without `proxy_set_header Host`) would otherwise get every page redirected to the
+ * address it is already serving, for ever. So a forwarded request is redirected only when the
+ * proxy names the host the browser asked for (`X-Forwarded-Host`) and that is not PUBLIC_URL's.
+ */
+function cameThroughProxy(headers: Record<string, string>, publicHost: string): boolean {
+  const forwardedHost = headers["x-forwarded-host"]?.split(",")[0].trim();
+  if (forwardedHost) return forwardedHost === publicHost;
+  return headers["x-forwarded-for"] !== undefined || headers["forwarded"] !== undefined;
+}
+
+/**
  * Redirects (302) a browser's page request (GET or HEAD asking for HTML, no Authorization
  * header) whose host is not `PUBLIC_URL`'s to the same path and query there. Anything else
  * passes untouched: API clients with Bearer tokens, health checks, webhooks, scripts.
@@ -32,6 +44,7 @@ export function canonicalHost(options: CanonicalHostOptions): MiddlewareHandler 
     const url = new URL(c.req.url);
     if (
       url.host === publicOrigin.host ||
+      cameThroughProxy(c.req.header(), publicOrigin.host) ||
       (c.req.method !== "GET" && c.req.method !== "HEAD") ||
       c.req.header("authorization") ||
       !(c.req.header("accept") ?? "").includes("text/html") ||

@@ -26,6 +26,28 @@ Deno.test("canonical host: a page opened at another address of the server goes t
     const res = await a.request("http://127.0.0.1:8000//evil.example/x", { headers: PAGE });
     assert.equal(res.headers.get("location"), "http://localhost:8000//evil.example/x");
   });
+  await t.step(
+    "behind a proxy, only a forwarded host that is not PUBLIC_URL's is redirected",
+    async () => {
+      // A proxy passing its upstream name as Host must not loop the browser back to itself.
+      const upstream = await a.request("http://busysync:8000/", {
+        headers: { ...PAGE, "x-forwarded-for": "198.51.100.7" },
+      });
+      assert.equal(await upstream.text(), "served");
+      const named = await a.request("http://busysync:8000/", {
+        headers: {
+          ...PAGE,
+          "x-forwarded-for": "198.51.100.7",
+          "x-forwarded-host": "localhost:8000",
+        },
+      });
+      assert.equal(await named.text(), "served");
+      const elsewhere = await a.request("http://busysync:8000/rules", {
+        headers: { ...PAGE, "x-forwarded-host": "10.0.0.5:8000" },
+      });
+      assert.equal(elsewhere.headers.get("location"), "http://localhost:8000/rules");
+    },
+  );
   await t.step("the public host itself is served", async () => {
     const res = await a.request("http://localhost:8000/", { headers: PAGE });
     assert.equal(await res.text(), "served");
