@@ -13,6 +13,7 @@ import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_s
 import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
+import { createMirrorIdMemo } from "./marker.ts";
 import { edgeFingerprint } from "../model/edge_fingerprint.ts";
 import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { atGeneration } from "./mirror.ts";
@@ -115,7 +116,14 @@ export async function syncSource(
   // Filled per target as this run lists it: a target's own copies of meetings keep them from
   // being mirrored there (filters.ts); incremental runs list no targets and go by guest lists.
   const targetCopies = new Map<string, TargetCopies>();
-  const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey), targetCopies };
+  // One memo of mirror ids per source: its events' ids are asked for by each step below.
+  const mirrorIdOf = createMirrorIdMemo();
+  const mirrorContext = {
+    now: ctx.now,
+    sourceTimeZone: opts.zones.get(sourceKey),
+    targetCopies,
+    mirrorIdOf,
+  };
 
   if (listing.full) {
     for (const edge of edges) {
@@ -131,12 +139,12 @@ export async function syncSource(
         ctx.fail(edge.ruleId, err, { calendar: edge.target });
         continue;
       }
-      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found));
+      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found, mirrorIdOf));
       const repair = repairLedger(
         edge,
         listing.events,
         ledger,
-        mirrorsOfEdge(edge, found),
+        mirrorsOfEdge(edge, found, mirrorIdOf),
         mirrorContext,
       );
       ledgers.set(edge, repair.ledger);
