@@ -69,6 +69,10 @@ export async function syncSource(
     edges.some((e) => !caughtUp.has(prints.get(e)!));
 
   const window = spanWindows(edges.map((e) => computeWindow(ctx.now, e.settings.window)));
+  // A full reconcile lists these edges' targets too: started now, those listings overlap the
+  // source's instead of following it (each target is listed once per run; a failure is met
+  // where the listing is awaited below).
+  if (opts.full) for (const e of edges) opts.targets.eventsIn(e.target).catch(() => {});
   let listing: { full: boolean; events: SourceEvent[]; token?: string };
   try {
     listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
