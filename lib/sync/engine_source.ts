@@ -72,7 +72,7 @@ export async function syncSource(
   // A full reconcile lists these edges' targets too: started now, those listings overlap the
   // source's instead of following it (each target is listed once per run; a failure is met
   // where the listing is awaited below).
-  if (opts.full) for (const e of edges) opts.targets.eventsIn(e.target).catch(() => {});
+  if (opts.full) { for (const e of edges) opts.targets.eventsIn(e.target).catch(() => {}); }
   let listing: { full: boolean; events: SourceEvent[]; token?: string };
   try {
     listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
