@@ -685,6 +685,81 @@ Deno.test("google provider: an insert carried out whose answer was lost is found
   });
 });
 
+/**
+ * A TCP server that answers every request badly, for what the emulator cannot do (Deno.serve
+ * cannot drop a socket before the status line): `closed` reads the request and closes,
+ * `cut` sends a status line and one byte of a promised 100-byte body, then closes.
+ */
+function brokenServer(kind: "closed" | "cut"): { url: string; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) {
+      try {
+        await conn.read(new Uint8Array(64 * 1024));
+        if (kind === "cut") {
+          await conn.write(new TextEncoder().encode(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+          ));
+        }
+      } catch { /* the client went away first: nothing to answer */ }
+      conn.close();
+    }
+  })().catch(() => {});
+  return { url: `http://127.0.0.1:${listener.addr.port}`, close: () => listener.close() };
+}
+
+Deno.test("google provider: a connection refused, closed before the answer or cut mid-body is retried until the policy gives up, never taken as a refusal", async (t) => {
+  const refusedPort = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    l.close();
+    return l.addr.port;
+  })();
+  const providerAt = (apiUrl: string) => {
+    const time = createFakeTime();
+    const attempts: AttemptReport[] = [];
+    const auth = new OAuth2Client();
+    auth.setCredentials({ access_token: "token", expiry_date: Date.now() + 3_600_000 });
+    const provider = createGoogleProvider({
+      apiUrl,
+      authFor: () => auth,
+      policy: createRetryPolicy({
+        now: time.now,
+        sleep: time.sleep,
+        requestsPerMinute: Infinity,
+        maxAttempts: 3,
+        onAttempt: (r) => attempts.push(r),
+      }),
+    });
+    return { provider, attempts };
+  };
+  const cases = [
+    ["closed before the status line", brokenServer("closed")],
+    ["cut mid-body", brokenServer("cut")],
+    ["refused", { url: `http://127.0.0.1:${refusedPort}`, close() {} }],
+  ] as const;
+  for (const [name, server] of cases) {
+    await t.step(name, async () => {
+      const { provider, attempts } = providerAt(server.url);
+      try {
+        await assert.rejects(provider.listCalendars("alice"), ProviderUnavailableError);
+        assert.deepEqual(attempts.map((a) => a.outcome), ["retry", "retry", "failed"]);
+      } finally {
+        server.close();
+      }
+    });
+  }
+  await t.step("a request fetch refuses to send is not retried", async () => {
+    // Deno's fetch blocks some ports outright ("Fetch failed: Requests to port 1 are blocked"):
+    // no retry can change that.
+    const { provider, attempts } = providerAt("http://127.0.0.1:1");
+    await assert.rejects(
+      provider.listCalendars("alice"),
+      (e) => !(e instanceof ProviderUnavailableError),
+    );
+    assert.deepEqual(attempts.map((a) => a.outcome), ["failed"]);
+  });
+});
+
 Deno.test("google provider: a call that keeps failing becomes ProviderUnavailableError carrying the cause", async () => {
   await using s = await setup({ policy: { maxAttempts: 4 } });
   await s.admin("POST", "faults", { method: "events.list", fault: "serviceUnavailable" });

@@ -47,7 +47,41 @@ const GoogleEvent = z.object({
   organizer: lenient(z.object({ email: lenient(z.string().min(1)) })),
   extendedProperties: lenient(z.object({ private: lenient(z.record(z.string(), z.unknown())) })),
 });
-type GoogleEvent = z.output<typeof GoogleEvent>;
+
+/**
+ * GoogleEvent for the common case, every field absent or of its type: the same fields and
+ * checks, without a catch and a transform per field, which made parsing every listed event a
+ * tenth of a full reconcile's CPU. Its output is what GoogleEvent gives for such an item; an
+ * item it refuses (a null, a malformed field) is parsed again by GoogleEvent, which drops the
+ * bad field instead of the event.
+ */
+const GoogleTimeTyped = z.object({
+  date: z.string().optional(),
+  dateTime: z.string().optional(),
+  timeZone: z.string().optional(),
+});
+const GoogleEventTyped = z.object({
+  id: z.string().min(1),
+  status: z.string().optional(),
+  summary: z.string().optional(),
+  description: z.string().optional(),
+  location: z.string().optional(),
+  start: GoogleTimeTyped.optional(),
+  end: GoogleTimeTyped.optional(),
+  recurringEventId: z.string().optional(),
+  originalStartTime: GoogleTimeTyped.optional(),
+  transparency: z.enum(["opaque", "transparent"]).optional(),
+  visibility: z.enum(VISIBILITIES).optional(),
+  eventType: z.string().optional(),
+  updated: z.string().optional(),
+  attendees: z.array(z.unknown()).optional(),
+  iCalUID: z.string().min(1).optional(),
+  organizer: z.object({ email: z.string().min(1).optional() }).optional(),
+  extendedProperties: z.object({ private: z.record(z.string(), z.unknown()).optional() })
+    .optional(),
+});
+/** What both schemas give: GoogleEvent's output fits it. */
+type ReadEvent = z.output<typeof GoogleEventTyped>;
 
 const SelfAttendee = z.object({
   self: z.literal(true),
@@ -71,7 +105,10 @@ export type ReadResult =
  * date, a known zone) is for the core to judge, which skips them as `unreadable_time`.
  */
 export function readGoogleEvent(raw: unknown): ReadResult {
-  const parsed = GoogleEvent.safeParse(raw);
+  const typed = GoogleEventTyped.safeParse(raw);
+  const parsed: { success: true; data: ReadEvent } | { success: false } = typed.success
+    ? typed
+    : GoogleEvent.safeParse(raw);
   if (!parsed.success) {
     const id = (raw as { id?: unknown } | null)?.id;
     return fail(typeof id === "string" ? id : undefined, "the event has no id");
@@ -120,7 +157,10 @@ function fail(id: string | undefined, problem: string): ReadResult {
 
 /** Leaves out keys whose value is undefined, so a read event holds only what Google sent. */
 function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  // A loop, not Object.fromEntries(entries.filter(...)): this runs for every listed event.
+  const out: Record<string, unknown> = {};
+  for (const key in o) if (o[key] !== undefined) out[key] = o[key];
+  return out as T;
 }
 
 /**
@@ -129,7 +169,7 @@ function compact<T extends object>(o: T): T {
  * carrying the bad zone would be refused by Google); without an offset it is kept, and the core
  * finds the time unreadable.
  */
-function readTime(t: z.output<typeof GoogleTime>): EventTime | undefined {
+function readTime(t: z.output<typeof GoogleTimeTyped>): EventTime | undefined {
   if (t.dateTime !== undefined) {
     const keepZone = t.timeZone !== undefined &&
       (isKnownZone(t.timeZone) || !/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(t.dateTime));

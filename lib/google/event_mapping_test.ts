@@ -74,6 +74,18 @@ Deno.test("mapping: a live event keeps what the core needs and nothing else", ()
   });
 });
 
+Deno.test("mapping: a null or malformed field drops that field alone, as an absent one would", () => {
+  const withoutLocation = read(aGoogleEvent());
+  for (const location of [null, 42, { street: "Main St" }]) {
+    assert.deepEqual(read(aGoogleEvent({ location })), withoutLocation, JSON.stringify(location));
+  }
+  const { start: _s, ...rest } = aGoogleEvent();
+  assert.deepEqual(
+    read({ ...rest, start: { dateTime: "2030-01-07T09:00:00+01:00", timeZone: null } }),
+    { ...read(aGoogleEvent()), start: { dateTime: "2030-01-07T09:00:00+01:00" } },
+  );
+});
+
 Deno.test("mapping: an all-day instance keeps its dates and its series identity", () => {
   const event = read(aGoogleEvent({
     id: "series1_20300107",

@@ -35,6 +35,7 @@ export class RetriesExhaustedError extends Error {
 /** The fields of a GaxiosError this module reads (notes §4: there is no top-level `errors`). */
 interface GaxiosLike {
   name?: unknown;
+  cause?: unknown;
   code?: unknown;
   message?: unknown;
   response?: {
@@ -70,32 +71,30 @@ export function reasonOf(err: unknown): string | undefined {
 }
 
 /**
- * Error codes of a request that got no HTTP answer: the call may or may not have reached Google,
- * which is safe to retry because every busysync write is idempotent (deterministic ids, a
- * second delete counts as done). ERR_STREAM_PREMATURE_CLOSE is what a connection cut after the
- * status line looks like through gaxios; TimeoutError is the provider's request timeout, as gaxios
- * labels an abort whose reason is named TimeoutError.
+ * What Deno's fetch (the client's fetch, provider.ts) throws for a request that got no HTTP
+ * answer, as gaxios wraps it: a GaxiosError without a response whose cause is a TypeError with
+ * one of these messages (Deno 2.9.6, tried against servers that refuse, close before the status
+ * line, cut the body short, and an unknown host): "fetch failed" (its own cause says "error
+ * sending request … connection closed before message completed", "… Connection refused", "…
+ * dns error"), "error reading a body from connection" (dropped mid-body). Deno's fetch sets no
+ * `code` (no ECONNRESET as node:http gave). Matched by message because fetch also throws
+ * TypeError for requests that can never succeed ("Invalid URL", "Fetch failed: Requests to
+ * port 1 are blocked"), which must not be retried.
  */
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "UND_ERR_SOCKET",
-  "TimeoutError",
-]);
+const FETCH_NETWORK_FAILURE =
+  /^(fetch failed|error sending request.*|error reading a body from connection)$/i;
 
+/**
+ * Whether a call failed below HTTP: it may or may not have reached Google, which is safe to
+ * retry because every busysync write is idempotent (deterministic ids, a second delete counts as
+ * done). Besides fetch's own failures, the provider's per-attempt timeout: its abort reason is a
+ * DOMException named TimeoutError, which gaxios copies into `code`.
+ */
 function isNetworkFailure(err: unknown): boolean {
   const e = asGaxios(err);
   if (!e || e.response !== undefined) return false;
-  if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return true;
-  // A fetch that failed below HTTP: Deno and undici say "fetch failed" or "error sending request".
-  return typeof e.message === "string" && /fetch failed|error sending request/i.test(e.message);
+  if (e.code === "TimeoutError") return true;
+  return e.cause instanceof TypeError && FETCH_NETWORK_FAILURE.test(e.cause.message);
 }
 
 /** 403 reasons that are rate limits, not refusals (notes §4, [ERR]); `quotaExceeded` is daily. */
@@ -183,9 +182,9 @@ export function retiredIdReason(err: unknown): string | undefined {
 
 /**
  * The wait a response asks for in `Retry-After` (delta seconds or an HTTP date, RFC 9110
- * §10.2.3), in ms from `now`; undefined when absent or unreadable. gaxios hands back a Headers
- * object with `get` (node-fetch's class under Deno, not the global Headers, so no instanceof);
- * a plain header record is read too.
+ * §10.2.3), in ms from `now`; undefined when absent or unreadable. gaxios hands back the
+ * fetch Response's Headers; read through `get` rather than instanceof, so a plain header record
+ * (and another fetch's Headers class) is read too.
  */
 export function retryAfterMs(err: unknown, now: number): number | undefined {
   const headers = asGaxios(err)?.response?.headers as

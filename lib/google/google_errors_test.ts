@@ -78,3 +78,17 @@ Deno.test("google errors: failures become the provider errors the engine acts on
   const bug = new TypeError("x is undefined");
   assert.equal(toProviderError(bug, ctx), bug);
 });
+
+Deno.test("google errors: Deno fetch's failures below HTTP are retried, a request it will never send is not", () => {
+  // Shaped as gaxios wraps a rejected fetch: the fetch TypeError as `cause`, no response.
+  const viaFetch = (message: string) =>
+    Object.assign(new Error(message, { cause: new TypeError(message) }), { response: undefined });
+  for (const message of ["fetch failed", "error reading a body from connection"]) {
+    assert.equal(isRetryable(viaFetch(message)), true, message);
+  }
+  const timedOut = Object.assign(new Error("request timed out"), { code: "TimeoutError" });
+  assert.equal(isRetryable(timedOut), true);
+  assert.equal(isRetryable(viaFetch("Fetch failed: Requests to port 1 are blocked")), false);
+  assert.equal(isRetryable(viaFetch("Invalid URL: 'nowhere'")), false);
+  assert.equal(isRetryable(new TypeError("fetch failed")), false, "a TypeError gaxios never saw");
+});

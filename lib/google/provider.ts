@@ -85,16 +85,20 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
 
   async function clientFor(connectionId: string): Promise<calendar_v3.Calendar> {
     const auth = await opts.authFor(connectionId);
-    return calendar({ version: "v3", rootUrl, auth, retry: false });
+    // Deno's own fetch: without it gaxios picks node-fetch (it looks for `window`, which Deno
+    // does not have), and node-fetch over Deno's node:http layer was about half the app's CPU
+    // in an initial sync. The auth client's own transporter is given the same (token_source.ts).
+    return calendar({ version: "v3", rootUrl, auth, retry: false, fetchImplementation: fetch });
   }
 
   /**
    * One attempt of a request, aborted after `timeoutMs` by a timer cleared as soon as the
-   * attempt settles. Not gaxios' own `timeout`: that is an AbortSignal.timeout, and when a
-   * connection drops mid-body node-fetch never removes its abort listener, so the timer kept
-   * the process alive for the whole timeout after every dropped connection (a one-off
-   * `busysync sync` lingered 30 s). The abort reason is named TimeoutError, which gaxios turns
-   * into the retryable code TimeoutError.
+   * attempt settles, so no timer outlives its call (gaxios' own `timeout` is an
+   * AbortSignal.timeout per request; under node-fetch its listener kept a one-off
+   * `busysync sync` alive for the whole timeout after a dropped connection, and a cleared timer
+   * keeps that true whatever fetch the client uses). Deno's fetch rejects with the abort reason,
+   * a DOMException named TimeoutError, which gaxios copies into the code `TimeoutError` that
+   * google_errors.ts retries like a dropped connection.
    */
   function timed<T>(request: (options: { signal: AbortSignal }) => Promise<T>): () => Promise<T> {
     return async () => {

@@ -16,9 +16,11 @@ function googleFailure(status: number, reason: string, headers: Record<string, s
   });
 }
 
-/** A request that got no HTTP answer, as gaxios reports it. */
-function networkFailure(code: string) {
-  return Object.assign(new Error(`request failed, reason: ${code}`), { code, response: undefined });
+/** A request that got no HTTP answer, as gaxios reports a failure of Deno's fetch. */
+function networkFailure(message: string) {
+  return Object.assign(new Error(message, { cause: new TypeError(message) }), {
+    response: undefined,
+  });
 }
 
 /** A call that fails with `failures` in order, then returns "done"; counts its invocations. */
@@ -54,7 +56,7 @@ Deno.test("retry policy: rate limits, 5xx and dropped connections are retried un
     googleFailure(429, "rateLimitExceeded"),
     googleFailure(500, "backendError"),
     googleFailure(503, "backendError"),
-    networkFailure("ECONNRESET"),
+    networkFailure("error reading a body from connection"),
   ]);
   assert.equal(await policy.run("conn", call), "done");
   assert.equal(call.calls, 7);

@@ -144,7 +144,8 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
       // failure and replay the call at once, unseen by the retry policy and request budget
       // (PLATFORM.md). With no refresh token of its own, the client asks this handler for a
       // token on first use and near expiry (the handler returns an expiry_date).
-      const auth = new OAuth2Client();
+      // Deno's fetch for whatever this client sends itself (provider.ts says why).
+      const auth = new OAuth2Client({ transporterOptions: { fetchImplementation: fetch } });
       auth.refreshHandler = async () => {
         const live = await current(ref, rejectedBy.get(auth));
         rejectedBy.delete(auth);

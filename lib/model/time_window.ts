@@ -79,8 +79,24 @@ function startOfDay(date: string, zone: string): number {
   return Temporal.PlainDate.from(date).toZonedDateTime(zone).epochMilliseconds;
 }
 
+/**
+ * RFC 3339 as Google writes it (seconds, optional milliseconds, Z or ±hh:mm), which is also
+ * ECMAScript's date-time string format, so Date.parse reads it exactly, at a fifth of the cost
+ * of Temporal.Instant.from (a full reconcile reads every listed event's times). Date.parse is
+ * laxer than Temporal in two ways, both sent on to Temporal to be refused as before: 24:00
+ * (excluded here) and a day past the month's end (2026-02-30 becomes March 2; checked below).
+ */
+const ECMA_DATE_TIME =
+  /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3})?(Z|[+-]\d\d:\d\d)$/;
+
 /** Google always sends an offset; a bare local time is read in its `timeZone`, as Google would. */
 function parseInstant(t: DateTime): number {
+  const parts = ECMA_DATE_TIME.exec(t.dateTime);
+  if (parts) {
+    const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+    // Day 0 of the next month is the last day of this one.
+    if (day <= new Date(Date.UTC(year, month, 0)).getUTCDate()) return Date.parse(t.dateTime);
+  }
   if (/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(t.dateTime)) {
     return Temporal.Instant.from(t.dateTime).epochMilliseconds;
   }

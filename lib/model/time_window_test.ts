@@ -114,4 +114,33 @@ Deno.test("span: unreadable times give no span instead of throwing", async (t) =
   await t.step("an invalid date", () => {
     assert.equal(readEventSpan(anAllDayEvent("2025-02-30", "2025-03-01"), "UTC"), undefined);
   });
+  await t.step("a timed start on a day the month does not have, or at 24:00", () => {
+    for (
+      const dateTime of [
+        "2025-02-29T10:00:00Z",
+        "2024-04-31T10:00:00+02:00",
+        "2025-06-03T24:00:00Z",
+      ]
+    ) {
+      assert.equal(readEventSpan(anEvent({ start: { dateTime } }), "UTC"), undefined, dateTime);
+    }
+  });
+});
+
+Deno.test("span: instants with milliseconds, offsets and leap days read as Temporal reads them", () => {
+  for (
+    const dateTime of [
+      "2024-02-29T23:30:00-05:00",
+      "2025-03-30T01:59:59.999+01:00",
+      "2025-12-31T23:00:00.000Z",
+      "2025-06-30T23:59:60Z",
+      "2025-06-03T10:00:00+0530",
+    ]
+  ) {
+    const span = readEventSpan(
+      anEvent({ start: { dateTime }, end: { dateTime: "2030-01-01T00:00:00Z" } }),
+      "UTC",
+    );
+    assert.equal(span?.start, Temporal.Instant.from(dateTime).epochMilliseconds, dateTime);
+  }
 });

@@ -6,7 +6,7 @@
  * already handles: a forgotten hash forces a write, a seeded entry lets a stale mirror be
  * deleted, and a found mirror that is exactly right is adopted without any write.
  */
-import { buildMarker, classifyEvent } from "./marker.ts";
+import { buildMarker, classifyEvent, type MirrorIdOf } from "./marker.ts";
 import { atGeneration, desiredMirror, type MirrorContext } from "./mirror.ts";
 import { ledgerEntryFor } from "./plan.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
@@ -46,12 +46,13 @@ export type FoundMirror = LiveSourceEvent & { sourceEventId: string; generation:
 export function mirrorsOfEdge(
   edge: Edge,
   listed: Iterable<SourceEvent>,
+  idOf?: MirrorIdOf,
 ): Map<string, FoundMirror> {
   const mine = buildMarker(edge, "");
   const out = new Map<string, FoundMirror>();
   for (const event of listed) {
     if (event.status === "cancelled") continue;
-    const cls = classifyEvent(event);
+    const cls = classifyEvent(event, idOf);
     if (cls.kind !== "mirror" || event.recurringEventId) continue;
     const { marker } = cls;
     if (marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar) continue;
@@ -133,7 +134,7 @@ export function repairLedger(
         ? atGeneration(decision.mirror, edge, event.id, mirror.generation)
         : undefined;
       if (want && mirrorMatches(mirror, want)) {
-        const adoptedEntry = ledgerEntryFor(edge, event, want, mirror.generation);
+        const adoptedEntry = ledgerEntryFor(edge, event, want, mirror.generation, ctx.mirrorIdOf);
         out.set(event.id, adoptedEntry);
         adopted.push(adoptedEntry);
       } else {

@@ -13,6 +13,7 @@ import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_s
 import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
+import { createMirrorIdMemo } from "./marker.ts";
 import { edgeFingerprint } from "../model/edge_fingerprint.ts";
 import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { atGeneration } from "./mirror.ts";
@@ -68,6 +69,10 @@ export async function syncSource(
     edges.some((e) => !caughtUp.has(prints.get(e)!));
 
   const window = spanWindows(edges.map((e) => computeWindow(ctx.now, e.settings.window)));
+  // A full reconcile lists these edges' targets too: started now, those listings overlap the
+  // source's instead of following it (each target is listed once per run; a failure is met
+  // where the listing is awaited below).
+  if (opts.full) { for (const e of edges) opts.targets.eventsIn(e.target).catch(() => {}); }
   let listing: { full: boolean; events: SourceEvent[]; token?: string };
   try {
     listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
@@ -115,7 +120,14 @@ export async function syncSource(
   // Filled per target as this run lists it: a target's own copies of meetings keep them from
   // being mirrored there (filters.ts); incremental runs list no targets and go by guest lists.
   const targetCopies = new Map<string, TargetCopies>();
-  const mirrorContext = { now: ctx.now, sourceTimeZone: opts.zones.get(sourceKey), targetCopies };
+  // One memo of mirror ids per source: its events' ids are asked for by each step below.
+  const mirrorIdOf = createMirrorIdMemo();
+  const mirrorContext = {
+    now: ctx.now,
+    sourceTimeZone: opts.zones.get(sourceKey),
+    targetCopies,
+    mirrorIdOf,
+  };
 
   if (listing.full) {
     for (const edge of edges) {
@@ -131,12 +143,12 @@ export async function syncSource(
         ctx.fail(edge.ruleId, err, { calendar: edge.target });
         continue;
       }
-      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found));
+      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found, mirrorIdOf));
       const repair = repairLedger(
         edge,
         listing.events,
         ledger,
-        mirrorsOfEdge(edge, found),
+        mirrorsOfEdge(edge, found, mirrorIdOf),
         mirrorContext,
       );
       ledgers.set(edge, repair.ledger);

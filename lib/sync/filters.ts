@@ -1,7 +1,7 @@
 /**
  * The rule's filters: which live events are not mirrored, and why.
  */
-import { classifyEvent } from "./marker.ts";
+import { classifyEvent, type MirrorIdOf } from "./marker.ts";
 import { compileSummaryRegex, type RuleFilters } from "../model/rule.ts";
 import type { EventSpan } from "../model/time_window.ts";
 import type { EventTime, LiveSourceEvent, SkipReason, SourceEvent } from "../model/events.ts";
@@ -92,10 +92,13 @@ function timeKey(t: EventTime): string {
  * Indexes a target's listing by meeting: its own copies of meetings (never busysync's mirrors),
  * each with whether it blocks time there.
  */
-export function indexTargetCopies(events: Iterable<SourceEvent>): TargetCopies {
+export function indexTargetCopies(
+  events: Iterable<SourceEvent>,
+  idOf?: MirrorIdOf,
+): TargetCopies {
   const copies = new Map<string, boolean>();
   for (const event of events) {
-    if (event.status === "cancelled" || classifyEvent(event).kind === "mirror") continue;
+    if (event.status === "cancelled" || classifyEvent(event, idOf).kind === "mirror") continue;
     const key = meetingKey(event);
     if (key === undefined) continue;
     const blocks = event.transparency !== "transparent" && event.selfResponseStatus !== "declined";

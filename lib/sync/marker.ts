@@ -104,9 +104,42 @@ export function deriveMirrorId(marker: Marker): string {
   return MIRROR_ID_PREFIX + encodeBase32Hex(createHash("sha256").update(input).digest());
 }
 
+/** Turns a marker into its mirror id: deriveMirrorId, or a run's memo of it. */
+export type MirrorIdOf = (marker: Marker) => string;
+
+/**
+ * deriveMirrorId remembering its answers, for one run: a full reconcile asks for the id of
+ * each mirror five times (the target's copies, its mirrors, the repair, the plan, the orphan
+ * sweep), and a SHA-256 through node:crypto was a tenth of its CPU. One per run, so it holds
+ * at most the ids of the events that run read.
+ */
+export function createMirrorIdMemo(): MirrorIdOf {
+  const ids = new Map<string, string>();
+  return (marker) => {
+    // The parts as deriveMirrorId hashes them, so equal keys mean equal ids.
+    const key = JSON.stringify([
+      marker.ruleId,
+      marker.sourceCalendar,
+      marker.sourceEvent,
+      marker.generation,
+    ]);
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = deriveMirrorId(marker);
+      ids.set(key, id);
+    }
+    return id;
+  };
+}
+
 /** The mirror id of `sourceEventId` on `edge` under id generation `generation`. */
-export function mirrorIdFor(edge: Edge, sourceEventId: string, generation = 0): string {
-  return deriveMirrorId(buildMarker(edge, sourceEventId, generation));
+export function mirrorIdFor(
+  edge: Edge,
+  sourceEventId: string,
+  generation = 0,
+  idOf: MirrorIdOf = deriveMirrorId,
+): string {
+  return idOf(buildMarker(edge, sourceEventId, generation));
 }
 
 export type EventClass = { kind: "mirror"; marker: Marker } | { kind: "event" };
@@ -119,10 +152,13 @@ export type EventClass = { kind: "mirror"; marker: Marker } | { kind: "event" };
  * written by any rule (even another user's) is never mirrored again, which is what stops A↔B
  * from ping-ponging.
  */
-export function classifyEvent(event: SourceEvent): EventClass {
+export function classifyEvent(
+  event: SourceEvent,
+  idOf: MirrorIdOf = deriveMirrorId,
+): EventClass {
   const marker = readMarker(event.privateProps);
   if (!marker) return { kind: "event" };
-  const id = deriveMirrorId(marker);
+  const id = idOf(marker);
   return event.id === id || event.recurringEventId === id
     ? { kind: "mirror", marker }
     : { kind: "event" };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   buildMarker,
   classifyEvent,
+  createMirrorIdMemo,
   deriveMirrorId,
   MARKER_KEYS,
   markerProps,
@@ -86,6 +87,22 @@ Deno.test("mirror id: ten thousand recurring instances get ten thousand valid, d
     ids.add(id);
   }
   assert.equal(ids.size, 10_000);
+});
+
+Deno.test("mirror id: a run's memo gives every marker the id deriveMirrorId gives it", () => {
+  const memo = createMirrorIdMemo();
+  const markers = [
+    { ruleId: "ab", sourceCalendar: "c", sourceEvent: "d", generation: 0 },
+    { ruleId: "a", sourceCalendar: "bc", sourceEvent: "d", generation: 0 },
+    { ruleId: "a", sourceCalendar: "b", sourceEvent: 'c","d', generation: 0 },
+    { ruleId: "a", sourceCalendar: "b", sourceEvent: "c", generation: 0 },
+    { ruleId: "a", sourceCalendar: "b", sourceEvent: "c", generation: 2 },
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const marker of markers) assert.equal(memo(marker), deriveMirrorId(marker));
+  }
+  const edge = anEdge();
+  assert.equal(mirrorIdFor(edge, "evt1", 0, memo), mirrorIdFor(edge, "evt1"));
 });
 
 Deno.test("marker: keys fit Google's 44-character limit and values its 1024", () => {

@@ -4,7 +4,7 @@
  */
 import { calendarKey } from "../model/calendar_ref.ts";
 import { findSkipReason, type TargetCopies } from "./filters.ts";
-import { buildMarker, classifyEvent, markerProps } from "./marker.ts";
+import { buildMarker, classifyEvent, markerProps, type MirrorIdOf } from "./marker.ts";
 import { computeWindow, overlapsWindow, readEventSpan } from "../model/time_window.ts";
 import type {
   Edge,
@@ -30,6 +30,8 @@ export interface MirrorContext {
    * without it, only the guest list tells whether a target was invited too.
    */
   targetCopies?: ReadonlyMap<string, TargetCopies>;
+  /** The run's memo of mirror ids (createMirrorIdMemo); default: derived each time. */
+  mirrorIdOf?: MirrorIdOf;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface MirrorContext {
  */
 export function desiredMirror(event: SourceEvent, edge: Edge, ctx: MirrorContext): MirrorDecision {
   if (event.status === "cancelled") return skip("cancelled");
-  if (classifyEvent(event).kind === "mirror") return skip("is_mirror");
+  if (classifyEvent(event, ctx.mirrorIdOf).kind === "mirror") return skip("is_mirror");
   const span = readEventSpan(event, ctx.sourceTimeZone ?? "UTC");
   if (!span) return skip("unreadable_time");
   if (!overlapsWindow(span, computeWindow(ctx.now, edge.settings.window))) {

@@ -4,7 +4,7 @@
  */
 import { calendarKey } from "../model/calendar_ref.ts";
 import { hashMirror } from "./hash.ts";
-import { mirrorIdFor } from "./marker.ts";
+import { mirrorIdFor, type MirrorIdOf } from "./marker.ts";
 import { atGeneration, desiredMirror, type MirrorContext, type MirrorDecision } from "./mirror.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "../model/events.ts";
@@ -22,6 +22,7 @@ export function planEvent(
   entry: LedgerEntry | undefined,
   edge: Edge,
   event: Pick<SourceEvent, "id" | "recurringEventId">,
+  idOf?: MirrorIdOf,
 ): PlannedOp[] {
   const base = { ruleId: edge.ruleId, direction: edge.direction, sourceEventId: event.id };
   if (decision.kind === "skip") {
@@ -37,7 +38,7 @@ export function planEvent(
   const mirror = generation > 0
     ? atGeneration(decision.mirror, edge, event.id, generation)
     : decision.mirror;
-  const next = ledgerEntryFor(edge, event, mirror, generation);
+  const next = ledgerEntryFor(edge, event, mirror, generation, idOf);
   const create: PlannedOp = { ...base, kind: "create", reason: "new", mirror, entry: next };
   if (!entry) return [create];
   if (entry.mirrorId !== next.mirrorId || !sameTarget) {
@@ -53,9 +54,10 @@ export function ledgerEntryFor(
   event: Pick<SourceEvent, "id" | "recurringEventId">,
   mirror: Mirror,
   generation: number,
+  idOf?: MirrorIdOf,
 ): LedgerEntry {
   return {
-    mirrorId: mirrorIdFor(edge, event.id, generation),
+    mirrorId: mirrorIdFor(edge, event.id, generation, idOf),
     hash: hashMirror(mirror),
     target: edge.target,
     sourceEventId: event.id,
@@ -107,7 +109,7 @@ export function planChanges(
     let bySeries: Map<string, LedgerEntry[]> | undefined;
     for (const event of events.values()) {
       const entry = ledger.get(event.id);
-      ops.push(...planEvent(desiredMirror(event, edge, ctx), entry, edge, event));
+      ops.push(...planEvent(desiredMirror(event, edge, ctx), entry, edge, event, ctx.mirrorIdOf));
       if (event.status === "cancelled" && !entry) {
         // Deleting a whole series may be reported as the series alone, not instance by instance.
         bySeries ??= groupBySeries(ledger);
