@@ -42,8 +42,15 @@ export async function readEdgeLedger(
 ): Promise<Map<string, LedgerEntry>> {
   const out = new Map<string, LedgerEntry>();
   const prefix = keys.ledgerOfEdge(userId, edge.ruleId, edge.direction);
+  // An edge's entries nearly all name one target: one shared object instead of one parsed copy
+  // per entry keeps a long ledger to its ids and hashes while a run holds it.
+  const targets = new Map<string, LedgerEntry["target"]>();
   for await (const item of kv.list({ prefix })) {
     const entry = toEntry(item.value);
+    const at = `${entry.target.connectionId}\n${entry.target.calendarId}`;
+    const shared = targets.get(at);
+    if (shared) entry.target = shared;
+    else targets.set(at, entry.target);
     out.set(entry.sourceEventId, entry);
   }
   return out;

@@ -56,8 +56,18 @@ export function mirrorsOfEdge(
     if (cls.kind !== "mirror" || event.recurringEventId) continue;
     const { marker } = cls;
     if (marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar) continue;
+    // Only what mirrorMatches and repairLedger read: a reconcile keeps every mirror of a target
+    // until its edge is planned, and attendees or extended properties would be dead weight.
     out.set(event.id, {
-      ...event,
+      id: event.id,
+      status: event.status,
+      start: event.start,
+      end: event.end,
+      ...(event.summary !== undefined ? { summary: event.summary } : {}),
+      ...(event.description !== undefined ? { description: event.description } : {}),
+      ...(event.location !== undefined ? { location: event.location } : {}),
+      ...(event.visibility !== undefined ? { visibility: event.visibility } : {}),
+      ...(event.transparency !== undefined ? { transparency: event.transparency } : {}),
       sourceEventId: marker.sourceEvent,
       generation: marker.generation,
     });

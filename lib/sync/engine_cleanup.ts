@@ -17,7 +17,7 @@ import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { SourceEvent } from "../model/events.ts";
-import type { TargetScans } from "./engine_source.ts";
+import type { TargetScans } from "./target_scan.ts";
 
 /** The marker of a live busysync mirror, or undefined for anything else. */
 function ownMarker(event: Pick<SourceEvent, "id" | "status" | "privateProps">): Marker | undefined {
@@ -101,21 +101,19 @@ export async function removeOrphans(ctx: RunContext, scope: OrphanScope): Promis
     known.get(key)!.add(entry.mirrorId);
   }
   for (const target of scope.targets) {
-    let events: SourceEvent[];
+    let marked: ReadonlyMap<string, string>;
     try {
-      events = await scope.scans.eventsIn(target);
+      marked = (await scope.scans.scanOf(target)).marked;
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       ctx.report.recordError(err, { calendar: target });
       continue;
     }
     const ledgered = known.get(calendarKey(target)) ?? new Set();
-    const orphans = events.flatMap((event) => {
-      const marker = ownMarker(event);
-      const orphan = marker && !ledgered.has(event.id) && !ctx.wasDeleted(target, event.id) &&
-        !scope.released.has(marker.ruleId) &&
-        (scope.complete.has(marker.ruleId) || !scope.rules.has(marker.ruleId));
-      return orphan ? [{ id: event.id, marker }] : [];
+    const orphans = [...marked].flatMap(([id, ruleId]) => {
+      const orphan = !ledgered.has(id) && !ctx.wasDeleted(target, id) &&
+        !scope.released.has(ruleId) && (scope.complete.has(ruleId) || !scope.rules.has(ruleId));
+      return orphan ? [{ id, marker: { ruleId } }] : [];
     });
     await ctx.pool(orphans, async ({ id, marker }) => {
       await ctx.fence.hold(ctx.deps.clock());

@@ -12,10 +12,12 @@ import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
 import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_series.ts";
 import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { mirrorsOfEdge, repairLedger } from "./drift.ts";
+import { repairLedger } from "./drift.ts";
 import { createMirrorIdMemo } from "./marker.ts";
 import { edgeFingerprint } from "../model/edge_fingerprint.ts";
-import { indexTargetCopies, type TargetCopies } from "./filters.ts";
+import type { TargetCopies } from "./filters.ts";
+import { forEachPage } from "./listing.ts";
+import type { TargetScans } from "./target_scan.ts";
 import { atGeneration } from "./mirror.ts";
 import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
 import {
@@ -72,7 +74,7 @@ export async function syncSource(
   // A full reconcile lists these edges' targets too: started now, those listings overlap the
   // source's instead of following it (each target is listed once per run; a failure is met
   // where the listing is awaited below).
-  if (opts.full) { for (const e of edges) opts.targets.eventsIn(e.target).catch(() => {}); }
+  if (opts.full) { for (const e of edges) opts.targets.scanOf(e.target).catch(() => {}); }
   let listing: { full: boolean; events: SourceEvent[]; token?: string };
   try {
     listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
@@ -135,20 +137,20 @@ export async function syncSource(
       // A full reconcile compares every mirror; an edge starting with an empty ledger looks
       // for mirrors a lost ledger (or a crash before its first ledger write) left behind.
       if (!opts.full && (ledger.size > 0 || caughtUp.has(prints.get(edge)!))) continue;
-      let found: SourceEvent[];
+      let scan;
       try {
-        found = await opts.targets.eventsIn(edge.target);
+        scan = await opts.targets.scanOf(edge.target);
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         ctx.fail(edge.ruleId, err, { calendar: edge.target });
         continue;
       }
-      targetCopies.set(calendarKey(edge.target), indexTargetCopies(found, mirrorIdOf));
+      targetCopies.set(calendarKey(edge.target), scan.copies);
       const repair = repairLedger(
         edge,
         listing.events,
         ledger,
-        mirrorsOfEdge(edge, found, mirrorIdOf),
+        scan.takeMirrorsOf(edge),
         mirrorContext,
       );
       ledgers.set(edge, repair.ledger);
@@ -180,6 +182,9 @@ export async function syncSource(
   /** Edges with writes held back (a spent budget, a paused account): they list in full next. */
   const held = new Set<Edge>();
   const listedIds = new Set(listing.events.map((e) => e.id));
+  // The plan holds what the writes need (mirror bodies, ledger entries): the event bodies can
+  // go now, so they do not stay alive through the writes, which take the longest.
+  listing = { ...listing, events: [] };
   for (const edge of edges) {
     if (ctx.isStopped(edge.ruleId)) continue;
     const edgeOps = ops.filter((op) =>
@@ -315,8 +320,7 @@ async function explainUnreadable(
 
 /**
  * Reads a whole listing. Change sets are what happened since the last run and a full listing
- * is bounded by the rule windows, so holding one in memory is cheap; an event listed twice
- * counts as its last version.
+ * is bounded by the rule windows; an event listed twice counts as its last version.
  */
 async function readListing(
   ctx: RunContext,
@@ -324,52 +328,17 @@ async function readListing(
   cursor: string | null,
   window: TimeWindow,
 ): Promise<{ full: boolean; events: SourceEvent[]; token?: string }> {
-  const listing = await ctx.provider(cal.connectionId).listChanges(cal, cursor, window);
   const events = new Map<string, SourceEvent>();
-  let token: string | undefined;
-  for await (const page of listing.pages) {
-    ctx.report.calls.listPages++;
-    for (const event of page.events) {
+  const read = await forEachPage(ctx, cal, cursor, window, (page) => {
+    for (const event of page) {
       events.delete(event.id);
       events.set(event.id, event);
     }
-    for (const item of page.unreadable ?? []) {
-      ctx.report.recordProblem({
-        calendar: calendarKey(cal),
-        error: "UnreadableEvent",
-        message: item.id ? `event ${item.id}: ${item.problem}` : item.problem,
-      });
-    }
-    token = page.cursor ?? token;
-  }
-  return { full: listing.full, events: [...events.values()], ...(token ? { token } : {}) };
+  });
+  return { ...read, events: [...events.values()] };
 }
 
-/** Target listings of one run, each read at most once however many edges write there. */
-export interface TargetScans {
-  eventsIn(target: CalendarRef): Promise<SourceEvent[]>;
-}
-
-/**
- * Lists each target in full over the span of the windows of the edges writing into it, so
- * every mirror the edges want is inside it.
- */
-export function createTargetScans(ctx: RunContext, edges: readonly Edge[]): TargetScans {
-  const scans = new Map<string, Promise<SourceEvent[]>>();
-  return {
-    eventsIn(target) {
-      const key = calendarKey(target);
-      let scan = scans.get(key);
-      if (!scan) {
-        const into = edges.filter((e) => calendarKey(e.target) === key);
-        const window = spanWindows(into.map((e) => computeWindow(ctx.now, e.settings.window)));
-        scan = readListing(ctx, target, null, window).then((l) => l.events);
-        scans.set(key, scan);
-      }
-      return scan;
-    },
-  };
-}
+export { createTargetScans, type TargetScans } from "./target_scan.ts";
 
 /**
  * Applies one edge's writes, `concurrency` source events at a time; the ops of one source event

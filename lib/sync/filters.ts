@@ -98,13 +98,30 @@ export function indexTargetCopies(
 ): TargetCopies {
   const copies = new Map<string, boolean>();
   for (const event of events) {
-    if (event.status === "cancelled" || classifyEvent(event, idOf).kind === "mirror") continue;
-    const key = meetingKey(event);
-    if (key === undefined) continue;
-    const blocks = event.transparency !== "transparent" && event.selfResponseStatus !== "declined";
-    copies.set(key, (copies.get(key) ?? false) || blocks);
+    const copy = targetCopyOf(event, idOf);
+    if (copy) copies.set(copy.key, (copies.get(copy.key) ?? false) || copy.blocks);
   }
   return copies;
+}
+
+/**
+ * What indexTargetCopies takes from one event: its meetingKey and whether it blocks time, or
+ * undefined for a mirror, a cancelled event or one without an iCalUID. A target scan keeps
+ * this per event id instead of the event, so a long listing is indexed page by page.
+ */
+export function targetCopyOf(
+  event: SourceEvent,
+  idOf?: MirrorIdOf,
+): { key: string; blocks: boolean } | undefined {
+  if (event.status === "cancelled" || classifyEvent(event, idOf).kind === "mirror") {
+    return undefined;
+  }
+  const key = meetingKey(event);
+  if (key === undefined) return undefined;
+  return {
+    key,
+    blocks: event.transparency !== "transparent" && event.selfResponseStatus !== "declined",
+  };
 }
 
 /** A listing applies one rule's pattern to thousands of events: compile it once. */
