@@ -247,9 +247,11 @@ async function runSync(
     // Every failure lands in history: a lost lease stops the run by design; anything else is
     // a fault of busysync or its store, recorded before it propagates.
     report.recordError(err);
+    await ctx.progress.finish();
     await finishRun(opts, report, { rules: active, dryRun, full, stopped: true });
     throw err;
   }
+  await ctx.progress.finish();
   const record = await finishRun(opts, report, {
     rules: shown,
     dryRun,
