@@ -66,7 +66,8 @@ export class RunProgress {
 
   async planned(writes: number): Promise<void> {
     this.#planned += writes;
-    await this.#save(false);
+    // New work changes the estimate at once: shown without waiting for the next write.
+    await this.#save(writes > 0);
   }
 
   async wrote(): Promise<void> {
