@@ -1,17 +1,27 @@
 /**
- * `deno task bench [sync|push]`: runs the sync benchmark (sync_bench.ts → results/sync.json)
- * and the push latency benchmark (push_latency.ts → results/push_latency.json), or only the one
- * named, printing where the figures went.
+ * `deno task bench [sync|push|nearest]`: runs the sync benchmark (sync_bench.ts →
+ * results/sync.json), the push latency benchmark (push_latency.ts → results/push_latency.json)
+ * and the nearest-days-first benchmark (nearest_first.ts → results/nearest_first.json), or only
+ * the ones named, printing where the figures went.
  */
+import { runNearestFirstBench } from "./nearest_first.ts";
 import { runPushLatencyBench } from "./push_latency.ts";
 import { runSyncBench } from "./sync_bench.ts";
 
-const BENCHES = { sync: runSyncBench, push: runPushLatencyBench } as const;
-const RESULT_FILES = { sync: "sync.json", push: "push_latency.json" } as const;
+const BENCHES = {
+  sync: runSyncBench,
+  push: runPushLatencyBench,
+  nearest: runNearestFirstBench,
+} as const;
+const RESULT_FILES = {
+  sync: "sync.json",
+  push: "push_latency.json",
+  nearest: "nearest_first.json",
+} as const;
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(BENCHES);
 for (const name of wanted) {
-  if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}; use sync or push`);
+  if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}; use sync, push or nearest`);
 }
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 for (const name of wanted as (keyof typeof BENCHES)[]) {
