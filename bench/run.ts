@@ -1,23 +1,33 @@
 /**
- * `deno task bench [sync|push|scale]`: runs the sync benchmark (sync_bench.ts →
- * results/sync.json), the push latency benchmark (push_latency.ts → results/push_latency.json)
- * and the memory-at-scale benchmark (scale_bench.ts → results/scale.json), or only those named,
- * printing where the figures went.
+ * `deno task bench [sync|push|scale|nearest]`: runs the sync benchmark (sync_bench.ts →
+ * results/sync.json), the push latency benchmark (push_latency.ts → results/push_latency.json),
+ * the memory-at-scale benchmark (scale_bench.ts → results/scale.json) and the nearest-days-first
+ * benchmark (nearest_first.ts → results/nearest_first.json), or only those named, printing where
+ * the figures went.
  */
+import { runNearestFirstBench } from "./nearest_first.ts";
 import { runPushLatencyBench } from "./push_latency.ts";
 import { runScaleBench } from "./scale_bench.ts";
 import { runSyncBench } from "./sync_bench.ts";
 
-const BENCHES = { sync: runSyncBench, push: runPushLatencyBench, scale: runScaleBench } as const;
+const BENCHES = {
+  sync: runSyncBench,
+  push: runPushLatencyBench,
+  scale: runScaleBench,
+  nearest: runNearestFirstBench,
+} as const;
 const RESULT_FILES = {
   sync: "sync.json",
   push: "push_latency.json",
   scale: "scale.json",
+  nearest: "nearest_first.json",
 } as const;
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(BENCHES);
 for (const name of wanted) {
-  if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}; use sync, push or scale`);
+  if (!(name in BENCHES)) {
+    throw new Error(`unknown benchmark ${name}; use sync, push, scale or nearest`);
+  }
 }
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 for (const name of wanted as (keyof typeof BENCHES)[]) {

@@ -23,6 +23,8 @@ export const FaultRuleInput = z.object({
     "authError",
   ]),
   times: z.number().int().positive().optional(),
+  /** Matching calls let through before the rule starts firing (to fail a later step of a run). */
+  after: z.number().int().nonnegative().default(0),
   percent: z.number().gt(0).max(100).optional(),
   seed: z.number().int().default(1),
   delayMs: z.number().int().min(0).max(600_000).optional(),
@@ -38,6 +40,8 @@ export interface FaultRule extends z.output<typeof FaultRuleInput> {
   id: number;
   /** Calls this rule has affected so far. */
   hits: number;
+  /** Matching calls let through so far (up to `after`). */
+  passed: number;
 }
 
 /** mulberry32: tiny, fast and good enough to make percentages repeatable from a seed. */
@@ -133,7 +137,7 @@ export class FaultInjector {
 
   /** Adds a rule; later calls are checked against rules in the order they were added. */
   add(input: z.output<typeof FaultRuleInput>): FaultRule {
-    const rule: FaultRule = { ...input, id: this.#nextId++, hits: 0 };
+    const rule: FaultRule = { ...input, id: this.#nextId++, hits: 0, passed: 0 };
     this.#rules.push({ rule, random: prng(input.seed) });
     return rule;
   }
@@ -151,6 +155,10 @@ export class FaultInjector {
     for (const entry of this.#rules) {
       const { rule } = entry;
       if (rule.method !== "*" && rule.method !== method) continue;
+      if (rule.passed < rule.after) {
+        rule.passed++;
+        continue;
+      }
       if (rule.percent !== undefined && entry.random() * 100 >= rule.percent) continue;
       rule.hits++;
       if (rule.times !== undefined && rule.hits >= rule.times) {

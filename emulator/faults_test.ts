@@ -24,6 +24,15 @@ Deno.test("faults: the next N calls of a method fail, then the method recovers",
   assert.deepEqual(await h.admin("GET", "faults"), { faults: [] }, "a used-up rule is gone");
 });
 
+Deno.test("faults: `after` lets that many matching calls through before the rule fires", async () => {
+  await using h = startHarness();
+  const api = await h.api(ALICE);
+  await h.admin("POST", "faults", { method: "events.list", fault: "notFound", after: 2, times: 1 });
+  for (let i = 0; i < 2; i++) assert.equal((await api.events.list({ calendarId })).status, 200);
+  assert.equal((await failure(api.events.list({ calendarId }))).status, 404);
+  assert.equal((await api.events.list({ calendarId })).status, 200);
+});
+
 Deno.test("faults: each error fault answers with Google's status and reason", async () => {
   await using h = startHarness();
   const api = await h.api(ALICE);

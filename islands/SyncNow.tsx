@@ -1,6 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
-import { formatDuration, plural, runTotals } from "../lib/browser/format.ts";
+import {
+  describeProgress,
+  formatDuration,
+  plural,
+  type RunProgressView,
+  runTotals,
+} from "../lib/browser/format.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
 
 export interface SyncNowProps {
@@ -8,6 +14,8 @@ export interface SyncNowProps {
   disabled: boolean;
   /** A sync was already running when the page was rendered. */
   running?: boolean;
+  /** How far that sync had got (a long first sync), kept up to date from `GET /api/status`. */
+  progress?: RunProgressView;
   /** The body of `POST /api/sync`; absent: an incremental sync of every rule. */
   request?: { ruleId?: string; full?: boolean };
   /** What the button and its progress say, for a sync other than the dashboard's. */
@@ -47,11 +55,13 @@ interface RunView {
 type Phase =
   | { phase: "idle" }
   | { phase: "starting" }
-  | { phase: "queued" | "running"; runId: string; since: number }
+  | { phase: "queued" | "running"; runId: string; since: number; progress?: RunProgressView }
   | { phase: "done"; run: RunView }
   | { phase: "failed"; message: string };
 
 const POLL_MS = 700;
+/** How often a sync found running at page load is looked at again (`GET /api/status`). */
+const STATUS_POLL_MS = 2_000;
 
 /**
  * "Sync now" (or, with other `request` and `words`, a rule page's "Check and repair"): asks for
@@ -61,10 +71,12 @@ const POLL_MS = 700;
  * first error, with a link to the run's detail.
  */
 export default function SyncNow(
-  { disabled, running = false, request = {}, words = SYNC_NOW }: SyncNowProps,
+  { disabled, running = false, progress, request = {}, words = SYNC_NOW }: SyncNowProps,
 ) {
   const hydrated = useHydrated();
   const [phase, setPhase] = useState<Phase>({ phase: "idle" });
+  // A sync someone else started (a saved rule, the timer): followed while it runs.
+  const [background, setBackground] = useState({ running, progress });
   const [now, setNow] = useState(Date.now());
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
@@ -74,7 +86,10 @@ export default function SyncNow(
     if (!runId) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
-      const job = await callApi<{ state: string; error?: string }>("GET", `/api/sync/${runId}`);
+      const job = await callApi<{ state: string; error?: string; progress?: RunProgressView }>(
+        "GET",
+        `/api/sync/${runId}`,
+      );
       if (!alive.current) return;
       setNow(Date.now());
       if (!job.ok) return setPhase({ phase: "failed", message: job.error.message });
@@ -91,13 +106,38 @@ export default function SyncNow(
         );
       }
       if (job.data.state === "running") {
-        setPhase((p) => (p.phase === "queued" ? { ...p, phase: "running" } : p));
+        const progress = job.data.progress;
+        setPhase((p) =>
+          p.phase === "queued" || p.phase === "running"
+            ? { ...p, phase: "running", ...(progress ? { progress } : {}) }
+            : p
+        );
       }
       timer = setTimeout(poll, POLL_MS);
     };
     timer = setTimeout(poll, POLL_MS);
     return () => clearTimeout(timer);
   }, [runId]);
+
+  const watching = phase.phase === "idle" && background.running;
+  useEffect(() => {
+    if (!watching) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const status = await callApi<{ sync: { running: boolean; progress?: RunProgressView } }>(
+        "GET",
+        "/api/status",
+      );
+      if (!alive.current) return;
+      if (status.ok) {
+        setBackground({ running: status.data.sync.running, progress: status.data.sync.progress });
+        if (!status.data.sync.running) return;
+      }
+      timer = setTimeout(poll, STATUS_POLL_MS);
+    };
+    timer = setTimeout(poll, STATUS_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [watching]);
 
   const start = async () => {
     setPhase({ phase: "starting" });
@@ -125,26 +165,39 @@ export default function SyncNow(
         {busy ? words.busy : words.button}
       </button>
       <div class="sync-progress" role="status" aria-live="polite" data-testid="sync-progress">
-        <Progress phase={phase} now={now} disabled={disabled} running={running} words={words} />
+        <Progress
+          phase={phase}
+          now={now}
+          disabled={disabled}
+          background={background}
+          words={words}
+        />
       </div>
     </div>
   );
 }
 
 function Progress(
-  { phase, now, disabled, running, words }: {
+  { phase, now, disabled, background, words }: {
     phase: Phase;
     now: number;
     disabled: boolean;
-    running: boolean;
+    background: { running: boolean; progress?: RunProgressView };
     words: SyncWords;
   },
 ) {
   switch (phase.phase) {
     case "idle":
+      if (!disabled && background.running && background.progress) {
+        return <Bar label={describeProgress(background.progress)} testId="progress-text" />;
+      }
       return (
         <span class="muted-text">
-          {disabled ? words.disabled : running ? "A sync is running right now." : words.idle}
+          {disabled
+            ? words.disabled
+            : background.running
+            ? "A sync is running right now."
+            : words.idle}
         </span>
       );
     case "starting":
@@ -152,7 +205,9 @@ function Progress(
     case "queued":
       return <Bar label={`Waiting for a free worker… ${formatDuration(now - phase.since)}`} />;
     case "running":
-      return <Bar label={`${words.working} ${formatDuration(now - phase.since)}`} />;
+      return phase.progress
+        ? <Bar label={describeProgress(phase.progress)} testId="progress-text" />
+        : <Bar label={`${words.working} ${formatDuration(now - phase.since)}`} />;
     case "failed":
       return <span class="field-error">{phase.message}</span>;
     case "done": {
@@ -182,9 +237,9 @@ function Progress(
   }
 }
 
-function Bar({ label }: { label: string }) {
+function Bar({ label, testId }: { label: string; testId?: string }) {
   return (
-    <span class="progress-line">
+    <span class="progress-line" data-testid={testId}>
       <span class="progress" aria-hidden="true">
         <span class="progress-fill" />
       </span>

@@ -89,6 +89,7 @@ export function createServices(input: ServiceInput): Services {
           historyMaxRuns: config.historyMaxRuns,
           historyMaxDays: config.historyMaxDays,
           accountLimits: config.googleAccountLimits,
+          requestsPerMinute: config.googleRequestsPerMinute,
         },
         log: input.log,
         // Runs are where incidents begin and end: tell the user about new ones right after.

@@ -107,3 +107,44 @@ export function runTotals(
     deleted: sum("deleted"),
   };
 }
+
+/** How far a running sync has got, as `GET /api/sync/{runId}` and `GET /api/status` say. */
+export interface RunProgressView {
+  startedAt: string;
+  stage: "nearest" | "all";
+  listed: number;
+  planned: number;
+  written: number;
+  nearestUntil?: string;
+  remainingSeconds?: number;
+}
+
+/**
+ * One line for a long sync: what it is doing, busy blocks written of those planned, and the
+ * time left ("Mirroring the next days first… 120 of 1,000 busy blocks written, about 2 min
+ * left"). The estimate is the request budget's, so it is rounded, never to the second.
+ */
+export function describeProgress(p: RunProgressView): string {
+  // Days rather than a date: the server and the browser render this alike in any locale.
+  const days = p.nearestUntil
+    ? Math.round((Date.parse(p.nearestUntil) - Date.parse(p.startedAt)) / 86_400_000)
+    : 0;
+  const stage = p.stage === "nearest"
+    ? "Mirroring the next days first…"
+    : days > 0
+    ? `The next ${plural(days, "day")} are in place; the rest follow…`
+    : "Syncing…";
+  const n = (x: number) => x.toLocaleString("en");
+  const left = p.remainingSeconds !== undefined && p.written < p.planned
+    ? `, ${formatRemaining(p.remainingSeconds)} left`
+    : "";
+  return `${stage} ${n(p.written)} of ${n(p.planned)} busy blocks written ` +
+    `(${n(p.listed)} events read)${left}.`;
+}
+
+/** "less than a minute", "about 3 min", "about 1 h 20 min": an estimate, rounded up. */
+export function formatRemaining(seconds: number): string {
+  if (seconds < 60) return "less than a minute";
+  const min = Math.ceil(seconds / 60);
+  return `about ${min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`}`;
+}

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatDateTime, formatDuration, formatRelative } from "./format.ts";
+import {
+  describeProgress,
+  formatDateTime,
+  formatDuration,
+  formatRelative,
+  formatRemaining,
+} from "./format.ts";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 
@@ -18,4 +24,25 @@ Deno.test("format: relative times and durations read as words", () => {
   assert.equal(formatDuration(420), "0.4 s");
   assert.equal(formatDuration(12_400), "12 s");
   assert.equal(formatDuration(185_000), "3 min 5 s");
+});
+
+Deno.test("describeProgress: the stage, blocks written of those planned, and the time left", () => {
+  const base = { startedAt: "2030-01-01T00:00:00Z", listed: 1000, planned: 1000 };
+  assert.equal(
+    describeProgress({ ...base, stage: "nearest", written: 120, remainingSeconds: 106 }),
+    "Mirroring the next days first… 120 of 1,000 busy blocks written (1,000 events read), " +
+      "about 2 min left.",
+  );
+  assert.equal(
+    describeProgress({
+      ...base,
+      stage: "all",
+      written: 400,
+      nearestUntil: "2030-01-15T00:00:00Z",
+      remainingSeconds: 30,
+    }),
+    "The next 14 days are in place; the rest follow… 400 of 1,000 busy blocks written " +
+      "(1,000 events read), less than a minute left.",
+  );
+  assert.equal(formatRemaining(4_000), "about 1 h 7 min");
 });

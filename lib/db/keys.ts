@@ -121,6 +121,11 @@ export const keys = {
    * that setting it does not change the lease's versionstamp and fence the running sync out.
    */
   syncFollowUp: (userId: string) => ["sync_follow_ups", userId] as const,
+  /**
+   * How far the user's running sync has got (lib/db/sync_progress.ts): written while a long
+   * first sync runs, so "Sync now" and the dashboard can show it and the time left.
+   */
+  syncProgress: (userId: string) => ["sync_progress", userId] as const,
 
   /**
    * The job table (lib/db/jobs.ts). A job's record; `jobs_due` points at every unfinished job
@@ -189,6 +194,7 @@ export const USER_SCOPED_COLLECTIONS = [
   "cursors",
   "leases",
   "sync_follow_ups",
+  "sync_progress",
   "history",
   "history_actions",
   "jobs_by_user",

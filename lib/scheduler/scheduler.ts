@@ -10,6 +10,7 @@ import { getRun, listRuns, type Retention, type RunRecord, saveRun } from "../db
 import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
 import { listRules } from "../db/rules.ts";
+import { readSyncProgress } from "../db/sync_progress.ts";
 import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
 import type { Services } from "../services.ts";
@@ -287,9 +288,12 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     ]);
     const current = jobs.find((j) => j.state === "running");
     const hasRules = rules.some((e) => e.rule.enabled);
+    // One sync per user at a time (the lease): a progress record is the running job's.
+    const run = current ? await readSyncProgress(kv, userId, clock()) : null;
     return {
       running: current !== undefined,
-      ...(current ? { current: infoOf(current) } : {}),
+      ...(current ? { current: { ...infoOf(current), ...(run ? { progress: run } : {}) } } : {}),
+      ...(run ? { progress: run } : {}),
       waiting: jobs.filter((j) => j.state === "waiting").map(infoOf),
       ...(hasRules
         ? { nextScheduledRun: nextTickAt(clock(), config.syncIntervalMinutes).toISOString() }
@@ -306,7 +310,9 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     wait,
     job: async (userId, jobId) => {
       const job = await ownJob(userId, jobId);
-      return job && infoOf(job);
+      if (!job) return undefined;
+      const run = job.state === "running" ? await readSyncProgress(kv, userId, clock()) : null;
+      return { ...infoOf(job), ...(run ? { progress: run } : {}) };
     },
     progress,
     push: {

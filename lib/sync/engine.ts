@@ -112,6 +112,15 @@ async function holdLease<T>(
   first: () => Promise<T>,
 ): Promise<{ result: T; followUps: RunRecord[] }> {
   let released = false;
+  // A write can wait in the request budget for up to a minute (a first sync of more blocks
+  // than the budget allows per minute), longer than a renewal before each write covers: keep
+  // the lease fresh on a timer while the run lasts. A lost lease shows at the next fenced write.
+  const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const keepAlive = setInterval(() => {
+    lease.hold(deps.clock()).catch((err) =>
+      deps.log.warn("sync: lease renewal failed", { userId: deps.userId, err })
+    );
+  }, ttlMs / 4);
   try {
     const result = await first();
     const followUps: RunRecord[] = [];
@@ -124,6 +133,7 @@ async function holdLease<T>(
     released = true;
     return { result, followUps };
   } finally {
+    clearInterval(keepAlive);
     if (!released) await lease.abandon();
   }
 }
@@ -247,9 +257,11 @@ async function runSync(
     // Every failure lands in history: a lost lease stops the run by design; anything else is
     // a fault of busysync or its store, recorded before it propagates.
     report.recordError(err);
+    await ctx.progress.finish();
     await finishRun(opts, report, { rules: active, dryRun, full, stopped: true });
     throw err;
   }
+  await ctx.progress.finish();
   const record = await finishRun(opts, report, {
     rules: shown,
     dryRun,

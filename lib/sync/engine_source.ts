@@ -33,6 +33,7 @@ import { computeWindow, spanWindows, type TimeWindow } from "../model/time_windo
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { Edge, LedgerEntry, PlannedOp, SourceEvent } from "../model/events.ts";
 import { checkWritten, WriteMismatchError } from "./write_check.ts";
+import { mirrorNearestDays, NO_NEAREST_PASS, trustWritten } from "./engine_nearest.ts";
 
 export type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
 
@@ -70,6 +71,14 @@ export async function syncSource(
   const listFully = opts.full || opts.dryRun || !cursor ||
     edges.some((e) => !caughtUp.has(prints.get(e)!));
 
+  // A rule that is not caught up gets its next days mirrored before the whole window.
+  const nearest = listFully && !opts.dryRun
+    ? await mirrorNearestDays(ctx, source, edges.filter((e) => !caughtUp.has(prints.get(e)!)), {
+      zones: opts.zones,
+      applyEdgeOps,
+    })
+    : NO_NEAREST_PASS;
+
   const window = spanWindows(edges.map((e) => computeWindow(ctx.now, e.settings.window)));
   // A full reconcile lists these edges' targets too: started now, those listings overlap the
   // source's instead of following it (each target is listed once per run; a failure is met
@@ -86,6 +95,7 @@ export async function syncSource(
     }
     return [];
   }
+  await ctx.progress.listed(listing.events.length);
 
   // Series edits leave no tombstones for the instances they remove (notes §10): after an
   // incremental listing that touched a series, list what that series holds now.
@@ -136,7 +146,10 @@ export async function syncSource(
       const ledger = ledgers.get(edge)!;
       // A full reconcile compares every mirror; an edge starting with an empty ledger looks
       // for mirrors a lost ledger (or a crash before its first ledger write) left behind.
-      if (!opts.full && (ledger.size > 0 || caughtUp.has(prints.get(edge)!))) continue;
+      if (
+        !opts.full && !nearest.listTarget.has(edge) &&
+        (ledger.size > 0 || caughtUp.has(prints.get(edge)!))
+      ) continue;
       let scan;
       try {
         scan = await opts.targets.scanOf(edge.target);
@@ -153,6 +166,7 @@ export async function syncSource(
         scan.takeMirrorsOf(edge),
         mirrorContext,
       );
+      trustWritten(repair, ledger, nearest.written.get(edge));
       ledgers.set(edge, repair.ledger);
       missing.set(edge, repair.missing);
       if (!opts.dryRun) {
@@ -224,6 +238,7 @@ export async function syncSource(
       ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
       continue;
     }
+    await ctx.progress.planned(writes.length);
     const heldBack = await applyEdgeOps(ctx, edge, writes, {
       lookFirst,
       fromIntent: edgeIntents.fromIntent,
@@ -397,6 +412,7 @@ async function applyEdgeOps(
           fromIntent: intents.fromIntent.has(op.sourceEventId),
           missing: intents.missing.has(op.sourceEventId),
         });
+        await ctx.progress.wrote();
       } catch (err) {
         if (err instanceof LeaseLostError) throw err;
         const calendar = op.entry.target;

@@ -30,6 +30,26 @@ export interface JobInfo {
   /** Set once it ran: the history record of its run. */
   runId?: string;
   error?: string;
+  /** While it runs: how far it has got (a run with writes to make says so). */
+  progress?: RunProgressInfo;
+}
+
+/**
+ * How far a running sync has got, for a long first sync above all: against Google the
+ * request budget paces it (lib/sync/progress.ts).
+ */
+export interface RunProgressInfo {
+  startedAt: string;
+  updatedAt: string;
+  /** "nearest": the next days are being mirrored first; "all": the whole window. */
+  stage: "nearest" | "all";
+  listed: number;
+  planned: number;
+  written: number;
+  /** Until when the next days' busy blocks are in place, once the first pass is done. */
+  nearestUntil?: string;
+  /** Seconds the planned writes still left should take. */
+  remainingSeconds?: number;
 }
 
 /** Where a sync currently stands for the user: what `GET /api/status` reports. */
@@ -38,6 +58,8 @@ export interface SyncProgress {
   /** The job being worked on, if any. */
   current?: JobInfo;
   waiting: JobInfo[];
+  /** How far the running sync has got, when it has busy blocks to write. */
+  progress?: RunProgressInfo;
   /** When the cron will next enqueue this user (ISO). */
   nextScheduledRun?: string;
   /** Push per source calendar; `enabled: false` with a reason when push is off. */

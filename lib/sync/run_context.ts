@@ -20,12 +20,23 @@ import type { Rule, RuleStatus } from "../model/rule.ts";
 import type { RunReport } from "./run_report.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import { WriteMismatchError } from "./write_check.ts";
+import { RunProgress } from "./progress.ts";
 
 export interface SyncConfig {
   deleteGuard: { percent: number; min: number };
   historyMaxRuns: number;
   historyMaxDays: number;
   accountLimits: AccountLimits;
+  /**
+   * BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE: what the time left of a long sync is estimated from
+   * (the provider's budget enforces it; the engine only reads it). Absent: no estimate.
+   */
+  requestsPerMinute?: number;
+  /**
+   * How many days ahead an edge that is not caught up gets mirrored first, before its whole
+   * window (engine_nearest.ts); default 14, 0 turns the first pass off (benchmarks compare).
+   */
+  nearestFirstDays?: number;
 }
 
 /** What every engine entry point needs; passed in, never imported. */
@@ -76,6 +87,8 @@ export class RunContext {
   readonly concurrency: number;
   /** Creation budgets and write pauses of the accounts this run writes into. */
   readonly accounts: AccountWrites;
+  /** What the person is shown of this run while it lasts. */
+  readonly progress: RunProgress;
 
   constructor(
     readonly deps: SyncDeps,
@@ -89,6 +102,15 @@ export class RunContext {
     this.concurrency = deps.concurrency ?? 8;
     this.#ledger = mode.kind === "live" ? new LedgerWriter(mode.lease, deps.userId) : null;
     this.accounts = new AccountWrites(deps.kv, deps.userId, deps.config.accountLimits, now);
+    this.progress = new RunProgress({
+      kv: deps.kv,
+      userId: deps.userId,
+      runId: report.runId,
+      clock: deps.clock,
+      log: deps.log,
+      requestsPerMinute: deps.config.requestsPerMinute,
+      live: mode.kind === "live",
+    });
   }
 
   get kv(): Deno.Kv {

@@ -27,6 +27,24 @@ export function publicRun(record: RunRecord): z.infer<typeof RunSchema> {
   return run;
 }
 
+/** How far a running sync has got (lib/sync/progress.ts); shared by the job and the status. */
+export const RunProgressSchema = z.object({
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  stage: z.enum(["nearest", "all"]).openapi({
+    description: "`nearest`: the next days are mirrored first; `all`: the whole window.",
+  }),
+  listed: z.number().int().openapi({ description: "Source events listed so far." }),
+  planned: z.number().int().openapi({ description: "Busy-block writes planned so far." }),
+  written: z.number().int().openapi({ description: "Of those, done." }),
+  nearestUntil: z.string().optional().openapi({
+    description: "Busy blocks up to this time are in place (the first pass is done).",
+  }),
+  remainingSeconds: z.number().optional().openapi({
+    description: "Estimated seconds the planned writes still need, from the request budget.",
+  }),
+}).openapi("SyncRunProgress");
+
 export const JobSchema = z.object({
   id: z.string(),
   reason: z.enum(SYNC_REASONS),
@@ -36,6 +54,9 @@ export const JobSchema = z.object({
   attempts: z.number().int(),
   runId: z.string().optional().openapi({ description: "The history record, once it ran." }),
   error: z.string().optional(),
+  progress: RunProgressSchema.optional().openapi({
+    description: "While it runs with busy blocks to write: how far it has got.",
+  }),
 }).openapi("SyncJob");
 
 /** A job given up before it produced a run (its run, when there is one, says why instead). */

@@ -14,7 +14,7 @@ import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { RULE_STATUSES } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { JobSchema, publicRun, RunSchema } from "./schemas.ts";
+import { JobSchema, publicRun, RunProgressSchema, RunSchema } from "./schemas.ts";
 
 const IncidentSchema = z.object({
   id: z.string(),
@@ -55,6 +55,9 @@ const StatusSchema = z.object({
     running: z.boolean(),
     current: JobSchema.optional(),
     waiting: z.array(JobSchema),
+    progress: RunProgressSchema.optional().openapi({
+      description: "How far the running sync has got, when it has busy blocks to write.",
+    }),
     nextScheduledRun: z.string().optional(),
     push: z.object({
       enabled: z.boolean(),

@@ -170,7 +170,11 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
           <Island
             name="SyncNow"
             component={SyncNow}
-            props={{ disabled: activeRules === 0, running: progress.running }}
+            props={{
+              disabled: activeRules === 0,
+              running: progress.running,
+              ...(progress.progress ? { progress: progress.progress } : {}),
+            }}
           />
         </section>
 
