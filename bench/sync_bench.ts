@@ -129,8 +129,11 @@ async function measure(
   };
 }
 
-/** Runs the whole benchmark and returns its figures. */
-export async function runSyncBench(log: (line: string) => void = console.log) {
+/**
+ * The benchmark's world: the emulator process seeded for every strategy, a KV file with each
+ * strategy's rules, one provider, and a run function per strategy. `close()` ends it.
+ */
+export async function openSyncBench() {
   const strategies: Strategy[] = ["busysync", "naive", "warmbusysync", "warmnaive"];
   const seed = {
     clients: [CLIENT],
@@ -158,6 +161,11 @@ export async function runSyncBench(log: (line: string) => void = console.log) {
   const emulator = await startEmulatorProcess(seed);
   const dir = await Deno.makeTempDir({ prefix: "busysync-bench-" });
   const kv = await Deno.openKv(`${dir}/bench.kv`);
+  const close = async () => {
+    kv.close();
+    await emulator.stop();
+    await Deno.remove(dir, { recursive: true });
+  };
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${emulator.url}/__emulator/${path}`, {
@@ -228,6 +236,17 @@ export async function runSyncBench(log: (line: string) => void = console.log) {
     await syncUser({ ...deps, userId: "warmbusysync", trigger: "schedule" });
     await naiveSync(provider, await rulesOf("warmnaive"), new Date());
 
+    return { emulator, admin, runBusysync, runNaive, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Runs the whole benchmark and returns its figures. */
+export async function runSyncBench(log: (line: string) => void = console.log) {
+  const { emulator, admin, runBusysync, runNaive, close } = await openSyncBench();
+  try {
     const total = RULES * EVENTS_PER_SOURCE;
     const phases: SyncBenchResult["phases"] = {};
     const phase = async (name: string, events: number, full = false) => {
@@ -287,9 +306,7 @@ export async function runSyncBench(log: (line: string) => void = console.log) {
       phases,
     };
   } finally {
-    kv.close();
-    await emulator.stop();
-    await Deno.remove(dir, { recursive: true });
+    await close();
   }
 }
 

@@ -71,3 +71,21 @@ Deno.test("hash: key order and undefined fields do not matter", () => {
   } as Mirror;
   assert.equal(hashMirror(reordered), hashMirror(mirror));
 });
+
+Deno.test("hash: the canonical form never changes, since every stored ledger entry holds one", () => {
+  const mirror = {
+    summary: 'Busy é "q" 😀',
+    start: { dateTime: "2025-06-03T10:00:00Z", timeZone: "Europe/Berlin" },
+    end: { date: "2025-06-04" },
+    transparency: "opaque",
+    visibility: "private",
+    reminders: "none",
+    description: "line\nbreak",
+    location: undefined,
+    privateProps: { busysyncRule: "r1", busysync: "1", busysyncEvent: "e\u0000x" },
+  } as Mirror;
+  assert.equal(
+    hashMirror(mirror),
+    "d23d9d59b41e308899c7b554b882d7f579359edd2bc1dad5075fbdeb9d57573e",
+  );
+});

@@ -37,7 +37,10 @@ const utf8 = new TextEncoder();
 
 /** Keeps a value whole when it fits, else stores its SHA-256 (still unique, no longer readable). */
 function fitValue(value: string): string {
-  if (utf8.encode(value).length <= MAX_VALUE_BYTES) return value;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short values need no encoding to be measured.
+  if (value.length * 3 <= MAX_VALUE_BYTES || utf8.encode(value).length <= MAX_VALUE_BYTES) {
+    return value;
+  }
   return "sha256:" + createHash("sha256").update(value).digest("hex");
 }
 
