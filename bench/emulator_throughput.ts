@@ -6,6 +6,7 @@
  *   deno run -A bench/emulator_throughput.ts [--calls 2000] [--workers 8]
  */
 import { parseArgs } from "node:util";
+import { startEmulatorProcess } from "./emulator_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -32,31 +33,14 @@ async function phase(name: string, call: (i: number) => Promise<Response>): Prom
   console.log(`${name.padEnd(48)} ${perSecond.toFixed(0).padStart(6)} req/s`);
 }
 
-const seedFile = await Deno.makeTempFile({ suffix: ".json" });
-await Deno.writeTextFile(
-  seedFile,
-  JSON.stringify({
-    users: [{
-      email: EMAIL,
-      name: "Bench",
-      calendars: [{ id: EMAIL, summary: EMAIL, timeZone: "UTC", primary: true }],
-    }],
-  }),
-);
-const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL("../emulator/main.ts", import.meta.url).pathname],
-  env: { EMULATOR_PORT: "0", EMULATOR_ADMIN: "1", EMULATOR_SEED: seedFile, NO_COLOR: "1" },
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let banner = "";
-while (!/http:\/\/\S+/.test(banner)) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error(`emulator exited before listening: ${banner}`);
-  banner += value;
-}
-const base = /http:\/\/[\d.:]+/.exec(banner)![0];
+const emulator = await startEmulatorProcess({
+  users: [{
+    email: EMAIL,
+    name: "Bench",
+    calendars: [{ id: EMAIL, summary: EMAIL, timeZone: "UTC", primary: true }],
+  }],
+});
+const base = emulator.url;
 
 try {
   const tokens = await (await fetch(`${base}/__emulator/tokens`, {
@@ -98,7 +82,5 @@ try {
   );
   console.log(`(${CALLS} calls per phase, ${WORKERS} concurrent workers, fetch over loopback)`);
 } finally {
-  child.kill("SIGTERM");
-  await child.status;
-  await Deno.remove(seedFile);
+  await emulator.stop();
 }

@@ -21,6 +21,8 @@ import { createLogger } from "../lib/log.ts";
 import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/model/rule.ts";
 import { naiveSync } from "./naive_sync.ts";
+import { emulatorAdmin, startEmulatorProcess } from "./emulator_process.ts";
+import { prng } from "../emulator/faults.ts";
 
 const EVENTS = 1_000;
 const DAYS_AHEAD = 60;
@@ -30,18 +32,6 @@ const DAY = 86_400_000;
 const CLIENT = { clientId: "bench-client", clientSecret: "bench-secret" };
 const STRATEGIES = ["nearestFirst", "wholePlanSorted", "listingOrder"] as const;
 type Strategy = typeof STRATEGIES[number];
-
-/** mulberry32: a repeatable shuffle, so every run lists the same order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 1,000 half-hour events over the next 60 days, in shuffled order. */
 function seedEvents(now: number) {
@@ -59,33 +49,6 @@ function seedEvents(now: number) {
     [events[i], events[j]] = [events[j], events[i]];
   }
   return events;
-}
-
-async function startEmulatorProcess(seed: unknown) {
-  const seedFile = await Deno.makeTempFile({ suffix: ".json" });
-  await Deno.writeTextFile(seedFile, JSON.stringify(seed));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../emulator/main.ts", import.meta.url).pathname],
-    env: { EMULATOR_PORT: "0", EMULATOR_ADMIN: "1", EMULATOR_SEED: seedFile, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  while (!/http:\/\/\S+/.test(banner)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`emulator exited before listening: ${banner}`);
-    banner += value;
-  }
-  reader.releaseLock();
-  return {
-    url: /http:\/\/[\d.:]+/.exec(banner)![0],
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await Deno.remove(seedFile);
-    },
-  };
 }
 
 export interface NearestFirstFigures {
@@ -116,15 +79,7 @@ export async function runNearestFirstBench(log: (line: string) => void = console
   });
   const dir = await Deno.makeTempDir({ prefix: "busysync-bench-nearest-" });
   const kv = await Deno.openKv(`${dir}/bench.kv`);
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${emulator.url}/__emulator/${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
-    return await res.json();
-  };
+  const admin = emulatorAdmin(emulator.url);
   /** Busy blocks in the target starting within the next 14 days. */
   const nearestMirrors = async (s: Strategy) => {
     const { items } = await admin("GET", `calendars/${encodeURIComponent(cals(s).target)}/events`);

@@ -20,6 +20,7 @@ import { createLogger } from "../lib/log.ts";
 import type { Manifest } from "../lib/web/manifest.ts";
 import { buildServerStack } from "../server_stack.ts";
 import { HttpSession } from "../tests/support/http_session.ts";
+import { emulatorAdmin } from "./emulator_process.ts";
 
 const DAY = 86_400_000;
 const CALENDARS = 5;
@@ -237,15 +238,7 @@ async function runCase(c: ScaleCase, log: (line: string) => void) {
     let banner = "";
     while (!/listening on (\S+)/.test(banner)) banner = await emulator.line();
     const google = /listening on (\S+)/.exec(banner)![1];
-    const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${google}/__emulator/${path}`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
-      return await res.json();
-    };
+    const admin = emulatorAdmin(google);
     await admin("POST", "usage-limits", { createsPerDay: null });
 
     app = spawn(["run", "-A", new URL(import.meta.url).pathname, "--serve"], {

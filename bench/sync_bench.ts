@@ -17,6 +17,7 @@ import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/model/rule.ts";
 import type { CalendarRef } from "../lib/model/calendar_ref.ts";
 import { naiveSync } from "./naive_sync.ts";
+import { emulatorAdmin, startEmulatorProcess } from "./emulator_process.ts";
 
 const RULES = 5;
 const EVENTS_PER_SOURCE = 1_000;
@@ -67,35 +68,6 @@ function calendarsOf(strategy: Strategy) {
   const sources = Array.from({ length: RULES }, (_, i) => `${strategy}-src${i}@bench.test`);
   const targets = Array.from({ length: RULES }, (_, i) => `${strategy}-dst${i}@bench.test`);
   return { email: `${strategy}@bench.test`, sources, targets };
-}
-
-/** Starts the emulator as its own process so its CPU is not counted as the engine's. */
-async function startEmulatorProcess(seed: unknown) {
-  const seedFile = await Deno.makeTempFile({ suffix: ".json" });
-  await Deno.writeTextFile(seedFile, JSON.stringify(seed));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../emulator/main.ts", import.meta.url).pathname],
-    env: { EMULATOR_PORT: "0", EMULATOR_ADMIN: "1", EMULATOR_SEED: seedFile, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  while (!/http:\/\/\S+/.test(banner)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`emulator exited before listening: ${banner}`);
-    banner += value;
-  }
-  reader.releaseLock();
-  const url = /http:\/\/[\d.:]+/.exec(banner)![0];
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await Deno.remove(seedFile);
-    },
-  };
 }
 
 /** Runs `fn` and measures it: wall time, emulator-counted calls, this process's CPU, peak RSS. */
@@ -167,15 +139,7 @@ export async function openSyncBench() {
     await Deno.remove(dir, { recursive: true });
   };
   try {
-    const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${emulator.url}/__emulator/${path}`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
-      return await res.json();
-    };
+    const admin = emulatorAdmin(emulator.url);
     const clients = new Map<string, OAuth2Client>();
     for (const s of strategies) {
       const tokens = await admin("POST", "tokens", { email: calendarsOf(s).email, ...CLIENT });

@@ -45,7 +45,7 @@ export interface FaultRule extends z.output<typeof FaultRuleInput> {
 }
 
 /** mulberry32: tiny, fast and good enough to make percentages repeatable from a seed. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,13 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
-import {
-  describeProgress,
-  formatDuration,
-  plural,
-  type RunProgressView,
-  runTotals,
-} from "../lib/browser/format.ts";
+import { describeProgress, formatDuration, plural, runTotals } from "../lib/browser/format.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
+import type { RunProgress } from "../lib/model/run_progress.ts";
 
 export interface SyncNowProps {
   /** No rule is on: there is nothing to sync. */
@@ -15,7 +10,7 @@ export interface SyncNowProps {
   /** A sync was already running when the page was rendered. */
   running?: boolean;
   /** How far that sync had got (a long first sync), kept up to date from `GET /api/status`. */
-  progress?: RunProgressView;
+  progress?: RunProgress;
   /** The body of `POST /api/sync`; absent: an incremental sync of every rule. */
   request?: { ruleId?: string; full?: boolean };
   /** What the button and its progress say, for a sync other than the dashboard's. */
@@ -55,7 +50,7 @@ interface RunView {
 type Phase =
   | { phase: "idle" }
   | { phase: "starting" }
-  | { phase: "queued" | "running"; runId: string; since: number; progress?: RunProgressView }
+  | { phase: "queued" | "running"; runId: string; since: number; progress?: RunProgress }
   | { phase: "done"; run: RunView }
   | { phase: "failed"; message: string };
 
@@ -86,7 +81,7 @@ export default function SyncNow(
     if (!runId) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
-      const job = await callApi<{ state: string; error?: string; progress?: RunProgressView }>(
+      const job = await callApi<{ state: string; error?: string; progress?: RunProgress }>(
         "GET",
         `/api/sync/${runId}`,
       );
@@ -124,7 +119,7 @@ export default function SyncNow(
     if (!watching) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
-      const status = await callApi<{ sync: { running: boolean; progress?: RunProgressView } }>(
+      const status = await callApi<{ sync: { running: boolean; progress?: RunProgress } }>(
         "GET",
         "/api/status",
       );
@@ -182,7 +177,7 @@ function Progress(
     phase: Phase;
     now: number;
     disabled: boolean;
-    background: { running: boolean; progress?: RunProgressView };
+    background: { running: boolean; progress?: RunProgress };
     words: SyncWords;
   },
 ) {

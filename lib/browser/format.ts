@@ -3,6 +3,7 @@
  * `formatToParts` rather than a locale's whole pattern so the server (Deno's ICU) and the
  * browser print the very same string and hydration changes no text.
  */
+import type { RunProgress } from "../model/run_progress.ts";
 
 const partsCache = new Map<string, Intl.DateTimeFormat>();
 
@@ -108,23 +109,12 @@ export function runTotals(
   };
 }
 
-/** How far a running sync has got, as `GET /api/sync/{runId}` and `GET /api/status` say. */
-export interface RunProgressView {
-  startedAt: string;
-  stage: "nearest" | "all";
-  listed: number;
-  planned: number;
-  written: number;
-  nearestUntil?: string;
-  remainingSeconds?: number;
-}
-
 /**
  * One line for a long sync: what it is doing, busy blocks written of those planned, and the
  * time left ("Mirroring the next days first… 120 of 1,000 busy blocks written, about 2 min
  * left"). The estimate is the request budget's, so it is rounded, never to the second.
  */
-export function describeProgress(p: RunProgressView): string {
+export function describeProgress(p: RunProgress): string {
   // Days rather than a date: the server and the browser render this alike in any locale.
   const days = p.nearestUntil
     ? Math.round((Date.parse(p.nearestUntil) - Date.parse(p.startedAt)) / 86_400_000)

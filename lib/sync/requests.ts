@@ -6,6 +6,7 @@
  */
 import type { RunRecord } from "../db/history.ts";
 import type { SyncReason } from "../model/sync_reasons.ts";
+import type { RunProgress } from "../model/run_progress.ts";
 
 export interface SyncRequest {
   reason: SyncReason;
@@ -34,22 +35,9 @@ export interface JobInfo {
   progress?: RunProgressInfo;
 }
 
-/**
- * How far a running sync has got, for a long first sync above all: against Google the
- * request budget paces it (lib/sync/progress.ts).
- */
-export interface RunProgressInfo {
-  startedAt: string;
+/** A run's progress as the store keeps it: overwritten at most once a second. */
+export interface RunProgressInfo extends RunProgress {
   updatedAt: string;
-  /** "nearest": the next days are being mirrored first; "all": the whole window. */
-  stage: "nearest" | "all";
-  listed: number;
-  planned: number;
-  written: number;
-  /** Until when the next days' busy blocks are in place, once the first pass is done. */
-  nearestUntil?: string;
-  /** Seconds the planned writes still left should take. */
-  remainingSeconds?: number;
 }
 
 /** Where a sync currently stands for the user: what `GET /api/status` reports. */
