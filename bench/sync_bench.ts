@@ -18,6 +18,7 @@ import { RuleInputSchema } from "../lib/model/rule.ts";
 import type { CalendarRef } from "../lib/model/calendar_ref.ts";
 import { naiveSync } from "./naive_sync.ts";
 import { emulatorAdmin, startEmulatorProcess } from "./emulator_process.ts";
+import { perEventUs, threadCpuMs } from "./thread_cpu.ts";
 
 const RULES = 5;
 const EVENTS_PER_SOURCE = 1_000;
@@ -30,6 +31,8 @@ export interface PhaseFigures {
   apiCalls: { total: number; byMethod: Record<string, number> };
   cpuMs: number;
   cpuUsPerEvent: number;
+  /** cpuUsPerEvent split by kind of thread (bench/thread_cpu.ts). */
+  cpuUsPerEventByThread: Record<string, number>;
   peakRssMb: number;
   writes: number;
 }
@@ -80,10 +83,12 @@ async function measure(
   let peak = Deno.memoryUsage().rss;
   const sampler = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 20);
   const cpu = process.cpuUsage();
+  const threads = threadCpuMs();
   const started = performance.now();
   const writes = await fn();
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const byThread = perEventUs(threads, threadCpuMs(), events);
   clearInterval(sampler);
   peak = Math.max(peak, Deno.memoryUsage().rss);
   const counts = await (await fetch(`${url}/__emulator/requests`)).json() as {
@@ -96,6 +101,7 @@ async function measure(
     apiCalls: { total: counts.total, byMethod: counts.counts },
     cpuMs: Math.round(cpuMs),
     cpuUsPerEvent: Math.round((cpuMs * 1000) / events),
+    cpuUsPerEventByThread: byThread,
     peakRssMb: Math.round(peak / 1e6),
     writes,
   };

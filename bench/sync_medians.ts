@@ -58,6 +58,16 @@ function medianFigures(all: SyncBenchResult[], phase: string, who: Strategy) {
   const figures: PhaseFigures[] = all.map((r) => r.phases[phase][who]);
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) out[f] = median(figures.map((x) => x[f]));
+  // Runs from a tree that predates the split have no per-thread figures.
+  const byThread = figures.filter((x) => x.cpuUsPerEventByThread);
+  if (byThread.length) {
+    out.cpuUsPerEventByThread = Object.fromEntries(
+      Object.keys(byThread[0].cpuUsPerEventByThread).map((kind) => [
+        kind,
+        median(byThread.map((x) => x.cpuUsPerEventByThread[kind] ?? 0)),
+      ]),
+    );
+  }
   out.apiCalls = median(figures.map((x) => x.apiCalls.total));
   out.byMethod = figures[0].apiCalls.byMethod;
   return out;
