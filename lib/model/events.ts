@@ -150,3 +150,6 @@ export type PlannedOp =
   | OpBase & { kind: "patch"; reason: "changed"; mirror: Mirror; entry: LedgerEntry }
   | OpBase & { kind: "delete"; reason: DeleteReason; entry: LedgerEntry }
   | OpBase & { kind: "none"; reason: "unchanged" | SkipReason };
+
+/** A planned op that writes something. */
+export type WriteOp = Exclude<PlannedOp, { kind: "none" }>;

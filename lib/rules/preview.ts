@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { type RunError, RunRecordSchema } from "../db/history.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { type SyncDeps, syncUser } from "../sync/engine.ts";
-import type { WriteOp } from "../sync/engine_source.ts";
+import type { WriteOp } from "../model/events.ts";
 import { buildEdges } from "../model/rule_graph.ts";
 import { readMarker } from "../sync/marker.ts";
 import type { Rule } from "../model/rule.ts";

@@ -90,14 +90,109 @@ export interface LedgerRepair {
 }
 
 /**
- * Compares one edge's ledger with the mirrors found in its target, for a run that listed the
- * edge's source in full (`events`). For each wanted mirror: missing or edited → its entry's
- * hash is forgotten (the planner rewrites it); found but not in the ledger → adopted when
- * right, else seeded with an unknown hash. Found mirrors whose source event is not wanted
- * (filtered, or no longer listed) are seeded so that the planner deletes them. Of two live
- * mirrors of one event under different id generations, the ledger's (else the newest) counts;
- * the other is left to the orphan sweep, which removes mirrors no entry accounts for.
+ * Compares one edge's ledger with the mirrors found in its target, for a run that lists the
+ * edge's source in full, page by page (`page`, then `finish` once the listing is complete),
+ * turning the ledger view it was given into the one the planner should see. For each wanted
+ * mirror: missing or edited → its entry's hash is forgotten (the planner rewrites it); found but
+ * not in the ledger → adopted when right, else seeded with an unknown hash. Found mirrors whose
+ * source event is not wanted (filtered, or never listed) are seeded so that the planner deletes
+ * them. Of two live mirrors of one event under different id generations, the ledger's (else the
+ * newest) counts; the other is left to the orphan sweep, which removes mirrors no entry accounts
+ * for. A `trusted` event (its busy block written earlier in this run, after the target was
+ * listed) keeps its stored entry.
  */
+export class DriftRepair {
+  /** Mirrors that will be rewritten because they are missing or were edited. */
+  repaired = 0;
+  /** Found mirrors adopted into the ledger as they are. */
+  adopted = 0;
+  /** See LedgerRepair.missing. */
+  readonly missing = new Set<string>();
+  readonly #bySource = new Map<string, FoundMirror[]>();
+  readonly #seen = new Set<string>();
+  readonly #targetKey: string;
+
+  constructor(
+    private readonly edge: Edge,
+    /** The ledger view, changed in place. */
+    private readonly ledger: Map<string, LedgerEntry>,
+    private readonly found: ReadonlyMap<string, FoundMirror>,
+    private readonly ctx: MirrorContext,
+    private readonly trusted: ReadonlySet<string> = new Set(),
+  ) {
+    this.#targetKey = calendarKey(edge.target);
+    for (const mirror of found.values()) {
+      const list = this.#bySource.get(mirror.sourceEventId);
+      if (list) list.push(mirror);
+      else this.#bySource.set(mirror.sourceEventId, [mirror]);
+    }
+  }
+
+  /** Repairs the view for one page of the source listing; returns the entries it adopted. */
+  page(events: Iterable<SourceEvent>): LedgerEntry[] {
+    const { edge, ledger, ctx } = this;
+    const adopted: LedgerEntry[] = [];
+    for (const event of events) {
+      const entry = ledger.get(event.id);
+      const candidates = this.#bySource.get(event.id) ?? [];
+      for (const m of candidates) this.#seen.add(m.id);
+      if (entry && this.trusted.has(event.id)) continue;
+      const mirror = entry
+        ? candidates.find((m) => m.id === entry.mirrorId)
+        : candidates.reduce<FoundMirror | undefined>(
+          (best, m) => !best || m.generation > best.generation ? m : best,
+          undefined,
+        );
+      const decision = desiredMirror(event, edge, ctx);
+      if (!entry) {
+        if (!mirror) continue;
+        const want = decision.kind === "mirror"
+          ? atGeneration(decision.mirror, edge, event.id, mirror.generation)
+          : undefined;
+        if (want && mirrorMatches(mirror, want)) {
+          const adoptedEntry = ledgerEntryFor(edge, event, want, mirror.generation, ctx.mirrorIdOf);
+          ledger.set(event.id, adoptedEntry);
+          adopted.push(adoptedEntry);
+          this.adopted++;
+        } else {
+          this.#seed(mirror, event.recurringEventId);
+          if (decision.kind === "mirror") this.repaired++;
+        }
+        continue;
+      }
+      // A mirror the rule moves elsewhere is the planner's business, not drift.
+      if (calendarKey(entry.target) !== this.#targetKey) continue;
+      if (decision.kind !== "mirror") continue;
+      if (!mirror || !mirrorMatches(mirror, decision.mirror)) {
+        ledger.set(event.id, { ...entry, hash: UNKNOWN_HASH });
+        this.repaired++;
+        if (!mirror) this.missing.add(event.id);
+      }
+    }
+    return adopted;
+  }
+
+  /** Seeds the found mirrors no listed event accounted for, so that the planner removes them. */
+  finish(): void {
+    for (const [id, mirror] of this.found) {
+      if (this.#seen.has(id) || this.ledger.has(mirror.sourceEventId)) continue;
+      this.#seed(mirror);
+    }
+  }
+
+  #seed(found: FoundMirror, recurringEventId?: string): void {
+    this.ledger.set(found.sourceEventId, {
+      mirrorId: found.id,
+      hash: UNKNOWN_HASH,
+      target: this.edge.target,
+      sourceEventId: found.sourceEventId,
+      ...(recurringEventId ? { recurringEventId } : {}),
+      ...(found.generation > 0 ? { generation: found.generation } : {}),
+    });
+  }
+}
+
+/** DriftRepair over one whole listing, leaving `ledger` as it was. */
 export function repairLedger(
   edge: Edge,
   events: readonly SourceEvent[],
@@ -105,66 +200,9 @@ export function repairLedger(
   found: ReadonlyMap<string, FoundMirror>,
   ctx: MirrorContext,
 ): LedgerRepair {
-  const out = new Map(ledger);
-  const adopted: LedgerEntry[] = [];
-  let repaired = 0;
-  const missing = new Set<string>();
-  const targetKey = calendarKey(edge.target);
-  const seed = (found: FoundMirror, recurringEventId?: string) => {
-    out.set(found.sourceEventId, {
-      mirrorId: found.id,
-      hash: UNKNOWN_HASH,
-      target: edge.target,
-      sourceEventId: found.sourceEventId,
-      ...(recurringEventId ? { recurringEventId } : {}),
-      ...(found.generation > 0 ? { generation: found.generation } : {}),
-    });
-  };
-  const bySource = new Map<string, FoundMirror[]>();
-  for (const mirror of found.values()) {
-    const list = bySource.get(mirror.sourceEventId);
-    if (list) list.push(mirror);
-    else bySource.set(mirror.sourceEventId, [mirror]);
-  }
-  const seen = new Set<string>();
-  for (const event of events) {
-    const entry = ledger.get(event.id);
-    const candidates = bySource.get(event.id) ?? [];
-    const mirror = entry
-      ? candidates.find((m) => m.id === entry.mirrorId)
-      : candidates.reduce<FoundMirror | undefined>(
-        (best, m) => !best || m.generation > best.generation ? m : best,
-        undefined,
-      );
-    for (const m of candidates) seen.add(m.id);
-    const decision = desiredMirror(event, edge, ctx);
-    if (!entry) {
-      if (!mirror) continue;
-      const want = decision.kind === "mirror"
-        ? atGeneration(decision.mirror, edge, event.id, mirror.generation)
-        : undefined;
-      if (want && mirrorMatches(mirror, want)) {
-        const adoptedEntry = ledgerEntryFor(edge, event, want, mirror.generation, ctx.mirrorIdOf);
-        out.set(event.id, adoptedEntry);
-        adopted.push(adoptedEntry);
-      } else {
-        seed(mirror, event.recurringEventId);
-        if (decision.kind === "mirror") repaired++;
-      }
-      continue;
-    }
-    // A mirror the rule moves elsewhere is the planner's business, not drift.
-    if (calendarKey(entry.target) !== targetKey) continue;
-    if (decision.kind !== "mirror") continue;
-    if (!mirror || !mirrorMatches(mirror, decision.mirror)) {
-      out.set(event.id, { ...entry, hash: UNKNOWN_HASH });
-      repaired++;
-      if (!mirror) missing.add(event.id);
-    }
-  }
-  for (const [id, mirror] of found) {
-    if (seen.has(id) || out.has(mirror.sourceEventId)) continue;
-    seed(mirror);
-  }
-  return { ledger: out, adopted, repaired, missing };
+  const view = new Map(ledger);
+  const repair = new DriftRepair(edge, view, found, ctx);
+  const adopted = repair.page(events);
+  repair.finish();
+  return { ledger: view, adopted, repaired: repair.repaired, missing: repair.missing };
 }

@@ -30,13 +30,13 @@ import {
 } from "../db/rules.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { purgeMirrors, removeOrphans, removeRuleMirrorsNow } from "./engine_cleanup.ts";
-import { createTargetScans, syncSource, type WriteOp } from "./engine_source.ts";
+import { createTargetScans, syncSource } from "./engine_source.ts";
 import { buildEdges } from "../model/rule_graph.ts";
 import type { Rule } from "../model/rule.ts";
 import { RunContext, type RunMode, type SyncDeps } from "./run_context.ts";
 import { RunReport } from "./run_report.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { Edge } from "../model/events.ts";
+import type { Edge, WriteOp } from "../model/events.ts";
 
 export type { SyncConfig, SyncDeps } from "./run_context.ts";
 

@@ -7,9 +7,7 @@ import { calendarKey } from "../model/calendar_ref.ts";
 import { UNKNOWN_HASH } from "./drift.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { Edge, LedgerEntry, PlannedOp } from "../model/events.ts";
-
-type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
+import type { Edge, LedgerEntry, WriteOp } from "../model/events.ts";
 
 /** Inserts one batch readies: one budget commit and one intent commit. */
 const INSERT_BATCH = 32;
@@ -127,35 +125,43 @@ export function mergeIntents(
 }
 
 /**
- * Settles the intents planning did not take in (`open`): an insert this run makes again with
- * that id looks first (`lookFirst`), an intent the ledger confirms is dropped, and the mirror
- * of an intent nobody wants any more (another target now, or an older id generation) is
- * deleted in case the lost insert made it. An intent whose event this listing does not mention
- * waits for a listing that does.
+ * The creates among `writes` that send again an insert an open intent recorded (same id, same
+ * target): they look before inserting (an earlier answer may have been lost), and the ledger
+ * write that confirms them drops the intent. They are taken out of `open`.
+ */
+export function claimIntents(
+  open: Map<string, WriteIntent>,
+  writes: readonly WriteOp[],
+): Set<string> {
+  const lookFirst = new Set<string>();
+  if (open.size === 0) return lookFirst;
+  for (const op of writes) {
+    if (op.kind !== "create") continue;
+    const intent = open.get(op.sourceEventId);
+    if (intent && sameMirror(op.entry, intent)) {
+      lookFirst.add(op.sourceEventId);
+      open.delete(op.sourceEventId);
+    }
+  }
+  return lookFirst;
+}
+
+/**
+ * Settles the intents no write claimed (`open`): an intent the ledger confirms is dropped, and
+ * the mirror of an intent nobody wants any more (another target now, or an older id
+ * generation) is deleted in case the lost insert made it. An intent whose event the listing did
+ * not mention waits for a listing that does.
  */
 export async function settleIntents(
   ctx: RunContext,
   edge: Edge,
   open: ReadonlyMap<string, WriteIntent>,
-  writes: readonly WriteOp[],
   ledger: ReadonlyMap<string, LedgerEntry>,
   listed: { full: boolean; ids: ReadonlySet<string> },
-): Promise<Set<string>> {
-  const lookFirst = new Set<string>();
-  if (open.size === 0) return lookFirst;
-  const creates = new Map(
-    writes.filter((op) => op.kind === "create").map((op) => [op.sourceEventId, op]),
-  );
-  const same = (a: { mirrorId: string; target: CalendarRef }, b: typeof a) =>
-    a.mirrorId === b.mirrorId && sameCalendar(a.target, b.target);
+): Promise<void> {
   for (const [sourceEventId, intent] of open) {
-    const create = creates.get(sourceEventId);
-    if (create && same(create.entry, intent)) {
-      lookFirst.add(sourceEventId);
-      continue;
-    }
     const entry = ledger.get(sourceEventId);
-    const confirmed = entry !== undefined && same(entry, intent);
+    const confirmed = entry !== undefined && sameMirror(entry, intent);
     if (!confirmed && !listed.full && !listed.ids.has(sourceEventId)) continue;
     if (!confirmed) {
       ctx.report.calls.deleteMirror++;
@@ -178,5 +184,7 @@ export async function settleIntents(
     }
     await dropIntent(ctx.fence, ctx.userId, edge, sourceEventId);
   }
-  return lookFirst;
 }
+
+const sameMirror = (a: { mirrorId: string; target: CalendarRef }, b: typeof a) =>
+  a.mirrorId === b.mirrorId && sameCalendar(a.target, b.target);

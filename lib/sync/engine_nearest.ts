@@ -18,13 +18,13 @@ import { listIntents } from "../db/write_intents.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { computeWindow, type TimeWindow } from "../model/time_window.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { Edge, LedgerEntry, SourceEvent } from "../model/events.ts";
+import type { Edge, LedgerEntry, SourceEvent, WriteOp } from "../model/events.ts";
 import { mirrorsOfEdge, repairLedger } from "./drift.ts";
-import { mergeIntents, settleIntents } from "./engine_intents.ts";
+import { claimIntents, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { indexTargetCopies, type TargetCopies } from "./filters.ts";
 import { planChanges } from "./plan.ts";
 import type { RunContext } from "./run_context.ts";
-import type { WriteOp } from "./engine_source.ts";
+import type { EdgeWriter } from "./edge_writer.ts";
 
 const DAY_MS = 86_400_000;
 /** Days ahead mirrored first when SyncConfig.nearestFirstDays is not set. */
@@ -70,16 +70,8 @@ export async function mirrorNearestDays(
   edges: readonly Edge[],
   opts: {
     zones: ReadonlyMap<string, string>;
-    applyEdgeOps: (
-      ctx: RunContext,
-      edge: Edge,
-      writes: readonly WriteOp[],
-      intents: {
-        lookFirst: ReadonlySet<string>;
-        fromIntent: ReadonlySet<string>;
-        missing: ReadonlySet<string>;
-      },
-    ) => Promise<boolean>;
+    /** Each edge's writer, which the full pass goes on with. */
+    writers: ReadonlyMap<Edge, EdgeWriter>;
   },
 ): Promise<NearestPass> {
   const days = ctx.deps.config.nearestFirstDays ?? DEFAULT_NEAREST_DAYS;
@@ -139,18 +131,15 @@ export async function mirrorNearestDays(
     const writes = createsAndPatches(ops.filter((op): op is WriteOp => op.kind !== "none"));
     if (writes.length === 0) continue;
     await ctx.progress.planned(writes.length);
-    let lookFirst: Set<string>;
+    const lookFirst = claimIntents(merged.open, writes);
     try {
-      lookFirst = await settleIntents(ctx, edge, merged.open, writes, ledger, {
-        full: false,
-        ids: listedIds,
-      });
+      await settleIntents(ctx, edge, merged.open, ledger, { full: false, ids: listedIds });
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
       continue;
     }
-    await opts.applyEdgeOps(ctx, edge, writes, {
+    await opts.writers.get(edge)!.write(writes, {
       lookFirst,
       fromIntent: merged.fromIntent,
       missing,
@@ -191,23 +180,4 @@ async function listAll(ctx: RunContext, cal: CalendarRef, window: TimeWindow) {
     }
   }
   return [...events.values()];
-}
-
-/**
- * For the full pass: a busy block the first pass wrote is in the target even when a target
- * listing made before it does not show it, so its stored entry (`before` the listing was
- * compared) stands: it is neither rewritten nor reported as brought back. A write that did not
- * go through left no stored entry and is planned again.
- */
-export function trustWritten(
-  repair: { ledger: Map<string, LedgerEntry>; missing: Set<string> },
-  before: ReadonlyMap<string, LedgerEntry>,
-  written: ReadonlySet<string> | undefined,
-): void {
-  for (const id of written ?? []) {
-    const entry = before.get(id);
-    if (!entry) continue;
-    repair.ledger.set(id, entry);
-    repair.missing.delete(id);
-  }
 }

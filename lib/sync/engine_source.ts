@@ -1,41 +1,37 @@
 /**
  * One source calendar's part of a run: list it once for every edge that reads it, plan each
- * edge with the pure core, let the delete guard stop a rule, apply the writes, and move the
- * shared cursor only when every edge applied everything the listing asked of it.
+ * edge with the pure core a page at a time and write that page's creates and patches before the
+ * next is handled, let the delete guard weigh the removals once the listing is complete, and
+ * move the shared cursor only when every edge applied everything the listing asked of it.
+ *
+ * A run holds one page of the listing (its events, mirrors and planned writes) at a time; across
+ * pages it keeps per edge the ledger (an id and a hash per mirror), the ids listed so far and
+ * the entries it planned. An incremental listing is read whole first: it is what changed since
+ * the last run, and a touched series needs all of it (engine_series.ts).
  */
 import { isReadable } from "../db/calendars.ts";
 import { getCursor, saveCursor } from "../db/cursors.ts";
 import { countEdgeLedger, readEdgeLedger, readLedgerEntries } from "../db/ledger.ts";
-import type { AccountWritePause } from "../db/account_limits.ts";
 import { LeaseLostError } from "../db/leases.ts";
-import { dropIntent, listIntents, recordIntents } from "../db/write_intents.ts";
+import { listIntents, type WriteIntent } from "../db/write_intents.ts";
 import { listTouchedSeries, type SeriesNow, vanishedInstances } from "./engine_series.ts";
-import { type EdgeIntents, InsertBatches, mergeIntents, settleIntents } from "./engine_intents.ts";
+import { claimIntents, mergeIntents, settleIntents } from "./engine_intents.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { repairLedger } from "./drift.ts";
+import { DriftRepair } from "./drift.ts";
+import { EdgeWriter } from "./edge_writer.ts";
 import { createMirrorIdMemo } from "./marker.ts";
 import { edgeFingerprint } from "../model/edge_fingerprint.ts";
 import type { TargetCopies } from "./filters.ts";
-import { forEachPage } from "./listing.ts";
+import { readPages } from "./listing.ts";
+import type { MirrorContext } from "./mirror.ts";
 import type { TargetScans } from "./target_scan.ts";
-import { atGeneration } from "./mirror.ts";
-import { checkDeleteGuard, ledgerEntryFor, planChanges, tallyOps } from "./plan.ts";
-import {
-  AccountWritesRefusedError,
-  CalendarNotFoundError,
-  FreeBusyOnlyError,
-  MirrorConflictError,
-  MirrorIdRetiredError,
-  type Written,
-} from "./provider.ts";
+import { checkDeleteGuard, EdgePlanner, tallyOps } from "./plan.ts";
+import { CalendarNotFoundError, type ChangeListing, FreeBusyOnlyError } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
-import { computeWindow, spanWindows, type TimeWindow } from "../model/time_window.ts";
+import { computeWindow, spanWindows } from "../model/time_window.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { Edge, LedgerEntry, PlannedOp, SourceEvent } from "../model/events.ts";
-import { checkWritten, WriteMismatchError } from "./write_check.ts";
-import { mirrorNearestDays, NO_NEAREST_PASS, trustWritten } from "./engine_nearest.ts";
-
-export type WriteOp = Exclude<PlannedOp, { kind: "none" }>;
+import type { Edge, LedgerEntry, SourceEvent, WriteOp } from "../model/events.ts";
+import { mirrorNearestDays, type NearestPass, NO_NEAREST_PASS } from "./engine_nearest.ts";
 
 export interface SourceRunOptions {
   /** List in full and compare every mirror with its target (drift repair). */
@@ -46,6 +42,23 @@ export interface SourceRunOptions {
   /** IANA zone of each calendar (by calendarKey) where known; all-day events are placed in it. */
   zones: ReadonlyMap<string, string>;
   targets: TargetScans;
+}
+
+/** One edge's state through the listing of its source. */
+interface EdgeRun {
+  edge: Edge;
+  /** The ledger as planning sees it: stored entries, intents that stand for a mirror, drift. */
+  ledger: Map<string, LedgerEntry>;
+  /** Whether `ledger` holds the edge's every entry (else only those of the listed events). */
+  complete: boolean;
+  planner: EdgePlanner;
+  writer: EdgeWriter;
+  /** Source events whose ledger entry is an unconfirmed intent. */
+  fromIntent: ReadonlySet<string>;
+  /** Intents no write claimed yet, settled once the listing is complete. */
+  open: Map<string, WriteIntent>;
+  /** Set when the run compares the edge's mirrors with its target's listing. */
+  repair?: DriftRepair;
 }
 
 /**
@@ -59,7 +72,7 @@ export async function syncSource(
   edgesOfSource: readonly Edge[],
   opts: SourceRunOptions,
 ): Promise<WriteOp[]> {
-  let edges = edgesOfSource.filter((e) => !ctx.isStopped(e.ruleId));
+  const edges = edgesOfSource.filter((e) => !ctx.isStopped(e.ruleId));
   if (edges.length === 0) return [];
   // Listings can be long (rate limits): keep the lease fresh even in a run that writes little.
   if (ctx.mode.kind === "live") await ctx.mode.lease.hold(ctx.deps.clock());
@@ -70,12 +83,13 @@ export async function syncSource(
   // A preview always lists in full: it must show the whole plan, not the changes since the cursor.
   const listFully = opts.full || opts.dryRun || !cursor ||
     edges.some((e) => !caughtUp.has(prints.get(e)!));
+  const writers = new Map(edges.map((e) => [e, new EdgeWriter(ctx, e)]));
 
   // A rule that is not caught up gets its next days mirrored before the whole window.
   const nearest = listFully && !opts.dryRun
     ? await mirrorNearestDays(ctx, source, edges.filter((e) => !caughtUp.has(prints.get(e)!)), {
       zones: opts.zones,
-      applyEdgeOps,
+      writers,
     })
     : NO_NEAREST_PASS;
 
@@ -84,25 +98,71 @@ export async function syncSource(
   // source's instead of following it (each target is listed once per run; a failure is met
   // where the listing is awaited below).
   if (opts.full) { for (const e of edges) opts.targets.scanOf(e.target).catch(() => {}); }
-  let listing: { full: boolean; events: SourceEvent[]; token?: string };
-  try {
-    listing = await readListing(ctx, source, listFully ? null : cursor!.token, window);
-  } catch (err) {
+  const failRead = async (err: unknown) => {
     if (err instanceof LeaseLostError) throw err;
     const cause = await explainUnreadable(ctx, source, err);
     for (const ruleId of new Set(edges.map((e) => e.ruleId))) {
       ctx.fail(ruleId, cause, { calendar: source });
     }
+  };
+  // Filled per target as this run lists it: a target's own copies of meetings keep them from
+  // being mirrored there (filters.ts); incremental runs list no targets and go by guest lists.
+  const targetCopies = new Map<string, TargetCopies>();
+  const mirrorContext: MirrorContext = {
+    now: ctx.now,
+    sourceTimeZone: opts.zones.get(sourceKey),
+    targetCopies,
+    // One memo of mirror ids per source: its events' ids are asked for by each step below.
+    mirrorIdOf: createMirrorIdMemo(),
+  };
+  const planned: WriteOp[] = [];
+  const pass = { ctx, opts, planned, mirrorContext };
+
+  let listing: ChangeListing;
+  try {
+    listing = await ctx.provider(source.connectionId)
+      .listChanges(source, listFully ? null : cursor!.token, window);
+  } catch (err) {
+    await failRead(err);
     return [];
   }
-  await ctx.progress.listed(listing.events.length);
-
-  // Series edits leave no tombstones for the instances they remove (notes §10): after an
-  // incremental listing that touched a series, list what that series holds now.
-  let series: SeriesNow | undefined;
-  if (!listing.full) {
+  let runs: EdgeRun[];
+  let token: string | undefined;
+  if (listing.full) {
+    runs = await startFullListing(pass, edges, writers, {
+      caughtUp: (e) => caughtUp.has(prints.get(e)!),
+      nearest,
+      targetCopies,
+    });
     try {
-      series = await listTouchedSeries(ctx, source, listing.events, window);
+      token = (await readPages(ctx, source, listing, (page) => planPage(pass, runs, page))).token;
+    } catch (err) {
+      // What the pages read so far asked for is written and stays; the removals wait.
+      if (!opts.dryRun) await ctx.ledger.flush();
+      await failRead(err);
+      return planned;
+    }
+  } else {
+    // A change set is read whole (the provider already holds all of it): a series it touched
+    // is judged from all of it.
+    const changed = new Map<string, SourceEvent>();
+    try {
+      token = (await readPages(ctx, source, listing, (page) => {
+        for (const event of page) {
+          changed.delete(event.id);
+          changed.set(event.id, event);
+        }
+      })).token;
+    } catch (err) {
+      await failRead(err);
+      return [];
+    }
+    const events = [...changed.values()];
+    // Series edits leave no tombstones for the instances they remove (notes §10): after an
+    // incremental listing that touched a series, list what that series holds now.
+    let series: SeriesNow | undefined;
+    try {
+      series = await listTouchedSeries(ctx, source, events, window);
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       for (const ruleId of new Set(edges.map((e) => e.ruleId))) {
@@ -110,147 +170,21 @@ export async function syncSource(
       }
       return [];
     }
-  }
-
-  const ledgers = new Map<Edge, ReadonlyMap<string, LedgerEntry>>();
-  const complete = new Set<Edge>();
-  const intents = new Map<Edge, EdgeIntents>();
-  /** Per edge, the source events whose mirror a full listing of the target did not show. */
-  const missing = new Map<Edge, ReadonlySet<string>>();
-  for (const edge of edges) {
-    const read = await readLedgerFor(ctx, edge, listing, series !== undefined);
-    if (read.complete) complete.add(edge);
-    if (opts.dryRun) {
-      ledgers.set(edge, read.entries);
-      continue;
-    }
-    const merged = mergeIntents(edge, read.entries, await listIntents(ctx.kv, ctx.userId, edge));
-    ledgers.set(edge, merged.ledger);
-    intents.set(edge, merged);
-  }
-  if (series) listing.events.push(...vanishedInstances(series, listing.events, ledgers.values()));
-  // Filled per target as this run lists it: a target's own copies of meetings keep them from
-  // being mirrored there (filters.ts); incremental runs list no targets and go by guest lists.
-  const targetCopies = new Map<string, TargetCopies>();
-  // One memo of mirror ids per source: its events' ids are asked for by each step below.
-  const mirrorIdOf = createMirrorIdMemo();
-  const mirrorContext = {
-    now: ctx.now,
-    sourceTimeZone: opts.zones.get(sourceKey),
-    targetCopies,
-    mirrorIdOf,
-  };
-
-  if (listing.full) {
+    runs = [];
     for (const edge of edges) {
-      const ledger = ledgers.get(edge)!;
-      // A full reconcile compares every mirror; an edge starting with an empty ledger looks
-      // for mirrors a lost ledger (or a crash before its first ledger write) left behind.
-      if (
-        !opts.full && !nearest.listTarget.has(edge) &&
-        (ledger.size > 0 || caughtUp.has(prints.get(edge)!))
-      ) continue;
-      let scan;
-      try {
-        scan = await opts.targets.scanOf(edge.target);
-      } catch (err) {
-        if (err instanceof LeaseLostError) throw err;
-        ctx.fail(edge.ruleId, err, { calendar: edge.target });
-        continue;
-      }
-      targetCopies.set(calendarKey(edge.target), scan.copies);
-      const repair = repairLedger(
-        edge,
-        listing.events,
-        ledger,
-        scan.takeMirrorsOf(edge),
-        mirrorContext,
-      );
-      trustWritten(repair, ledger, nearest.written.get(edge));
-      ledgers.set(edge, repair.ledger);
-      missing.set(edge, repair.missing);
-      if (!opts.dryRun) {
-        for (const entry of repair.adopted) {
-          await ctx.ledger.put(edge, entry);
-        }
-      }
-      if (repair.repaired || repair.adopted.length) {
-        ctx.log.info("sync: drift found", {
-          userId: ctx.userId,
-          ruleId: edge.ruleId,
-          repaired: repair.repaired,
-          adopted: repair.adopted.length,
-        });
-      }
+      const read = await readLedgerFor(ctx, edge, events, series !== undefined);
+      runs.push(await startEdgeRun(pass, edge, read, writers.get(edge)!, "incremental"));
     }
-    edges = edges.filter((e) => !ctx.isStopped(e.ruleId));
+    if (series) events.push(...vanishedInstances(series, events, runs.map((r) => r.ledger)));
+    await planPage(pass, runs, events);
   }
 
-  const ops = planChanges(
-    { source, events: listing.events, listing: listing.full ? "full" : "incremental" },
-    (edge) => ledgers.get(edge)!,
-    edges,
-    mirrorContext,
-  );
-  const planned: WriteOp[] = [];
-  /** Edges with writes held back (a spent budget, a paused account): they list in full next. */
-  const held = new Set<Edge>();
-  const listedIds = new Set(listing.events.map((e) => e.id));
-  // The plan holds what the writes need (mirror bodies, ledger entries): the event bodies can
-  // go now, so they do not stay alive through the writes, which take the longest.
-  listing = { ...listing, events: [] };
-  for (const edge of edges) {
-    if (ctx.isStopped(edge.ruleId)) continue;
-    const edgeOps = ops.filter((op) =>
-      op.ruleId === edge.ruleId && op.direction === edge.direction
-    );
-    ctx.report.recordNoOps(edgeOps);
-    const writes = edgeOps.filter((op): op is WriteOp => op.kind !== "none");
-    // Blocks replaced are not blocks lost: a series moved to a new time deletes the mirrors of
-    // its old instances and creates as many, which is no reason to hold the rule.
-    const tally = tallyOps(writes);
-    const removals = Math.max(0, tally.removals - tally.create);
-    const { min, percent } = ctx.deps.config.deleteGuard;
-    if (removals > min && !opts.confirmed.has(edge.ruleId)) {
-      const existingMirrors = complete.has(edge)
-        ? ledgers.get(edge)!.size
-        : await countEdgeLedger(ctx.kv, ctx.userId, edge);
-      const guard = checkDeleteGuard({ deletes: removals, existingMirrors, percent, min });
-      if (guard.tripped) {
-        ctx.trip(edge.ruleId, guard.reason);
-        if (opts.dryRun) planned.push(...writes);
-        continue;
-      }
-    }
-    if (opts.dryRun) {
-      planned.push(...writes);
-      continue;
-    }
-    const edgeIntents = intents.get(edge)!;
-    let lookFirst: Set<string>;
-    try {
-      lookFirst = await settleIntents(ctx, edge, edgeIntents.open, writes, ledgers.get(edge)!, {
-        full: listing.full,
-        ids: listedIds,
-      });
-    } catch (err) {
-      if (err instanceof LeaseLostError) throw err;
-      ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
-      continue;
-    }
-    await ctx.progress.planned(writes.length);
-    const heldBack = await applyEdgeOps(ctx, edge, writes, {
-      lookFirst,
-      fromIntent: edgeIntents.fromIntent,
-      missing: missing.get(edge) ?? new Set(),
-    });
-    if (heldBack) held.add(edge);
-  }
-
+  for (const run of runs) await finishEdgeRun(pass, run, listing.full);
+  for (const writer of writers.values()) writer.finish();
   if (opts.dryRun) return planned;
   // The cursor may move only once the ledger holds every write made for this listing.
   await ctx.ledger.flush();
-  if (listing.token) {
+  if (token) {
     // A rule stopped by the guard, and an edge with writes held back, simply drop out of the
     // cursor (they need a full listing once confirmed, or to find those writes again); a rule
     // that failed keeps the cursor where it was, so the next run sees these changes again and
@@ -261,16 +195,16 @@ export async function syncSource(
         (verdict === "failed" || verdict.status !== "needs_confirmation");
     });
     if (!failed) {
-      const next = edges.filter((e) => !ctx.isStopped(e.ruleId) && !held.has(e))
+      const next = edges.filter((e) => !ctx.isStopped(e.ruleId) && !writers.get(e)!.heldBack)
         .map((e) => prints.get(e)!).sort();
-      const unchanged = cursor?.token === listing.token &&
+      const unchanged = cursor?.token === token &&
         cursor.caughtUp.length === next.length && next.every((p) => caughtUp.has(p));
       if (!unchanged) {
         await saveCursor(
           ctx.fence,
           ctx.userId,
           sourceKey,
-          { token: listing.token, caughtUp: next },
+          { token, caughtUp: next },
           ctx.now,
         );
       }
@@ -279,31 +213,208 @@ export async function syncSource(
   return planned;
 }
 
+/** What every step of one source's listing shares. */
+interface SourcePass {
+  ctx: RunContext;
+  opts: SourceRunOptions;
+  /** A dry run's writes, collected instead of made. */
+  planned: WriteOp[];
+  mirrorContext: MirrorContext;
+}
+
+/**
+ * Readies the edges for a full listing: each one's whole ledger, and where the run compares
+ * mirrors with the target (a full reconcile; an edge starting with an empty ledger, which looks
+ * for mirrors a lost ledger or a crash before its first ledger write left behind), the target's
+ * listing, awaited before the first page so that its meeting copies count for every edge.
+ * An edge whose target cannot be listed fails and is left out.
+ */
+async function startFullListing(
+  pass: SourcePass,
+  edges: readonly Edge[],
+  writers: ReadonlyMap<Edge, EdgeWriter>,
+  known: {
+    caughtUp: (edge: Edge) => boolean;
+    nearest: NearestPass;
+    targetCopies: Map<string, TargetCopies>;
+  },
+): Promise<EdgeRun[]> {
+  const { ctx, opts } = pass;
+  const runs: EdgeRun[] = [];
+  for (const edge of edges) {
+    if (ctx.isStopped(edge.ruleId)) continue;
+    const entries = await readEdgeLedger(ctx.kv, ctx.userId, edge);
+    const run = await startEdgeRun(
+      pass,
+      edge,
+      { entries, complete: true },
+      writers.get(edge)!,
+      "full",
+    );
+    const compare = opts.full || known.nearest.listTarget.has(edge) ||
+      (run.ledger.size === 0 && !known.caughtUp(edge));
+    if (compare) {
+      let scan;
+      try {
+        scan = await opts.targets.scanOf(edge.target);
+      } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
+        ctx.fail(edge.ruleId, err, { calendar: edge.target });
+        continue;
+      }
+      known.targetCopies.set(calendarKey(edge.target), scan.copies);
+      run.repair = new DriftRepair(
+        edge,
+        run.ledger,
+        scan.takeMirrorsOf(edge),
+        pass.mirrorContext,
+        known.nearest.written.get(edge),
+      );
+    }
+    runs.push(run);
+  }
+  return runs;
+}
+
+async function startEdgeRun(
+  pass: SourcePass,
+  edge: Edge,
+  read: { entries: Map<string, LedgerEntry>; complete: boolean },
+  writer: EdgeWriter,
+  listing: "full" | "incremental",
+): Promise<EdgeRun> {
+  const { ctx } = pass;
+  const merged = pass.opts.dryRun
+    ? { ledger: read.entries, fromIntent: new Set<string>(), open: new Map<string, WriteIntent>() }
+    : mergeIntents(edge, read.entries, await listIntents(ctx.kv, ctx.userId, edge));
+  return {
+    edge,
+    ledger: merged.ledger,
+    complete: read.complete,
+    planner: new EdgePlanner(edge, merged.ledger, pass.mirrorContext, listing),
+    writer,
+    fromIntent: merged.fromIntent,
+    open: merged.open,
+  };
+}
+
+/**
+ * One page of the source listing for every edge: drift found in it repaired (right mirrors
+ * adopted into the ledger), its events planned, and its creates, patches and moves written
+ * before the next page is handled. An event listed twice in a page counts as its last version.
+ */
+async function planPage(
+  pass: SourcePass,
+  runs: readonly EdgeRun[],
+  page: readonly SourceEvent[],
+): Promise<void> {
+  const { ctx, opts } = pass;
+  const events = new Map<string, SourceEvent>();
+  for (const event of page) {
+    events.delete(event.id);
+    events.set(event.id, event);
+  }
+  await ctx.progress.listed(events.size);
+  for (const run of runs) {
+    if (ctx.isStopped(run.edge.ruleId)) continue;
+    if (run.repair) {
+      for (const entry of run.repair.page(events.values())) {
+        if (!opts.dryRun) await ctx.ledger.put(run.edge, entry);
+      }
+    }
+    const ops = run.planner.plan(events.values());
+    ctx.report.recordNoOps(ops);
+    const writes = ops.filter((op): op is WriteOp => op.kind !== "none");
+    await write(pass, run, writes);
+  }
+}
+
+async function write(pass: SourcePass, run: EdgeRun, writes: readonly WriteOp[]): Promise<void> {
+  if (writes.length === 0) return;
+  const { ctx } = pass;
+  if (pass.opts.dryRun) {
+    pass.planned.push(...writes);
+    return;
+  }
+  await ctx.progress.planned(writes.length);
+  await run.writer.write(writes, {
+    lookFirst: claimIntents(run.open, writes),
+    fromIntent: run.fromIntent,
+    missing: run.repair?.missing ?? new Set(),
+  });
+}
+
+/**
+ * After the last page: the drift the listing found is logged, the removals are weighed by the
+ * delete guard (new and changed events were written page by page; the guard holds back only
+ * removals, and trips on more of them than the creates that replace them), then written, and
+ * the intents no write claimed are settled.
+ */
+async function finishEdgeRun(pass: SourcePass, run: EdgeRun, full: boolean): Promise<void> {
+  const { ctx, opts } = pass;
+  const { edge } = run;
+  if (run.repair) {
+    run.repair.finish();
+    const adopted = run.repair.adopted;
+    if (run.repair.repaired || adopted) {
+      ctx.log.info("sync: drift found", {
+        userId: ctx.userId,
+        ruleId: edge.ruleId,
+        repaired: run.repair.repaired,
+        adopted,
+      });
+    }
+  }
+  if (ctx.isStopped(edge.ruleId)) return;
+  const removals = run.planner.removals();
+  // Blocks replaced are not blocks lost: a series moved to a new time deletes the mirrors of
+  // its old instances and creates as many, which is no reason to hold the rule.
+  const net = Math.max(0, tallyOps(removals).removals - run.planner.creates);
+  const { min, percent } = ctx.deps.config.deleteGuard;
+  if (net > min && !opts.confirmed.has(edge.ruleId)) {
+    const existingMirrors = run.complete
+      ? run.ledger.size
+      : await countEdgeLedger(ctx.kv, ctx.userId, edge);
+    const guard = checkDeleteGuard({ deletes: net, existingMirrors, percent, min });
+    if (guard.tripped) {
+      ctx.trip(edge.ruleId, guard.reason);
+      if (opts.dryRun) pass.planned.push(...removals);
+      return;
+    }
+  }
+  await write(pass, run, removals);
+  if (opts.dryRun) return;
+  try {
+    await settleIntents(ctx, edge, run.open, run.ledger, { full, ids: run.planner.listed });
+  } catch (err) {
+    if (err instanceof LeaseLostError) throw err;
+    ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
+  }
+}
+
 /** More changes than this and reading an edge's whole ledger is cheaper than keyed reads. */
 const KEYED_LEDGER_READS_UP_TO = 200;
 
 /**
- * The ledger entries planning needs: all of them after a full listing; after an incremental
- * one, only those of the listed events (a no-change run reads none), unless there are many, a
- * series was touched (the mirrors of its vanished instances are found only in the whole
- * ledger), or a cancelled event with no entry and no series of its own may be a whole series.
+ * The ledger entries planning an incremental listing needs: only those of the listed events (a
+ * no-change run reads none), unless there are many, a series was touched (the mirrors of its
+ * vanished instances are found only in the whole ledger), or a cancelled event with no entry
+ * and no series of its own may be a whole series.
  */
 async function readLedgerFor(
   ctx: RunContext,
   edge: Edge,
-  listing: { full: boolean; events: readonly SourceEvent[] },
+  events: readonly SourceEvent[],
   seriesTouched: boolean,
-): Promise<{ entries: ReadonlyMap<string, LedgerEntry>; complete: boolean }> {
+): Promise<{ entries: Map<string, LedgerEntry>; complete: boolean }> {
   const whole = async () => ({
     entries: await readEdgeLedger(ctx.kv, ctx.userId, edge),
     complete: true,
   });
-  if (listing.full || seriesTouched || listing.events.length > KEYED_LEDGER_READS_UP_TO) {
-    return await whole();
-  }
-  const ids = listing.events.map((e) => e.id);
+  if (seriesTouched || events.length > KEYED_LEDGER_READS_UP_TO) return await whole();
+  const ids = events.map((e) => e.id);
   const entries = await readLedgerEntries(ctx.kv, ctx.userId, edge, ids);
-  const maybeSeries = listing.events.some((e) =>
+  const maybeSeries = events.some((e) =>
     e.status === "cancelled" && !e.recurringEventId && !entries.has(e.id)
   );
   return maybeSeries ? await whole() : { entries, complete: false };
@@ -333,227 +444,4 @@ async function explainUnreadable(
   }
 }
 
-/**
- * Reads a whole listing. Change sets are what happened since the last run and a full listing
- * is bounded by the rule windows; an event listed twice counts as its last version.
- */
-async function readListing(
-  ctx: RunContext,
-  cal: CalendarRef,
-  cursor: string | null,
-  window: TimeWindow,
-): Promise<{ full: boolean; events: SourceEvent[]; token?: string }> {
-  const events = new Map<string, SourceEvent>();
-  const read = await forEachPage(ctx, cal, cursor, window, (page) => {
-    for (const event of page) {
-      events.delete(event.id);
-      events.set(event.id, event);
-    }
-  });
-  return { ...read, events: [...events.values()] };
-}
-
 export { createTargetScans, type TargetScans } from "./target_scan.ts";
-
-/**
- * Applies one edge's writes, `concurrency` source events at a time; the ops of one source event
- * (a move is a delete then a create of the same ledger key) run in order, and source events
- * whose mirror starts soonest go first, so a short creation budget leaves out the furthest. Each
- * insert follows its budget and intent, each ledger write its calendar write, all fenced by the
- * lease. A mirror id taken by a user's own event fails that event only; a target account whose
- * writes are paused (or get paused now) holds the edge's writes without failing the rule; any
- * other failure stops the rule for this run. Returns true when writes were held back, so the
- * edge lists in full next time and finds them again.
- */
-async function applyEdgeOps(
-  ctx: RunContext,
-  edge: Edge,
-  writes: readonly WriteOp[],
-  intents: {
-    lookFirst: ReadonlySet<string>;
-    fromIntent: ReadonlySet<string>;
-    /** Mirrors known to be gone from the target: a patch that succeeds brought one back. */
-    missing: ReadonlySet<string>;
-  },
-): Promise<boolean> {
-  if (writes.length === 0) return false;
-  const account = edge.target.connectionId;
-  const paused = await ctx.accounts.pauseOf(account);
-  if (paused) {
-    recordPaused(ctx, edge, paused);
-    return true;
-  }
-  const units: WriteOp[][] = [];
-  for (const op of writes) {
-    const last = units.at(-1);
-    if (last && last[0].sourceEventId === op.sourceEventId) last.push(op);
-    else units.push([op]);
-  }
-  units.sort((a, b) => createStart(a) - createStart(b));
-  const creates = units.flat().filter((op) => op.kind === "create");
-  const batches = new InsertBatches(ctx, edge, creates);
-  const waiting: WriteOp[] = [];
-  let held = false;
-  let sent = 0;
-  await ctx.pool(units, async (unit) => {
-    for (const op of unit) {
-      if (ctx.isStopped(edge.ruleId) || held) return;
-      await ctx.fence.hold(ctx.deps.clock());
-      try {
-        if (op.kind === "create") {
-          if (!await batches.before(op)) {
-            waiting.push(op);
-            return;
-          }
-          sent++;
-        }
-        await applyOp(ctx, edge, op, {
-          lookFirst: intents.lookFirst.has(op.sourceEventId),
-          fromIntent: intents.fromIntent.has(op.sourceEventId),
-          missing: intents.missing.has(op.sourceEventId),
-        });
-        await ctx.progress.wrote();
-      } catch (err) {
-        if (err instanceof LeaseLostError) throw err;
-        const calendar = op.entry.target;
-        if (err instanceof AccountWritesRefusedError) {
-          if (held) return;
-          held = true;
-          const pause = await ctx.accounts.pause(account, err.message);
-          if (pause) recordPaused(ctx, edge, pause);
-          else ctx.fail(edge.ruleId, err, { calendar, failedOp: true });
-        } else if (err instanceof MirrorConflictError) {
-          ctx.report.recordError(err, { ruleId: edge.ruleId, calendar, failedOp: true });
-        } else ctx.fail(edge.ruleId, err, { calendar, failedOp: true });
-        return;
-      }
-    }
-  });
-  // Budget a pause or a failure left unused is today's still (a lost lease threw above).
-  await ctx.accounts.giveBack(account, batches.granted - sent);
-  if (waiting.length > 0) {
-    const first = Math.min(...waiting.map((op) => createStart([op])));
-    ctx.report.recordProblem({
-      ruleId: edge.ruleId,
-      calendar: calendarKey(edge.target),
-      error: "CreationBudgetSpent",
-      message: `${waiting.length} busy blocks wait for tomorrow: today's budget of ` +
-        `${ctx.deps.config.accountLimits.createsPerDay} new events for this Google account ` +
-        `(BUSYSYNC_GOOGLE_CREATES_PER_DAY, kept under Google's Calendar usage limits) is spent. ` +
-        `The soonest were made first; the first waiting starts ` +
-        `${new Date(first).toISOString().slice(0, 10)}.`,
-    });
-  }
-  return held || waiting.length > 0;
-}
-
-/** When the mirror a unit creates starts (epoch ms); a unit that creates nothing sorts first. */
-function createStart(unit: readonly WriteOp[]): number {
-  const create = unit.find((op) => op.kind === "create");
-  if (!create || create.kind !== "create") return -Infinity;
-  const start = create.mirror.start;
-  return Date.parse("dateTime" in start ? start.dateTime : start.date);
-}
-
-function recordPaused(ctx: RunContext, edge: Edge, pause: AccountWritePause): void {
-  ctx.report.recordProblem({
-    ruleId: edge.ruleId,
-    calendar: calendarKey(edge.target),
-    error: "WritesPaused",
-    message: `Nothing is written into this calendar until ${
-      pause.until.slice(0, 16).replace("T", " ")
-    } UTC: ${pause.reason}. Reading goes on, and the busy blocks are brought up to date then.`,
-  });
-}
-
-/**
- * How many times one mirror may move to a new id generation in one run: Google retires an id
- * once, so a second refusal in a row already means something else is wrong.
- */
-const MAX_GENERATIONS_PER_RUN = 3;
-
-/**
- * One write. A create or patch whose id Google retired moves to the next id generation (its
- * intent first) and is inserted there; what the service answers is checked against what was
- * sent before the ledger records it (write_check.ts).
- */
-async function applyOp(
-  ctx: RunContext,
-  edge: Edge,
-  op: WriteOp,
-  { lookFirst, fromIntent, missing }: { lookFirst: boolean; fromIntent: boolean; missing: boolean },
-) {
-  const target = op.entry.target;
-  const provider = ctx.provider(target.connectionId);
-  if (op.kind === "delete") {
-    ctx.report.calls.deleteMirror++;
-    const outcome = await provider.deleteMirror(target, op.entry.mirrorId);
-    ctx.markDeleted(target, op.entry.mirrorId);
-    await ctx.ledger.delete(edge, op.sourceEventId);
-    // The entry came from an unconfirmed insert: with its mirror gone, so goes the intent.
-    if (fromIntent) await dropIntent(ctx.fence, ctx.userId, edge, op.sourceEventId);
-    ctx.report.recordApplied(op, outcome);
-    return;
-  }
-  let { mirror, entry } = op;
-  let existing = op.kind === "patch" || lookFirst;
-  for (let moved = 0;; moved++) {
-    ctx.report.calls.putMirror++;
-    let written: Written;
-    try {
-      written = await provider.putMirror(target, entry.mirrorId, mirror, { existing });
-    } catch (err) {
-      if (!(err instanceof MirrorIdRetiredError) || moved >= MAX_GENERATIONS_PER_RUN) throw err;
-      const generation = (entry.generation ?? 0) + 1;
-      ctx.log.info("sync: mirror id retired, moving to the next generation", {
-        userId: ctx.userId,
-        ruleId: edge.ruleId,
-        mirrorId: entry.mirrorId,
-        generation,
-        reason: err.message,
-      });
-      mirror = atGeneration(mirror, edge, op.sourceEventId, generation);
-      entry = ledgerEntryFor(
-        edge,
-        { id: op.sourceEventId, recurringEventId: entry.recurringEventId },
-        mirror,
-        generation,
-      );
-      await recordIntents(ctx.fence, ctx.userId, edge, [entry]);
-      existing = false;
-      continue;
-    }
-    const problem = checkWritten(entry.mirrorId, mirror, written);
-    if (problem?.stop) {
-      if (problem.unrecognisable && written.id) await removeStray(ctx, target, written.id);
-      throw new WriteMismatchError(target, entry.mirrorId, problem);
-    }
-    if (problem) {
-      ctx.report.recordProblem({
-        ruleId: edge.ruleId,
-        calendar: calendarKey(target),
-        error: "WriteDifference",
-        message: `busy block ${entry.mirrorId}: ${problem.message}`,
-      });
-    }
-    await ctx.ledger.put(edge, entry);
-    // A patch of a mirror the target no longer showed brought back a deleted event.
-    const outcome = missing && written.outcome === "patched" ? "restored" : written.outcome;
-    ctx.report.recordApplied({ ...op, mirror, entry }, outcome);
-    return;
-  }
-}
-
-/**
- * Deletes an event a write left that busysync could never recognise as its own; a failure is
- * recorded, not thrown: the mismatch itself is what the person must hear about.
- */
-async function removeStray(ctx: RunContext, target: CalendarRef, id: string): Promise<void> {
-  try {
-    ctx.report.calls.deleteMirror++;
-    await ctx.provider(target.connectionId).deleteMirror(target, id);
-  } catch (err) {
-    if (err instanceof LeaseLostError) throw err;
-    ctx.report.recordError(err, { calendar: target });
-  }
-}

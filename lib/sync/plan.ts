@@ -82,10 +82,103 @@ export interface SourceChanges {
 export type LedgerOf = (edge: Edge) => ReadonlyMap<string, LedgerEntry>;
 
 /**
+ * Plans one edge over a listing that arrives page by page, so a run holds one page of events
+ * and mirrors at a time and, across pages, only the ids listed so far and the entries it
+ * planned. Removals (a mirror whose event is cancelled, filtered out, or not listed by a full
+ * listing) are held back until the listing is complete: only then can the delete guard weigh
+ * them, and a later page may still list the event (a later version of it counts).
+ */
+export class EdgePlanner {
+  readonly #listed = new Set<string>();
+  /** What this run planned for the events it listed, read before the stored ledger. */
+  readonly #planned = new Map<string, LedgerEntry>();
+  readonly #removals = new Map<string, PlannedOp & { kind: "delete" }>();
+  #bySeries: Map<string, LedgerEntry[]> | undefined;
+  #creates = 0;
+
+  constructor(
+    readonly edge: Edge,
+    private readonly ledger: ReadonlyMap<string, LedgerEntry>,
+    private readonly ctx: MirrorContext,
+    private readonly listing: SourceChanges["listing"],
+  ) {}
+
+  /** Source event ids listed so far. */
+  get listed(): ReadonlySet<string> {
+    return this.#listed;
+  }
+
+  /** Creates planned so far (a move's create included). */
+  get creates(): number {
+    return this.#creates;
+  }
+
+  /**
+   * The ops of one page, in listing order, without its removals: creates, patches, moves (a
+   * delete then a create) and the events that need nothing. An event listed again replaces
+   * what was planned for its earlier version; its held removal is decided again.
+   */
+  plan(events: Iterable<SourceEvent>): PlannedOp[] {
+    const { edge, ctx } = this;
+    const ops: PlannedOp[] = [];
+    for (const event of events) {
+      this.#listed.add(event.id);
+      this.#removals.delete(event.id);
+      const entry = this.#planned.get(event.id) ?? this.ledger.get(event.id);
+      for (
+        const op of planEvent(desiredMirror(event, edge, ctx), entry, edge, event, ctx.mirrorIdOf)
+      ) {
+        if (op.kind === "delete" && op.reason !== "moved") {
+          this.#removals.set(event.id, op);
+          continue;
+        }
+        if (op.kind === "create") this.#creates++;
+        if (op.kind === "create" || op.kind === "patch") this.#planned.set(event.id, op.entry);
+        ops.push(op);
+      }
+      if (event.status === "cancelled" && !entry) {
+        // Deleting a whole series may be reported as the series alone, not instance by instance.
+        this.#bySeries ??= groupBySeries(this.ledger);
+        for (const instance of this.#bySeries.get(event.id) ?? []) {
+          if (this.#listed.has(instance.sourceEventId)) continue;
+          this.#remove(instance, "cancelled");
+        }
+      }
+    }
+    return ops;
+  }
+
+  /**
+   * The removals, once the listing is complete: those held back, and after a full listing every
+   * mirror whose source event was not listed. Call once, after the last page.
+   */
+  removals(): (PlannedOp & { kind: "delete" })[] {
+    if (this.listing === "full") {
+      for (const entry of this.ledger.values()) {
+        if (!this.#listed.has(entry.sourceEventId)) this.#remove(entry, "source_gone");
+      }
+    }
+    return [...this.#removals.values()];
+  }
+
+  #remove(entry: LedgerEntry, reason: "cancelled" | "source_gone"): void {
+    if (this.#removals.has(entry.sourceEventId)) return;
+    this.#removals.set(entry.sourceEventId, {
+      ruleId: this.edge.ruleId,
+      direction: this.edge.direction,
+      kind: "delete",
+      reason,
+      sourceEventId: entry.sourceEventId,
+      entry,
+    });
+  }
+}
+
+/**
  * Plans every edge reading `changes.source` (edges from other sources are ignored) for every
  * listed event; an event listed twice counts once, as its last version. Also removes the mirrors
  * of every instance of a cancelled series, and, after a full listing, every mirror whose source
- * event was not listed. Ops come grouped by edge, in listing order.
+ * event was not listed. Ops come grouped by edge, in listing order, each edge's removals last.
  */
 export function planChanges(
   changes: SourceChanges,
@@ -98,31 +191,8 @@ export function planChanges(
   const ops: PlannedOp[] = [];
   for (const edge of edges) {
     if (calendarKey(edge.source) !== sourceKey) continue;
-    const ledger = ledgerOf(edge);
-    const base = { ruleId: edge.ruleId, direction: edge.direction };
-    const removed = new Set<string>();
-    const remove = (entry: LedgerEntry, reason: "cancelled" | "source_gone") => {
-      if (removed.has(entry.sourceEventId)) return;
-      removed.add(entry.sourceEventId);
-      ops.push({ ...base, kind: "delete", reason, sourceEventId: entry.sourceEventId, entry });
-    };
-    let bySeries: Map<string, LedgerEntry[]> | undefined;
-    for (const event of events.values()) {
-      const entry = ledger.get(event.id);
-      ops.push(...planEvent(desiredMirror(event, edge, ctx), entry, edge, event, ctx.mirrorIdOf));
-      if (event.status === "cancelled" && !entry) {
-        // Deleting a whole series may be reported as the series alone, not instance by instance.
-        bySeries ??= groupBySeries(ledger);
-        for (const instance of bySeries.get(event.id) ?? []) {
-          if (!events.has(instance.sourceEventId)) remove(instance, "cancelled");
-        }
-      }
-    }
-    if (changes.listing === "full") {
-      for (const entry of ledger.values()) {
-        if (!events.has(entry.sourceEventId)) remove(entry, "source_gone");
-      }
-    }
+    const planner = new EdgePlanner(edge, ledgerOf(edge), ctx, changes.listing);
+    ops.push(...planner.plan(events.values()), ...planner.removals());
   }
   return ops;
 }

@@ -3,7 +3,14 @@ import { buildEdges } from "../model/rule_graph.ts";
 import { hashMirror } from "./hash.ts";
 import { buildMarker, markerProps, mirrorIdFor } from "./marker.ts";
 import { desiredMirror, type MirrorDecision } from "./mirror.ts";
-import { checkDeleteGuard, planChanges, planEvent, type SourceChanges, tallyOps } from "./plan.ts";
+import {
+  checkDeleteGuard,
+  EdgePlanner,
+  planChanges,
+  planEvent,
+  type SourceChanges,
+  tallyOps,
+} from "./plan.ts";
 import { anEdge, anEvent, aRule, HOME, NOW, WORK } from "../model/test_builders.ts";
 import type { Edge, LedgerEntry, Mirror, PlannedOp, SourceEvent } from "../model/events.ts";
 
@@ -196,9 +203,9 @@ Deno.test("plan changes: a cancelled series removes the mirrors of all its insta
     const ops = planChanges({ source: WORK, events, listing: "full" }, ledger, [edge], ctx);
     assert.deepEqual(summary(ops), [
       "none:cancelled:weekly",
+      "none:unchanged:evt9",
       "delete:cancelled:weekly_1",
       "delete:cancelled:weekly_2",
-      "none:unchanged:evt9",
     ]);
   });
   await t.step("an instance listed itself is planned from its own record", () => {
@@ -215,9 +222,50 @@ Deno.test("plan changes: a cancelled series removes the mirrors of all its insta
     );
     assert.deepEqual(summary(ops), [
       "none:cancelled:weekly",
-      "delete:cancelled:weekly_1",
       "none:unchanged:weekly_2",
+      "delete:cancelled:weekly_1",
     ]);
+  });
+});
+
+Deno.test("edge planner: pages of one listing plan as the whole listing would", async (t) => {
+  const a = anEvent({ id: "weekly_1", recurringEventId: "weekly" });
+  const b = anEvent({ id: "weekly_2", recurringEventId: "weekly" });
+  const kept = anEvent({ id: "evt9" });
+  const ledger = new Map([a, b, kept].map((e) => [e.id, entryFor(e)]));
+  const series: SourceEvent = { id: "weekly", status: "cancelled" };
+
+  await t.step(
+    "removals wait for the end; an instance a later page lists live keeps its mirror",
+    () => {
+      const planner = new EdgePlanner(edge, ledger, ctx, "full");
+      assert.deepEqual(summary(planner.plan([series])), ["none:cancelled:weekly"]);
+      assert.deepEqual(summary(planner.plan([b])), ["none:unchanged:weekly_2"]);
+      assert.deepEqual(summary(planner.removals()), [
+        "delete:cancelled:weekly_1",
+        "delete:source_gone:evt9",
+      ]);
+    },
+  );
+
+  await t.step("an event a later page lists again counts as that version", () => {
+    const planner = new EdgePlanner(edge, new Map(), ctx, "full");
+    const fresh = anEvent({ id: "evt2" });
+    assert.deepEqual(summary(planner.plan([fresh])), ["create:new:evt2"]);
+    assert.equal(planner.creates, 1);
+    // Declined on a later page: the mirror the first page created is the one to remove.
+    assert.deepEqual(summary(planner.plan([{ ...fresh, selfResponseStatus: "declined" }])), []);
+    const [removal] = planner.removals();
+    assert.equal(removal.reason, "declined");
+    assert.equal(removal.entry.mirrorId, mirrorIdFor(edge, "evt2"));
+  });
+
+  await t.step("a removal is taken back when a later page lists the event as wanted", () => {
+    const planner = new EdgePlanner(edge, ledger, ctx, "incremental");
+    planner.plan([{ ...kept, status: "cancelled" }]);
+    assert.deepEqual(summary(planner.plan([kept])), ["none:unchanged:evt9"]);
+    assert.deepEqual(planner.removals(), []);
+    assert.deepEqual([...planner.listed], ["evt9"]);
   });
 });
 

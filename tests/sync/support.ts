@@ -58,15 +58,15 @@ export class World {
     /** The KV file, for another process to open (the crash suite's child). */
     readonly kvPath: string,
     private readonly cleanup: () => Promise<void>,
-    policyOptions: { baseDelayMs?: number; maxAttempts?: number },
+    options: WorldOptions,
   ) {
     const policy = createRetryPolicy({
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       requestsPerMinute: Infinity,
-      baseDelayMs: policyOptions.baseDelayMs ?? 2,
+      baseDelayMs: options.baseDelayMs ?? 2,
       maxDelayMs: 20,
-      maxAttempts: policyOptions.maxAttempts ?? 12,
+      maxAttempts: options.maxAttempts ?? 12,
       onAttempt: () => this.attempts++,
     });
     this.providerWith = (meter) =>
@@ -78,6 +78,7 @@ export class World {
           return client;
         },
         policy,
+        ...(options.pageSize ? { pageSize: options.pageSize } : {}),
         ...(meter ? { meter } : {}),
       });
     this.provider = this.providerWith();
@@ -86,7 +87,7 @@ export class World {
   /** A provider of this world reporting its requests to `meter` (what a run passes). */
   readonly providerWith: (meter?: ApiMeter) => CalendarProvider;
 
-  static async start(policy: { baseDelayMs?: number; maxAttempts?: number } = {}): Promise<World> {
+  static async start(options: WorldOptions = {}): Promise<World> {
     const emulator = startEmulator({
       port: 0,
       admin: true,
@@ -94,7 +95,7 @@ export class World {
     });
     const { path, cleanup } = await tempKvPath();
     const kv = await Deno.openKv(path);
-    return new World(emulator, kv, path, cleanup, policy);
+    return new World(emulator, kv, path, cleanup, options);
   }
 
   async close(): Promise<void> {
@@ -291,9 +292,20 @@ export function writesIn(counts: Record<string, number>): number {
     .reduce((n, m) => n + (counts[m] ?? 0), 0);
 }
 
+/** How a world's provider retries and pages. */
+export interface WorldOptions {
+  baseDelayMs?: number;
+  maxAttempts?: number;
+  /** Events per listing page (the provider's default: Google's maximum, 2,500). */
+  pageSize?: number;
+}
+
 /** Starts a world for a test file and closes it when `fn` is done. */
-export async function withWorld(fn: (world: World) => Promise<void>): Promise<void> {
-  const world = await World.start();
+export async function withWorld(
+  fn: (world: World) => Promise<void>,
+  options: WorldOptions = {},
+): Promise<void> {
+  const world = await World.start(options);
   try {
     await fn(world);
   } finally {
