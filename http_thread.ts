@@ -28,7 +28,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
     const log = createLogger(config.logLevel);
     const kv = await openKv(config.kvPath);
     const wake = new BroadcastChannel(WAKE_CHANNEL);
-    const { app } = buildServerStack({
+    const { app, metrics } = buildServerStack({
       config,
       kv,
       log,
@@ -46,6 +46,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
     self.onmessage = async (stop: MessageEvent<{ kind: string }>) => {
       if (stop.data.kind !== "stop") return;
       await server.shutdown();
+      metrics.close();
       wake.close();
       kv.close();
       reply({ kind: "stopped" });
