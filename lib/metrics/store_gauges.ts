@@ -1,6 +1,7 @@
 /**
  * Gauges read from the store when scraped: the job table (jobs waiting by reason, running, how
- * long the earliest due one has waited) and the open incidents by kind. They describe the
+ * long the earliest due one has waited), the open incidents by kind, and how many users have
+ * something to sync (without them, no runs is no fault). They describe the
  * store, which every thread shares, so only the thread answering a scrape reads them (once),
  * on a registry of their own kept apart from the per-thread counters that threads.ts adds up.
  */
@@ -8,6 +9,7 @@ import { Gauge, Registry } from "prom-client";
 import { listWritePauses } from "../db/account_limits.ts";
 import { listConnections } from "../db/connections.ts";
 import { countOpenJobs, type OpenJobCounts } from "../db/jobs.ts";
+import { listUsersWithEnabledRules } from "../db/rule_owners.ts";
 import { listRules } from "../db/rules.ts";
 import { listUserIds } from "../db/users.ts";
 import { type IncidentKind, openIncidents } from "../notify/incidents.ts";
@@ -56,6 +58,14 @@ export function createStoreGauges(deps: StoreGaugeDeps): Registry {
     registers,
     async collect() {
       this.set((await jobs()).oldestDueMs / 1000);
+    },
+  });
+  new Gauge({
+    name: "busysync_users_with_enabled_rules",
+    help: "Users with at least one enabled rule: the ones the schedule syncs.",
+    registers,
+    async collect() {
+      this.set((await listUsersWithEnabledRules(kv)).length);
     },
   });
   new Gauge({
