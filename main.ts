@@ -166,6 +166,7 @@ export async function serveUntilSignal(env: Record<string, string | undefined>):
   if (running.config.demo) {
     console.log("demo mode: no Google credentials set, using the bundled Google emulator");
   }
+  if (running.metricsUrl) console.log(`metrics for Prometheus at ${running.metricsUrl}/metrics`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => running.shutdown());
   }

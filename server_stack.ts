@@ -68,6 +68,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     services,
     ...(input.schedulerOptions ? { options: input.schedulerOptions } : {}),
     ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
+    onGivenUp: (job) => metrics.jobGivenUp(job.reason),
   });
   const app = createApp({
     config,

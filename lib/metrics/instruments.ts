@@ -1,15 +1,15 @@
 /**
  * The process's counters and histograms, on a registry of their own (never prom-client's
- * global one), and the events they are fed from: a finished sync run, an answer from a calendar
- * service, a retry, a wait for the request budget, a refused token refresh, a push notification,
- * a refused KV commit. Each thread that does work keeps one (threads.ts adds them up at a
+ * global one), and the events they are fed from: a finished sync run, a sync job given up, an
+ * answer from a calendar service, a retry, a wait for the request budget, a refused token
+ * refresh, a push notification, a refused KV commit. Each thread that does work keeps one (threads.ts adds them up at a
  * scrape). Labels name kinds of things, never a person, a calendar or an event: no e-mail
  * address, calendar id, user id or event data ever becomes a label value.
  */
 import { Counter, Histogram, Registry } from "prom-client";
 import type { RunRecord } from "../db/history.ts";
 import type { CommitConflict } from "../db/commit_conflicts.ts";
-import { SYNC_TRIGGERS } from "../model/sync_reasons.ts";
+import { SYNC_REASONS, SYNC_TRIGGERS, type SyncReason } from "../model/sync_reasons.ts";
 import type { PushVerdict } from "../push/notifications.ts";
 
 /** The calendar services busysync talks to; a label value. */
@@ -45,6 +45,8 @@ export interface Metrics {
   tokenRefreshFailed(service: CalendarService, reason: (typeof REFRESH_FAILURES)[number]): void;
   pushReceived(service: CalendarService, verdict: PushVerdict): void;
   kvCommitConflict(reason: CommitConflict): void;
+  /** The worker gave a sync job up: its last attempt failed. */
+  jobGivenUp(reason: SyncReason): void;
 }
 
 /** Builds the instruments on a new registry, every fixed label combination at zero. */
@@ -131,12 +133,19 @@ export function createMetrics(): Metrics {
     labelNames: ["reason"],
     registers,
   });
+  const givenUp = new Counter({
+    name: "busysync_jobs_given_up_total",
+    help: "Sync jobs the worker gave up after their last attempt failed, by reason.",
+    labelNames: ["reason"],
+    registers,
+  });
 
   // Series that exist from the start, so rate() and absent() see them before the first event.
   for (const trigger of SYNC_TRIGGERS) {
     for (const outcome of RUN_OUTCOMES) runs.inc({ trigger, outcome }, 0);
   }
   for (const kind of WRITE_KINDS) writes.inc({ kind }, 0);
+  for (const reason of SYNC_REASONS) givenUp.inc({ reason }, 0);
   const service: CalendarService = "google";
   for (const verdict of PUSH_VERDICTS) push.inc({ service, verdict }, 0);
   for (const reason of REFRESH_FAILURES) refreshFailures.inc({ service, reason }, 0);
@@ -181,6 +190,9 @@ export function createMetrics(): Metrics {
     },
     kvCommitConflict(reason) {
       conflicts.inc({ reason });
+    },
+    jobGivenUp(reason) {
+      givenUp.inc({ reason });
     },
   };
 }
