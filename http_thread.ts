@@ -23,7 +23,7 @@ const reply = (message: HttpThreadReply) => self.postMessage(message);
 
 self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
   if (e.data.kind !== "start") return;
-  const { config } = e.data;
+  const { config, metricsChannel } = e.data;
   try {
     const log = createLogger(config.logLevel);
     const kv = await openKv(config.kvPath);
@@ -36,6 +36,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
       secrets: await loadSecrets(kv, config),
       root: ROOT,
       onEnqueued: () => wake.postMessage("wake"),
+      metricsChannel,
     });
     const server = Deno.serve({
       port: config.port,

@@ -79,6 +79,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
   // PORT=0: the threads must listen on the port the system picked for the main thread.
   config = { ...config, port: addr.port };
+  const metricsChannel = `busysync-metrics-${crypto.randomUUID()}`;
   const { app, scheduler, metrics } = buildServerStack({
     config,
     kv,
@@ -86,13 +87,14 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     manifest,
     secrets,
     root: ROOT,
+    metricsChannel,
   });
   built.app = app;
   let threads;
   let metricsServer;
   try {
     threads = config.httpWorkers > 0
-      ? await startHttpThreads(config, log, () => scheduler.wake(), HTTP_THREAD)
+      ? await startHttpThreads(config, log, () => scheduler.wake(), HTTP_THREAD, metricsChannel)
       : undefined;
     metricsServer = config.metrics.address && serveMetrics(config.metrics.address, metrics, log);
   } catch (err) {

@@ -33,6 +33,11 @@ export interface ServerStackInput {
   /** Called after this thread enqueued a sync job, to wake the worker on another thread. */
   onEnqueued?: () => void;
   /**
+   * The channel this server's threads gather metrics on (lib/metrics/threads.ts), one name for
+   * all of them; needed with HTTP threads.
+   */
+  metricsChannel?: string;
+  /**
    * The clock of sessions and tokens; tests move theirs to expire them without waiting (job
    * times stay real). Default: real time.
    */
@@ -58,6 +63,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     own: metrics.registry,
     store: createStoreGauges({ kv, now }),
     peers: config.httpWorkers,
+    channel: input.metricsChannel ?? `busysync-metrics-${crypto.randomUUID()}`,
     log,
   });
   const services = createServices({ config, kv, log, secrets, now, metrics });

@@ -35,6 +35,7 @@ async function makeApp(env: Record<string, string> = {}) {
       own: createMetrics().registry,
       store: createStoreGauges({ kv, now: () => new Date() }),
       peers: 0,
+      channel: "unused without peers",
       log,
     }),
   });

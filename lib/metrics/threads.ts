@@ -15,9 +15,6 @@ import {
 } from "prom-client";
 import type { Logger } from "../log.ts";
 
-/** The channel threads ask each other for their metrics on. */
-export const METRICS_CHANNEL = "busysync-metrics";
-
 /** How long a scrape waits for the other threads before answering without the silent ones. */
 const ANSWER_TIMEOUT_MS = 2_000;
 
@@ -42,21 +39,32 @@ export interface ScraperInput {
   store: Registry;
   /** How many other threads count into registries of their own (BUSYSYNC_HTTP_WORKERS). */
   peers: number;
+  /**
+   * The BroadcastChannel the threads of this server ask each other on: a name of its own per
+   * server, because a channel reaches every isolate of the process, and a process may hold
+   * more than one server (the test runner does).
+   */
+  channel: string;
   log: Logger;
 }
 
 /** Starts answering the other threads' asks (when there are any) and returns the scraper. */
 export function createMetricsScraper(input: ScraperInput): MetricsScraper {
   const { own, store, peers, log } = input;
-  const channel = peers > 0 ? new BroadcastChannel(METRICS_CHANNEL) : undefined;
+  const channel = peers > 0 ? new BroadcastChannel(input.channel) : undefined;
   const asks = new Map<string, (metrics: RegistryJson) => void>();
   if (channel) {
     channel.onmessage = async (e: MessageEvent<Message>) => {
       const message = e.data;
       if (message.kind === "answer") return asks.get(message.id)?.(message.metrics);
-      channel.postMessage(
-        { kind: "answer", id: message.id, metrics: await own.getMetricsAsJSON() } satisfies Message,
-      );
+      try {
+        const metrics = await own.getMetricsAsJSON();
+        channel.postMessage({ kind: "answer", id: message.id, metrics } satisfies Message);
+      } catch (err) {
+        // Unanswered, the asking thread counts this one as missing; a rejection left to the
+        // event loop would end this thread instead.
+        log.error("metrics: could not answer another thread's scrape", { err });
+      }
     };
   }
 

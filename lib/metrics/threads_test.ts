@@ -34,8 +34,20 @@ Deno.test("metrics threads: a scrape adds up the other threads' counters and rea
   const log = createLogger("error", () => {});
   const storeA = storeRegistry();
   const storeB = storeRegistry();
-  const a = createMetricsScraper({ own: threadRegistry(2), store: storeA.registry, peers: 1, log });
-  const b = createMetricsScraper({ own: threadRegistry(3), store: storeB.registry, peers: 1, log });
+  const a = createMetricsScraper({
+    own: threadRegistry(2),
+    store: storeA.registry,
+    peers: 1,
+    log,
+    channel: "t1",
+  });
+  const b = createMetricsScraper({
+    own: threadRegistry(3),
+    store: storeB.registry,
+    peers: 1,
+    log,
+    channel: "t1",
+  });
   try {
     for (const scraper of [a, b]) {
       const metrics = parseExposition((await scraper.scrape()).text);
@@ -54,12 +66,19 @@ Deno.test("metrics threads: a thread that does not answer is left out and counte
   const warnings: string[] = [];
   const log = createLogger("warn", (line) => warnings.push(line));
   const store = storeRegistry();
-  const a = createMetricsScraper({ own: threadRegistry(2), store: store.registry, peers: 2, log });
+  const a = createMetricsScraper({
+    own: threadRegistry(2),
+    store: store.registry,
+    peers: 2,
+    log,
+    channel: "t2",
+  });
   const b = createMetricsScraper({
     own: threadRegistry(3),
     store: storeRegistry().registry,
     peers: 2,
     log,
+    channel: "t2",
   });
   try {
     const metrics = parseExposition((await a.scrape()).text);
