@@ -95,7 +95,8 @@ export function createMetrics(): Metrics {
   });
   const retryWait = new Counter({
     name: "busysync_calendar_retry_wait_seconds_total",
-    help: "Time spent backing off before retries.",
+    help: "Time retries were held back before being sent again (backoff, or the Retry-After " +
+      "the service asked for, which is waited on the request budget and so counts there too).",
     labelNames: ["service"],
     registers,
   });
