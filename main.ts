@@ -2,13 +2,13 @@
  * Starts busysync: config → KV (+ migrations) → emulator in demo mode → services → scheduler
  * (worker + cron) → app → Deno.serve, and shuts down in order on SIGINT/SIGTERM.
  */
+import { Hono } from "hono";
 import { loadSecrets } from "./lib/auth/secrets.ts";
 import { startEmulator } from "./emulator/server.ts";
 import { demoSeed } from "./emulator/demo_seed.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
-import { Hono } from "hono";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import type { MetricsScraper } from "./lib/metrics/threads.ts";
