@@ -10,6 +10,7 @@ import type { SessionDeps } from "./lib/auth/session.ts";
 import type { Config } from "./lib/config.ts";
 import type { AuthVariables } from "./lib/http/auth_middleware.ts";
 import type { Logger } from "./lib/log.ts";
+import type { MetricsScraper } from "./lib/metrics/threads.ts";
 import type { PushChannels } from "./lib/push/notifications.ts";
 import type { Services } from "./lib/services.ts";
 import type { SyncRequests } from "./lib/sync/requests.ts";
@@ -36,6 +37,8 @@ export interface AppInput {
   push: PushChannels;
   /** Renders a page body inside the layout (components/render_page.tsx). */
   render: PageRenderer;
+  /** The process's metrics, served at /metrics when BUSYSYNC_METRICS_TOKEN is set. */
+  metrics: Pick<MetricsScraper, "scrape">;
 }
 
 /** What route modules receive: the app's inputs with the services' parts spread out. */

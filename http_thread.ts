@@ -23,12 +23,12 @@ const reply = (message: HttpThreadReply) => self.postMessage(message);
 
 self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
   if (e.data.kind !== "start") return;
-  const { config } = e.data;
+  const { config, metricsChannel } = e.data;
   try {
     const log = createLogger(config.logLevel);
     const kv = await openKv(config.kvPath);
     const wake = new BroadcastChannel(WAKE_CHANNEL);
-    const { app } = buildServerStack({
+    const { app, metrics } = buildServerStack({
       config,
       kv,
       log,
@@ -36,6 +36,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
       secrets: await loadSecrets(kv, config),
       root: ROOT,
       onEnqueued: () => wake.postMessage("wake"),
+      metricsChannel,
     });
     const server = Deno.serve({
       port: config.port,
@@ -46,6 +47,7 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
     self.onmessage = async (stop: MessageEvent<{ kind: string }>) => {
       if (stop.data.kind !== "stop") return;
       await server.shutdown();
+      metrics.close();
       wake.close();
       kv.close();
       reply({ kind: "stopped" });

@@ -2,13 +2,17 @@
  * Starts busysync: config → KV (+ migrations) → emulator in demo mode → services → scheduler
  * (worker + cron) → app → Deno.serve, and shuts down in order on SIGINT/SIGTERM.
  */
+import { Hono } from "hono";
 import { loadSecrets } from "./lib/auth/secrets.ts";
 import { startEmulator } from "./emulator/server.ts";
 import { demoSeed } from "./emulator/demo_seed.ts";
 import { type Config, ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
-import { createLogger } from "./lib/log.ts";
+import { handleError, handleNotFound } from "./lib/http/errors.ts";
+import { createLogger, type Logger } from "./lib/log.ts";
+import type { MetricsScraper } from "./lib/metrics/threads.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { servedBy } from "./lib/http/served_by.ts";
 import { startHttpThreads } from "./lib/server/http_threads.ts";
 import { loadManifest } from "./lib/web/static_files.ts";
@@ -21,6 +25,8 @@ const HTTP_THREAD = new URL("./http_thread.ts", import.meta.url);
 export interface RunningServer {
   url: string;
   config: Config;
+  /** Where the listener of BUSYSYNC_METRICS_ADDRESS serves /metrics, when there is one. */
+  metricsUrl?: string;
   /** Resolves when the server has shut down completely. */
   finished: Promise<void>;
   shutdown(): Promise<void>;
@@ -73,16 +79,28 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   if (!env.PUBLIC_URL && config.port === 0) config = { ...config, publicUrl: url };
   // PORT=0: the threads must listen on the port the system picked for the main thread.
   config = { ...config, port: addr.port };
-  const { app, scheduler } = buildServerStack({ config, kv, log, manifest, secrets, root: ROOT });
+  const metricsChannel = `busysync-metrics-${crypto.randomUUID()}`;
+  const { app, scheduler, metrics } = buildServerStack({
+    config,
+    kv,
+    log,
+    manifest,
+    secrets,
+    root: ROOT,
+    metricsChannel,
+  });
   built.app = app;
   let threads;
+  let metricsServer;
   try {
     threads = config.httpWorkers > 0
-      ? await startHttpThreads(config, log, () => scheduler.wake(), HTTP_THREAD)
+      ? await startHttpThreads(config, log, () => scheduler.wake(), HTTP_THREAD, metricsChannel)
       : undefined;
+    metricsServer = config.metrics.address && serveMetrics(config.metrics.address, metrics, log);
   } catch (err) {
     // Nothing may keep running behind a start-up that failed.
-    await server.shutdown();
+    await Promise.all([server.shutdown(), threads?.close()]);
+    metrics.close();
     await emulator?.close();
     kv.close();
     throw err;
@@ -95,11 +113,47 @@ export async function startServer(env: Record<string, string | undefined>): Prom
       log.info("shutting down");
       // The worker stops claiming and lets running syncs end (they release their leases);
       // jobs still waiting stay in KV for the next instance to start.
-      await Promise.all([server.shutdown(), threads?.close(), scheduler.stop()]);
+      await Promise.all([
+        server.shutdown(),
+        metricsServer?.shutdown(),
+        threads?.close(),
+        scheduler.stop(),
+      ]);
+      metrics.close();
       await emulator?.close();
       kv.close();
     })();
-  return { url, config, finished: server.finished.then(() => stopping), shutdown };
+  const metricsAddr = metricsServer?.addr;
+  return {
+    url,
+    config,
+    ...(metricsAddr ? { metricsUrl: `http://${hostOf(metricsAddr)}:${metricsAddr.port}` } : {}),
+    finished: server.finished.then(() => stopping),
+    shutdown,
+  };
+}
+
+/**
+ * The listener of BUSYSYNC_METRICS_ADDRESS: /metrics with no token and nothing else, for a
+ * Prometheus on a private network or on this host. On the main thread only: its scrape gathers
+ * the other threads' counters as one on the app's port does.
+ */
+function serveMetrics(
+  address: { hostname: string; port: number },
+  metrics: MetricsScraper,
+  log: Logger,
+): Deno.HttpServer<Deno.NetAddr> {
+  const app = new Hono();
+  app.route("/", metricsRoutes({ metrics }));
+  app.notFound(handleNotFound());
+  app.onError(handleError((msg, err) => log.error(msg, { err })));
+  return Deno.serve({ ...address, onListen: () => {} }, app.fetch);
+}
+
+/** A listening address as a URL's host: IPv6 in brackets, the wildcard as localhost. */
+function hostOf(addr: Deno.NetAddr): string {
+  if (addr.hostname === "0.0.0.0" || addr.hostname === "::") return "localhost";
+  return addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
 }
 
 /** Serves until SIGINT/SIGTERM, then shuts down in order: `deno task start` and `busysync serve`. */
@@ -114,6 +168,7 @@ export async function serveUntilSignal(env: Record<string, string | undefined>):
   if (running.config.demo) {
     console.log("demo mode: no Google credentials set, using the bundled Google emulator");
   }
+  if (running.metricsUrl) console.log(`metrics for Prometheus at ${running.metricsUrl}/metrics`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => running.shutdown());
   }

@@ -1,14 +1,19 @@
 /**
  * How every thread that serves HTTP (main.ts, http_thread.ts) builds its parts from the config,
- * KV handle and secrets it opened: services → scheduler → app, in one order. One set of
- * services per thread, so the app's handlers and the scheduler draw on one token source, one
- * OAuth client and one retry policy with its request budget.
+ * KV handle and secrets it opened: metrics → services → scheduler → app, in one order. One set
+ * of services per thread, so the app's handlers and the scheduler draw on one token source, one
+ * OAuth client and one retry policy with its request budget; one registry of metrics per
+ * thread, which a scrape on any thread adds up with the others' (lib/metrics/threads.ts).
  */
 import { createApp } from "./app.ts";
 import { createPageRenderer } from "./components/render_page.tsx";
 import type { AppSecrets } from "./lib/auth/secrets.ts";
 import type { Config } from "./lib/config.ts";
+import { reportingCommitConflicts } from "./lib/db/commit_conflicts.ts";
 import type { Logger } from "./lib/log.ts";
+import { createMetrics } from "./lib/metrics/instruments.ts";
+import { createStoreGauges } from "./lib/metrics/store_gauges.ts";
+import { createMetricsScraper, type MetricsScraper } from "./lib/metrics/threads.ts";
 import {
   createScheduler,
   type Scheduler,
@@ -28,6 +33,11 @@ export interface ServerStackInput {
   /** Called after this thread enqueued a sync job, to wake the worker on another thread. */
   onEnqueued?: () => void;
   /**
+   * The channel this server's threads gather metrics on (lib/metrics/threads.ts), one name for
+   * all of them; needed with HTTP threads.
+   */
+  metricsChannel?: string;
+  /**
    * The clock of sessions and tokens; tests move theirs to expire them without waiting (job
    * times stay real). Default: real time.
    */
@@ -39,13 +49,24 @@ export interface ServerStackInput {
 export interface ServerStack {
   app: ReturnType<typeof createApp>;
   scheduler: Scheduler;
+  /** This thread's part of the process's metrics; close it when the thread stops. */
+  metrics: MetricsScraper;
 }
 
 /** Builds the stack; nothing starts (the caller starts the scheduler and serves the app). */
 export function buildServerStack(input: ServerStackInput): ServerStack {
-  const { config, kv, log, secrets } = input;
+  const { config, log, secrets } = input;
   const now = input.now ?? (() => new Date());
-  const services = createServices({ config, kv, log, secrets, now });
+  const metrics = createMetrics();
+  const kv = reportingCommitConflicts(input.kv, (reason) => metrics.kvCommitConflict(reason));
+  const scraper = createMetricsScraper({
+    own: metrics.registry,
+    store: createStoreGauges({ kv, now }),
+    peers: config.httpWorkers,
+    channel: input.metricsChannel ?? `busysync-metrics-${crypto.randomUUID()}`,
+    log,
+  });
+  const services = createServices({ config, kv, log, secrets, now, metrics });
   const scheduler = createScheduler({
     kv,
     config,
@@ -53,6 +74,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     services,
     ...(input.schedulerOptions ? { options: input.schedulerOptions } : {}),
     ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
+    onGivenUp: (job) => metrics.jobGivenUp(job.reason),
   });
   const app = createApp({
     config,
@@ -63,8 +85,16 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     now,
     staticDir: `${input.root}static`,
     syncRequests: scheduler,
-    push: scheduler.push,
+    push: {
+      ...scheduler.push,
+      async receive(notification) {
+        const verdict = await scheduler.push.receive(notification);
+        metrics.pushReceived("google", verdict);
+        return verdict;
+      },
+    },
     render: createPageRenderer({ demo: config.demo, manifest: input.manifest }),
+    metrics: scraper,
   });
-  return { app, scheduler };
+  return { app, scheduler, metrics: scraper };
 }

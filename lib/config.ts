@@ -54,6 +54,18 @@ const EnvSchema = z.object({
     .optional(),
   BUSYSYNC_SMTP_FROM: z.string().trim().min(3).max(200).optional(),
   BUSYSYNC_HTTP_WORKERS: intFrom(0, 32).default(0),
+  BUSYSYNC_METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters")
+    .regex(/^\S+$/, "must not contain spaces").optional(),
+  BUSYSYNC_METRICS_ADDRESS: z.string().trim().regex(
+    /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/,
+    "expected host:port, e.g. 127.0.0.1:9464",
+  ).transform((s) => {
+    const colon = s.lastIndexOf(":");
+    return {
+      hostname: s.slice(0, colon).replace(/^\[|\]$/g, ""),
+      port: Number(s.slice(colon + 1)),
+    };
+  }).refine((a) => a.port <= 65535, "the port must be at most 65535").optional(),
   BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
@@ -98,6 +110,12 @@ export interface Config {
   trustProxy: boolean;
   /** Extra threads serving HTTP on the same port (lib/server/http_threads.ts); 0: only main. */
   httpWorkers: number;
+  /**
+   * Where Prometheus scrapes `/metrics`: on the app's port with `Authorization: Bearer <token>`
+   * when a token is set, and on a listener of its own (no token) when an address is set.
+   * Neither: there is no `/metrics`.
+   */
+  metrics: { token?: string; address?: { hostname: string; port: number } };
   /** Where incidents are sent besides the dashboard banner (each channel optional). */
   notify: {
     /** A JSON POST per incident (Slack/ntfy-style receivers). */
@@ -183,6 +201,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.BUSYSYNC_LOG_LEVEL,
     trustProxy: e.BUSYSYNC_TRUST_PROXY,
     httpWorkers: e.BUSYSYNC_HTTP_WORKERS,
+    metrics: {
+      ...(e.BUSYSYNC_METRICS_TOKEN ? { token: e.BUSYSYNC_METRICS_TOKEN } : {}),
+      ...(e.BUSYSYNC_METRICS_ADDRESS ? { address: e.BUSYSYNC_METRICS_ADDRESS } : {}),
+    },
     notify: {
       webhookUrl: e.BUSYSYNC_NOTIFY_WEBHOOK_URL,
       smtpUrl: e.BUSYSYNC_SMTP_URL,

@@ -59,6 +59,10 @@ Deno.test("config: each invalid value names its variable in one line", () => {
     [{ BUSYSYNC_HTTP_WORKERS: "-1" }, "BUSYSYNC_HTTP_WORKERS"],
     // Each thread opens its own store; a :memory: one would be a different, empty store each.
     [{ BUSYSYNC_HTTP_WORKERS: "1", BUSYSYNC_KV: ":memory:" }, "BUSYSYNC_HTTP_WORKERS"],
+    [{ BUSYSYNC_METRICS_TOKEN: "short" }, "BUSYSYNC_METRICS_TOKEN"],
+    [{ BUSYSYNC_METRICS_ADDRESS: "9464" }, "BUSYSYNC_METRICS_ADDRESS"],
+    [{ BUSYSYNC_METRICS_ADDRESS: "127.0.0.1:99999" }, "BUSYSYNC_METRICS_ADDRESS"],
+    [{ BUSYSYNC_METRICS_ADDRESS: "http://127.0.0.1:9464" }, "BUSYSYNC_METRICS_ADDRESS"],
   ];
   for (const [env, variable] of cases) {
     assert.throws(() => loadConfig(env), (e: unknown) => {
@@ -79,4 +83,21 @@ Deno.test("config: key lists accept standard and URL-safe base64, empty values m
   assert.equal(decodeBase64Any("***"), undefined);
   const allowed = loadConfig({ BUSYSYNC_ALLOWED_EMAILS: "Alice@Example.com, @corp.example" });
   assert.deepEqual(allowed.allowedEmails, ["alice@example.com", "@corp.example"]);
+});
+
+Deno.test("config: metrics are off by default; a token and a listener address can each turn them on", () => {
+  assert.deepEqual(loadConfig({}).metrics, {});
+  const token = "0123456789abcdef0123";
+  assert.deepEqual(loadConfig({ BUSYSYNC_METRICS_TOKEN: token }).metrics, { token });
+  assert.deepEqual(loadConfig({ BUSYSYNC_METRICS_ADDRESS: "127.0.0.1:9464" }).metrics, {
+    address: { hostname: "127.0.0.1", port: 9464 },
+  });
+  assert.deepEqual(loadConfig({ BUSYSYNC_METRICS_ADDRESS: "[::1]:9464" }).metrics.address, {
+    hostname: "::1",
+    port: 9464,
+  });
+  assert.deepEqual(loadConfig({ BUSYSYNC_METRICS_ADDRESS: "0.0.0.0:0" }).metrics.address, {
+    hostname: "0.0.0.0",
+    port: 0,
+  });
 });

@@ -12,8 +12,11 @@ import type { Config } from "./config.ts";
 import { createGoogleOAuth, type GoogleOAuth } from "./google/oauth.ts";
 import { createRetryPolicy, type RetryPolicy } from "./google/retry_policy.ts";
 import { createTokenSource, type TokenSource } from "./google/token_source.ts";
+import type { RequestAnswer } from "./google/provider.ts";
 import { googleProviderFor } from "./google/user_provider.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics/instruments.ts";
+import { statusOf } from "./google/google_errors.ts";
 import { createIncidentSenders } from "./notify/senders.ts";
 import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
@@ -25,6 +28,8 @@ export interface ServiceInput {
   log: Logger;
   secrets: AppSecrets;
   now: () => Date;
+  /** Where the services count what they do (the server's threads); absent: not counted. */
+  metrics?: Metrics;
 }
 
 export interface Services {
@@ -49,12 +54,32 @@ export function createServices(input: ServiceInput): Services {
     redirectUri: `${config.publicUrl}/api/auth/callback`,
     now,
   });
-  const tokens = createTokenSource({ kv, keyring: input.secrets.keyring, oauth: google, now });
+  const { metrics } = input;
+  const tokens = createTokenSource({
+    kv,
+    keyring: input.secrets.keyring,
+    oauth: google,
+    now,
+    ...(metrics
+      ? { onRefreshFailed: (reason) => metrics.tokenRefreshFailed("google", reason) }
+      : {}),
+  });
   const policy = createRetryPolicy({
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     requestsPerMinute: config.googleRequestsPerMinute,
+    ...(metrics
+      ? {
+        onAttempt: (a) => {
+          if (a.outcome !== "retry") return;
+          metrics.calendarRetried("google", String(statusOf(a.error) ?? "none"), a.delayMs ?? 0);
+        },
+        onBudgetWait: (ms) => metrics.budgetWaited("google", ms),
+      }
+      : {}),
   });
+  const onAnswer = metrics &&
+    ((answer: RequestAnswer) => metrics.calendarAnswered({ service: "google", ...answer }));
   const notify = {
     kv,
     log: input.log,
@@ -62,8 +87,13 @@ export function createServices(input: ServiceInput): Services {
     publicUrl: config.publicUrl,
     senders: createIncidentSenders(config),
   };
-  const providerFor = (userId: string) =>
-    googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy }, userId);
+  const providerDeps = {
+    tokens,
+    apiUrl: config.google.apiUrl,
+    policy,
+    ...(onAnswer && { onAnswer }),
+  };
+  const providerFor = (userId: string) => googleProviderFor(providerDeps, userId);
   return {
     google,
     tokens,
@@ -82,7 +112,7 @@ export function createServices(input: ServiceInput): Services {
         userId,
         // One provider per run (RunContext keeps it), counting that run's requests.
         providerFor: (_connectionId, meter) =>
-          googleProviderFor({ tokens, apiUrl: config.google.apiUrl, policy, meter }, userId),
+          googleProviderFor({ ...providerDeps, meter }, userId),
         clock: now,
         config: {
           deleteGuard: config.deleteGuard,
@@ -94,6 +124,7 @@ export function createServices(input: ServiceInput): Services {
         log: input.log,
         // Runs are where incidents begin and end: tell the user about new ones right after.
         afterRun: () => notifyIncidents(notify, userId),
+        ...(metrics ? { onRunFinished: (record) => metrics.runFinished(record) } : {}),
       };
     },
   };

@@ -20,6 +20,7 @@ import { syncRoutes } from "./api/sync.ts";
 import { FORM_ROUTES as USER_FORM_ROUTES, meRoutes, userRoutes } from "./api/user.ts";
 import { webhookRoutes } from "./api/webhooks.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { connectionsPage } from "./pages/connections.tsx";
 import { errorPage } from "./pages/error.tsx";
 import { historyPages } from "./pages/history.tsx";
@@ -44,6 +45,9 @@ export const FORM_ROUTES: string[] = [
  */
 export function mountRoutes(app: Hono<AppEnv>, deps: AppDeps): ErrorPage {
   app.route("/", healthRoutes(deps.kv));
+  // On the app's port only with a token: without one, /metrics is not there (a 404).
+  const { token } = deps.config.metrics;
+  if (token) app.route("/", metricsRoutes({ metrics: deps.metrics, token }));
   app.route("/", apiRoutes(deps));
   app.route("/", homePage(deps));
   app.route("/signin", signInPage(deps));

@@ -4,15 +4,18 @@ import { createPageRenderer } from "../components/render_page.tsx";
 import { loadSecrets } from "../lib/auth/secrets.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
+import { createMetrics } from "../lib/metrics/instruments.ts";
+import { createStoreGauges } from "../lib/metrics/store_gauges.ts";
+import { createMetricsScraper } from "../lib/metrics/threads.ts";
 import { createScheduler } from "../lib/scheduler/scheduler.ts";
 import { createServices } from "../lib/services.ts";
 import { loadManifest } from "../lib/web/static_files.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-async function makeApp() {
+async function makeApp(env: Record<string, string> = {}) {
   const kv = await Deno.openKv(":memory:");
-  const config = loadConfig({});
+  const config = loadConfig(env);
   const secrets = await loadSecrets(kv, config);
   const log = createLogger("error", () => {});
   const services = createServices({ config, kv, log, secrets, now: () => new Date() });
@@ -28,6 +31,13 @@ async function makeApp() {
     syncRequests: scheduler,
     push: scheduler.push,
     render: createPageRenderer({ demo: config.demo, manifest: await loadManifest(ROOT) }),
+    metrics: createMetricsScraper({
+      own: createMetrics().registry,
+      store: createStoreGauges({ kv, now: () => new Date() }),
+      peers: 0,
+      channel: "unused without peers",
+      log,
+    }),
   });
   return { app, kv };
 }
@@ -126,4 +136,45 @@ Deno.test("errors: a refused page request answers an HTML page with the reason",
   } finally {
     kv.close();
   }
+});
+
+Deno.test("metrics: /metrics is not there without a token, and with one it wants that token as Bearer", async (t) => {
+  await t.step("no BUSYSYNC_METRICS_TOKEN: 404", async () => {
+    const { app, kv } = await makeApp();
+    try {
+      const res = await app.request("/metrics");
+      assert.equal(res.status, 404);
+      await res.body?.cancel();
+    } finally {
+      kv.close();
+    }
+  });
+  await t.step(
+    "a token: a missing or wrong Bearer is 401 in JSON, the right one scrapes",
+    async () => {
+      const token = "a-metrics-token-of-some-length";
+      const { app, kv } = await makeApp({ BUSYSYNC_METRICS_TOKEN: token });
+      try {
+        for (const authorization of [undefined, "Bearer wrong-token-of-some-length", token]) {
+          const res = await app.request("/metrics", {
+            headers: authorization ? { authorization } : {},
+          });
+          assert.equal(res.status, 401, String(authorization));
+          assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer /);
+          assert.equal((await res.json()).error.code, "unauthorized");
+        }
+        const res = await app.request("/metrics", {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(res.status, 200);
+        assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+        assert.match(
+          await res.text(),
+          /^busysync_sync_runs_total\{trigger="manual",outcome="ok"\} 0$/m,
+        );
+      } finally {
+        kv.close();
+      }
+    },
+  );
 });

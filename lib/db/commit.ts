@@ -61,7 +61,8 @@ export async function commitOnce(
   }
 }
 
-function isLockedError(err: unknown): boolean {
+/** SQLite's "database is locked": another process holds the KV file's write lock. */
+export function isLockedError(err: unknown): boolean {
   return err instanceof Error && /database is locked|SQLITE_BUSY/i.test(err.message);
 }
 

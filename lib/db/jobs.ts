@@ -15,7 +15,7 @@ import { z } from "zod";
 import { SYNC_REASONS, type SyncReason } from "../model/sync_reasons.ts";
 import { commitOnce, commitWithRetry } from "./commit.ts";
 import { keys } from "./keys.ts";
-import { listIndexed } from "./kv.ts";
+import { getAll, listIndexed } from "./kv.ts";
 
 const JobSchema = z.object({
   v: z.literal(1),
@@ -228,6 +228,39 @@ export async function nextDueAt(kv: Deno.Kv): Promise<number | null> {
     return Number(entry.key[1]);
   }
   return null;
+}
+
+/** The job table at one moment, as the metrics show it. */
+export interface OpenJobCounts {
+  /** Jobs waiting for a worker, due or not yet (a debounced push job), by reason. */
+  waiting: Record<SyncReason, number>;
+  running: number;
+  /** How long the waiting job due the earliest has been due, in ms; 0 when none is due. */
+  oldestDueMs: number;
+}
+
+/**
+ * Counts the unfinished jobs (every one has a `jobs_due` pointer). Reads each job's record, so
+ * it costs a read per unfinished job: a handful on a healthy instance, where a long queue is
+ * itself what the count is for.
+ */
+export async function countOpenJobs(kv: Deno.Kv, now: Date): Promise<OpenJobCounts> {
+  const ids: string[] = [];
+  for await (const pointer of kv.list<string>({ prefix: keys.jobsDue() })) ids.push(pointer.value);
+  const counts: OpenJobCounts = {
+    waiting: Object.fromEntries(SYNC_REASONS.map((r) => [r, 0])) as Record<SyncReason, number>,
+    running: 0,
+    oldestDueMs: 0,
+  };
+  for (const entry of await getAll(kv, ids.map(keys.job))) {
+    if (entry.value === null) continue;
+    const job = readJob(entry.value);
+    if (job.state === "running") counts.running++;
+    if (job.state !== "waiting") continue;
+    counts.waiting[job.reason]++;
+    counts.oldestDueMs = Math.max(counts.oldestDueMs, now.getTime() - Date.parse(job.dueAt));
+  }
+  return counts;
 }
 
 export interface ClaimOptions {

@@ -101,6 +101,13 @@ export async function getUser(kv: Deno.Kv, userId: string): Promise<User | null>
   return entry.value === null ? null : UserSchema.parse(entry.value);
 }
 
+/** Every user's id, in creation order (ids are ULIDs); reads keys only. */
+export async function listUserIds(kv: Deno.Kv): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const entry of kv.list({ prefix: keys.allUsers() })) ids.push(String(entry.key[1]));
+  return ids;
+}
+
 /** The user who signs in as (issuer, sub), or null when that account has never signed in. */
 export async function findUserBySub(
   kv: Deno.Kv,

@@ -61,6 +61,17 @@ export interface GoogleProviderOptions {
   timeoutMs?: number;
   /** Hears of every HTTP request by API method, retries included (a run's history). */
   meter?: ApiMeter;
+  /** Hears how every HTTP request ended, retries included (the process's metrics). */
+  onAnswer?: (answer: RequestAnswer) => void;
+}
+
+/** How one HTTP request to Google ended. */
+export interface RequestAnswer {
+  /** The API method, "events.list". */
+  method: string;
+  /** The HTTP status, or "none" when no answer came (a dropped connection, a timeout). */
+  status: string;
+  seconds: number;
 }
 
 /**
@@ -123,13 +134,29 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   async function call<T>(
     connectionId: string,
     method: string,
-    request: (options: { signal: AbortSignal }) => Promise<{ data: T }>,
+    request: (options: { signal: AbortSignal }) => Promise<{ data: T; status?: number }>,
     runOptions?: RunOptions,
   ): Promise<T> {
     const timedAttempt = timed(request);
-    const attempt = () => {
+    const { onAnswer } = opts;
+    const attempt = async () => {
       opts.meter?.count(method);
-      return timedAttempt();
+      if (!onAnswer) return await timedAttempt();
+      const started = performance.now();
+      const answered = (status: number | undefined) =>
+        onAnswer({
+          method,
+          status: status === undefined ? "none" : String(status),
+          seconds: (performance.now() - started) / 1000,
+        });
+      try {
+        const response = await timedAttempt();
+        answered(response.status ?? 200);
+        return response;
+      } catch (e) {
+        answered(statusOf(e));
+        throw e;
+      }
     };
     try {
       return (await policy.run(connectionId, attempt, runOptions)).data;

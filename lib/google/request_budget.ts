@@ -12,11 +12,22 @@ export interface RequestBudgetOptions {
   /** Epoch ms. */
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** Hears of every wait a request made for its turn, in ms (metrics). */
+  onWait?: (ms: number) => void;
 }
 
 export interface RequestBudget {
-  /** Resolves when one more request for `key` fits the budget, and counts that request. */
+  /**
+   * Resolves when one more request for `key` fits the budget and any hold on `key` is over,
+   * and counts that request.
+   */
   take(key: string): Promise<void>;
+  /**
+   * Sends no request for `key` before `untilMs` (epoch ms): the server said when it will take
+   * requests again (Retry-After), and that holds for every call of the connection, not only
+   * the one that was refused. An earlier hold than one in force changes nothing.
+   */
+  holdUntil(key: string, untilMs: number): void;
 }
 
 /**
@@ -26,25 +37,41 @@ export interface RequestBudget {
  * overshoot; memory per key is at most `perMinute` numbers.
  */
 export function createRequestBudget(opts: RequestBudgetOptions): RequestBudget {
-  const { perMinute, now, sleep } = opts;
+  const { perMinute, now, sleep, onWait } = opts;
   if (!(perMinute > 0)) throw new RangeError(`perMinute must be positive, got ${perMinute}`);
   const slots = new Map<string, number[]>();
+  const holds = new Map<string, number>();
+
+  async function waitFor(ms: number): Promise<void> {
+    onWait?.(ms);
+    await sleep(ms);
+  }
 
   return {
     async take(key) {
-      if (perMinute === Infinity) return;
       const t = now();
+      const held = holds.get(key) ?? 0;
+      if (held <= t) holds.delete(key);
+      if (perMinute === Infinity) {
+        if (held > t) await waitFor(held - t);
+        return;
+      }
       const log = slots.get(key) ?? [];
       // Slots are reserved in non-decreasing order, so expired ones sit at the front.
       let expired = 0;
       while (expired < log.length && log[expired] <= t - WINDOW_MS) expired++;
       log.splice(0, expired);
-      const slot = log.length < perMinute
-        ? t
-        : Math.max(t, log[log.length - perMinute] + WINDOW_MS);
+      const slot = Math.max(
+        held,
+        log.length < perMinute ? t : Math.max(t, log[log.length - perMinute] + WINDOW_MS),
+      );
       log.push(slot);
       slots.set(key, log);
-      if (slot > t) await sleep(slot - t);
+      if (slot > t) await waitFor(slot - t);
+    },
+
+    holdUntil(key, untilMs) {
+      if (untilMs > (holds.get(key) ?? 0)) holds.set(key, untilMs);
     },
   };
 }

@@ -54,3 +54,21 @@ Deno.test("budget: a rate that is not positive is refused at creation", () => {
   const time = createFakeTime();
   assert.throws(() => createRequestBudget({ perMinute: 0, ...time }), RangeError);
 });
+
+Deno.test("budget: a hold makes every request of its key wait until it ends, and the wait is reported", async () => {
+  const time = createFakeTime();
+  const waits: number[] = [];
+  const budget = createRequestBudget({
+    perMinute: Infinity,
+    now: time.now,
+    sleep: time.sleep,
+    onWait: (ms) => waits.push(ms),
+  });
+  budget.holdUntil("conn", time.now() + 2_000);
+  // A shorter hold arriving later does not cut the one in force short.
+  budget.holdUntil("conn", time.now() + 500);
+  await Promise.all([budget.take("conn"), budget.take("conn"), budget.take("other")]);
+  assert.deepEqual(waits, [2_000, 2_000]);
+  await budget.take("conn");
+  assert.deepEqual(waits, [2_000, 2_000], "the hold is over");
+});

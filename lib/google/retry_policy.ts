@@ -32,6 +32,8 @@ export interface RetryPolicyOptions {
   maxTotalWaitMs?: number;
   /** Called after every attempt, so callers can count API calls and retries. */
   onAttempt?: (report: AttemptReport) => void;
+  /** Hears of every wait for the request budget (or a Retry-After hold), in ms. */
+  onBudgetWait?: (ms: number) => void;
 }
 
 /** One attempt of one call. */
@@ -82,7 +84,12 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
     maxTotalWaitMs = 120_000,
     onAttempt,
   } = opts;
-  const budget = createRequestBudget({ perMinute: opts.requestsPerMinute, now, sleep });
+  const budget = createRequestBudget({
+    perMinute: opts.requestsPerMinute,
+    now,
+    sleep,
+    ...(opts.onBudgetWait ? { onWait: opts.onBudgetWait } : {}),
+  });
 
   return {
     async run(connectionId, call, options) {
@@ -103,6 +110,7 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
             onAttempt?.({ connectionId, attempt, outcome: "failed", error });
             throw new UnansweredError({ cause: error });
           }
+          const retryAfter = retryAfterMs(error, now()) ?? 0;
           const delayMs = Math.max(
             backoffDelay(attempt, {
               baseMs: baseDelayMs,
@@ -110,7 +118,7 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
               jitter: "full",
               random,
             }),
-            retryAfterMs(error, now()) ?? 0,
+            retryAfter,
           );
           if (attempt >= maxAttempts || waited + delayMs > maxTotalWaitMs) {
             onAttempt?.({ connectionId, attempt, outcome: "failed", error });
@@ -118,7 +126,11 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
           }
           onAttempt?.({ connectionId, attempt, outcome: "retry", delayMs, error });
           waited += delayMs;
-          await sleep(delayMs);
+          // Retry-After tells when Google takes this connection's requests again: the other
+          // calls of the connection wait for it too (on the budget) instead of each being
+          // refused in turn. When it alone is the wait, this call waits it on the budget too.
+          if (retryAfter > 0) budget.holdUntil(connectionId, now() + retryAfter);
+          if (retryAfter === 0 || delayMs > retryAfter) await sleep(delayMs);
         }
       }
     },

@@ -162,3 +162,25 @@ Deno.test("retry policy: retries count against the connection's request budget",
   await policy.run("conn", flaky([]));
   assert.equal(time.now() - start, 60_000);
 });
+
+Deno.test("retry policy: a Retry-After holds the connection's other calls too, as waits for the budget", async () => {
+  const time = createFakeTime();
+  const budgetWaits: number[] = [];
+  const { policy } = aPolicy(time, { onBudgetWait: (ms) => budgetWaits.push(ms) });
+  const start = time.now();
+  const refused = policy.run(
+    "conn",
+    flaky([googleFailure(429, "rateLimitExceeded", { "Retry-After": "5" })]),
+  );
+  // Sent once the 429 has come back: without the hold it would go out at once.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  let sentAt = 0;
+  const other = policy.run("conn", () => {
+    sentAt = time.now();
+    return Promise.resolve("done");
+  });
+  const elsewhere = policy.run("other-conn", () => Promise.resolve("done"));
+  assert.deepEqual(await Promise.all([refused, other, elsewhere]), ["done", "done", "done"]);
+  assert.equal(sentAt - start, 5_000);
+  assert.deepEqual(budgetWaits, [5_000, 5_000], "the retry and the other call waited");
+});

@@ -50,6 +50,11 @@ export interface TokenSourceDeps {
   keyring: Keyring;
   oauth: GoogleOAuth;
   now: () => Date;
+  /**
+   * Hears of every refresh Google refused: "revoked" when the grant is dead (the connection
+   * needs reconnecting), "error" for any other failure (the next call tries again).
+   */
+  onRefreshFailed?: (reason: "revoked" | "error") => void;
 }
 
 export interface TokenSource {
@@ -118,7 +123,9 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
     try {
       granted = await deps.oauth.refreshAccessToken(refreshToken);
     } catch (err) {
-      if (err instanceof OAuthEndpointError && isDeadGrant(err)) {
+      const dead = err instanceof OAuthEndpointError && isDeadGrant(err);
+      deps.onRefreshFailed?.(dead ? "revoked" : "error");
+      if (dead) {
         const reason = `Google no longer accepts busysync's access to ${connection.email} ` +
           `(${err.error}: the access was revoked, or it expired). Connect the account again.`;
         await markNeedsReconnect(deps.kv, ref.userId, ref.connectionId, reason, deps.now());

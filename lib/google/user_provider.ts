@@ -6,7 +6,7 @@
  */
 import type { OAuth2Client } from "google-auth-library";
 import { type ApiMeter, type CalendarProvider, ReconnectRequiredError } from "../sync/provider.ts";
-import { createGoogleProvider } from "./provider.ts";
+import { createGoogleProvider, type RequestAnswer } from "./provider.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import type { TokenSource } from "./token_source.ts";
 
@@ -16,6 +16,8 @@ export interface UserProviderDeps {
   policy: RetryPolicy;
   /** Hears of every request the provider sends (a sync run's counts). */
   meter?: ApiMeter;
+  /** Hears how every request ended (the process's metrics). */
+  onAnswer?: (answer: RequestAnswer) => void;
 }
 
 /** The user's calendars behind the CalendarProvider interface; connection ids are theirs. */
@@ -33,6 +35,7 @@ export function googleProviderFor(deps: UserProviderDeps, userId: string): Calen
     apiUrl: deps.apiUrl,
     policy: deps.policy,
     ...(deps.meter ? { meter: deps.meter } : {}),
+    ...(deps.onAnswer ? { onAnswer: deps.onAnswer } : {}),
     authFor: authOf,
     onUnauthorized: (connectionId) => {
       deps.tokens.rejectToken(authOf(connectionId));

@@ -37,10 +37,13 @@ export function errorBody(code: string, message: string, fields?: FieldErrors): 
  */
 export type ErrorPage = (c: Context, status: ContentfulStatusCode, message: string) => Response;
 
-/** JSON stays for the API and for callers without a page renderer (unit-tested middleware). */
+/**
+ * JSON stays for the API, for Prometheus at /metrics (a machine, as API clients are) and for
+ * callers without a page renderer (unit-tested middleware).
+ */
 function answersJson(c: Context, page: ErrorPage | undefined): page is undefined {
   const path = new URL(c.req.url).pathname;
-  return !page || path === "/api" || path.startsWith("/api/");
+  return !page || path === "/api" || path.startsWith("/api/") || path === "/metrics";
 }
 
 /** Codes for the client errors hono's own middleware throws as HTTPException. */

@@ -72,6 +72,8 @@ export interface SchedulerInput {
   options?: Partial<SchedulerOptions>;
   /** Called after each job this scheduler enqueues: wakes a worker on another thread. */
   onEnqueued?: () => void;
+  /** Called when the worker gives a job up after its last attempt failed (metrics). */
+  onGivenUp?: (job: Job) => void;
 }
 
 export interface Scheduler extends SyncRequests {
@@ -223,12 +225,14 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     owner: `worker-${newId()}`,
     options,
     execute,
-    recordFailure: (job, error) =>
-      recordJobFailure(kv, job, error, {
+    recordFailure: (job, error) => {
+      input.onGivenUp?.(job);
+      return recordJobFailure(kv, job, error, {
         now: services.syncDeps(job.userId).clock(),
         newId,
         retention: { maxRuns: config.historyMaxRuns, maxDays: config.historyMaxDays },
-      }),
+      });
+    },
     // Also with push off: reconciling then stops channels opened while it was on.
     afterRun: (job) => reconcileChannels(channelDeps, job.userId),
   });

@@ -15,6 +15,8 @@ export const WAKE_CHANNEL = "busysync-sync-wake";
 export interface HttpThreadStart {
   kind: "start";
   config: Config;
+  /** The BroadcastChannel this server's threads gather metrics on (lib/metrics/threads.ts). */
+  metricsChannel: string;
 }
 
 /** What an HTTP thread answers. */
@@ -42,6 +44,7 @@ export async function startHttpThreads(
   log: Logger,
   onWake: () => void,
   entry: URL,
+  metricsChannel: string,
 ): Promise<HttpThreads> {
   const wake = new BroadcastChannel(WAKE_CHANNEL);
   wake.onmessage = () => onWake();
@@ -68,7 +71,9 @@ export async function startHttpThreads(
   try {
     const started = await Promise.all(threads.map((thread) => {
       const answer = reply(thread);
-      thread.worker.postMessage({ kind: "start", config } satisfies HttpThreadStart);
+      thread.worker.postMessage(
+        { kind: "start", config, metricsChannel } satisfies HttpThreadStart,
+      );
       return answer;
     }));
     const failed = started.find((r) => r.kind === "failed");

@@ -4,6 +4,7 @@
  * breaks or only stops a rule). One failing rule never stops the others: a failure stops only
  * the rules it concerns, for the rest of this run.
  */
+import type { RunRecord } from "../db/history.ts";
 import type { Lease } from "../db/leases.ts";
 import { LedgerWriter } from "../db/ledger.ts";
 import type { Logger } from "../log.ts";
@@ -65,6 +66,11 @@ export interface SyncDeps {
    * problems it found; its failure is logged and never fails the run.
    */
   afterRun?: () => Promise<void>;
+  /**
+   * Hears of every run's record as the run finishes (dry runs too, `dryRun` says which), before
+   * it is stored: the process's metrics count runs here.
+   */
+  onRunFinished?: (record: RunRecord) => void;
 }
 
 /** A rule's outcome in this run: a status to set, or "failed" (keep the status it had). */
@@ -100,6 +106,7 @@ export class RunContext {
     readonly active: readonly Rule[],
   ) {
     this.concurrency = deps.concurrency ?? 8;
+    if (deps.onRunFinished) report.onFinished(deps.onRunFinished);
     this.#ledger = mode.kind === "live" ? new LedgerWriter(mode.lease, deps.userId) : null;
     this.accounts = new AccountWrites(deps.kv, deps.userId, deps.config.accountLimits, now);
     this.progress = new RunProgress({

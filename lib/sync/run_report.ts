@@ -40,7 +40,15 @@ export class RunReport {
     count: (method) => this.#methods.set(method, (this.#methods.get(method) ?? 0) + 1),
   };
 
+  /** Who hears of the record when the run finishes (RunContext sets it from SyncDeps). */
+  #onFinished?: (record: RunRecord) => void;
+
   constructor(readonly runId: string, readonly startedAt: Date) {}
+
+  /** Has `listener` hear of this run's record once `finish` has made it. */
+  onFinished(listener: (record: RunRecord) => void): void {
+    this.#onFinished = listener;
+  }
 
   #countsOf(ruleId: string): Counts {
     let counts = this.#rules.get(ruleId);
@@ -173,29 +181,28 @@ export class RunReport {
       };
     });
     const outcome = opts.stopped ? "failed" : this.hasErrors ? "partial" : "ok";
-    return {
-      record: {
-        v: 1,
-        id: this.runId,
-        userId: opts.userId,
-        trigger: opts.trigger,
-        startedAt: this.startedAt.toISOString(),
-        endedAt: opts.endedAt.toISOString(),
-        dryRun: opts.dryRun,
-        full: opts.full,
-        outcome,
-        rules,
-        errors: this.#errors,
-        errorsDropped: this.#errorsDropped,
-        apiCalls: {
-          ...this.calls,
-          requests: [...this.#methods.values()].reduce((a, b) => a + b, 0),
-          methods: Object.fromEntries([...this.#methods].sort(([a], [b]) => a < b ? -1 : 1)),
-        },
-        actionsDropped: this.#actionsDropped,
+    const record: RunRecord = {
+      v: 1,
+      id: this.runId,
+      userId: opts.userId,
+      trigger: opts.trigger,
+      startedAt: this.startedAt.toISOString(),
+      endedAt: opts.endedAt.toISOString(),
+      dryRun: opts.dryRun,
+      full: opts.full,
+      outcome,
+      rules,
+      errors: this.#errors,
+      errorsDropped: this.#errorsDropped,
+      apiCalls: {
+        ...this.calls,
+        requests: [...this.#methods.values()].reduce((a, b) => a + b, 0),
+        methods: Object.fromEntries([...this.#methods].sort(([a], [b]) => a < b ? -1 : 1)),
       },
-      actions: this.#actions,
+      actionsDropped: this.#actionsDropped,
     };
+    this.#onFinished?.(record);
+    return { record, actions: this.#actions };
   }
 }
 
