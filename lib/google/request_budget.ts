@@ -17,6 +17,8 @@ export interface RequestBudgetOptions {
 export interface RequestBudget {
   /** Resolves when one more request for `key` fits the budget, and counts that request. */
   take(key: string): Promise<void>;
+  /** The requests of `key` counted in the 60 s up to now, waiting ones included (no change). */
+  used(key: string): number;
 }
 
 /**
@@ -45,6 +47,10 @@ export function createRequestBudget(opts: RequestBudgetOptions): RequestBudget {
       log.push(slot);
       slots.set(key, log);
       if (slot > t) await sleep(slot - t);
+    },
+    used(key) {
+      const since = now() - WINDOW_MS;
+      return (slots.get(key) ?? []).filter((slot) => slot > since).length;
     },
   };
 }
