@@ -27,6 +27,8 @@ export interface EmulatorUser {
   name: string;
   /** The Workspace domain of a managed account; consumer accounts have none. */
   hd?: string;
+  /** false: the address is unconfirmed, and id_tokens say so; default true. */
+  emailVerified?: boolean;
 }
 
 /** An OAuth client; `redirectUris` undefined means any absolute URL may be a redirect target. */
@@ -429,7 +431,9 @@ function userClaims(user: EmulatorUser, scopes: string[]) {
   return {
     sub: user.sub,
     ...(user.hd ? { hd: user.hd } : {}),
-    ...(scopes.includes(EMAIL_SCOPE) ? { email: user.email, email_verified: true } : {}),
+    ...(scopes.includes(EMAIL_SCOPE)
+      ? { email: user.email, email_verified: user.emailVerified ?? true }
+      : {}),
     ...(scopes.includes(PROFILE_SCOPE) ? { name: user.name } : {}),
   };
 }

@@ -39,6 +39,8 @@ export const Seed = z.object({
     sub: z.string().optional(),
     /** A Workspace account's domain: its id_tokens carry it as `hd`. */
     hd: z.string().min(1).optional(),
+    /** false: id_tokens say `email_verified: false` (an address Google never confirmed). */
+    emailVerified: z.boolean().optional(),
     calendars: z.array(SeedCalendar),
   })),
 });
@@ -74,6 +76,7 @@ export function applySeed(
       email: user.email,
       name: user.name,
       ...(user.hd ? { hd: user.hd } : {}),
+      ...(user.emailVerified === false ? { emailVerified: false } : {}),
     });
     for (const cal of user.calendars) {
       state.upsertCalendar(cal);

@@ -13,6 +13,11 @@ const emailOrDomain = z.string().trim().toLowerCase().regex(
   "expected user@example.com or @example.com",
 );
 
+const emailAddress = z.string().trim().toLowerCase().regex(
+  /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
+  "expected user@example.com (a whole address: owners are people, not domains)",
+);
+
 /** Comma-separated list, empty entries dropped. */
 const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
   z.string().transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean)).pipe(
@@ -38,6 +43,7 @@ const EnvSchema = z.object({
   BUSYSYNC_ENCRYPTION_KEY: csv(base64Key).pipe(z.array(z.string()).min(1)).optional(),
   BUSYSYNC_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   BUSYSYNC_ALLOWED_EMAILS: csv(emailOrDomain).optional(),
+  BUSYSYNC_ADMIN_EMAILS: csv(emailAddress).optional(),
   BUSYSYNC_SYNC_INTERVAL_MINUTES: intFrom(1, 1440).default(30),
   BUSYSYNC_RECONCILE_HOURS: intFrom(1, 24 * 30).default(24),
   BUSYSYNC_HISTORY_MAX_RUNS: intFrom(1, 100_000).default(500),
@@ -90,6 +96,11 @@ export interface Config {
   encryptionKeys: string[] | undefined;
   sessionSecret: string | undefined;
   allowedEmails: string[] | undefined;
+  /**
+   * The instance owners' addresses (lower case): who may open /admin, once they signed in with
+   * a Google account that proves the address (lib/auth/owners.ts). Empty: nobody.
+   */
+  adminEmails: string[];
   syncIntervalMinutes: number;
   reconcileHours: number;
   historyMaxRuns: number;
@@ -187,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     encryptionKeys: e.BUSYSYNC_ENCRYPTION_KEY,
     sessionSecret: e.BUSYSYNC_SESSION_SECRET,
     allowedEmails: e.BUSYSYNC_ALLOWED_EMAILS,
+    adminEmails: e.BUSYSYNC_ADMIN_EMAILS ?? [],
     syncIntervalMinutes: e.BUSYSYNC_SYNC_INTERVAL_MINUTES,
     reconcileHours: e.BUSYSYNC_RECONCILE_HOURS,
     historyMaxRuns: e.BUSYSYNC_HISTORY_MAX_RUNS,

@@ -54,6 +54,8 @@ Deno.test("config: each invalid value names its variable in one line", () => {
     [{ BUSYSYNC_TRUST_PROXY: "yes" }, "BUSYSYNC_TRUST_PROXY"],
     [{ BUSYSYNC_ENCRYPTION_KEY: "c2hvcnQ=" }, "BUSYSYNC_ENCRYPTION_KEY"],
     [{ BUSYSYNC_ALLOWED_EMAILS: "alice@example.com,not an email" }, "BUSYSYNC_ALLOWED_EMAILS"],
+    // An owner is one person: a domain entry would make every address of it an owner.
+    [{ BUSYSYNC_ADMIN_EMAILS: "owner@example.com,@example.com" }, "BUSYSYNC_ADMIN_EMAILS"],
     [{ BUSYSYNC_DELETE_GUARD_PERCENT: "120" }, "BUSYSYNC_DELETE_GUARD_PERCENT"],
     [{ GOOGLE_CLIENT_ID: "only-id" }, "GOOGLE_CLIENT_SECRET"],
     [{ BUSYSYNC_HTTP_WORKERS: "-1" }, "BUSYSYNC_HTTP_WORKERS"],
@@ -83,6 +85,9 @@ Deno.test("config: key lists accept standard and URL-safe base64, empty values m
   assert.equal(decodeBase64Any("***"), undefined);
   const allowed = loadConfig({ BUSYSYNC_ALLOWED_EMAILS: "Alice@Example.com, @corp.example" });
   assert.deepEqual(allowed.allowedEmails, ["alice@example.com", "@corp.example"]);
+  const owners = loadConfig({ BUSYSYNC_ADMIN_EMAILS: " Owner@Example.com,,ann@gmail.com " });
+  assert.deepEqual(owners.adminEmails, ["owner@example.com", "ann@gmail.com"]);
+  assert.deepEqual(loadConfig({}).adminEmails, []);
 });
 
 Deno.test("config: metrics are off by default; a token and a listener address can each turn them on", () => {

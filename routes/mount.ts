@@ -10,6 +10,7 @@ import type { ErrorPage } from "../lib/http/errors.ts";
 import { createApiApp } from "../lib/http/openapi.ts";
 import { VERSION } from "../lib/version.ts";
 import type { AppDeps, AppEnv } from "../app_context.ts";
+import { adminRoutes } from "./api/admin.ts";
 import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./api/auth.tsx";
 import { docsRoutes } from "./api/docs.ts";
 import { historyRoutes } from "./api/history.ts";
@@ -21,6 +22,7 @@ import { FORM_ROUTES as USER_FORM_ROUTES, meRoutes, userRoutes } from "./api/use
 import { webhookRoutes } from "./api/webhooks.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { adminPage } from "./pages/admin.tsx";
 import { connectionsPage } from "./pages/connections.tsx";
 import { errorPage } from "./pages/error.tsx";
 import { historyPages } from "./pages/history.tsx";
@@ -54,6 +56,7 @@ export function mountRoutes(app: Hono<AppEnv>, deps: AppDeps): ErrorPage {
   app.route("/connections", connectionsPage(deps));
   app.route("/rules", rulesPages(deps));
   app.route("/history", historyPages(deps));
+  app.route("/admin", adminPage(deps));
   return errorPage(deps);
 }
 
@@ -71,6 +74,7 @@ function apiRoutes(deps: AppDeps) {
   api.route("/sync", syncRoutes(deps));
   api.route("/history", historyRoutes(deps));
   api.route("/rules", ruleRoutes(deps));
+  api.route("/admin", adminRoutes(deps));
   const registry = api.openAPIRegistry;
   registerPlainRoutes(registry);
   registry.registerComponent("securitySchemes", "session", {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { openKv } from "../lib/db/kv.ts";
 import { keys } from "../lib/db/keys.ts";
 import { enqueueJob, listJobsOfUser, listOpenJobsOfUser } from "../lib/db/jobs.ts";
+import { getLastBackup } from "../lib/db/maintenance.ts";
 import { MIGRATIONS, readSchemaVersion } from "../lib/db/migrations.ts";
 import { createRule, getRule, listRules } from "../lib/db/rules.ts";
 import { getOrCreateSetting } from "../lib/db/settings.ts";
@@ -120,7 +121,7 @@ Deno.test("cli: migrate upgrades a store written by the previous schema version"
   }
 });
 
-Deno.test("cli: backup then restore into an empty store round-trips it exactly; a full store is refused", async () => {
+Deno.test("cli: backup then restore into an empty store round-trips it exactly and the backup is recorded; a full store is refused", async () => {
   const source = await tempKvPath();
   const target = await tempKvPath();
   const file = `${source.path}.ndjson`;
@@ -146,6 +147,12 @@ Deno.test("cli: backup then restore into an empty store round-trips it exactly; 
     assert.equal(backup.code, 0, backup.stderr);
     assert.match(backup.stdout, new RegExp(`${before.length} entries written`));
     assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    // Recorded for the owner's page, after the dump (which holds the store as it was).
+    const recorded = await openKv(source.path);
+    const last = await getLastBackup(recorded);
+    recorded.close();
+    assert.equal(last?.entries, before.length);
+    assert.ok(!Number.isNaN(Date.parse(last!.at)));
 
     const restore = await cli(["restore", file], { BUSYSYNC_KV: target.path });
     assert.equal(restore.code, 0, restore.stderr);

@@ -277,6 +277,7 @@ Deno.test("google provider: a 410 on a later page of an incremental listing rest
     // Invalidates the source's tokens right after the next call: page 1 of the incremental
     // listing succeeds, page 2 meets the 410.
     wrapPolicy: (policy, { admin }) => ({
+      requestsInLastMinute: (connectionId) => policy.requestsInLastMinute(connectionId),
       async run(connectionId, call) {
         const result = await policy.run(connectionId, call);
         if (invalidateAfterNextCall) {

@@ -5,6 +5,7 @@
  */
 import { ulid } from "ulid";
 import { isEmailAllowed } from "../auth/allow_list.ts";
+import { provenOwnerAddress } from "../auth/owners.ts";
 import { type OAuthFlow, startFlow, takeFlow } from "../auth/oauth_state.ts";
 import { ConflictError } from "../db/commit.ts";
 import {
@@ -13,6 +14,7 @@ import {
   listConnectionsToAccount,
   saveConnectionGrant,
 } from "../db/connections.ts";
+import { pinOwner } from "../db/owners.ts";
 import { findUserBySub, getUser, upsertUserBySub, type User } from "../db/users.ts";
 import { CALENDAR_SCOPES, type CodeTokens, IdTokenError } from "../google/oauth.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
@@ -178,6 +180,25 @@ export async function completeFlow(
       email: claims.email,
       name: claims.name ?? claims.email,
     }, deps.now());
+    const ownerAddress = provenOwnerAddress(deps.config.adminEmails, {
+      email: claims.email,
+      emailVerified: claims.emailVerified,
+      hd: claims.hd,
+    });
+    if (ownerAddress) {
+      const { owner } = await pinOwner(deps.kv, {
+        address: ownerAddress,
+        issuer,
+        sub: claims.sub,
+        now: deps.now(),
+      });
+      // Signed in all the same, as an ordinary user: the address moved to another account.
+      if (!owner) {
+        deps.log.warn("an owner address is pinned to another Google account; no owner's page", {
+          address: maskEmail(ownerAddress),
+        });
+      }
+    }
     // A first sign-in asked for the calendars too: with both scopes granted (Google's page lets
     // a person untick them) and a refresh token, the account is the person's first connection.
     const calendarsGranted = flow.calendars === true && !!tokens.refreshToken &&

@@ -7,7 +7,7 @@ import { reencryptAllTokens } from "../accounts/key_rotation.ts";
 import { deleteAccount, MirrorRemovalError } from "../accounts/lifecycle.ts";
 import { backupKv, restoreKv } from "../db/backup.ts";
 import { ConflictError } from "../db/commit.ts";
-import { pauseWriters } from "../db/maintenance.ts";
+import { pauseWriters, recordBackup } from "../db/maintenance.ts";
 import { MIGRATIONS, readSchemaVersion, runMigrations } from "../db/migrations.ts";
 import { RuleNotFoundError, RuleRejectedError } from "../db/rules.ts";
 import { changeRule, RuleInvalidError, RuleUnacceptableError } from "../rules/save.ts";
@@ -151,13 +151,16 @@ export async function migrateCommand(ctx: CliContext): Promise<number> {
 /**
  * `backup FILE|-`: a consistent NDJSON dump. Writers are paused for its duration: the store
  * flag below makes every scheduler worker stop claiming jobs, and the dump starts once no
- * sync holds a lease.
+ * sync holds a lease. When it is complete, its time and entry count are recorded in the store
+ * for the owner's page.
  */
 export async function backupCommand(ctx: CliContext, opts: { file: string }): Promise<number> {
   const target = opts.file === "-" ? Deno.stdout.writable : opts.file;
   const { entries } = await backupKv(ctx.kv, target, {
     pauseWriters: () => pauseWriters(ctx.kv, { waitMs: 120_000 }),
   });
+  // Only a complete dump is recorded: backupKv throws before this for one cut short.
+  await recordBackup(ctx.kv, { at: new Date(), entries });
   if (opts.file !== "-") ctx.print(`backup: ${entries} entries written to ${opts.file}`);
   return 0;
 }

@@ -57,6 +57,12 @@ export async function reserveCreates(
   return done?.result ?? 0;
 }
 
+/** The creations granted to the account so far on the UTC day of `now`. */
+export async function createsUsed(kv: Deno.Kv, account: Account, now: Date): Promise<number> {
+  const entry = await kv.get(keys.accountCreates(account.issuer, account.sub, budgetDay(now)));
+  return entry.value === null ? 0 : CreatesSchema.parse(entry.value).count;
+}
+
 /**
  * Gives back `count` creations reserved on the UTC day of `now` that were never sent (the
  * account got paused, the rule failed), so they are not lost for the rest of the day.

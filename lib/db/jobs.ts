@@ -204,6 +204,16 @@ export async function listOpenJobsOfUser(kv: Deno.Kv, userId: string): Promise<J
   return jobs.filter((job) => job.state === "waiting" || job.state === "running");
 }
 
+/**
+ * Every job on record, of every user: the unfinished ones and those that ended in the last day
+ * (finished jobs expire). One listing of the table, for the owner's page.
+ */
+export async function listRecentJobs(kv: Deno.Kv): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for await (const entry of kv.list({ prefix: keys.allJobs() })) jobs.push(readJob(entry.value));
+  return jobs;
+}
+
 /** Indexes every unfinished job under its user (migration 0002); rerunning it is harmless. */
 export async function indexOpenJobs(kv: Deno.Kv): Promise<void> {
   // jobs_due points at every unfinished job.

@@ -11,6 +11,8 @@ export const keys = {
   setting: (name: string) => ["meta", "settings", name] as const,
   /** Set while a backup runs: scheduler workers claim no jobs. */
   writersPaused: () => ["meta", "writers_paused"] as const,
+  /** When `busysync backup` last wrote a complete dump, and how many entries it held. */
+  lastBackup: () => ["meta", "last_backup"] as const,
   /** Written by schema version 0 on disconnect; migration 0001 removes them. */
   legacyConnectionRemovals: () => ["connection_removals"] as const,
 
@@ -22,6 +24,15 @@ export const keys = {
   allUsers: () => ["users"] as const,
   /** Users are keyed by the identity provider's stable subject, never by email. */
   userBySub: (issuer: string, sub: string) => ["users_by_sub", issuer, sub] as const,
+
+  /**
+   * An owner address of BUSYSYNC_ADMIN_EMAILS pinned to the Google account (issuer, sub) that
+   * first proved it: afterwards only that account counts for the address.
+   */
+  ownerPin: (address: string) => ["owner_pins", address] as const,
+  /** The instance owner paused this user's syncs (lib/db/sync_pauses.ts). */
+  syncPause: (userId: string) => ["sync_pauses", userId] as const,
+  syncPauses: () => ["sync_pauses"] as const,
 
   /** A sign-in session: one refresh-token family. */
   session: (sessionId: string) => ["sessions", sessionId] as const,
@@ -133,6 +144,8 @@ export const keys = {
    * claim expiry), so one ordered listing finds both due jobs and jobs of a dead worker.
    */
   job: (jobId: string) => ["jobs", jobId] as const,
+  /** Every job on record: unfinished ones, and finished ones for a day. */
+  allJobs: () => ["jobs"] as const,
   jobDue: (atMs: number, jobId: string) => ["jobs_due", atMs, jobId] as const,
   jobsDue: () => ["jobs_due"] as const,
   jobsDueBefore: (atMs: number) => ["jobs_due", atMs] as const,
@@ -195,6 +208,7 @@ export const USER_SCOPED_COLLECTIONS = [
   "leases",
   "sync_follow_ups",
   "sync_progress",
+  "sync_pauses",
   "history",
   "history_actions",
   "jobs_by_user",

@@ -12,6 +12,24 @@ export async function openKv(path: string): Promise<Deno.Kv> {
   return await Deno.openKv(path);
 }
 
+/**
+ * How many bytes the store takes on disk: the SQLite file and its write-ahead log. Null when
+ * BUSYSYNC_KV names no file (`:memory:`, or a KV Connect URL, whose server keeps its own).
+ */
+export async function kvFileBytes(path: string): Promise<number | null> {
+  if (path === ":memory:" || /^https?:\/\//.test(path)) return null;
+  let bytes = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      bytes += (await Deno.stat(file)).size;
+    } catch (err) {
+      // No log until the first write after a checkpoint; the store itself always exists.
+      if (!(err instanceof Deno.errors.NotFound) || file === path) throw err;
+    }
+  }
+  return bytes;
+}
+
 /** True when the store answers a read; used by the readiness probe. */
 export async function pingKv(kv: Deno.Kv): Promise<boolean> {
   try {

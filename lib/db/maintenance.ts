@@ -54,3 +54,29 @@ async function anyLeaseHeld(kv: Deno.Kv): Promise<boolean> {
   for await (const _ of kv.list({ prefix: keys.leases() }, { limit: 1 })) return true;
   return false;
 }
+
+const LastBackupSchema = z.object({
+  v: z.literal(1),
+  at: z.string(),
+  entries: z.number().int().min(0),
+});
+export type LastBackup = z.infer<typeof LastBackupSchema>;
+
+/**
+ * Records a complete backup (what the owner's page shows). Written after the dump, so the
+ * dump itself holds the previous backup's record: a restored store says when the backup
+ * before it was made, which is true of that store.
+ */
+export async function recordBackup(
+  kv: Deno.Kv,
+  backup: { at: Date; entries: number },
+): Promise<void> {
+  const record: LastBackup = { v: 1, at: backup.at.toISOString(), entries: backup.entries };
+  await commitOnce(() => kv.atomic().set(keys.lastBackup(), record));
+}
+
+/** The last complete backup `busysync backup` recorded, or null when none was made. */
+export async function getLastBackup(kv: Deno.Kv): Promise<LastBackup | null> {
+  const entry = await kv.get(keys.lastBackup());
+  return entry.value === null ? null : LastBackupSchema.parse(entry.value);
+}

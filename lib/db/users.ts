@@ -131,6 +131,15 @@ export async function findUserByEmail(kv: Deno.Kv, email: string): Promise<User 
   return null;
 }
 
+/** Every user, oldest first (ULID ids): for the owner's page and the CLI, not per request. */
+export async function listUsers(kv: Deno.Kv): Promise<User[]> {
+  const users: User[] = [];
+  for await (const entry of kv.list({ prefix: keys.allUsers() })) {
+    users.push(UserSchema.parse(entry.value));
+  }
+  return users;
+}
+
 /** Merges `settings` into the user's settings; null when the user does not exist. */
 export async function updateUserSettings(
   kv: Deno.Kv,

@@ -28,6 +28,8 @@ export interface RequestBudget {
    * the one that was refused. An earlier hold than one in force changes nothing.
    */
   holdUntil(key: string, untilMs: number): void;
+  /** The requests of `key` counted in the 60 s up to now, waiting ones included (no change). */
+  used(key: string): number;
 }
 
 /**
@@ -72,6 +74,10 @@ export function createRequestBudget(opts: RequestBudgetOptions): RequestBudget {
 
     holdUntil(key, untilMs) {
       if (untilMs > (holds.get(key) ?? 0)) holds.set(key, untilMs);
+    },
+    used(key) {
+      const since = now() - WINDOW_MS;
+      return (slots.get(key) ?? []).filter((slot) => slot > since).length;
     },
   };
 }

@@ -72,3 +72,19 @@ Deno.test("budget: a hold makes every request of its key wait until it ends, and
   await budget.take("conn");
   assert.deepEqual(waits, [2_000, 2_000], "the hold is over");
 });
+
+Deno.test("budget: used counts a connection's requests of the last minute, and reading it takes nothing", async () => {
+  const time = createFakeTime();
+  const budget = createRequestBudget({ perMinute: 5, now: time.now, sleep: time.sleep });
+  assert.equal(budget.used("conn"), 0);
+  await budget.take("conn");
+  await time.sleep(30_000);
+  await budget.take("conn");
+  await budget.take("other");
+  assert.equal(budget.used("conn"), 2);
+  assert.equal(budget.used("conn"), 2);
+  await time.sleep(30_000);
+  // The first request left the window.
+  assert.equal(budget.used("conn"), 1);
+  assert.equal(budget.used("other"), 1);
+});

@@ -65,6 +65,11 @@ export interface RetryPolicy {
    * throws RetriesExhaustedError with the last failure as its cause.
    */
   run<T>(connectionId: string, call: () => Promise<T>, options?: RunOptions): Promise<T>;
+  /**
+   * The connection's requests this policy counted in the last 60 s (its budget in use). Only
+   * this process's: the budget is kept in memory, per process.
+   */
+  requestsInLastMinute(connectionId: string): number;
 }
 
 /**
@@ -92,6 +97,7 @@ export function createRetryPolicy(opts: RetryPolicyOptions): RetryPolicy {
   });
 
   return {
+    requestsInLastMinute: (connectionId) => budget.used(connectionId),
     async run(connectionId, call, options) {
       const resend = options?.resendUnanswered ?? true;
       let waited = 0;

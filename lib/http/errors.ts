@@ -77,11 +77,23 @@ export function handleError(log: (msg: string, err: unknown) => void, page?: Err
   };
 }
 
+const NO_ROUTE = "No such route.";
+const NO_PAGE = "No such page.";
+
 /** Hono `notFound`: the JSON error body under /api/, otherwise `page` for a person. */
 export function handleNotFound(page?: ErrorPage) {
   return function notFound(c: Context): Response {
     return answersJson(c, page)
-      ? c.json(errorBody("not_found", "No such route."), 404)
-      : page(c, 404, "No such page.");
+      ? c.json(errorBody("not_found", NO_ROUTE), 404)
+      : page(c, 404, NO_PAGE);
   };
+}
+
+/**
+ * The error that answers exactly as an unknown path does (handleNotFound), for a route that
+ * must not reveal it exists to whoever may not use it.
+ */
+export function unknownPathError(path: string): HttpError {
+  const api = path === "/api" || path.startsWith("/api/");
+  return new HttpError(404, "not_found", api ? NO_ROUTE : NO_PAGE);
 }

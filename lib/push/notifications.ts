@@ -7,6 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../auth/tokens.ts";
 import { getChannel, recordNotification } from "../db/channels.ts";
 import { listRules } from "../db/rules.ts";
+import { getSyncPause } from "../db/sync_pauses.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { buildEdges } from "../model/rule_graph.ts";
 import type { SyncRequests } from "../sync/requests.ts";
@@ -55,6 +56,8 @@ export async function receiveNotification(
   const now = deps.clock();
   await recordNotification(deps.kv, channel, now);
   if (notification.resourceState === "sync") return "acknowledged";
+  // Paused by the owner: the channel stays, and the sync after resuming catches up.
+  if (await getSyncPause(deps.kv, channel.userId)) return "acknowledged";
   const watched = calendarKey(channel);
   const rules = (await listRules(deps.kv, channel.userId)).map((e) => e.rule)
     .filter((r) => r.enabled);

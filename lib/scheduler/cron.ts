@@ -12,6 +12,7 @@
 import type { Config } from "../config.ts";
 import { enqueueJob } from "../db/jobs.ts";
 import { listUsersWithEnabledRules } from "../db/rule_owners.ts";
+import { listPausedUserIds } from "../db/sync_pauses.ts";
 
 export interface TickDeps {
   kv: Deno.Kv;
@@ -58,7 +59,8 @@ export function reconcileDue(
 }
 
 /**
- * Enqueues the tick containing `now`: one "schedule" job per user with an enabled rule, full
+ * Enqueues the tick containing `now`: one "schedule" job per user with an enabled rule whose
+ * syncs are not paused (lib/db/sync_pauses.ts), full
  * when the user's reconcile is due in this tick. Calling it again for the same tick (another
  * instance's cron, a retry) enqueues nobody twice. Returns how many jobs it created.
  */
@@ -70,7 +72,10 @@ export async function tick(
   const tickId = tickIdAt(now, deps.config.syncIntervalMinutes);
   const periodMs = deps.config.reconcileHours * 60 * MINUTE;
   let created = 0;
+  // A paused user's job would only be dropped by the worker: none is made.
+  const paused = await listPausedUserIds(deps.kv);
   for (const userId of await listUsersWithEnabledRules(deps.kv)) {
+    if (paused.has(userId)) continue;
     const full = reconcileDue(userId, tickId * intervalMs, intervalMs, periodMs);
     const res = await enqueueJob(deps.kv, userId, { reason: "schedule", full }, {
       now,

@@ -10,6 +10,7 @@ import { getRun, listRuns, type Retention, type RunRecord, saveRun } from "../db
 import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
 import { listRules } from "../db/rules.ts";
+import { getSyncPause } from "../db/sync_pauses.ts";
 import { readSyncProgress } from "../db/sync_progress.ts";
 import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
@@ -89,6 +90,9 @@ export interface Scheduler extends SyncRequests {
   /** Has the worker look for due jobs now (another thread enqueued one). */
   wake(): void;
 }
+
+/** Why a paused user's job did not run: the status of "Sync now" and the owner's page say it. */
+export const PAUSED_REASON = "syncs of this account are paused by the instance's owner";
 
 /** A run stopped with an error; `runId` is the history record the engine wrote for it, if any. */
 class RunFailedError extends Error {
@@ -196,6 +200,11 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     const deps = services.syncDeps(job.userId);
     // Jobs outlive an account deletion (their records are not per user); nothing to sync.
     if (!(await getUser(kv, job.userId))) return { status: "dropped", reason: "the user is gone" };
+    // The one place a job becomes a run: a pause stops jobs queued before it too. Resuming
+    // queues a sync, so what these jobs would have done is not lost.
+    if (await getSyncPause(kv, job.userId)) {
+      return { status: "dropped", reason: PAUSED_REASON };
+    }
     if (await isLeaseHeld(kv, job.userId, deps.clock())) return { status: "busy" };
     const before = await newestRunId(job.userId);
     let summary;

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { type RunRecord, RunRecordSchema } from "../../lib/db/history.ts";
+import { getSyncPause } from "../../lib/db/sync_pauses.ts";
 import { userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { flag } from "../../lib/http/openapi.ts";
@@ -99,6 +100,14 @@ export async function triggerSync(
   request: SyncRequest,
   wait: boolean,
 ): Promise<SyncAnswer> {
+  if (await getSyncPause(deps.kv, userId)) {
+    throw new HttpError(
+      409,
+      "sync_paused",
+      "Syncs of your account are paused by the owner of this busysync; nothing syncs until " +
+        "they resume them.",
+    );
+  }
   const { jobId } = await deps.syncRequests.request(userId, request);
   if (!wait) return { status: 202, body: { runId: jobId } };
   try {
@@ -153,3 +162,16 @@ export const NotificationHeaders = z.object({
   "x-goog-resource-state": z.enum(["sync", "exists", "not_exists"]),
   "x-goog-resource-id": z.string().min(1).max(256),
 });
+
+// The owner's page and API (routes/api/admin.ts, routes/pages/admin.tsx).
+
+/** What the owner's overview needs of the app: the store, the limits, the request budget. */
+export function overviewDeps(deps: AppDeps) {
+  return {
+    kv: deps.kv,
+    config: deps.config,
+    now: deps.now,
+    requestsInLastMinute: (connectionId: string) =>
+      deps.services.policy.requestsInLastMinute(connectionId),
+  };
+}

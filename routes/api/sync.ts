@@ -65,7 +65,7 @@ export function syncRoutes(deps: AppDeps) {
       responses: {
         200: jsonResponse(RunSummarySchema, "With `wait=true`: the finished run."),
         202: jsonResponse(SyncAcceptedSchema, "Queued; poll the runId."),
-        ...errorResponses(400, 401, 404, 415, 429),
+        ...errorResponses(400, 401, 404, 409, 415, 429),
       },
     }),
     async (c) => {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { until } from "../support/poll.ts";
+import { pauseSyncsOf, resumeSyncsOf } from "../../lib/admin/user_actions.ts";
 import { getChannel } from "../../lib/db/channels.ts";
 import { listJobsOfUser } from "../../lib/db/jobs.ts";
 import { createRule, updateRule } from "../../lib/db/rules.ts";
@@ -122,6 +123,27 @@ Deno.test("push: a wrong or missing channel token is refused with 403 and syncs 
       "the push run",
       async () => (await runs(w.h, w.userId)).some((r) => r.trigger === "push"),
     );
+  }));
+
+Deno.test("push: a paused user's notifications are acknowledged without a sync; resuming syncs what changed", () =>
+  withWorld(async (w) => {
+    const channel = await syncAndWatch(w);
+    await idle(w);
+    const jobsBefore = (await listJobsOfUser(w.h.kv, w.userId)).length;
+    await pauseSyncsOf({ kv: w.h.kv, now: () => new Date() }, w.userId);
+    await addEvent(w.h, ANN, "While paused", 8);
+    await until(
+      "the notification acknowledged",
+      async () =>
+        (await deliveries(w.h)).some((d) =>
+          d.channelId === channel.id && d.resourceState === "exists" && d.outcome === "ok"
+        ),
+    );
+    assert.equal((await listJobsOfUser(w.h.kv, w.userId)).length, jobsBefore);
+    assert.deepEqual(await liveMirrors(w.h, ANN_WORK), []);
+    const resumed = await resumeSyncsOf({ kv: w.h.kv, syncRequests: w.h.scheduler }, w.userId);
+    await w.h.scheduler.wait(w.userId, resumed!.jobId!, 10_000);
+    assert.equal((await liveMirrors(w.h, ANN_WORK)).length, 1);
   }));
 
 Deno.test("push: a channel near expiry is replaced, the new one opened before the old is stopped", () =>

@@ -87,6 +87,7 @@ function routeRegExp(path: string): RegExp {
 const SAMPLE_PARAMS: Record<string, string> = {
   id: UNKNOWN_ID,
   runId: UNKNOWN_ID,
+  userId: UNKNOWN_ID,
   file: "swagger-ui.css",
 };
 
@@ -280,6 +281,18 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
           { method: "DELETE" },
           bob,
         ),
+        // Ann is no owner: the owner's routes answer her as an unknown path (tests/api/admin_test.ts).
+        probe("GET /admin", 404, "/admin"),
+        probe("GET /api/admin/overview", 404, "/api/admin/overview"),
+        probe("POST /api/admin/users/:userId/pause", 404, `/api/admin/users/${w.annId}/pause`, {
+          method: "POST",
+        }),
+        probe("POST /api/admin/users/:userId/resume", 404, `/api/admin/users/${w.annId}/resume`, {
+          method: "POST",
+        }),
+        probe("DELETE /api/admin/users/:userId", 404, `/api/admin/users/${w.annId}`, {
+          method: "DELETE",
+        }),
         probe("DELETE /api/me", 204, "/api/me", { method: "DELETE" }, bob),
         probe("POST /api/auth/logout", 204, "/api/auth/logout", { method: "POST" }, phone),
         {
