@@ -27,6 +27,31 @@ function location(block: string, path: string): string {
 }
 
 /** A throwaway self-signed certificate for DOMAIN in `tls` (fullchain.pem, privkey.pem). */
+/**
+ * A minimal main config in place of Debian's nginx.conf, including `dir`/busysync.conf, with
+ * every path in the temp dir so nginx needs no root and leaves nothing behind; `foreground` for
+ * a server the test runs and stops itself.
+ */
+async function writeMainConfig(dir: string, opts: { foreground?: boolean } = {}): Promise<void> {
+  const foreground = opts.foreground ? "daemon off;\nmaster_process off;\n" : "";
+  await Deno.writeTextFile(
+    `${dir}/nginx.conf`,
+    `${foreground}pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+    include ${dir}/busysync.conf;
+}
+`,
+  );
+}
+
 async function makeCertificate(tls: string): Promise<void> {
   const cert = await run(openssl!, [
     "req",
@@ -58,24 +83,7 @@ Deno.test({
       const conf = await site();
       assert.ok(conf.includes(LIVE_TLS_DIR), "the site reads its certificate from the live link");
       await Deno.writeTextFile(`${dir}/busysync.conf`, conf.replaceAll(LIVE_TLS_DIR, tls));
-      // A minimal main config in place of Debian's nginx.conf, with every path in the temp dir
-      // so the check needs no root and leaves nothing behind.
-      await Deno.writeTextFile(
-        `${dir}/nginx.conf`,
-        `pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events {}
-http {
-    access_log off;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    include ${dir}/busysync.conf;
-}
-`,
-      );
+      await writeMainConfig(dir);
       const result = await run(nginx!, [
         "-t",
         "-p",
@@ -187,24 +195,7 @@ Deno.test({
       .replace(/^(\s+)listen 443 ssl http2;$/m, `$1listen 127.0.0.1:${httpsPort};`);
     assert.ok(conf.includes(`listen 127.0.0.1:${httpsPort};`), "the TLS server was moved");
     await Deno.writeTextFile(`${dir}/busysync.conf`, conf);
-    await Deno.writeTextFile(
-      `${dir}/nginx.conf`,
-      `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events {}
-http {
-    access_log off;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    include ${dir}/busysync.conf;
-}
-`,
-    );
+    await writeMainConfig(dir, { foreground: true });
     const child = new Deno.Command(nginx!, {
       args: ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`, "-e", `${dir}/error.log`],
       stdout: "null",
