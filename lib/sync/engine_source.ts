@@ -140,6 +140,7 @@ export async function syncSource(
       // What the pages read so far asked for is written and stays; the removals wait.
       if (!opts.dryRun) await ctx.ledger.flush();
       await failRead(err);
+      for (const writer of writers.values()) writer.finish();
       return planned;
     }
   } else {
