@@ -17,7 +17,9 @@ export const MAX_RUN_ACTIONS = 200;
 const count = z.number().int().min(0);
 
 const RuleRunSchema = z.object({
+  /** The rule's id, or the group's (then `kind` says so). */
   ruleId: z.string(),
+  kind: z.literal("group").optional(),
   /** Mirrors inserted. */
   created: count,
   /** Mirrors that had been deleted (by hand, or by busysync earlier) and were brought back. */
@@ -95,7 +97,8 @@ export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
 
 export const ActionSchema = z.object({
   ruleId: z.string(),
-  direction: z.enum(["forward", "reverse"]),
+  /** "forward" or "reverse" for a rule; a group's pair key (group_edges.ts). */
+  direction: z.string().max(64),
   /** What the plan asked for. */
   kind: z.enum(["create", "patch", "delete"]),
   /** What the write turned out to do; absent in records from before it was kept. */

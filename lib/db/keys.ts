@@ -92,6 +92,18 @@ export const keys = {
    * edits cannot together form a rule cycle that each alone passed.
    */
   ruleSet: (userId: string) => ["rule_sets", userId] as const,
+  /** A sync group of a user (lib/db/groups.ts); changes share the rule set's `ruleSet` key. */
+  group: (userId: string, groupId: string) => ["groups", userId, groupId] as const,
+  groups: (userId: string) => ["groups", userId] as const,
+  /** Every user's groups: the cron finds the users to sync here too. */
+  allGroups: () => ["groups"] as const,
+  /**
+   * One edge of a group that went away (a member left): its mirrors wait for the engine to
+   * remove them, in both directions, while the group's other edges go on.
+   */
+  edgeRemoval: (userId: string, ownerId: string, direction: string) =>
+    ["edge_removals", userId, ownerId, direction] as const,
+  edgeRemovals: (userId: string) => ["edge_removals", userId] as const,
   /** A rule deleted or disabled with "remove its mirrors", waiting for the engine to do it. */
   mirrorRemoval: (userId: string, ruleId: string) => ["mirror_removals", userId, ruleId] as const,
   mirrorRemovals: (userId: string) => ["mirror_removals", userId] as const,
@@ -198,6 +210,8 @@ export const USER_SCOPED_COLLECTIONS = [
   "connections_by_sub",
   "connections",
   "rules",
+  "groups",
+  "edge_removals",
   "rule_sets",
   "mirror_removals",
   "released_rules",

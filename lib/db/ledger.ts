@@ -108,7 +108,7 @@ export async function* listLedger(
     const [, , rule, direction] = item.key;
     yield {
       ruleId: String(rule),
-      direction: direction === "reverse" ? "reverse" : "forward",
+      direction: String(direction),
       entry: toEntry(item.value),
     };
   }
@@ -220,4 +220,62 @@ async function forgetPrefix(kv: Deno.Kv, prefix: Deno.KvKey, fence?: Fence): Pro
     else await commitOnce(() => build(kv.atomic()));
     removed += batch.length;
   }
+}
+
+/**
+ * Moves one edge's ledger entries and write intents to another edge's keys, unchanged, in
+ * fenced batches: a group that adopted a rule's mirrors takes over that rule's ledger, so its
+ * first run patches those mirrors instead of creating them again. Idempotent, and cheap when
+ * there is nothing left to move (one empty list per prefix); returns how many entries moved.
+ */
+export async function moveEdgeLedger(
+  kv: Deno.Kv,
+  fence: Fence,
+  userId: string,
+  from: Pick<Edge, "ruleId" | "direction">,
+  to: Pick<Edge, "ruleId" | "direction">,
+): Promise<number> {
+  const ledger = await movePrefix(
+    kv,
+    fence,
+    keys.ledgerOfEdge(userId, from.ruleId, from.direction),
+    (id) => keys.ledgerEntry(userId, to.ruleId, to.direction, id),
+  );
+  await movePrefix(
+    kv,
+    fence,
+    keys.writeIntentsOfEdge(userId, from.ruleId, from.direction),
+    (id) => keys.writeIntent(userId, to.ruleId, to.direction, id),
+  );
+  return ledger;
+}
+
+async function movePrefix(
+  kv: Deno.Kv,
+  fence: Fence,
+  prefix: Deno.KvKey,
+  keyOf: (sourceEventId: string) => Deno.KvKey,
+): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const batch: Deno.KvEntry<unknown>[] = [];
+    for await (const item of kv.list({ prefix }, { limit: DELETE_BATCH / 2 })) batch.push(item);
+    if (batch.length === 0) return moved;
+    await fence.commit((op) => {
+      for (const item of batch) op.delete(item.key).set(keyOf(String(item.key.at(-1))), item.value);
+      return op;
+    });
+    moved += batch.length;
+  }
+}
+
+/** Forgets one edge's ledger and write intents, in fenced batches (see forgetLedger). */
+export async function forgetEdgeLedger(
+  kv: Deno.Kv,
+  fence: Fence,
+  userId: string,
+  edge: Pick<Edge, "ruleId" | "direction">,
+): Promise<void> {
+  await forgetPrefix(kv, keys.ledgerOfEdge(userId, edge.ruleId, edge.direction), fence);
+  await forgetPrefix(kv, keys.writeIntentsOfEdge(userId, edge.ruleId, edge.direction), fence);
 }

@@ -32,6 +32,12 @@ import { commitWithRetry, ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
 import type { Fence } from "./leases.ts";
 import { forgetLedger } from "./ledger.ts";
+import type { Group } from "../model/group.ts";
+import { listGroups } from "./groups.ts";
+
+async function listGroupsOf(kv: Deno.Kv, userId: string): Promise<Group[]> {
+  return (await listGroups(kv, userId)).map((e) => e.group);
+}
 
 /** The user has no rule with this id. */
 export class RuleNotFoundError extends Error {
@@ -43,15 +49,19 @@ export class RuleNotFoundError extends Error {
 
 /** The rule set would be invalid with this change; `problems` says why (an API answers 422). */
 export class RuleRejectedError extends Error {
-  constructor(readonly problems: GraphProblem[], rules: readonly Rule[]) {
-    super(problems.map((p) => describeProblem(p, rules)).join("; "));
+  constructor(
+    readonly problems: GraphProblem[],
+    rules: readonly Rule[],
+    groups: readonly Group[] = [],
+  ) {
+    super(problems.map((p) => describeProblem(p, [...rules, ...groups])).join(" "));
     this.name = "RuleRejectedError";
   }
 }
 
-function describeProblem(problem: GraphProblem, rules: readonly Rule[]): string {
+function describeProblem(problem: GraphProblem, owners: readonly { id: string; name: string }[]) {
   return describeGraphProblem(problem, {
-    rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
+    rule: (id) => owners.find((r) => r.id === id)?.name ?? id,
     calendar: (key) => key.slice(key.indexOf(":") + 1),
   });
 }
@@ -73,12 +83,18 @@ function storeRule(rule: Rule) {
   return { v: 1 as const, ...RuleSchema.parse(rule) };
 }
 
-const RuleSetSchema = z.object({ v: z.literal(1), changedAt: z.iso.datetime() });
+export const RuleSetSchema = z.object({ v: z.literal(1), changedAt: z.iso.datetime() });
 
-/** A rule deleted or disabled with "remove its mirrors"; the engine acts on it under its lease. */
-const MirrorRemovalSchema = z.object({
+/**
+ * A rule or group deleted or disabled with "remove its mirrors"; the engine acts on it under
+ * its lease.
+ */
+export const MirrorRemovalSchema = z.object({
   v: z.literal(1),
+  /** The rule's or group's id. */
   ruleId: z.string(),
+  /** Other marker rule ids its mirrors carry (the rules a group adopted the mirrors of). */
+  aliases: z.array(z.string()).default([]),
   /** Where the rule wrote mirrors: searched for mirrors the ledger does not know. */
   targets: z.array(CalendarRefSchema),
   /** What it read: their cursors go with the mirrors, so that enabling it again relists them. */
@@ -89,7 +105,7 @@ const MirrorRemovalSchema = z.object({
 });
 export type MirrorRemoval = z.infer<typeof MirrorRemovalSchema>;
 
-const ReleasedRuleSchema = z.object({
+export const ReleasedRuleSchema = z.object({
   v: z.literal(1),
   ruleId: z.string(),
   releasedAt: z.iso.datetime(),
@@ -115,9 +131,10 @@ export async function listRules(kv: Deno.Kv, userId: string): Promise<RuleEntry[
   return out;
 }
 
-function assertGraph(rules: readonly Rule[]): void {
-  const problems = checkRuleGraph(rules);
-  if (problems.length) throw new RuleRejectedError(problems, rules);
+/** Throws RuleRejectedError when the rules beside the groups target themselves or loop. */
+export function assertGraph(rules: readonly Rule[], groups: readonly Group[]): void {
+  const problems = checkRuleGraph(rules, groups);
+  if (problems.length) throw new RuleRejectedError(problems, rules, groups);
 }
 
 /**
@@ -134,7 +151,7 @@ export async function createRule(
   const res = await commitWithRetry(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
     const existing = await listRules(kv, userId);
-    assertGraph([...existing.map((e) => e.rule), rule]);
+    assertGraph([...existing.map((e) => e.rule), rule], await listGroupsOf(kv, userId));
     const key = keys.rule(userId, rule.id);
     return {
       op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
@@ -182,7 +199,7 @@ export async function updateRule(
     let next = applyRulePatch(prev, patch, opts.now);
     if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
     const others = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => r.id !== ruleId);
-    assertGraph([...others, next]);
+    assertGraph([...others, next], await listGroupsOf(kv, userId));
     const op = kv.atomic().check(ruleSet).check(entry)
       .set(entry.key, storeRule(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));

@@ -95,15 +95,31 @@ export type MirrorSettings = Pick<
   "privacy" | "title" | "titlePrefix" | "copyPrivateTitles" | "visibility" | "filters" | "window"
 >;
 
-/** One direction of a rule: events of `source` are mirrored into `target`. */
+/**
+ * One direction of a rule, or one (source, target) pair of a group: events of `source` are
+ * mirrored into `target`.
+ */
 export interface Edge {
+  /** The rule's or group's id: statuses, history, the ledger and failures are kept under it. */
   ruleId: string;
-  /** "forward" is the rule's source → target; "reverse" exists only for a bidirectional rule. */
-  direction: "forward" | "reverse";
+  /**
+   * The edge within its rule or group: "forward" (the rule's source → target) or "reverse"
+   * (only for a bidirectional rule); for a group, its pair key (lib/model/group_edges.ts).
+   */
+  direction: string;
   source: CalendarRef;
   target: CalendarRef;
   settings: MirrorSettings;
+  /** Whose marker its mirrors carry; absent: the rule's (marker.ts). */
+  identity?: MirrorIdentity;
 }
+
+/**
+ * The marker a group edge's mirrors carry: "group" names the group, the source and the target
+ * calendar, so no two edges of a group share a mirror id; "adopted" keeps the marker of the rule
+ * whose mirrors the group took over, so they stay where they are under their ids.
+ */
+export type MirrorIdentity = { kind: "group" } | { kind: "adopted"; ruleId: string };
 
 /** Per (rule, direction, source event): the mirror busysync last wrote and the hash of its body. */
 export interface LedgerEntry {

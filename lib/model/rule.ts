@@ -9,7 +9,10 @@ import { isKnownTimeZone } from "./time_zone.ts";
 import type { CalendarRef } from "./calendar_ref.ts";
 
 /** Ids we generate (ULIDs) and connection ids: a safe alphabet keeps calendar keys unambiguous. */
-const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1-64 letters, digits, _ or -");
+export const IdSchema = z.string().regex(
+  /^[A-Za-z0-9_-]{1,64}$/,
+  "expected 1-64 letters, digits, _ or -",
+);
 
 export const CalendarRefSchema = z.object({
   connectionId: IdSchema,
@@ -165,12 +168,12 @@ export const RULE_STATUSES = ["ok", "paused", "needs_confirmation", "broken", "f
 export type RuleStatus = (typeof RULE_STATUSES)[number];
 
 export const PRIVACY_MODES = ["busy", "title", "full"] as const;
-const privacy = z.enum(PRIVACY_MODES).describe(
+export const PrivacySchema = z.enum(PRIVACY_MODES).describe(
   "busy: summary is titlePrefix + title, nothing else copied; title: titlePrefix + the " +
     "source summary; full: also location and description. Never attendees, conference " +
     "links or attachments.",
 );
-const name = z.string().trim().min(1).max(100);
+export const NameSchema = z.string().trim().min(1).max(100);
 const title = z.string().trim().min(1).max(200);
 const titlePrefix = z.string().max(50);
 const copyPrivateTitles = z.boolean().describe(
@@ -180,13 +183,12 @@ const copyPrivateTitles = z.boolean().describe(
 /** Visibility of the mirrors busysync writes (an extension of the seed's contract). */
 const visibility = z.enum(["private", "default", "public"]);
 
-const ruleFields = {
-  name,
-  source: CalendarRefSchema,
-  target: CalendarRefSchema,
-  bidirectional: z.boolean().default(false),
-  enabled: z.boolean().default(true),
-  privacy: privacy.default("busy"),
+/**
+ * How mirrors look and which events they are made from: the same fields, validation and defaults
+ * for a rule and for a group (lib/model/group.ts).
+ */
+export const mirrorSettingFields = {
+  privacy: PrivacySchema.default("busy"),
   title: title.default("Busy"),
   titlePrefix: titlePrefix.default(""),
   copyPrivateTitles: copyPrivateTitles.default(false),
@@ -195,13 +197,27 @@ const ruleFields = {
   window: RuleWindowSchema.prefault({}),
 };
 
+const ruleFields = {
+  name: NameSchema,
+  source: CalendarRefSchema,
+  target: CalendarRefSchema,
+  bidirectional: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+  ...mirrorSettingFields,
+};
+
 /**
  * True when a rule's target is its own source. Google calendar ids are global, so one calendar
  * reached through two accounts is still itself; only the alias "primary" differs per account.
  */
 export function targetsItself(r: { source: CalendarRef; target: CalendarRef }): boolean {
-  return r.source.calendarId === r.target.calendarId &&
-    (r.source.connectionId === r.target.connectionId || r.source.calendarId !== "primary");
+  return isSameCalendar(r.source, r.target);
+}
+
+/** Whether two refs name one calendar (one calendar id through two accounts is one calendar). */
+export function isSameCalendar(a: CalendarRef, b: CalendarRef): boolean {
+  return a.calendarId === b.calendarId &&
+    (a.connectionId === b.connectionId || a.calendarId !== "primary");
 }
 /** Tagged so the API can tell "valid but unacceptable" (422) from a malformed field (400). */
 const selfTargetError = {
@@ -238,13 +254,9 @@ export type Rule = z.infer<typeof RuleSchema>;
  * A PATCH body: any subset of the input, with no defaults applied (an absent field keeps its
  * value); `filters` and `window` merge field by field; `null` removes an optional filter.
  */
-export const RulePatchSchema = z.object({
-  name: name.optional(),
-  source: CalendarRefSchema.optional(),
-  target: CalendarRefSchema.optional(),
-  bidirectional: z.boolean().optional(),
-  enabled: z.boolean().optional(),
-  privacy: privacy.optional(),
+/** The patchable mirror settings, shared with a group's PATCH. */
+export const mirrorSettingPatchFields = {
+  privacy: PrivacySchema.optional(),
   title: title.optional(),
   titlePrefix: titlePrefix.optional(),
   copyPrivateTitles: copyPrivateTitles.optional(),
@@ -263,6 +275,15 @@ export const RulePatchSchema = z.object({
     daysBack: RuleWindowSchema.shape.daysBack.unwrap().optional(),
     daysAhead: RuleWindowSchema.shape.daysAhead.unwrap().optional(),
   }).optional(),
+};
+
+export const RulePatchSchema = z.object({
+  name: NameSchema.optional(),
+  source: CalendarRefSchema.optional(),
+  target: CalendarRefSchema.optional(),
+  bidirectional: z.boolean().optional(),
+  enabled: z.boolean().optional(),
+  ...mirrorSettingPatchFields,
 });
 export type RulePatch = z.infer<typeof RulePatchSchema>;
 
@@ -278,18 +299,29 @@ export function buildRule(input: RuleInput, { id, now }: { id: string; now: Date
  * a ZodError like any other invalid input.
  */
 export function applyRulePatch(rule: Rule, patch: RulePatch, now: Date): Rule {
+  return RuleSchema.parse({ ...mergePatch(rule, patch), updatedAt: now.toISOString() });
+}
+
+/**
+ * `value` with `patch` applied as a PATCH means it: absent fields keep their value, `filters`
+ * and `window` merge field by field, and `null` removes an optional filter. Shared by rules and
+ * groups; the caller re-parses the result.
+ */
+export function mergePatch<
+  T extends { filters: RuleFilters; window: RuleWindow },
+  P extends { filters?: RulePatch["filters"]; window?: RulePatch["window"] },
+>(value: T, patch: P): T {
   const { filters, window, ...top } = patch;
   const merged = {
-    ...rule,
+    ...value,
     ...defined(top),
-    filters: { ...rule.filters, ...defined(filters ?? {}) },
-    window: { ...rule.window, ...defined(window ?? {}) },
-    updatedAt: now.toISOString(),
+    filters: { ...value.filters, ...defined(filters ?? {}) },
+    window: { ...value.window, ...defined(window ?? {}) },
   };
   for (const key of ["workingHours", "excludeSummaryRegex"] as const) {
     if (merged.filters[key] === null) delete merged.filters[key];
   }
-  return RuleSchema.parse(merged);
+  return merged as T;
 }
 
 /** Drops keys whose value is undefined, so spreading a patch never erases a field. */

@@ -28,8 +28,11 @@ export function aRule(overrides: RuleOverrides = {}): Rule {
 }
 
 /** The forward edge of aRule(overrides). */
-export function anEdge(overrides: RuleOverrides = {}): Edge {
-  return buildEdges([aRule(overrides)])[0];
+export function anEdge(
+  { identity, ...overrides }: RuleOverrides & Pick<Edge, "identity"> = {},
+): Edge {
+  const edge = buildEdges([aRule(overrides)])[0];
+  return identity ? { ...edge, identity } : edge;
 }
 
 /** A confirmed, busy, one-hour meeting on Tuesday 2025-06-03 10:00 in Berlin. */

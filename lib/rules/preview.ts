@@ -32,7 +32,9 @@ export const RulePreviewSchema = z.object({
     kind: z.enum(["create", "patch", "delete"]),
     /** Why: "new", "changed", or why the mirror goes ("source_gone", "declined" ...). */
     reason: z.string(),
-    direction: z.enum(["forward", "reverse"]),
+    direction: z.string().openapi({
+      description: "For a rule `forward` or `reverse`; for a group, the pair's key.",
+    }),
     target: z.string().openapi({ description: "The calendar, as `connectionId:calendarId`." }),
     sourceEventId: z.string(),
     mirrorId: z.string(),

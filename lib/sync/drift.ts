@@ -55,7 +55,10 @@ export function mirrorsOfEdge(
     const cls = classifyEvent(event, idOf);
     if (cls.kind !== "mirror" || event.recurringEventId) continue;
     const { marker } = cls;
-    if (marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar) continue;
+    if (
+      marker.ruleId !== mine.ruleId || marker.sourceCalendar !== mine.sourceCalendar ||
+      marker.targetCalendar !== mine.targetCalendar
+    ) continue;
     // Only what mirrorMatches and repairLedger read: a reconcile keeps every mirror of a target
     // until its edge is planned, and attendees or extended properties would be dead weight.
     out.set(event.id, {

@@ -11,12 +11,14 @@
  * crash anywhere re-runs from the old cursor and converges with no duplicate and nothing lost.
  */
 import { monotonicFactory } from "ulid";
-import { listCalendars } from "../db/calendars.ts";
+import { isWritable, listCalendars } from "../db/calendars.ts";
+import { completeEdgeRemoval, listEdgeRemovals, listGroups, setGroupStatus } from "../db/groups.ts";
+import { adoptedLedgerTarget, updateGroup } from "../db/group_changes.ts";
 import { listConnections } from "../db/connections.ts";
 import { dropCursors } from "../db/cursors.ts";
 import { type RunRecord, saveRun } from "../db/history.ts";
 import type { SyncTrigger } from "../model/sync_reasons.ts";
-import { listLedger } from "../db/ledger.ts";
+import { listLedger, moveEdgeLedger } from "../db/ledger.ts";
 import { clearRuleFailures, recordRuleFailure } from "../db/rule_failures.ts";
 import { acquireLease, acquireLeaseWaiting, type Lease } from "../db/leases.ts";
 import {
@@ -29,10 +31,16 @@ import {
   updateRule,
 } from "../db/rules.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { purgeMirrors, removeOrphans, removeRuleMirrorsNow } from "./engine_cleanup.ts";
+import {
+  purgeMirrors,
+  removeEdgeMirrorsNow,
+  removeOrphans,
+  removeRuleMirrorsNow,
+} from "./engine_cleanup.ts";
 import { createTargetScans, syncSource } from "./engine_source.ts";
-import { buildEdges } from "../model/rule_graph.ts";
-import type { Rule } from "../model/rule.ts";
+import { type EdgeOwner, groupOwner, ruleOwner } from "../model/edge_owner.ts";
+import type { Group } from "../model/group.ts";
+import type { Rule, RuleStatus } from "../model/rule.ts";
 import { RunContext, type RunMode, type SyncDeps } from "./run_context.ts";
 import { RunReport } from "./run_report.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
@@ -46,7 +54,7 @@ const newId = (deps: SyncDeps) => (deps.newId ?? defaultNewId)();
 
 export interface SyncOptions extends SyncDeps {
   trigger: SyncTrigger;
-  /** Sync only the sources these rules read (every edge reading them takes part). */
+  /** Sync only the sources these rules or groups read (every edge reading them takes part). */
   ruleIds?: readonly string[];
   /** Plan without writing anything (no calendar, ledger, cursor, status or history write). */
   dryRun?: boolean;
@@ -61,7 +69,7 @@ export interface SyncOptions extends SyncDeps {
    * Dry runs only: plan as if this rule were stored (in place of a stored rule with its id),
    * so a rule can be previewed before it is saved.
    */
-  draft?: Rule;
+  draft?: Rule | Group;
 }
 
 export type RunSummary =
@@ -143,22 +151,51 @@ function withoutRunOptions(deps: SyncDeps | SyncOptions): SyncDeps {
   return rest;
 }
 
-/** Whether a rule takes part in a run (see SyncOptions for broken and confirmed rules). */
+/** Whether a rule or group takes part in a run (see SyncOptions for broken and confirmed ones). */
 function isActive(
-  rule: Rule,
+  owner: EdgeOwner,
   opts: { full: boolean; confirmed: ReadonlySet<string>; needsReconnect: ReadonlySet<string> },
 ): boolean {
-  if (!rule.enabled || usesAny(rule, opts.needsReconnect)) return false;
-  if (rule.status === "needs_confirmation") return opts.confirmed.has(rule.id);
-  if (rule.status === "broken") return opts.full || opts.confirmed.has(rule.id);
+  if (!owner.enabled || usesAny(owner, opts.needsReconnect)) return false;
+  if (owner.status === "needs_confirmation") return opts.confirmed.has(owner.id);
+  if (owner.status === "broken") return opts.full || opts.confirmed.has(owner.id);
   return true;
 }
 
-function usesAny(rule: Rule, connectionIds: ReadonlySet<string>): boolean {
-  return [rule.source, rule.target].some((c) => connectionIds.has(c.connectionId));
+function usesAny(owner: EdgeOwner, connectionIds: ReadonlySet<string>): boolean {
+  return owner.calendars.some((c) => connectionIds.has(c.connectionId));
 }
 
 const edgeKey = (e: Edge) => `${e.ruleId}/${e.direction}`;
+
+/**
+ * The user's rules and groups as the engine sees them (a draft in place of its stored self).
+ * A group writes into the members the calendar list says busysync may write to; the others
+ * (read-only calendars) only feed it.
+ */
+async function readOwners(kv: Deno.Kv, userId: string, opts: Pick<SyncOptions, "draft">) {
+  const [rules, groups, calendars] = await Promise.all([
+    listRules(kv, userId),
+    listGroups(kv, userId),
+    listCalendars(kv, userId),
+  ]);
+  const roles = new Map(calendars.map((c) => [
+    calendarKey({ connectionId: c.connectionId, calendarId: c.id }),
+    c.accessRole,
+  ]));
+  const writable = (ref: CalendarRef) => {
+    const role = roles.get(calendarKey(ref));
+    return role === undefined || isWritable(role);
+  };
+  const draft = opts.draft;
+  const owners: EdgeOwner[] = [
+    ...rules.map((e) => e.rule).filter((r) => r.id !== draft?.id).map(ruleOwner),
+    ...groups.map((e) => e.group).filter((g) => g.id !== draft?.id)
+      .map((g) => groupOwner(g, writable)),
+  ];
+  if (draft) owners.push("source" in draft ? ruleOwner(draft) : groupOwner(draft, writable));
+  return { owners, groups: groups.map((e) => e.group), calendars };
+}
 
 /** One run: everything between taking the lease and releasing it. */
 async function runSync(
@@ -174,24 +211,26 @@ async function runSync(
     (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
       .map((c) => [c.id, c.statusReason ?? "the connected Google account must be connected again"]),
   );
-  const stored = (await listRules(kv, userId)).map((e) => e.rule);
-  const draft = opts.draft;
-  const rules = draft ? [...stored.filter((r) => r.id !== draft.id), draft] : stored;
-  const active = rules.filter((r) =>
-    isActive(r, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
+  const { owners, groups, calendars } = await readOwners(kv, userId, opts);
+  const active = owners.filter((o) =>
+    isActive(o, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
   );
   const ctx = new RunContext(opts, mode, report, opts.clock(), active);
   const planned: WriteOp[] = [];
-  let shown: Rule[] = [];
+  let shown: EdgeOwner[] = [];
   try {
     if (!dryRun) {
+      await takeOverAdoptedLedgers(ctx, groups.filter((g) => active.some((o) => o.id === g.id)));
       for (const removal of await listMirrorRemovals(kv, userId)) {
         await removeRuleMirrorsNow(ctx, removal);
+      }
+      for (const removal of await listEdgeRemovals(kv, userId)) {
+        await removeEdgeMirrorsNow(ctx, removal);
       }
     }
     const selected = opts.ruleIds && new Set(opts.ruleIds);
     const sources = new Map<string, { source: CalendarRef; edges: Edge[] }>();
-    for (const edge of buildEdges(active)) {
+    for (const edge of active.flatMap((o) => o.edges)) {
       const key = calendarKey(edge.source);
       if (!sources.has(key)) sources.set(key, { source: edge.source, edges: [] });
       sources.get(key)!.edges.push(edge);
@@ -202,7 +241,7 @@ async function runSync(
       }
     }
     const zones = new Map(
-      (await listCalendars(kv, userId)).map((c) => [
+      calendars.map((c) => [
         calendarKey({ connectionId: c.connectionId, calendarId: c.id }),
         c.timeZone,
       ]),
@@ -215,60 +254,99 @@ async function runSync(
       );
     }
     const listed = new Set(synced.map(edgeKey));
-    const touched = active.filter((r) => buildEdges([r]).some((e) => listed.has(edgeKey(e))));
+    const touched = active.filter((o) => o.edges.some((e) => listed.has(edgeKey(e))));
     const whole = new Set(
-      touched.filter((r) => buildEdges([r]).every((e) => listed.has(edgeKey(e)))).map((r) => r.id),
+      touched.filter((o) => o.edges.every((e) => listed.has(edgeKey(e)))).map((o) => o.id),
     );
     if (full && !dryRun) {
       await removeOrphans(ctx, {
-        rules: new Map(rules.map((r) => [r.id, r])),
-        // Orphans are judged only for rules whose every edge this run listed and applied.
+        owners: ownersByMarkerId(owners),
+        // Orphans are judged only for owners whose every edge this run listed and applied.
         complete: new Set([...whole].filter((id) => !ctx.isStopped(id))),
         released: await listReleasedRuleIds(kv, userId),
         targets: uniqueCalendars(synced.map((e) => e.target)),
         scans: targets,
       });
     }
-    // Rules of a connection that needs reconnecting sit out; they say so.
-    const waiting = rules.filter((r) => r.enabled && usesAny(r, new Set(needsReconnect.keys())));
+    // Rules and groups of a connection that needs reconnecting sit out; they say so.
+    const waiting = owners.filter((o) => o.enabled && usesAny(o, new Set(needsReconnect.keys())));
     if (!dryRun) {
-      for (const rule of touched) {
-        // A rule only partly synced (ruleIds chose one of its sources) keeps its status unless
-        // something went wrong with it.
-        if (whole.has(rule.id) || ctx.verdictOf(rule.id) !== undefined) {
-          await applyVerdict(ctx, rule);
+      for (const owner of touched) {
+        // An owner only partly synced (ruleIds chose one of its sources) keeps its status
+        // unless something went wrong with it.
+        if (whole.has(owner.id) || ctx.verdictOf(owner.id) !== undefined) {
+          await applyVerdict(ctx, owner);
         }
       }
-      for (const rule of waiting) {
-        const connection = [rule.source, rule.target].find((c) =>
-          needsReconnect.has(c.connectionId)
-        )!;
+      for (const owner of waiting) {
+        const connection = owner.calendars.find((c) => needsReconnect.has(c.connectionId))!;
         const reason = needsReconnect.get(connection.connectionId)!;
-        if (rule.status !== "paused" || rule.statusReason !== reason) {
-          await setRuleStatus(ctx.kv, ctx.fence, userId, rule.id, "paused", reason);
+        if (owner.status !== "paused" || owner.statusReason !== reason) {
+          await setStatus(ctx, owner, "paused", reason);
         }
       }
     }
-    const ids = new Set([...touched, ...waiting].map((r) => r.id));
-    // A dry run changed no status (and its draft is not stored): the rules it read stand.
-    const after = dryRun ? rules : (await listRules(kv, userId)).map((e) => e.rule);
-    shown = after.filter((r) => ids.has(r.id));
+    const ids = new Set([...touched, ...waiting].map((o) => o.id));
+    // A dry run changed no status (and its draft is not stored): what it read stands.
+    const after = dryRun ? owners : (await readOwners(kv, userId, {})).owners;
+    shown = after.filter((o) => ids.has(o.id));
   } catch (err) {
     // Every failure lands in history: a lost lease stops the run by design; anything else is
     // a fault of busysync or its store, recorded before it propagates.
     report.recordError(err);
     await ctx.progress.finish();
-    await finishRun(opts, report, { rules: active, dryRun, full, stopped: true });
+    await finishRun(opts, report, { owners: active, dryRun, full, stopped: true });
     throw err;
   }
   await ctx.progress.finish();
   const record = await finishRun(opts, report, {
-    rules: shown,
+    owners: shown,
     dryRun,
     full,
     stopped: false,
   });
   return { record, planned };
+}
+
+/** Every marker rule id the user's mirrors may carry, with the rule or group it belongs to. */
+function ownersByMarkerId(owners: readonly EdgeOwner[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const owner of owners) {
+    out.set(owner.id, owner.id);
+    for (const alias of owner.aliases) out.set(alias, owner.id);
+  }
+  return out;
+}
+
+/**
+ * Moves the ledger of each edge a group adopted from a rule to the group's edge of that pair,
+ * before the group plans: its mirrors are then patched where they are, never made again. Once
+ * moved, each check is one empty list.
+ */
+async function takeOverAdoptedLedgers(ctx: RunContext, groups: readonly Group[]): Promise<void> {
+  for (const group of groups) {
+    for (const edge of group.adopted) {
+      const from = { ruleId: edge.ruleId, direction: edge.direction };
+      await moveEdgeLedger(
+        ctx.kv,
+        ctx.fence,
+        ctx.userId,
+        from,
+        adoptedLedgerTarget(group.id, edge),
+      );
+    }
+  }
+}
+
+/** Sets a rule's or group's status, fenced by the run's lease. */
+async function setStatus(
+  ctx: RunContext,
+  owner: EdgeOwner,
+  status: RuleStatus,
+  reason?: string,
+): Promise<void> {
+  const set = owner.kind === "group" ? setGroupStatus : setRuleStatus;
+  await set(ctx.kv, ctx.fence, ctx.userId, owner.id, status, reason);
 }
 
 /** Runs in a row that failed a rule before its status says "failing". */
@@ -279,7 +357,7 @@ const FAILING_AFTER_RUNS = 3;
  * stopped the rule for this run keeps its status, until the same happened FAILING_AFTER_RUNS
  * runs in a row: then it is "failing", with the cause in words (and an incident).
  */
-async function applyVerdict(ctx: RunContext, rule: Rule): Promise<void> {
+async function applyVerdict(ctx: RunContext, rule: EdgeOwner): Promise<void> {
   const verdict = ctx.verdictOf(rule.id);
   if (verdict === "failed") {
     const { streak, since } = await recordRuleFailure(
@@ -292,13 +370,13 @@ async function applyVerdict(ctx: RunContext, rule: Rule): Promise<void> {
     // A status that already asks something of the person says more than "failing" would.
     if (streak < FAILING_AFTER_RUNS || (rule.status !== "ok" && rule.status !== "failing")) return;
     const reason = failingReason(ctx.failureOf(rule.id), streak, since);
-    await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, "failing", reason);
+    await setStatus(ctx, rule, "failing", reason);
     return;
   }
   await clearRuleFailures(ctx.kv, ctx.fence, ctx.userId, rule.id);
   const next = verdict ?? { status: "ok" as const, reason: undefined };
   if (rule.status === next.status && rule.statusReason === next.reason) return;
-  await setRuleStatus(ctx.kv, ctx.fence, ctx.userId, rule.id, next.status, next.reason);
+  await setStatus(ctx, rule, next.status, next.reason);
 }
 
 /** Why a rule is failing, for the person: what kept going wrong and what to expect. */
@@ -314,7 +392,7 @@ async function finishRun(
   opts: SyncOptions,
   report: RunReport,
   run: {
-    rules: readonly Rule[];
+    owners: readonly EdgeOwner[];
     dryRun: boolean;
     full: boolean;
     stopped: boolean;
@@ -327,7 +405,7 @@ async function finishRun(
     dryRun: run.dryRun,
     full: run.full,
     stopped: run.stopped,
-    rules: run.rules,
+    owners: run.owners,
   });
   if (!run.dryRun) {
     await saveRun(opts.kv, record, actions, {
@@ -364,6 +442,9 @@ export async function removeRuleMirrors(opts: SyncDeps & WaitOptions): Promise<R
     for (const removal of await listMirrorRemovals(opts.kv, opts.userId)) {
       await removeRuleMirrorsNow(ctx, removal);
     }
+    for (const removal of await listEdgeRemovals(opts.kv, opts.userId)) {
+      await removeEdgeMirrorsNow(ctx, removal);
+    }
   });
 }
 
@@ -383,8 +464,19 @@ export async function purgeUser(opts: SyncDeps & WaitOptions): Promise<RunRecord
         await updateRule(kv, userId, rule.id, { enabled: false }, { now: opts.clock() });
       }
     }
+    const groups = (await listGroups(kv, userId)).map((e) => e.group);
+    for (const group of groups) {
+      if (group.enabled) {
+        await updateGroup(kv, userId, group.id, { enabled: false }, { now: opts.clock() });
+      }
+    }
     const removals = await listMirrorRemovals(kv, userId);
     const targets: CalendarRef[] = rules.flatMap(targetsOf);
+    for (const group of groups) targets.push(...group.members.map((m) => m.calendar));
+    for (const removal of await listEdgeRemovals(kv, userId)) {
+      targets.push(removal.target);
+      await completeEdgeRemoval(ctx.fence, userId, removal);
+    }
     for await (const { entry } of listLedger(kv, userId)) targets.push(entry.target);
     for (const removal of removals) targets.push(...removal.targets);
     await purgeMirrors(ctx, uniqueCalendars(targets));
@@ -410,7 +502,7 @@ async function maintain(
   });
   const { result } = await holdLease(opts, lease, async () => {
     const report = new RunReport(newId(opts), opts.clock());
-    const run = { rules: [], dryRun: false, full: false };
+    const run = { owners: [], dryRun: false, full: false };
     try {
       await body(new RunContext(opts, { kind: "live", lease }, report, opts.clock(), []));
     } catch (err) {

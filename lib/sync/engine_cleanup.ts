@@ -7,12 +7,12 @@
  * (a user's copy of a mirror carries the marker under a new id and is a real event).
  */
 import { dropCursors } from "../db/cursors.ts";
-import { forgetLedger, listLedger } from "../db/ledger.ts";
+import { completeEdgeRemoval, type EdgeRemoval } from "../db/groups.ts";
+import { forgetEdgeLedger, forgetLedger, listLedger, readEdgeLedger } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
-import type { Rule } from "../model/rule.ts";
 import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
@@ -70,11 +70,17 @@ async function deleteMirror(ctx: RunContext, cal: CalendarRef, id: string): Prom
 }
 
 export interface OrphanScope {
-  /** Every rule of the user, by id. */
-  rules: ReadonlyMap<string, Rule>;
-  /** Rules this run listed and applied in full: their ledger accounts for all their mirrors. */
+  /**
+   * Every marker rule id of the user's rules and groups (a group's adopted rules' ids too),
+   * with the id of the rule or group it belongs to.
+   */
+  owners: ReadonlyMap<string, string>;
+  /**
+   * Rules and groups this run listed and applied in full: their ledger accounts for all their
+   * mirrors.
+   */
   complete: ReadonlySet<string>;
-  /** Rules deleted with their mirrors kept: their mirrors are left alone. */
+  /** Marker rule ids deleted with their mirrors kept: their mirrors are left alone. */
   released: ReadonlySet<string>;
   /** The targets to search: those of the rules this run synced. */
   targets: readonly CalendarRef[];
@@ -110,10 +116,11 @@ export async function removeOrphans(ctx: RunContext, scope: OrphanScope): Promis
       continue;
     }
     const ledgered = known.get(calendarKey(target)) ?? new Set();
-    const orphans = [...marked].flatMap(([id, ruleId]) => {
+    const orphans = [...marked].flatMap(([id, markerId]) => {
+      const owner = scope.owners.get(markerId);
       const orphan = !ledgered.has(id) && !ctx.wasDeleted(target, id) &&
-        !scope.released.has(ruleId) && (scope.complete.has(ruleId) || !scope.rules.has(ruleId));
-      return orphan ? [{ id, marker: { ruleId } }] : [];
+        !scope.released.has(markerId) && (owner === undefined || scope.complete.has(owner));
+      return orphan ? [{ id, marker: { ruleId: owner ?? markerId } }] : [];
     });
     await ctx.pool(orphans, async ({ id, marker }) => {
       await ctx.fence.hold(ctx.deps.clock());
@@ -166,7 +173,10 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
   if (failed) return;
   for (const target of removal.targets) {
     try {
-      const left = await findMirrors(ctx, target, MARKER_KEYS.rule, ruleId);
+      const left = [];
+      for (const markerId of [ruleId, ...removal.aliases]) {
+        left.push(...await findMirrors(ctx, target, MARKER_KEYS.rule, markerId));
+      }
       for (const { id } of left) {
         const outcome = await deleteMirror(ctx, target, id);
         ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "rule_removed", outcome });
@@ -183,6 +193,57 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
   const read = new Set(removal.sources.map(calendarKey));
   await dropCursors(ctx.kv, ctx.fence, ctx.userId, (key) => !read.has(key));
   await completeMirrorRemoval(ctx.fence, ctx.userId, ruleId);
+}
+
+/**
+ * Removes the mirrors of one edge of a group whose member left: those its ledger knows, then
+ * any left in its target under its marker (the edge's source, and its target when the marker
+ * names one); then its ledger and the request. A failure leaves the request for the next run.
+ */
+export async function removeEdgeMirrorsNow(ctx: RunContext, removal: EdgeRemoval): Promise<void> {
+  const { ruleId, direction, target } = removal;
+  const edge = { ruleId, direction };
+  const ledger = await readEdgeLedger(ctx.kv, ctx.userId, edge);
+  let failed = false;
+  await ctx.pool([...ledger.values()], async (entry) => {
+    if (failed) return;
+    await ctx.fence.hold(ctx.deps.clock());
+    let outcome: Deleted;
+    try {
+      outcome = await deleteMirror(ctx, entry.target, entry.mirrorId);
+    } catch (err) {
+      if (err instanceof LeaseLostError) throw err;
+      ctx.report.recordError(err, { ruleId, calendar: entry.target, failedOp: true });
+      failed = true;
+      return;
+    }
+    await ctx.ledger.delete(edge, entry.sourceEventId);
+    ctx.report.recordRemoval(
+      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "member_removed", outcome },
+      { direction, sourceEventId: entry.sourceEventId },
+    );
+  });
+  await ctx.ledger.flush();
+  if (failed) return;
+  const source = calendarKey(removal.source);
+  const into = calendarKey(target);
+  try {
+    const left = (await findMirrors(ctx, target, MARKER_KEYS.rule, removal.markerRuleId))
+      .filter(({ marker }) =>
+        marker.sourceCalendar === source &&
+        (removal.markTarget ? marker.targetCalendar === into : marker.targetCalendar === undefined)
+      );
+    for (const { id } of left) {
+      const outcome = await deleteMirror(ctx, target, id);
+      ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "member_removed", outcome });
+    }
+  } catch (err) {
+    if (err instanceof LeaseLostError) throw err;
+    ctx.report.recordError(err, { ruleId, calendar: target, failedOp: true });
+    return;
+  }
+  await forgetEdgeLedger(ctx.kv, ctx.fence, ctx.userId, edge);
+  await completeEdgeRemoval(ctx.fence, ctx.userId, removal);
 }
 
 /**

@@ -17,6 +17,7 @@ export const MARKER_KEYS = {
   source: "busysyncSource",
   event: "busysyncEvent",
   generation: "busysyncGen",
+  target: "busysyncTarget",
 } as const;
 
 /** The marker's values exactly as stored on the mirror (long ids already shortened). */
@@ -29,6 +30,11 @@ export interface Marker {
    * the id for good (a purged or owner-deleted id stays reserved: notes §10), then 1, 2, ...
    */
   generation: number;
+  /**
+   * The target calendar (calendarKey), on a group's own mirrors only: a group's edges share its
+   * id and a source, so the target is what tells their mirrors apart.
+   */
+  targetCalendar?: string;
 }
 
 /** Google silently truncates values over 1024 characters [EXT]; counting bytes is the safe side. */
@@ -46,11 +52,13 @@ function fitValue(value: string): string {
 
 /** Builds the marker of the mirror of `sourceEventId` on `edge`, under id generation `generation`. */
 export function buildMarker(edge: Edge, sourceEventId: string, generation = 0): Marker {
+  const identity = edge.identity;
   return {
-    ruleId: fitValue(edge.ruleId),
+    ruleId: fitValue(identity?.kind === "adopted" ? identity.ruleId : edge.ruleId),
     sourceCalendar: fitValue(calendarKey(edge.source)),
     sourceEvent: fitValue(sourceEventId),
     generation,
+    ...(identity?.kind === "group" ? { targetCalendar: fitValue(calendarKey(edge.target)) } : {}),
   };
 }
 
@@ -62,6 +70,7 @@ export function markerProps(marker: Marker): Record<string, string> {
     [MARKER_KEYS.source]: marker.sourceCalendar,
     [MARKER_KEYS.event]: marker.sourceEvent,
     ...(marker.generation > 0 ? { [MARKER_KEYS.generation]: String(marker.generation) } : {}),
+    ...(marker.targetCalendar ? { [MARKER_KEYS.target]: marker.targetCalendar } : {}),
   };
 }
 
@@ -80,13 +89,22 @@ export function readMarker(props: Record<string, string> | undefined): Marker | 
   if (!ruleId || !sourceCalendar || !sourceEvent) return undefined;
   const gen = props[MARKER_KEYS.generation];
   if (gen !== undefined && !GENERATION.test(gen)) return undefined;
-  return { ruleId, sourceCalendar, sourceEvent, generation: gen === undefined ? 0 : Number(gen) };
+  const targetCalendar = props[MARKER_KEYS.target];
+  return {
+    ruleId,
+    sourceCalendar,
+    sourceEvent,
+    generation: gen === undefined ? 0 : Number(gen),
+    ...(targetCalendar ? { targetCalendar } : {}),
+  };
 }
 
 /** Marks our ids to a human reading a calendar export; only base32hex letters are allowed. */
 const MIRROR_ID_PREFIX = "bsm";
 /** Bumping this would re-create every mirror under new ids: never change it casually. */
 const DERIVATION_TAG = "busysync-mirror/1";
+/** A group's own mirrors hash their target too, under a tag of their own. */
+const GROUP_DERIVATION_TAG = "busysync-group-mirror/1";
 
 /**
  * The deterministic event id of the mirror a marker describes: "bsm" + the base32hex SHA-256 of
@@ -97,13 +115,24 @@ const DERIVATION_TAG = "busysync-mirror/1";
  */
 export function deriveMirrorId(marker: Marker): string {
   // A JSON array keeps the parts apart: ("a:b","c") and ("a","b:c") hash differently.
-  const input = JSON.stringify([
-    DERIVATION_TAG,
-    marker.ruleId,
-    marker.sourceCalendar,
-    marker.sourceEvent,
-    ...(marker.generation > 0 ? [marker.generation] : []),
-  ]);
+  const input = JSON.stringify(
+    marker.targetCalendar === undefined
+      ? [
+        DERIVATION_TAG,
+        marker.ruleId,
+        marker.sourceCalendar,
+        marker.sourceEvent,
+        ...(marker.generation > 0 ? [marker.generation] : []),
+      ]
+      : [
+        GROUP_DERIVATION_TAG,
+        marker.ruleId,
+        marker.sourceCalendar,
+        marker.targetCalendar,
+        marker.sourceEvent,
+        marker.generation,
+      ],
+  );
   return MIRROR_ID_PREFIX + encodeBase32Hex(createHash("sha256").update(input).digest());
 }
 
@@ -125,6 +154,7 @@ export function createMirrorIdMemo(): MirrorIdOf {
       marker.sourceCalendar,
       marker.sourceEvent,
       marker.generation,
+      marker.targetCalendar ?? null,
     ]);
     let id = ids.get(key);
     if (id === undefined) {

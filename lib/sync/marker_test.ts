@@ -10,6 +10,7 @@ import {
   readMarker,
 } from "./marker.ts";
 import { anEdge, anEvent } from "../model/test_builders.ts";
+import type { Edge } from "../model/events.ts";
 
 const GOOGLE_EVENT_ID = /^[a-v0-9]{5,1024}$/;
 
@@ -108,7 +109,10 @@ Deno.test("mirror id: a run's memo gives every marker the id deriveMirrorId give
 Deno.test("marker: keys fit Google's 44-character limit and values its 1024", () => {
   // The rule schema allows 1024 characters; the calendar key adds the connection id.
   const longCalendar = "c".repeat(990) + "@group.calendar.google.com";
-  const edge = anEdge({ source: { connectionId: "connWork", calendarId: longCalendar } });
+  const edge = anEdge({
+    source: { connectionId: "connWork", calendarId: longCalendar },
+    identity: { kind: "group" },
+  });
   const props = markerProps(buildMarker(edge, "e".repeat(3000), 7));
   for (const [key, value] of Object.entries(props)) {
     assert.ok(key.length <= 44, key);
@@ -205,4 +209,23 @@ Deno.test("classify: an instance of a mirrored series (recurringEventId is the d
 Deno.test("classify: events without the marker are real, even with an id shaped like ours", () => {
   assert.equal(classifyEvent(anEvent({ id: mirrorIdFor(anEdge(), "evt1") })).kind, "event");
   assert.equal(classifyEvent({ id: "gone1", status: "cancelled" }).kind, "event");
+});
+
+Deno.test("marker: a group's mirrors of one event differ per target; a rule's and an adopted edge's do not name it", () => {
+  const into = (calendarId: string, identity?: Edge["identity"]) =>
+    anEdge({ target: { connectionId: "connHome", calendarId }, identity });
+  const group = { kind: "group" } as const;
+  const a = buildMarker(into("b@example.com", group), "evt1");
+  const b = buildMarker(into("c@example.com", group), "evt1");
+  assert.equal(a.targetCalendar, "connHome:b@example.com");
+  assert.notEqual(deriveMirrorId(a), deriveMirrorId(b));
+  assert.deepEqual(readMarker(markerProps(a)), a);
+  const rule = buildMarker(into("b@example.com"), "evt1");
+  assert.equal(rule.targetCalendar, undefined);
+  assert.notEqual(deriveMirrorId(rule), deriveMirrorId({ ...rule, targetCalendar: "x" }));
+  const adopted = buildMarker(into("b@example.com", { kind: "adopted", ruleId: "R1" }), "evt1");
+  assert.deepEqual(adopted, { ...rule, ruleId: "R1" });
+  const memo = createMirrorIdMemo();
+  assert.equal(memo(a), deriveMirrorId(a));
+  assert.notEqual(memo(b), memo(a));
 });

@@ -10,14 +10,14 @@ import { LedgerWriter } from "../db/ledger.ts";
 import type { Logger } from "../log.ts";
 import { type AccountLimits, AccountWrites } from "./account_writes.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { buildEdges } from "../model/rule_graph.ts";
+import type { EdgeOwner } from "../model/edge_owner.ts";
 import {
   type ApiMeter,
   CalendarNotFoundError,
   type CalendarProvider,
   ReconnectRequiredError,
 } from "./provider.ts";
-import type { Rule, RuleStatus } from "../model/rule.ts";
+import type { RuleStatus } from "../model/rule.ts";
 import type { RunReport } from "./run_report.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import { WriteMismatchError } from "./write_check.ts";
@@ -102,8 +102,8 @@ export class RunContext {
     readonly report: RunReport,
     /** The run's one clock reading: every window of the run is computed from it. */
     readonly now: Date,
-    /** The rules this run syncs. */
-    readonly active: readonly Rule[],
+    /** The rules and groups this run syncs. */
+    readonly active: readonly EdgeOwner[],
   ) {
     this.concurrency = deps.concurrency ?? 8;
     if (deps.onRunFinished) report.onFinished(deps.onRunFinished);
@@ -197,19 +197,19 @@ export class RunContext {
     if (!this.#failures.has(ruleId)) this.#failures.set(ruleId, err);
     if (err instanceof WriteMismatchError) {
       const into = calendarKey(err.cal);
-      for (const rule of this.active) {
-        const targets = buildEdges([rule]).map((e) => calendarKey(e.target));
-        if (rule.id === ruleId || targets.includes(into)) {
-          this.#verdicts.set(rule.id, { status: "broken", reason: err.message });
+      for (const owner of this.active) {
+        const targets = owner.edges.map((e) => calendarKey(e.target));
+        if (owner.id === ruleId || targets.includes(into)) {
+          this.#verdicts.set(owner.id, { status: "broken", reason: err.message });
         }
       }
       return;
     }
     if (err instanceof ReconnectRequiredError) {
       const reason = `the connected Google account needs to be connected again (${err.message})`;
-      for (const rule of this.active) {
-        const uses = [rule.source, rule.target].some((c) => c.connectionId === err.connectionId);
-        if (uses) this.#verdicts.set(rule.id, { status: "paused", reason });
+      for (const owner of this.active) {
+        const uses = owner.calendars.some((c) => c.connectionId === err.connectionId);
+        if (uses) this.#verdicts.set(owner.id, { status: "paused", reason });
       }
       return;
     }

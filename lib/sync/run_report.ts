@@ -14,12 +14,12 @@ import {
 } from "../db/history.ts";
 import type { SyncTrigger } from "../model/sync_reasons.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import type { Rule } from "../model/rule.ts";
+import type { EdgeOwner } from "../model/edge_owner.ts";
 import type { ApiMeter } from "./provider.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { PlannedOp } from "../model/events.ts";
 
-type Counts = Omit<RuleRun, "ruleId" | "status" | "statusReason">;
+type Counts = Omit<RuleRun, "ruleId" | "kind" | "status" | "statusReason">;
 
 /** Mutable, hence a class: one per run, written by every step of it. */
 export class RunReport {
@@ -170,11 +170,12 @@ export class RunReport {
     dryRun: boolean;
     full: boolean;
     stopped: boolean;
-    rules: readonly Pick<Rule, "id" | "status" | "statusReason">[];
+    owners: readonly Pick<EdgeOwner, "kind" | "id" | "status" | "statusReason">[];
   }): { record: RunRecord; actions: RunAction[] } {
-    const rules: RuleRun[] = opts.rules.map((rule) => {
+    const rules: RuleRun[] = opts.owners.map((rule) => {
       return {
         ruleId: rule.id,
+        ...(rule.kind === "group" ? { kind: "group" as const } : {}),
         ...this.#countsOf(rule.id),
         status: rule.status,
         ...(rule.statusReason ? { statusReason: rule.statusReason } : {}),

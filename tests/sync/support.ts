@@ -10,8 +10,11 @@ import { createGoogleProvider } from "../../lib/google/provider.ts";
 import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
 import { type Connection, saveConnectionGrant } from "../../lib/db/connections.ts";
 import { createRule } from "../../lib/db/rules.ts";
+import { createGroup } from "../../lib/db/group_changes.ts";
+import { replaceCalendars } from "../../lib/db/calendars.ts";
+import { type Group, type GroupInput, GroupInputSchema } from "../../lib/model/group.ts";
 import { createLogger } from "../../lib/log.ts";
-import { type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
+import { type SyncDeps, type SyncOptions, syncUser } from "../../lib/sync/engine.ts";
 import type { ApiMeter, CalendarProvider } from "../../lib/sync/provider.ts";
 import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/model/rule.ts";
 import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
@@ -39,6 +42,13 @@ export type RuleSpec = Omit<Partial<RuleInput>, "filters" | "window"> & {
   target: CalendarRef;
   filters?: Partial<RuleInput["filters"]>;
   window?: Partial<RuleInput["window"]>;
+};
+
+export type GroupSpec = Omit<Partial<GroupInput>, "members" | "filters" | "window"> & {
+  /** Calendars, or members with a privacy of their own. */
+  members: (CalendarRef | GroupInput["members"][number])[];
+  filters?: Partial<GroupInput["filters"]>;
+  window?: Partial<GroupInput["window"]>;
 };
 
 let counter = 0;
@@ -199,9 +209,37 @@ export class World {
     return (await createRule(this.kv, person.userId, input, { now: new Date() })).rule;
   }
 
+  /** Creates a group through lib/db/group_changes.ts, with every default unless overridden. */
+  async aGroup(person: Person, spec: GroupSpec): Promise<Group> {
+    const input = GroupInputSchema.parse({
+      name: "Test group",
+      ...spec,
+      members: spec.members.map((m) => "calendarId" in m ? { calendar: m } : m),
+    });
+    return (await createGroup(this.kv, person.userId, input, { now: new Date() })).group;
+  }
+
+  /** Caches the person's calendars as a calendar-list refresh would, with these access roles. */
+  async cacheCalendars(person: Person, roles: Record<string, "reader" | "writer" | "owner">) {
+    await this.connect(person);
+    const calendars = Object.entries(person.cal).map(([name, ref]) => ({
+      id: ref.calendarId,
+      summary: name,
+      primary: ref.calendarId === person.email,
+      accessRole: roles[name] ?? "owner",
+      timeZone: "UTC",
+    }));
+    await replaceCalendars(this.kv, person.userId, person.connectionId, calendars, new Date());
+  }
+
   /** Runs the engine for `person` against this world. */
   sync(person: Person, opts: Partial<SyncOptions> = {}) {
-    return syncUser({
+    return syncUser({ ...this.syncDeps(person), trigger: "manual", ...opts });
+  }
+
+  /** The engine's dependencies for `person` in this world. */
+  syncDeps(person: Person): SyncDeps {
+    return {
       kv: this.kv,
       userId: person.userId,
       providerFor: (_connectionId, meter) => this.providerWith(meter),
@@ -213,9 +251,7 @@ export class World {
         accountLimits: { createsPerDay: Infinity, pauseHours: 6 },
       },
       log: createLogger("error", () => {}),
-      trigger: "manual",
-      ...opts,
-    });
+    };
   }
 
   /** A source event as the provider reads it (from a full listing of the next 60 days). */
