@@ -11,6 +11,7 @@ import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
+import { addedPairs, type Covering, findCovering, ruleCoverer } from "../model/pair_coverage.ts";
 import {
   checkRuleGraph,
   describeGraphProblem,
@@ -25,7 +26,8 @@ export type RuleProblemCode =
   | "free_busy_only"
   | "unwritable_target"
   | "self_target"
-  | "cycle";
+  | "cycle"
+  | "duplicate";
 
 /** Why a rule cannot be accepted; `field` ("source" or "target") when one field is at fault. */
 export interface RuleProblem {
@@ -74,11 +76,37 @@ export async function checkRule(
           rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
           calendar: nameOf,
         }),
-        ...(problem.code === "self_target" ? { field: "target" as const } : {}),
+        // A cycle is closed by where the rule writes: the target is the field to change.
+        field: "target",
+      });
+    }
+    const prev = stored.find((e) => e.rule.id === candidate.id)?.rule;
+    const covering = findCovering(
+      addedPairs(ruleCoverer(candidate), prev && ruleCoverer(prev)),
+      others.map(ruleCoverer),
+    );
+    if (covering) {
+      problems.push({
+        code: "duplicate",
+        field: "target",
+        message: describeCovering(covering, nameOf),
       });
     }
   }
   return { problems, hints: describeGaps(rules, nameOf) };
+}
+
+/**
+ * Why a rule is refused as a duplicate, naming the rule (or group) that already mirrors the pair:
+ * `"Personal → Work" already mirrors Personal into Work: edit it instead.`
+ */
+export function describeCovering(
+  { coverer, pair }: Covering,
+  nameOf: (key: string) => string,
+): string {
+  const who = coverer.kind === "group" ? `The group "${coverer.name}"` : `"${coverer.name}"`;
+  return `${who} already mirrors ${nameOf(calendarKey(pair.source))} into ` +
+    `${nameOf(calendarKey(pair.target))}: edit it instead.`;
 }
 
 /** The chains of `rules` that stop short, named for a person, from data the caller has read. */
