@@ -11,7 +11,13 @@ import { type Connection, listConnections } from "../db/connections.ts";
 import { listRules } from "../db/rules.ts";
 import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { addedPairs, type Covering, findCovering, ruleCoverer } from "../model/pair_coverage.ts";
+import {
+  addedPairs,
+  type Covering,
+  findCovering,
+  findDuplicates,
+  ruleCoverer,
+} from "../model/pair_coverage.ts";
 import {
   checkRuleGraph,
   describeGraphProblem,
@@ -117,6 +123,30 @@ export function propagationHints(
 ): PropagationHint[] {
   const names = namesOf(connections, calendars);
   return describeGaps(rules, (key) => fullCalendarName(names.get(key)));
+}
+
+/**
+ * The duplicates a store already holds (from before they were refused), one sentence each:
+ * `rules "A" and "B" both mirror X into Y; edit or delete one`. Nothing is changed.
+ */
+export function duplicateNotes(
+  rules: readonly Rule[],
+  connections: readonly Connection[],
+  calendars: readonly StoredCalendar[],
+): string[] {
+  const names = namesOf(connections, calendars);
+  // The operator's `migrate` may read rules of calendars no longer cached: their id still says
+  // which calendar it was.
+  const nameOf = (ref: CalendarRef) => {
+    const known = names.get(calendarKey(ref));
+    return known ? fullCalendarName(known) : ref.calendarId;
+  };
+  return findDuplicates(rules.map(ruleCoverer)).map(({ coverers, pairs }) => {
+    const who = coverers.map((c) => `"${c.name}"`);
+    const list = `${who.slice(0, -1).join(", ")} and ${who[who.length - 1]}`;
+    const what = pairs.map((p) => `${nameOf(p.source)} into ${nameOf(p.target)}`).join(" and ");
+    return `rules ${list} both mirror ${what}; edit or delete one`;
+  });
 }
 
 function describeGaps(

@@ -4,6 +4,9 @@
  * identical creates race; a disabled duplicate may be stored, but not turned on.
  */
 import assert from "node:assert/strict";
+import { keys } from "../../lib/db/keys.ts";
+import { getRule } from "../../lib/db/rules.ts";
+import { buildRule, RuleInputSchema } from "../../lib/model/rule.ts";
 import { aRule, startApiWorld } from "./support.ts";
 
 Deno.test("rules API: a duplicate of an enabled rule is refused with 422 duplicate, naming it", async (t) => {
@@ -79,6 +82,30 @@ Deno.test("rules API: a duplicate of an enabled rule is refused with 422 duplica
       for (const r of answers) await r.body?.cancel();
       assert.deepEqual(statuses, [201, 422]);
     });
+
+    await t.step(
+      "a store holding duplicates names them on the rules page; they stay editable",
+      async () => {
+        // Past the store's check, as a store from before duplicates were refused holds them.
+        const old = buildRule(RuleInputSchema.parse(aRule(cal, { name: "Old copy" })), {
+          id: "01OLDCOPY0000000000000000A",
+          now: new Date(),
+        });
+        await w.h.kv.set(keys.rule(w.annId, old.id), { v: 1, ...old });
+        const page = await (await ann.request("/rules")).text();
+        assert.match(page, /data-duplicates/);
+        assert.match(
+          page,
+          /Rules &quot;Main ↔ work&quot; and &quot;Old copy&quot; both mirror/,
+        );
+        const renamed = await ann.request(`/api/rules/${old.id}`, {
+          method: "PATCH",
+          json: { name: "Old copy, renamed" },
+        });
+        assert.equal(renamed.status, 200);
+        assert.equal((await getRule(w.h.kv, w.annId, old.id))?.rule.name, "Old copy, renamed");
+      },
+    );
   } finally {
     await w.h.close();
   }
