@@ -155,6 +155,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
           422,
         );
         assert.equal(cycle.code, "cycle");
+        assert.ok(cycle.fields?.target, "a cycle is marked on the target");
         assert.match(cycle.message, /“Team” \(ann@work\.example\.com\)/);
         assert.match(cycle.message, /“Main calendar” \(ann@example\.com\)/);
         assert.match(cycle.message, /"Team to main"/);
