@@ -14,7 +14,7 @@ import {
 /** What every section of the rule form gets: the draft, a way to change it, and its errors. */
 export interface SectionProps {
   draft: RuleDraft;
-  /** Applies a change; `path` is the field's dotted path, marking it as touched. */
+  /** Applies a change; `path` is the field's dotted path. */
   change: (path: string, next: (d: RuleDraft) => RuleDraft) => void;
   /** The message to show under the field at `path`, if any. */
   errorFor: (path: string) => string | undefined;
@@ -97,11 +97,10 @@ function CalendarSelect(
   );
 }
 
-/** Name, source, target and direction; `problem` is a rule-set error (a cycle). */
+/** Name, source, target and direction, with the chains of rules that stop short. */
 export function CalendarsSection(
-  { draft, change, errorFor, calendars, problem, hints, onName }: SectionProps & {
+  { draft, change, errorFor, calendars, hints, onName }: SectionProps & {
     calendars: CalendarOption[];
-    problem?: string;
     hints?: string[];
     onName: (name: string) => void;
   },
@@ -180,7 +179,6 @@ export function CalendarsSection(
         {draft.bidirectional && source && !source.writable &&
           " The first calendar is read-only, so it cannot receive any."}
       </p>
-      {problem && <p class="form-problem" role="alert" data-problem>{problem}</p>}
       {hints?.map((hint) => <p class="form-hint" key={hint}>{hint}</p>)}
     </fieldset>
   );

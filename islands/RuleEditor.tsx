@@ -49,7 +49,8 @@ const PREVIEW_DELAY_MS = 400;
 
 /**
  * Creates or edits a rule. Every change is checked by `POST /api/rules/validate` as you type
- * (field errors under their fields, cycles and other rule-set problems above the form), and
+ * (each error under its field, a cycle or a duplicate under the target, one with no field above
+ * the form; Save stays off, saying why, while there is one), and
  * once valid the preview (`POST /api/rules/preview`) draws the busy blocks the rule would make
  * into a week of the target calendar, all before anything is saved; for a stored rule the
  * blocks that stay are drawn too. Saving is `POST
@@ -58,8 +59,6 @@ const PREVIEW_DELAY_MS = 400;
 export default function RuleEditor(props: RuleEditorProps) {
   const hydrated = useHydrated();
   const [draft, setDraft] = useState<RuleDraft>(props.draft);
-  const [touched, setTouched] = useState<Set<string>>(new Set());
-  const [showAll, setShowAll] = useState(false);
   const [validation, setValidation] = useState<Validation>({ fields: {} });
   const [preview, setPreview] = useState<PreviewState>({
     state: "loading",
@@ -74,7 +73,6 @@ export default function RuleEditor(props: RuleEditorProps) {
   const target = byKey.get(calendarKey(draft.target));
 
   const change = (path: string, next: (d: RuleDraft) => RuleDraft) => {
-    setTouched((t) => (t.has(path) ? t : new Set(t).add(path)));
     setDraft((d) => {
       const updated = next(d);
       // A new rule's name follows its calendars until the person types one.
@@ -149,10 +147,10 @@ export default function RuleEditor(props: RuleEditorProps) {
     };
   }, [previewKey, valid, previewTick]);
 
+  // Every error is shown at once: Save is off while there is one, so the reason must be visible.
   const errorFor = (path: string): string | undefined => {
     const message = validation.fields[path];
-    if (!message || !(showAll || [...touched].some((t) => path.startsWith(t)))) return undefined;
-    return PLAIN[path] ?? message;
+    return message === undefined ? undefined : PLAIN[path] ?? message;
   };
   // Errors of fields the form has no place for (they should not happen) still get said.
   const placed = [
@@ -171,7 +169,6 @@ export default function RuleEditor(props: RuleEditorProps) {
 
   const save = async (e: Event) => {
     e.preventDefault();
-    setShowAll(true);
     if (!valid) return;
     setSaving(true);
     setSaveError(null);
@@ -200,11 +197,13 @@ export default function RuleEditor(props: RuleEditorProps) {
   const sections = { draft, change, errorFor };
   return (
     <form class="editor" onSubmit={save} noValidate aria-describedby="editor-status">
+      {validation.problem && (
+        <p class="form-problem" role="alert" data-problem>{validation.problem}</p>
+      )}
       <div class="editor-form">
         <CalendarsSection
           {...sections}
           calendars={props.calendars}
-          problem={validation.problem}
           hints={validation.hints}
           onName={onName}
         />
@@ -228,12 +227,17 @@ export default function RuleEditor(props: RuleEditorProps) {
               ? <span class="field-error">{stray.map(([p, m]) => `${p}: ${m}`).join("; ")}</span>
               : valid
               ? <span class="ok-text">✓ Ready to save</span>
-              : showAll
-              ? <span class="field-error">Fix the marked fields first.</span>
-              : ""}
+              : validation.problem
+              ? <span class="field-error">Save is off until the problem above is solved.</span>
+              : <span class="field-error">Save is off until the marked fields are fixed.</span>}
           </p>
           <a class="button button-secondary" href="/rules">Cancel</a>
-          <button type="submit" class="button" disabled={!hydrated || saving}>
+          <button
+            type="submit"
+            class="button"
+            disabled={!hydrated || saving || !valid}
+            aria-describedby="editor-status"
+          >
             {saving ? "Saving…" : props.ruleId ? "Save changes" : "Create rule"}
           </button>
         </div>

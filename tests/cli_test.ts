@@ -11,7 +11,7 @@ import { MIGRATIONS, readSchemaVersion } from "../lib/db/migrations.ts";
 import { createRule, getRule, listRules } from "../lib/db/rules.ts";
 import { getOrCreateSetting } from "../lib/db/settings.ts";
 import { getUser } from "../lib/db/users.ts";
-import { RuleInputSchema } from "../lib/model/rule.ts";
+import { buildRule, RuleInputSchema } from "../lib/model/rule.ts";
 import {
   ANN,
   ANN_WORK,
@@ -116,6 +116,39 @@ Deno.test("cli: migrate upgrades a store written by the previous schema version"
     assert.equal((await after.get(["users", "user1"])).value !== null, true);
     after.close();
     assert.match((await cli(["migrate"], { BUSYSYNC_KV: temp.path })).stdout, /up to date/);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("cli: migrate reports rules that duplicate each other and deletes neither", async () => {
+  const temp = await tempKvPath();
+  try {
+    const kv = await openKv(temp.path);
+    await kv.set(["users", "user1"], { v: 1, id: "user1" });
+    // Written past the store's check, as a store from before duplicates were refused holds them.
+    const input = (name: string) =>
+      RuleInputSchema.parse({
+        name,
+        source: { connectionId: "c1", calendarId: "personal@example.com" },
+        target: { connectionId: "c2", calendarId: "work@example.com" },
+        bidirectional: true,
+      });
+    const now = new Date("2026-11-01T00:00:00.000Z");
+    for (const [id, name] of [["r1", "Personal ↔ Work"], ["r2", "Again"]]) {
+      await kv.set(keys.rule("user1", id), { v: 1, ...buildRule(input(name), { id, now }) });
+    }
+    kv.close();
+    const run = await cli(["migrate"], { BUSYSYNC_KV: temp.path });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /user user1: rules "Personal ↔ Work" and "Again" both mirror .*personal@example\.com.* into .*work@example\.com.*; edit or delete one/,
+    );
+    assert.equal(run.stdout.match(/both mirror/g)?.length, 1);
+    const after = await openKv(temp.path);
+    assert.deepEqual((await listRules(after, "user1")).map((e) => e.rule.id), ["r1", "r2"]);
+    after.close();
   } finally {
     await temp.cleanup();
   }

@@ -9,7 +9,16 @@ import { backupKv, restoreKv } from "../db/backup.ts";
 import { ConflictError } from "../db/commit.ts";
 import { pauseWriters, recordBackup } from "../db/maintenance.ts";
 import { MIGRATIONS, readSchemaVersion, runMigrations } from "../db/migrations.ts";
-import { RuleNotFoundError, RuleRejectedError } from "../db/rules.ts";
+import { listCalendars } from "../db/calendars.ts";
+import { listConnections } from "../db/connections.ts";
+import {
+  listRules,
+  RuleDuplicateError,
+  RuleNotFoundError,
+  RuleRejectedError,
+} from "../db/rules.ts";
+import { listUserIds } from "../db/users.ts";
+import { duplicateNotes } from "../rules/check.ts";
 import { changeRule, RuleInvalidError, RuleUnacceptableError } from "../rules/save.ts";
 import { purgeUser, syncUser } from "../sync/engine.ts";
 import { type CliContext, findUser, UsageError } from "./context.ts";
@@ -116,7 +125,13 @@ export async function ruleSwitchCommand(
     if (err instanceof RuleNotFoundError) {
       throw new UsageError(`user ${opts.user} has no rule ${opts.rule}`);
     }
-    const refused = [RuleUnacceptableError, RuleRejectedError, RuleInvalidError, ConflictError];
+    const refused = [
+      RuleUnacceptableError,
+      RuleRejectedError,
+      RuleDuplicateError,
+      RuleInvalidError,
+      ConflictError,
+    ];
     if (!refused.some((type) => err instanceof type)) throw err;
     console.error(`rule ${verb}: the rule cannot be saved: ${(err as Error).message}`);
     return 1;
@@ -145,6 +160,19 @@ export async function migrateCommand(ctx: CliContext): Promise<number> {
       ? `migrate: applied ${applied.join(", ")}`
       : `migrate: up to date (schema version ${await readSchemaVersion(ctx.kv)})`,
   );
+  // Duplicates stored before they were refused are reported, never deleted: which one goes is
+  // the user's choice. They are no migration failure, so the exit code stays 0.
+  for (const userId of await listUserIds(ctx.kv)) {
+    const [entries, connections, calendars] = await Promise.all([
+      listRules(ctx.kv, userId),
+      listConnections(ctx.kv, userId),
+      listCalendars(ctx.kv, userId),
+    ]);
+    const rules = entries.map((e) => e.rule);
+    for (const note of duplicateNotes(rules, connections, calendars)) {
+      ctx.print(`migrate: user ${userId}: ${note}`);
+    }
+  }
   return 0;
 }
 

@@ -31,8 +31,10 @@ import {
 } from "./groups.ts";
 import { keys } from "./keys.ts";
 import { forgetLedger } from "./ledger.ts";
+import { groupCoverer, ruleCoverer } from "../model/pair_coverage.ts";
 import {
   assertGraph,
+  assertNotCovered,
   listRules,
   MirrorRemovalSchema,
   ReleasedRuleSchema,
@@ -51,7 +53,15 @@ async function othersOf(kv: Deno.Kv, userId: string, groupId?: string) {
   };
 }
 
-/** Creates a group from parsed input. Throws RuleRejectedError when rules beside it would loop. */
+const coverersOf = (rules: readonly Rule[], groups: readonly Group[]) => [
+  ...rules.map(ruleCoverer),
+  ...groups.map(groupCoverer),
+];
+
+/**
+ * Creates a group from parsed input. Throws RuleRejectedError when rules beside it would loop,
+ * RuleDuplicateError when a rule or another group already mirrors one of its pairs.
+ */
 export async function createGroup(
   kv: Deno.Kv,
   userId: string,
@@ -63,6 +73,7 @@ export async function createGroup(
     const ruleSet = await kv.get(keys.ruleSet(userId));
     const { rules, groups } = await othersOf(kv, userId);
     assertGraph(rules, [...groups, group]);
+    assertNotCovered(groupCoverer(group), undefined, coverersOf(rules, groups));
     const key = keys.group(userId, group.id);
     return {
       op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
@@ -104,6 +115,7 @@ export async function updateGroup(
     if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
     const { rules, groups } = await othersOf(kv, userId, groupId);
     assertGraph(rules, [...groups, next]);
+    assertNotCovered(groupCoverer(next), groupCoverer(prev), coverersOf(rules, groups));
     const op = kv.atomic().check(ruleSet).check(entry)
       .set(entry.key, storeGroup(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));
@@ -217,7 +229,9 @@ export async function adoptRulesIntoGroup(
     const ruleSet = await kv.get(keys.ruleSet(userId));
     const { rules, groups } = await othersOf(kv, userId);
     const gone = new Set(adopt.map((e) => e.rule.id));
-    assertGraph(rules.filter((r) => !gone.has(r.id)), [...groups, group]);
+    const kept = rules.filter((r) => !gone.has(r.id));
+    assertGraph(kept, [...groups, group]);
+    assertNotCovered(groupCoverer(group), undefined, coverersOf(kept, groups));
     const key = keys.group(userId, id);
     const op = kv.atomic().check(ruleSet).check({ key, versionstamp: null })
       .set(key, storeGroup(group))

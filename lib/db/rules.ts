@@ -28,6 +28,14 @@ import {
   type RuleStatus,
 } from "../model/rule.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
+import {
+  addedPairs,
+  type Coverer,
+  type Covering,
+  findCovering,
+  groupCoverer,
+  ruleCoverer,
+} from "../model/pair_coverage.ts";
 import { commitWithRetry, ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
 import type { Fence } from "./leases.ts";
@@ -64,6 +72,44 @@ function describeProblem(problem: GraphProblem, owners: readonly { id: string; n
     rule: (id) => owners.find((r) => r.id === id)?.name ?? id,
     calendar: (key) => key.slice(key.indexOf(":") + 1),
   });
+}
+
+/** An enabled rule already mirrors a pair this change would add (an API answers 422). */
+export class RuleDuplicateError extends Error {
+  constructor(readonly covering: Covering) {
+    const { coverer, pair } = covering;
+    super(
+      `"${coverer.name}" already mirrors ${pair.source.calendarId} into ` +
+        `${pair.target.calendarId}: edit it instead`,
+    );
+    this.name = "RuleDuplicateError";
+  }
+}
+
+/**
+ * Refuses `next` when it adds a pair an enabled other rule covers. Only added pairs count, so a
+ * store that already holds duplicates keeps them editable.
+ */
+function assertNoDuplicate(
+  next: Rule,
+  others: readonly Rule[],
+  prev: Rule | undefined,
+  groups: readonly Group[],
+): void {
+  assertNotCovered(ruleCoverer(next), prev && ruleCoverer(prev), [
+    ...others.map(ruleCoverer),
+    ...groups.map(groupCoverer),
+  ]);
+}
+
+/** Refuses `next` (a rule's or a group's pairs) when it adds a pair one of `others` covers. */
+export function assertNotCovered(
+  next: Coverer,
+  prev: Coverer | undefined,
+  others: readonly Coverer[],
+): void {
+  const covering = findCovering(addedPairs(next, prev), others);
+  if (covering) throw new RuleDuplicateError(covering);
 }
 
 const StoredRuleSchema = z.object({ v: z.literal(1) }).and(RuleSchema);
@@ -139,7 +185,8 @@ export function assertGraph(rules: readonly Rule[], groups: readonly Group[]): v
 
 /**
  * Creates a rule from parsed input (status ok). Throws RuleRejectedError when the user's rules
- * with this one would target a calendar itself or form a cycle.
+ * with this one would target a calendar itself or form a cycle, RuleDuplicateError when an
+ * enabled rule already mirrors one of its pairs.
  */
 export async function createRule(
   kv: Deno.Kv,
@@ -151,7 +198,9 @@ export async function createRule(
   const res = await commitWithRetry(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
     const existing = await listRules(kv, userId);
-    assertGraph([...existing.map((e) => e.rule), rule], await listGroupsOf(kv, userId));
+    const groups = await listGroupsOf(kv, userId);
+    assertGraph([...existing.map((e) => e.rule), rule], groups);
+    assertNoDuplicate(rule, existing.map((e) => e.rule), undefined, groups);
     const key = keys.rule(userId, rule.id);
     return {
       op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
@@ -178,7 +227,8 @@ export function targetsOf(rule: Rule): CalendarRef[] {
  * the rule changed since. A change to what the rule mirrors resets its status to ok (the user
  * fixed or changed it: the engine tries again) and makes the engine re-plan it from a full
  * listing of its source. Disabling with `removeMirrors` leaves a removal request; enabling
- * again withdraws a pending one. Throws RuleNotFoundError, RuleRejectedError, or a ZodError
+ * again withdraws a pending one. Throws RuleNotFoundError, RuleRejectedError,
+ * RuleDuplicateError (it would newly mirror a pair an enabled rule covers), or a ZodError
  * when the patched rule is invalid as a whole.
  */
 export async function updateRule(
@@ -199,7 +249,9 @@ export async function updateRule(
     let next = applyRulePatch(prev, patch, opts.now);
     if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
     const others = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => r.id !== ruleId);
-    assertGraph([...others, next], await listGroupsOf(kv, userId));
+    const groups = await listGroupsOf(kv, userId);
+    assertGraph([...others, next], groups);
+    assertNoDuplicate(next, others, prev, groups);
     const op = kv.atomic().check(ruleSet).check(entry)
       .set(entry.key, storeRule(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));

@@ -11,6 +11,7 @@ import {
   listMirrorRemovals,
   listReleasedRuleIds,
   listRules,
+  RuleDuplicateError,
   RuleNotFoundError,
   RuleRejectedError,
   setRuleStatus,
@@ -44,7 +45,23 @@ Deno.test("rules: a rule closing a cycle of three calendars is rejected, naming 
         /a → b → c → a|b → c → a → b|c → a → b → c/.test(e.message),
     );
     // Both ways between two calendars is fine.
+    await createRule(kv, "u1", input("b", "a"), { now: NOW });
+  }));
+
+Deno.test("rules: the store refuses a duplicate of an enabled rule, stores a disabled one, refuses turning it on", () =>
+  withMemoryKv(async (kv) => {
     await createRule(kv, "u1", input("a", "b", { bidirectional: true }), { now: NOW });
+    await assert.rejects(createRule(kv, "u1", input("b", "a"), { now: NOW }), RuleDuplicateError);
+    const off = await createRule(kv, "u1", input("a", "b", { enabled: false }), { now: NOW });
+    await assert.rejects(
+      updateRule(kv, "u1", off.rule.id, { enabled: true }, { now: NOW }),
+      (e: unknown) =>
+        e instanceof RuleDuplicateError && /"a→b" already mirrors a into b/.test(e.message),
+    );
+    assert.equal(
+      (await updateRule(kv, "u1", off.rule.id, { name: "Spare" }, { now: NOW })).rule.name,
+      "Spare",
+    );
   }));
 
 Deno.test("rules: an edit with a stale versionstamp is a conflict; a fresh one applies", () =>

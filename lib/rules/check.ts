@@ -12,6 +12,13 @@ import { listRules } from "../db/rules.ts";
 import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import {
+  addedPairs,
+  type Covering,
+  findCovering,
+  findDuplicates,
+  ruleCoverer,
+} from "../model/pair_coverage.ts";
+import {
   checkRuleGraph,
   describeGraphProblem,
   explainPropagation,
@@ -25,7 +32,8 @@ export type RuleProblemCode =
   | "free_busy_only"
   | "unwritable_target"
   | "self_target"
-  | "cycle";
+  | "cycle"
+  | "duplicate";
 
 /** Why a rule cannot be accepted; `field` ("source" or "target") when one field is at fault. */
 export interface RuleProblem {
@@ -74,11 +82,37 @@ export async function checkRule(
           rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
           calendar: nameOf,
         }),
-        ...(problem.code === "self_target" ? { field: "target" as const } : {}),
+        // A cycle is closed by where the rule writes: the target is the field to change.
+        field: "target",
+      });
+    }
+    const prev = stored.find((e) => e.rule.id === candidate.id)?.rule;
+    const covering = findCovering(
+      addedPairs(ruleCoverer(candidate), prev && ruleCoverer(prev)),
+      others.map(ruleCoverer),
+    );
+    if (covering) {
+      problems.push({
+        code: "duplicate",
+        field: "target",
+        message: describeCovering(covering, nameOf),
       });
     }
   }
   return { problems, hints: describeGaps(rules, nameOf) };
+}
+
+/**
+ * Why a rule is refused as a duplicate, naming the rule (or group) that already mirrors the pair:
+ * `"Personal → Work" already mirrors Personal into Work: edit it instead.`
+ */
+export function describeCovering(
+  { coverer, pair }: Covering,
+  nameOf: (key: string) => string,
+): string {
+  const who = coverer.kind === "group" ? `The group "${coverer.name}"` : `"${coverer.name}"`;
+  return `${who} already mirrors ${nameOf(calendarKey(pair.source))} into ` +
+    `${nameOf(calendarKey(pair.target))}: edit it instead.`;
 }
 
 /** The chains of `rules` that stop short, named for a person, from data the caller has read. */
@@ -89,6 +123,30 @@ export function propagationHints(
 ): PropagationHint[] {
   const names = namesOf(connections, calendars);
   return describeGaps(rules, (key) => fullCalendarName(names.get(key)));
+}
+
+/**
+ * The duplicates a store already holds (from before they were refused), one sentence each:
+ * `rules "A" and "B" both mirror X into Y; edit or delete one`. Nothing is changed.
+ */
+export function duplicateNotes(
+  rules: readonly Rule[],
+  connections: readonly Connection[],
+  calendars: readonly StoredCalendar[],
+): string[] {
+  const names = namesOf(connections, calendars);
+  // The operator's `migrate` may read rules of calendars no longer cached: their id still says
+  // which calendar it was.
+  const nameOf = (ref: CalendarRef) => {
+    const known = names.get(calendarKey(ref));
+    return known ? fullCalendarName(known) : ref.calendarId;
+  };
+  return findDuplicates(rules.map(ruleCoverer)).map(({ coverers, pairs }) => {
+    const who = coverers.map((c) => `"${c.name}"`);
+    const list = `${who.slice(0, -1).join(", ")} and ${who[who.length - 1]}`;
+    const what = pairs.map((p) => `${nameOf(p.source)} into ${nameOf(p.target)}`).join(" and ");
+    return `rules ${list} both mirror ${what}; edit or delete one`;
+  });
 }
 
 function describeGaps(

@@ -13,6 +13,7 @@ import { listConnections } from "../../lib/db/connections.ts";
 import {
   getRule,
   listRules,
+  RuleDuplicateError,
   type RuleEntry,
   RuleNotFoundError,
   RuleRejectedError,
@@ -156,6 +157,9 @@ export function ruleRoutes(deps: AppDeps) {
       tags,
       security: SIGNED_IN,
       summary: "Create a rule (and sync it)",
+      description: "An enabled rule whose source → target pair an enabled rule already covers " +
+        "(a both-ways rule covers both directions) answers 422 `duplicate` naming that rule: " +
+        "edit it instead. A disabled duplicate may be stored.",
       request: { body: jsonBody(RuleInputJson) },
       responses: {
         201: {
@@ -183,8 +187,9 @@ export function ruleRoutes(deps: AppDeps) {
       security: SIGNED_IN,
       summary: "Check a rule without saving it",
       description: "Field errors answer 400 (`fields`); a cycle, a self-target, an unknown or " +
-        "unwritable calendar, or one shared as free/busy only (its events cannot be read) " +
-        "answers 422 naming the calendars.",
+        "unwritable calendar, one shared as free/busy only (its events cannot be read), or a " +
+        "duplicate (`duplicate`: an enabled rule already mirrors one of its source → target " +
+        "pairs; edit that rule instead) answers 422 naming the calendars.",
       request: { body: jsonBody(RuleDraftJson) },
       responses: {
         200: jsonResponse(ValidationSchema, "The rule can be saved."),
@@ -248,7 +253,9 @@ export function ruleRoutes(deps: AppDeps) {
       security: SIGNED_IN,
       summary: "Replace a rule",
       description: "Fields left out take their defaults. Fields only the server sets (id, " +
-        "status, timestamps) are ignored, so a rule read with GET can be sent back edited.",
+        "status, timestamps) are ignored, so a rule read with GET can be sent back edited. " +
+        "A change of calendars or direction, or turning the rule on, that would mirror a " +
+        "pair an enabled rule already covers answers 422 `duplicate`.",
       request: { params: RuleId, headers: IfMatch, body: jsonBody(RuleInputJson) },
       responses: {
         200: { ...jsonResponse(RuleJson, "The rule as stored."), headers: etagHeader },
@@ -279,7 +286,8 @@ export function ruleRoutes(deps: AppDeps) {
       summary: "Change some fields of a rule",
       description: 'A partial rule, e.g. `{ "enabled": false }`; `filters` and `window` merge ' +
         "field by field and `null` removes an optional filter. Turning a rule off removes the " +
-        "busy blocks it made unless `keepMirrors=true`.",
+        "busy blocks it made unless `keepMirrors=true`. Like PUT, a change that would " +
+        "duplicate an enabled rule's source → target pair answers 422 `duplicate`.",
       request: {
         params: RuleId,
         query: KeepMirrorsQuery,
@@ -439,6 +447,11 @@ async function ruleErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof RuleUnacceptableError) throw unacceptable(err);
     if (err instanceof RuleRejectedError) {
       throw new HttpError(422, err.problems[0].code, `This rule cannot be saved: ${err.message}.`);
+    }
+    if (err instanceof RuleDuplicateError) {
+      throw new HttpError(422, "duplicate", `This rule cannot be saved: ${err.message}.`, {
+        target: `${err.message}.`,
+      });
     }
     if (err instanceof RuleInvalidError) throw validationError(err.zodError.issues);
     throw err;

@@ -20,7 +20,7 @@ import { type Connection, listConnections } from "../../lib/db/connections.ts";
 import { getRule, listRules } from "../../lib/db/rules.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
-import { propagationHints } from "../../lib/rules/check.ts";
+import { duplicateNotes, propagationHints } from "../../lib/rules/check.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
 import { type Rule, RuleInputSchema } from "../../lib/model/rule.ts";
 import { type CalendarOption, type RuleDraft, suggestName } from "../../lib/browser/rule_draft.ts";
@@ -53,6 +53,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const rules = entries.map((e) => e.rule);
     const labels = calendarLabels(connections, calendars);
     const hints = propagationHints(rules, connections, calendars);
+    const duplicates = duplicateNotes(rules, connections, calendars);
     // A bad query is dropped rather than refused: the list is still the page asked for.
     const query = SavedQuery.safeParse(c.req.query());
     const saved = query.success ? rules.find((r) => r.id === query.data.saved) : undefined;
@@ -90,6 +91,14 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
               ...(query.success && query.data.run ? { runId: query.data.run } : {}),
             }}
           />
+        )}
+        {duplicates.length > 0 && (
+          // Stored before duplicates were refused: said, never deleted; the person picks one.
+          <section class="callout" role="alert" data-duplicates>
+            <strong>Rules that do the same thing</strong>
+            <p>Each busy block of these appears twice. Both stay until you edit or delete one.</p>
+            <ul>{duplicates.map((d) => <li key={d}>{d[0].toUpperCase() + d.slice(1)}.</li>)}</ul>
+          </section>
         )}
         {rules.length === 0 ? <NoRules canCreate={calendars.length >= 2} /> : (
           <>

@@ -155,6 +155,7 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
           422,
         );
         assert.equal(cycle.code, "cycle");
+        assert.ok(cycle.fields?.target, "a cycle is marked on the target");
         assert.match(cycle.message, /“Team” \(ann@work\.example\.com\)/);
         assert.match(cycle.message, /“Main calendar” \(ann@example\.com\)/);
         assert.match(cycle.message, /"Team to main"/);
@@ -172,7 +173,11 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
     await t.step(
       "validate: 200 with defaults and chains that stop short; an id replaces that rule",
       async () => {
-        const res = await post("/api/rules/validate", aRule(cal, { name: "Again" }));
+        // Off, so it duplicates nothing: a disabled rule covers no pair.
+        const res = await post(
+          "/api/rules/validate",
+          aRule(cal, { name: "Again", enabled: false }),
+        );
         assert.equal(res.status, 200);
         const body = await res.json();
         assert.equal(body.valid, true);

@@ -155,6 +155,29 @@ Deno.test({
       assert.ok(mirrors.every((m) => m.summary === "Busy"), "privacy busy: no titles leak");
     });
 
+    await t.step(
+      "a second rule like the first is marked on its target and cannot be saved",
+      async () => {
+        const first = await (await page.request.get(`${server.url}/api/rules/${ruleId}`)).json();
+        await page.goto(`${server.url}/rules/new`);
+        await hydrated(page);
+        await page.selectOption(
+          "#rule-source",
+          `${first.source.connectionId}:${first.source.calendarId}`,
+        );
+        await page.selectOption(
+          "#rule-target",
+          `${first.target.connectionId}:${first.target.calendarId}`,
+        );
+        await page.locator('[data-error-for="rule-target"]')
+          .filter({ hasText: /already mirrors .* edit it instead/ }).waitFor();
+        assert.equal(await page.getAttribute("#rule-target", "aria-invalid"), "true");
+        const create = page.getByRole("button", { name: "Create rule" });
+        assert.equal(await create.isDisabled(), true);
+        assert.match(await page.textContent("#editor-status") ?? "", /Save is off/);
+      },
+    );
+
     await t.step("Sync now shows progress, then the result", async () => {
       // A new personal event that only "Sync now" may pick up: push is paused meanwhile.
       await (await fetch(`${emulator}/__emulator/push/pause`, { method: "POST" })).body?.cancel();
@@ -251,8 +274,13 @@ Deno.test({
       const paths = ["/", "/connections", "/rules", "/rules/new", `/rules/${ruleId}`, "/history"];
       const storageState = await page.context().storageState();
       for (const path of [...paths, runPath!]) {
-        // The editor's preview arrives after hydration: its shift counts too.
-        const settled = path.startsWith("/rules/") ? '[data-preview-state="ready"]' : undefined;
+        // The editor's preview arrives after hydration: its shift counts too. A new rule's
+        // draft starts as a copy of the rule made above, so it settles on the duplicate's mark.
+        const settled = path === "/rules/new"
+          ? '[data-preview-state="ready"], #rule-target[aria-invalid="true"]'
+          : path.startsWith("/rules/")
+          ? '[data-preview-state="ready"]'
+          : undefined;
         weights.push(await measurePage(browser, `${server.url}${path}`, { storageState, settled }));
       }
       const table = weightTable(weights);

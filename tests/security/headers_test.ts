@@ -224,11 +224,13 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
         probe("GET /api/rules", 200, "/api/rules"),
         probe("POST /api/rules", 201, "/api/rules", {
           method: "POST",
-          json: aRule(cal, { name: "Into the team", target: cal.team }),
+          // Team into main: "To delete" already mirrors main into the team.
+          json: aRule(cal, { name: "From the team", source: cal.team, target: cal.main }),
         }),
         probe("POST /api/rules/validate", 200, "/api/rules/validate", {
           method: "POST",
-          json: aRule(cal),
+          // Off: an enabled copy of the stored rule would be a duplicate.
+          json: aRule(cal, { enabled: false }),
         }),
         probe("POST /api/rules/preview", 200, "/api/rules/preview", {
           method: "POST",

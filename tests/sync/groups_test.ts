@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getGroup } from "../../lib/db/groups.ts";
 import { adoptRulesIntoGroup, deleteGroup, updateGroup } from "../../lib/db/group_changes.ts";
-import { getRule, RuleRejectedError } from "../../lib/db/rules.ts";
+import { getRule, RuleDuplicateError, RuleRejectedError } from "../../lib/db/rules.ts";
 import { GroupInputSchema } from "../../lib/model/group.ts";
 import { removeRuleMirrors } from "../../lib/sync/engine.ts";
 import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
@@ -245,5 +245,22 @@ Deno.test("sync groups", async (t) => {
         RuleRejectedError,
       );
     });
+
+    await t.step(
+      "a rule or group mirroring a pair a group or rule already covers is refused",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC", c: "UTC" });
+        await world.aGroup(p, { members: [p.cal.a, p.cal.b], name: "A and B" });
+        await assert.rejects(
+          world.aRule(p, { source: p.cal.b, target: p.cal.a }),
+          (err: Error) => err instanceof RuleDuplicateError && /"A and B"/.test(err.message),
+        );
+        await world.aRule(p, { source: p.cal.c, target: p.cal.a, name: "C to A" });
+        await assert.rejects(
+          world.aGroup(p, { members: [p.cal.a, p.cal.c] }),
+          (err: Error) => err instanceof RuleDuplicateError && /"C to A"/.test(err.message),
+        );
+      },
+    );
   });
 });
