@@ -106,7 +106,7 @@ export async function checkRule(
  * Why a rule is refused as a duplicate, naming the rule (or group) that already mirrors the pair:
  * `"Personal → Work" already mirrors Personal into Work: edit it instead.`
  */
-export function describeCovering(
+function describeCovering(
   { coverer, pair }: Covering,
   nameOf: (key: string) => string,
 ): string {
