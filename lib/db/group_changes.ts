@@ -84,6 +84,25 @@ export async function createGroup(
   return { group, versionstamp: res!.versionstamp };
 }
 
+/**
+ * What a change of a stored group checks: the rule set's key and the group as read, which must
+ * still be the version the client read (ConflictError) and must exist (GroupNotFoundError).
+ */
+async function readForChange(
+  kv: Deno.Kv,
+  userId: string,
+  groupId: string,
+  ifVersionstamp: string | undefined,
+) {
+  const ruleSet = await kv.get(keys.ruleSet(userId));
+  const entry = await kv.get(keys.group(userId, groupId));
+  if (entry.value === null) throw new GroupNotFoundError(groupId);
+  if (ifVersionstamp !== undefined && ifVersionstamp !== entry.versionstamp) {
+    throw new ConflictError("the group was changed meanwhile; reload it and try again");
+  }
+  return { ruleSet, entry };
+}
+
 /** Whether `next` mirrors differently from `prev`. */
 function changesMirroring(prev: Group, next: Group): boolean {
   const prints = (g: Group) => allEdges(g).map(edgeFingerprint).join(",");
@@ -104,12 +123,7 @@ export async function updateGroup(
   opts: { now: Date; ifVersionstamp?: string; removeMirrors?: boolean },
 ): Promise<GroupEntry> {
   const res = await commitWithRetry<Group>(async () => {
-    const ruleSet = await kv.get(keys.ruleSet(userId));
-    const entry = await kv.get(keys.group(userId, groupId));
-    if (entry.value === null) throw new GroupNotFoundError(groupId);
-    if (opts.ifVersionstamp !== undefined && opts.ifVersionstamp !== entry.versionstamp) {
-      throw new ConflictError("the group was changed meanwhile; reload it and try again");
-    }
+    const { ruleSet, entry } = await readForChange(kv, userId, groupId, opts.ifVersionstamp);
     const prev = readGroup(entry.value);
     let next = applyGroupPatch(prev, patch, opts.now);
     if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
@@ -176,12 +190,7 @@ export async function deleteGroup(
   opts: { now: Date; removeMirrors: boolean; ifVersionstamp?: string },
 ): Promise<Group> {
   const res = await commitWithRetry<Group>(async () => {
-    const ruleSet = await kv.get(keys.ruleSet(userId));
-    const entry = await kv.get(keys.group(userId, groupId));
-    if (entry.value === null) throw new GroupNotFoundError(groupId);
-    if (opts.ifVersionstamp !== undefined && opts.ifVersionstamp !== entry.versionstamp) {
-      throw new ConflictError("the group was changed meanwhile; reload it and try again");
-    }
+    const { ruleSet, entry } = await readForChange(kv, userId, groupId, opts.ifVersionstamp);
     const group = readGroup(entry.value);
     const at = opts.now.toISOString();
     const op = kv.atomic().check(ruleSet).check(entry)

@@ -95,6 +95,12 @@ export type MirrorSettings = Pick<
   "privacy" | "title" | "titlePrefix" | "copyPrivateTitles" | "visibility" | "filters" | "window"
 >;
 
+/** The mirror settings of a rule or a group, and nothing else of it. */
+export function mirrorSettingsOf(from: MirrorSettings): MirrorSettings {
+  const { privacy, title, titlePrefix, copyPrivateTitles, visibility, filters, window } = from;
+  return { privacy, title, titlePrefix, copyPrivateTitles, visibility, filters, window };
+}
+
 /**
  * One direction of a rule, or one (source, target) pair of a group: events of `source` are
  * mirrored into `target`.

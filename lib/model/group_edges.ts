@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { calendarKey, type CalendarRef } from "./calendar_ref.ts";
-import type { Edge, MirrorSettings } from "./events.ts";
+import { type Edge, type MirrorSettings, mirrorSettingsOf } from "./events.ts";
 import type { Group } from "./group.ts";
 import { isSameCalendar } from "./rule.ts";
 
@@ -21,17 +21,8 @@ export function pairKey(source: CalendarRef, target: CalendarRef): string {
 
 /** The mirror settings of blocks made from `source`'s events: a member's privacy wins. */
 function settingsFor(group: Group, source: CalendarRef): MirrorSettings {
-  const { privacy, title, titlePrefix, copyPrivateTitles, visibility, filters, window } = group;
   const member = group.members.find((m) => isSameCalendar(m.calendar, source));
-  return {
-    privacy: member?.privacy ?? privacy,
-    title,
-    titlePrefix,
-    copyPrivateTitles,
-    visibility,
-    filters,
-    window,
-  };
+  return { ...mirrorSettingsOf(group), privacy: member?.privacy ?? group.privacy };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { calendarKey } from "./calendar_ref.ts";
 import { type Rule, targetsItself } from "./rule.ts";
 import type { CalendarRef } from "./calendar_ref.ts";
-import type { Edge } from "./events.ts";
+import { type Edge, mirrorSettingsOf } from "./events.ts";
 import type { Group } from "./group.ts";
 
 /** The parts of a rule the graph looks at (a full Rule fits). */
@@ -17,16 +17,7 @@ export type GraphGroup = Pick<Group, "id" | "members" | "enabled">;
 /** The edges of `rules` (disabled ones included: filter first when that matters). */
 export function buildEdges(rules: readonly Rule[]): Edge[] {
   return rules.flatMap((rule) => {
-    const { privacy, title, titlePrefix, copyPrivateTitles, visibility, filters, window } = rule;
-    const settings = {
-      privacy,
-      title,
-      titlePrefix,
-      copyPrivateTitles,
-      visibility,
-      filters,
-      window,
-    };
+    const settings = mirrorSettingsOf(rule);
     const forward: Edge = {
       ruleId: rule.id,
       direction: "forward",

@@ -16,7 +16,7 @@ import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.t
 import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
 import type { RunContext } from "./run_context.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { SourceEvent } from "../model/events.ts";
+import type { LedgerEntry, SourceEvent } from "../model/events.ts";
 import type { TargetScans } from "./target_scan.ts";
 
 /** The marker of a live busysync mirror, or undefined for anything else. */
@@ -142,15 +142,16 @@ export async function removeOrphans(ctx: RunContext, scope: OrphanScope): Promis
 }
 
 /**
- * Removes every mirror of a rule deleted or disabled with "remove its mirrors": those its
- * ledger knows, then any left in its targets that the ledger forgot; then its ledger and the
- * request. A failure leaves the request pending for the next run.
+ * Deletes the mirrors of ledger entries of `ruleId` and their entries, at most `concurrency` at
+ * once; stops at the first failure (recorded) and answers false then, true when all are gone.
  */
-export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemoval): Promise<void> {
-  const { ruleId } = removal;
+async function removeLedgered(
+  ctx: RunContext,
+  ruleId: string,
+  entries: readonly { direction: string; entry: LedgerEntry }[],
+  reason: "rule_removed" | "member_removed",
+): Promise<boolean> {
   let failed = false;
-  const entries = [];
-  for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) entries.push(stored);
   await ctx.pool(entries, async ({ direction, entry }) => {
     if (failed) return;
     await ctx.fence.hold(ctx.deps.clock());
@@ -165,12 +166,24 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
     }
     await ctx.ledger.delete({ ruleId, direction }, entry.sourceEventId);
     ctx.report.recordRemoval(
-      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "rule_removed", outcome },
+      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason, outcome },
       { direction, sourceEventId: entry.sourceEventId },
     );
   });
   await ctx.ledger.flush();
-  if (failed) return;
+  return !failed;
+}
+
+/**
+ * Removes every mirror of a rule deleted or disabled with "remove its mirrors": those its
+ * ledger knows, then any left in its targets that the ledger forgot; then its ledger and the
+ * request. A failure leaves the request pending for the next run.
+ */
+export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemoval): Promise<void> {
+  const { ruleId } = removal;
+  const entries = [];
+  for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) entries.push(stored);
+  if (!await removeLedgered(ctx, ruleId, entries, "rule_removed")) return;
   for (const target of removal.targets) {
     try {
       const left = [];
@@ -204,27 +217,8 @@ export async function removeEdgeMirrorsNow(ctx: RunContext, removal: EdgeRemoval
   const { ruleId, direction, target } = removal;
   const edge = { ruleId, direction };
   const ledger = await readEdgeLedger(ctx.kv, ctx.userId, edge);
-  let failed = false;
-  await ctx.pool([...ledger.values()], async (entry) => {
-    if (failed) return;
-    await ctx.fence.hold(ctx.deps.clock());
-    let outcome: Deleted;
-    try {
-      outcome = await deleteMirror(ctx, entry.target, entry.mirrorId);
-    } catch (err) {
-      if (err instanceof LeaseLostError) throw err;
-      ctx.report.recordError(err, { ruleId, calendar: entry.target, failedOp: true });
-      failed = true;
-      return;
-    }
-    await ctx.ledger.delete(edge, entry.sourceEventId);
-    ctx.report.recordRemoval(
-      { ruleId, mirrorId: entry.mirrorId, target: entry.target, reason: "member_removed", outcome },
-      { direction, sourceEventId: entry.sourceEventId },
-    );
-  });
-  await ctx.ledger.flush();
-  if (failed) return;
+  const entries = [...ledger.values()].map((entry) => ({ direction, entry }));
+  if (!await removeLedgered(ctx, ruleId, entries, "member_removed")) return;
   const source = calendarKey(removal.source);
   const into = calendarKey(target);
   try {
