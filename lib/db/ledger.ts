@@ -206,19 +206,34 @@ export async function forgetLedger(
   return removed;
 }
 
-async function forgetPrefix(kv: Deno.Kv, prefix: Deno.KvKey, fence?: Fence): Promise<number> {
-  let removed = 0;
+function forgetPrefix(kv: Deno.Kv, prefix: Deno.KvKey, fence?: Fence): Promise<number> {
+  return rewritePrefix(kv, prefix, DELETE_BATCH, fence, (op, item) => op.delete(item.key));
+}
+
+/**
+ * Empties `prefix` a batch at a time: each batch is listed, `rewrite` turns each entry into
+ * mutations that take it out of the prefix (a delete, or a delete and a set elsewhere), and the
+ * batch commits as one operation, fenced when a fence is given. Returns how many entries went.
+ */
+async function rewritePrefix(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
+  batchSize: number,
+  fence: Fence | undefined,
+  rewrite: (op: Deno.AtomicOperation, item: Deno.KvEntry<unknown>) => void,
+): Promise<number> {
+  let done = 0;
   for (;;) {
-    const batch: Deno.KvKey[] = [];
-    for await (const item of kv.list({ prefix }, { limit: DELETE_BATCH })) batch.push(item.key);
-    if (batch.length === 0) return removed;
+    const batch: Deno.KvEntry<unknown>[] = [];
+    for await (const item of kv.list({ prefix }, { limit: batchSize })) batch.push(item);
+    if (batch.length === 0) return done;
     const build = (op: Deno.AtomicOperation) => {
-      for (const key of batch) op.delete(key);
+      for (const item of batch) rewrite(op, item);
       return op;
     };
     if (fence) await fence.commit(build);
     else await commitOnce(() => build(kv.atomic()));
-    removed += batch.length;
+    done += batch.length;
   }
 }
 
@@ -250,23 +265,16 @@ export async function moveEdgeLedger(
   return ledger;
 }
 
-async function movePrefix(
+function movePrefix(
   kv: Deno.Kv,
   fence: Fence,
   prefix: Deno.KvKey,
   keyOf: (sourceEventId: string) => Deno.KvKey,
 ): Promise<number> {
-  let moved = 0;
-  for (;;) {
-    const batch: Deno.KvEntry<unknown>[] = [];
-    for await (const item of kv.list({ prefix }, { limit: DELETE_BATCH / 2 })) batch.push(item);
-    if (batch.length === 0) return moved;
-    await fence.commit((op) => {
-      for (const item of batch) op.delete(item.key).set(keyOf(String(item.key.at(-1))), item.value);
-      return op;
-    });
-    moved += batch.length;
-  }
+  // A move is two mutations per entry: half a delete batch keeps the operation as small.
+  return rewritePrefix(kv, prefix, DELETE_BATCH / 2, fence, (op, item) => {
+    op.delete(item.key).set(keyOf(String(item.key.at(-1))), item.value);
+  });
 }
 
 /** Forgets one edge's ledger and write intents, in fenced batches (see forgetLedger). */

@@ -11,7 +11,7 @@
  * crash anywhere re-runs from the old cursor and converges with no duplicate and nothing lost.
  */
 import { monotonicFactory } from "ulid";
-import { isWritable, listCalendars } from "../db/calendars.ts";
+import { isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
 import { completeEdgeRemoval, listEdgeRemovals, listGroups, setGroupStatus } from "../db/groups.ts";
 import { adoptedLedgerTarget, updateGroup } from "../db/group_changes.ts";
 import { listConnections } from "../db/connections.ts";
@@ -173,11 +173,15 @@ const edgeKey = (e: Edge) => `${e.ruleId}/${e.direction}`;
  * A group writes into the members the calendar list says busysync may write to; the others
  * (read-only calendars) only feed it.
  */
-async function readOwners(kv: Deno.Kv, userId: string, opts: Pick<SyncOptions, "draft">) {
+async function readOwners(
+  kv: Deno.Kv,
+  userId: string,
+  opts: Pick<SyncOptions, "draft"> & { calendars?: readonly StoredCalendar[] },
+) {
   const [rules, groups, calendars] = await Promise.all([
     listRules(kv, userId),
     listGroups(kv, userId),
-    listCalendars(kv, userId),
+    opts.calendars ?? listCalendars(kv, userId),
   ]);
   const roles = new Map(calendars.map((c) => [
     calendarKey({ connectionId: c.connectionId, calendarId: c.id }),
@@ -288,7 +292,7 @@ async function runSync(
     }
     const ids = new Set([...touched, ...waiting].map((o) => o.id));
     // A dry run changed no status (and its draft is not stored): what it read stands.
-    const after = dryRun ? owners : (await readOwners(kv, userId, {})).owners;
+    const after = dryRun ? owners : (await readOwners(kv, userId, { calendars })).owners;
     shown = after.filter((o) => ids.has(o.id));
   } catch (err) {
     // Every failure lands in history: a lost lease stops the run by design; anything else is
