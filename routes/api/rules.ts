@@ -23,7 +23,6 @@ import { HttpError } from "../../lib/http/errors.ts";
 import {
   createApiApp,
   errorResponses,
-  flag,
   idParam,
   jsonBody,
   jsonResponse,
@@ -52,7 +51,13 @@ import {
 } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import {
+  etagHeader,
+  IfMatch,
+  ifMatch,
+  keepMirrorsQuery,
   RunSummarySchema,
+  savedHeaders,
+  SYNC_RUN_HEADER,
   SyncAcceptedSchema,
   syncTriggerLimit,
   triggerSync,
@@ -98,26 +103,7 @@ const DeletedSchema = z.object({
 }).openapi("RuleDeleted");
 
 const RuleId = idParam("id", "The rule's id.");
-const KeepMirrorsQuery = z.object({
-  keepMirrors: flag("Leave the busy blocks the rule made where they are (default: remove them)."),
-});
-const IfMatch = z.object({
-  "if-match": z.string().max(200).optional().openapi({
-    description: "The ETag the rule was read with; a rule changed since answers 409.",
-  }),
-});
-const etagHeader = {
-  ETag: { description: "The rule's version, for If-Match.", schema: { type: "string" as const } },
-};
-/** Names the sync a save queued, so a client can follow it (`GET /api/sync/{runId}`). */
-const SYNC_RUN_HEADER = "Busysync-Sync-Run";
-const savedHeaders = {
-  ...etagHeader,
-  [SYNC_RUN_HEADER]: {
-    description: "The runId of the sync this save queued (absent when none was due).",
-    schema: { type: "string" as const },
-  },
-};
+const KeepMirrorsQuery = keepMirrorsQuery("rule");
 
 const tags = ["Rules"];
 
@@ -407,15 +393,6 @@ const notFound = () => new HttpError(404, "not_found", "No such rule.");
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entry: RuleEntry, status: S) {
   c.header("ETag", `"${entry.versionstamp}"`);
   return c.json(entry.rule, status);
-}
-
-/** The versionstamp an If-Match header names; `*` (any version) and no header name none. */
-function ifMatch(c: Context): string | undefined {
-  const header = c.req.header("if-match")?.trim();
-  if (!header || header === "*") return undefined;
-  const match = /^(?:W\/)?"([^"]*)"$/.exec(header);
-  // An unquoted value is taken as it is: curl users type it that way.
-  return match ? match[1] : header;
 }
 
 /**

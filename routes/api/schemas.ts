@@ -17,6 +17,46 @@ import { SYNC_REASONS } from "../../lib/model/sync_reasons.ts";
 import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
+// Saving a rule or a group.
+
+/** `?keepMirrors=true`: what turning off or deleting a rule or group does with its blocks. */
+export const keepMirrorsQuery = (what: "rule" | "group") =>
+  z.object({
+    keepMirrors: flag(
+      `Leave the busy blocks the ${what} made where they are (default: remove them).`,
+    ),
+  });
+
+export const IfMatch = z.object({
+  "if-match": z.string().max(200).optional().openapi({
+    description: "The ETag it was read with; one changed since answers 409.",
+  }),
+});
+
+export const etagHeader = {
+  ETag: { description: "Its version, for If-Match.", schema: { type: "string" as const } },
+};
+
+/** Names the sync a save queued, so a client can follow it (`GET /api/sync/{runId}`). */
+export const SYNC_RUN_HEADER = "Busysync-Sync-Run";
+
+export const savedHeaders = {
+  ...etagHeader,
+  [SYNC_RUN_HEADER]: {
+    description: "The runId of the sync this save queued (absent when none was due).",
+    schema: { type: "string" as const },
+  },
+};
+
+/** The versionstamp an If-Match header names; `*` (any version) and no header name none. */
+export function ifMatch(c: Context): string | undefined {
+  const header = c.req.header("if-match")?.trim();
+  if (!header || header === "*") return undefined;
+  const match = /^(?:W\/)?"([^"]*)"$/.exec(header);
+  // An unquoted value is taken as it is: curl users type it that way.
+  return match ? match[1] : header;
+}
+
 // Runs and jobs.
 
 /** A run as the API shows it: the stored record without its schema version and owner. */
