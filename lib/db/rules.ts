@@ -47,6 +47,12 @@ async function listGroupsOf(kv: Deno.Kv, userId: string): Promise<Group[]> {
   return (await listGroups(kv, userId)).map((e) => e.group);
 }
 
+/** The user's rules, then their groups, each oldest first: what incidents and summaries read. */
+export async function listRulesAndGroups(kv: Deno.Kv, userId: string): Promise<(Rule | Group)[]> {
+  const [rules, groups] = await Promise.all([listRules(kv, userId), listGroupsOf(kv, userId)]);
+  return [...rules.map((e) => e.rule), ...groups];
+}
+
 /** The user has no rule with this id. */
 export class RuleNotFoundError extends Error {
   constructor(readonly ruleId: string) {

@@ -317,6 +317,22 @@ Deno.test("groups API: a rule closing a circle is answered with the group that d
       assert.equal(err.code, "not_adoptable");
       assert.ok(err.fields?.["adoptRuleIds.0"]);
     });
+    await t.step(
+      "the status lists the group; disconnecting a member's account deletes it",
+      async () => {
+        const status = await (await ann.request("/api/status")).json();
+        assert.equal(status.groups.length, 1);
+        assert.equal(status.groups[0].status, "ok");
+        const res = await ann.request(
+          `/api/user/connections/${cal.work.connectionId}?removeMirrors=true`,
+          { method: "DELETE" },
+        );
+        assert.equal(res.status, 200, await res.clone().text());
+        assert.ok((await res.json()).removedRules.includes(status.groups[0].id));
+        assert.deepEqual((await (await ann.request("/api/groups")).json()).items, []);
+        assert.equal((await blocksIn(w, cal.main.calendarId)).length, 0, "its blocks went too");
+      },
+    );
   } finally {
     await w.h.close();
   }
