@@ -8,7 +8,15 @@
  */
 import assert from "node:assert/strict";
 import { BOB } from "../support/accounts.ts";
-import { addEvent, type ApiWorld, aRule, eventsIn, startApiWorld, syncNow } from "./support.ts";
+import {
+  addEvent,
+  type ApiWorld,
+  aRule,
+  deleteEvent,
+  eventsIn,
+  startApiWorld,
+  syncNow,
+} from "./support.ts";
 
 const blocksIn = async (w: ApiWorld, calendarId: string) =>
   (await eventsIn(w.h, calendarId)).filter((e) => e.summary === "Busy");
@@ -333,6 +341,40 @@ Deno.test("groups API: a rule closing a circle is answered with the group that d
         assert.equal((await blocksIn(w, cal.main.calendarId)).length, 0, "its blocks went too");
       },
     );
+  } finally {
+    await w.h.close();
+  }
+});
+
+Deno.test("groups API: the delete guard holds a group, says so, and confirm lets it go ahead", async () => {
+  const w = await startApiWorld({ BUSYSYNC_DELETE_GUARD_MIN: "1" });
+  const { ann, cal } = w;
+  try {
+    const ids = [];
+    for (const hour of [30, 32, 34]) {
+      ids.push(await addEvent(w.h, cal.main.calendarId, "Held", hour));
+    }
+    const res = await ann.request("/api/groups", {
+      method: "POST",
+      json: { name: "Pair", members: [{ calendar: cal.main }, { calendar: cal.work }] },
+    });
+    const { id } = await res.json();
+    await syncNow(w);
+    assert.equal((await blocksIn(w, cal.work.calendarId)).length, 3);
+    for (const eventId of ids) await deleteEvent(w.h, cal.main.calendarId, eventId);
+    await syncNow(w);
+    const held = await (await ann.request(`/api/groups/${id}`)).json();
+    assert.equal(held.status, "needs_confirmation");
+    assert.equal((await blocksIn(w, cal.work.calendarId)).length, 3, "nothing removed yet");
+    const status = await (await ann.request("/api/status")).json();
+    const incident = status.incidents.find((i: { kind: string }) => i.kind === "rule_held");
+    assert.equal(incident?.title, "Group “Pair” is waiting for you");
+    assert.equal(incident?.actionPath, `/groups/${id}`);
+    const confirmed = await ann.request(`/api/groups/${id}/confirm?wait=true`, { method: "POST" });
+    assert.equal(confirmed.status, 200);
+    assert.equal((await confirmed.json()).run.trigger, "confirm");
+    assert.equal((await blocksIn(w, cal.work.calendarId)).length, 0);
+    assert.equal((await (await ann.request(`/api/groups/${id}`)).json()).status, "ok");
   } finally {
     await w.h.close();
   }
