@@ -40,21 +40,23 @@ import {
   GroupPatchSchema,
   GroupSchema,
 } from "../../lib/model/group.ts";
-import { RuleInputSchema } from "../../lib/model/rule.ts";
+import { replacementPatch, RuleInputSchema } from "../../lib/model/rule.ts";
 import { RulePreviewSchema } from "../../lib/rules/preview.ts";
 import { RuleNotFoundError } from "../../lib/db/rules.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import {
+  confirmHeld,
   etagHeader,
   IfMatch,
   ifMatch,
   keepMirrorsQuery,
   RunSummarySchema,
   savedHeaders,
+  setEtag,
   SYNC_RUN_HEADER,
   SyncAcceptedSchema,
   syncTriggerLimit,
-  triggerSync,
+  unacceptable,
   WaitQuery,
 } from "./schemas.ts";
 
@@ -261,15 +263,7 @@ export function groupRoutes(deps: AppDeps) {
       },
     }),
     async (c) => {
-      const input = c.req.valid("json");
-      const patch: GroupPatch = {
-        ...input,
-        filters: {
-          ...input.filters,
-          workingHours: input.filters.workingHours ?? null,
-          excludeSummaryRegex: input.filters.excludeSummaryRegex ?? null,
-        },
-      };
+      const patch = replacementPatch(c.req.valid("json"));
       return await change(c, c.req.valid("param").id, patch, false);
     },
   );
@@ -374,15 +368,7 @@ export function groupRoutes(deps: AppDeps) {
       const { group } = await groupErrors(() =>
         findGroup(deps.kv, userId, c.req.valid("param").id)
       );
-      if (group.status !== "needs_confirmation") {
-        throw new HttpError(409, "not_held", `“${group.name}” is not waiting for a confirmation.`);
-      }
-      const request = {
-        reason: "confirm" as const,
-        ruleIds: [group.id],
-        confirmRuleIds: [group.id],
-      };
-      const answer = await triggerSync(deps, userId, request, c.req.valid("query").wait);
+      const answer = await confirmHeld(deps, userId, group, c.req.valid("query").wait);
       return answer.status === 200 ? c.json(answer.body, 200) : c.json(answer.body, 202);
     },
   );
@@ -402,7 +388,7 @@ export function groupRoutes(deps: AppDeps) {
 }
 
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entry: GroupEntry, status: S) {
-  c.header("ETag", `"${entry.versionstamp}"`);
+  setEtag(c, entry.versionstamp);
   return c.json(entry.group, status);
 }
 
@@ -418,16 +404,7 @@ async function groupErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof ConflictError) {
       throw new HttpError(409, "conflict", "The group was changed meanwhile; reload it and retry.");
     }
-    if (err instanceof GroupUnacceptableError) {
-      const fields: Record<string, string> = {};
-      for (const p of err.problems) if (p.field) fields[p.field] ??= p.message;
-      throw new HttpError(
-        422,
-        err.problems[0].code,
-        err.message,
-        Object.keys(fields).length ? fields : undefined,
-      );
-    }
+    if (err instanceof GroupUnacceptableError) throw unacceptable(err.problems);
     if (err instanceof RuleRejectedError) {
       throw new HttpError(422, err.problems[0].code, `This group cannot be saved: ${err.message}`);
     }

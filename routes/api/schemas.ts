@@ -57,6 +57,25 @@ export function ifMatch(c: Context): string | undefined {
   return match ? match[1] : header;
 }
 
+/** A stored rule's or group's versionstamp as its strong ETag. */
+export function setEtag(c: Context, versionstamp: string): void {
+  c.header("ETag", `"${versionstamp}"`);
+}
+
+/** The 422 for the first problem of a rule's or group's check (each problem's field in `fields`). */
+export function unacceptable(
+  problems: readonly { code: string; message: string; field?: string }[],
+): HttpError {
+  const fields: Record<string, string> = {};
+  for (const p of problems) if (p.field) fields[p.field] ??= p.message;
+  return new HttpError(
+    422,
+    problems[0].code,
+    problems.map((p) => p.message).join(" "),
+    Object.keys(fields).length ? fields : undefined,
+  );
+}
+
 // Runs and jobs.
 
 /** A run as the API shows it: the stored record without its schema version and owner. */
@@ -134,6 +153,23 @@ export type SyncAnswer =
  * Queues `request` for the user and answers 202 with the job's id; with `wait`, the run once
  * it finished (a wait that times out still answers 202: the job goes on and can be polled).
  */
+/**
+ * A rule's or group's confirm: a sync that applies the removals the delete guard held, once;
+ * 409 `not_held` when it is not held.
+ */
+export async function confirmHeld(
+  deps: AppDeps,
+  userId: string,
+  owner: { id: string; name: string; status: string },
+  wait: boolean,
+): Promise<SyncAnswer> {
+  if (owner.status !== "needs_confirmation") {
+    throw new HttpError(409, "not_held", `“${owner.name}” is not waiting for a confirmation.`);
+  }
+  const request = { reason: "confirm" as const, ruleIds: [owner.id], confirmRuleIds: [owner.id] };
+  return await triggerSync(deps, userId, request, wait);
+}
+
 export async function triggerSync(
   deps: AppDeps,
   userId: string,
