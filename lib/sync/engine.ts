@@ -295,9 +295,10 @@ async function runSync(
     }
     if (!dryRun) {
       for (const owner of touched) {
-        // An owner only partly synced (ruleIds chose one of its sources) keeps its status
-        // unless something went wrong with it.
-        if (whole.has(owner.id) || ctx.verdictOf(owner.id) !== undefined) {
+        // An owner only partly synced (ruleIds chose one of its sources, or a group goes on
+        // without a member to reconnect) keeps its status unless something went wrong with it.
+        const wholeHere = whole.has(owner.id) && !waitingIds.has(owner.id);
+        if (wholeHere || ctx.verdictOf(owner.id) !== undefined) {
           await applyVerdict(ctx, owner);
         }
       }
