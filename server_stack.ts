@@ -77,6 +77,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     ...(input.schedulerOptions ? { options: input.schedulerOptions } : {}),
     ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
     onGivenUp: (job) => metrics.jobGivenUp(job.reason),
+    tracing,
   });
   const app = createApp({
     config,

@@ -96,6 +96,7 @@ export function createServices(input: ServiceInput): Services {
     tokens,
     apiUrl: config.google.apiUrl,
     policy,
+    tracing,
     ...(onAnswer && { onAnswer }),
   };
   const providerFor = (userId: string) => googleProviderFor(providerDeps, userId);
