@@ -104,6 +104,15 @@ Deno.test("traces: a sync's spans reach an OTLP receiver, and no span carries an
       source: ref(PERSONAL),
       target: ref(WORK),
     });
+    // A caller asking for the request to be traced (a sampled traceparent) gets Deno's own
+    // span, with its url.query, recorded only if a propagator reads the header.
+    const forgedCode = "4/emu-forged-code";
+    const forged = await fetch(
+      `${server.url}/api/auth/callback?code=${encodeURIComponent(forgedCode)}&state=none`,
+      { headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } },
+    );
+    await forged.body?.cancel();
+    codes.push(forgedCode);
     const { run } = await session.json("/api/sync?wait=true", "POST", {});
     assert.equal(run.outcome, "ok");
 
@@ -144,7 +153,11 @@ Deno.test("traces: a sync's spans reach an OTLP receiver, and no span carries an
 
     // Requests: one span each, by route template, tied to the request id the response named.
     const named = (name: string) => spans.filter((s) => s.name === name);
-    assert.equal(named("GET /api/auth/callback").length, 3, "three OAuth callbacks");
+    assert.equal(
+      named("GET /api/auth/callback").length,
+      4,
+      "three OAuth callbacks and a forged one",
+    );
     const sync = named("POST /api/sync");
     assert.equal(sync.length, 1);
     assert.equal(sync[0].attributes["http.response.status_code"], 200);
@@ -167,6 +180,7 @@ Deno.test("traces: a sync's spans reach an OTLP receiver, and no span carries an
 
     // Only our spans: Deno's own (with url.full, url.query) are never exported.
     assert.deepEqual([...new Set(spans.map((s) => s.scope))], ["busysync"]);
+    assert.ok(!spans.some((s) => s.traceId === "0af7651916cd43dd8448eb211c80319c"));
     const keys = new Set(spans.flatMap((s: FlatSpan) => s.pairs.map(([k]) => k)));
     for (const key of ["url.full", "url.query", "url.path", "http.url", "http.target"]) {
       assert.ok(!keys.has(key), `no span has ${key}`);
