@@ -70,10 +70,9 @@ export const noTracing: Tracing = {
 };
 
 /** Tracing through Deno's OpenTelemetry when `enabled` (OTEL_DENO=true), else noTracing. */
-export function createTracing(opts: { enabled: boolean; random?: (bytes: number) => string }) {
+export function createTracing(opts: { enabled: boolean }): Tracing {
   if (!opts.enabled) return noTracing;
-  const random = opts.random ??
-    ((bytes: number) => encodeHex(crypto.getRandomValues(new Uint8Array(bytes))));
+  const random = (bytes: number) => encodeHex(crypto.getRandomValues(new Uint8Array(bytes)));
   const tracer = trace.getTracer("busysync");
 
   /**
@@ -123,5 +122,5 @@ export function createTracing(opts: { enabled: boolean; random?: (bytes: number)
     requestSpan: (name, work) => inSpan(name, true, work),
     runSpan: (work) => inSpan("sync.run", true, work),
     callSpan: (name, work) => inSpan(name, false, work),
-  } satisfies Tracing;
+  };
 }
