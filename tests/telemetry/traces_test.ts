@@ -128,6 +128,13 @@ Deno.test("traces: a sync's spans reach an OTLP receiver, and no span carries an
       const under = receiver.spans().filter((s) => s.parentSpanId === runSpan.spanId);
       return under.some((s) => s.name === "google.events.list") && under;
     }, 10_000);
+    // The request's span ends after its answer is sent, so it may come in a later export than
+    // the run's.
+    await until(
+      "the sync request's span",
+      () => receiver.spans().some((s) => s.name === "POST /api/sync"),
+      10_000,
+    );
     const spans = receiver.spans();
 
     // The run: its own trace, what it did, nothing of whom it ran for.
