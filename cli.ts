@@ -24,6 +24,7 @@ import { openKv } from "./lib/db/kv.ts";
 import { WritersBusyError } from "./lib/db/maintenance.ts";
 import { MIGRATIONS, runMigrations, SchemaTooNewError } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
+import { logIdsFromSecret } from "./lib/log_ids.ts";
 import { queuedSyncRequests } from "./lib/scheduler/scheduler.ts";
 import { createServices, type Services } from "./lib/services.ts";
 import { VERSION } from "./lib/version.ts";
@@ -151,14 +152,19 @@ async function withStore<T>(
   options: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = loadConfig(env);
-  const log = createLogger(config.logLevel);
   const kv = await openKv(config.kvPath);
   try {
     if (options.migrate ?? true) await runMigrations(kv, MIGRATIONS);
     const now = () => new Date();
     const secrets = once(() => loadSecrets(kv, config));
+    // Built with the secrets (its hashing of ids is keyed by them), by the commands needing both.
+    const logger = once(async () =>
+      createLogger(config.logLevel, undefined, {
+        ids: logIdsFromSecret((await secrets()).sessionSecret),
+      })
+    );
     const services = once(async (): Promise<Services> =>
-      createServices({ config, kv, log, secrets: await secrets(), now })
+      createServices({ config, kv, log: await logger(), secrets: await secrets(), now })
     );
     return await fn({
       kv,
@@ -167,6 +173,7 @@ async function withStore<T>(
       accountDeps: async () => {
         const { keyring } = await secrets();
         const { google, tokens, providerFor, syncDeps } = await services();
+        const log = await logger();
         return { kv, config, keyring, google, tokens, providerFor, syncDeps, now, log };
       },
       syncRequests: queuedSyncRequests(kv, { clock: now }),
