@@ -1,3 +1,4 @@
+import { createLogContext, type LogContext, type LogFields } from "./log_context.ts";
 import { type IdKind, type LogIds, randomLogIds } from "./log_ids.ts";
 
 /** Log levels in increasing severity. */
@@ -9,6 +10,11 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * Runs `fn` with `fields` on every line written meanwhile, by this logger or any sharing its
+   * context, however deep in the calls and awaits of `fn` (lib/log_context.ts).
+   */
+  within<T>(fields: LogFields, fn: () => T): T;
 }
 
 export interface LoggerOptions {
@@ -17,13 +23,17 @@ export interface LoggerOptions {
    * alone, so nothing is ever logged in the clear, though its hashes match no other process's.
    */
   ids?: LogIds;
+  /** Where the fields of the current request or run are kept. Default: a context of its own. */
+  context?: LogContext;
 }
 
 /**
  * One JSON line per entry on stderr. Callers pass fields, never secrets: tokens and keys are
  * not logged anywhere (tests/security/log_secrets_test.ts greps a whole run's output), and the
  * serialiser below redacts secret-named keys and strips errors to name, message, stack, cause.
- * Nor does a line name anyone: user, connection and calendar ids and every e-mail address in
+ * Each line written while a request is handled carries its `requestId`, and while a sync job
+ * runs its `jobId` and the `runId` of the run (Logger.within); lines of neither (start-up, a
+ * cron tick) carry none. Nor does a line name anyone: user, connection and calendar ids and every e-mail address in
  * it, the message included, are written as keyed hashes (`user:3fa2…`), here rather than at
  * the call sites, so that none can forget.
  */
@@ -33,12 +43,23 @@ export function createLogger(
   options: LoggerOptions = {},
 ): Logger {
   const ids = options.ids ?? randomLogIds();
+  const context = options.context ?? createLogContext();
   const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
-    const entry = { level: at, msg: ids.hashEmails(msg), ...serialise(fields, ids) };
+    const entry = {
+      level: at,
+      msg: ids.hashEmails(msg),
+      ...serialise({ ...context.fields(), ...fields }, ids),
+    };
     write(JSON.stringify({ time: new Date().toISOString(), ...entry }));
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+    within: (fields, fn) => context.run(fields, fn),
+  };
 }
 
 /**

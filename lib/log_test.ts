@@ -146,3 +146,22 @@ Deno.test("log: a logger given no instance key still names no one", () => {
   log.info("signed in ann@example.com", { userId: "01J9Z3V0000000000000000000" });
   assert.ok(!lines[0].includes("ann@") && !lines[0].includes("01J9Z3V0"), lines[0]);
 });
+
+Deno.test("log: within a scope every line carries its fields, across awaits, nested scopes adding theirs", async () => {
+  const { log, lines } = capture();
+  await log.within({ jobId: "j1" }, async () => {
+    log.info("claimed");
+    await log.within({ runId: "r1" }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      log.info("in the run", { ruleId: "x" });
+    });
+    log.info("after the run");
+  });
+  log.info("outside");
+  const [claimed, inRun, after, outside] = lines.map((line) => JSON.parse(line));
+  assert.equal(claimed.jobId, "j1");
+  assert.equal(claimed.runId, undefined);
+  assert.deepEqual([inRun.jobId, inRun.runId, inRun.ruleId], ["j1", "r1", "x"]);
+  assert.deepEqual([after.jobId, after.runId], ["j1", undefined]);
+  assert.deepEqual([outside.jobId, outside.runId], [undefined, undefined]);
+});
