@@ -19,6 +19,7 @@ import {
   userDeleteCommand,
 } from "./lib/cli/commands.ts";
 import { healthcheckCommand } from "./lib/cli/healthcheck.ts";
+import { logIdCommand } from "./lib/cli/log_id.ts";
 import { BackupFormatError, StoreNotEmptyError } from "./lib/db/backup.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { WritersBusyError } from "./lib/db/maintenance.ts";
@@ -51,6 +52,8 @@ Commands:
   keys rotate                   re-encrypt stored tokens with the first BUSYSYNC_ENCRYPTION_KEY
   migrate                       apply pending data migrations (serve does this at start)
   healthcheck                   exit 0 when the server on $PORT answers /healthz
+  log-id ID|EMAIL               the tokens log lines write for a user (their id, address,
+                                connections and calendars) or for any id or address
   backup FILE|-                 write a consistent dump of the data store (- for stdout)
   restore FILE|- [--force]      load a dump into an empty store (--force: a non-empty one)
 
@@ -124,6 +127,11 @@ export async function runCli(args: string[], env: Record<string, string | undefi
       return await withStore(env, keysRotateCommand);
     case "migrate":
       return await withStore(env, migrateCommand, { migrate: false });
+    case "log-id": {
+      if (rest.length !== 1) throw new UsageError("log-id needs one ID or EMAIL");
+      const opts = { value: rest[0] };
+      return await withStore(env, (ctx) => logIdCommand(ctx, opts));
+    }
     case "healthcheck":
       return await healthcheckCommand(env);
     case "backup": {
