@@ -1,4 +1,4 @@
-import { createLogContext, type LogContext, type LogFields } from "./log_context.ts";
+import { createLogContext, type LogFields } from "./log_context.ts";
 import { type IdKind, type LogIds, randomLogIds } from "./log_ids.ts";
 
 /** Log levels in increasing severity. */
@@ -11,8 +11,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   /**
-   * Runs `fn` with `fields` on every line written meanwhile, by this logger or any sharing its
-   * context, however deep in the calls and awaits of `fn` (lib/log_context.ts).
+   * Runs `fn` with `fields` on every line this logger writes meanwhile, however deep in the
+   * calls and awaits of `fn` (lib/log_context.ts): whoever was handed the logger is covered.
    */
   within<T>(fields: LogFields, fn: () => T): T;
 }
@@ -23,8 +23,6 @@ export interface LoggerOptions {
    * alone, so nothing is ever logged in the clear, though its hashes match no other process's.
    */
   ids?: LogIds;
-  /** Where the fields of the current request or run are kept. Default: a context of its own. */
-  context?: LogContext;
 }
 
 /**
@@ -33,9 +31,9 @@ export interface LoggerOptions {
  * serialiser below redacts secret-named keys and strips errors to name, message, stack, cause.
  * Each line written while a request is handled carries its `requestId`, and while a sync job
  * runs its `jobId` and the `runId` of the run (Logger.within); lines of neither (start-up, a
- * cron tick) carry none. Nor does a line name anyone: user, connection and calendar ids and every e-mail address in
- * it, the message included, are written as keyed hashes (`user:3fa2…`), here rather than at
- * the call sites, so that none can forget.
+ * cron tick) carry none. Nor does a line name anyone: user, connection and calendar ids and
+ * every e-mail address in it, the message included, are written as keyed hashes
+ * (`user:3fa2…`), here rather than at the call sites, so that none can forget.
  */
 export function createLogger(
   level: LogLevel,
@@ -43,7 +41,8 @@ export function createLogger(
   options: LoggerOptions = {},
 ): Logger {
   const ids = options.ids ?? randomLogIds();
-  const context = options.context ?? createLogContext();
+  // One per logger, which the composition root builds once and hands to everything.
+  const context = createLogContext();
   const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     const entry = {

@@ -15,7 +15,10 @@ export interface LogContext {
   fields(): LogFields;
 }
 
-/** A context of its own; the composition root builds one and hands it to the logger. */
+/**
+ * A context of its own: each logger holds one (lib/log.ts), so the scopes a logger opens are seen
+ * by every line it writes, and by no other logger's.
+ */
 export function createLogContext(): LogContext {
   const storage = new AsyncLocalStorage<LogFields>();
   return {
