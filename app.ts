@@ -32,7 +32,7 @@ export function createApp(input: AppInput): Hono<AppEnv> {
     secureCookies,
   };
   const app = new Hono<AppEnv>();
-  app.use(requestId());
+  app.use(requestId({ log: input.log }));
   app.use(requestSpan({ tracing: services.tracing }));
   // Deno.serve sends bodies as they are: pages, bundles and JSON go out gzip'd from here
   // (server-sent events are left alone by compress's content-type filter).

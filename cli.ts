@@ -19,11 +19,13 @@ import {
   userDeleteCommand,
 } from "./lib/cli/commands.ts";
 import { healthcheckCommand } from "./lib/cli/healthcheck.ts";
+import { logIdCommand } from "./lib/cli/log_id.ts";
 import { BackupFormatError, StoreNotEmptyError } from "./lib/db/backup.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { WritersBusyError } from "./lib/db/maintenance.ts";
 import { MIGRATIONS, runMigrations, SchemaTooNewError } from "./lib/db/migrations.ts";
 import { createLogger } from "./lib/log.ts";
+import { logIdsFromSecret } from "./lib/log_ids.ts";
 import { queuedSyncRequests } from "./lib/scheduler/scheduler.ts";
 import { createServices, type Services } from "./lib/services.ts";
 import { VERSION } from "./lib/version.ts";
@@ -50,6 +52,8 @@ Commands:
   keys rotate                   re-encrypt stored tokens with the first BUSYSYNC_ENCRYPTION_KEY
   migrate                       apply pending data migrations (serve does this at start)
   healthcheck                   exit 0 when the server on $PORT answers /healthz
+  log-id ID|EMAIL               the tokens log lines write for a user (their id, address,
+                                connections and calendars) or for any id or address
   backup FILE|-                 write a consistent dump of the data store (- for stdout)
   restore FILE|- [--force]      load a dump into an empty store (--force: a non-empty one)
 
@@ -123,6 +127,11 @@ export async function runCli(args: string[], env: Record<string, string | undefi
       return await withStore(env, keysRotateCommand);
     case "migrate":
       return await withStore(env, migrateCommand, { migrate: false });
+    case "log-id": {
+      if (rest.length !== 1) throw new UsageError("log-id needs one ID or EMAIL");
+      const opts = { value: rest[0] };
+      return await withStore(env, (ctx) => logIdCommand(ctx, opts));
+    }
     case "healthcheck":
       return await healthcheckCommand(env);
     case "backup": {
@@ -151,14 +160,19 @@ async function withStore<T>(
   options: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = loadConfig(env);
-  const log = createLogger(config.logLevel);
   const kv = await openKv(config.kvPath);
   try {
     if (options.migrate ?? true) await runMigrations(kv, MIGRATIONS);
     const now = () => new Date();
     const secrets = once(() => loadSecrets(kv, config));
+    // Built with the secrets (its hashing of ids is keyed by them), by the commands needing both.
+    const logger = once(async () =>
+      createLogger(config.logLevel, undefined, {
+        ids: logIdsFromSecret((await secrets()).sessionSecret),
+      })
+    );
     const services = once(async (): Promise<Services> =>
-      createServices({ config, kv, log, secrets: await secrets(), now })
+      createServices({ config, kv, log: await logger(), secrets: await secrets(), now })
     );
     return await fn({
       kv,
@@ -167,6 +181,7 @@ async function withStore<T>(
       accountDeps: async () => {
         const { keyring } = await secrets();
         const { google, tokens, providerFor, syncDeps } = await services();
+        const log = await logger();
         return { kv, config, keyring, google, tokens, providerFor, syncDeps, now, log };
       },
       syncRequests: queuedSyncRequests(kv, { clock: now }),

@@ -9,6 +9,7 @@ import { loadSecrets } from "./lib/auth/secrets.ts";
 import { openKv } from "./lib/db/kv.ts";
 import { servedBy } from "./lib/http/served_by.ts";
 import { createLogger } from "./lib/log.ts";
+import { logIdsFromSecret } from "./lib/log_ids.ts";
 import {
   type HttpThreadReply,
   type HttpThreadStart,
@@ -25,15 +26,19 @@ self.onmessage = async (e: MessageEvent<HttpThreadStart>) => {
   if (e.data.kind !== "start") return;
   const { config, metricsChannel } = e.data;
   try {
-    const log = createLogger(config.logLevel);
     const kv = await openKv(config.kvPath);
+    const secrets = await loadSecrets(kv, config);
+    // Keyed as on the main thread (one session secret), so one user has one hash on both.
+    const log = createLogger(config.logLevel, undefined, {
+      ids: logIdsFromSecret(secrets.sessionSecret),
+    });
     const wake = new BroadcastChannel(WAKE_CHANNEL);
     const { app, metrics } = buildServerStack({
       config,
       kv,
       log,
       manifest: await loadManifest(ROOT),
-      secrets: await loadSecrets(kv, config),
+      secrets,
       root: ROOT,
       onEnqueued: () => wake.postMessage("wake"),
       metricsChannel,

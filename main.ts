@@ -11,6 +11,7 @@ import { openKv } from "./lib/db/kv.ts";
 import { MIGRATIONS, runMigrations } from "./lib/db/migrations.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+import { logIdsFromSecret } from "./lib/log_ids.ts";
 import type { MetricsScraper } from "./lib/metrics/threads.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { servedBy } from "./lib/http/served_by.ts";
@@ -37,9 +38,13 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   let config = loadConfig(env);
   // Demo mode shows changes arriving at once: the bundled emulator pushes to plain http.
   if (config.demo && !env.BUSYSYNC_PUSH) config = { ...config, push: "on" };
-  const log = createLogger(config.logLevel);
   const kv = await openKv(config.kvPath);
   const applied = await runMigrations(kv, MIGRATIONS);
+  // Before the logger: its hashing of ids is keyed by the instance's secret.
+  const secrets = await loadSecrets(kv, config);
+  const log = createLogger(config.logLevel, undefined, {
+    ids: logIdsFromSecret(secrets.sessionSecret),
+  });
   if (applied.length) log.info("migrations applied", { applied });
 
   const emulator = config.demo
@@ -63,7 +68,6 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   }
 
   const manifest = await loadManifest(ROOT);
-  const secrets = await loadSecrets(kv, config);
   // The app is built once the port is known: with PORT=0 and no PUBLIC_URL the public URL (and
   // so the OAuth redirect URI) can only name the port the system picked.
   const built: { app?: ServerStack["app"] } = {};

@@ -66,6 +66,7 @@ Deno.test("cli: --help lists every command, --version prints it, a wrong command
     "keys rotate",
     "migrate",
     "healthcheck",
+    "log-id",
   ];
   for (const c of commands) {
     assert.match(help.stdout, new RegExp(`\\n  ${c}`));
@@ -282,6 +283,43 @@ Deno.test("cli: sync --dry-run plans without writing, sync writes, purge removes
     assert.equal(await liveMirrors(h), 0);
 
     assert.equal((await cli(["sync", "--user", "nobody@example.com"], env)).code, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("cli: log-id prints the tokens the logs carry for a user, as a sync logged them", async () => {
+  const h = await startHarness();
+  try {
+    const userId = await annWithRule(h);
+    const env = cliEnv(h);
+    // The CLI's own logger, keyed by the instance's secret in the store, as the server's is.
+    const synced = await cli(["sync", "--user", ANN], { ...env, BUSYSYNC_LOG_LEVEL: "info" });
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.ok(!synced.stderr.includes("ann@") && !synced.stderr.includes(userId), synced.stderr);
+    const finished = synced.stderr.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+      .find((entry) => entry.msg === "sync: run finished");
+    assert.match(finished?.userId ?? "", /^user:[0-9a-f]{12}$/);
+
+    for (const who of [ANN, userId]) {
+      const listed = await cli(["log-id", who], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      const lines = listed.stdout.trim().split("\n");
+      assert.ok(lines.includes(`${finished.userId}  user ${userId}`), listed.stdout);
+      // Ann's address, her two connections and her four calendars (two of them her addresses).
+      assert.equal(
+        lines.filter((l) => /^email:[0-9a-f]{12} {2}ann@example\.com/.test(l)).length,
+        1,
+      );
+      assert.equal(lines.filter((l) => l.startsWith("conn:")).length, 2);
+      assert.equal(lines.filter((l) => l.startsWith("cal:")).length, 4);
+      const emailHex = lines.find((l) => l.startsWith("email:"))!.slice(6, 18);
+      assert.ok(lines.includes(`cal:${emailHex}  calendar ${ANN}`), listed.stdout);
+    }
+    const stranger = await cli(["log-id", "nobody@example.com"], env);
+    assert.equal(stranger.code, 0, stranger.stderr);
+    assert.match(stranger.stdout, /^[0-9a-f]{12} {2}nobody@example\.com, logged as /);
+    assert.equal((await cli(["log-id"], env)).code, 2);
   } finally {
     await h.close();
   }

@@ -122,7 +122,8 @@ export class Worker {
         }
         this.#busyUsers.add(claimed.job.userId);
         try {
-          await this.#run(claimed);
+          // Every line of the job carries its id, whoever writes it (the engine, a provider).
+          await log.within({ jobId: claimed.job.id }, () => this.#run(claimed));
         } finally {
           this.#busyUsers.delete(claimed.job.userId);
         }

@@ -71,3 +71,41 @@ Deno.test("worker: a job that keeps failing is retried, then fails with its caus
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("worker: every line written while a job runs carries its job id, whoever writes it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "busysync-test-" });
+  const kv = await Deno.openKv(`${dir}/busysync.kv`);
+  const newId = monotonicFactory();
+  const lines: string[] = [];
+  const log = createLogger("info", (line) => lines.push(line));
+  const worker = new Worker({
+    kv,
+    log,
+    clock: () => new Date(),
+    owner: "w1",
+    options: OPTIONS,
+    // As the engine would: it logs with the logger it was given, naming no job.
+    execute: async () => {
+      await Promise.resolve();
+      log.info("engine: a line of the run");
+      return { status: "ran", runId: "r1" };
+    },
+    recordFailure: () => Promise.resolve(undefined),
+  });
+  try {
+    const { jobId } = await enqueueJob(kv, "u1", { reason: "manual" }, { now: new Date(), newId });
+    worker.start();
+    const deadline = Date.now() + 5_000;
+    while ((await getJob(kv, jobId))?.state !== "done" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const line = lines.map((l) => JSON.parse(l)).find((e) => e.msg === "engine: a line of the run");
+    assert.equal(line?.jobId, jobId);
+    log.info("after the job");
+    assert.equal(JSON.parse(lines.at(-1)!).jobId, undefined);
+  } finally {
+    await worker.stop();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -216,14 +216,23 @@ async function readOwners(
 }
 
 /** One run: everything between taking the lease and releasing it. */
-async function runSync(
+function runSync(
   opts: SyncOptions,
   mode: RunMode,
+): Promise<{ record: RunRecord; planned: WriteOp[] }> {
+  const report = new RunReport(newId(opts), opts.clock());
+  // Every line written during the run names it, whoever writes it.
+  return opts.log.within({ runId: report.runId }, () => runReported(opts, mode, report));
+}
+
+async function runReported(
+  opts: SyncOptions,
+  mode: RunMode,
+  report: RunReport,
 ): Promise<{ record: RunRecord; planned: WriteOp[] }> {
   const { kv, userId } = opts;
   const dryRun = mode.kind === "dry_run";
   const full = opts.full ?? false;
-  const report = new RunReport(newId(opts), opts.clock());
   const confirmed = new Set(opts.confirmRuleIds);
   const needsReconnect = new Map(
     (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
@@ -527,17 +536,19 @@ async function maintain(
     clock: opts.clock,
     waitMs: opts.waitMs ?? 30_000,
   });
-  const { result } = await holdLease(opts, lease, async () => {
+  const { result } = await holdLease(opts, lease, () => {
     const report = new RunReport(newId(opts), opts.clock());
     const run = { owners: [], dryRun: false, full: false };
-    try {
-      await body(new RunContext(opts, { kind: "live", lease }, report, opts.clock(), []));
-    } catch (err) {
-      report.recordError(err);
-      await finishRun({ ...opts, trigger }, report, { ...run, stopped: true });
-      throw err;
-    }
-    return await finishRun({ ...opts, trigger }, report, { ...run, stopped: false });
+    return opts.log.within({ runId: report.runId }, async () => {
+      try {
+        await body(new RunContext(opts, { kind: "live", lease }, report, opts.clock(), []));
+      } catch (err) {
+        report.recordError(err);
+        await finishRun({ ...opts, trigger }, report, { ...run, stopped: true });
+        throw err;
+      }
+      return await finishRun({ ...opts, trigger }, report, { ...run, stopped: false });
+    });
   });
   await afterRun(opts);
   return result;

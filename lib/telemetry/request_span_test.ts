@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { requestId } from "../http/request_id.ts";
+import { createLogger } from "../log.ts";
 import { requestSpan } from "./request_span.ts";
 import type { SpanAttributes, Tracing } from "./tracing.ts";
 
@@ -32,7 +33,7 @@ function recordingTracing(): Tracing & { spans: Recorded[] } {
 Deno.test("request span: named by method and route template, with status and request id, never the path, query or headers", async (t) => {
   const tracing = recordingTracing();
   const app = new Hono<{ Variables: { requestId: string } }>();
-  app.use(requestId());
+  app.use(requestId({ log: createLogger("error", () => {}) }));
   app.use(requestSpan({ tracing }));
   app.use("/api/*", (_c, next) => next());
   const rules = new Hono();

@@ -160,6 +160,15 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
         method: "POST",
         json: aRule(cal, { name: "To delete", target: cal.team }),
       })).json();
+      const members = (...refs: (typeof cal.main)[]) => refs.map((calendar) => ({ calendar }));
+      const group = await (await ann.request("/api/groups", {
+        method: "POST",
+        json: { name: "Family and work", members: members(cal.family, cal.work) },
+      })).json();
+      const doomedGroup = await (await ann.request("/api/groups", {
+        method: "POST",
+        json: { name: "Group to delete", members: members(cal.family, cal.team), enabled: false },
+      })).json();
       const exported = await (await ann.request("/api/user/export")).json();
       const bob = h.client("192.0.2.20");
       await bob.signIn(BOB);
@@ -255,6 +264,45 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
           json: {},
         }),
         probe("DELETE /api/rules/:id", 200, `/api/rules/${doomed.id}?keepMirrors=true`, {
+          method: "DELETE",
+        }),
+        probe("GET /api/groups", 200, "/api/groups"),
+        probe("POST /api/groups", 201, "/api/groups", {
+          method: "POST",
+          // Off, as every other pair of these calendars is mirrored or would close a circle.
+          json: { name: "Another", members: members(cal.family, cal.team), enabled: false },
+        }),
+        probe("POST /api/groups/validate", 200, "/api/groups/validate", {
+          method: "POST",
+          json: { name: "Check", members: members(cal.family, cal.team), enabled: false },
+        }),
+        probe("POST /api/groups/preview", 200, "/api/groups/preview", {
+          method: "POST",
+          json: { name: "Try", members: members(cal.family, cal.team) },
+        }),
+        // Work into the team closes main → work → team → main ("From the team" above).
+        probe("POST /api/groups/proposal", 200, "/api/groups/proposal", {
+          method: "POST",
+          json: aRule(cal, { name: "Work to team", source: cal.work, target: cal.team }),
+        }),
+        probe("GET /api/groups/:id", 200, `/api/groups/${group.id}`),
+        probe("PUT /api/groups/:id", 200, `/api/groups/${group.id}`, {
+          method: "PUT",
+          json: { name: "Renamed group", members: members(cal.family, cal.work) },
+        }),
+        probe("PATCH /api/groups/:id", 200, `/api/groups/${group.id}`, {
+          method: "PATCH",
+          json: { name: "Patched group" },
+        }),
+        probe("POST /api/groups/:id/preview", 200, `/api/groups/${group.id}/preview`, {
+          method: "POST",
+          json: {},
+        }),
+        probe("POST /api/groups/:id/confirm", 409, `/api/groups/${group.id}/confirm`, {
+          method: "POST",
+          json: {},
+        }),
+        probe("DELETE /api/groups/:id", 200, `/api/groups/${doomedGroup.id}?keepMirrors=true`, {
           method: "DELETE",
         }),
         // An unknown channel is acknowledged and ignored (an error would make Google retry).
