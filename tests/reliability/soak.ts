@@ -37,6 +37,8 @@ import { createRandom } from "./random.ts";
 import { createWorkload, type GroupPlay, type OpKind } from "./workload.ts";
 
 const HOUR = 3_600_000;
+/** The chance per round that the group's members change while the round's runs go. */
+const MEMBER_CHANGE_DURING_RUNS = 0.25;
 
 export interface SoakOptions {
   seed: number;
@@ -80,6 +82,8 @@ export interface SoakResult {
   groups: number;
   /** The group's members at the end (the workload adds and removes them). */
   groupMembers: number;
+  /** Member changes made while the runs went (the others are among `operationsByKind`). */
+  memberChangesDuringRuns: number;
   rounds: number;
   /** Changes made during the rounds (the warm-up's not included). */
   operations: number;
@@ -279,6 +283,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const operationsByKind: Partial<Record<OpKind, number>> = {};
     let operations = 0;
     let tokenInvalidations = 0;
+    let memberChangesDuringRuns = 0;
     let config = SOAK_CONFIG;
     // busysync's clock runs ahead of the real one by `ahead`: moving it on ends the write
     // pauses exactly when the soak lifts read-only mode, however fast the rounds went.
@@ -350,7 +355,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const midRun = invalidation === "during"
         ? new Promise((r) => setTimeout(r, random.int(0, 40))).then(invalidate)
         : undefined;
-      await Promise.all([...cast.people.map((p) => sync(p)), midRun]);
+      // Now and then the group's members change while the runs go, as when someone edits the
+      // group in the web app during a scheduled sync.
+      const memberChange = random.chance(MEMBER_CHANGE_DURING_RUNS)
+        ? new Promise((r) => setTimeout(r, random.int(0, 40))).then(async () => {
+          const op = await workload.changeMembers();
+          if (op) memberChangesDuringRuns++;
+        })
+        : undefined;
+      await Promise.all([...cast.people.map((p) => sync(p)), midRun, memberChange]);
       log(`round ${round}/${opts.rounds}: ${JSON.stringify(runs)}`);
     }
     const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
@@ -385,6 +398,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       rules: cast.rules.length,
       groups: groups.length,
       groupMembers: groups.reduce((n, g) => n + g.members.length, 0),
+      memberChangesDuringRuns,
       rounds: opts.rounds,
       operations,
       faultRate: opts.faultRate,

@@ -64,6 +64,8 @@ export interface Workload {
   countLostEvents(): Promise<number>;
   /** Events the `purge` steps purged (the emulator's own timed purges not included). */
   purged(): number;
+  /** Adds or removes a member of the group, at a time of the soak's choosing; none: undefined. */
+  changeMembers(): Promise<OpKind | undefined>;
 }
 
 const isMirror = (e: RawEvent) => e.extendedProperties?.private?.busysync === "1";
@@ -380,5 +382,11 @@ export function createWorkload(
     return lost;
   }
 
-  return { step, countLostEvents, purged: () => purged };
+  return {
+    step,
+    countLostEvents,
+    purged: () => purged,
+    changeMembers: async () =>
+      group && await changeMembers(group, random.pick(["addMember", "removeMember"] as const)),
+  };
 }
