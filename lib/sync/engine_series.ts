@@ -25,12 +25,14 @@ export interface SeriesNow {
 }
 
 /**
- * Lists, with events.instances, every series a live instance in `events` belongs to, and every
+ * Lists, with events.instances, every series an instance in `events` belongs to, and every
  * series a split one came from (`abc_R20261203T100000` came from `abc`), whose instances after
- * the split vanished; undefined when no series was touched. A series the calendar does not know
- * is left out: its mirrors are judged by the full reconcile (a cancelled series is planned from
- * the listing itself). A series whose listing failed is left out too, and marks the result
- * incomplete.
+ * the split vanished; undefined when no series was touched. Cancelled instances count: a series
+ * moved and then deleted before a run is listed as its new instances, cancelled, and only the
+ * series (now without instances) tells that the mirrored, older ones are gone too. A series the
+ * calendar does not know is left out: its mirrors are judged by the full reconcile (a cancelled
+ * series listed as itself is planned from the listing). A series whose listing failed is left
+ * out too, and marks the result incomplete.
  */
 export async function listTouchedSeries(
   ctx: RunContext,
@@ -40,7 +42,7 @@ export async function listTouchedSeries(
 ): Promise<SeriesNow | undefined> {
   const ids = new Set<string>();
   for (const event of events) {
-    if (event.status === "cancelled" || !event.recurringEventId) continue;
+    if (!event.recurringEventId) continue;
     for (let id = event.recurringEventId; !ids.has(id);) {
       ids.add(id);
       const parent = id.replace(SPLIT_SUFFIX, "");
