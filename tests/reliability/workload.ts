@@ -148,8 +148,11 @@ export function createWorkload(
     const own = (await world.rawEvents(cal.ref)).filter((e) => !isMirror(e));
     const live = own.filter((e) => e.status !== "cancelled");
     const singles = live.filter((e) => !e.recurrence && !e.recurringEventId);
+    // Only what the person deleted: a meeting copy its organizer took back (uninvited) is not
+    // theirs to restore, and restored it would be a copy its organizer's guest list no longer
+    // names, which busysync finds only by a full reconcile (tests/sync/invitations_test.ts).
     const binned = own.filter((e) =>
-      e.status === "cancelled" && !e.recurrence && !e.recurringEventId
+      e.status === "cancelled" && !e.recurrence && !e.recurringEventId && deleted.has(e.id)
     );
     const series = live.filter((e) => e.recurrence);
     // A split needs a later instance to split at.
