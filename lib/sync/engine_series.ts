@@ -17,14 +17,22 @@ const SPLIT_SUFFIX = /_R\d{8}(?:T\d{6}Z?)?$/;
 /** The live instances of the series an incremental listing touched, by series id. */
 export interface SeriesNow {
   instances: Map<string, SourceEvent[]>;
+  /**
+   * Some series could not be listed: the source's cursor must stay, so the next run meets the
+   * change again and lists them then (their vanished instances leave no other trace).
+   */
+  incomplete: boolean;
 }
 
 /**
- * Lists, with events.instances, every series a live instance in `events` belongs to, and every
+ * Lists, with events.instances, every series an instance in `events` belongs to, and every
  * series a split one came from (`abc_R20261203T100000` came from `abc`), whose instances after
- * the split vanished; undefined when no series was touched. A series the calendar does not know
- * is left out: its mirrors are judged by the full reconcile (a cancelled series is planned from
- * the listing itself).
+ * the split vanished; undefined when no series was touched. Cancelled instances count: a series
+ * moved and then deleted before a run is listed as its new instances, cancelled, and only the
+ * series (now without instances) tells that the mirrored, older ones are gone too. A series the
+ * calendar does not know is left out: its mirrors are judged by the full reconcile (a cancelled
+ * series listed as itself is planned from the listing). A series whose listing failed is left
+ * out too, and marks the result incomplete.
  */
 export async function listTouchedSeries(
   ctx: RunContext,
@@ -34,7 +42,7 @@ export async function listTouchedSeries(
 ): Promise<SeriesNow | undefined> {
   const ids = new Set<string>();
   for (const event of events) {
-    if (event.status === "cancelled" || !event.recurringEventId) continue;
+    if (!event.recurringEventId) continue;
     for (let id = event.recurringEventId; !ids.has(id);) {
       ids.add(id);
       const parent = id.replace(SPLIT_SUFFIX, "");
@@ -45,6 +53,7 @@ export async function listTouchedSeries(
   if (ids.size === 0) return undefined;
   const provider = ctx.provider(cal.connectionId);
   const instances = new Map<string, SourceEvent[]>();
+  let incomplete = false;
   for (const id of ids) {
     ctx.report.calls.listPages++;
     let found: SourceEvent[] | null;
@@ -52,16 +61,18 @@ export async function listTouchedSeries(
       found = await provider.listInstances(cal, id, window);
     } catch (err) {
       // Only lost authorization concerns the whole source; any other failure leaves this
-      // series to the full reconcile rather than holding every rule reading the calendar.
+      // series to the next run (the cursor stays) rather than failing every rule reading the
+      // calendar.
       if (err instanceof LeaseLostError || err instanceof ReconnectRequiredError) throw err;
       ctx.report.recordError(err, { calendar: cal });
+      incomplete = true;
       continue;
     }
     // Unknown to this calendar (an invitation to some of its instances only, or gone): no
     // conclusion about its instances can be drawn from it.
     if (found) instances.set(id, found);
   }
-  return { instances };
+  return { instances, incomplete };
 }
 
 /**

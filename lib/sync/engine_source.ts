@@ -128,6 +128,8 @@ export async function syncSource(
   }
   let runs: EdgeRun[];
   let token: string | undefined;
+  /** A series the incremental listing touched could not be listed (engine_series.ts). */
+  let seriesUnlisted = false;
   if (listing.full) {
     runs = await startFullListing(pass, edges, writers, {
       caughtUp: (e) => caughtUp.has(prints.get(e)!),
@@ -164,6 +166,7 @@ export async function syncSource(
     let series: SeriesNow | undefined;
     try {
       series = await listTouchedSeries(ctx, source, events, window);
+      seriesUnlisted = series?.incomplete ?? false;
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
       for (const ruleId of new Set(edges.map((e) => e.ruleId))) {
@@ -188,9 +191,10 @@ export async function syncSource(
   if (token) {
     // A rule stopped by the guard, and an edge with writes held back, simply drop out of the
     // cursor (they need a full listing once confirmed, or to find those writes again); a rule
-    // that failed keeps the cursor where it was, so the next run sees these changes again and
-    // the edges that did apply them find nothing left to write.
-    const failed = edges.some((e) => {
+    // that failed, or a touched series that could not be listed, keeps the cursor where it was,
+    // so the next run sees these changes again and the edges that did apply them find nothing
+    // left to write.
+    const failed = seriesUnlisted || edges.some((e) => {
       const verdict = ctx.verdictOf(e.ruleId);
       return verdict !== undefined &&
         (verdict === "failed" || verdict.status !== "needs_confirmation");

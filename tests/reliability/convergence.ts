@@ -3,6 +3,7 @@
  * ledgers, and judge the targets against the reference model and the store against the targets.
  */
 import { listLedger } from "../../lib/db/ledger.ts";
+import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import type { World } from "../sync/support.ts";
@@ -19,6 +20,8 @@ export interface TestCalendar {
   timeZone: string;
   /** A primary calendar: its id is its account's address, which invitations are sent to. */
   primary?: boolean;
+  /** The calendar list shows it as read-only to busysync (a group only reads it). */
+  readOnly?: boolean;
 }
 
 export interface Convergence extends Verdict {
@@ -29,10 +32,18 @@ export interface Convergence extends Verdict {
   ledgerMismatches: number;
 }
 
-/** Reads `calendars` (every source and target of `rules`) and the ledgers of `userIds`. */
+/**
+ * Reads `calendars` (every source and target of `rules` and every member of `groups`) and the
+ * ledgers of `userIds`.
+ */
 export async function checkConvergence(
   world: World,
-  scope: { calendars: readonly TestCalendar[]; rules: readonly Rule[]; userIds: readonly string[] },
+  scope: {
+    calendars: readonly TestCalendar[];
+    rules: readonly Rule[];
+    groups?: readonly Group[];
+    userIds: readonly string[];
+  },
 ): Promise<Convergence> {
   const states = new Map<string, CalendarState>();
   for (const { ref, timeZone } of scope.calendars) {
@@ -43,7 +54,10 @@ export async function checkConvergence(
     });
   }
   const verdict = compareMirrors(
-    expectedMirrors(scope.rules, states, new Date()),
+    expectedMirrors(scope.rules, states, new Date(), {
+      groups: scope.groups,
+      readOnly: new Set(scope.calendars.filter((c) => c.readOnly).map((c) => c.ref.calendarId)),
+    }),
     new Map([...states].map(([id, cal]) => [id, cal.events])),
   );
 

@@ -11,9 +11,17 @@
  * weekly, a number of times or until a time (what a "this and following" split leaves), read
  * with npm `rrule`.
  *
+ * Groups are stated from the issue's words, not from lib/model/group_edges.ts: every real event
+ * of a member is one busy block in every other member the calendar list does not show as
+ * read-only, with the group's settings and the source member's privacy if it has its own; a
+ * block is never carried further, by the group or by a rule that reads a member. Groups that
+ * adopted rules' mirrors are not stated.
+ *
  * A mirror is recognised by its `busysync: "1"` private property (the suite never copies one by
- * hand) and mapped back to its source through its `busysyncRule`/`busysyncEvent` values.
+ * hand) and mapped back to its source through its `busysyncRule`/`busysyncSource`/
+ * `busysyncEvent` values.
  */
+import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import type { RawEvent } from "../sync/support.ts";
 import rrule from "rrule";
@@ -31,10 +39,12 @@ export interface CalendarState {
   events: RawEvent[];
 }
 
-/** A mirror the model expects: in `target`, for `sourceEvent` on `ruleId`. */
+/** A mirror the model expects: in `target`, for `sourceEvent` of `source` on `ruleId`. */
 export interface ExpectedMirror {
   target: string;
+  /** The rule's or the group's id. */
   ruleId: string;
+  source: string;
   sourceEvent: string;
   summary: string;
   /** `instant:<epoch ms>` for a timed event, `date:<yyyy-mm-dd>` for an all-day one. */
@@ -201,21 +211,73 @@ function ownResponse(e: RawEvent, calendarId: string): string | undefined {
   return own?.responseStatus;
 }
 
-function assertStated(rule: Rule): void {
-  const f = rule.filters;
-  const stated = (rule.privacy === "busy" || rule.privacy === "title") && f.skipDeclined &&
-    f.skipTentative && f.skipFree && !f.workingHours && f.excludeSummaryRegex === undefined;
-  if (!stated) throw new Error(`reference model: rule ${rule.id} uses options it does not state`);
+/** What a rule and a group share: how a mirror looks and which events get one. */
+type Settings = Pick<
+  Rule,
+  "privacy" | "title" | "titlePrefix" | "copyPrivateTitles" | "filters" | "window"
+>;
+
+/** One way mirrors go: `from`'s events into `to`, under `ownerId` (a rule's or group's id). */
+interface Direction {
+  ownerId: string;
+  from: string;
+  to: string;
+  settings: Settings;
+}
+
+const statedPrivacy = (privacy: string | undefined) =>
+  privacy === undefined || privacy === "busy" || privacy === "title";
+
+function assertStated(id: string, settings: Settings): void {
+  const f = settings.filters;
+  const stated = statedPrivacy(settings.privacy) && f.skipDeclined && f.skipTentative &&
+    f.skipFree && !f.workingHours && f.excludeSummaryRegex === undefined;
+  if (!stated) throw new Error(`reference model: ${id} uses options it does not state`);
+}
+
+/** A rule's one or two directions. */
+function ruleDirections(rule: Rule): Direction[] {
+  assertStated(`rule ${rule.id}`, rule);
+  const [source, target] = [rule.source.calendarId, rule.target.calendarId];
+  const out = [{ ownerId: rule.id, from: source, to: target, settings: rule }];
+  if (rule.bidirectional) out.push({ ownerId: rule.id, from: target, to: source, settings: rule });
+  return out;
 }
 
 /**
- * Whether an occurrence in `cal` gets a mirror on a rule: it is a real event (not anyone's
- * mirror), inside the rule's window (Google's overlap: end after the window's start, start
+ * A group's directions: every member into every other member not in `readOnly`. A group that is
+ * off wants no block (the suite turns groups off with "remove its blocks").
+ */
+function groupDirections(group: Group, readOnly: ReadonlySet<string>): Direction[] {
+  assertStated(`group ${group.id}`, group);
+  if (group.adopted.length || !group.members.every((m) => statedPrivacy(m.privacy))) {
+    throw new Error(`reference model: group ${group.id} uses options it does not state`);
+  }
+  if (!group.enabled) return [];
+  const out: Direction[] = [];
+  for (const from of group.members) {
+    const settings = { ...group, privacy: from.privacy ?? group.privacy };
+    for (const to of group.members) {
+      if (to === from || readOnly.has(to.calendar.calendarId)) continue;
+      out.push({
+        ownerId: group.id,
+        from: from.calendar.calendarId,
+        to: to.calendar.calendarId,
+        settings,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether an occurrence in `cal` gets a mirror on a rule or group: it is a real event (not
+ * anyone's mirror), inside the window (Google's overlap: end after the window's start, start
  * before its end), and no filter keeps it out.
  */
 function wanted(
   e: RawEvent,
-  rule: Rule,
+  rule: Settings,
   cal: CalendarState,
   target: Invitations,
   now: number,
@@ -268,41 +330,44 @@ function invitationsOf(target: CalendarState): Invitations {
 }
 
 /**
- * The mirrors `rules` want, from the calendars' raw events at `now`. A rule running both ways
- * mirrors its source into its target and its target into its source.
+ * The mirrors `rules` and `groups` want, from the calendars' raw events at `now`. A rule running
+ * both ways mirrors its source into its target and its target into its source; `readOnly` holds
+ * the calendars the calendar list shows as read-only, which groups only read.
  */
 export function expectedMirrors(
   rules: readonly Rule[],
   calendars: ReadonlyMap<string, CalendarState>,
   now: Date,
+  opts: { groups?: readonly Group[]; readOnly?: ReadonlySet<string> } = {},
 ): ExpectedMirror[] {
+  const readOnly = opts.readOnly ?? new Set();
+  const directions = [
+    ...rules.flatMap(ruleDirections),
+    ...(opts.groups ?? []).flatMap((g) => groupDirections(g, readOnly)),
+  ];
   const out: ExpectedMirror[] = [];
-  for (const rule of rules) {
-    assertStated(rule);
-    const directions = [[rule.source.calendarId, rule.target.calendarId]];
-    if (rule.bidirectional) directions.push([rule.target.calendarId, rule.source.calendarId]);
-    for (const [from, to] of directions) {
-      const cal = calendars.get(from);
-      const target = calendars.get(to);
-      if (!cal || !target) {
-        throw new Error(`reference model: calendar ${from} or ${to} was not read`);
-      }
-      const invitations = invitationsOf(target);
-      for (const e of liveOccurrences(cal.events)) {
-        if (!wanted(e, rule, cal, invitations, now.getTime())) continue;
-        // Only attendees see a private event's details: its title needs the rule's opt-in.
-        const hidden = e.visibility === "private" || e.visibility === "confidential";
-        const busy = rule.privacy === "busy" || (hidden && !rule.copyPrivateTitles);
-        const title = busy ? rule.title : (e.summary ?? "").trim() || rule.title;
-        out.push({
-          target: to,
-          ruleId: rule.id,
-          sourceEvent: e.id,
-          summary: rule.titlePrefix + title,
-          start: timeKey(e.start),
-          end: timeKey(e.end),
-        });
-      }
+  for (const { ownerId, from, to, settings } of directions) {
+    const cal = calendars.get(from);
+    const target = calendars.get(to);
+    if (!cal || !target) {
+      throw new Error(`reference model: calendar ${from} or ${to} was not read`);
+    }
+    const invitations = invitationsOf(target);
+    for (const e of liveOccurrences(cal.events)) {
+      if (!wanted(e, settings, cal, invitations, now.getTime())) continue;
+      // Only attendees see a private event's details: its title needs the opt-in.
+      const hidden = e.visibility === "private" || e.visibility === "confidential";
+      const busy = settings.privacy === "busy" || (hidden && !settings.copyPrivateTitles);
+      const title = busy ? settings.title : (e.summary ?? "").trim() || settings.title;
+      out.push({
+        target: to,
+        ruleId: ownerId,
+        source: from,
+        sourceEvent: e.id,
+        summary: settings.titlePrefix + title,
+        start: timeKey(e.start),
+        end: timeKey(e.end),
+      });
     }
   }
   return out;
@@ -318,15 +383,21 @@ export function compareMirrors(
   expected: readonly ExpectedMirror[],
   targets: ReadonlyMap<string, readonly RawEvent[]>,
 ): Verdict {
-  const keyOf = (target: string, ruleId: string, sourceEvent: string) =>
-    JSON.stringify([target, ruleId, sourceEvent]);
-  const want = new Map(expected.map((m) => [keyOf(m.target, m.ruleId, m.sourceEvent), m]));
+  // A group's mirrors in one target differ by source too: members may hold events of one id
+  // (invitation copies share it).
+  const keyOf = (target: string, ruleId: string, source: string, sourceEvent: string) =>
+    JSON.stringify([target, ruleId, source, sourceEvent]);
+  const want = new Map(
+    expected.map((m) => [keyOf(m.target, m.ruleId, m.source, m.sourceEvent), m]),
+  );
   const live = new Map<string, RawEvent[]>();
   for (const [target, events] of targets) {
     for (const e of events) {
       if (e.status === "cancelled" || !isMirror(e)) continue;
       const props = e.extendedProperties.private;
-      const key = keyOf(target, props.busysyncRule, props.busysyncEvent);
+      // busysyncSource is "connection id:calendar id" (lib/model/calendar_ref.ts calendarKey).
+      const source = String(props.busysyncSource).replace(/^[^:]*:/, "");
+      const key = keyOf(target, props.busysyncRule, source, props.busysyncEvent);
       live.set(key, [...(live.get(key) ?? []), e]);
     }
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type Group, GroupSchema } from "../../lib/model/group.ts";
 import { type Rule, RuleSchema } from "../../lib/model/rule.ts";
 import { type RawEvent, World } from "../sync/support.ts";
 import { compareMirrors, expectedMirrors, liveOccurrences } from "./reference_model.ts";
@@ -119,7 +120,12 @@ Deno.test("reference model: what a calendar holds and which mirrors a rule wants
       start: at(start),
       end: at(new Date(Date.parse(start) + 3_600_000).toISOString()),
       extendedProperties: {
-        private: { busysync: "1", busysyncRule: "rule1", busysyncEvent: sourceEvent },
+        private: {
+          busysync: "1",
+          busysyncRule: "rule1",
+          busysyncSource: `c:${SRC}`,
+          busysyncEvent: sourceEvent,
+        },
       },
     });
     const good = mirror("m1", "plain", "2026-03-21T10:00:00Z");
@@ -316,4 +322,101 @@ Deno.test("reference model: a meeting the target is invited to as well is not mi
     wantedIds(aRule({ filters: { ...aRule().filters, skipInvitedInTarget: false } })),
     ["guest", "declinedThere", "organised", "copied", "freeCopy"],
   );
+});
+
+Deno.test("reference model: a group's members block each other, and a block goes no further", async (t) => {
+  const [A, B, C, D, X] = ["a", "b", "c", "d", "x"].map((n) => `${n}@example.com`);
+  const ref = (calendarId: string) => ({ connectionId: "c", calendarId });
+  const aGroup = (extra: Partial<Group> = {}): Group =>
+    GroupSchema.parse({
+      id: "group1",
+      name: "g",
+      members: [A, B, C].map((id) => ({ calendar: ref(id) })),
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+      ...extra,
+    });
+  const one = (id: string) => event(id, "2026-03-21T10:00:00Z", "2026-03-21T11:00:00Z");
+  // B holds a block the group made from A's event: a real source must never see it as an event.
+  const blockInB = {
+    ...one("blockOfA1"),
+    extendedProperties: {
+      private: { busysync: "1", busysyncRule: "group1", busysyncSource: `c:${A}` },
+    },
+  };
+  const calendars = new Map([
+    [A, { id: A, timeZone: "UTC", events: [one("a1")] }],
+    [B, { id: B, timeZone: "UTC", events: [one("b1"), blockInB] }],
+    [C, { id: C, timeZone: "UTC", events: [one("c1"), { ...one("c2"), status: "cancelled" }] }],
+    [D, { id: D, timeZone: "UTC", events: [one("d1")] }],
+    [X, { id: X, timeZone: "UTC", events: [] }],
+  ]);
+  const shape = (mirrors: ReturnType<typeof expectedMirrors>) =>
+    mirrors.map((m) => `${m.sourceEvent} → ${m.target[0]} ${m.summary}`).sort();
+
+  await t.step("every member's real events, once into every other member", () => {
+    assert.deepEqual(shape(expectedMirrors([], calendars, NOW, { groups: [aGroup()] })), [
+      "a1 → b Busy",
+      "a1 → c Busy",
+      "b1 → a Busy",
+      "b1 → c Busy",
+      "c1 → a Busy",
+      "c1 → b Busy",
+    ]);
+    const off = aGroup({ enabled: false });
+    assert.deepEqual(expectedMirrors([], calendars, NOW, { groups: [off] }), []);
+  });
+
+  await t.step("a member's own privacy for the blocks made from its events", () => {
+    const group = aGroup({
+      title: "Taken",
+      members: [{ calendar: ref(A), privacy: "title" }, { calendar: ref(B) }],
+    });
+    assert.deepEqual(shape(expectedMirrors([], calendars, NOW, { groups: [group] })), [
+      "a1 → b a1",
+      "b1 → a Taken",
+    ]);
+  });
+
+  await t.step("a member the calendar list shows as read-only is a source only", () => {
+    const group = aGroup({ members: [A, D].map((id) => ({ calendar: ref(id) })) });
+    const mirrors = expectedMirrors([], calendars, NOW, {
+      groups: [group],
+      readOnly: new Set([D]),
+    });
+    assert.deepEqual(shape(mirrors), ["d1 → a Busy"]);
+  });
+
+  await t.step("a rule reading a member copies its real events, never the group's blocks", () => {
+    const rule = aRule({ source: ref(B), target: ref(X) });
+    const mirrors = expectedMirrors([rule], calendars, NOW, { groups: [aGroup()] });
+    assert.deepEqual(mirrors.filter((m) => m.target === X).map((m) => m.sourceEvent), ["b1"]);
+    assert.equal(mirrors.length, 7);
+  });
+
+  await t.step("blocks of one event id from two members are told apart by their source", () => {
+    const twins = new Map([
+      [A, { id: A, timeZone: "UTC", events: [one("same")] }],
+      [B, { id: B, timeZone: "UTC", events: [one("same")] }],
+      [C, { id: C, timeZone: "UTC", events: [] }],
+    ]);
+    const expected = expectedMirrors([], twins, NOW, { groups: [aGroup()] });
+    const block = (source: string) => ({
+      ...one(`from-${source}`),
+      summary: "Busy",
+      extendedProperties: {
+        private: {
+          busysync: "1",
+          busysyncRule: "group1",
+          busysyncSource: `c:${source}`,
+          busysyncEvent: "same",
+          busysyncTarget: `c:${C}`,
+        },
+      },
+    });
+    const exact = compareMirrors(expected, new Map([[C, [block(A), block(B)]]]));
+    assert.deepEqual([exact.duplicates, exact.missing, exact.stale], [0, 2, 0]);
+    const twice = compareMirrors(expected, new Map([[C, [block(A), block(A)]]]));
+    assert.deepEqual([twice.duplicates, twice.missing, twice.stale], [1, 3, 0]);
+  });
 });

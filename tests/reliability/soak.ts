@@ -1,7 +1,10 @@
 /**
  * The fault soak: four people, seven rules (one-way and both ways, three sources into one
  * target, a mirror target that is itself a source, one person's two accounts both ways, where
- * invitations to both addresses arrive), a seeded random workload of changes, and a
+ * invitations to both addresses arrive), a sync group of three of Ann's calendars that are
+ * also the sources of her rules into her hub (so the group's blocks sit where those rules read,
+ * and must never reach the hub), whose members come and go (one of them, when in, is a
+ * calendar the list shows as read-only), a seeded random workload of changes, and a
  * sync of every person after each round, while the emulator fails a share of all Calendar API
  * calls and sync tokens die at random. Runs may fail partly meanwhile; what counts is the end:
  * once the faults stop, one ordinary incremental sync must leave every target exactly as the
@@ -21,6 +24,8 @@
 import type { SyncConfig } from "../../lib/sync/engine.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import { type Person, World, writesIn } from "../sync/support.ts";
+import { replaceCalendars } from "../../lib/db/calendars.ts";
+import { listGroups } from "../../lib/db/groups.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import {
   checkConvergence,
@@ -29,9 +34,11 @@ import {
   type TestCalendar,
 } from "./convergence.ts";
 import { createRandom } from "./random.ts";
-import { createWorkload, type OpKind } from "./workload.ts";
+import { createWorkload, type GroupPlay, type OpKind } from "./workload.ts";
 
 const HOUR = 3_600_000;
+/** The chance per round that the group's members change while the round's runs go. */
+const MEMBER_CHANGE_DURING_RUNS = 0.25;
 
 export interface SoakOptions {
   seed: number;
@@ -72,6 +79,11 @@ export interface SoakResult {
   seed: number;
   users: number;
   rules: number;
+  groups: number;
+  /** The group's members at the end (the workload adds and removes them). */
+  groupMembers: number;
+  /** Member changes made while the runs went (the others are among `operationsByKind`). */
+  memberChangesDuringRuns: number;
   rounds: number;
   /** Changes made during the rounds (the warm-up's not included). */
   operations: number;
@@ -98,7 +110,7 @@ export interface SoakResult {
   afterFullReconcile: CheckFigures & { writes: number };
   /** The people's own events that vanished without the workload deleting them. */
   lostEvents: number;
-  /** Rules not in status ok at the end. */
+  /** Rules and groups not in status ok at the end. */
   rulesNotOk: number;
   operationsByKind: Partial<Record<OpKind, number>>;
   /** Events the workload's `purge` steps purged (timed purges not included). */
@@ -157,9 +169,10 @@ interface Cast {
   people: Person[];
   calendars: TestCalendar[];
   rules: Rule[];
+  group: GroupPlay;
 }
 
-/** The soak's people and rules. */
+/** The soak's people, rules and group. */
 async function castSoak(world: World): Promise<Cast> {
   const calendars: TestCalendar[] = [];
   const person = async (zones: Record<string, string>) => {
@@ -175,7 +188,11 @@ async function castSoak(world: World): Promise<Cast> {
     personal: "Europe/Berlin",
     family: "America/New_York",
     hub: "UTC",
+    shared: "Asia/Kolkata",
   });
+  // Ann may only read "shared" (her calendar list says so; the emulator would let busysync
+  // write, so a block written there is the engine's mistake and shows as stale).
+  calendars.find((c) => c.ref === ann.cal.shared)!.readOnly = true;
   const ben = await person({ a: "Asia/Tokyo", b: "UTC" });
   const cat = await person({ work: "UTC", personal: "Europe/Berlin", side: "America/Los_Angeles" });
   // Dan has a work and a personal Google account, so each has a primary calendar invitations
@@ -215,11 +232,39 @@ async function castSoak(world: World): Promise<Cast> {
     }),
     await world.aRule(dan, { source: dan.cal.work, target: dan.cal.home, bidirectional: true }),
   ];
+  // Ann's work, personal and family block each other; each is also a source of a rule into the
+  // hub (no pair of the group's, no cycle: the hub feeds nothing). Personal's blocks show titles.
+  const personal = { calendar: ann.cal.personal, privacy: "title" as const };
+  const group = await world.aGroup(ann, {
+    name: "Ann's calendars",
+    members: [ann.cal.work, personal, ann.cal.family],
+    title: "Blocked",
+    titlePrefix: "G: ",
+  });
+  const pool = [ann.cal.work, ann.cal.family, ann.cal.shared].map((calendar) => ({ calendar }));
   // Stored connections name each person's Google account, which usage limits are counted by.
   for (const p of [ann, ben, cat, danWork, { ...danHome, userId: danWork.userId }]) {
     await world.connect(p);
   }
-  return { people: [ann, ben, cat, dan], calendars, rules };
+  await replaceCalendars(
+    world.kv,
+    ann.userId,
+    ann.connectionId,
+    calendars.filter((c) => c.ref.connectionId === ann.connectionId).map((c) => ({
+      id: c.ref.calendarId,
+      summary: c.ref.calendarId,
+      primary: c.primary ?? false,
+      accessRole: c.readOnly ? "reader" as const : "owner" as const,
+      timeZone: c.timeZone,
+    })),
+    new Date(),
+  );
+  return {
+    people: [ann, ben, cat, dan],
+    calendars,
+    rules,
+    group: { userId: ann.userId, groupId: group.id, pool: [personal, ...pool] },
+  };
 }
 
 /** Runs the soak in a world of its own and returns its figures. */
@@ -233,11 +278,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const random = createRandom(opts.seed);
     const origin = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
     // People change every calendar: sources, and targets (Ann's hub is only a target).
-    const workload = createWorkload(world, random, cast.calendars, origin);
+    const workload = createWorkload(world, random, cast.calendars, origin, cast.group);
     const runs: Record<string, number> = {};
     const operationsByKind: Partial<Record<OpKind, number>> = {};
     let operations = 0;
     let tokenInvalidations = 0;
+    let memberChangesDuringRuns = 0;
     let config = SOAK_CONFIG;
     // busysync's clock runs ahead of the real one by `ahead`: moving it on ends the write
     // pauses exactly when the soak lifts read-only mode, however fast the rounds went.
@@ -309,7 +355,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const midRun = invalidation === "during"
         ? new Promise((r) => setTimeout(r, random.int(0, 40))).then(invalidate)
         : undefined;
-      await Promise.all([...cast.people.map((p) => sync(p)), midRun]);
+      // Now and then the group's members change while the runs go, as when someone edits the
+      // group in the web app during a scheduled sync.
+      const memberChange = random.chance(MEMBER_CHANGE_DURING_RUNS)
+        ? new Promise((r) => setTimeout(r, random.int(0, 40))).then(async () => {
+          const op = await workload.changeMembers();
+          if (op) memberChangesDuringRuns++;
+        })
+        : undefined;
+      await Promise.all([...cast.people.map((p) => sync(p)), midRun, memberChange]);
       log(`round ${round}/${opts.rounds}: ${JSON.stringify(runs)}`);
     }
     const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
@@ -322,9 +376,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       endPauses();
     }
 
+    const groups = (await listGroups(world.kv, cast.group.userId)).map((e) => e.group);
     const scope = {
       calendars: cast.calendars,
       rules: cast.rules,
+      groups,
       userIds: cast.people.map((p) => p.userId),
     };
     for (const p of cast.people) await sync(p);
@@ -333,13 +389,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     for (const p of cast.people) await sync(p, { full: true });
     const reconcileWrites = writesIn(await world.takeRequests());
     const full = await checkConvergence(world, scope);
-    const rulesNotOk = await countRulesNotOk(world, cast);
+    const rulesNotOk = await countOwnersNotOk(world, cast);
     const retired = await countRetiredIds(world, cast);
     const doubleInvitations = await countDoubleInvitations(world, cast);
     return {
       seed: opts.seed,
       users: cast.people.length,
       rules: cast.rules.length,
+      groups: groups.length,
+      groupMembers: groups.reduce((n, g) => n + g.members.length, 0),
+      memberChangesDuringRuns,
       rounds: opts.rounds,
       operations,
       faultRate: opts.faultRate,
@@ -383,11 +442,14 @@ async function countDoubleInvitations(world: World, cast: Cast): Promise<number>
   return n;
 }
 
-async function countRulesNotOk(world: World, cast: Cast): Promise<number> {
+async function countOwnersNotOk(world: World, cast: Cast): Promise<number> {
   let notOk = 0;
   for (const p of cast.people) {
     for (const { rule } of await listRules(world.kv, p.userId)) {
       if (rule.status !== "ok") notOk++;
+    }
+    for (const { group } of await listGroups(world.kv, p.userId)) {
+      if (group.status !== "ok") notOk++;
     }
   }
   return notOk;

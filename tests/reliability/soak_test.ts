@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { runSoak } from "./soak.ts";
 
 Deno.test(
-  "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say",
+  "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say, a group's members coming and going",
   async () => {
     const result = await runSoak({
-      seed: 20261204,
+      seed: 20261205,
       rounds: 8,
       warmupOps: 60,
       opsPerRound: 12,
@@ -28,6 +28,11 @@ Deno.test(
       `no series edit, split or purged mirror id:\n${context}`,
     );
     assert.ok(result.doubleInvitations > 0, `no double invitation at the end:\n${context}`);
+    assert.ok(
+      (seen.addMember ?? 0) > 0 && (seen.removeMember ?? 0) > 0 &&
+        result.memberChangesDuringRuns > 0,
+      `the group's members never changed:\n${context}`,
+    );
     const { writesPaused, creationBudgetSpent } = result.usageLimitRuns;
     assert.ok(
       writesPaused > 0 && creationBudgetSpent > 0,

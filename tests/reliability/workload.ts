@@ -12,7 +12,15 @@
  * takes a deleted event back out of the bin while it is still there, and a mirror of it that was
  * purged meanwhile must come back under a new id. Which deleted events are still in the bin
  * depends on time, so with purges the same seed repeats the workload only nearly.
+ *
+ * People also change their sync group's members (`addMember`, `removeMember`) through the store,
+ * as the web app's group editor does: a member that leaves must take its blocks with it in both
+ * directions, one that joins (or comes back) is filled in and fills the others.
  */
+import { getGroup } from "../../lib/db/groups.ts";
+import { updateGroup } from "../../lib/db/group_changes.ts";
+import type { GroupMember } from "../../lib/model/group.ts";
+import { isSameCalendar } from "../../lib/model/rule.ts";
 import type { RawEvent, World } from "../sync/support.ts";
 import type { TestCalendar } from "./convergence.ts";
 import type { Random } from "./random.ts";
@@ -41,6 +49,8 @@ const OP_WEIGHTS = {
   splitSeries: 6,
   purge: 3,
   restore: 4,
+  addMember: 3,
+  removeMember: 3,
 } as const;
 export type OpKind = keyof typeof OP_WEIGHTS;
 
@@ -54,6 +64,8 @@ export interface Workload {
   countLostEvents(): Promise<number>;
   /** Events the `purge` steps purged (the emulator's own timed purges not included). */
   purged(): number;
+  /** Adds or removes a member of the group, at a time of the soak's choosing; none: undefined. */
+  changeMembers(): Promise<OpKind | undefined>;
 }
 
 const isMirror = (e: RawEvent) => e.extendedProperties?.private?.busysync === "1";
@@ -61,15 +73,27 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** `20261125T090000Z`, as an RRULE's UNTIL. */
 const compactUtc = (ms: number) => iso(ms).replace(/[-:]|\.\d{3}/g, "");
 
+/** A person's sync group and the members it may have, each as it joins (privacy and all). */
+export interface GroupPlay {
+  userId: string;
+  groupId: string;
+  pool: readonly GroupMember[];
+}
+
+/** A group keeps at least this many members here (the store's minimum is 2). */
+const MIN_MEMBERS = 2;
+
 /**
- * A workload over `calendars`. Every time it writes lies between `origin` and 50 days after
- * it, well inside the default 60-day window, so a run a few seconds later sees the same events.
+ * A workload over `calendars` and `group`'s members. Every time it writes lies between `origin`
+ * and 50 days after it, well inside the default 60-day window, so a run a few seconds later sees
+ * the same events. Without a group, member changes become creations.
  */
 export function createWorkload(
   world: World,
   random: Random,
   calendars: readonly TestCalendar[],
   origin: number,
+  group?: GroupPlay,
 ): Workload {
   let made = 0;
   let purged = 0;
@@ -88,19 +112,52 @@ export function createWorkload(
     await world.deleteEvent(cal.ref, id);
   };
 
+  /**
+   * Adds a pool member that is not in the group, or removes one; a group that cannot change
+   * that way (full, or at its smallest) changes the other way. Returns what it did.
+   */
+  async function changeMembers(
+    play: GroupPlay,
+    wanted: "addMember" | "removeMember",
+  ): Promise<OpKind> {
+    const entry = await getGroup(world.kv, play.userId, play.groupId);
+    if (!entry) throw new Error(`workload: group ${play.groupId} is gone`);
+    const members = entry.group.members;
+    const outside = play.pool.filter((p) =>
+      !members.some((m) => isSameCalendar(m.calendar, p.calendar))
+    );
+    const op = outside.length === 0
+      ? "removeMember"
+      : members.length <= MIN_MEMBERS
+      ? "addMember"
+      : wanted;
+    const leaving = op === "removeMember" ? random.pick(members) : undefined;
+    const next = leaving
+      ? members.filter((m) => m !== leaving)
+      : [...members, random.pick(outside)];
+    await updateGroup(world.kv, play.userId, play.groupId, { members: next }, { now: new Date() });
+    return op;
+  }
+
   async function step(): Promise<OpKind> {
+    const op = random.weighted(OP_WEIGHTS);
+    if (group && (op === "addMember" || op === "removeMember")) {
+      return await changeMembers(group, op);
+    }
     const cal = random.pick(calendars);
     const own = (await world.rawEvents(cal.ref)).filter((e) => !isMirror(e));
     const live = own.filter((e) => e.status !== "cancelled");
     const singles = live.filter((e) => !e.recurrence && !e.recurringEventId);
+    // Only what the person deleted: a meeting copy its organizer took back (uninvited) is not
+    // theirs to restore, and restored it would be a copy its organizer's guest list no longer
+    // names, which busysync finds only by a full reconcile (tests/sync/invitations_test.ts).
     const binned = own.filter((e) =>
-      e.status === "cancelled" && !e.recurrence && !e.recurringEventId
+      e.status === "cancelled" && !e.recurrence && !e.recurringEventId && deleted.has(e.id)
     );
     const series = live.filter((e) => e.recurrence);
     // A split needs a later instance to split at.
     const splittable = series.filter((e) => seriesInstances(e).length > 1);
     const instances = liveOccurrences(own).filter((e) => e.recurringEventId);
-    const op = random.weighted(OP_WEIGHTS);
     // Half the toggles undo an earlier one: a mirror deleted a while ago (its id maybe purged
     // since) is wanted again.
     const undo = random.chance(0.5);
@@ -128,6 +185,9 @@ export function createWorkload(
       moveSeries: series,
       splitSeries: splittable,
       restore: binned,
+      // Reached only without a group to change.
+      addMember: [],
+      removeMember: [],
     };
     const candidates = needs[op];
     // A change to an event that does not exist yet becomes the creation of one.
@@ -325,5 +385,11 @@ export function createWorkload(
     return lost;
   }
 
-  return { step, countLostEvents, purged: () => purged };
+  return {
+    step,
+    countLostEvents,
+    purged: () => purged,
+    changeMembers: async () =>
+      group && await changeMembers(group, random.pick(["addMember", "removeMember"] as const)),
+  };
 }

@@ -338,6 +338,56 @@ Deno.test("sync against Google's write behaviours", async (t) => {
     );
 
     await t.step(
+      "a whole-series time change whose events.instances call failed: the old instances' mirrors go in the next incremental run",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC" });
+        const series = await world.addEvent(p.cal.a, daily(2, 3));
+        await world.aRule(p, { source: p.cal.a, target: p.cal.b });
+        await world.sync(p);
+        const start = Date.parse(series.start.dateTime) + 2 * HOUR;
+        await world.patchEvent(p.cal.a, series.id, {
+          start: { dateTime: new Date(start).toISOString(), timeZone: "UTC" },
+          end: { dateTime: new Date(start + HOUR).toISOString(), timeZone: "UTC" },
+        });
+        await world.admin("POST", "faults", {
+          method: "events.instances",
+          fault: "serviceUnavailable",
+        });
+        try {
+          assert.equal(runOf(await world.sync(p)).outcome, "partial");
+        } finally {
+          await world.admin("DELETE", "faults");
+        }
+        const run = runOf(await world.sync(p));
+        assert.equal(run.full, false);
+        const starts = (await world.mirrors(p.cal.b)).map((m) => Date.parse(m.start.dateTime));
+        assert.equal(starts.length, 3, JSON.stringify(starts));
+        assert.ok(starts.every((s) => (s - start) % (24 * HOUR) === 0), "all at the new time");
+      },
+    );
+
+    await t.step(
+      "a whole-series time change, then the series deleted, before the next run: every mirror goes in that incremental run",
+      async () => {
+        const p = await world.aPerson({ a: "UTC", b: "UTC" });
+        const series = await world.addEvent(p.cal.a, daily(2, 3));
+        await world.aRule(p, { source: p.cal.a, target: p.cal.b });
+        await world.sync(p);
+        assert.equal((await world.mirrors(p.cal.b)).length, 3);
+        const start = Date.parse(series.start.dateTime) + 2 * HOUR;
+        await world.patchEvent(p.cal.a, series.id, {
+          start: { dateTime: new Date(start).toISOString(), timeZone: "UTC" },
+          end: { dateTime: new Date(start + HOUR).toISOString(), timeZone: "UTC" },
+        });
+        // The listing then names only the new instances, cancelled; the mirrored ones vanished.
+        await world.deleteEvent(p.cal.a, series.id);
+        const run = runOf(await world.sync(p));
+        assert.equal(run.full, false);
+        assert.deepEqual(await world.mirrors(p.cal.b), []);
+      },
+    );
+
+    await t.step(
       "this and following: the old series' later mirrors go, the new _R series is mirrored",
       async () => {
         const p = await world.aPerson({ a: "UTC", b: "UTC" });
