@@ -1,15 +1,9 @@
 import { useState } from "preact/hooks";
 import { plural } from "../lib/browser/format.ts";
 import { fullCalendarName, shortCalendarName } from "../lib/model/calendar_name.ts";
-import type { CalendarOption, PreviewAnswer } from "../lib/browser/rule_draft.ts";
+import type { CalendarOption, PreviewAnswer, PreviewState } from "../lib/browser/rule_draft.ts";
 import { layoutWeek, mondayOf, weekLabel } from "../lib/browser/week.ts";
 import { type PreviewBlock, WeekView } from "./WeekView.tsx";
-
-export type PreviewState =
-  | { state: "waiting"; reason: string }
-  | { state: "loading"; answer?: PreviewAnswer }
-  | { state: "ready"; answer: PreviewAnswer }
-  | { state: "error"; message: string };
 
 /**
  * The preview panel: a week of the target calendar with the busy blocks the rule would make,
