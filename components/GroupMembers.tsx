@@ -112,7 +112,7 @@ function MemberRow(
           error={calendarError}
         />
       </Field>
-      <Field id={`${id}-privacy`} label="Its events show as" error={privacyError}>
+      <Field id={`${id}-privacy`} label="Its events show" error={privacyError}>
         <select
           {...described(`${id}-privacy`, privacyError)}
           value={member.privacy ?? ""}

@@ -139,6 +139,7 @@ export default function GroupEditor(props: GroupEditorProps) {
           targets={members.filter((c) => c.writable)}
           today={props.today}
           editing={props.groupId !== undefined}
+          noun="group"
           onRefresh={refreshPreview}
         />
         <EditorActions

@@ -153,6 +153,7 @@ export default function RuleEditor(props: RuleEditorProps) {
           targets={targets}
           today={props.today}
           editing={props.ruleId !== undefined}
+          noun="rule"
           onRefresh={refreshPreview}
         />
         <EditorActions
