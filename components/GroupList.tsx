@@ -52,10 +52,11 @@ function GroupRow({ group, labels }: { group: Group; labels: Map<string, Calenda
           <li>{group.window.daysAhead} days ahead</li>
         </ul>
         {group.statusReason && group.status !== "ok" && <p class="reason">{group.statusReason}</p>}
-        <p class="group-actions">
+        {/* A div: the delete button's island holds a dialog, which a paragraph may not. */}
+        <div class="group-actions">
           <a class="button button-small button-secondary" href={`/groups/${group.id}`}>Edit</a>
           <GroupDeleteButton group={group} />
-        </p>
+        </div>
       </div>
       <Island
         name="GroupToggle"
