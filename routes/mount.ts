@@ -15,6 +15,7 @@ import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./api/auth.tsx";
 import { docsRoutes } from "./api/docs.ts";
 import { historyRoutes } from "./api/history.ts";
 import { registerPlainRoutes } from "./api/plain_routes_openapi.ts";
+import { groupRoutes } from "./api/groups.ts";
 import { ruleRoutes } from "./api/rules.ts";
 import { statusRoutes } from "./api/status.ts";
 import { syncRoutes } from "./api/sync.ts";
@@ -76,6 +77,7 @@ function apiRoutes(deps: AppDeps) {
   api.route("/sync", syncRoutes(deps));
   api.route("/history", historyRoutes(deps));
   api.route("/rules", ruleRoutes(deps));
+  api.route("/groups", groupRoutes(deps));
   api.route("/admin", adminRoutes(deps));
   const registry = api.openAPIRegistry;
   registerPlainRoutes(registry);

@@ -58,11 +58,11 @@ const RULES: Rule[] = [{
   typesToo: true,
 }, {
   name: "the store and the engine (lib/db/, lib/sync/) never import what is built on them: a " +
-    "provider, a use case (lib/rules/, lib/accounts/), push, the scheduler, notifications, " +
+    "provider, a use case (lib/rules/, lib/groups/, lib/accounts/), push, the scheduler, notifications, " +
     "HTTP or the CLI",
   from: (path) => /^lib\/(db|sync)\//.test(path),
   to: (path) =>
-    /^lib\/(google|rules|accounts|push|scheduler|notify|http|cli|web|browser)\//.test(path),
+    /^lib\/(google|rules|groups|accounts|push|scheduler|notify|http|cli|web|browser)\//.test(path),
   typesToo: true,
 }, {
   name: "code bundled for the browser (islands/, lib/browser/) loads nothing of lib/ but the " +

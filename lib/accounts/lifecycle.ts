@@ -9,6 +9,8 @@ import {
   listConnectionsToAccount,
 } from "../db/connections.ts";
 import { deleteAllUserData } from "../db/account_data.ts";
+import { deleteGroup } from "../db/group_changes.ts";
+import { listGroups } from "../db/groups.ts";
 import { deleteRule, listRules } from "../db/rules.ts";
 import { purgeUser, removeRuleMirrors } from "../sync/engine.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
@@ -41,8 +43,8 @@ const SHARED: GrantOutcome = {
 };
 
 /**
- * Disconnects a connection. The rules that read or write its calendars cannot work without it,
- * so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
+ * Disconnects a connection. The rules and groups that read or write its calendars cannot work
+ * without it, so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
  * under the user's sync lease) while the account's token still works. Then the grant is
  * revoked at Google (unless another user's connection holds the same Google account, or the
  * issuer offers no revocation) and the connection and its calendar cache are deleted. Returns the ids of the rules removed and what became of the
@@ -67,6 +69,16 @@ export async function disconnectConnection(
       removeMirrors: options.removeMirrors,
     });
     removedRules.push(rule.id);
+  }
+  // A group with a member of the account goes as a rule does (its blocks as asked), so no
+  // pending removal is left needing a token that is about to be revoked.
+  for (const { group } of await listGroups(deps.kv, userId)) {
+    if (!group.members.some((m) => m.calendar.connectionId === connectionId)) continue;
+    await deleteGroup(deps.kv, userId, group.id, {
+      now: deps.now(),
+      removeMirrors: options.removeMirrors,
+    });
+    removedRules.push(group.id);
   }
   if (options.removeMirrors && removedRules.length) {
     const run = await removeRuleMirrors(deps.syncDeps(userId));

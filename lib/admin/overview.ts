@@ -15,7 +15,7 @@ import { listRuns } from "../db/history.ts";
 import { type Job, listRecentJobs } from "../db/jobs.ts";
 import { kvFileBytes } from "../db/kv.ts";
 import { getLastBackup } from "../db/maintenance.ts";
-import { listRules } from "../db/rules.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { listPausedUserIds } from "../db/sync_pauses.ts";
 import { listUsers, type User } from "../db/users.ts";
 import type { Config } from "../config.ts";
@@ -37,6 +37,7 @@ export interface OverviewUser {
   lastSignInAt: string;
   /** When the last sync run (not a dry run) ended, and how; absent when none is on record. */
   lastSync?: { at: string; outcome: "ok" | "partial" | "failed" };
+  /** Rules and groups together: each is one thing the person set up. */
   rules: number;
   enabledRules: number;
   connections: number;
@@ -141,12 +142,12 @@ export async function readOwnerOverview(deps: OverviewDeps): Promise<OwnerOvervi
 
   const perUser = await Promise.all(users.map(async (user: User) => {
     const [rules, runs] = await Promise.all([
-      listRules(kv, user.id),
+      listRulesAndGroups(kv, user.id),
       listRuns(kv, user.id, { limit: 1, match: (run) => !run.dryRun }),
     ]);
     const own = connections.filter((c) => c.userId === user.id);
     const byId = new Map(own.map((c) => [c.id, c]));
-    const incidents = openIncidents(own, rules.map((e) => e.rule), writePauses)
+    const incidents = openIncidents(own, rules, writePauses)
       .map((incident): OverviewIncident => ({
         id: incident.id,
         userId: user.id,
@@ -165,7 +166,7 @@ export async function readOwnerOverview(deps: OverviewDeps): Promise<OwnerOvervi
       lastSignInAt: user.lastSignInAt,
       ...(last ? { lastSync: { at: last.endedAt, outcome: last.outcome } } : {}),
       rules: rules.length,
-      enabledRules: rules.filter((e) => e.rule.enabled).length,
+      enabledRules: rules.filter((o) => o.enabled).length,
       connections: own.length,
       jobsWaiting: jobs.filter((j) => j.userId === user.id && j.state === "waiting").length,
       paused: paused.has(user.id),

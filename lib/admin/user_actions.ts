@@ -4,7 +4,7 @@
  */
 import { deleteAccount } from "../accounts/lifecycle.ts";
 import type { AccountDeps } from "../accounts/deps.ts";
-import { listRules } from "../db/rules.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { pauseUserSyncs, resumeUserSyncs, type SyncPause } from "../db/sync_pauses.ts";
 import { getUser } from "../db/users.ts";
 import type { SyncRequests } from "../sync/requests.ts";
@@ -29,8 +29,8 @@ export async function resumeSyncsOf(
 ): Promise<{ jobId?: string } | null> {
   if (!(await getUser(deps.kv, userId))) return null;
   await resumeUserSyncs(deps.kv, userId);
-  const rules = await listRules(deps.kv, userId);
-  if (!rules.some((e) => e.rule.enabled)) return {};
+  const owners = await listRulesAndGroups(deps.kv, userId);
+  if (!owners.some((o) => o.enabled)) return {};
   // "schedule": the regular sync the pause held back, come early.
   return await deps.syncRequests.request(userId, { reason: "schedule" });
 }

@@ -47,6 +47,12 @@ async function listGroupsOf(kv: Deno.Kv, userId: string): Promise<Group[]> {
   return (await listGroups(kv, userId)).map((e) => e.group);
 }
 
+/** The user's rules, then their groups, each oldest first: what incidents and summaries read. */
+export async function listRulesAndGroups(kv: Deno.Kv, userId: string): Promise<(Rule | Group)[]> {
+  const [rules, groups] = await Promise.all([listRules(kv, userId), listGroupsOf(kv, userId)]);
+  return [...rules.map((e) => e.rule), ...groups];
+}
+
 /** The user has no rule with this id. */
 export class RuleNotFoundError extends Error {
   constructor(readonly ruleId: string) {
@@ -199,8 +205,10 @@ export async function createRule(
     const ruleSet = await kv.get(keys.ruleSet(userId));
     const existing = await listRules(kv, userId);
     const groups = await listGroupsOf(kv, userId);
-    assertGraph([...existing.map((e) => e.rule), rule], groups);
+    // A duplicate first: between two members of a group it also closes a circle, and "edit the
+    // group instead" is the more useful answer.
     assertNoDuplicate(rule, existing.map((e) => e.rule), undefined, groups);
+    assertGraph([...existing.map((e) => e.rule), rule], groups);
     const key = keys.rule(userId, rule.id);
     return {
       op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
@@ -250,8 +258,8 @@ export async function updateRule(
     if (changesMirroring(prev, next)) next = { ...next, status: "ok", statusReason: undefined };
     const others = (await listRules(kv, userId)).map((e) => e.rule).filter((r) => r.id !== ruleId);
     const groups = await listGroupsOf(kv, userId);
-    assertGraph([...others, next], groups);
     assertNoDuplicate(next, others, prev, groups);
+    assertGraph([...others, next], groups);
     const op = kv.atomic().check(ruleSet).check(entry)
       .set(entry.key, storeRule(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));

@@ -10,7 +10,7 @@ import { listWritePauses } from "../db/account_limits.ts";
 import { listConnections } from "../db/connections.ts";
 import { countOpenJobs, type OpenJobCounts } from "../db/jobs.ts";
 import { listUsersWithEnabledRules } from "../db/rule_owners.ts";
-import { listRules } from "../db/rules.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { listUserIds } from "../db/users.ts";
 import { type IncidentKind, openIncidents } from "../notify/incidents.ts";
 
@@ -87,11 +87,11 @@ async function countIncidents(kv: Deno.Kv, now: Date): Promise<Map<IncidentKind,
   for (const userId of await listUserIds(kv)) {
     const [connections, rules] = await Promise.all([
       listConnections(kv, userId),
-      listRules(kv, userId),
+      listRulesAndGroups(kv, userId),
     ]);
     const incidents = openIncidents(
       connections,
-      rules.map((e) => e.rule),
+      rules,
       await listWritePauses(kv, connections, now),
     );
     for (const { kind } of incidents) counts.set(kind, (counts.get(kind) ?? 0) + 1);

@@ -60,3 +60,14 @@ export function groupOwner(
     aliases: [...new Set(group.adopted.map((a) => a.ruleId))],
   };
 }
+
+/** The calendars `owner` reads events from: a rule's source (and target both ways), every member. */
+export function sourcesOf(owner: Rule | Group): CalendarRef[] {
+  if ("members" in owner) return owner.members.map((m) => m.calendar);
+  return buildEdges([owner]).map((e) => e.source);
+}
+
+/** Every calendar `owner` reads or writes. */
+export function calendarsOf(owner: Rule | Group): CalendarRef[] {
+  return "members" in owner ? owner.members.map((m) => m.calendar) : [owner.source, owner.target];
+}

@@ -324,6 +324,21 @@ export function mergePatch<
   return merged as T;
 }
 
+/**
+ * A whole replacement (a PUT) as a patch: the optional filters it leaves out are removed, not
+ * kept. Shared by rules and groups.
+ */
+export function replacementPatch<T extends { filters: RuleFilters }>(input: T) {
+  return {
+    ...input,
+    filters: {
+      ...input.filters,
+      workingHours: input.filters.workingHours ?? null,
+      excludeSummaryRegex: input.filters.excludeSummaryRegex ?? null,
+    },
+  };
+}
+
 /** Drops keys whose value is undefined, so spreading a patch never erases a field. */
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

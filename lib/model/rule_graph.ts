@@ -148,6 +148,8 @@ export function checkRuleGraph(
 export interface GraphNames {
   rule(ruleId: string): string | undefined;
   calendar(key: string): string;
+  /** What the change being checked is ("This rule" unless said). */
+  subject?: string;
 }
 
 /**
@@ -163,7 +165,9 @@ export function describeGraphProblem(problem: GraphProblem, names: GraphNames): 
   const circle = [...cals, cals[0]].join(" → ");
   const named = [...new Set(ruleIds)].map((id) => names.rule(id)).filter((n) => n !== undefined);
   const withRules = named.length ? ` together with ${listOf(named.map((n) => `"${n}"`))}` : "";
-  return `This rule${withRules} would link ${listOf(cals)} in a circle (${circle}). ` +
+  return `${names.subject ?? "This rule"}${withRules} would link ${
+    listOf(cals)
+  } in a circle (${circle}). ` +
     "busysync copies real events only, never the busy blocks it made, so each calendar would " +
     `get busy blocks from the calendar before it in the circle and not from the others. To make ` +
     `these ${cals.length} calendars block each other, make them a group.`;

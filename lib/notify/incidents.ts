@@ -9,6 +9,7 @@
  */
 import type { AccountWritePause } from "../db/account_limits.ts";
 import type { Connection } from "../db/connections.ts";
+import type { Group } from "../model/group.ts";
 import type { Rule } from "../model/rule.ts";
 
 export type IncidentKind =
@@ -39,7 +40,7 @@ export interface Incident {
  */
 export function openIncidents(
   connections: readonly Connection[],
-  rules: readonly Rule[],
+  rules: readonly (Rule | Group)[],
   pauses: readonly AccountWritePause[],
 ): Incident[] {
   const out: Incident[] = [];
@@ -76,38 +77,42 @@ export function openIncidents(
   }
   for (const r of rules) {
     if (!r.enabled) continue;
+    // A group's incidents are a rule's, in its own words and on its own page.
+    const what = "members" in r ? "Group" : "Rule";
+    const actionPath = "members" in r ? `/groups/${r.id}` : `/rules/${r.id}`;
     if (r.status === "broken") {
       out.push({
         id: `rule_broken:${r.id}`,
         kind: "rule_broken",
         severity: "bad",
-        title: `Rule “${r.name}” stopped working`,
-        message: r.statusReason ?? "The last sync could not apply this rule.",
+        title: `${what} “${r.name}” stopped working`,
+        message: r.statusReason ?? `The last sync could not apply this ${what.toLowerCase()}.`,
         ruleId: r.id,
-        actionPath: `/rules/${r.id}`,
+        actionPath,
       });
     } else if (r.status === "failing") {
       out.push({
         id: `rule_failing:${r.id}`,
         kind: "rule_failing",
         severity: "bad",
-        title: `Rule “${r.name}” keeps failing`,
-        message: r.statusReason ?? "Several syncs in a row could not apply this rule.",
+        title: `${what} “${r.name}” keeps failing`,
+        message: r.statusReason ??
+          `Several syncs in a row could not apply this ${what.toLowerCase()}.`,
         ruleId: r.id,
-        actionPath: `/rules/${r.id}`,
+        actionPath,
       });
     } else if (r.status === "needs_confirmation") {
       out.push({
         id: `rule_held:${r.id}`,
         kind: "rule_held",
         severity: "warn",
-        title: `Rule “${r.name}” is waiting for you`,
+        title: `${what} “${r.name}” is waiting for you`,
         // The guard's own reason is in the engine's words: it follows the plain one.
         message: "A sync would remove an unusually large number of busy blocks, so busysync " +
           "stopped before removing any. Confirm if that is what you want." +
           (r.statusReason ? ` (${r.statusReason})` : ""),
         ruleId: r.id,
-        actionPath: `/rules/${r.id}`,
+        actionPath,
       });
     }
   }

@@ -10,7 +10,7 @@ import {
   forgetClosedIncidents,
   releaseNotification,
 } from "../db/notifications.ts";
-import { listRules } from "../db/rules.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
 import type { IncidentSender } from "./senders.ts";
@@ -37,7 +37,7 @@ export async function notifyIncidents(deps: NotifyDeps, userId: string): Promise
   const connections = await listConnections(deps.kv, userId);
   const incidents = openIncidents(
     connections,
-    (await listRules(deps.kv, userId)).map((e) => e.rule),
+    await listRulesAndGroups(deps.kv, userId),
     await listWritePauses(deps.kv, connections, deps.now()),
   );
   await forgetClosedIncidents(deps.kv, userId, new Set(incidents.map((i) => i.id)));

@@ -19,10 +19,11 @@ import {
   type PushChannel,
 } from "../db/channels.ts";
 import { listConnections } from "../db/connections.ts";
+import { listGroups } from "../db/groups.ts";
 import { listRules } from "../db/rules.ts";
 import type { Logger } from "../log.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { buildEdges } from "../model/rule_graph.ts";
+import { calendarsOf, sourcesOf } from "../model/edge_owner.ts";
 import type { CalendarProvider } from "../sync/provider.ts";
 import type { SyncProgress } from "../sync/requests.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
@@ -54,7 +55,7 @@ function isLive(channel: PushChannel, now: Date): boolean {
     Date.parse(channel.expiresAt) > now.getTime();
 }
 
-/** The calendars that should be watched: the sources of the rules a run would sync. */
+/** The calendars that should be watched: the sources of the rules and groups a run would sync. */
 async function wantedCalendars(
   deps: ChannelDeps,
   userId: string,
@@ -63,12 +64,15 @@ async function wantedCalendars(
   const usable = new Set(
     (await listConnections(deps.kv, userId)).filter((c) => c.status === "active").map((c) => c.id),
   );
-  // As the engine: a rule with a connection to reconnect sits out, so nothing to watch for it.
-  const rules = (await listRules(deps.kv, userId)).map((e) => e.rule)
-    .filter((r) =>
-      r.enabled && usable.has(r.source.connectionId) && usable.has(r.target.connectionId)
-    );
-  return new Map(buildEdges(rules).map((e) => [keyOf(e.source), e.source]));
+  // As the engine: a rule or group with a connection to reconnect sits out, so nothing to
+  // watch for it.
+  const [rules, groups] = await Promise.all([
+    listRules(deps.kv, userId),
+    listGroups(deps.kv, userId),
+  ]);
+  const owners = [...rules.map((e) => e.rule), ...groups.map((e) => e.group)]
+    .filter((o) => o.enabled && calendarsOf(o).every((c) => usable.has(c.connectionId)));
+  return new Map(owners.flatMap(sourcesOf).map((source) => [keyOf(source), source]));
 }
 
 /** What reconciling would do: channels to open (each replacing `replaces`) and to stop. */

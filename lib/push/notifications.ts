@@ -6,10 +6,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256Hex } from "../auth/tokens.ts";
 import { getChannel, recordNotification } from "../db/channels.ts";
+import { listGroups } from "../db/groups.ts";
 import { listRules } from "../db/rules.ts";
 import { getSyncPause } from "../db/sync_pauses.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
-import { buildEdges } from "../model/rule_graph.ts";
+import { sourcesOf } from "../model/edge_owner.ts";
 import type { SyncRequests } from "../sync/requests.ts";
 
 /** A notification as the webhook read it from Google's `X-Goog-*` headers. */
@@ -59,14 +60,14 @@ export async function receiveNotification(
   // Paused by the owner: the channel stays, and the sync after resuming catches up.
   if (await getSyncPause(deps.kv, channel.userId)) return "acknowledged";
   const watched = calendarKey(channel);
-  const rules = (await listRules(deps.kv, channel.userId)).map((e) => e.rule)
-    .filter((r) => r.enabled);
-  const ruleIds = [
-    ...new Set(
-      buildEdges(rules).filter((e) => calendarKey(e.source) === watched).map((e) => e.ruleId),
-    ),
-  ];
-  // No enabled rule reads this calendar any more: the next reconcile stops the channel.
+  const [rules, groups] = await Promise.all([
+    listRules(deps.kv, channel.userId),
+    listGroups(deps.kv, channel.userId),
+  ]);
+  const ruleIds = [...rules.map((e) => e.rule), ...groups.map((e) => e.group)]
+    .filter((o) => o.enabled && sourcesOf(o).some((c) => calendarKey(c) === watched))
+    .map((o) => o.id);
+  // No enabled rule or group reads this calendar any more: the next reconcile stops the channel.
   if (!ruleIds.length) return "acknowledged";
   await deps.requests.request(channel.userId, { reason: "push", ruleIds });
   return "queued";

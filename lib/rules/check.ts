@@ -8,6 +8,7 @@
  */
 import { isReadable, isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
 import { type Connection, listConnections } from "../db/connections.ts";
+import { listGroups } from "../db/groups.ts";
 import { listRules } from "../db/rules.ts";
 import { type CalendarName, calendarTitle, fullCalendarName } from "../model/calendar_name.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
@@ -16,6 +17,7 @@ import {
   type Covering,
   findCovering,
   findDuplicates,
+  groupCoverer,
   ruleCoverer,
 } from "../model/pair_coverage.ts";
 import {
@@ -69,33 +71,39 @@ export async function checkRule(
   candidate: CandidateRule,
   opts: { graph?: boolean } = {},
 ): Promise<RuleCheck> {
-  const [names, stored] = await Promise.all([calendarNames(kv, userId), listRules(kv, userId)]);
+  const [names, stored, groupEntries] = await Promise.all([
+    calendarNames(kv, userId),
+    listRules(kv, userId),
+    listGroups(kv, userId),
+  ]);
+  const groups = groupEntries.map((e) => e.group);
   const problems = calendarProblems(candidate, names);
   const others = stored.map((e) => e.rule).filter((r) => r.id !== candidate.id);
   const rules: CandidateRule[] = [...others, candidate];
   const nameOf = (key: string) => fullCalendarName(names.get(key));
   if (opts.graph !== false) {
-    for (const problem of checkRuleGraph(rules)) {
-      problems.push({
-        code: problem.code,
-        message: describeGraphProblem(problem, {
-          rule: (id) => rules.find((r) => r.id === id)?.name ?? id,
-          calendar: nameOf,
-        }),
-        // A cycle is closed by where the rule writes: the target is the field to change.
-        field: "target",
-      });
-    }
+    // A duplicate first, as the store checks it.
     const prev = stored.find((e) => e.rule.id === candidate.id)?.rule;
     const covering = findCovering(
       addedPairs(ruleCoverer(candidate), prev && ruleCoverer(prev)),
-      others.map(ruleCoverer),
+      [...others.map(ruleCoverer), ...groups.map(groupCoverer)],
     );
     if (covering) {
       problems.push({
         code: "duplicate",
         field: "target",
         message: describeCovering(covering, nameOf),
+      });
+    }
+    for (const problem of checkRuleGraph(rules, groups)) {
+      problems.push({
+        code: problem.code,
+        message: describeGraphProblem(problem, {
+          rule: (id) => [...rules, ...groups].find((r) => r.id === id)?.name ?? id,
+          calendar: nameOf,
+        }),
+        // A cycle is closed by where the rule writes: the target is the field to change.
+        field: "target",
       });
     }
   }
@@ -106,7 +114,7 @@ export async function checkRule(
  * Why a rule is refused as a duplicate, naming the rule (or group) that already mirrors the pair:
  * `"Personal → Work" already mirrors Personal into Work: edit it instead.`
  */
-function describeCovering(
+export function describeCovering(
   { coverer, pair }: Covering,
   nameOf: (key: string) => string,
 ): string {
@@ -166,12 +174,15 @@ function describeGaps(
   });
 }
 
-interface NamedCalendar extends CalendarName {
+export interface NamedCalendar extends CalendarName {
   calendar: StoredCalendar;
 }
 
 /** The user's cached calendars of connections that still exist, by calendarKey. */
-async function calendarNames(kv: Deno.Kv, userId: string): Promise<Map<string, NamedCalendar>> {
+export async function calendarNames(
+  kv: Deno.Kv,
+  userId: string,
+): Promise<Map<string, NamedCalendar>> {
   const [connections, calendars] = await Promise.all([
     listConnections(kv, userId),
     listCalendars(kv, userId),

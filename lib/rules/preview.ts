@@ -1,6 +1,6 @@
 /**
- * What a rule would do if it ran now: the engine's dry run of that one rule (a stored rule, or
- * a draft the editor has not saved), as busy blocks with their summaries and times so the
+ * What a rule or a group would do if it ran now: the engine's dry run of that one owner (stored,
+ * or a draft the editor has not saved), as busy blocks with their summaries and times so the
  * editor can draw them on a week view. Nothing is written anywhere.
  */
 import { z } from "@hono/zod-openapi";
@@ -10,6 +10,7 @@ import { type SyncDeps, syncUser } from "../sync/engine.ts";
 import type { WriteOp } from "../model/events.ts";
 import { buildEdges } from "../model/rule_graph.ts";
 import { readMarker } from "../sync/marker.ts";
+import type { Group } from "../model/group.ts";
 import type { Rule } from "../model/rule.ts";
 import { computeWindow } from "../model/time_window.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
@@ -70,12 +71,12 @@ export type PreviewBlock = RulePreview["ops"][number];
 export type ExistingEvent = RulePreview["existing"][number];
 
 /**
- * Plans `rule` as if it were enabled and stored (replacing a stored rule with its id, whose
- * existing mirrors then show as changes or removals). A stored rule held by the delete guard
- * shows the removals it is held for.
+ * Plans `owner` (a rule or a group) as if it were enabled and stored (replacing a stored one
+ * with its id, whose existing mirrors then show as changes or removals). One held by the delete
+ * guard shows the removals it is held for.
  */
-export async function previewRule(deps: SyncDeps, rule: Rule): Promise<RulePreview> {
-  const draft: Rule = { ...rule, enabled: true, status: "ok" };
+export async function previewOwner(deps: SyncDeps, owner: Rule | Group): Promise<RulePreview> {
+  const draft: Rule | Group = { ...owner, enabled: true, status: "ok" };
   delete draft.statusReason;
   const summary = await syncUser({
     ...deps,
@@ -134,7 +135,7 @@ type Times = Pick<PreviewBlock, "summary" | "start" | "end">;
  */
 async function readTargets(
   deps: SyncDeps,
-  rule: Rule,
+  owner: Rule | Group,
   ops: readonly WriteOp[],
   window: { start: Date; end: Date },
   errors: RunError[],
@@ -147,7 +148,11 @@ async function readTargets(
     ),
   );
   const targets = new Map<string, CalendarRef>(
-    buildEdges([rule]).map((e) => [calendarKey(e.target), e.target]),
+    targetsOf(owner).map((target) => [calendarKey(target), target]),
+  );
+  // A group's blocks taken over from rules still carry those rules' ids.
+  const own = new Set(
+    ["members" in owner ? owner.adopted.map((a) => a.ruleId) : [], owner.id].flat(),
   );
   for (const [key, target] of targets) {
     try {
@@ -159,8 +164,8 @@ async function readTargets(
           if (event.status === "cancelled") continue;
           const times = { summary: event.summary ?? "", start: event.start, end: event.end };
           if (wanted.has(`${key}/${event.id}`)) removed.set(`${key}/${event.id}`, times);
-          // This rule's own blocks are in `ops` (or stay as they are): not "already there".
-          else if (readMarker(event.privateProps)?.ruleId !== rule.id) {
+          // Its own blocks are in `ops` (or stay as they are): not "already there".
+          else if (!own.has(readMarker(event.privateProps)?.ruleId ?? "")) {
             existing.push({ target: key, ...times });
           }
         }
@@ -171,4 +176,11 @@ async function readTargets(
     }
   }
   return { removed, existing };
+}
+
+/** Where `owner` writes: a rule's targets, or every member of a group (readers list nothing). */
+function targetsOf(owner: Rule | Group): CalendarRef[] {
+  return "members" in owner
+    ? owner.members.map((m) => m.calendar)
+    : buildEdges([owner]).map((e) => e.target);
 }

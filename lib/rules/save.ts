@@ -24,7 +24,7 @@ import {
 import type { SyncDeps } from "../sync/engine.ts";
 import type { SyncRequests } from "../sync/requests.ts";
 import { checkRule, type PropagationHint, type RuleProblem } from "./check.ts";
-import { previewRule, type RulePreview } from "./preview.ts";
+import { previewOwner, type RulePreview } from "./preview.ts";
 
 /** What saving a rule needs; the app and the CLI pass their own. */
 export interface RuleSaveDeps {
@@ -180,7 +180,7 @@ export async function dryRunRule(
   rule: Rule,
 ): Promise<RulePreview> {
   await assertAcceptable(deps.kv, userId, rule, { graph: false });
-  return await previewRule(deps.syncDeps(userId), rule);
+  return await previewOwner(deps.syncDeps(userId), rule);
 }
 
 async function findRule(kv: Deno.Kv, userId: string, ruleId: string): Promise<RuleEntry> {

@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import { getRun, listRuns, type Retention, type RunRecord, saveRun } from "../db/history.ts";
 import { enqueueJob, getJob, type Job, listOpenJobsOfUser } from "../db/jobs.ts";
 import { isLeaseHeld } from "../db/leases.ts";
-import { listRules } from "../db/rules.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { getSyncPause } from "../db/sync_pauses.ts";
 import { readSyncProgress } from "../db/sync_progress.ts";
 import { getUser } from "../db/users.ts";
@@ -296,11 +296,11 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     // Side by side: under load each sequential read waits behind every other request's.
     const [jobs, rules, push] = await Promise.all([
       listOpenJobsOfUser(kv, userId),
-      listRules(kv, userId),
+      listRulesAndGroups(kv, userId),
       pushStatus(channelDeps, userId),
     ]);
     const current = jobs.find((j) => j.state === "running");
-    const hasRules = rules.some((e) => e.rule.enabled);
+    const hasRules = rules.some((o) => o.enabled);
     // One sync per user at a time (the lease): a progress record is the running job's.
     const run = current ? await readSyncProgress(kv, userId, clock()) : null;
     return {

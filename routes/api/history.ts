@@ -25,6 +25,9 @@ const HistoryQuery = z.object({
   ruleId: z.string().max(128).optional().openapi({
     description: "Only runs that synced this rule or recorded an error of it.",
   }),
+  groupId: z.string().max(128).optional().openapi({
+    description: "Only runs that synced this group or recorded an error of it.",
+  }),
   outcome: z.enum(["ok", "partial", "failed"]).optional(),
 });
 
@@ -60,13 +63,24 @@ export function historyRoutes(deps: AppDeps) {
       },
     }),
     async (c) => {
-      const { cursor, limit, ruleId, outcome } = c.req.valid("query");
-      const match = ruleId === undefined && outcome === undefined
+      const { cursor, limit, ruleId, groupId, outcome } = c.req.valid("query");
+      if (ruleId !== undefined && groupId !== undefined) {
+        throw new HttpError(
+          400,
+          "invalid_request",
+          "Ask for a rule's runs or a group's, not both.",
+        );
+      }
+      // Rules and groups share one id space (ULIDs) and one place in a run's record.
+      const ownerId = ruleId ?? groupId;
+      const kind = groupId === undefined ? "rule" : "group";
+      const match = ownerId === undefined && outcome === undefined
         ? undefined
         : (run: RunRecord) =>
           (outcome === undefined || run.outcome === outcome) &&
-          (ruleId === undefined || run.rules.some((r) => r.ruleId === ruleId) ||
-            run.errors.some((e) => e.ruleId === ruleId));
+          (ownerId === undefined ||
+            run.rules.some((r) => r.ruleId === ownerId && (r.kind ?? "rule") === kind) ||
+            run.errors.some((e) => e.ruleId === ownerId));
       let page;
       try {
         page = await listRuns(deps.kv, userOf(c).id, { cursor, limit, match });

@@ -43,7 +43,9 @@ const CalendarSchema = z.object({
 const Id = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const Anything = z.record(z.string(), z.unknown());
 const DisconnectResult = z.object({
-  removedRules: z.array(z.string()),
+  removedRules: z.array(z.string()).describe(
+    "The ids of the rules and groups deleted with it (each used one of its calendars).",
+  ),
   revoked: z.boolean(),
   reason: z.enum(["shared", "unsupported"]).optional().describe(
     "Why the grant was left at Google: another user's connection holds the same Google " +

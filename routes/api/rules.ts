@@ -23,7 +23,6 @@ import { HttpError } from "../../lib/http/errors.ts";
 import {
   createApiApp,
   errorResponses,
-  flag,
   idParam,
   jsonBody,
   jsonResponse,
@@ -45,6 +44,7 @@ import {
 } from "../../lib/rules/save.ts";
 import {
   isSelfTargetIssue,
+  replacementPatch,
   RuleInputSchema,
   type RulePatch,
   RulePatchSchema,
@@ -52,10 +52,18 @@ import {
 } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import {
+  confirmHeld,
+  etagHeader,
+  IfMatch,
+  ifMatch,
+  keepMirrorsQuery,
   RunSummarySchema,
+  savedHeaders,
+  setEtag,
+  SYNC_RUN_HEADER,
   SyncAcceptedSchema,
   syncTriggerLimit,
-  triggerSync,
+  unacceptable,
   WaitQuery,
 } from "./schemas.ts";
 
@@ -98,26 +106,7 @@ const DeletedSchema = z.object({
 }).openapi("RuleDeleted");
 
 const RuleId = idParam("id", "The rule's id.");
-const KeepMirrorsQuery = z.object({
-  keepMirrors: flag("Leave the busy blocks the rule made where they are (default: remove them)."),
-});
-const IfMatch = z.object({
-  "if-match": z.string().max(200).optional().openapi({
-    description: "The ETag the rule was read with; a rule changed since answers 409.",
-  }),
-});
-const etagHeader = {
-  ETag: { description: "The rule's version, for If-Match.", schema: { type: "string" as const } },
-};
-/** Names the sync a save queued, so a client can follow it (`GET /api/sync/{runId}`). */
-const SYNC_RUN_HEADER = "Busysync-Sync-Run";
-const savedHeaders = {
-  ...etagHeader,
-  [SYNC_RUN_HEADER]: {
-    description: "The runId of the sync this save queued (absent when none was due).",
-    schema: { type: "string" as const },
-  },
-};
+const KeepMirrorsQuery = keepMirrorsQuery("rule");
 
 const tags = ["Rules"];
 
@@ -263,16 +252,7 @@ export function ruleRoutes(deps: AppDeps) {
       },
     }),
     async (c) => {
-      const input = c.req.valid("json");
-      // Optional filters left out of a replacement are removed, not kept.
-      const patch: RulePatch = {
-        ...input,
-        filters: {
-          ...input.filters,
-          workingHours: input.filters.workingHours ?? null,
-          excludeSummaryRegex: input.filters.excludeSummaryRegex ?? null,
-        },
-      };
+      const patch = replacementPatch(c.req.valid("json"));
       return await change(c, c.req.valid("param").id, patch, false);
     },
   );
@@ -372,11 +352,7 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const { rule } = await findRule(userId, c.req.valid("param").id);
-      if (rule.status !== "needs_confirmation") {
-        throw new HttpError(409, "not_held", `“${rule.name}” is not waiting for a confirmation.`);
-      }
-      const request = { reason: "confirm" as const, ruleIds: [rule.id], confirmRuleIds: [rule.id] };
-      const answer = await triggerSync(deps, userId, request, c.req.valid("query").wait);
+      const answer = await confirmHeld(deps, userId, rule, c.req.valid("query").wait);
       return answer.status === 200 ? c.json(answer.body, 200) : c.json(answer.body, 202);
     },
   );
@@ -405,17 +381,8 @@ const notFound = () => new HttpError(404, "not_found", "No such rule.");
 
 /** Answers the rule with its versionstamp as a strong ETag. */
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entry: RuleEntry, status: S) {
-  c.header("ETag", `"${entry.versionstamp}"`);
+  setEtag(c, entry.versionstamp);
   return c.json(entry.rule, status);
-}
-
-/** The versionstamp an If-Match header names; `*` (any version) and no header name none. */
-function ifMatch(c: Context): string | undefined {
-  const header = c.req.header("if-match")?.trim();
-  if (!header || header === "*") return undefined;
-  const match = /^(?:W\/)?"([^"]*)"$/.exec(header);
-  // An unquoted value is taken as it is: curl users type it that way.
-  return match ? match[1] : header;
 }
 
 /**
@@ -444,7 +411,7 @@ async function ruleErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof ConflictError) {
       throw new HttpError(409, "conflict", "The rule was changed meanwhile; reload it and retry.");
     }
-    if (err instanceof RuleUnacceptableError) throw unacceptable(err);
+    if (err instanceof RuleUnacceptableError) throw unacceptable(err.problems);
     if (err instanceof RuleRejectedError) {
       throw new HttpError(422, err.problems[0].code, `This rule cannot be saved: ${err.message}.`);
     }
@@ -456,16 +423,4 @@ async function ruleErrors<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof RuleInvalidError) throw validationError(err.zodError.issues);
     throw err;
   }
-}
-
-/** The 422 for the first problem of a check (each problem's field in `fields`). */
-function unacceptable({ problems }: RuleUnacceptableError): HttpError {
-  const fields: Record<string, string> = {};
-  for (const p of problems) if (p.field) fields[p.field] ??= p.message;
-  return new HttpError(
-    422,
-    problems[0].code,
-    problems.map((p) => p.message).join(" "),
-    Object.keys(fields).length ? fields : undefined,
-  );
 }

@@ -17,6 +17,65 @@ import { SYNC_REASONS } from "../../lib/model/sync_reasons.ts";
 import { type SyncRequest, SyncWaitTimeoutError } from "../../lib/sync/requests.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
+// Saving a rule or a group.
+
+/** `?keepMirrors=true`: what turning off or deleting a rule or group does with its blocks. */
+export const keepMirrorsQuery = (what: "rule" | "group") =>
+  z.object({
+    keepMirrors: flag(
+      `Leave the busy blocks the ${what} made where they are (default: remove them).`,
+    ),
+  });
+
+export const IfMatch = z.object({
+  "if-match": z.string().max(200).optional().openapi({
+    description: "The ETag it was read with; one changed since answers 409.",
+  }),
+});
+
+export const etagHeader = {
+  ETag: { description: "Its version, for If-Match.", schema: { type: "string" as const } },
+};
+
+/** Names the sync a save queued, so a client can follow it (`GET /api/sync/{runId}`). */
+export const SYNC_RUN_HEADER = "Busysync-Sync-Run";
+
+export const savedHeaders = {
+  ...etagHeader,
+  [SYNC_RUN_HEADER]: {
+    description: "The runId of the sync this save queued (absent when none was due).",
+    schema: { type: "string" as const },
+  },
+};
+
+/** The versionstamp an If-Match header names; `*` (any version) and no header name none. */
+export function ifMatch(c: Context): string | undefined {
+  const header = c.req.header("if-match")?.trim();
+  if (!header || header === "*") return undefined;
+  const match = /^(?:W\/)?"([^"]*)"$/.exec(header);
+  // An unquoted value is taken as it is: curl users type it that way.
+  return match ? match[1] : header;
+}
+
+/** A stored rule's or group's versionstamp as its strong ETag. */
+export function setEtag(c: Context, versionstamp: string): void {
+  c.header("ETag", `"${versionstamp}"`);
+}
+
+/** The 422 for the first problem of a rule's or group's check (each problem's field in `fields`). */
+export function unacceptable(
+  problems: readonly { code: string; message: string; field?: string }[],
+): HttpError {
+  const fields: Record<string, string> = {};
+  for (const p of problems) if (p.field) fields[p.field] ??= p.message;
+  return new HttpError(
+    422,
+    problems[0].code,
+    problems.map((p) => p.message).join(" "),
+    Object.keys(fields).length ? fields : undefined,
+  );
+}
+
 // Runs and jobs.
 
 /** A run as the API shows it: the stored record without its schema version and owner. */
@@ -94,6 +153,23 @@ export type SyncAnswer =
  * Queues `request` for the user and answers 202 with the job's id; with `wait`, the run once
  * it finished (a wait that times out still answers 202: the job goes on and can be polled).
  */
+/**
+ * A rule's or group's confirm: a sync that applies the removals the delete guard held, once;
+ * 409 `not_held` when it is not held.
+ */
+export async function confirmHeld(
+  deps: AppDeps,
+  userId: string,
+  owner: { id: string; name: string; status: string },
+  wait: boolean,
+): Promise<SyncAnswer> {
+  if (owner.status !== "needs_confirmation") {
+    throw new HttpError(409, "not_held", `“${owner.name}” is not waiting for a confirmation.`);
+  }
+  const request = { reason: "confirm" as const, ruleIds: [owner.id], confirmRuleIds: [owner.id] };
+  return await triggerSync(deps, userId, request, wait);
+}
+
 export async function triggerSync(
   deps: AppDeps,
   userId: string,

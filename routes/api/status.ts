@@ -7,12 +7,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { CONNECTION_STATUSES, listConnections } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
+import { listGroups } from "../../lib/db/groups.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { createApiApp, errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
-import { RULE_STATUSES } from "../../lib/model/rule.ts";
+import { type Rule, RULE_STATUSES } from "../../lib/model/rule.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { JobSchema, publicRun, RunProgressSchema, RunSchema } from "./schemas.ts";
 
@@ -33,6 +34,14 @@ const IncidentSchema = z.object({
   actionPath: z.string().openapi({ description: "The page where the person acts on it." }),
 }).openapi("Incident");
 
+const OwnerStatusSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  status: z.enum(RULE_STATUSES),
+  statusReason: z.string().optional(),
+});
+
 const StatusSchema = z.object({
   user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
   connections: z.array(z.object({
@@ -43,13 +52,8 @@ const StatusSchema = z.object({
     healthy: z.boolean().openapi({ description: "false: reconnect the account." }),
     calendars: z.number().int().openapi({ description: "Calendars in the cached list." }),
   })),
-  rules: z.array(z.object({
-    id: z.string(),
-    name: z.string(),
-    enabled: z.boolean(),
-    status: z.enum(RULE_STATUSES),
-    statusReason: z.string().optional(),
-  })),
+  rules: z.array(OwnerStatusSchema),
+  groups: z.array(OwnerStatusSchema),
   lastRun: RunSchema.nullable(),
   sync: z.object({
     running: z.boolean(),
@@ -94,10 +98,11 @@ export function statusRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const user = userOf(c);
-      const [connections, calendars, rules, runs, sync] = await Promise.all([
+      const [connections, calendars, rules, groups, runs, sync] = await Promise.all([
         listConnections(deps.kv, user.id),
         listCalendars(deps.kv, user.id),
         listRules(deps.kv, user.id).then((entries) => entries.map((e) => e.rule)),
+        listGroups(deps.kv, user.id).then((entries) => entries.map((e) => e.group)),
         listRuns(deps.kv, user.id, { limit: 1 }),
         deps.syncRequests.progress(user.id),
       ]);
@@ -111,18 +116,13 @@ export function statusRoutes(deps: AppDeps) {
           healthy: conn.status === "active",
           calendars: calendars.filter((cal) => cal.connectionId === conn.id).length,
         })),
-        rules: rules.map((r) => ({
-          id: r.id,
-          name: r.name,
-          enabled: r.enabled,
-          status: r.status,
-          ...(r.statusReason ? { statusReason: r.statusReason } : {}),
-        })),
+        rules: rules.map(ownerStatus),
+        groups: groups.map(ownerStatus),
         lastRun: runs.items[0] ? publicRun(runs.items[0]) : null,
         sync,
         incidents: openIncidents(
           connections,
-          rules,
+          [...rules, ...groups],
           await listWritePauses(deps.kv, connections, deps.now()),
         ),
       }, 200);
@@ -130,4 +130,15 @@ export function statusRoutes(deps: AppDeps) {
   );
 
   return app;
+}
+
+/** A rule's or group's line in the status. */
+function ownerStatus(o: Pick<Rule, "id" | "name" | "enabled" | "status" | "statusReason">) {
+  return {
+    id: o.id,
+    name: o.name,
+    enabled: o.enabled,
+    status: o.status,
+    ...(o.statusReason ? { statusReason: o.statusReason } : {}),
+  };
 }

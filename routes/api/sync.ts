@@ -5,6 +5,7 @@
  * only talk to it through SyncRequests.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { getGroup } from "../../lib/db/groups.ts";
 import { getRule } from "../../lib/db/rules.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
@@ -29,6 +30,9 @@ import {
 const SyncBody = z.object({
   ruleId: z.string().min(1).max(128).optional().openapi({
     description: "Sync only the calendars this rule reads; all rules when absent.",
+  }),
+  groupId: z.string().min(1).max(128).optional().openapi({
+    description: "Sync only this group's calendars (with `ruleId`: both).",
   }),
   full: z.boolean().optional().openapi({
     description: 'A full reconcile ("Check and repair") instead of an incremental sync: ' +
@@ -70,13 +74,17 @@ export function syncRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const userId = userOf(c).id;
-      const { ruleId, full } = c.req.valid("json");
+      const { ruleId, groupId, full } = c.req.valid("json");
       if (ruleId !== undefined && !await getRule(deps.kv, userId, ruleId)) {
         throw new HttpError(404, "not_found", "No such rule.");
       }
+      if (groupId !== undefined && !await getGroup(deps.kv, userId, groupId)) {
+        throw new HttpError(404, "not_found", "No such group.");
+      }
+      const ownerIds = [ruleId, groupId].filter((id) => id !== undefined);
       const request: SyncRequest = {
         reason: "manual",
-        ...(ruleId ? { ruleIds: [ruleId] } : {}),
+        ...(ownerIds.length ? { ruleIds: ownerIds } : {}),
         ...(full ? { full } : {}),
       };
       const answer = await triggerSync(deps, userId, request, c.req.valid("query").wait);

@@ -8,7 +8,9 @@ import {
   type StoredCalendar,
 } from "../../lib/db/calendars.ts";
 import { type Connection, listConnections } from "../../lib/db/connections.ts";
-import { listRules } from "../../lib/db/rules.ts";
+import { listRulesAndGroups } from "../../lib/db/rules.ts";
+import { calendarsOf } from "../../lib/model/edge_owner.ts";
+import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
@@ -29,9 +31,9 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
     const [connections, calendars, entries] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
-      listRules(deps.kv, user.id),
+      listRulesAndGroups(deps.kv, user.id),
     ]);
-    const rules = entries.map((e) => e.rule);
+    const rules = entries;
     const zone = displayZone(user.settings.timeZone, calendars);
     return c.html(deps.render(
       <>
@@ -89,7 +91,7 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
                   connection={conn}
                   calendars={calendars.filter((cal) => cal.connectionId === conn.id)}
                   rules={rules.filter((r) =>
-                    r.source.connectionId === conn.id || r.target.connectionId === conn.id
+                    calendarsOf(r).some((cal) => cal.connectionId === conn.id)
                   )}
                   zone={zone}
                   now={deps.now()}
@@ -111,7 +113,8 @@ function ConnectionCard(
   { connection, calendars, rules, zone, now }: {
     connection: Connection;
     calendars: StoredCalendar[];
-    rules: Rule[];
+    /** The rules and groups that use its calendars. */
+    rules: (Rule | Group)[];
     zone: string;
     now: Date;
   },
@@ -125,7 +128,7 @@ function ConnectionCard(
           <h2>{connection.email}</h2>
           <p class="muted-text">
             Connected {formatDateTime(connection.createdAt, zone, now)} ·{" "}
-            {rules.length ? `used by ${plural(rules.length, "rule")}` : "not used by any rule"}
+            {rules.length ? `used by ${usedBy(rules)}` : "not used by any rule"}
           </p>
         </div>
         {broken
@@ -170,9 +173,8 @@ function ConnectionCard(
             danger: true,
             question: {
               title: `Disconnect ${connection.email}?`,
-              message: (rules.length
-                ? `The ${plural(rules.length, "rule")} using its calendars will be deleted. `
-                : "") +
+              message:
+                (rules.length ? `The ${usedBy(rules)} using its calendars will be deleted. ` : "") +
                 "busysync can first remove the busy blocks it made from this account's events, " +
                 "or leave them where they are.",
             },
@@ -195,4 +197,12 @@ function ConnectionCard(
       </div>
     </li>
   );
+}
+
+/** "2 rules", "1 rule and 1 group". */
+function usedBy(owners: readonly (Rule | Group)[]): string {
+  const groups = owners.filter((o) => "members" in o).length;
+  const rules = owners.length - groups;
+  const parts = [rules && plural(rules, "rule"), groups && plural(groups, "group")];
+  return parts.filter(Boolean).join(" and ");
 }

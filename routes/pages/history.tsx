@@ -10,7 +10,7 @@ import {
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { getRun, listRuns, type RunAction, type WriteOutcome } from "../../lib/db/history.ts";
-import { listRules } from "../../lib/db/rules.ts";
+import { listRulesAndGroups } from "../../lib/db/rules.ts";
 import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
@@ -76,7 +76,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     const user = userOf(c);
     const query = Query.parse(c.req.query());
     const [rules, calendars, page] = await Promise.all([
-      listRules(deps.kv, user.id),
+      listRulesAndGroups(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
       listRuns(deps.kv, user.id, {
         limit: PAGE_SIZE,
@@ -110,10 +110,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
         </div>
         <form class="filters" method="get" action="/history">
           <div class="field">
-            <label for="f-rule">Rule</label>
+            <label for="f-rule">Rule or group</label>
             <select id="f-rule" name="rule">
-              <option value="">All rules</option>
-              {rules.map(({ rule }) => (
+              <option value="">All rules and groups</option>
+              {rules.map((rule) => (
                 <option key={rule.id} value={rule.id} selected={rule.id === query.rule}>
                   {rule.name}
                 </option>
@@ -162,7 +162,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     const runId = c.req.param("runId");
     const [found, rules, connections, calendars] = await Promise.all([
       getRun(deps.kv, user.id, runId),
-      listRules(deps.kv, user.id),
+      listRulesAndGroups(deps.kv, user.id),
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
     ]);
@@ -180,7 +180,7 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     const { run, actions } = found;
     const zone = displayZone(user.settings.timeZone, calendars);
     const labels = calendarLabels(connections, calendars);
-    const ruleNames = new Map(rules.map(({ rule }) => [rule.id, rule.name]));
+    const ruleNames = new Map(rules.map((rule) => [rule.id, rule.name]));
     const ruleName = (id: string | undefined) =>
       id === undefined ? "—" : ruleNames.get(id) ?? "A deleted rule";
     const calls = run.apiCalls;
@@ -253,7 +253,11 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                     <tr key={r.ruleId}>
                       <td data-label="Rule">
                         {ruleNames.has(r.ruleId)
-                          ? <a href={`/rules/${r.ruleId}`}>{ruleName(r.ruleId)}</a>
+                          ? (
+                            <a href={`/${r.kind === "group" ? "groups" : "rules"}/${r.ruleId}`}>
+                              {ruleName(r.ruleId)}
+                            </a>
+                          )
                           : ruleName(r.ruleId)}
                       </td>
                       <td data-label="Added">{r.created}</td>

@@ -13,6 +13,7 @@ import { listConnections } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { pingKv } from "../../lib/db/kv.ts";
 import { readReturningCookie } from "../../lib/http/session_cookies.ts";
+import { listGroups } from "../../lib/db/groups.ts";
 import { listRules } from "../../lib/db/rules.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
@@ -80,10 +81,11 @@ export function homePage(deps: AppDeps): Hono<AppEnv> {
  */
 async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise<VNode> {
   const userId = sessionUser.id;
-  const [connections, calendars, ruleEntries, runs, progress] = await Promise.all([
+  const [connections, calendars, ruleEntries, groupEntries, runs, progress] = await Promise.all([
     listConnections(deps.kv, userId),
     listCalendars(deps.kv, userId),
     listRules(deps.kv, userId),
+    listGroups(deps.kv, userId),
     listRuns(deps.kv, userId, { limit: 5 }),
     deps.syncRequests.progress(userId),
   ]);
@@ -91,28 +93,31 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
   const pauses = await listWritePauses(deps.kv, connections, now);
   const zone = displayZone(sessionUser.settings.timeZone, calendars);
   const rules = ruleEntries.map((e) => e.rule);
+  const groups = groupEntries.map((e) => e.group);
+  // A group is set up like a rule: either means busysync has something to do.
+  const owners = [...rules, ...groups];
   const labels = calendarLabels(connections, calendars);
   const lastRun = runs.items.find((r) => !r.dryRun);
-  const activeRules = rules.filter((r) => r.enabled).length;
+  const activeRules = owners.filter((r) => r.enabled).length;
   const firstName = sessionUser.name.split(" ")[0] || sessionUser.email;
 
   return (
     <>
-      <Banners incidents={openIncidents(connections, rules, pauses)} here="/" />
+      <Banners incidents={openIncidents(connections, owners, pauses)} here="/" />
       <div class="page-head">
         <div>
           <h1>Hello, {firstName}</h1>
           <p class="lead">
-            {rules.length === 0
+            {owners.length === 0
               ? "Set busysync up in three steps: connect your accounts, add a rule, sync."
-              : `${plural(activeRules, "rule")} on, across ${
+              : `${plural(activeRules, groups.length ? "rule or group" : "rule")} on, across ${
                 plural(connections.length, "connected account")
               }.`}
           </p>
         </div>
       </div>
 
-      {rules.length === 0 && (
+      {owners.length === 0 && (
         <>
           <NextStep connections={connections.length} calendars={calendars.length} back="/" />
           <Onboarding connections={connections.length} />
@@ -211,7 +216,7 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
             <h2 id="rules-title">Rules</h2>
             <a href="/rules">All rules</a>
           </div>
-          {rules.length === 0
+          {owners.length === 0
             ? (
               <p class="muted-block">
                 No rules yet. <a href="/rules/new">Create your first rule</a>.
@@ -230,6 +235,20 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
                       <NamedCalendar calendar={labels.get(calendarKey(r.target))} />
                     </span>
                     <RuleStatusPill enabled={r.enabled} status={r.status} />
+                  </li>
+                ))}
+                {groups.map((g) => (
+                  <li key={g.id}>
+                    <a href={`/groups/${g.id}`} class="rule-mini-name">{g.name}</a>
+                    <span class="rule-mini-path" aria-label="a group: these block each other">
+                      {g.members.map((m, i) => (
+                        <span key={calendarKey(m.calendar)}>
+                          {i > 0 && " · "}
+                          <NamedCalendar calendar={labels.get(calendarKey(m.calendar))} />
+                        </span>
+                      ))}
+                    </span>
+                    <RuleStatusPill enabled={g.enabled} status={g.status} />
                   </li>
                 ))}
               </ul>

@@ -201,6 +201,9 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
     await t.step(
       "preview: the blocks a stored rule and a draft would create, with times",
       async () => {
+        // The syncs earlier saves queued run first: one running late would mirror the Dentist
+        // before the preview looks (seen on a loaded machine).
+        await syncNow(w);
         await addEvent(h, cal.main.calendarId, "Dentist", 26);
         // Free time, so the "Work to team" rule (whose source this is) leaves it alone.
         await addEvent(h, cal.work.calendarId, "Quarterly review", 30, {

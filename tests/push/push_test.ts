@@ -7,7 +7,9 @@ import { until } from "../support/poll.ts";
 import { pauseSyncsOf, resumeSyncsOf } from "../../lib/admin/user_actions.ts";
 import { getChannel } from "../../lib/db/channels.ts";
 import { listJobsOfUser } from "../../lib/db/jobs.ts";
+import { createGroup } from "../../lib/db/group_changes.ts";
 import { createRule, updateRule } from "../../lib/db/rules.ts";
+import { GroupInputSchema } from "../../lib/model/group.ts";
 import { createLogger } from "../../lib/log.ts";
 import { createScheduler } from "../../lib/scheduler/scheduler.ts";
 import { createServices } from "../../lib/services.ts";
@@ -220,6 +222,33 @@ Deno.test("push: disabling the rule stops its channel in the emulator", () =>
       async () => (await getChannel(w.h.kv, channel.id))?.state === "stopped",
     );
     assert.deepEqual((await w.h.scheduler.progress(w.userId)).push.channels, []);
+  }));
+
+Deno.test("push: every member of a group is watched, and a change in one syncs the group", () =>
+  withWorld(async (w) => {
+    const now = () => ({ now: w.h.clock.now() });
+    await updateRule(w.h.kv, w.userId, w.ruleId, { enabled: false }, now());
+    const { group } = await createGroup(
+      w.h.kv,
+      w.userId,
+      GroupInputSchema.parse({
+        name: "Both",
+        members: [{ calendar: w.personal }, { calendar: w.work }],
+      }),
+      now(),
+    );
+    const { jobId } = await w.h.scheduler.request(w.userId, { reason: "rule_saved" });
+    await w.h.scheduler.wait(w.userId, jobId, 10_000);
+    const live = await until("both channels", async () => {
+      const open = await liveChannels(w.h);
+      return open.length === 2 && open;
+    });
+    assert.deepEqual(live.map((c) => c.calendarId).sort(), [ANN, ANN_WORK].sort());
+    await addEvent(w.h, ANN_WORK, "Standup", 8);
+    await until("the block in personal", async () => (await liveMirrors(w.h, ANN)).length === 1);
+    await idle(w);
+    const pushRun = (await runs(w.h, w.userId)).find((r) => r.trigger === "push");
+    assert.deepEqual(pushRun?.rules.map((r) => [r.ruleId, r.kind]), [[group.id, "group"]]);
   }));
 
 Deno.test("cron: a tick called twice enqueues one schedule job per user with an enabled rule", () =>
