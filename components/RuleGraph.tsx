@@ -267,12 +267,12 @@ function GroupLine({ edge, ends: [a, b] }: { edge: GraphEdge; ends: [Port, Port]
   return <path class={`gr-edge gr-tie gr-${edge.state}`} d={d} aria-hidden="true" />;
 }
 
-/** A group's box, a link to its editor, named with its members' count. */
+/** A group's box, a link to its editor, with its members' count (and "off"). */
 function GroupBox({ group, box, state }: { group: Group; box: Box; state: EdgeState }) {
-  const description = `Group ${group.name}: ${group.members.length} calendars that all block ` +
-    `each other${group.enabled ? "" : " (off)"}`;
   return (
-    <a href={`/groups/${group.id}`} class="gr-link gr-hub" aria-label={description}>
+    // Named by its own two lines ("Family and Work", "group of 2"): a label beside them would have
+    // to repeat them word for word.
+    <a href={`/groups/${group.id}`} class="gr-link gr-hub">
       <rect
         class={`gr-hub-box gr-${state}`}
         x={box.x}
@@ -284,8 +284,14 @@ function GroupBox({ group, box, state }: { group: Group; box: Box; state: EdgeSt
       <text class="gr-node-name" x={box.x + NODE_W / 2} y={box.y + 25} text-anchor="middle">
         {clip(group.name, NODE_W)}
       </text>
-      <text class="gr-label" x={box.x + NODE_W / 2} y={box.y + 42} text-anchor="middle">
+      <text
+        class="gr-label"
+        x={box.x + NODE_W / 2}
+        y={box.y + 42}
+        text-anchor="middle"
+      >
         group of {group.members.length}
+        {group.enabled ? "" : ", off"}
       </text>
     </a>
   );

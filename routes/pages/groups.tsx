@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { Banners } from "../../components/Banners.tsx";
 import { GroupDeleteButton } from "../../components/GroupList.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
@@ -6,6 +7,8 @@ import GroupEditor from "../../islands/GroupEditor.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { getGroup } from "../../lib/db/groups.ts";
+import { listWritePauses } from "../../lib/db/account_limits.ts";
+import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { GroupDraft } from "../../lib/browser/group_draft.ts";
 import { suggestGroupName } from "../../lib/browser/group_draft.ts";
 import type { CalendarOption } from "../../lib/browser/rule_draft.ts";
@@ -88,6 +91,7 @@ export function groupsPages(deps: AppDeps): Hono<AppEnv> {
       ));
     }
     const { group } = entry;
+    const path = `/groups/${encodeURIComponent(group.id)}`;
     const {
       id: _id,
       adopted: _a,
@@ -99,6 +103,14 @@ export function groupsPages(deps: AppDeps): Hono<AppEnv> {
     } = group;
     return c.html(deps.render(
       <>
+        <Banners
+          incidents={openIncidents(
+            connections,
+            [group],
+            await listWritePauses(deps.kv, connections, deps.now()),
+          )}
+          here={path}
+        />
         <div class="page-head">
           <div>
             <p class="crumbs">

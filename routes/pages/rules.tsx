@@ -66,7 +66,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
         <Banners
           incidents={openIncidents(
             connections,
-            rules,
+            [...rules, ...groups],
             await listWritePauses(deps.kv, connections, deps.now()),
           )}
           here="/rules"
