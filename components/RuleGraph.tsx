@@ -56,8 +56,9 @@ const hubKey = (groupId: string) => `group/${groupId}`;
  * each rule an arrow from source to target (heads at both ends for a both-ways rule), a rule
  * that is off dashed, one that needs attention in the warning colour. Arrows meeting one side
  * of a box are spread along it so none hides another. A group is one box of its own, in a
- * column after the accounts, tied by a plain line to each member: its calendars all block each
+ * column of groups, tied by a plain line to each member: its calendars all block each
  * other, which N·(N−1) arrows would only bury. Calendars no rule or group touches are left out.
+ * With groups, the accounts' columns split around the groups' column.
  */
 export function RuleGraph(
   { rules, groups, calendars }: {
@@ -95,29 +96,41 @@ export function RuleGraph(
     ...new Set(edges.flatMap((e) => e.kind === "rule" ? [e.from, e.to] : [e.from])),
   ].map(label);
   const accounts = [...new Set(used.map((n) => n.account))];
+  // The groups' column stands between the accounts' halves, so a member's line leaves the side
+  // facing it and passes behind no other calendar (after a lone account: on its right).
+  const hubCol = groups.length ? Math.ceil(accounts.length / 2) : accounts.length;
+  const colOf = (account: number) => (groups.length && account >= hubCol ? account + 1 : account);
+  const calendarRows = Math.max(
+    0,
+    ...accounts.map((a) => used.filter((n) => n.account === a).length),
+  );
   const boxes = new Map<string, Box>();
-  accounts.forEach((account, col) => {
+  accounts.forEach((account, i) => {
     used.filter((n) => n.account === account).forEach((n, row) => {
       boxes.set(n.key, {
-        x: PAD + col * (NODE_W + COL_GAP),
+        x: PAD + colOf(i) * (NODE_W + COL_GAP),
         y: PAD + HEAD + row * (NODE_H + ROW_GAP),
-        col,
+        col: colOf(i),
       });
     });
   });
-  const hubCol = accounts.length;
+  // A rule between the halves crosses the groups' column at the calendars' height: the groups
+  // then sit below the calendars, out of its way.
+  const crossed = edges.some((e) => {
+    if (e.kind !== "rule") return false;
+    const [a, b] = [boxes.get(e.from)!.col, boxes.get(e.to)!.col];
+    return Math.min(a, b) < hubCol && Math.max(a, b) > hubCol;
+  });
+  const firstHubRow = crossed ? calendarRows : 0;
   groups.forEach((g, row) => {
     boxes.set(hubKey(g.id), {
       x: PAD + hubCol * (NODE_W + COL_GAP),
-      y: PAD + HEAD + row * (NODE_H + ROW_GAP),
+      y: PAD + HEAD + (firstHubRow + row) * (NODE_H + ROW_GAP),
       col: hubCol,
     });
   });
   const ports = assignPorts(edges, boxes);
-  const rows = Math.max(
-    groups.length,
-    ...accounts.map((a) => used.filter((n) => n.account === a).length),
-  );
+  const rows = Math.max(firstHubRow + groups.length, calendarRows);
   const columns = accounts.length + (groups.length ? 1 : 0);
   // A lone column still needs room on its right for the arcs between its own calendars.
   const width = PAD * 2 + columns * NODE_W + (columns > 1 ? (columns - 1) * COL_GAP : 120);
@@ -157,7 +170,7 @@ export function RuleGraph(
             <text
               key={account}
               class="gr-account"
-              x={PAD + col * (NODE_W + COL_GAP) + NODE_W / 2}
+              x={PAD + colOf(col) * (NODE_W + COL_GAP) + NODE_W / 2}
               y={PAD + 8}
               text-anchor="middle"
             >
