@@ -38,10 +38,15 @@ LABEL org.opencontainers.image.title="busysync" \
 COPY --from=build --chown=65532:65532 /out/data /data
 COPY --from=build /src/dist/busysync /app/busysync
 
+# The OTEL_ settings traces need (README: "Traces"), so OTEL_DENO=true and an endpoint turn
+# them on; without OTEL_DENO they do nothing.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     BUSYSYNC_KV=/data/busysync.kv \
-    DENO_NO_UPDATE_CHECK=1
+    DENO_NO_UPDATE_CHECK=1 \
+    OTEL_TRACES_SAMPLER=parentbased_always_off \
+    OTEL_PROPAGATORS=none \
+    OTEL_SERVICE_NAME=busysync
 
 # 65532 is distroless's "nonroot"; numeric so that runtimes enforcing runAsNonRoot can verify it.
 USER 65532:65532

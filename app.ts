@@ -7,6 +7,7 @@ import { jsonBodiesOnly, sameOriginGuard } from "./lib/http/csrf.ts";
 import { handleError, handleNotFound } from "./lib/http/errors.ts";
 import { requestId } from "./lib/http/request_id.ts";
 import { securityHeaders } from "./lib/http/security_headers.ts";
+import { requestSpan } from "./lib/telemetry/request_span.ts";
 import { serveStatic } from "./lib/web/static_files.ts";
 import { FORM_ROUTES, mountRoutes } from "./routes/mount.ts";
 
@@ -32,6 +33,7 @@ export function createApp(input: AppInput): Hono<AppEnv> {
   };
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(requestSpan({ tracing: services.tracing }));
   // Deno.serve sends bodies as they are: pages, bundles and JSON go out gzip'd from here
   // (server-sent events are left alone by compress's content-type filter).
   app.use(compress());

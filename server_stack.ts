@@ -20,6 +20,7 @@ import {
   type SchedulerOptions,
 } from "./lib/scheduler/scheduler.ts";
 import { createServices } from "./lib/services.ts";
+import { createTracing } from "./lib/telemetry/tracing.ts";
 import type { Manifest } from "./lib/web/manifest.ts";
 
 export interface ServerStackInput {
@@ -66,7 +67,8 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     channel: input.metricsChannel ?? `busysync-metrics-${crypto.randomUUID()}`,
     log,
   });
-  const services = createServices({ config, kv, log, secrets, now, metrics });
+  const tracing = createTracing({ enabled: config.tracing });
+  const services = createServices({ config, kv, log, secrets, now, metrics, tracing });
   const scheduler = createScheduler({
     kv,
     config,
@@ -75,6 +77,7 @@ export function buildServerStack(input: ServerStackInput): ServerStack {
     ...(input.schedulerOptions ? { options: input.schedulerOptions } : {}),
     ...(input.onEnqueued ? { onEnqueued: input.onEnqueued } : {}),
     onGivenUp: (job) => metrics.jobGivenUp(job.reason),
+    tracing,
   });
   const app = createApp({
     config,

@@ -75,6 +75,11 @@ const EnvSchema = z.object({
   BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
+  // Read by Deno itself at start-up (lib/telemetry/tracing.ts); here only to refuse a
+  // combination that would export URLs with OAuth codes and calendar ids in them.
+  OTEL_DENO: z.string().optional().transform((v) => v?.toLowerCase() === "true"),
+  OTEL_TRACES_SAMPLER: z.string().optional(),
+  OTEL_PROPAGATORS: z.string().optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -137,7 +142,18 @@ export interface Config {
     smtpFrom?: string;
   };
   emulator: { port: number; admin: boolean };
+  /** OTEL_DENO=true: spans are exported over OTLP (lib/telemetry/tracing.ts). */
+  tracing: boolean;
 }
+
+/**
+ * What Deno's OpenTelemetry must be told with OTEL_DENO=true, so that its own request and fetch
+ * spans, which carry whole URLs, are never exported (lib/telemetry/tracing.ts says how).
+ */
+export const TRACING_ENV = {
+  OTEL_TRACES_SAMPLER: "parentbased_always_off",
+  OTEL_PROPAGATORS: "none",
+} as const;
 
 /** A setting that failed to parse; its message names the variable so start-up can print one line. */
 export class ConfigError extends Error {
@@ -172,6 +188,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "BUSYSYNC_HTTP_WORKERS",
       "needs a KV file or URL in BUSYSYNC_KV: a :memory: store is private to one thread",
     );
+  }
+  if (e.OTEL_DENO) {
+    for (const [name, wanted] of Object.entries(TRACING_ENV)) {
+      if (e[name as keyof typeof TRACING_ENV] === wanted) continue;
+      throw new ConfigError(
+        name,
+        `must be ${wanted} with OTEL_DENO=true: otherwise Deno exports its own spans of HTTP ` +
+          "requests and fetches, whose URLs carry OAuth codes and calendar ids",
+      );
+    }
   }
   const demo = !e.GOOGLE_CLIENT_ID;
   // Demo mode is the real app pointed at the bundled emulator, which main.ts starts on this port.
@@ -223,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtpFrom: e.BUSYSYNC_SMTP_FROM,
     },
     emulator: { port: e.EMULATOR_PORT, admin: e.EMULATOR_ADMIN },
+    tracing: e.OTEL_DENO,
   };
 }
 

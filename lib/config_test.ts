@@ -106,3 +106,24 @@ Deno.test("config: metrics are off by default; a token and a listener address ca
     port: 0,
   });
 });
+
+Deno.test("config: traces are off by default; OTEL_DENO=true starts only with Deno's own spans unsampled", () => {
+  assert.equal(loadConfig({}).tracing, false);
+  // Deno reads these for itself; without OTEL_DENO they change nothing.
+  assert.equal(loadConfig({ OTEL_TRACES_SAMPLER: "always_on" }).tracing, false);
+  const safe = { OTEL_TRACES_SAMPLER: "parentbased_always_off", OTEL_PROPAGATORS: "none" };
+  assert.equal(loadConfig({ OTEL_DENO: "true", ...safe }).tracing, true);
+  for (
+    const [variable, env] of [
+      ["OTEL_TRACES_SAMPLER", { OTEL_DENO: "true" }],
+      ["OTEL_TRACES_SAMPLER", { OTEL_DENO: "true", ...safe, OTEL_TRACES_SAMPLER: "always_on" }],
+      ["OTEL_PROPAGATORS", { OTEL_DENO: "true", ...safe, OTEL_PROPAGATORS: "tracecontext" }],
+    ] as const
+  ) {
+    assert.throws(
+      () => loadConfig(env),
+      (e) => e instanceof ConfigError && e.variable === variable && /OAuth codes/.test(e.message),
+      JSON.stringify(env),
+    );
+  }
+});

@@ -21,6 +21,7 @@ import { createIncidentSenders } from "./notify/senders.ts";
 import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
 import type { CalendarProvider } from "./sync/provider.ts";
+import { noTracing, type Tracing } from "./telemetry/tracing.ts";
 
 export interface ServiceInput {
   config: Config;
@@ -30,12 +31,16 @@ export interface ServiceInput {
   now: () => Date;
   /** Where the services count what they do (the server's threads); absent: not counted. */
   metrics?: Metrics;
+  /** Where requests, runs and calendar calls make spans; absent: none. */
+  tracing?: Tracing;
 }
 
 export interface Services {
   google: GoogleOAuth;
   tokens: TokenSource;
   policy: RetryPolicy;
+  /** The process's spans: one per HTTP request, sync run and calendar call. */
+  tracing: Tracing;
   /** Sign-in sessions, with the cache of access JWTs already verified. */
   sessions: SessionDeps;
   /** The user's calendars through the provider interface. */
@@ -54,7 +59,7 @@ export function createServices(input: ServiceInput): Services {
     redirectUri: `${config.publicUrl}/api/auth/callback`,
     now,
   });
-  const { metrics } = input;
+  const { metrics, tracing = noTracing } = input;
   const tokens = createTokenSource({
     kv,
     keyring: input.secrets.keyring,
@@ -91,6 +96,7 @@ export function createServices(input: ServiceInput): Services {
     tokens,
     apiUrl: config.google.apiUrl,
     policy,
+    tracing,
     ...(onAnswer && { onAnswer }),
   };
   const providerFor = (userId: string) => googleProviderFor(providerDeps, userId);
@@ -98,6 +104,7 @@ export function createServices(input: ServiceInput): Services {
     google,
     tokens,
     policy,
+    tracing,
     sessions: {
       kv,
       secret: input.secrets.sessionSecret,

@@ -35,6 +35,7 @@ import {
   UnansweredError,
 } from "./google_errors.ts";
 import type { RetryPolicy, RunOptions } from "./retry_policy.ts";
+import { noTracing, type Tracing } from "../telemetry/tracing.ts";
 
 /** Whatever the googleapis client accepts as `auth`, typically an OAuth2Client with credentials. */
 export type GoogleAuth = NonNullable<calendar_v3.Options["auth"]>;
@@ -63,6 +64,8 @@ export interface GoogleProviderOptions {
   meter?: ApiMeter;
   /** Hears how every HTTP request ended, retries included (the process's metrics). */
   onAnswer?: (answer: RequestAnswer) => void;
+  /** Makes a span of every HTTP request, retries included; default none. */
+  tracing?: Tracing;
 }
 
 /** How one HTTP request to Google ended. */
@@ -138,26 +141,37 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     runOptions?: RunOptions,
   ): Promise<T> {
     const timedAttempt = timed(request);
-    const { onAnswer } = opts;
-    const attempt = async () => {
-      opts.meter?.count(method);
-      if (!onAnswer) return await timedAttempt();
-      const started = performance.now();
-      const answered = (status: number | undefined) =>
-        onAnswer({
-          method,
-          status: status === undefined ? "none" : String(status),
-          seconds: (performance.now() - started) / 1000,
-        });
-      try {
-        const response = await timedAttempt();
-        answered(response.status ?? 200);
-        return response;
-      } catch (e) {
-        answered(statusOf(e));
-        throw e;
-      }
-    };
+    const { onAnswer, tracing = noTracing } = opts;
+    let attempts = 0;
+    // One span per HTTP request: the method and how it ended, never the URL (it holds the
+    // calendar id) nor an error's message (it can too).
+    const attempt = () =>
+      tracing.callSpan(`google.${method}`, async (span) => {
+        opts.meter?.count(method);
+        attempts++;
+        const started = performance.now();
+        const answered = (status: number | undefined) => {
+          span.setAttributes({
+            "busysync.service": "google",
+            "busysync.method": method,
+            "busysync.attempt": attempts,
+            ...(status !== undefined && { "http.response.status_code": status }),
+          });
+          onAnswer?.({
+            method,
+            status: status === undefined ? "none" : String(status),
+            seconds: (performance.now() - started) / 1000,
+          });
+        };
+        try {
+          const response = await timedAttempt();
+          answered(response.status ?? 200);
+          return response;
+        } catch (e) {
+          answered(statusOf(e));
+          throw e;
+        }
+      });
     try {
       return (await policy.run(connectionId, attempt, runOptions)).data;
     } catch (e) {

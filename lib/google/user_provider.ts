@@ -9,6 +9,7 @@ import { type ApiMeter, type CalendarProvider, ReconnectRequiredError } from "..
 import { createGoogleProvider, type RequestAnswer } from "./provider.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import type { TokenSource } from "./token_source.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 
 export interface UserProviderDeps {
   tokens: TokenSource;
@@ -18,6 +19,8 @@ export interface UserProviderDeps {
   meter?: ApiMeter;
   /** Hears how every request ended (the process's metrics). */
   onAnswer?: (answer: RequestAnswer) => void;
+  /** Makes a span of every request (the process's traces). */
+  tracing?: Tracing;
 }
 
 /** The user's calendars behind the CalendarProvider interface; connection ids are theirs. */
@@ -36,6 +39,7 @@ export function googleProviderFor(deps: UserProviderDeps, userId: string): Calen
     policy: deps.policy,
     ...(deps.meter ? { meter: deps.meter } : {}),
     ...(deps.onAnswer ? { onAnswer: deps.onAnswer } : {}),
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
     authFor: authOf,
     onUnauthorized: (connectionId) => {
       deps.tokens.rejectToken(authOf(connectionId));

@@ -64,15 +64,20 @@ async function wantedCalendars(
   const usable = new Set(
     (await listConnections(deps.kv, userId)).filter((c) => c.status === "active").map((c) => c.id),
   );
-  // As the engine: a rule or group with a connection to reconnect sits out, so nothing to
-  // watch for it.
+  // As the engine: a rule with a connection to reconnect sits out, so nothing to watch for
+  // it; a group goes on between its other members, which are watched.
   const [rules, groups] = await Promise.all([
     listRules(deps.kv, userId),
     listGroups(deps.kv, userId),
   ]);
-  const owners = [...rules.map((e) => e.rule), ...groups.map((e) => e.group)]
-    .filter((o) => o.enabled && calendarsOf(o).every((c) => usable.has(c.connectionId)));
-  return new Map(owners.flatMap(sourcesOf).map((source) => [keyOf(source), source]));
+  const sources = [
+    ...rules.map((e) => e.rule)
+      .filter((r) => r.enabled && calendarsOf(r).every((c) => usable.has(c.connectionId)))
+      .flatMap(sourcesOf),
+    ...groups.map((e) => e.group).filter((g) => g.enabled)
+      .flatMap(sourcesOf).filter((c) => usable.has(c.connectionId)),
+  ];
+  return new Map(sources.map((source) => [keyOf(source), source]));
 }
 
 /** What reconciling would do: channels to open (each replacing `replaces`) and to stop. */

@@ -16,6 +16,8 @@ import { getUser } from "../db/users.ts";
 import type { Logger } from "../log.ts";
 import type { Services } from "../services.ts";
 import { syncUser } from "../sync/engine.ts";
+import { runAttributes } from "../telemetry/run_attributes.ts";
+import { noTracing, type Tracing } from "../telemetry/tracing.ts";
 import {
   type JobInfo,
   type SyncProgress,
@@ -75,6 +77,8 @@ export interface SchedulerInput {
   onEnqueued?: () => void;
   /** Called when the worker gives a job up after its last attempt failed (metrics). */
   onGivenUp?: (job: Job) => void;
+  /** Where each job's run makes its `sync.run` span; default none. */
+  tracing?: Tracing;
 }
 
 export interface Scheduler extends SyncRequests {
@@ -172,7 +176,7 @@ export function queuedSyncRequests(
 
 /** Builds the scheduler; nothing runs until `start`. */
 export function createScheduler(input: SchedulerInput): Scheduler {
-  const { kv, config, log, services } = input;
+  const { kv, config, log, services, tracing = noTracing } = input;
   const options = { ...DEFAULT_SCHEDULER_OPTIONS, ...input.options };
   const clock = input.clock ?? (() => new Date());
   const newId = input.newId ?? monotonicFactory();
@@ -207,24 +211,40 @@ export function createScheduler(input: SchedulerInput): Scheduler {
     }
     if (await isLeaseHeld(kv, job.userId, deps.clock())) return { status: "busy" };
     const before = await newestRunId(job.userId);
-    let summary;
-    try {
-      summary = await syncUser({
-        ...deps,
-        trigger: job.reason,
-        ...(job.ruleIds ? { ruleIds: job.ruleIds } : {}),
-        full: job.full,
-        ...(job.confirmRuleIds ? { confirmRuleIds: job.confirmRuleIds } : {}),
-        ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+    return await tracing.runSpan(async (span) => {
+      span.setAttributes({ "busysync.trigger": job.reason, "busysync.full": job.full });
+      let summary;
+      try {
+        summary = await syncUser({
+          ...deps,
+          trigger: job.reason,
+          ...(job.ruleIds ? { ruleIds: job.ruleIds } : {}),
+          full: job.full,
+          ...(job.confirmRuleIds ? { confirmRuleIds: job.confirmRuleIds } : {}),
+          ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+        });
+      } catch (err) {
+        // The engine records a run that stops in its history; find it to point the job at it.
+        const after = await newestRunId(job.userId);
+        const runId = after !== before ? after : undefined;
+        span.setAttributes({
+          "busysync.outcome": "failed",
+          ...(runId && { "busysync.run_id": runId }),
+        });
+        throw new RunFailedError(err, runId);
+      }
+      // The lease was taken between the check and the run: wait for that run, then run this job.
+      if (summary.status === "coalesced") {
+        span.setAttributes({ "busysync.outcome": "coalesced" });
+        return { status: "busy" };
+      }
+      span.setAttributes({
+        ...runAttributes(summary.run),
+        ...(summary.status === "completed" &&
+          { "busysync.follow_up_runs": summary.followUps.length }),
       });
-    } catch (err) {
-      // The engine records a run that stops in its history; find it to point the job at it.
-      const after = await newestRunId(job.userId);
-      throw new RunFailedError(err, after !== before ? after : undefined);
-    }
-    // The lease was taken between the check and the run: wait for that run, then run this job.
-    if (summary.status === "coalesced") return { status: "busy" };
-    return { status: "ran", runId: summary.run.id };
+      return { status: "ran", runId: summary.run.id };
+    });
   }
 
   const worker = new Worker({

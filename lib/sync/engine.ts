@@ -154,12 +154,26 @@ function withoutRunOptions(deps: SyncDeps | SyncOptions): SyncDeps {
 /** Whether a rule or group takes part in a run (see SyncOptions for broken and confirmed ones). */
 function isActive(
   owner: EdgeOwner,
-  opts: { full: boolean; confirmed: ReadonlySet<string>; needsReconnect: ReadonlySet<string> },
+  opts: { full: boolean; confirmed: ReadonlySet<string> },
 ): boolean {
-  if (!owner.enabled || usesAny(owner, opts.needsReconnect)) return false;
+  if (!owner.enabled) return false;
   if (owner.status === "needs_confirmation") return opts.confirmed.has(owner.id);
   if (owner.status === "broken") return opts.full || opts.confirmed.has(owner.id);
   return true;
+}
+
+/**
+ * What of `owner` can run while some connections need reconnecting: a rule using one sits
+ * out; a group keeps its edges between members still reachable, so one expired account does
+ * not stop the rest of a family's calendars from blocking each other. Undefined: nothing.
+ */
+function runnablePart(owner: EdgeOwner, broken: ReadonlySet<string>): EdgeOwner | undefined {
+  if (!usesAny(owner, broken)) return owner;
+  if (owner.kind !== "group") return undefined;
+  const edges = owner.edges.filter((e) =>
+    !broken.has(e.source.connectionId) && !broken.has(e.target.connectionId)
+  );
+  return edges.length ? { ...owner, edges } : undefined;
 }
 
 function usesAny(owner: EdgeOwner, connectionIds: ReadonlySet<string>): boolean {
@@ -216,9 +230,9 @@ async function runSync(
       .map((c) => [c.id, c.statusReason ?? "the connected Google account must be connected again"]),
   );
   const { owners, groups, calendars } = await readOwners(kv, userId, opts);
-  const active = owners.filter((o) =>
-    isActive(o, { full, confirmed, needsReconnect: new Set(needsReconnect.keys()) })
-  );
+  const broken = new Set(needsReconnect.keys());
+  const active = owners.filter((o) => isActive(o, { full, confirmed }))
+    .map((o) => runnablePart(o, broken)).filter((o) => o !== undefined);
   const ctx = new RunContext(opts, mode, report, opts.clock(), active);
   const planned: WriteOp[] = [];
   let shown: EdgeOwner[] = [];
@@ -251,6 +265,10 @@ async function runSync(
       ]),
     );
     const synced = [...sources.values()].flatMap((g) => g.edges);
+    // Rules and groups of a connection that needs reconnecting sit out (a group: that
+    // connection's members); they say so.
+    const waiting = owners.filter((o) => o.enabled && usesAny(o, broken));
+    const waitingIds = new Set(waiting.map((o) => o.id));
     const targets = createTargetScans(ctx, synced);
     for (const { source, edges: ofSource } of sources.values()) {
       planned.push(
@@ -265,26 +283,31 @@ async function runSync(
     if (full && !dryRun) {
       await removeOrphans(ctx, {
         owners: ownersByMarkerId(owners),
-        // Orphans are judged only for owners whose every edge this run listed and applied.
-        complete: new Set([...whole].filter((id) => !ctx.isStopped(id))),
+        // Orphans are judged only for owners whose every edge this run listed and applied (a
+        // group running without a member to reconnect has blocks this run cannot see).
+        complete: new Set(
+          [...whole].filter((id) => !ctx.isStopped(id) && !waitingIds.has(id)),
+        ),
         released: await listReleasedRuleIds(kv, userId),
         targets: uniqueCalendars(synced.map((e) => e.target)),
         scans: targets,
       });
     }
-    // Rules and groups of a connection that needs reconnecting sit out; they say so.
-    const waiting = owners.filter((o) => o.enabled && usesAny(o, new Set(needsReconnect.keys())));
     if (!dryRun) {
       for (const owner of touched) {
-        // An owner only partly synced (ruleIds chose one of its sources) keeps its status
-        // unless something went wrong with it.
-        if (whole.has(owner.id) || ctx.verdictOf(owner.id) !== undefined) {
+        // An owner only partly synced (ruleIds chose one of its sources, or a group goes on
+        // without a member to reconnect) keeps its status unless something went wrong with it.
+        const wholeHere = whole.has(owner.id) && !waitingIds.has(owner.id);
+        if (wholeHere || ctx.verdictOf(owner.id) !== undefined) {
           await applyVerdict(ctx, owner);
         }
       }
       for (const owner of waiting) {
         const connection = owner.calendars.find((c) => needsReconnect.has(c.connectionId))!;
-        const reason = needsReconnect.get(connection.connectionId)!;
+        const reason = needsReconnect.get(connection.connectionId)! +
+          (active.some((o) => o.id === owner.id)
+            ? " Its other calendars keep blocking each other meanwhile."
+            : "");
         if (owner.status !== "paused" || owner.statusReason !== reason) {
           await setStatus(ctx, owner, "paused", reason);
         }

@@ -7,7 +7,7 @@
  * takes the rules' busy blocks over without re-creating them.
  */
 import assert from "node:assert/strict";
-import { BOB } from "../support/accounts.ts";
+import { ANN_WORK, BOB } from "../support/accounts.ts";
 import {
   addEvent,
   type ApiWorld,
@@ -375,6 +375,36 @@ Deno.test("groups API: the delete guard holds a group, says so, and confirm lets
     assert.equal((await confirmed.json()).run.trigger, "confirm");
     assert.equal((await blocksIn(w, cal.work.calendarId)).length, 0);
     assert.equal((await (await ann.request(`/api/groups/${id}`)).json()).status, "ok");
+  } finally {
+    await w.h.close();
+  }
+});
+
+Deno.test("groups API: one account to reconnect holds back only its members' share of the group", async () => {
+  const w = await startApiWorld();
+  const { ann, cal } = w;
+  try {
+    const res = await ann.request("/api/groups", {
+      method: "POST",
+      json: {
+        name: "Family",
+        members: [{ calendar: cal.main }, { calendar: cal.family }, { calendar: cal.work }],
+      },
+    });
+    const { id } = await res.json();
+    await syncNow(w);
+    await w.h.admin("tokens/revoke", { email: ANN_WORK });
+    await syncNow(w);
+    await addEvent(w.h, cal.family.calendarId, "Piano", 30);
+    await addEvent(w.h, cal.work.calendarId, "Offsite", 32);
+    await syncNow(w);
+    // Family's Piano still reaches main; nothing goes into or comes out of the work account.
+    assert.deepEqual((await blocksIn(w, cal.main.calendarId)).length, 1);
+    assert.equal((await blocksIn(w, cal.work.calendarId)).length, 0);
+    const group = await (await ann.request(`/api/groups/${id}`)).json();
+    assert.equal(group.status, "paused");
+    assert.match(group.statusReason, /Connect the account again/);
+    assert.match(group.statusReason, /other calendars keep blocking each other/);
   } finally {
     await w.h.close();
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
+import { TRACING_ENV } from "../../lib/config.ts";
 import { INFRA, ROOT } from "../support/infrastructure.ts";
 
 interface Service {
@@ -14,6 +15,19 @@ interface Service {
   restart?: string;
   deploy?: { replicas?: number };
   command?: string[];
+}
+
+/** An OpenTelemetry collector configuration, as far as these checks read it. */
+interface CollectorConfig {
+  receivers?: Record<string, { protocols?: Record<string, { endpoint?: string }> }>;
+  processors?: Record<string, unknown>;
+  exporters?: Record<string, unknown>;
+  service?: {
+    pipelines?: Record<
+      string,
+      { receivers?: string[]; processors?: string[]; exporters?: string[] }
+    >;
+  };
 }
 
 const composeText = await Deno.readTextFile(`${ROOT}docker-compose.yml`);
@@ -54,7 +68,7 @@ Deno.test("compose: every service references only defined volumes, services and 
     }
     const deps = Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {});
     for (const dep of deps) assert.ok(dep in services, `${name} depends on unknown ${dep}`);
-    for (const profile of svc.profiles ?? []) assert.equal(profile, "scale-out");
+    for (const profile of svc.profiles ?? []) assert.ok(["scale-out", "tracing"].includes(profile));
   }
   assert.deepEqual([...declared].filter((v) => !used.has(v)), [], "declared volumes nobody mounts");
 });
@@ -135,5 +149,57 @@ Deno.test("compose: no port of any service is published beyond loopback", () => 
     for (const port of svc.ports ?? []) {
       assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port}`);
     }
+  }
+});
+
+Deno.test("compose: the tracing profile runs a pinned collector that takes OTLP/HTTP from the app, and traces stay off unless asked for", async () => {
+  const collector = services["otel-collector"];
+  assert.ok(collector, "an otel-collector service");
+  assert.deepEqual(collector.profiles, ["tracing"]);
+  assert.match(
+    collector.image ?? "",
+    /^otel\/opentelemetry-collector:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/,
+  );
+  assert.equal(
+    collector.ports,
+    undefined,
+    "the collector is reachable from the compose network only",
+  );
+  const mount = collector.volumes?.find((v) => v.endsWith(":/etc/otelcol/config.yaml:ro"));
+  assert.ok(mount, "the collector reads its configuration from the checkout, read-only");
+  assert.ok(collector.command?.includes("--config=/etc/otelcol/config.yaml"));
+
+  const config = parseYaml(
+    await Deno.readTextFile(`${ROOT}${mount.split(":")[0].replace(/^\.\//, "")}`),
+  ) as CollectorConfig;
+  assert.equal(config.receivers?.otlp?.protocols?.http?.endpoint, "0.0.0.0:4318");
+  const pipelines = config.service?.pipelines ?? {};
+  assert.ok(pipelines.traces, "a traces pipeline");
+  for (const [name, pipeline] of Object.entries(pipelines)) {
+    for (const kind of ["receivers", "processors", "exporters"] as const) {
+      for (const component of pipeline[kind] ?? []) {
+        assert.ok(component in (config[kind] ?? {}), `${name} uses undefined ${kind} ${component}`);
+      }
+    }
+  }
+  assert.ok(pipelines.traces.receivers?.includes("otlp"));
+
+  // The app's endpoint is the collector's receiver; OTEL_DENO defaults to off, in both the
+  // single instance and the replicas.
+  const port = config.receivers?.otlp?.protocols?.http?.endpoint?.split(":")[1];
+  for (const name of ["app", "replica"]) {
+    const env = services[name].environment ?? {};
+    assert.equal(env.OTEL_DENO, "${OTEL_DENO:-false}", name);
+    assert.equal(
+      env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      `\${OTEL_EXPORTER_OTLP_ENDPOINT:-http://otel-collector:${port}}`,
+      name,
+    );
+  }
+
+  // The image sets what lib/config.ts insists on with OTEL_DENO=true.
+  const dockerfile = await Deno.readTextFile(`${ROOT}Dockerfile`);
+  for (const [name, value] of Object.entries(TRACING_ENV)) {
+    assert.match(dockerfile, new RegExp(`\\b${name}=${value}\\b`));
   }
 });
