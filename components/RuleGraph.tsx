@@ -1,4 +1,5 @@
 import { calendarKey } from "../lib/model/calendar_ref.ts";
+import type { Group } from "../lib/model/group.ts";
 import type { Rule } from "../lib/model/rule.ts";
 import { DISCONNECTED_ACCOUNT } from "../lib/model/calendar_name.ts";
 import type { CalendarLabel } from "../lib/web/page_data.ts";
@@ -6,7 +7,10 @@ import type { CalendarLabel } from "../lib/web/page_data.ts";
 type EdgeState = "on" | "off" | "warn" | "bad";
 
 interface GraphEdge {
-  ruleId: string;
+  /** A rule's arrow, or the line that ties a group's box to one of its members. */
+  kind: "rule" | "group";
+  /** The rule's or group's id. */
+  id: string;
   name: string;
   from: string;
   to: string;
@@ -37,50 +41,99 @@ const HEAD = 22;
 /** Drawn first, so an arrow that is on is never hidden under one that is off. */
 const LAYER: Record<EdgeState, number> = { off: 0, on: 1, warn: 2, bad: 3 };
 
-function edgeState(rule: Rule): EdgeState {
+function edgeState(rule: Pick<Rule, "enabled" | "status">): EdgeState {
   if (!rule.enabled) return "off";
   if (rule.status === "broken" || rule.status === "failing") return "bad";
   if (rule.status === "needs_confirmation" || rule.status === "paused") return "warn";
   return "on";
 }
 
+/** A group's box is keyed apart from calendars' (calendarKey always holds a colon). */
+const hubKey = (groupId: string) => `group/${groupId}`;
+
 /**
  * The user's rule graph as SVG, drawn on the server: each account a column of its calendars,
  * each rule an arrow from source to target (heads at both ends for a both-ways rule), a rule
  * that is off dashed, one that needs attention in the warning colour. Arrows meeting one side
- * of a box are spread along it so none hides another. Calendars no rule touches are left out.
+ * of a box are spread along it so none hides another. A group is one box of its own, in a
+ * column of groups, tied by a plain line to each member: its calendars all block each
+ * other, which N·(N−1) arrows would only bury. Calendars no rule or group touches are left out.
+ * With groups, the accounts' columns split around the groups' column.
  */
 export function RuleGraph(
-  { rules, calendars }: { rules: Rule[]; calendars: Map<string, CalendarLabel> },
+  { rules, groups, calendars }: {
+    rules: Rule[];
+    groups: Group[];
+    calendars: Map<string, CalendarLabel>;
+  },
 ) {
-  const edges: GraphEdge[] = rules.map((r) => ({
-    ruleId: r.id,
-    name: r.name,
-    from: calendarKey(r.source),
-    to: calendarKey(r.target),
-    both: r.bidirectional,
-    state: edgeState(r),
-  })).sort((a, b) => LAYER[a.state] - LAYER[b.state]);
+  const edges: GraphEdge[] = [
+    ...groups.flatMap((g) =>
+      g.members.map((m): GraphEdge => ({
+        kind: "group",
+        id: g.id,
+        name: g.name,
+        from: calendarKey(m.calendar),
+        to: hubKey(g.id),
+        both: true,
+        state: edgeState(g),
+      }))
+    ),
+    ...rules.map((r): GraphEdge => ({
+      kind: "rule",
+      id: r.id,
+      name: r.name,
+      from: calendarKey(r.source),
+      to: calendarKey(r.target),
+      both: r.bidirectional,
+      state: edgeState(r),
+    })).sort((a, b) => LAYER[a.state] - LAYER[b.state]),
+  ];
   const label = (key: string): CalendarLabel =>
     calendars.get(key) ??
       { key, name: key.slice(key.indexOf(":") + 1), account: DISCONNECTED_ACCOUNT };
-  const used = [...new Set(edges.flatMap((e) => [e.from, e.to]))].map(label);
+  const used = [
+    ...new Set(edges.flatMap((e) => e.kind === "rule" ? [e.from, e.to] : [e.from])),
+  ].map(label);
   const accounts = [...new Set(used.map((n) => n.account))];
+  // The groups' column stands between the accounts' halves, so a member's line leaves the side
+  // facing it and passes behind no other calendar (after a lone account: on its right).
+  const hubCol = groups.length ? Math.ceil(accounts.length / 2) : accounts.length;
+  const colOf = (account: number) => (groups.length && account >= hubCol ? account + 1 : account);
+  const calendarRows = Math.max(
+    0,
+    ...accounts.map((a) => used.filter((n) => n.account === a).length),
+  );
   const boxes = new Map<string, Box>();
-  accounts.forEach((account, col) => {
+  accounts.forEach((account, i) => {
     used.filter((n) => n.account === account).forEach((n, row) => {
       boxes.set(n.key, {
-        x: PAD + col * (NODE_W + COL_GAP),
+        x: PAD + colOf(i) * (NODE_W + COL_GAP),
         y: PAD + HEAD + row * (NODE_H + ROW_GAP),
-        col,
+        col: colOf(i),
       });
     });
   });
+  // A rule between the halves crosses the groups' column at the calendars' height: the groups
+  // then sit below the calendars, out of its way.
+  const crossed = edges.some((e) => {
+    if (e.kind !== "rule") return false;
+    const [a, b] = [boxes.get(e.from)!.col, boxes.get(e.to)!.col];
+    return Math.min(a, b) < hubCol && Math.max(a, b) > hubCol;
+  });
+  const firstHubRow = crossed ? calendarRows : 0;
+  groups.forEach((g, row) => {
+    boxes.set(hubKey(g.id), {
+      x: PAD + hubCol * (NODE_W + COL_GAP),
+      y: PAD + HEAD + (firstHubRow + row) * (NODE_H + ROW_GAP),
+      col: hubCol,
+    });
+  });
   const ports = assignPorts(edges, boxes);
-  const rows = Math.max(...accounts.map((a) => used.filter((n) => n.account === a).length));
+  const rows = Math.max(firstHubRow + groups.length, calendarRows);
+  const columns = accounts.length + (groups.length ? 1 : 0);
   // A lone column still needs room on its right for the arcs between its own calendars.
-  const width = PAD * 2 + accounts.length * NODE_W +
-    (accounts.length > 1 ? (accounts.length - 1) * COL_GAP : 120);
+  const width = PAD * 2 + columns * NODE_W + (columns > 1 ? (columns - 1) * COL_GAP : 120);
   const height = PAD * 2 + HEAD + rows * NODE_H + (rows - 1) * ROW_GAP;
   const describe = (e: GraphEdge) =>
     `${e.name}: ${label(e.from).name} ${e.both ? "to and from" : "to"} ${label(e.to).name}` +
@@ -117,12 +170,31 @@ export function RuleGraph(
             <text
               key={account}
               class="gr-account"
-              x={PAD + col * (NODE_W + COL_GAP) + NODE_W / 2}
+              x={PAD + colOf(col) * (NODE_W + COL_GAP) + NODE_W / 2}
               y={PAD + 8}
               text-anchor="middle"
             >
               {clip(account, NODE_W)}
             </text>
+          ))}
+          {groups.length > 0 && (
+            <text
+              class="gr-account"
+              x={PAD + hubCol * (NODE_W + COL_GAP) + NODE_W / 2}
+              y={PAD + 8}
+              text-anchor="middle"
+            >
+              Groups
+            </text>
+          )}
+          {
+            // Under the calendars' boxes: a line to a member of another column passes behind them.
+            edges.map((e, i) =>
+              e.kind === "group" && <GroupLine key={`${e.id}|${e.from}`} edge={e} ends={ports[i]} />
+            )
+          }
+          {groups.map((g) => (
+            <GroupBox key={g.id} group={g} box={boxes.get(hubKey(g.id))!} state={edgeState(g)} />
           ))}
           {used.map((n) => {
             const b = boxes.get(n.key)!;
@@ -135,9 +207,11 @@ export function RuleGraph(
               </g>
             );
           })}
-          {edges.map((e, i) => (
-            <Arrow key={e.ruleId} edge={e} ends={ports[i]} description={describe(e)} />
-          ))}
+          {edges.map((e, i) =>
+            e.kind === "rule" && (
+              <Arrow key={e.id} edge={e} ends={ports[i]} description={describe(e)} />
+            )
+          )}
         </svg>
       </div>
       <figcaption class="graph-legend">
@@ -151,6 +225,12 @@ export function RuleGraph(
           <span class="legend-line legend-warn" aria-hidden="true" /> needs attention
         </span>
         <span class="legend-item">↔ both ways</span>
+        {groups.length > 0 && (
+          <span class="legend-item">
+            <span class="legend-group" aria-hidden="true" />{" "}
+            a group: its calendars all block each other
+          </span>
+        )}
       </figcaption>
     </figure>
   );
@@ -192,6 +272,44 @@ function assignPorts(edges: GraphEdge[], boxes: Map<string, Box>): [Port, Port][
   return out;
 }
 
+/** The plain line from a member to its group's box: a tie, not a direction. */
+function GroupLine({ edge, ends: [a, b] }: { edge: GraphEdge; ends: [Port, Port] }) {
+  const reach = a.dir === b.dir ? 70 + Math.abs(b.y - a.y) * 0.3 : Math.abs(b.x - a.x) / 2;
+  const d = `M${a.x},${a.y} C${a.x + a.dir * reach},${a.y} ${b.x + b.dir * reach},${b.y} ` +
+    `${b.x},${b.y}`;
+  return <path class={`gr-edge gr-tie gr-${edge.state}`} d={d} aria-hidden="true" />;
+}
+
+/** A group's box, a link to its editor, with its members' count (and "off"). */
+function GroupBox({ group, box, state }: { group: Group; box: Box; state: EdgeState }) {
+  return (
+    // Named by its own two lines ("Family and Work", "group of 2"): a label beside them would have
+    // to repeat them word for word.
+    <a href={`/groups/${group.id}`} class="gr-link gr-hub">
+      <rect
+        class={`gr-hub-box gr-${state}`}
+        x={box.x}
+        y={box.y}
+        width={NODE_W}
+        height={NODE_H}
+        rx={NODE_H / 2}
+      />
+      <text class="gr-node-name" x={box.x + NODE_W / 2} y={box.y + 25} text-anchor="middle">
+        {clip(group.name, NODE_W)}
+      </text>
+      <text
+        class="gr-label"
+        x={box.x + NODE_W / 2}
+        y={box.y + 42}
+        text-anchor="middle"
+      >
+        group of {group.members.length}
+        {group.enabled ? "" : ", off"}
+      </text>
+    </a>
+  );
+}
+
 function Arrow(
   { edge, ends: [a, b], description }: {
     edge: GraphEdge;
@@ -215,7 +333,7 @@ function Arrow(
   const name = clip(edge.name, 170);
   const w = name.length * 6.2 + 14;
   return (
-    <a href={`/rules/${edge.ruleId}`} class="gr-link" aria-label={description}>
+    <a href={`/rules/${edge.id}`} class="gr-link" aria-label={description}>
       <path
         class={`gr-edge gr-${edge.state}`}
         d={d}

@@ -1,25 +1,21 @@
 import { useState } from "preact/hooks";
 import { plural } from "../lib/browser/format.ts";
 import { fullCalendarName, shortCalendarName } from "../lib/model/calendar_name.ts";
-import type { CalendarOption, PreviewAnswer } from "../lib/browser/rule_draft.ts";
+import type { CalendarOption, PreviewAnswer, PreviewState } from "../lib/browser/rule_draft.ts";
 import { layoutWeek, mondayOf, weekLabel } from "../lib/browser/week.ts";
 import { type PreviewBlock, WeekView } from "./WeekView.tsx";
 
-export type PreviewState =
-  | { state: "waiting"; reason: string }
-  | { state: "loading"; answer?: PreviewAnswer }
-  | { state: "ready"; answer: PreviewAnswer }
-  | { state: "error"; message: string };
-
 /**
  * The preview panel: a week of the target calendar with the busy blocks the rule would make,
- * week by week, over what the calendar already holds, and for a both-ways rule a tab per
- * direction. While a new preview loads the last one stays, under a loading bar, so the panel
+ * week by week, over what the calendar already holds, and a tab per calendar written to (both
+ * ways: two; a group: each member it may write to). While a new preview loads the last one stays, under a loading bar, so the panel
  * keeps its size.
  */
 export function RulePreview(
-  { preview, targets, today, editing, onRefresh }: {
+  { preview, targets, today, editing, noun, onRefresh }: {
     preview: PreviewState;
+    /** What is previewed, in its words. */
+    noun: "rule" | "group";
     /** A stored rule: no change means its busy blocks are already right. */
     editing: boolean;
     targets: CalendarOption[];
@@ -96,7 +92,7 @@ export function RulePreview(
         {preview.state === "waiting" && preview.reason}
         {preview.state === "error" && <span class="field-error">{preview.message}</span>}
         {preview.state === "loading" && !answer && "Reading the source calendar…"}
-        {answer && <Totals answer={answer} inWeek={inWeek} editing={editing} />}
+        {answer && <Totals answer={answer} inWeek={inWeek} editing={editing} noun={noun} />}
         {preview.state === "loading" && answer && <span class="muted">Updating…</span>}
       </p>
       <div class="preview-nav">
@@ -153,7 +149,12 @@ export function RulePreview(
 }
 
 function Totals(
-  { answer, inWeek, editing }: { answer: PreviewAnswer; inWeek: number; editing: boolean },
+  { answer, inWeek, editing, noun }: {
+    answer: PreviewAnswer;
+    inWeek: number;
+    editing: boolean;
+    noun: "rule" | "group";
+  },
 ) {
   const { create, patch, delete: remove } = answer.counts;
   const kept = answer.ops.filter((op) => op.kind === "keep").length;
@@ -168,8 +169,8 @@ function Totals(
     <>
       {parts.length === 0
         ? editing
-          ? `No changes: the rule's busy blocks (${kept}) are up to date.`
-          : "Nothing to add: no event in the rule's time window passes its filters."
+          ? `No changes: the ${noun}'s busy blocks (${kept}) are up to date.`
+          : `Nothing to add: no event in the ${noun}'s time window passes its filters.`
         : `${editing ? "Saving would" : "Would"} ${list} (${inWeek} in this week).${others}`}
       {answer.errors.map((e, i) => <span key={i} class="field-error">{e.message}</span>)}
     </>

@@ -46,7 +46,8 @@ export function WeekView(
   const label = `${calendarName}, week of ${weekLabel(layout.monday)}`;
   return (
     <figure class="week">
-      <div class="week-scroll">
+      {/* Wider than a phone: scrolled sideways, so it must take the keyboard's focus too. */}
+      <div class="week-scroll" tabIndex={0} role="region" aria-label={label}>
         <svg
           class="week-svg"
           viewBox={`0 0 ${width} ${height}`}

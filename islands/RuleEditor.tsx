@@ -1,21 +1,18 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { calendarKey } from "../lib/model/calendar_ref.ts";
+import { CalendarsSection } from "../components/RuleFields.tsx";
 import {
-  CalendarsSection,
   FiltersSection,
   PrivacySection,
   WindowSection,
-} from "../components/RuleFields.tsx";
-import { type PreviewState, RulePreview } from "../components/RulePreview.tsx";
-import { type ApiError, callApi } from "../lib/browser/api.ts";
+} from "../components/MirrorSettingsFields.tsx";
+import { EditorActions } from "../components/EditorActions.tsx";
+import { GroupProposal } from "../components/GroupProposal.tsx";
+import { RulePreview } from "../components/RulePreview.tsx";
+import { callApi } from "../lib/browser/api.ts";
+import { isValid, usePreview, useValidation, validationOf } from "../lib/browser/editor_checks.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
-import {
-  type CalendarOption,
-  type PreviewAnswer,
-  type RuleDraft,
-  suggestName,
-  withUnchanged,
-} from "../lib/browser/rule_draft.ts";
+import { type CalendarOption, type RuleDraft, suggestName } from "../lib/browser/rule_draft.ts";
 
 export interface RuleEditorProps {
   /** Absent for a new rule. */
@@ -28,14 +25,6 @@ export interface RuleEditorProps {
   today: string;
 }
 
-interface Validation {
-  fields: Record<string, string>;
-  /** A problem of the rule set rather than a field: a cycle, an unwritable target. */
-  problem?: string;
-  /** Chains of rules that stop short of what a person may expect, in words. */
-  hints?: string[];
-}
-
 /** Field messages in plain words where the API's are about types and bounds. */
 const PLAIN: Record<string, string> = {
   name: "Give the rule a name.",
@@ -44,13 +33,11 @@ const PLAIN: Record<string, string> = {
   "window.daysAhead": "A whole number of days from 1 to 730.",
 };
 
-const VALIDATE_DELAY_MS = 250;
-const PREVIEW_DELAY_MS = 400;
-
 /**
  * Creates or edits a rule. Every change is checked by `POST /api/rules/validate` as you type
  * (each error under its field, a cycle or a duplicate under the target, one with no field above
- * the form; Save stays off, saying why, while there is one), and
+ * the form; Save stays off, saying why, while there is one; a cycle offers to make its
+ * calendars a group instead), and
  * once valid the preview (`POST /api/rules/preview`) draws the busy blocks the rule would make
  * into a week of the target calendar, all before anything is saved; for a stored rule the
  * blocks that stay are drawn too. Saving is `POST
@@ -59,11 +46,6 @@ const PREVIEW_DELAY_MS = 400;
 export default function RuleEditor(props: RuleEditorProps) {
   const hydrated = useHydrated();
   const [draft, setDraft] = useState<RuleDraft>(props.draft);
-  const [validation, setValidation] = useState<Validation>({ fields: {} });
-  const [preview, setPreview] = useState<PreviewState>({
-    state: "loading",
-  });
-  const [previewTick, setPreviewTick] = useState(0);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const nameFollows = useRef(props.ruleId === undefined);
@@ -88,64 +70,17 @@ export default function RuleEditor(props: RuleEditorProps) {
     change("name", (d) => ({ ...d, name }));
   };
 
-  // Live validation: a burst of keystrokes makes one request, and a stale answer is dropped.
-  useEffect(() => {
-    const abort = new AbortController();
-    const timer = setTimeout(async () => {
-      const res = await callApi<{ hints: { message: string }[] }>(
-        "POST",
-        "/api/rules/validate",
-        { ...draft, ...(props.ruleId ? { id: props.ruleId } : {}) },
-        { signal: abort.signal },
-      ).catch(() => null);
-      if (!res) return;
-      setValidation(
-        res.ok
-          ? { fields: {}, hints: res.data.hints.map((h) => h.message) }
-          : validationOf(res.error),
-      );
-    }, VALIDATE_DELAY_MS);
-    return () => {
-      clearTimeout(timer);
-      abort.abort();
-    };
-  }, [draft]);
-
-  const valid = Object.keys(validation.fields).length === 0 && !validation.problem;
-  // Everything but the name and the on/off switch changes what the preview shows.
-  const { name: _n, enabled: _e, ...previewed } = draft;
-  const previewKey = JSON.stringify(previewed);
-
-  useEffect(() => {
-    if (!valid) {
-      setPreview({ state: "waiting", reason: "The preview appears once the rule is valid." });
-      return;
-    }
-    const abort = new AbortController();
-    const timer = setTimeout(async () => {
-      setPreview((p) => ({
-        state: "loading",
-        answer: p.state === "ready" || p.state === "loading" ? p.answer : undefined,
-      }));
-      const ask = (body: unknown) =>
-        callApi<PreviewAnswer>("POST", "/api/rules/preview", body, { signal: abort.signal });
-      const answers = await Promise.all([
-        ask({ ...draft, ...(props.ruleId ? { id: props.ruleId } : {}) }),
-        props.ruleId ? ask(draft) : undefined,
-      ]).catch(() => null);
-      if (!answers) return;
-      const [changes, whole] = answers;
-      if (!changes.ok) return setPreview({ state: "error", message: changes.error.message });
-      setPreview({
-        state: "ready",
-        answer: whole?.ok ? withUnchanged(changes.data, whole.data) : changes.data,
-      });
-    }, PREVIEW_DELAY_MS);
-    return () => {
-      clearTimeout(timer);
-      abort.abort();
-    };
-  }, [previewKey, valid, previewTick]);
+  const [validation, setValidation] = useValidation("/api/rules/validate", {
+    ...draft,
+    ...(props.ruleId ? { id: props.ruleId } : {}),
+  });
+  const valid = isValid(validation);
+  const [preview, refreshPreview] = usePreview("/api/rules/preview", {
+    draft,
+    id: props.ruleId,
+    valid,
+    noun: "rule",
+  });
 
   // Every error is shown at once: Save is off while there is one, so the reason must be visible.
   const errorFor = (path: string): string | undefined => {
@@ -207,9 +142,10 @@ export default function RuleEditor(props: RuleEditorProps) {
           hints={validation.hints}
           onName={onName}
         />
-        <PrivacySection {...sections} />
-        <FiltersSection {...sections} zone={source?.timeZone ?? "UTC"} />
-        <WindowSection {...sections} />
+        {validation.code === "cycle" && <GroupProposal draft={draft} calendars={props.calendars} />}
+        <PrivacySection {...sections} noun="rule" />
+        <FiltersSection {...sections} noun="rule" zone={source?.timeZone ?? "UTC"} />
+        <WindowSection {...sections} noun="rule" />
       </div>
       <div class="editor-side">
         <RulePreview
@@ -217,39 +153,19 @@ export default function RuleEditor(props: RuleEditorProps) {
           targets={targets}
           today={props.today}
           editing={props.ruleId !== undefined}
-          onRefresh={() => setPreviewTick((n) => n + 1)}
+          noun="rule"
+          onRefresh={refreshPreview}
         />
-        <div class="editor-actions">
-          <p id="editor-status" class="editor-status" role="status" aria-live="polite">
-            {saveError
-              ? <span class="field-error">{saveError}</span>
-              : stray.length
-              ? <span class="field-error">{stray.map(([p, m]) => `${p}: ${m}`).join("; ")}</span>
-              : valid
-              ? <span class="ok-text">✓ Ready to save</span>
-              : validation.problem
-              ? <span class="field-error">Save is off until the problem above is solved.</span>
-              : <span class="field-error">Save is off until the marked fields are fixed.</span>}
-          </p>
-          <a class="button button-secondary" href="/rules">Cancel</a>
-          <button
-            type="submit"
-            class="button"
-            disabled={!hydrated || saving || !valid}
-            aria-describedby="editor-status"
-          >
-            {saving ? "Saving…" : props.ruleId ? "Save changes" : "Create rule"}
-          </button>
-        </div>
+        <EditorActions
+          hydrated={hydrated}
+          saving={saving}
+          valid={valid}
+          saveError={saveError}
+          problem={validation.problem}
+          stray={stray}
+          saveLabel={props.ruleId ? "Save changes" : "Create rule"}
+        />
       </div>
     </form>
   );
-}
-
-/** Field errors by path, and what is wrong with the rule as a whole (422: cycle, targets). */
-function validationOf(error: ApiError): Validation {
-  return {
-    fields: error.fields ?? {},
-    problem: error.fields && Object.keys(error.fields).length ? undefined : error.message,
-  };
 }

@@ -26,6 +26,7 @@ import { metricsRoutes } from "./metrics.ts";
 import { adminPage } from "./pages/admin.tsx";
 import { connectionsPage } from "./pages/connections.tsx";
 import { errorPage } from "./pages/error.tsx";
+import { groupsPages } from "./pages/groups.tsx";
 import { historyPages } from "./pages/history.tsx";
 import { homePage } from "./pages/home.tsx";
 import { rulesPages } from "./pages/rules.tsx";
@@ -56,6 +57,7 @@ export function mountRoutes(app: Hono<AppEnv>, deps: AppDeps): ErrorPage {
   app.route("/signin", signInPage(deps));
   app.route("/connections", connectionsPage(deps));
   app.route("/rules", rulesPages(deps));
+  app.route("/groups", groupsPages(deps));
   app.route("/history", historyPages(deps));
   app.route("/admin", adminPage(deps));
   return errorPage(deps);

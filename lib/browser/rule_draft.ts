@@ -94,6 +94,13 @@ export function suggestName(
 /** A preview as the editor holds it: its blocks may include those that stay ("keep"). */
 export type PreviewAnswer = Omit<RulePreview, "ops"> & { ops: PreviewOp[] };
 
+/** The preview panel's state: waiting for a valid draft, loading (the last answer kept), … */
+export type PreviewState =
+  | { state: "waiting"; reason: string }
+  | { state: "loading"; answer?: PreviewAnswer }
+  | { state: "ready"; answer: PreviewAnswer }
+  | { state: "error"; message: string };
+
 /** "keep": a block the rule already made that stays as it is (edits only). */
 export type PreviewOp = Omit<PreviewBlock, "kind"> & { kind: PreviewBlock["kind"] | "keep" };
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { Banners } from "../../components/Banners.tsx";
+import { GroupsSection } from "../../components/GroupList.tsx";
 import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleGraph } from "../../components/RuleGraph.tsx";
@@ -10,21 +11,18 @@ import RuleEditor from "../../islands/RuleEditor.tsx";
 import RuleToggle from "../../islands/RuleToggle.tsx";
 import SavedSync from "../../islands/SavedSync.tsx";
 import SyncNow, { type SyncWords } from "../../islands/SyncNow.tsx";
-import {
-  isReadable,
-  isWritable,
-  listCalendars,
-  type StoredCalendar,
-} from "../../lib/db/calendars.ts";
-import { type Connection, listConnections } from "../../lib/db/connections.ts";
+import { listCalendars } from "../../lib/db/calendars.ts";
+import { listConnections } from "../../lib/db/connections.ts";
 import { getRule, listRules } from "../../lib/db/rules.ts";
+import { listGroups } from "../../lib/db/groups.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import { duplicateNotes, propagationHints } from "../../lib/rules/check.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
 import { type Rule, RuleInputSchema } from "../../lib/model/rule.ts";
+import type { Group } from "../../lib/model/group.ts";
 import { type CalendarOption, type RuleDraft, suggestName } from "../../lib/browser/rule_draft.ts";
-import { type CalendarLabel, calendarLabels } from "../../lib/web/page_data.ts";
+import { type CalendarLabel, calendarLabels, calendarOptions } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
@@ -36,8 +34,11 @@ import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
  */
 /** `?saved=<ruleId>&run=<runId>`: where the editor sends a person after a save. */
 const SavedQuery = z.object({
+  /** A rule's or a group's id. */
   saved: z.string().min(1).max(64).optional(),
   run: z.string().min(1).max(64).optional(),
+  /** How many rules a group made from a cycle took over (and so replaced). */
+  adopted: z.coerce.number().int().min(1).max(100).optional(),
 });
 
 export function rulesPages(deps: AppDeps): Hono<AppEnv> {
@@ -45,28 +46,27 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/", requireSignedInPage(), async (c) => {
     const user = userOf(c);
-    const [connections, calendars, entries] = await Promise.all([
+    const [connections, calendars, entries, groupEntries] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
       listRules(deps.kv, user.id),
+      listGroups(deps.kv, user.id),
     ]);
     const rules = entries.map((e) => e.rule);
+    const groups = groupEntries.map((e) => e.group);
     const labels = calendarLabels(connections, calendars);
     const hints = propagationHints(rules, connections, calendars);
     const duplicates = duplicateNotes(rules, connections, calendars);
     // A bad query is dropped rather than refused: the list is still the page asked for.
     const query = SavedQuery.safeParse(c.req.query());
-    const saved = query.success ? rules.find((r) => r.id === query.data.saved) : undefined;
-    const savedInto = saved &&
-      [saved.target, ...(saved.bidirectional ? [saved.source] : [])]
-        .map((ref) => fullCalendarName(labels.get(calendarKey(ref))))
-        .join(" and ");
+    const savedId = query.success ? query.data.saved : undefined;
+    const saved = savedId === undefined ? undefined : savedWords(savedId, rules, groups, labels);
     return c.html(deps.render(
       <>
         <Banners
           incidents={openIncidents(
             connections,
-            rules,
+            [...rules, ...groups],
             await listWritePauses(deps.kv, connections, deps.now()),
           )}
           here="/rules"
@@ -75,11 +75,17 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
           <div>
             <h1>Rules</h1>
             <p class="lead">
-              A rule copies the busy time of one calendar into another. Turning a rule off removes
-              its busy blocks; turning it on brings them back.
+              A rule copies the busy time of one calendar into another; a group makes several
+              calendars all block each other. Turning one off removes its busy blocks; turning it on
+              brings them back.
             </p>
           </div>
-          {calendars.length >= 2 && <a class="button" href="/rules/new">New rule</a>}
+          {calendars.length >= 2 && (
+            <div class="head-actions">
+              <a class="button" href="/rules/new">New rule</a>
+              <a class="button button-secondary" href="/groups/new">New group</a>
+            </div>
+          )}
         </div>
         {saved && (
           <Island
@@ -87,10 +93,18 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
             component={SavedSync}
             props={{
               ruleName: saved.name,
-              into: savedInto ?? "",
+              into: saved.into,
               ...(query.success && query.data.run ? { runId: query.data.run } : {}),
             }}
           />
+        )}
+        {saved && query.success && query.data.adopted && (
+          <p class="callout" data-adopted>
+            The group took over the busy blocks of{" "}
+            {query.data.adopted === 1 ? "the rule" : `the ${query.data.adopted} rules`}{" "}
+            that formed the circle, and replaced{" "}
+            {query.data.adopted === 1 ? "it" : "them"}: nothing was removed and made again.
+          </p>
         )}
         {duplicates.length > 0 && (
           // Stored before duplicates were refused: said, never deleted; the person picks one.
@@ -100,23 +114,28 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
             <ul>{duplicates.map((d) => <li key={d}>{d[0].toUpperCase() + d.slice(1)}.</li>)}</ul>
           </section>
         )}
-        {rules.length === 0 ? <NoRules canCreate={calendars.length >= 2} /> : (
-          <>
-            <ul class="rule-list">
-              {rules.map((r) => <RuleRow key={r.id} rule={r} labels={labels} />)}
-            </ul>
-            <section class="card graph-card" aria-labelledby="graph-title">
-              <h2 id="graph-title">How your calendars are linked</h2>
-              <RuleGraph rules={rules} calendars={labels} />
-              {hints.length > 0 && (
-                <div class="callout">
-                  <strong>Good to know</strong>
-                  <ul>{hints.map((h) => <li key={h.message}>{h.message}</li>)}</ul>
-                </div>
+        {rules.length === 0 && groups.length === 0
+          ? <NoRules canCreate={calendars.length >= 2} />
+          : (
+            <>
+              {rules.length > 0 && (
+                <ul class="rule-list">
+                  {rules.map((r) => <RuleRow key={r.id} rule={r} labels={labels} />)}
+                </ul>
               )}
-            </section>
-          </>
-        )}
+              {groups.length > 0 && <GroupsSection groups={groups} labels={labels} />}
+              <section class="card graph-card" aria-labelledby="graph-title">
+                <h2 id="graph-title">How your calendars are linked</h2>
+                <RuleGraph rules={rules} groups={groups} calendars={labels} />
+                {hints.length > 0 && (
+                  <div class="callout">
+                    <strong>Good to know</strong>
+                    <ul>{hints.map((h) => <li key={h.message}>{h.message}</li>)}</ul>
+                  </div>
+                )}
+              </section>
+            </>
+          )}
       </>,
       { title: "Rules", user, nav: "rules" },
     ));
@@ -244,6 +263,26 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
+/** The saved rule's or group's name and the calendars it writes into, for a sentence. */
+function savedWords(
+  id: string,
+  rules: readonly Rule[],
+  groups: readonly Group[],
+  labels: Map<string, CalendarLabel>,
+): { name: string; into: string } | undefined {
+  const rule = rules.find((r) => r.id === id);
+  const group = groups.find((g) => g.id === id);
+  const into = rule
+    ? [rule.target, ...(rule.bidirectional ? [rule.source] : [])]
+    : group?.members.map((m) => m.calendar);
+  if (!into) return undefined;
+  const names = into.map((ref) => fullCalendarName(labels.get(calendarKey(ref))));
+  const list = names.length < 2
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return { name: (rule ?? group)!.name, into: list };
+}
+
 function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLabel> }) {
   const f = rule.filters;
   const skips = [
@@ -351,33 +390,6 @@ function NoRules({ canCreate }: { canCreate: boolean }) {
         ? <a class="button" href="/rules/new">Create your first rule</a>
         : <a class="button" href="/connections">Connect accounts</a>}
     </div>
-  );
-}
-
-/** Every calendar of every connected account as the editor offers it, accounts in order. */
-function calendarOptions(
-  connections: readonly Connection[],
-  calendars: readonly StoredCalendar[],
-): CalendarOption[] {
-  const labels = calendarLabels(connections, calendars);
-  return connections.flatMap((conn) =>
-    calendars.filter((cal) => cal.connectionId === conn.id)
-      .sort((a, b) => Number(b.primary) - Number(a.primary) || a.summary.localeCompare(b.summary))
-      .map((cal) => {
-        const key = calendarKey({ connectionId: conn.id, calendarId: cal.id });
-        const label = labels.get(key)!;
-        return {
-          key,
-          connectionId: conn.id,
-          calendarId: cal.id,
-          name: label.name,
-          account: label.account,
-          ...(label.color ? { color: label.color } : {}),
-          writable: isWritable(cal.accessRole),
-          readable: isReadable(cal.accessRole),
-          timeZone: cal.timeZone,
-        };
-      })
   );
 }
 

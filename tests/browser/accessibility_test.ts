@@ -11,6 +11,7 @@ import { startDemoServer } from "../support/demo_server.ts";
 
 const PERSONAL = "alex.personal@example.com";
 const WORK = "alex@work.example.com";
+const FAMILY = "family0demo0calendar@group.calendar.google.com";
 
 interface Finding {
   id: string;
@@ -65,19 +66,28 @@ Deno.test({
     const pages: string[] = ["/", "/signin", "/rulez"];
     const signedOut = await context.newPage();
     const findings: string[] = [];
-    const check = async (page: Page, path: string) => {
-      for (const scheme of ["light", "dark"] as const) {
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.goto(`${server.url}${path}`);
-        for (const f of await audit(page)) {
-          const where = f.nodes.slice(0, 3).map((n) =>
-            `${n.target.join(" ")} [${n.html.slice(0, 120)}] ${n.failureSummary ?? ""}`
-          ).join(", ");
-          const line = `${path} (${scheme}) ${f.impact} ${f.id}: ${f.help} at ${where}`;
-          if (f.impact === "serious" || f.impact === "critical") findings.push(line);
-          else console.log(`accessibility (minor): ${line}`);
+    /** `phone: true` audits at a phone's width too (the page's layout changes there). */
+    const check = async (page: Page, path: string, { phone = false } = {}) => {
+      const widths = phone ? [[1280, 720, "desktop"], [390, 844, "phone"]] as const : [
+        [1280, 720, "desktop"],
+      ] as const;
+      for (const [width, height, device] of widths) {
+        await page.setViewportSize({ width, height });
+        for (const scheme of ["light", "dark"] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          await page.goto(`${server.url}${path}`);
+          for (const f of await audit(page)) {
+            const where = f.nodes.slice(0, 3).map((n) =>
+              `${n.target.join(" ")} [${n.html.slice(0, 120)}] ${n.failureSummary ?? ""}`
+            ).join(", ");
+            const line =
+              `${path} (${scheme}, ${device}) ${f.impact} ${f.id}: ${f.help} at ${where}`;
+            if (f.impact === "serious" || f.impact === "critical") findings.push(line);
+            else console.log(`accessibility (minor): ${line}`);
+          }
         }
       }
+      await page.setViewportSize({ width: 1280, height: 720 });
     };
     for (const path of pages) await check(signedOut, path);
     await signedOut.close();
@@ -102,8 +112,13 @@ Deno.test({
       source: ref(PERSONAL),
       target: ref(WORK),
     })).json();
+    // Work and Family block each other: beside the rule, it covers no pair twice.
+    const group = await (await api("/api/groups", {
+      name: "Work and Family",
+      members: [{ calendar: ref(WORK) }, { calendar: ref(FAMILY), privacy: "title" }],
+    })).json();
     const synced = await (await api("/api/sync?wait=true", {})).json();
-    assert.ok(rule.id && synced.run?.id, "a rule and a finished run to show");
+    assert.ok(rule.id && group.id && synced.run?.id, "a rule, a group and a finished run");
     for (
       const path of [
         "/",
@@ -118,6 +133,10 @@ Deno.test({
         "/rulez",
       ]
     ) await check(page, path);
+    // The group pages, and the rules page that lists groups, at a phone's width too.
+    for (const path of ["/rules", "/groups/new", `/groups/${group.id}`]) {
+      await check(page, path, { phone: true });
+    }
     assert.deepEqual(findings, []);
   } finally {
     await browser.close();

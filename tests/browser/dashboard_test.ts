@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { until } from "../support/poll.ts";
-import type { Page } from "playwright-core";
 import {
   HAS_CHROMIUM,
+  hydrated,
   launchBrowser,
-  screenshotPath,
+  shoot,
   signInAndConnect,
 } from "../support/browser.ts";
 import { measurePage, type PageWeight, weightTable } from "../support/page_weight.ts";
@@ -21,32 +21,6 @@ interface EmulatorEvent {
   summary?: string;
   start: { dateTime?: string; date?: string };
   extendedProperties?: { private?: Record<string, string> };
-}
-
-/** Screenshots of the current page at desktop and phone width, light and dark. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const [width, height, label] of [[1280, 900, "desktop"], [390, 844, "phone"]] as const) {
-      await page.setViewportSize({ width, height });
-      await page.screenshot({
-        path: await screenshotPath(`${name}-${label}-${scheme}`),
-        fullPage: true,
-        animations: "disabled",
-      });
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
-
-/** Waits until every island on the page has hydrated. */
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
-      el.dataset.hydrated === "true"
-    )
-  );
 }
 
 Deno.test({

@@ -195,6 +195,9 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
         probe("GET /rules", 200, "/rules"),
         probe("GET /rules/new", 200, "/rules/new"),
         probe("GET /rules/:id", 200, `/rules/${rule.id}`),
+        probe("GET /groups/new", 200, "/groups/new"),
+        // The page's own answer for an id that names no group: the editor's page, as a 404.
+        probe("GET /groups/:id", 404, "/groups/no-such-group"),
         probe("GET /history", 200, "/history"),
         probe("GET /history/:runId", 200, `/history/${run.id}`),
         probe("GET /healthz", 200, "/healthz"),

@@ -55,3 +55,29 @@ export async function signInAndConnect(page: Page, appUrl: string, emails: strin
     await page.waitForURL(`${appUrl}/connections`);
   }
 }
+
+/** Screenshots of the current page at desktop and phone width, light and dark. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [width, height, label] of [[1280, 900, "desktop"], [390, 844, "phone"]] as const) {
+      await page.setViewportSize({ width, height });
+      await page.screenshot({
+        path: await screenshotPath(`${name}-${label}-${scheme}`),
+        fullPage: true,
+        animations: "disabled",
+      });
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/** Waits until every island on the page has hydrated. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+      el.dataset.hydrated === "true"
+    )
+  );
+}
