@@ -12,7 +12,7 @@ export interface SyncNowProps {
   /** How far that sync had got (a long first sync), kept up to date from `GET /api/status`. */
   progress?: RunProgress;
   /** The body of `POST /api/sync`; absent: an incremental sync of every rule. */
-  request?: { ruleId?: string; full?: boolean };
+  request?: { ruleId?: string; groupId?: string; full?: boolean };
   /** What the button and its progress say, for a sync other than the dashboard's. */
   words?: SyncWords;
 }

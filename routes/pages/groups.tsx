@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { Banners } from "../../components/Banners.tsx";
 import { GroupDeleteButton } from "../../components/GroupList.tsx";
+import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
 import GroupEditor from "../../islands/GroupEditor.tsx";
@@ -125,6 +126,7 @@ export function groupsPages(deps: AppDeps): Hono<AppEnv> {
           </div>
           <GroupDeleteButton group={group} />
         </div>
+        <CheckAndRepair owner={{ kind: "group", groupId: group.id }} enabled={group.enabled} />
         <EditorNeedsScript />
         <Island
           name="GroupEditor"

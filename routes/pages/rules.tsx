@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Banners } from "../../components/Banners.tsx";
 import { GroupsSection } from "../../components/GroupList.tsx";
 import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
+import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleGraph } from "../../components/RuleGraph.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
@@ -10,7 +11,6 @@ import ActionButton from "../../islands/ActionButton.tsx";
 import RuleEditor from "../../islands/RuleEditor.tsx";
 import RuleToggle from "../../islands/RuleToggle.tsx";
 import SavedSync from "../../islands/SavedSync.tsx";
-import SyncNow, { type SyncWords } from "../../islands/SyncNow.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
 import { getRule, listRules } from "../../lib/db/rules.ts";
@@ -242,7 +242,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
             }}
           />
         </div>
-        <CheckAndRepair ruleId={rule.id} enabled={rule.enabled} />
+        <CheckAndRepair owner={{ kind: "rule", ruleId: rule.id }} enabled={rule.enabled} />
         <EditorNeedsScript />
         <Island
           name="RuleEditor"
@@ -330,38 +330,6 @@ function RuleRow({ rule, labels }: { rule: Rule; labels: Map<string, CalendarLab
         props={{ ruleId: rule.id, name: rule.name, enabled: rule.enabled }}
       />
     </li>
-  );
-}
-
-const REPAIR_WORDS: SyncWords = {
-  button: "Check and repair",
-  busy: "Checking…",
-  disabled: "Turn the rule on to check its busy blocks.",
-  idle: "Where everything is right, nothing changes.",
-  working: "Reading both calendars in full…",
-  nothingToDo: "every busy block was already right",
-};
-
-/**
- * A full reconcile of one rule on demand. Above the editor rather than below it: the editor's
- * preview grows once it loads, and a card under it would jump.
- */
-function CheckAndRepair({ ruleId, enabled }: { ruleId: string; enabled: boolean }) {
-  return (
-    <section class="card repair-card" aria-labelledby="repair-title">
-      <h2 id="repair-title">Something looks off?</h2>
-      <p>
-        busysync follows each calendar's changes, so a busy block deleted or edited by hand in the
-        target waits for the scheduled full check. Check and repair runs it now for this rule as
-        saved: it reads both calendars over the rule's whole window, puts back what is missing or
-        changed, and removes duplicates and leftovers. It costs more Google requests than a sync.
-      </p>
-      <Island
-        name="SyncNow"
-        component={SyncNow}
-        props={{ disabled: !enabled, request: { ruleId, full: true }, words: REPAIR_WORDS }}
-      />
-    </section>
   );
 }
 

@@ -120,24 +120,36 @@ Deno.test({
       },
     );
 
-    await t.step("the group's page edits it: Save stays off while a field is wrong", async () => {
-      await page.goto(`${server.url}/groups/${groupId}`);
-      await hydrated(page);
-      await page.waitForSelector('[data-preview-state="ready"]');
-      // The same calendar twice: the API marks the second, and Save says why it is off.
-      const first = await page.inputValue("#group-member-0");
-      await page.selectOption("#group-member-2", first);
-      await page.locator('[data-error-for="group-member-2"]').filter({ hasText: /already/ })
-        .waitFor();
-      assert.equal(await page.getAttribute("#group-member-2", "aria-invalid"), "true");
-      assert.equal(await page.getByRole("button", { name: "Save changes" }).isDisabled(), true);
-      assert.match(await page.textContent("#editor-status") ?? "", /Save is off/);
-      await shoot(page, "group-edit-error");
-      await page.goto(`${server.url}/groups/${groupId}`);
-      await hydrated(page);
-      await page.waitForSelector('[data-preview-state="ready"]');
-      await shoot(page, "group-edit");
-    });
+    await t.step(
+      "the group's page edits it (Save stays off while a field is wrong) and checks and repairs it",
+      async () => {
+        await page.goto(`${server.url}/groups/${groupId}`);
+        await hydrated(page);
+        await page.waitForSelector('[data-preview-state="ready"]');
+        // The same calendar twice: the API marks the second, and Save says why it is off.
+        const first = await page.inputValue("#group-member-0");
+        await page.selectOption("#group-member-2", first);
+        await page.locator('[data-error-for="group-member-2"]').filter({ hasText: /already/ })
+          .waitFor();
+        assert.equal(await page.getAttribute("#group-member-2", "aria-invalid"), "true");
+        assert.equal(await page.getByRole("button", { name: "Save changes" }).isDisabled(), true);
+        assert.match(await page.textContent("#editor-status") ?? "", /Save is off/);
+        await shoot(page, "group-edit-error");
+        await page.goto(`${server.url}/groups/${groupId}`);
+        await hydrated(page);
+        await page.waitForSelector('[data-preview-state="ready"]');
+        await shoot(page, "group-edit");
+        // Check and repair: a full reconcile of this group alone, which finds everything right.
+        const posted = page.waitForRequest((r) =>
+          r.url().endsWith("/api/sync") && r.method() === "POST"
+        );
+        await page.getByRole("button", { name: "Check and repair" }).click();
+        assert.deepEqual((await posted).postDataJSON(), { groupId, full: true });
+        const result = page.locator('[data-testid="sync-result"]');
+        await result.waitFor({ timeout: 20_000 });
+        assert.match(await result.textContent() ?? "", /Done in/);
+      },
+    );
 
     await t.step("turned off in the list, its busy blocks go; then it is deleted", async () => {
       await page.goto(`${server.url}/rules`);
