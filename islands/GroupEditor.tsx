@@ -8,8 +8,13 @@ import {
   WindowSection,
 } from "../components/MirrorSettingsFields.tsx";
 import { RulePreview } from "../components/RulePreview.tsx";
-import { callApi } from "../lib/browser/api.ts";
-import { isValid, usePreview, useValidation, validationOf } from "../lib/browser/editor_checks.ts";
+import {
+  isValid,
+  strayFields,
+  usePreview,
+  useSave,
+  useValidation,
+} from "../lib/browser/editor_checks.ts";
 import { type GroupDraft, suggestGroupName } from "../lib/browser/group_draft.ts";
 import type { CalendarOption } from "../lib/browser/rule_draft.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
@@ -48,8 +53,6 @@ const PLACED = ["name", "members", "title", "titlePrefix", "visibility", "filter
 export default function GroupEditor(props: GroupEditorProps) {
   const hydrated = useHydrated();
   const [draft, setDraft] = useState<GroupDraft>(props.draft);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
   const nameFollows = useRef(props.groupId === undefined);
 
   const byKey = new Map(props.calendars.map((c) => [c.key, c]));
@@ -87,31 +90,16 @@ export default function GroupEditor(props: GroupEditorProps) {
     const message = validation.fields[path];
     return message === undefined ? undefined : PLAIN[path] ?? message;
   };
-  const stray = Object.entries(validation.fields).filter(([p]) =>
-    !PLACED.some((k) => p === k || p.startsWith(`${k}.`))
-  );
+  const stray = strayFields(validation.fields, PLACED);
 
-  const save = async (e: Event) => {
+  const { saving, saveError, save: send } = useSave(
+    "groups",
+    { id: props.groupId, etag: props.etag },
+    setValidation,
+  );
+  const save = (e: Event) => {
     e.preventDefault();
-    if (!valid) return;
-    setSaving(true);
-    setSaveError(null);
-    const res = props.groupId
-      ? await callApi("PUT", `/api/groups/${encodeURIComponent(props.groupId)}`, draft, {
-        headers: props.etag ? { "if-match": `"${props.etag}"` } : {},
-      })
-      : await callApi("POST", "/api/groups", draft);
-    if (res.ok) {
-      // The rules page then says "Saved — syncing" and, once the sync has run, what it did.
-      const id = (res.data as { id?: string } | undefined)?.id ?? props.groupId ?? "";
-      const run = res.headers.get("busysync-sync-run");
-      const query = new URLSearchParams({ saved: id, ...(run ? { run } : {}) });
-      location.assign(`/rules?${query}`);
-      return;
-    }
-    setSaving(false);
-    setSaveError(res.error.message);
-    if (res.error.fields || res.error.status === 422) setValidation(validationOf(res.error));
+    if (valid) send(draft);
   };
 
   const sections = { draft, change, errorFor, noun: "group" as const };

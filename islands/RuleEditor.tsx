@@ -9,8 +9,13 @@ import {
 import { EditorActions } from "../components/EditorActions.tsx";
 import { GroupProposal } from "../components/GroupProposal.tsx";
 import { RulePreview } from "../components/RulePreview.tsx";
-import { callApi } from "../lib/browser/api.ts";
-import { isValid, usePreview, useValidation, validationOf } from "../lib/browser/editor_checks.ts";
+import {
+  isValid,
+  strayFields,
+  usePreview,
+  useSave,
+  useValidation,
+} from "../lib/browser/editor_checks.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
 import { type CalendarOption, type RuleDraft, suggestName } from "../lib/browser/rule_draft.ts";
 
@@ -46,8 +51,6 @@ const PLAIN: Record<string, string> = {
 export default function RuleEditor(props: RuleEditorProps) {
   const hydrated = useHydrated();
   const [draft, setDraft] = useState<RuleDraft>(props.draft);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
   const nameFollows = useRef(props.ruleId === undefined);
 
   const byKey = new Map(props.calendars.map((c) => [c.key, c]));
@@ -98,32 +101,16 @@ export default function RuleEditor(props: RuleEditorProps) {
     "filters",
     "window",
   ];
-  const stray = Object.entries(validation.fields).filter(([p]) =>
-    !placed.some((k) => p === k || p.startsWith(`${k}.`))
-  );
+  const stray = strayFields(validation.fields, placed);
 
-  const save = async (e: Event) => {
+  const { saving, saveError, save: send } = useSave(
+    "rules",
+    { id: props.ruleId, etag: props.etag },
+    setValidation,
+  );
+  const save = (e: Event) => {
     e.preventDefault();
-    if (!valid) return;
-    setSaving(true);
-    setSaveError(null);
-    const res = props.ruleId
-      ? await callApi("PUT", `/api/rules/${encodeURIComponent(props.ruleId)}`, draft, {
-        headers: props.etag ? { "if-match": `"${props.etag}"` } : {},
-      })
-      : await callApi("POST", "/api/rules", draft);
-    if (res.ok) {
-      // The rules page then says "Saved — syncing" and, once the sync this save queued has
-      // run, what it did.
-      const id = (res.data as { id?: string } | undefined)?.id ?? props.ruleId ?? "";
-      const run = res.headers.get("busysync-sync-run");
-      const query = new URLSearchParams({ saved: id, ...(run ? { run } : {}) });
-      location.assign(`/rules?${query}`);
-      return;
-    }
-    setSaving(false);
-    setSaveError(res.error.message);
-    if (res.error.fields || res.error.status === 422) setValidation(validationOf(res.error));
+    if (valid) send(draft);
   };
 
   const targets = [target, draft.bidirectional ? source : undefined].filter(

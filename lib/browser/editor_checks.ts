@@ -113,3 +113,47 @@ export function usePreview(
   }, [key, valid, tick]);
   return [preview, () => setTick((n) => n + 1)] as const;
 }
+
+/**
+ * Saving a rule or group draft from its editor: `PUT /api/{collection}/{id}` (with the ETag it
+ * was read at) or `POST /api/{collection}`; on success the rules page, which says "Saved —
+ * syncing" and, once the sync this save queued has run, what it did; on failure the message,
+ * and the fields it names for `onInvalid`.
+ */
+export function useSave(
+  collection: "rules" | "groups",
+  stored: { id?: string; etag?: string },
+  onInvalid: (v: Validation) => void,
+) {
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const save = async (draft: object) => {
+    setSaving(true);
+    setSaveError(null);
+    const res = stored.id
+      ? await callApi("PUT", `/api/${collection}/${encodeURIComponent(stored.id)}`, draft, {
+        headers: stored.etag ? { "if-match": `"${stored.etag}"` } : {},
+      })
+      : await callApi("POST", `/api/${collection}`, draft);
+    if (res.ok) {
+      const id = (res.data as { id?: string } | undefined)?.id ?? stored.id ?? "";
+      const run = res.headers.get("busysync-sync-run");
+      location.assign(`/rules?${new URLSearchParams({ saved: id, ...(run ? { run } : {}) })}`);
+      return;
+    }
+    setSaving(false);
+    setSaveError(res.error.message);
+    if (res.error.fields || res.error.status === 422) onInvalid(validationOf(res.error));
+  };
+  return { saving, saveError, save };
+}
+
+/** The field errors a form has no place for (shown above it), given the paths it places. */
+export function strayFields(
+  fields: Record<string, string>,
+  placed: readonly string[],
+): [string, string][] {
+  return Object.entries(fields).filter(([p]) =>
+    !placed.some((k) => p === k || p.startsWith(`${k}.`))
+  );
+}

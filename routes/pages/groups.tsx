@@ -1,9 +1,8 @@
 import { Hono } from "hono";
-import { Banners } from "../../components/Banners.tsx";
+import { OwnerPageHead } from "../../components/OwnerPageHead.tsx";
 import { GroupDeleteButton } from "../../components/GroupList.tsx";
 import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
 import { Island } from "../../components/Island.tsx";
-import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
 import GroupEditor from "../../islands/GroupEditor.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
@@ -104,28 +103,17 @@ export function groupsPages(deps: AppDeps): Hono<AppEnv> {
     } = group;
     return c.html(deps.render(
       <>
-        <Banners
+        <OwnerPageHead
+          owner={group}
           incidents={openIncidents(
             connections,
             [group],
             await listWritePauses(deps.kv, connections, deps.now()),
           )}
           here={path}
-        />
-        <div class="page-head">
-          <div>
-            <p class="crumbs">
-              <a href="/rules">Rules</a> / {group.name}
-            </p>
-            <h1>
-              {group.name} <RuleStatusPill enabled={group.enabled} status={group.status} />
-            </h1>
-            {group.statusReason && group.status !== "ok" && (
-              <p class="reason">{group.statusReason}</p>
-            )}
-          </div>
+        >
           <GroupDeleteButton group={group} />
-        </div>
+        </OwnerPageHead>
         <CheckAndRepair owner={{ kind: "group", groupId: group.id }} enabled={group.enabled} />
         <EditorNeedsScript />
         <Island

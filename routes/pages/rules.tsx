@@ -4,6 +4,7 @@ import { Banners } from "../../components/Banners.tsx";
 import { GroupsSection } from "../../components/GroupList.tsx";
 import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
 import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
+import { OwnerPageHead } from "../../components/OwnerPageHead.tsx";
 import { Island } from "../../components/Island.tsx";
 import { RuleGraph } from "../../components/RuleGraph.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
@@ -197,23 +198,15 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const { id: _id, status: _s, statusReason: _r, createdAt: _c, updatedAt: _u, ...draft } = rule;
     return c.html(deps.render(
       <>
-        <Banners
+        <OwnerPageHead
+          owner={rule}
           incidents={openIncidents(
             connections,
             [rule],
             await listWritePauses(deps.kv, connections, deps.now()),
           )}
           here={path}
-        />
-        <div class="page-head">
-          <div>
-            <p class="crumbs">
-              <a href="/rules">Rules</a> / {rule.name}
-            </p>
-            <h1>
-              {rule.name} <RuleStatusPill enabled={rule.enabled} status={rule.status} />
-            </h1>
-          </div>
+        >
           <Island
             name="ActionButton"
             component={ActionButton}
@@ -241,7 +234,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
               done: "/rules",
             }}
           />
-        </div>
+        </OwnerPageHead>
         <CheckAndRepair owner={{ kind: "rule", ruleId: rule.id }} enabled={rule.enabled} />
         <EditorNeedsScript />
         <Island
