@@ -14,7 +14,13 @@ import RuleToggle from "../../islands/RuleToggle.tsx";
 import SavedSync from "../../islands/SavedSync.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
-import { getRule, listRules } from "../../lib/db/rules.ts";
+import { getRule, listRules, listRulesAndGroups } from "../../lib/db/rules.ts";
+import {
+  type Coverer,
+  findCovering,
+  groupCoverer,
+  ruleCoverer,
+} from "../../lib/model/pair_coverage.ts";
 import { listGroups } from "../../lib/db/groups.ts";
 import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
@@ -144,12 +150,14 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/new", requireSignedInPage(), async (c) => {
     const user = userOf(c);
-    const [connections, calendars] = await Promise.all([
+    const [connections, calendars, owners] = await Promise.all([
       listConnections(deps.kv, user.id),
       listCalendars(deps.kv, user.id),
+      listRulesAndGroups(deps.kv, user.id),
     ]);
     const options = calendarOptions(connections, calendars);
-    const draft = defaultDraft(options);
+    const coverers = owners.map((o) => "members" in o ? groupCoverer(o) : ruleCoverer(o));
+    const draft = defaultDraft(options, coverers);
     return c.html(deps.render(
       <>
         <div class="page-head">
@@ -355,15 +363,31 @@ function NoRules({ canCreate }: { canCreate: boolean }) {
 }
 
 /**
- * A new rule's starting point: the first account's main calendar into a writable calendar of
- * another account (or another writable one), with every default the API applies. Undefined
- * when there are not two calendars to pick.
+ * A new rule's starting point, with every default the API applies: a calendar into a writable
+ * calendar of another account (or of the same one), the first such pair no rule or group
+ * mirrors yet, so the form does not open on a duplicate (the first pair when all are).
+ * Undefined when there are not two calendars to pick.
  */
-function defaultDraft(options: CalendarOption[]): RuleDraft | undefined {
-  const source = options.find((o) => o.readable);
-  const target = options.find((o) => o.writable && o.connectionId !== source?.connectionId) ??
-    options.find((o) => o.writable && o.key !== source?.key);
-  if (!source || !target) return undefined;
+function defaultDraft(
+  options: CalendarOption[],
+  coverers: readonly Coverer[],
+): RuleDraft | undefined {
+  const ref = (o: CalendarOption) => ({ connectionId: o.connectionId, calendarId: o.calendarId });
+  const pairs = options.filter((o) => o.readable).flatMap((source) =>
+    options.filter((t) => t.writable && t.key !== source.key)
+      // Another account's calendar first: that is what people link.
+      .sort((a, b) =>
+        Number(a.connectionId === source.connectionId) -
+        Number(b.connectionId === source.connectionId)
+      )
+      .map((target) => ({ source, target }))
+  );
+  const free = pairs.find(({ source, target }) =>
+    !findCovering([{ source: ref(source), target: ref(target) }], coverers)
+  );
+  const pick = free ?? pairs[0];
+  if (!pick) return undefined;
+  const { source, target } = pick;
   return RuleInputSchema.parse({
     name: suggestName(source, target),
     source: { connectionId: source.connectionId, calendarId: source.calendarId },

@@ -44,6 +44,20 @@ Deno.test("rules API: a duplicate of an enabled rule is refused with 422 duplica
       },
     );
 
+    await t.step("a new rule's form opens on a pair nothing mirrors yet", async () => {
+      const html = await (await ann.request("/rules/new")).text();
+      const props = /data-island="RuleEditor" data-props="([^"]*)"/.exec(html)?.[1];
+      assert.ok(props, "the editor is on the page");
+      const { draft } = JSON.parse(props.replaceAll("&quot;", '"').replaceAll("&amp;", "&"));
+      const pair = [draft.source.calendarId, draft.target.calendarId];
+      // main → work is the first pair by the form's order, and "Main ↔ work" mirrors it.
+      assert.notDeepEqual(pair, [cal.main.calendarId, cal.work.calendarId]);
+      assert.notDeepEqual(pair, [cal.work.calendarId, cal.main.calendarId]);
+      const check = await post("/api/rules/validate", draft);
+      assert.equal(check.status, 200, await check.clone().text());
+      await check.body?.cancel();
+    });
+
     let offId = "";
     await t.step(
       "a disabled duplicate is stored; turning it on is refused the same way",
