@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
+import { refreshLiveRegions } from "../lib/browser/live_regions.ts";
 
 /**
  * The on/off switch of a rule or a group in the rules list (`PATCH url` with `enabled`). It
@@ -33,7 +34,10 @@ export function OnOffSwitch(
     if (!res.ok) {
       setEnabled(!next);
       setError(res.error.message);
+      return;
     }
+    // The graph (and any other part drawn from the rule set) now draws it as it is.
+    await refreshLiveRegions();
   };
 
   return (

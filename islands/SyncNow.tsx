@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
+import { refreshLiveRegions } from "../lib/browser/live_regions.ts";
 import { describeProgress, formatDuration, plural, runTotals } from "../lib/browser/format.ts";
 import { useHydrated } from "../lib/browser/hooks.ts";
 import type { RunProgress } from "../lib/model/run_progress.ts";
@@ -89,10 +90,15 @@ export default function SyncNow(
       setNow(Date.now());
       if (!job.ok) return setPhase({ phase: "failed", message: job.error.message });
       if (job.data.state === "failed") {
+        await refreshLiveRegions();
         return setPhase({ phase: "failed", message: `The sync failed: ${job.data.error ?? ""}` });
       }
       if (job.data.state === "done") {
-        const record = await callApi<{ run: RunView }>("GET", `/api/history/${runId}`);
+        // The page's last sync and recent runs (when it shows them) then show this run.
+        const [record] = await Promise.all([
+          callApi<{ run: RunView }>("GET", `/api/history/${runId}`),
+          refreshLiveRegions(),
+        ]);
         if (!alive.current) return;
         return setPhase(
           record.ok

@@ -130,7 +130,7 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
           <dl class="facts">
             <div>
               <dt>Last sync</dt>
-              <dd data-testid="last-sync">
+              <dd data-testid="last-sync" data-live="last-sync">
                 {lastRun
                   ? (
                     <>
@@ -223,7 +223,7 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
               </p>
             )
             : (
-              <ul class="rule-mini">
+              <ul class="rule-mini" data-live="rule-mini">
                 {rules.map((r) => (
                   <li key={r.id}>
                     <a href={`/rules/${r.id}`} class="rule-mini-name">{r.name}</a>
@@ -260,9 +260,11 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
             <h2 id="runs-title">Recent runs</h2>
             <a href="/history">All history</a>
           </div>
-          {runs.items.length === 0
-            ? <p class="muted-block">Runs appear here once busysync has synced.</p>
-            : <RunTable runs={runs.items} timeZone={zone} now={now} />}
+          <div data-live="recent-runs">
+            {runs.items.length === 0
+              ? <p class="muted-block">Runs appear here once busysync has synced.</p>
+              : <RunTable runs={runs.items} timeZone={zone} now={now} />}
+          </div>
         </section>
       </div>
     </>

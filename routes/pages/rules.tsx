@@ -133,7 +133,9 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
               {groups.length > 0 && <GroupsSection groups={groups} labels={labels} />}
               <section class="card graph-card" aria-labelledby="graph-title">
                 <h2 id="graph-title">How your calendars are linked</h2>
-                <RuleGraph rules={rules} groups={groups} calendars={labels} />
+                <div data-live="rule-graph">
+                  <RuleGraph rules={rules} groups={groups} calendars={labels} />
+                </div>
                 {hints.length > 0 && (
                   <div class="callout">
                     <strong>Good to know</strong>

@@ -174,12 +174,25 @@ Deno.test({
 
       await page.goto(`${server.url}/`);
       await hydrated(page);
+      const lastSync = page.locator('[data-testid="last-sync"] a');
+      const earlier = await lastSync.getAttribute("href");
       await page.click('[data-testid="sync-now"]');
       await page.waitForSelector('.sync-now[data-phase="queued"], .sync-now[data-phase="running"]');
       assert.ok(await page.locator(".sync-progress .progress").isVisible());
       const result = page.locator('[data-testid="sync-result"]');
       await result.waitFor({ timeout: 20_000 });
       assert.match(await result.textContent() ?? "", /Done in .+: 1 busy block created/);
+      // The page's last sync and recent runs show this run without a reload.
+      await page.waitForFunction(
+        (before) =>
+          document.querySelector('[data-testid="last-sync"] a')?.getAttribute("href") !== before,
+        earlier,
+      );
+      const now = await lastSync.getAttribute("href");
+      assert.equal(
+        await page.locator('[data-live="recent-runs"] [data-run] a').first().getAttribute("href"),
+        now,
+      );
 
       const mirrors = await mirrorsIn(WORK);
       assert.equal(mirrors.length, before + 1);
@@ -281,6 +294,10 @@ Deno.test({
       await toggle.click();
       assert.equal((await patched).status(), 200);
       assert.equal(await toggle.getAttribute("aria-checked"), "false");
+      // The graph draws the rule off at once, without a reload.
+      await page.waitForFunction(() =>
+        document.querySelector('[data-live="rule-graph"]')?.innerHTML.includes("(off)")
+      );
       await page.reload();
       assert.equal(await toggle.getAttribute("aria-checked"), "false", "the change was stored");
       // A rule turned off takes its busy blocks with it.
