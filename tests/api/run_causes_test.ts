@@ -54,38 +54,41 @@ Deno.test("run causes: turning a rule off, deleting a group, disconnecting an ac
     await addEvent(w.h, cal.main.calendarId, "Dentist", 26);
     await addEvent(w.h, cal.main.calendarId, "Gym", 30);
 
-    await t.step("a rule turned off: 'Rule turned off', its line counts the 2 removals", async () => {
-      const rule = await (await ann.request("/api/rules", {
-        method: "POST",
-        json: aRule(cal, { name: "Personal into work" }),
-      })).json();
-      await syncNow(w);
-      assert.equal(await blocksIn(w, cal.work.calendarId), 2);
-      const created = await runOf(w, "rule_created");
-      assert.equal(created.rules[0].name, "Personal into work");
+    await t.step(
+      "a rule turned off: 'Rule turned off', its line counts the 2 removals",
+      async () => {
+        const rule = await (await ann.request("/api/rules", {
+          method: "POST",
+          json: aRule(cal, { name: "Personal into work" }),
+        })).json();
+        await syncNow(w);
+        assert.equal(await blocksIn(w, cal.work.calendarId), 2);
+        const created = await runOf(w, "rule_created");
+        assert.equal(created.rules[0].name, "Personal into work");
 
-      const off = await ann.request(`/api/rules/${rule.id}`, {
-        method: "PATCH",
-        json: { enabled: false },
-      });
-      assert.equal(off.status, 200);
-      const run = await runOf(w, "rule_turned_off");
-      assert.equal(run.outcome, "ok");
-      assert.deepEqual(
-        run.rules.map((r) => [r.ruleId, r.name, r.removed, r.deleted]),
-        [[rule.id, "Personal into work", "turned_off", 2]],
-      );
-      assert.equal(await blocksIn(w, cal.work.calendarId), 0);
-      const text = await pageText(w, run.id);
-      assert.match(text, /Rule turned off/);
-      assert.match(text, /2 busy blocks removed/);
-      assert.match(text, /because its rule was turned off/);
-      assert.doesNotMatch(text, /No changes/);
-      const list = (await (await ann.request("/history")).text()).replace(/<[^>]+>/g, " ");
-      assert.match(list, /Rule turned off\s+.*?2 busy blocks removed/s);
+        const off = await ann.request(`/api/rules/${rule.id}`, {
+          method: "PATCH",
+          json: { enabled: false },
+        });
+        assert.equal(off.status, 200);
+        const run = await runOf(w, "rule_turned_off");
+        assert.equal(run.outcome, "ok");
+        assert.deepEqual(
+          run.rules.map((r) => [r.ruleId, r.name, r.removed, r.deleted]),
+          [[rule.id, "Personal into work", "turned_off", 2]],
+        );
+        assert.equal(await blocksIn(w, cal.work.calendarId), 0);
+        const text = await pageText(w, run.id);
+        assert.match(text, /Rule turned off/);
+        assert.match(text, /2 busy blocks removed/);
+        assert.match(text, /because its rule was turned off/);
+        assert.doesNotMatch(text, /No changes/);
+        const list = (await (await ann.request("/history")).text()).replace(/<[^>]+>/g, " ");
+        assert.match(list, /Rule turned off\s+.*?2 busy blocks removed/s);
 
-      await ann.request(`/api/rules/${rule.id}?keepMirrors=true`, { method: "DELETE" });
-    });
+        await ann.request(`/api/rules/${rule.id}?keepMirrors=true`, { method: "DELETE" });
+      },
+    );
 
     await t.step("a group deleted: 'Group deleted', named, its removals counted", async () => {
       const res = await ann.request("/api/groups", {
@@ -113,30 +116,33 @@ Deno.test("run causes: turning a rule off, deleting a group, disconnecting an ac
       assert.doesNotMatch(text, /A deleted rule/);
     });
 
-    await t.step("an account disconnected: 'Account disconnected', rule named and counted", async () => {
-      const rule = await (await ann.request("/api/rules", {
-        method: "POST",
-        json: aRule(cal, { name: "Home into work" }),
-      })).json();
-      await syncNow(w);
-      assert.equal(await blocksIn(w, cal.work.calendarId), 2);
+    await t.step(
+      "an account disconnected: 'Account disconnected', rule named and counted",
+      async () => {
+        const rule = await (await ann.request("/api/rules", {
+          method: "POST",
+          json: aRule(cal, { name: "Home into work" }),
+        })).json();
+        await syncNow(w);
+        assert.equal(await blocksIn(w, cal.work.calendarId), 2);
 
-      const res = await ann.request(`/api/user/connections/${cal.main.connectionId}`, {
-        method: "DELETE",
-      });
-      assert.equal(res.status, 200);
-      const run = await runOf(w, "account_disconnected");
-      assert.deepEqual(
-        run.rules.map((r) => [r.ruleId, r.name, r.removed, r.deleted]),
-        [[rule.id, "Home into work", "account_disconnected", 2]],
-      );
-      const text = await pageText(w, run.id);
-      assert.match(text, /Account disconnected/);
-      assert.match(text, /2 busy blocks removed/);
-      assert.match(text, /because the account was disconnected/);
-      assert.match(text, /rule Home into work/);
-      assert.doesNotMatch(text, /A deleted rule/);
-    });
+        const res = await ann.request(`/api/user/connections/${cal.main.connectionId}`, {
+          method: "DELETE",
+        });
+        assert.equal(res.status, 200);
+        const run = await runOf(w, "account_disconnected");
+        assert.deepEqual(
+          run.rules.map((r) => [r.ruleId, r.name, r.removed, r.deleted]),
+          [[rule.id, "Home into work", "account_disconnected", 2]],
+        );
+        const text = await pageText(w, run.id);
+        assert.match(text, /Account disconnected/);
+        assert.match(text, /2 busy blocks removed/);
+        assert.match(text, /because the account was disconnected/);
+        assert.match(text, /rule Home into work/);
+        assert.doesNotMatch(text, /A deleted rule/);
+      },
+    );
   } finally {
     await w.h.close();
   }
