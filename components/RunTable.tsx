@@ -6,10 +6,19 @@ export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
   schedule: "Scheduled",
   manual: "Sync now",
   push: "Calendar change",
+  rule_created: "Rule created",
+  rule_changed: "Rule changed",
+  rule_turned_off: "Rule turned off",
+  rule_deleted: "Rule deleted",
+  group_created: "Group created",
+  group_changed: "Group changed",
+  group_turned_off: "Group turned off",
+  group_deleted: "Group deleted",
+  account_disconnected: "Account disconnected",
   rule_saved: "Rule saved",
   confirm: "Confirmed",
   follow_up: "Follow-up",
-  remove_mirrors: "Rule removed",
+  remove_mirrors: "Busy blocks removed",
   purge: "Remove everything",
 };
 
@@ -24,15 +33,19 @@ export function OutcomePill({ outcome }: { outcome: RunRecord["outcome"] }) {
   return <span class={`pill pill-${tone}`}>{OUTCOME_WORDS[outcome]}</span>;
 }
 
-/** "3 created · 1 updated" or "No changes". */
+/**
+ * "3 busy blocks created · 1 updated" or "No changes", over every owner line of the run, those
+ * of rules and groups turned off or deleted included.
+ */
 export function ChangeSummary({ run }: { run: RunRecord }) {
   const t = runTotals(run);
-  const parts = [
-    t.created && `${t.created} created`,
-    t.restored && `${t.restored} brought back`,
-    t.updated && `${t.updated} updated`,
-    t.deleted && `${t.deleted} removed`,
-  ].filter(Boolean);
+  const parts = ([
+    [t.created, "created"],
+    [t.restored, "brought back"],
+    [t.updated, "updated"],
+    [t.deleted, "removed"],
+  ] as const).filter(([n]) => n > 0)
+    .map(([n, verb], i) => `${i === 0 ? plural(n, "busy block") : n} ${verb}`);
   return <span>{parts.length ? parts.join(" · ") : "No changes"}</span>;
 }
 

@@ -354,7 +354,7 @@ Deno.test("cli: rule disable and enable go through the rule use case: stored, an
     assert.equal((await getRule(h.kv, userId, rule.id))?.rule.enabled, false);
     const jobs = await listJobsOfUser(h.kv, userId);
     const job = jobs.find((j) => j.id === queued(off.stdout));
-    assert.equal(job?.reason, "rule_saved");
+    assert.equal(job?.reason, "rule_turned_off");
     assert.deepEqual(job?.ruleIds, [rule.id]);
     await until("the busy block to be removed", async () => await liveMirrors(h) === 0);
 

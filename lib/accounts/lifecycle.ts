@@ -67,6 +67,7 @@ export async function disconnectConnection(
     await deleteRule(deps.kv, userId, rule.id, {
       now: deps.now(),
       removeMirrors: options.removeMirrors,
+      accountDisconnected: true,
     });
     removedRules.push(rule.id);
   }
@@ -77,11 +78,12 @@ export async function disconnectConnection(
     await deleteGroup(deps.kv, userId, group.id, {
       now: deps.now(),
       removeMirrors: options.removeMirrors,
+      accountDisconnected: true,
     });
     removedRules.push(group.id);
   }
   if (options.removeMirrors && removedRules.length) {
-    const run = await removeRuleMirrors(deps.syncDeps(userId));
+    const run = await removeRuleMirrors(deps.syncDeps(userId), "account_disconnected");
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
   await deps.push?.stopChannels(userId, connectionId);

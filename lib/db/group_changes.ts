@@ -165,7 +165,7 @@ export async function updateGroup(
   return { group: res!.result!, versionstamp: res!.versionstamp };
 }
 
-function removalOf(group: Group, deleted: boolean, now: Date) {
+function removalOf(group: Group, deleted: boolean, now: Date, accountDisconnected = false) {
   const calendars = group.members.map((m) => m.calendar);
   return MirrorRemovalSchema.parse({
     v: 1,
@@ -174,6 +174,9 @@ function removalOf(group: Group, deleted: boolean, now: Date) {
     targets: calendars,
     sources: calendars,
     ruleDeleted: deleted,
+    name: group.name,
+    kind: "group",
+    accountDisconnected,
     requestedAt: now.toISOString(),
   });
 }
@@ -187,7 +190,12 @@ export async function deleteGroup(
   kv: Deno.Kv,
   userId: string,
   groupId: string,
-  opts: { now: Date; removeMirrors: boolean; ifVersionstamp?: string },
+  opts: {
+    now: Date;
+    removeMirrors: boolean;
+    ifVersionstamp?: string;
+    accountDisconnected?: boolean;
+  },
 ): Promise<Group> {
   const res = await commitWithRetry<Group>(async () => {
     const { ruleSet, entry } = await readForChange(kv, userId, groupId, opts.ifVersionstamp);
@@ -201,7 +209,10 @@ export async function deleteGroup(
       op.delete(keys.edgeRemoval(userId, groupId, edge.direction));
     }
     if (opts.removeMirrors) {
-      op.set(keys.mirrorRemoval(userId, groupId), removalOf(group, true, opts.now));
+      op.set(
+        keys.mirrorRemoval(userId, groupId),
+        removalOf(group, true, opts.now, opts.accountDisconnected),
+      );
     } else {
       op.delete(keys.mirrorRemoval(userId, groupId));
       for (const id of [groupId, ...group.adopted.map((a) => a.ruleId)]) {

@@ -16,10 +16,21 @@ export const MAX_RUN_ACTIONS = 200;
 
 const count = z.number().int().min(0);
 
+/** Why a run removed an owner's busy blocks: what the person did to it. */
+export const REMOVED_OWNER_CAUSES = ["turned_off", "deleted", "account_disconnected"] as const;
+export type RemovedOwnerCause = (typeof REMOVED_OWNER_CAUSES)[number];
+
 const RuleRunSchema = z.object({
   /** The rule's id, or the group's (then `kind` says so). */
   ruleId: z.string(),
   kind: z.literal("group").optional(),
+  /** Its name at the time of the run (older runs lack it), so a deleted owner is still named. */
+  name: z.string().optional(),
+  /**
+   * What the person did that made this run remove its busy blocks: turned it off, deleted it,
+   * or disconnected an account it used (which deleted it).
+   */
+  removed: z.enum(REMOVED_OWNER_CAUSES).optional(),
   /** Mirrors inserted. */
   created: count,
   /** Mirrors that had been deleted (by hand, or by busysync earlier) and were brought back. */
@@ -35,8 +46,8 @@ const RuleRunSchema = z.object({
   skipped: count,
   /** Ops attempted that failed. */
   failed: count,
-  /** The rule's status after the run. */
-  status: z.enum(RULE_STATUSES),
+  /** The rule's status after the run; absent on a line of an owner turned off or deleted. */
+  status: z.enum(RULE_STATUSES).optional(),
   statusReason: z.string().optional(),
 });
 export type RuleRun = z.infer<typeof RuleRunSchema>;

@@ -153,6 +153,11 @@ export const MirrorRemovalSchema = z.object({
   sources: z.array(CalendarRefSchema),
   /** True when the rule is gone, false when it was only disabled. */
   ruleDeleted: z.boolean(),
+  /** Its name and kind when asked for, so the run that removes its mirrors can name it. */
+  name: z.string().optional(),
+  kind: z.literal("group").optional(),
+  /** Deleted because its account was disconnected, not by the person's own edit. */
+  accountDisconnected: z.boolean().default(false),
   requestedAt: z.iso.datetime(),
 });
 export type MirrorRemoval = z.infer<typeof MirrorRemovalSchema>;
@@ -274,13 +279,20 @@ export async function updateRule(
   return { rule: res!.result!, versionstamp: res!.versionstamp };
 }
 
-function removalFor(rule: Rule, ruleDeleted: boolean, now: Date): MirrorRemoval {
+function removalFor(
+  rule: Rule,
+  ruleDeleted: boolean,
+  now: Date,
+  accountDisconnected = false,
+): MirrorRemoval {
   return MirrorRemovalSchema.parse({
     v: 1,
     ruleId: rule.id,
     targets: targetsOf(rule),
     sources: buildEdges([rule]).map((e) => e.source),
     ruleDeleted,
+    name: rule.name,
+    accountDisconnected,
     requestedAt: now.toISOString(),
   });
 }
@@ -289,13 +301,19 @@ function removalFor(rule: Rule, ruleDeleted: boolean, now: Date): MirrorRemoval 
  * Deletes a rule. With `removeMirrors` (the default a user is offered) its mirrors are queued
  * for removal by the engine, which also forgets its ledger then; without, the mirrors stay
  * where they are, released (a reconcile never touches them), and the ledger is forgotten now.
+ * `accountDisconnected` records that its account's disconnection deleted it, for the run's words.
  * Returns the deleted rule; throws RuleNotFoundError.
  */
 export async function deleteRule(
   kv: Deno.Kv,
   userId: string,
   ruleId: string,
-  opts: { now: Date; removeMirrors: boolean; ifVersionstamp?: string },
+  opts: {
+    now: Date;
+    removeMirrors: boolean;
+    ifVersionstamp?: string;
+    accountDisconnected?: boolean;
+  },
 ): Promise<Rule> {
   const res = await commitWithRetry<Rule>(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
@@ -311,7 +329,10 @@ export async function deleteRule(
       .delete(keys.ruleFailures(userId, ruleId))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: at }));
     if (opts.removeMirrors) {
-      op.set(keys.mirrorRemoval(userId, ruleId), removalFor(rule, true, opts.now));
+      op.set(
+        keys.mirrorRemoval(userId, ruleId),
+        removalFor(rule, true, opts.now, opts.accountDisconnected),
+      );
     } else {
       op.delete(keys.mirrorRemoval(userId, ruleId)).set(
         keys.releasedRule(userId, ruleId),

@@ -17,6 +17,7 @@ import {
   type GroupPatch,
   memberOf,
 } from "../model/group.ts";
+import { type OwnerChange, ownerChangeReason } from "../model/sync_reasons.ts";
 import { previewOwner, type RulePreview } from "../rules/preview.ts";
 import {
   type RuleDraftDeps,
@@ -68,7 +69,7 @@ export async function addGroup(
       : createGroup(deps.kv, userId, input, opts)
   );
   if (!entry.group.enabled) return entry;
-  return { ...entry, syncJobId: await queueSync(deps, userId, entry.group.id) };
+  return { ...entry, syncJobId: await queueSync(deps, userId, entry.group.id, "created") };
 }
 
 /**
@@ -98,7 +99,9 @@ export async function changeGroup(
   const lostMember = group.members.some((m) => !memberOf(entry.group, m.calendar));
   const due = entry.group.enabled || (group.enabled && !opts.keepMirrors) || lostMember;
   if (!due) return entry;
-  return { ...entry, syncJobId: await queueSync(deps, userId, groupId) };
+  // A group off already that loses a member is changed, not turned off.
+  const change = group.enabled && !entry.group.enabled ? "turned_off" : "changed";
+  return { ...entry, syncJobId: await queueSync(deps, userId, groupId, change) };
 }
 
 /** Deletes a group; its blocks go with the sync it queues unless `keepMirrors`. */
@@ -114,7 +117,7 @@ export async function removeGroup(
     ...(opts.ifVersionstamp !== undefined ? { ifVersionstamp: opts.ifVersionstamp } : {}),
   });
   if (opts.keepMirrors) return { group };
-  return { group, syncJobId: await queueSync(deps, userId, groupId) };
+  return { group, syncJobId: await queueSync(deps, userId, groupId, "deleted") };
 }
 
 /**
@@ -216,9 +219,15 @@ async function invalidAsTyped<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function queueSync(deps: RuleSaveDeps, userId: string, groupId: string): Promise<string> {
+/** Queues the sync that carries out `change` of the group, named by what the person did. */
+async function queueSync(
+  deps: RuleSaveDeps,
+  userId: string,
+  groupId: string,
+  change: OwnerChange,
+): Promise<string> {
   const { jobId } = await deps.syncRequests.request(userId, {
-    reason: "rule_saved",
+    reason: ownerChangeReason("group", change),
     ruleIds: [groupId],
   });
   return jobId;

@@ -21,6 +21,7 @@ import {
   type RuleInput,
   type RulePatch,
 } from "../model/rule.ts";
+import { type OwnerChange, ownerChangeReason } from "../model/sync_reasons.ts";
 import type { SyncDeps } from "../sync/engine.ts";
 import type { SyncRequests } from "../sync/requests.ts";
 import { checkRule, type PropagationHint, type RuleProblem } from "./check.ts";
@@ -84,7 +85,7 @@ export async function addRule(
   await assertAcceptable(deps.kv, userId, candidate);
   const entry = await invalidAsTyped(() => createRule(deps.kv, userId, input, { now: deps.now() }));
   if (!entry.rule.enabled) return entry;
-  return { ...entry, syncJobId: await queueSync(deps, userId, entry.rule.id) };
+  return { ...entry, syncJobId: await queueSync(deps, userId, entry.rule.id, "created") };
 }
 
 /**
@@ -113,7 +114,8 @@ export async function changeRule(
   );
   // An enabled rule syncs its changes; a rule turned off syncs to have its mirrors removed.
   if (!entry.rule.enabled && !(rule.enabled && !opts.keepMirrors)) return entry;
-  return { ...entry, syncJobId: await queueSync(deps, userId, ruleId) };
+  const change = entry.rule.enabled ? "changed" : "turned_off";
+  return { ...entry, syncJobId: await queueSync(deps, userId, ruleId, change) };
 }
 
 /**
@@ -136,7 +138,7 @@ export async function removeRule(
   );
   // The engine removes pending rules' mirrors at the start of any run: one job suffices.
   if (opts.keepMirrors) return { rule };
-  return { rule, syncJobId: await queueSync(deps, userId, ruleId) };
+  return { rule, syncJobId: await queueSync(deps, userId, ruleId, "deleted") };
 }
 
 /**
@@ -211,9 +213,15 @@ async function invalidAsTyped<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function queueSync(deps: RuleSaveDeps, userId: string, ruleId: string): Promise<string> {
+/** Queues the sync that carries out `change` of the rule, named by what the person did. */
+async function queueSync(
+  deps: RuleSaveDeps,
+  userId: string,
+  ruleId: string,
+  change: OwnerChange,
+): Promise<string> {
   const { jobId } = await deps.syncRequests.request(userId, {
-    reason: "rule_saved",
+    reason: ownerChangeReason("rule", change),
     ruleIds: [ruleId],
   });
   return jobId;

@@ -65,7 +65,7 @@ Deno.test("save: a sync is queued when a rule is on, or turned off with its mirr
 
     const on = await addRule(deps, "u1", input());
     assert.equal(on.syncJobId, "job1");
-    assert.deepEqual(queued(), [`rule_saved:${on.rule.id}`]);
+    assert.deepEqual(queued(), [`rule_created:${on.rule.id}`]);
     const off = await addRule(deps, "u1", input({ name: "off", enabled: false }));
     assert.equal(off.syncJobId, undefined);
     assert.deepEqual(queued(), []);
@@ -76,15 +76,15 @@ Deno.test("save: a sync is queued when a rule is on, or turned off with its mirr
     await changeRule(deps, "u1", id, { name: "renamed" }, { keepMirrors: false });
     assert.deepEqual(queued(), [], "changed while off");
     await changeRule(deps, "u1", id, { enabled: true }, { keepMirrors: false });
-    assert.deepEqual(queued(), [`rule_saved:${id}`]);
+    assert.deepEqual(queued(), [`rule_changed:${id}`]);
     await changeRule(deps, "u1", id, { enabled: false }, { keepMirrors: false });
-    assert.deepEqual(queued(), [`rule_saved:${id}`], "its mirrors go");
+    assert.deepEqual(queued(), [`rule_turned_off:${id}`], "its mirrors go");
 
     await removeRule(deps, "u1", off.rule.id, { keepMirrors: true });
     assert.deepEqual(queued(), []);
     const removed = await removeRule(deps, "u1", id, { keepMirrors: false });
     assert.equal(removed.rule.name, "renamed");
-    assert.deepEqual(queued(), [`rule_saved:${id}`]);
+    assert.deepEqual(queued(), [`rule_deleted:${id}`]);
     assert.deepEqual(await listRules(kv, "u1"), []);
   }));
 

@@ -471,10 +471,14 @@ export interface WaitOptions {
 /**
  * Removes the mirrors of rules deleted or disabled with "remove its mirrors" now, instead of
  * at the next run: waits for the user's lease (LeaseHeldError after `waitMs`), then also runs
- * for any trigger that arrived meanwhile. Returns the run's record (trigger remove_mirrors).
+ * for any trigger that arrived meanwhile. Returns the run's record, whose trigger is what the
+ * person did that asked for it (e.g. account_disconnected), remove_mirrors by default.
  */
-export async function removeRuleMirrors(opts: SyncDeps & WaitOptions): Promise<RunRecord> {
-  return await maintain(opts, "remove_mirrors", async (ctx) => {
+export async function removeRuleMirrors(
+  opts: SyncDeps & WaitOptions,
+  trigger: SyncTrigger = "remove_mirrors",
+): Promise<RunRecord> {
+  return await maintain(opts, trigger, async (ctx) => {
     for (const removal of await listMirrorRemovals(opts.kv, opts.userId)) {
       await removeRuleMirrorsNow(ctx, removal);
     }

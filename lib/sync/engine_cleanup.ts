@@ -7,6 +7,7 @@
  * (a user's copy of a mirror carries the marker under a new id and is a real event).
  */
 import { dropCursors } from "../db/cursors.ts";
+import type { RemovedOwnerCause } from "../db/history.ts";
 import { completeEdgeRemoval, type EdgeRemoval } from "../db/groups.ts";
 import { forgetEdgeLedger, forgetLedger, listLedger, readEdgeLedger } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
@@ -149,7 +150,7 @@ async function removeLedgered(
   ctx: RunContext,
   ruleId: string,
   entries: readonly { direction: string; entry: LedgerEntry }[],
-  reason: "rule_removed" | "member_removed",
+  reason: string,
 ): Promise<boolean> {
   let failed = false;
   await ctx.pool(entries, async ({ direction, entry }) => {
@@ -181,9 +182,21 @@ async function removeLedgered(
  */
 export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemoval): Promise<void> {
   const { ruleId } = removal;
+  const removed = removal.accountDisconnected
+    ? "account_disconnected"
+    : removal.ruleDeleted
+    ? "deleted"
+    : "turned_off";
+  ctx.report.recordRemovedOwner({
+    id: ruleId,
+    ...(removal.kind ? { kind: removal.kind } : {}),
+    ...(removal.name !== undefined ? { name: removal.name } : {}),
+    removed,
+  });
+  const reason = removalReason(removal.kind ?? "rule", removed);
   const entries = [];
   for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) entries.push(stored);
-  if (!await removeLedgered(ctx, ruleId, entries, "rule_removed")) return;
+  if (!await removeLedgered(ctx, ruleId, entries, reason)) return;
   for (const target of removal.targets) {
     try {
       const left = [];
@@ -192,7 +205,7 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
       }
       for (const { id } of left) {
         const outcome = await deleteMirror(ctx, target, id);
-        ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason: "rule_removed", outcome });
+        ctx.report.recordRemoval({ ruleId, mirrorId: id, target, reason, outcome });
       }
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
@@ -206,6 +219,14 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
   const read = new Set(removal.sources.map(calendarKey));
   await dropCursors(ctx.kv, ctx.fence, ctx.userId, (key) => !read.has(key));
   await completeMirrorRemoval(ctx.fence, ctx.userId, ruleId);
+}
+
+/**
+ * An action's reason for a block removed with its owner: what the person did ("rule_turned_off",
+ * "group_deleted", "account_disconnected"). Runs before these reasons said "rule_removed".
+ */
+function removalReason(kind: "rule" | "group", removed: RemovedOwnerCause): string {
+  return removed === "account_disconnected" ? removed : `${kind}_${removed}`;
 }
 
 /**

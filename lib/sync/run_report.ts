@@ -6,6 +6,7 @@ import {
   type ApiCalls,
   MAX_RUN_ACTIONS,
   MAX_RUN_ERRORS,
+  type RemovedOwnerCause,
   type RuleRun,
   type RunAction,
   type RunError,
@@ -19,11 +20,20 @@ import type { ApiMeter } from "./provider.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
 import type { PlannedOp } from "../model/events.ts";
 
-type Counts = Omit<RuleRun, "ruleId" | "kind" | "status" | "statusReason">;
+type Counts = Omit<RuleRun, "ruleId" | "kind" | "name" | "removed" | "status" | "statusReason">;
+
+/** A rule or group whose busy blocks a run removed because the person turned it off or deleted it. */
+export interface RemovedOwner {
+  id: string;
+  kind?: "group";
+  name?: string;
+  removed: RemovedOwnerCause;
+}
 
 /** Mutable, hence a class: one per run, written by every step of it. */
 export class RunReport {
   readonly #rules = new Map<string, Counts>();
+  readonly #removedOwners = new Map<string, RemovedOwner>();
   readonly #errors: RunError[] = [];
   #errorsDropped = 0;
   readonly #actions: RunAction[] = [];
@@ -128,6 +138,15 @@ export class RunReport {
     });
   }
 
+  /**
+   * Notes that this run removes `owner`'s busy blocks: its line in the record then carries
+   * their counts, its name and why, although the run does not sync it.
+   */
+  recordRemovedOwner(owner: RemovedOwner): void {
+    this.#removedOwners.set(owner.id, owner);
+    this.#countsOf(owner.id);
+  }
+
   recordAction(action: RunAction): void {
     if (this.#actions.length < MAX_RUN_ACTIONS) this.#actions.push(action);
     else this.#actionsDropped++;
@@ -162,7 +181,10 @@ export class RunReport {
     return this.#errors.length > 0;
   }
 
-  /** The history record: `rules` are the rules the run looked at, with their status after it. */
+  /**
+   * The history record: `rules` are the rules and groups the run looked at, with their status
+   * after it, then those whose blocks it removed because they were turned off or deleted.
+   */
   finish(opts: {
     userId: string;
     trigger: SyncTrigger;
@@ -170,17 +192,31 @@ export class RunReport {
     dryRun: boolean;
     full: boolean;
     stopped: boolean;
-    owners: readonly Pick<EdgeOwner, "kind" | "id" | "status" | "statusReason">[];
+    owners: readonly Pick<EdgeOwner, "kind" | "id" | "name" | "status" | "statusReason">[];
   }): { record: RunRecord; actions: RunAction[] } {
     const rules: RuleRun[] = opts.owners.map((rule) => {
+      const removed = this.#removedOwners.get(rule.id)?.removed;
       return {
         ruleId: rule.id,
         ...(rule.kind === "group" ? { kind: "group" as const } : {}),
+        name: rule.name,
+        ...(removed ? { removed } : {}),
         ...this.#countsOf(rule.id),
         status: rule.status,
         ...(rule.statusReason ? { statusReason: rule.statusReason } : {}),
       };
     });
+    const listed = new Set(opts.owners.map((o) => o.id));
+    for (const owner of this.#removedOwners.values()) {
+      if (listed.has(owner.id)) continue;
+      rules.push({
+        ruleId: owner.id,
+        ...(owner.kind ? { kind: owner.kind } : {}),
+        ...(owner.name !== undefined ? { name: owner.name } : {}),
+        removed: owner.removed,
+        ...this.#countsOf(owner.id),
+      });
+    }
     const outcome = opts.stopped ? "failed" : this.hasErrors ? "partial" : "ok";
     const record: RunRecord = {
       v: 1,

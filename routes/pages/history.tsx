@@ -9,7 +9,13 @@ import {
 } from "../../components/RunTable.tsx";
 import { listCalendars } from "../../lib/db/calendars.ts";
 import { listConnections } from "../../lib/db/connections.ts";
-import { getRun, listRuns, type RunAction, type WriteOutcome } from "../../lib/db/history.ts";
+import {
+  getRun,
+  listRuns,
+  type RemovedOwnerCause,
+  type RunAction,
+  type WriteOutcome,
+} from "../../lib/db/history.ts";
 import { listRulesAndGroups } from "../../lib/db/rules.ts";
 import { formatDateTime, plural } from "../../lib/browser/format.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
@@ -60,8 +66,21 @@ const REASON_WORDS: Record<string, string> = {
   is_mirror: "it is itself a busy block",
   orphan: "no rule owns it any more",
   rule_removed: "its rule was removed",
+  rule_turned_off: "its rule was turned off",
+  rule_deleted: "its rule was deleted",
+  group_turned_off: "its group was turned off",
+  group_deleted: "its group was deleted",
+  account_disconnected: "the account was disconnected",
+  member_removed: "its calendar left the group",
   purge: "everything was removed",
   unconfirmed_insert: "an earlier sync's write went unanswered and the block is no longer wanted",
+};
+
+/** Why an owner's line counts removals only: what the person did to it. */
+const REMOVED_WORDS: Record<RemovedOwnerCause, (kind: string) => string> = {
+  turned_off: (kind) => `${kind} turned off`,
+  deleted: (kind) => `${kind} deleted`,
+  account_disconnected: () => "account disconnected",
 };
 
 /**
@@ -181,8 +200,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     const zone = displayZone(user.settings.timeZone, calendars);
     const labels = calendarLabels(connections, calendars);
     const ruleNames = new Map(rules.map((rule) => [rule.id, rule.name]));
+    // The run's own lines name owners deleted since (or by it); older runs do not.
+    const namesThen = new Map(run.rules.flatMap((r) => r.name ? [[r.ruleId, r.name]] : []));
     const ruleName = (id: string | undefined) =>
-      id === undefined ? "—" : ruleNames.get(id) ?? "A deleted rule";
+      id === undefined ? "—" : ruleNames.get(id) ?? namesThen.get(id) ?? "A deleted rule";
     const calls = run.apiCalls;
     return c.html(deps.render(
       <>
@@ -259,6 +280,11 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                             </a>
                           )
                           : ruleName(r.ruleId)}
+                        {r.removed && (
+                          <span class="muted">
+                            {REMOVED_WORDS[r.removed](r.kind === "group" ? "group" : "rule")}
+                          </span>
+                        )}
                       </td>
                       <td data-label="Added">{r.created}</td>
                       <td data-label="Brought back">{r.restored}</td>
