@@ -19,7 +19,14 @@ export interface ActionButtonProps {
    * Ask first: a modal dialog (native `<dialog>`: focus stays inside, Escape cancels) explains
    * what will happen and offers the choices. Without it the button makes its one call at once.
    */
-  question?: { title: string; message: string };
+  question?: {
+    title: string;
+    message: string;
+    /** Named after the message, as a list: e.g. the rules a disconnect affects. */
+    items?: string[];
+    /** A paragraph after the list. */
+    note?: string;
+  };
   choices: ActionChoice[];
   /** Where the browser goes once a call succeeded (usually the page itself, refreshed). */
   done: string;
@@ -97,6 +104,14 @@ export default function ActionButton(props: ActionButtonProps) {
       <dialog ref={dialog} class="dialog" aria-labelledby={`${dialogId}-title`}>
         <h2 id={`${dialogId}-title`}>{props.question.title}</h2>
         <p>{props.question.message}</p>
+        {props.question.items?.length
+          ? (
+            <ul class="dialog-list">
+              {props.question.items.map((item) => <li key={item}>{item}</li>)}
+            </ul>
+          )
+          : null}
+        {props.question.note && <p>{props.question.note}</p>}
         {error && <p class="field-error" role="alert">{error}</p>}
         <div class="dialog-actions">
           {props.choices.map((choice, i) => (

@@ -264,13 +264,13 @@ Deno.test("key rotation: with a new key first, every token is re-encrypted and t
     const after = await createKeyring([newKey]);
     for (const id of ids) {
       const entry = await getConnectionEntry(h.kv, userId, id);
-      assert.ok(!needsReencryption(after, entry!.connection.tokens.refresh));
-      assert.ok(!needsReencryption(after, entry!.connection.tokens.access!));
+      assert.ok(!needsReencryption(after, entry!.connection.tokens!.refresh));
+      assert.ok(!needsReencryption(after, entry!.connection.tokens!.access!));
     }
     assert.ok(await h.tokenSource(after).getAccessToken({ userId, connectionId: ids[1] }));
     await assert.rejects(() =>
       getConnectionEntry(h.kv, userId, ids[0]).then((e) =>
-        decryptString(h.secrets.keyring, e!.connection.tokens.refresh, "x")
+        decryptString(h.secrets.keyring, e!.connection.tokens!.refresh, "x")
       )
     );
   });

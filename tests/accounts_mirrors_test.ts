@@ -3,6 +3,7 @@
  * blocks busysync wrote (by default), through the real engine, emulator and KV file.
  */
 import assert from "node:assert/strict";
+import { getConnectionEntry } from "../lib/db/connections.ts";
 import { createRule, listRules } from "../lib/db/rules.ts";
 import { createLogger } from "../lib/log.ts";
 import { createServices } from "../lib/services.ts";
@@ -24,6 +25,16 @@ async function liveMirrors(h: Harness, calendarId: string): Promise<string[]> {
   return items
     .filter((e) => e.status !== "cancelled" && e.extendedProperties?.private?.busysync === "1")
     .map((e) => e.id);
+}
+
+function syncDepsOf(h: Harness, userId: string) {
+  return createServices({
+    config: h.config,
+    kv: h.kv,
+    log: createLogger("error", () => {}),
+    secrets: h.secrets,
+    now: h.clock.now,
+  }).syncDeps(userId);
 }
 
 /** Ann signs in, connects both accounts, mirrors her personal calendar into work, syncs. */
@@ -56,14 +67,7 @@ async function annMirroring(
     }),
     { now: h.clock.now() },
   );
-  const services = createServices({
-    config: h.config,
-    kv: h.kv,
-    log: createLogger("error", () => {}),
-    secrets: h.secrets,
-    now: h.clock.now,
-  });
-  const run = await syncUser({ ...services.syncDeps(userId), trigger: "manual" });
+  const run = await syncUser({ ...syncDepsOf(h, userId), trigger: "manual" });
   assert.equal(run.status, "completed");
   assert.equal((await liveMirrors(h, ANN_WORK)).length, 2);
   return { ann, userId, personal };
@@ -100,5 +104,48 @@ Deno.test("delete account: every busysync event of the user is removed before th
     assert.equal(res.status, 204);
     assert.deepEqual(await liveMirrors(h, ANN_WORK), []);
     assert.equal((await ann.request("/api/me")).status, 401);
+  });
+});
+
+Deno.test("disconnect: with keepRules=true the rules pause and keep their blocks, and connecting the same account again resumes them under the same id", async () => {
+  await withHarness(async (h) => {
+    const { ann, userId, personal } = await annMirroring(h);
+    const [{ rule }] = await listRules(h.kv, userId);
+    const mirrors = await liveMirrors(h, ANN_WORK);
+    const res = await ann.request(`/api/user/connections/${personal}?keepRules=true`, {
+      method: "DELETE",
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { removedRules: [], pausedRules: [rule.id], revoked: true });
+    const kept = await getConnectionEntry(h.kv, userId, personal);
+    assert.equal(kept?.connection.status, "disconnected");
+    assert.equal(kept?.connection.tokens, undefined, "no token of the account is stored");
+    const listed = (await ann.connections()).find((c) => c.id === personal);
+    assert.equal(listed?.status, "disconnected");
+
+    const sync = syncDepsOf(h, userId);
+    assert.equal((await syncUser({ ...sync, trigger: "manual" })).status, "completed");
+    const [paused] = await listRules(h.kv, userId);
+    assert.equal(paused.rule.status, "paused");
+    assert.match(paused.rule.statusReason ?? "", /You disconnected this account/);
+    assert.deepEqual(await liveMirrors(h, ANN_WORK), mirrors, "the busy blocks stay");
+
+    await ann.connect(ANN);
+    const again = (await ann.connections()).find((c) => c.email === ANN);
+    assert.equal(again?.id, personal, "the same Google account keeps its connection id");
+    assert.equal(again?.status, "active");
+    const start = new Date(h.clock.now().getTime() + 48 * 3600_000);
+    await h.admin(`calendars/${encodeURIComponent(ANN)}/events`, {
+      summary: "Gym",
+      start: { dateTime: start.toISOString() },
+      end: { dateTime: new Date(start.getTime() + 3600_000).toISOString() },
+    });
+    assert.equal((await syncUser({ ...sync, trigger: "manual" })).status, "completed");
+    const [resumed] = await listRules(h.kv, userId);
+    assert.equal(resumed.rule.id, rule.id);
+    assert.equal(resumed.rule.status, "ok");
+    const after = await liveMirrors(h, ANN_WORK);
+    assert.equal(after.length, 3, "the old blocks stand and the new event got one");
+    assert.ok(mirrors.every((id) => after.includes(id)));
   });
 });

@@ -115,7 +115,7 @@ Deno.test("401: a connection whose calls keep answering 401 after a refresh show
     const ann = await connectAnnWork(h, ANN, "192.0.2.1");
     const issuedAt = async () =>
       (await getConnectionEntry(h.kv, ann.userId, ann.connectionId))?.connection.tokens
-        .accessIssuedAt;
+        ?.accessIssuedAt;
     const before = await issuedAt();
     h.clock.advance(2 * 60_000);
     await h.admin("faults", { method: "calendarList.list", fault: "authError" });

@@ -39,7 +39,7 @@ export async function refreshConnectionCalendars(
 /**
  * Refreshes every active connection's calendars, one after the other; a connection that fails
  * keeps its old cache and is reported, the others still refresh. Connections already waiting
- * for a reconnect are skipped (they would only fail again).
+ * for a reconnect are skipped (they would only fail again), disconnected ones silently.
  */
 export async function refreshAllCalendars(
   deps: AccountDeps,
@@ -47,6 +47,8 @@ export async function refreshAllCalendars(
 ): Promise<RefreshFailure[]> {
   const failures: RefreshFailure[] = [];
   for (const connection of await listConnections(deps.kv, userId)) {
+    // The person disconnected it on purpose: no failure to report, nothing to fetch with.
+    if (connection.status === "disconnected") continue;
     if (connection.status === "needs_reconnect") {
       failures.push({
         connectionId: connection.id,

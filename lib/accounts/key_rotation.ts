@@ -28,6 +28,8 @@ export async function reencryptAllTokens(
     const ref = { userId: listed.connection.userId, connectionId: listed.connection.id };
     try {
       for (let entry = listed;;) {
+        // A disconnected connection keeps no tokens: nothing to re-encrypt.
+        if (!entry.connection.tokens) break;
         const tokens = await reencryptTokens(keyring, ref, entry.connection.tokens);
         if (tokens === entry.connection.tokens) break;
         if (await replaceTokens(kv, entry, tokens, now())) {

@@ -7,11 +7,13 @@ import {
   getConnectionEntry,
   listConnections,
   listConnectionsToAccount,
+  pauseConnection,
 } from "../db/connections.ts";
 import { deleteAllUserData } from "../db/account_data.ts";
 import { deleteGroup } from "../db/group_changes.ts";
 import { listGroups } from "../db/groups.ts";
-import { deleteRule, listRules } from "../db/rules.ts";
+import { deleteRule, listRules, listRulesAndGroups } from "../db/rules.ts";
+import { calendarsOf } from "../model/edge_owner.ts";
 import { purgeUser, removeRuleMirrors } from "../sync/engine.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
 import { openRefreshToken } from "../google/stored_tokens.ts";
@@ -42,8 +44,18 @@ const SHARED: GrantOutcome = {
     "last connection to the account goes.",
 };
 
+/** Why a connection disconnected with `keepRules` waits, and its rules with it. */
+export const DISCONNECTED_REASON =
+  "You disconnected this account; connect it again to resume its rules.";
+
+/** What disconnecting did: rules deleted, or (with `keepRules`) paused, and the grant. */
+export type DisconnectOutcome = { removedRules: string[]; pausedRules?: string[] } & GrantOutcome;
+
 /**
- * Disconnects a connection. The rules and groups that read or write its calendars cannot work
+ * Disconnects a connection. With `keepRules` its rules and groups and their busy blocks stay:
+ * the grant is revoked as below but the connection keeps its record without tokens, status
+ * `disconnected`, so the engine pauses what uses it (a group goes on between its other
+ * members) until the same Google account is connected again under the same id. Otherwise the rules and groups that read or write its calendars cannot work
  * without it, so they are deleted first; with `removeMirrors` their mirrors are removed (in every target,
  * under the user's sync lease) while the account's token still works. Then the grant is
  * revoked at Google (unless another user's connection holds the same Google account, or the
@@ -55,10 +67,11 @@ export async function disconnectConnection(
   deps: AccountDeps,
   userId: string,
   connectionId: string,
-  options: { removeMirrors: boolean },
-): Promise<({ removedRules: string[] } & GrantOutcome) | null> {
+  options: { removeMirrors: boolean; keepRules?: boolean },
+): Promise<DisconnectOutcome | null> {
   const entry = await getConnectionEntry(deps.kv, userId, connectionId);
   if (!entry) return null;
+  if (options.keepRules) return await disconnectKeepingRules(deps, entry.connection);
   const removedRules: string[] = [];
   for (const { rule } of await listRules(deps.kv, userId)) {
     if (rule.source.connectionId !== connectionId && rule.target.connectionId !== connectionId) {
@@ -87,21 +100,55 @@ export async function disconnectConnection(
     if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
   }
   await deps.push?.stopChannels(userId, connectionId);
-  const { connection } = entry;
+  const grant = await leaveGrant(deps, entry.connection, async () => {
+    await deleteConnection(deps.kv, userId, connectionId);
+  });
+  return { removedRules, ...grant };
+}
+
+/** The `keepRules` disconnect: see `disconnectConnection`. */
+async function disconnectKeepingRules(
+  deps: AccountDeps,
+  connection: Connection,
+): Promise<DisconnectOutcome> {
+  const { userId, id } = connection;
+  const pausedRules = (await listRulesAndGroups(deps.kv, userId))
+    .filter((owner) => calendarsOf(owner).some((cal) => cal.connectionId === id))
+    .map((owner) => owner.id);
+  await deps.push?.stopChannels(userId, id);
+  const grant = await leaveGrant(deps, connection, async () => {
+    await pauseConnection(deps.kv, userId, id, DISCONNECTED_REASON, deps.now());
+  });
+  return { removedRules: [], pausedRules, ...grant };
+}
+
+/**
+ * Revokes the connection's grant at Google and has `forget` drop busysync's hold of it (the
+ * record, or its tokens), in the order that leaves no grant orphaned: unless another user's
+ * connection shares it, revoke first, so a failure to reach Google forgets nothing.
+ */
+async function leaveGrant(
+  deps: AccountDeps,
+  connection: Connection,
+  forget: () => Promise<void>,
+): Promise<GrantOutcome> {
   if (!(await heldElsewhere(deps, connection))) {
     const grant = await revokeGrant(deps, connection);
-    await deleteConnection(deps.kv, userId, connectionId);
-    return { removedRules, ...grant };
+    await forget();
+    return grant;
   }
-  await deleteConnection(deps.kv, userId, connectionId);
-  // The other holders may have left between the check and the delete, each seeing this one:
-  // whoever finds itself last after deleting revokes, so the grant is not left orphaned.
-  if (await heldElsewhere(deps, connection)) return { removedRules, ...SHARED };
+  await forget();
+  // The other holders may have left between the check and the forget, each seeing this one:
+  // whoever finds itself last afterwards revokes, so the grant is not left orphaned.
+  if (await heldElsewhere(deps, connection)) return SHARED;
   try {
-    return { removedRules, ...await revokeGrant(deps, connection) };
+    return await revokeGrant(deps, connection);
   } catch (err) {
-    deps.log.warn("revoking a grant its last holders left at once failed", { connectionId, err });
-    return { removedRules, ...SHARED };
+    deps.log.warn("revoking a grant its last holders left at once failed", {
+      connectionId: connection.id,
+      err,
+    });
+    return SHARED;
   }
 }
 
@@ -143,7 +190,8 @@ export async function deleteAccount(
  */
 async function heldElsewhere(deps: AccountDeps, connection: Connection): Promise<boolean> {
   const holders = await listConnectionsToAccount(deps.kv, connection.issuer, connection.sub);
-  return holders.some((c) => c.userId !== connection.userId);
+  // A disconnected connection holds no token, so no share of the grant.
+  return holders.some((c) => c.userId !== connection.userId && c.tokens !== undefined);
 }
 
 /**
@@ -152,6 +200,8 @@ async function heldElsewhere(deps: AccountDeps, connection: Connection): Promise
  * logged; a network failure is thrown.
  */
 async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<GrantOutcome> {
+  // Disconnected earlier with its rules kept: the grant went then.
+  if (!connection.tokens) return { revoked: true };
   const ref = { userId: connection.userId, connectionId: connection.id };
   const refreshToken = await openRefreshToken(deps.keyring, ref, connection.tokens);
   try {

@@ -8,7 +8,12 @@ import { z } from "zod";
 import { commitOnce, commitWithRetry, ConflictError } from "./commit.ts";
 import { keys } from "./keys.ts";
 
-export const CONNECTION_STATUSES = ["active", "needs_reconnect"] as const;
+/**
+ * `disconnected`: the person disconnected the account but kept its rules, paused. Told apart
+ * from `needs_reconnect` because nothing went wrong: it is no incident to raise or count, and
+ * no token is stored to try.
+ */
+export const CONNECTION_STATUSES = ["active", "needs_reconnect", "disconnected"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 const StoredTokensSchema = z.object({
@@ -33,7 +38,8 @@ const ConnectionSchema = z.object({
   status: z.enum(CONNECTION_STATUSES),
   /** Why the connection needs attention, in words a user can act on. */
   statusReason: z.string().optional(),
-  tokens: StoredTokensSchema,
+  /** Absent only while `disconnected`: a paused connection keeps no access to the account. */
+  tokens: StoredTokensSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -222,7 +228,8 @@ export async function markNeedsReconnect(
     const entry = await kv.get(keys.connection(userId, connectionId));
     if (entry.value === null) return null;
     const connection = ConnectionSchema.parse(entry.value);
-    if (connection.status === "needs_reconnect") return null;
+    // A disconnected account has no access to lose; its reason says how it comes back.
+    if (connection.status !== "active") return null;
     const next: Connection = {
       ...connection,
       status: "needs_reconnect",
@@ -231,6 +238,36 @@ export async function markNeedsReconnect(
     };
     return { op: kv.atomic().check(entry).set(entry.key, next) };
   });
+}
+
+/**
+ * Keeps the connection record (its id, indexes and calendar cache) but drops its tokens and
+ * marks it `disconnected` with the reason, so connecting the same Google account again renews
+ * it under the same id and the rules using it resume. Returns false when there is no such
+ * connection.
+ */
+export async function pauseConnection(
+  kv: Deno.Kv,
+  userId: string,
+  connectionId: string,
+  reason: string,
+  now: Date,
+): Promise<boolean> {
+  let found = false;
+  await commitWithRetry(async () => {
+    const entry = await kv.get(keys.connection(userId, connectionId));
+    found = entry.value !== null;
+    if (!found) return null;
+    const { tokens: _dropped, ...connection } = ConnectionSchema.parse(entry.value);
+    const next: Connection = {
+      ...connection,
+      status: "disconnected",
+      statusReason: reason,
+      updatedAt: now.toISOString(),
+    };
+    return { op: kv.atomic().check(entry).set(entry.key, next) };
+  });
+  return found;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   getConnectionEntry,
   markNeedsReconnect,
   replaceTokens,
+  type StoredTokens,
 } from "../db/connections.ts";
 import { ReconnectRequiredError } from "../sync/provider.ts";
 import type { GoogleOAuth } from "./oauth.ts";
@@ -96,13 +97,14 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
     const entry = await getConnectionEntry(deps.kv, ref.userId, ref.connectionId);
     if (!entry) throw new ConnectionNotFoundError(ref.connectionId);
     const { connection } = entry;
-    if (connection.status === "needs_reconnect") {
+    const tokens = connection.tokens;
+    if (connection.status !== "active" || !tokens) {
       throw new ReconnectRequiredError(connection.id, connection.statusReason ?? "reconnect");
     }
     const now = deps.now().getTime();
-    const stored = await openAccessToken(deps.keyring, ref, connection.tokens);
-    const expiresAt = Date.parse(connection.tokens.accessExpiresAt ?? "");
-    const issuedAt = Date.parse(connection.tokens.accessIssuedAt ?? "");
+    const stored = await openAccessToken(deps.keyring, ref, tokens);
+    const expiresAt = Date.parse(tokens.accessExpiresAt ?? "");
+    const issuedAt = Date.parse(tokens.accessIssuedAt ?? "");
     if (stored && expiresAt - now > REFRESH_AHEAD_MS) {
       const justIssued = now - issuedAt < MIN_FORCED_REFRESH_AGE_MS;
       if (stored !== rejected || justIssued) return { token: stored, expiresAt };
@@ -110,15 +112,19 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
     const key = `${ref.userId}/${ref.connectionId}`;
     let refreshing = inflight.get(key);
     if (!refreshing) {
-      refreshing = refresh(ref, entry).finally(() => inflight.delete(key));
+      refreshing = refresh(ref, entry, tokens).finally(() => inflight.delete(key));
       inflight.set(key, refreshing);
     }
     return await refreshing;
   }
 
-  async function refresh(ref: ConnectionRef, read: ConnectionEntry): Promise<LiveToken> {
+  async function refresh(
+    ref: ConnectionRef,
+    read: ConnectionEntry,
+    tokens: StoredTokens,
+  ): Promise<LiveToken> {
     const { connection } = read;
-    const refreshToken = await openRefreshToken(deps.keyring, ref, connection.tokens);
+    const refreshToken = await openRefreshToken(deps.keyring, ref, tokens);
     let granted;
     try {
       granted = await deps.oauth.refreshAccessToken(refreshToken);
@@ -137,7 +143,7 @@ export function createTokenSource(deps: TokenSourceDeps): TokenSource {
     const sealed = await sealAccessToken(deps.keyring, ref, { ...granted, now });
     // A lost race (a parallel refresh, a reconnect or a disconnect wrote first) leaves the
     // newer record alone; the token minted here is still valid to use for this call.
-    await replaceTokens(deps.kv, read, { ...connection.tokens, ...sealed }, now);
+    await replaceTokens(deps.kv, read, { ...tokens, ...sealed }, now);
     return { token: granted.accessToken, expiresAt: now.getTime() + granted.expiresInMs };
   }
 

@@ -235,7 +235,7 @@ async function runReported(
   const full = opts.full ?? false;
   const confirmed = new Set(opts.confirmRuleIds);
   const needsReconnect = new Map(
-    (await listConnections(kv, userId)).filter((c) => c.status === "needs_reconnect")
+    (await listConnections(kv, userId)).filter((c) => c.status !== "active")
       .map((c) => [c.id, c.statusReason ?? "the connected Google account must be connected again"]),
   );
   const { owners, groups, calendars } = await readOwners(kv, userId, opts);

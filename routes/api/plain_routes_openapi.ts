@@ -13,16 +13,21 @@ import {
   CalendarsQuery,
   CallbackQuery,
   ConnectBody,
+  DisconnectQuery,
   LoginQuery,
   NotificationHeaders,
   RemoveMirrorsQuery,
 } from "./schemas.ts";
+import { CONNECTION_STATUSES } from "../../lib/db/connections.ts";
 
 const redirect = (description: string) => ({ description });
 const ConnectionSchema = z.object({
   id: z.string(),
   email: z.string(),
-  status: z.enum(["active", "needs_reconnect"]),
+  status: z.enum(CONNECTION_STATUSES).describe(
+    "`disconnected`: disconnected with its rules kept (paused, no access stored) until the " +
+      "same Google account is connected again.",
+  ),
   statusReason: z.string().optional(),
   scopes: z.array(z.string()),
   createdAt: z.string(),
@@ -45,6 +50,10 @@ const Anything = z.record(z.string(), z.unknown());
 const DisconnectResult = z.object({
   removedRules: z.array(z.string()).describe(
     "The ids of the rules and groups deleted with it (each used one of its calendars).",
+  ),
+  pausedRules: z.array(z.string()).optional().describe(
+    "With keepRules=true: the ids of the rules and groups kept, paused until it is connected " +
+      "again (groups go on between their other members).",
   ),
   revoked: z.boolean(),
   reason: z.enum(["shared", "unsupported"]).optional().describe(
@@ -186,8 +195,10 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     path: "/user/connections/{id}",
     tags: account,
     security: SIGNED_IN,
-    summary: "Disconnect an account (and, by default, remove the busy blocks written with it)",
-    request: { params: Id, query: RemoveMirrorsQuery },
+    summary: "Disconnect an account: delete its rules (by default with their busy blocks), " +
+      "or with keepRules=true pause them and keep the connection, without its access, until " +
+      "the account is connected again",
+    request: { params: Id, query: DisconnectQuery },
     responses: {
       200: jsonResponse(DisconnectResult, "What was removed, and whether access was revoked."),
       ...errorResponses(400, 401, 404),

@@ -227,6 +227,8 @@ const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "
 export const RemoveMirrorsQuery = z.object({
   removeMirrors: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });
+/** Disconnecting: `keepRules=true` pauses the account's rules instead of deleting them. */
+export const DisconnectQuery = RemoveMirrorsQuery.extend({ keepRules: Flag });
 export const CalendarsQuery = z.object({ refresh: Flag });
 
 // Google's push notifications (routes/api/webhooks.ts).

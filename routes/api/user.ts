@@ -32,7 +32,7 @@ import {
 } from "../../lib/http/validate.ts";
 import { idParam } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { CalendarsQuery, ConnectBody, RemoveMirrorsQuery } from "./schemas.ts";
+import { CalendarsQuery, ConnectBody, DisconnectQuery, RemoveMirrorsQuery } from "./schemas.ts";
 
 /** userRoutes' routes (under its base) that a plain HTML form posts to: the connections page's. */
 export const FORM_ROUTES = [
@@ -137,9 +137,9 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.delete("/connections/:id", async (c) => {
-    const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
+    const options = parseQuery(c, DisconnectQuery);
     const { id } = parseWith(ConnectionId, c.req.param());
-    const removed = await disconnectConnection(deps, userOf(c).id, id, { removeMirrors })
+    const removed = await disconnectConnection(deps, userOf(c).id, id, options)
       .catch(mirrorRemovalFailed);
     if (!removed) throw notFound();
     return c.json(removed);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
-import ActionButton from "../../islands/ActionButton.tsx";
+import ActionButton, { type ActionChoice } from "../../islands/ActionButton.tsx";
 import {
   isReadable,
   isWritable,
@@ -120,6 +120,7 @@ function ConnectionCard(
   },
 ) {
   const broken = connection.status === "needs_reconnect";
+  const disconnected = connection.status === "disconnected";
   return (
     <li class="card connection" data-connection={connection.id}>
       <div class="connection-head">
@@ -133,9 +134,13 @@ function ConnectionCard(
         </div>
         {broken
           ? <span class="pill pill-bad">Needs reconnect</span>
+          : disconnected
+          ? <span class="pill pill-muted">Disconnected, rules paused</span>
           : <span class="pill pill-ok">Connected</span>}
       </div>
-      {broken && connection.statusReason && <p class="reason">{connection.statusReason}</p>}
+      {connection.status !== "active" && connection.statusReason && (
+        <p class="reason">{connection.statusReason}</p>
+      )}
       {calendars.length > 0 && (
         <ul class="calendar-list" aria-label={`Calendars of ${connection.email}`}>
           {calendars.map((cal) => (
@@ -160,43 +165,73 @@ function ConnectionCard(
         <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
           <button
             type="submit"
-            class={broken ? "button" : "button button-secondary"}
+            class={broken || disconnected ? "button" : "button button-secondary"}
           >
-            Reconnect
+            {disconnected ? "Connect again" : "Reconnect"}
           </button>
         </form>
         <Island
           name="ActionButton"
           component={ActionButton}
           props={{
-            label: "Disconnect",
+            label: disconnected ? "Delete its rules and forget it" : "Disconnect",
             danger: true,
-            question: {
-              title: `Disconnect ${connection.email}?`,
-              message:
-                (rules.length ? `The ${usedBy(rules)} using its calendars will be deleted. ` : "") +
-                "busysync can first remove the busy blocks it made from this account's events, " +
-                "or leave them where they are.",
-            },
-            choices: [
-              {
-                label: "Disconnect and remove busy blocks",
-                method: "DELETE",
-                url: `/api/user/connections/${connection.id}?removeMirrors=true`,
-                danger: true,
-              },
-              {
-                label: "Disconnect, keep them",
-                method: "DELETE",
-                url: `/api/user/connections/${connection.id}?removeMirrors=false`,
-              },
-            ],
+            question: disconnectQuestion(connection, rules),
+            choices: disconnectChoices(connection, rules),
             done: "/connections",
           }}
         />
       </div>
     </li>
   );
+}
+
+/**
+ * The disconnect dialog names every rule and group using the account and says which busy
+ * blocks are whose: those in the account's calendars were made from other accounts' events,
+ * so they go with its rules, not with its access.
+ */
+function disconnectQuestion(connection: Connection, owners: readonly (Rule | Group)[]) {
+  const title = connection.status === "disconnected"
+    ? `Forget ${connection.email}?`
+    : `Disconnect ${connection.email}?`;
+  if (!owners.length) {
+    return { title, message: "No rule or group uses its calendars." };
+  }
+  return {
+    title,
+    message: "These use its calendars:",
+    items: owners.map((o) => `${"members" in o ? "Group" : "Rule"} “${o.name}”`),
+    note: "Their busy blocks in this account's calendars were made from your other " +
+      "accounts' events; the ones in your other calendars were made from this account's " +
+      "events. " +
+      (connection.status === "disconnected"
+        ? "busysync can no longer reach this account, so its blocks there may stay."
+        : "Paused, they keep every block and carry on once you connect the account again."),
+  };
+}
+
+function disconnectChoices(
+  connection: Connection,
+  owners: readonly (Rule | Group)[],
+): ActionChoice[] {
+  const url = `/api/user/connections/${connection.id}`;
+  if (!owners.length) {
+    return [{ label: "Disconnect", method: "DELETE", url: `${url}?removeMirrors=false` }];
+  }
+  const pause: ActionChoice[] = connection.status === "disconnected"
+    ? []
+    : [{ label: "Pause them until I reconnect", method: "DELETE", url: `${url}?keepRules=true` }];
+  return [
+    ...pause,
+    {
+      label: "Delete them and remove their busy blocks",
+      method: "DELETE",
+      url: `${url}?removeMirrors=true`,
+      danger: true,
+    },
+    { label: "Delete them, keep the blocks", method: "DELETE", url: `${url}?removeMirrors=false` },
+  ];
 }
 
 /** "2 rules", "1 rule and 1 group". */

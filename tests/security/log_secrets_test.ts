@@ -85,6 +85,7 @@ Deno.test("logs: no token, code, key or secret appears in any log line of a full
       for await (const { connection } of listAllConnectionEntries(h.kv)) {
         const ref = { userId: connection.userId, connectionId: connection.id };
         const tokens = connection.tokens;
+        if (!tokens) continue;
         found.add("a Google refresh token", await openRefreshToken(h.secrets.keyring, ref, tokens));
         found.add("a Google access token", await openAccessToken(h.secrets.keyring, ref, tokens));
       }

@@ -352,11 +352,13 @@ export class TestClient {
 export async function storedTokens(h: Harness, userId: string, connectionId: string) {
   const entry = await getConnectionEntry(h.kv, userId, connectionId);
   assert.ok(entry);
+  const { tokens } = entry.connection;
+  assert.ok(tokens, "the connection keeps tokens");
   const ref = { userId, connectionId };
   return {
     connection: entry.connection,
-    refresh: await openRefreshToken(h.secrets.keyring, ref, entry.connection.tokens),
-    access: await openAccessToken(h.secrets.keyring, ref, entry.connection.tokens),
+    refresh: await openRefreshToken(h.secrets.keyring, ref, tokens),
+    access: await openAccessToken(h.secrets.keyring, ref, tokens),
   };
 }
 
