@@ -129,6 +129,11 @@ Deno.test("disconnect: with keepRules=true the rules pause and keep their blocks
     assert.equal(paused.rule.status, "paused");
     assert.match(paused.rule.statusReason ?? "", /You disconnected this account/);
     assert.deepEqual(await liveMirrors(h, ANN_WORK), mirrors, "the busy blocks stay");
+    for (const path of ["/api/status", "/api/user/export", "/api/user/calendars"]) {
+      const page = await ann.request(path);
+      assert.equal(page.status, 200, `${path} works beside a disconnected connection`);
+      await page.body?.cancel();
+    }
 
     await ann.connect(ANN);
     const again = (await ann.connections()).find((c) => c.email === ANN);
