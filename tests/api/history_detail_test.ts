@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { addEvent, aRule, startApiWorld, syncNow } from "./support.ts";
 import { BOB } from "../support/accounts.ts";
+import { createLogger } from "../../lib/log.ts";
 
 /** "Tue 8 Dec" and "10:00" of an instant in a zone, worked out apart from the app's helpers. */
 function dayAndTime(iso: string, timeZone: string): { day: string; time: string } {
@@ -39,7 +40,8 @@ async function storeBytes(path: string): Promise<string> {
 }
 
 Deno.test("history: a run's page and API name each event, its rule or group and why; titles are encrypted at rest", async (t) => {
-  const w = await startApiWorld();
+  const logged: string[] = [];
+  const w = await startApiWorld({}, { log: createLogger("debug", (line) => logged.push(line)) });
   const { ann, cal, h } = w;
   const post = (path: string, body: unknown) => ann.request(path, { method: "POST", json: body });
   try {
@@ -123,6 +125,13 @@ Deno.test("history: a run's page and API name each event, its rule or group and 
       assert.ok(bytes.includes("Family and team"), "the scan reads the store (a group name)");
       for (const title of ["Dentist appointment", "Piano lesson", "Bank holiday"]) {
         assert.ok(!bytes.includes(title), `${title} is stored in the clear`);
+      }
+    });
+
+    await t.step("no log line carries a title", () => {
+      assert.ok(logged.some((line) => line.includes("sync: run finished")), "the log is read");
+      for (const title of ["Dentist appointment", "Piano lesson", "Bank holiday"]) {
+        assert.ok(!logged.some((line) => line.includes(title)), `${title} was logged`);
       }
     });
 
