@@ -17,6 +17,8 @@ import { OAuth2Client } from "google-auth-library";
 import { createRule, listRules } from "../lib/db/rules.ts";
 import { createGoogleProvider } from "../lib/google/provider.ts";
 import { createRetryPolicy } from "../lib/google/retry_policy.ts";
+import { createKeyring } from "../lib/auth/crypto.ts";
+import { randomKeyBase64 } from "../lib/db/settings.ts";
 import { createLogger } from "../lib/log.ts";
 import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/model/rule.ts";
@@ -132,6 +134,7 @@ export async function runNearestFirstBench(log: (line: string) => void = console
           userId: s,
           providerFor: () => provider,
           clock: () => new Date(),
+          keyring: await createKeyring([randomKeyBase64()]),
           config: {
             deleteGuard: { percent: 20, min: 10 },
             historyMaxRuns: 50,

@@ -12,6 +12,8 @@ import { OAuth2Client } from "google-auth-library";
 import { createRule, listRules } from "../lib/db/rules.ts";
 import { createGoogleProvider } from "../lib/google/provider.ts";
 import { createRetryPolicy } from "../lib/google/retry_policy.ts";
+import { createKeyring } from "../lib/auth/crypto.ts";
+import { randomKeyBase64 } from "../lib/db/settings.ts";
 import { createLogger } from "../lib/log.ts";
 import { syncUser } from "../lib/sync/engine.ts";
 import { RuleInputSchema } from "../lib/model/rule.ts";
@@ -188,6 +190,7 @@ export async function openSyncBench() {
       userId: "busysync",
       providerFor: () => provider,
       clock: () => new Date(),
+      keyring: await createKeyring([randomKeyBase64()]),
       config: {
         deleteGuard: { percent: 20, min: 10 },
         historyMaxRuns: 50,

@@ -121,6 +121,7 @@ export function createServices(input: ServiceInput): Services {
         providerFor: (_connectionId, meter) =>
           googleProviderFor({ ...providerDeps, meter }, userId),
         clock: now,
+        keyring: input.secrets.keyring,
         config: {
           deleteGuard: config.deleteGuard,
           historyMaxRuns: config.historyMaxRuns,

@@ -8,6 +8,8 @@ import { createKeyring, decryptString, needsReencryption } from "../lib/auth/cry
 import { reencryptAllTokens } from "../lib/accounts/key_rotation.ts";
 import { getConnectionEntry } from "../lib/db/connections.ts";
 import { keys } from "../lib/db/keys.ts";
+import { getRun, type RunRecord, saveRun } from "../lib/db/history.ts";
+import { openTitles, sealTitles } from "../lib/db/history_titles.ts";
 import { randomKeyBase64 } from "../lib/db/settings.ts";
 import { ReconnectRequiredError } from "../lib/google/token_source.ts";
 import {
@@ -24,6 +26,27 @@ import {
 } from "./support/accounts.ts";
 
 /** Ann, signed in, with her personal and work accounts connected. */
+/** A run record with nothing in it but its ids: enough to hang actions on. */
+function aRun(userId: string, id: string): RunRecord {
+  const at = new Date().toISOString();
+  return {
+    v: 1,
+    id,
+    userId,
+    trigger: "manual",
+    startedAt: at,
+    endedAt: at,
+    dryRun: false,
+    full: false,
+    outcome: "ok",
+    rules: [],
+    errors: [],
+    errorsDropped: 0,
+    apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
+    actionsDropped: 0,
+  };
+}
+
 async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId: string }> {
   const ann = h.client();
   await ann.signIn(ANN);
@@ -279,6 +302,18 @@ Deno.test("key rotation: with a new key first, every token is re-encrypted and t
 Deno.test("key rotation: the documented command re-encrypts a store in place", async () => {
   await withHarness(async (h) => {
     const { userId } = await annWithTwoAccounts(h);
+    const runId = "01KB0000000000000000000000";
+    const [action] = await sealTitles(h.secrets.keyring, userId, runId, [{
+      ruleId: "r1",
+      direction: "forward",
+      kind: "create",
+      reason: "new",
+      sourceEventId: "e1",
+      mirrorId: "m1",
+      target: "c1/cal",
+      sourceTitle: "Dentist",
+    }]);
+    await saveRun(h.kv, aRun(userId, runId), [action], { maxRuns: 10, maxDays: 30 });
     const newKey = randomKeyBase64();
     const run = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "cli.ts", "keys", "rotate"],
@@ -296,7 +331,12 @@ Deno.test("key rotation: the documented command re-encrypts a store in place", a
     const out = new TextDecoder().decode(run.stdout) + new TextDecoder().decode(run.stderr);
     assert.ok(run.success, out);
     assert.match(out, /2 of 2 connection\(s\) re-encrypted/);
+    assert.match(out, /event titles of 1 run\(s\) in history re-encrypted/);
     const after = await createKeyring([newKey]);
+    const stored = (await getRun(h.kv, userId, runId))!.actions;
+    assert.ok(!needsReencryption(after, stored[0].title!));
+    const [opened] = await openTitles(after, userId, runId, stored);
+    assert.equal(opened.title, "Dentist");
     const [personal] = await annConnections(h, userId);
     assert.ok(await h.tokenSource(after).getAccessToken({ userId, connectionId: personal }));
   });

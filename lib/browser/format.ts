@@ -67,6 +67,34 @@ export function formatDateTime(iso: string, timeZone: string, now = new Date()):
   return `${p.weekday} ${p.day} ${p.month}${year}, ${pad(p.hour)}:${pad(p.minute)}`;
 }
 
+/**
+ * When an event happens, as its calendar shows it in `timeZone`: "Tue 8 Dec, 10:00–11:00",
+ * "Tue 8 Dec, 23:00 – Wed 9 Dec, 01:00", or for all-day events "Tue 8 Dec, all day" and
+ * "Tue 8 Dec – Thu 10 Dec, all day" (the end date is exclusive, as calendars store it).
+ */
+export function formatEventTime(
+  start: { date: string } | { dateTime: string },
+  end: { date: string } | { dateTime: string },
+  timeZone: string,
+  now = new Date(),
+): string {
+  if ("date" in start) {
+    // A date is the same day everywhere: read it at noon UTC, shown in UTC.
+    const first = formatDateTime(`${start.date}T12:00:00Z`, "UTC", now).split(",")[0];
+    const lastIso = "date" in end
+      ? new Date(Date.parse(`${end.date}T12:00:00Z`) - 86_400_000).toISOString()
+      : `${start.date}T12:00:00Z`;
+    const last = formatDateTime(lastIso, "UTC", now).split(",")[0];
+    return `${first === last ? first : `${first} – ${last}`}, all day`;
+  }
+  const from = formatDateTime(start.dateTime, timeZone, now);
+  if ("date" in end) return from;
+  const to = formatDateTime(end.dateTime, timeZone, now);
+  const [fromDay] = from.split(", ");
+  const [toDay, toTime] = to.split(", ");
+  return fromDay === toDay ? `${from}–${toTime}` : `${from} – ${to}`;
+}
+
 /** "just now", "5 min ago", "in 3 h", "2 days ago": for glancing, not for records. */
 export function formatRelative(iso: string, now: Date): string {
   const ms = new Date(iso).getTime() - now.getTime();

@@ -4,6 +4,7 @@
  * emulator is not part of lib/).
  */
 import { reencryptAllTokens } from "../accounts/key_rotation.ts";
+import { reencryptHistoryTitles } from "../db/history_titles.ts";
 import { deleteAccount, MirrorRemovalError } from "../accounts/lifecycle.ts";
 import { backupKv, restoreKv } from "../db/backup.ts";
 import { ConflictError } from "../db/commit.ts";
@@ -138,7 +139,10 @@ export async function ruleSwitchCommand(
   }
 }
 
-/** `keys rotate`: re-encrypts every stored token with the first BUSYSYNC_ENCRYPTION_KEY. */
+/**
+ * `keys rotate`: re-encrypts every stored token, and every event title kept in history, with
+ * the first BUSYSYNC_ENCRYPTION_KEY.
+ */
 export async function keysRotateCommand(ctx: CliContext): Promise<number> {
   const { keyring } = await ctx.secrets();
   const report = await reencryptAllTokens(ctx.kv, keyring);
@@ -149,7 +153,12 @@ export async function keysRotateCommand(ctx: CliContext): Promise<number> {
   for (const f of report.failed) {
     console.error(`keys rotate: connection ${f.connectionId} of user ${f.userId}: ${f.error}`);
   }
-  return report.failed.length ? 1 : 0;
+  const history = await reencryptHistoryTitles(ctx.kv, keyring);
+  ctx.print(`keys rotate: event titles of ${history.runs} run(s) in history re-encrypted`);
+  for (const f of history.failed) {
+    console.error(`keys rotate: history run ${f.runId} of user ${f.userId}: ${f.error}`);
+  }
+  return report.failed.length || history.failed.length ? 1 : 0;
 }
 
 /** `migrate`: applies pending record migrations (serve does this at start too). */

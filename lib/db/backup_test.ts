@@ -3,6 +3,10 @@ import { tempKvPath } from "../../tests/support/temp_kv.ts";
 import { BackupFormatError, backupKv, restoreKv, StoreNotEmptyError } from "./backup.ts";
 import { UnsupportedValueError } from "./backup_codec.ts";
 import { keys } from "./keys.ts";
+import { createKeyring } from "../auth/crypto.ts";
+import { getRun, saveRun } from "./history.ts";
+import { openTitles, sealTitles } from "./history_titles.ts";
+import { randomKeyBase64 } from "./settings.ts";
 import { type Migration, SchemaTooNewError } from "./migrations.ts";
 
 const T0 = new Date("2030-01-01T00:00:00Z");
@@ -210,5 +214,58 @@ Deno.test("backup: a dump written to a stream restores like one written to a fil
     await backupKv(source, out.writable);
     await restoreKv(target, file);
     assert.deepEqual((await target.get(["a"])).value, new Uint8Array([1]));
+  });
+});
+
+Deno.test("backup: a restore leaves out history actions past BUSYSYNC_HISTORY_MAX_DAYS and re-expires the rest", async () => {
+  await withStores(async (source, target, dir) => {
+    const keyring = await createKeyring([randomKeyBase64()]);
+    const now = new Date();
+    const retention = { maxRuns: 10, maxDays: 30 };
+    const save = async (runId: string, endedAt: Date, title: string) => {
+      const at = endedAt.toISOString();
+      const actions = await sealTitles(keyring, "u1", runId, [{
+        ruleId: "r1",
+        direction: "forward",
+        kind: "create",
+        reason: "new",
+        sourceEventId: "e1",
+        mirrorId: "m1",
+        target: "c1/cal",
+        sourceTitle: title,
+      }]);
+      await saveRun(
+        source,
+        {
+          v: 1,
+          id: runId,
+          userId: "u1",
+          trigger: "manual",
+          startedAt: at,
+          endedAt: at,
+          dryRun: false,
+          full: false,
+          outcome: "ok",
+          rules: [],
+          errors: [],
+          errorsDropped: 0,
+          apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
+          actionsDropped: 0,
+        },
+        actions,
+        retention,
+      );
+    };
+    await save("01OLD", new Date(now.getTime() - 40 * 24 * HOUR), "Old dentist");
+    await save("01NEW", new Date(now.getTime() - 2 * 24 * HOUR), "New dentist");
+    const file = `${dir}/dump.ndjson`;
+    await backupKv(source, file);
+
+    const result = await restoreKv(target, file);
+    assert.equal(result.skippedExpired, 1);
+    assert.equal((await target.get(keys.runActions("u1", "01OLD"))).value, null);
+    const fresh = await getRun(target, "u1", "01NEW");
+    const [opened] = await openTitles(keyring, "u1", "01NEW", fresh!.actions);
+    assert.equal(opened.title, "New dentist");
   });
 });

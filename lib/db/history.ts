@@ -106,12 +106,17 @@ export const WRITE_OUTCOMES = [
 ] as const;
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
 
+const EventTimeSchema = z.union([
+  z.object({ date: z.string().max(10) }),
+  z.object({ dateTime: z.string().max(40), timeZone: z.string().max(64).optional() }),
+]);
+
 export const ActionSchema = z.object({
   ruleId: z.string(),
   /** "forward" or "reverse" for a rule; a group's pair key (group_edges.ts). */
   direction: z.string().max(64),
-  /** What the plan asked for. */
-  kind: z.enum(["create", "patch", "delete"]),
+  /** What the plan asked for; "skip": an event the rule leaves out (`reason` says why). */
+  kind: z.enum(["create", "patch", "delete", "skip"]),
   /** What the write turned out to do; absent in records from before it was kept. */
   outcome: z.enum(WRITE_OUTCOMES).optional(),
   reason: z.string(),
@@ -119,12 +124,25 @@ export const ActionSchema = z.object({
   mirrorId: z.string(),
   /** The target calendar, as calendarKey. */
   target: z.string(),
+  /** The source event's title, encrypted (history_titles.ts), when the run read the event. */
+  title: z.string().max(4096).optional(),
+  /** The source event's time, when the run read the event. */
+  start: EventTimeSchema.optional(),
+  end: EventTimeSchema.optional(),
 });
 export type RunAction = z.infer<typeof ActionSchema>;
 
-const ActionsRecordSchema = z.object({
+/** Left-out events a run lists on top of its writes; the per-rule counts say how many in all. */
+export const MAX_LEFT_OUT_ACTIONS = 50;
+
+export const ActionsRecordSchema = z.object({
   v: z.literal(1),
-  actions: z.array(ActionSchema).max(MAX_RUN_ACTIONS),
+  actions: z.array(ActionSchema).max(MAX_RUN_ACTIONS + MAX_LEFT_OUT_ACTIONS),
+  /**
+   * When retention ends, kept in the record because KV does not return expireIn: a restore
+   * (backup.ts) re-applies it and skips records past it, so old titles do not come back.
+   */
+  expiresAt: z.iso.datetime().optional(),
 });
 
 export interface Retention {
@@ -146,8 +164,9 @@ export async function saveRun(
   retention: Retention,
 ): Promise<void> {
   const run = RunRecordSchema.parse(record);
-  const stored = ActionsRecordSchema.parse({ v: 1, actions });
   const expireIn = retention.maxDays * DAY_MS;
+  const expiresAt = new Date(Date.parse(run.endedAt) + expireIn).toISOString();
+  const stored = ActionsRecordSchema.parse({ v: 1, actions, expiresAt });
   await commitOnce(() =>
     kv.atomic()
       .set(keys.run(run.userId, run.id), run, { expireIn })

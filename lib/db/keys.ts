@@ -198,6 +198,7 @@ export const keys = {
   runs: (userId: string) => ["history", userId] as const,
   /** A run's per-event actions (capped), apart so that listing runs stays light. */
   runActions: (userId: string, runId: string) => ["history_actions", userId, runId] as const,
+  allRunActions: () => ["history_actions"] as const,
 };
 
 /**

@@ -10,6 +10,7 @@
  * Every write is idempotent (deterministic mirror ids, deletes of gone events are done), so a
  * crash anywhere re-runs from the old cursor and converges with no duplicate and nothing lost.
  */
+import { sealTitles } from "../db/history_titles.ts";
 import { monotonicFactory } from "ulid";
 import { isWritable, listCalendars, type StoredCalendar } from "../db/calendars.ts";
 import { completeEdgeRemoval, listEdgeRemovals, listGroups, setGroupStatus } from "../db/groups.ts";
@@ -444,7 +445,8 @@ async function finishRun(
     owners: run.owners,
   });
   if (!run.dryRun) {
-    await saveRun(opts.kv, record, actions, {
+    const sealed = await sealTitles(opts.keyring, opts.userId, record.id, actions);
+    await saveRun(opts.kv, record, sealed, {
       maxRuns: opts.config.historyMaxRuns,
       maxDays: opts.config.historyMaxDays,
     });

@@ -4,6 +4,7 @@
  * breaks or only stops a rule). One failing rule never stops the others: a failure stops only
  * the rules it concerns, for the rest of this run.
  */
+import type { Keyring } from "../auth/crypto.ts";
 import type { RunRecord } from "../db/history.ts";
 import type { Lease } from "../db/leases.ts";
 import { LedgerWriter } from "../db/ledger.ts";
@@ -51,6 +52,8 @@ export interface SyncDeps {
   providerFor: (connectionId: string, meter: ApiMeter) => CalendarProvider;
   clock: () => Date;
   config: SyncConfig;
+  /** The tokens' keys: the titles a run's history keeps are encrypted with them. */
+  keyring: Keyring;
   log: Logger;
   /** Lease lifetime, renewed while a run lasts; default 60 s. */
   leaseTtlMs?: number;

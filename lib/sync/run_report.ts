@@ -4,6 +4,7 @@
  */
 import {
   type ApiCalls,
+  MAX_LEFT_OUT_ACTIONS,
   MAX_RUN_ACTIONS,
   MAX_RUN_ERRORS,
   type RemovedOwnerCause,
@@ -18,7 +19,24 @@ import { calendarKey } from "../model/calendar_ref.ts";
 import type { EdgeOwner } from "../model/edge_owner.ts";
 import type { ApiMeter } from "./provider.ts";
 import type { CalendarRef } from "../model/calendar_ref.ts";
-import type { PlannedOp } from "../model/events.ts";
+import type { EventTime, PlannedOp, SourceEvent } from "../model/events.ts";
+import type { ActionDraft } from "../db/history_titles.ts";
+
+/** What an action tells of its source event: what the person sees in their calendar. */
+type SourceFacts = Pick<ActionDraft, "sourceTitle" | "start" | "end">;
+
+function factsOf(event: SourceEvent | undefined): SourceFacts {
+  if (!event || event.status === "cancelled") return {};
+  const time = (t: EventTime) => ("date" in t ? { date: t.date } : { ...t });
+  return {
+    ...(event.summary ? { sourceTitle: event.summary } : {}),
+    start: time(event.start),
+    end: time(event.end),
+  };
+}
+
+const sourceKey = (op: Pick<PlannedOp, "ruleId" | "direction" | "sourceEventId">) =>
+  `${op.ruleId}\u0000${op.direction}\u0000${op.sourceEventId}`;
 
 type Counts = Omit<RuleRun, "ruleId" | "kind" | "name" | "removed" | "status" | "statusReason">;
 
@@ -36,8 +54,11 @@ export class RunReport {
   readonly #removedOwners = new Map<string, RemovedOwner>();
   readonly #errors: RunError[] = [];
   #errorsDropped = 0;
-  readonly #actions: RunAction[] = [];
+  readonly #actions: ActionDraft[] = [];
   #actionsDropped = 0;
+  readonly #leftOut: ActionDraft[] = [];
+  /** The source events of writes planned and not yet applied (noteSources, recordApplied). */
+  readonly #sources = new Map<string, SourceFacts>();
   readonly calls: Omit<ApiCalls, "requests" | "methods"> = {
     listPages: 0,
     putMirror: 0,
@@ -89,6 +110,44 @@ export class RunReport {
   }
 
   /**
+   * Keeps what the planned writes' source events look like, so that the action recorded when
+   * a write succeeds names the event as the person sees it (title, day, time).
+   */
+  noteSources(ops: readonly PlannedOp[], events: ReadonlyMap<string, SourceEvent>): void {
+    for (const op of ops) {
+      if (op.kind === "none") continue;
+      const facts = factsOf(events.get(op.sourceEventId));
+      if (facts.start) this.#sources.set(sourceKey(op), facts);
+    }
+  }
+
+  /**
+   * Lists the events an edge leaves out, with why, up to MAX_LEFT_OUT_ACTIONS a run: enough
+   * to explain the "Left out" count of an ordinary run, bounded for a full one. busysync's own
+   * busy blocks are not listed: they are not the person's events.
+   */
+  recordLeftOut(
+    target: CalendarRef,
+    ops: readonly PlannedOp[],
+    events: ReadonlyMap<string, SourceEvent>,
+  ): void {
+    for (const op of ops) {
+      if (op.kind !== "none" || op.reason === "unchanged" || op.reason === "is_mirror") continue;
+      if (this.#leftOut.length >= MAX_LEFT_OUT_ACTIONS) return;
+      this.#leftOut.push({
+        ruleId: op.ruleId,
+        direction: op.direction,
+        kind: "skip",
+        reason: op.reason,
+        sourceEventId: op.sourceEventId,
+        mirrorId: "",
+        target: calendarKey(target),
+        ...factsOf(events.get(op.sourceEventId)),
+      });
+    }
+  }
+
+  /**
    * Records a write that succeeded (its ledger entry included), counted as what it turned out
    * to do: a planned create may have restored a deleted mirror, a delete found it gone.
    */
@@ -106,7 +165,9 @@ export class RunReport {
       sourceEventId: op.sourceEventId,
       mirrorId: op.entry.mirrorId,
       target: calendarKey(op.entry.target),
+      ...this.#sources.get(sourceKey(op)),
     });
+    this.#sources.delete(sourceKey(op));
   }
 
   /**
@@ -147,7 +208,7 @@ export class RunReport {
     this.#countsOf(owner.id);
   }
 
-  recordAction(action: RunAction): void {
+  recordAction(action: ActionDraft): void {
     if (this.#actions.length < MAX_RUN_ACTIONS) this.#actions.push(action);
     else this.#actionsDropped++;
   }
@@ -193,7 +254,7 @@ export class RunReport {
     full: boolean;
     stopped: boolean;
     owners: readonly Pick<EdgeOwner, "kind" | "id" | "name" | "status" | "statusReason">[];
-  }): { record: RunRecord; actions: RunAction[] } {
+  }): { record: RunRecord; actions: ActionDraft[] } {
     const rules: RuleRun[] = opts.owners.map((rule) => {
       const removed = this.#removedOwners.get(rule.id)?.removed;
       return {
@@ -239,7 +300,7 @@ export class RunReport {
       actionsDropped: this.#actionsDropped,
     };
     this.#onFinished?.(record);
-    return { record, actions: this.#actions };
+    return { record, actions: [...this.#actions, ...this.#leftOut] };
   }
 }
 

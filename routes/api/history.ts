@@ -5,6 +5,7 @@
  * once it ran, so a client polls one URL.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { openTitles } from "../../lib/db/history_titles.ts";
 import { ActionSchema, getRun, listRuns, type RunRecord } from "../../lib/db/history.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
@@ -38,8 +39,17 @@ const HistoryPageSchema = z.object({
 
 const RunDetailSchema = z.object({
   run: RunSchema,
-  actions: z.array(named(ActionSchema, "RunAction")).openapi({
-    description: "What happened to each event (the first 200; `run.actionsDropped` more).",
+  actions: z.array(named(
+    ActionSchema.extend({
+      title: z.string().optional().openapi({
+        description: "The source event's title as the run read it. Stored encrypted; decrypted " +
+          "only in this answer to the run's signed-in owner, and never logged.",
+      }),
+    }),
+    "RunAction",
+  )).openapi({
+    description: "What happened to each event (the first 200 writes; `run.actionsDropped` " +
+      "more), then up to 50 events left out (`kind: skip`, `reason` says why).",
   }),
 }).openapi("RunDetail");
 
@@ -126,7 +136,8 @@ export function historyRoutes(deps: AppDeps) {
         found = await getRun(deps.kv, userId, job.runId);
         if (!found) throw new HttpError(404, "not_found", "This run is past its retention.");
       }
-      return c.json({ run: publicRun(found.run), actions: found.actions }, 200);
+      const actions = await openTitles(deps.keyring, userId, found.run.id, found.actions);
+      return c.json({ run: publicRun(found.run), actions }, 200);
     },
   );
 

@@ -17,7 +17,8 @@ import {
   type WriteOutcome,
 } from "../../lib/db/history.ts";
 import { listRulesAndGroups } from "../../lib/db/rules.ts";
-import { formatDateTime, plural } from "../../lib/browser/format.ts";
+import { formatDateTime, formatEventTime, plural } from "../../lib/browser/format.ts";
+import { type OpenedAction, openTitles } from "../../lib/db/history_titles.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
@@ -36,6 +37,7 @@ const ACTION_WORDS: Record<RunAction["kind"], string> = {
   create: "Busy block added",
   patch: "Busy block updated",
   delete: "Busy block removed",
+  skip: "Left out",
 };
 
 /** What a write turned out to do, where the record says (newer runs). */
@@ -82,6 +84,16 @@ const REMOVED_WORDS: Record<RemovedOwnerCause, (kind: string) => string> = {
   deleted: (kind) => `${kind} deleted`,
   account_disconnected: () => "account disconnected",
 };
+
+/**
+ * The event as the person sees it in the source calendar: "“Dentist” · Tue 8 Dec, 10:00–11:00".
+ * A removal whose event the run did not read (its rule was removed, the event deleted) says so.
+ */
+function eventWords(a: OpenedAction, zone: string, now: Date): string {
+  const title = a.title === undefined ? "An event" : `“${a.title}”`;
+  if (!a.start || !a.end) return a.title === undefined ? "An event not read in this run" : title;
+  return `${title} · ${formatEventTime(a.start, a.end, zone, now)}`;
+}
 
 /**
  * `GET /history` (runs with counts and errors, filterable by rule and outcome with a plain GET
@@ -196,7 +208,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
         { title: "Run not found", user, nav: "history" },
       ));
     }
-    const { run, actions } = found;
+    const { run } = found;
+    // Decrypted here, for this page only: titles are never logged nor stored in the clear.
+    const actions = await openTitles(deps.keyring, user.id, run.id, found.actions);
+    const groupIds = new Set(run.rules.filter((r) => r.kind === "group").map((r) => r.ruleId));
     const zone = displayZone(user.settings.timeZone, calendars);
     const labels = calendarLabels(connections, calendars);
     const ruleNames = new Map(rules.map((rule) => [rule.id, rule.name]));
@@ -312,14 +327,18 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
                       <span class="action-kind">
                         {a.outcome ? OUTCOME_WORDS[a.outcome] : ACTION_WORDS[a.kind]}
                       </span>
+                      <span class="action-event">{eventWords(a, zone, deps.now())}</span>
                       <span class="action-why">because {REASON_WORDS[a.reason] ?? a.reason}</span>
                       <span class="action-where">
-                        in {fullCalendarName(labels.get(a.target))} · rule {ruleName(a.ruleId)}
-                        {a.sourceEventId && (
-                          <>
-                            {" "}· event <code>{a.sourceEventId}</code>
-                          </>
-                        )}
+                        {a.kind === "skip" ? "for" : "in"} {fullCalendarName(labels.get(a.target))}
+                        {" "}
+                        · {groupIds.has(a.ruleId) ? "group" : "rule"} {ruleNames.has(a.ruleId)
+                          ? (
+                            <a href={`/${groupIds.has(a.ruleId) ? "groups" : "rules"}/${a.ruleId}`}>
+                              {ruleName(a.ruleId)}
+                            </a>
+                          )
+                          : ruleName(a.ruleId)}
                       </span>
                     </li>
                   ))}

@@ -3,7 +3,14 @@
  * scheduler running) with Ann signed in and both her accounts connected, her calendars by name,
  * and a builder for rule bodies.
  */
-import { ANN, ANN_WORK, type Harness, startHarness, type TestClient } from "../support/accounts.ts";
+import {
+  ANN,
+  ANN_WORK,
+  type Harness,
+  type HarnessOptions,
+  startHarness,
+  type TestClient,
+} from "../support/accounts.ts";
 
 /** Ann's calendars: main (owner) and family (read-only) of ANN; work (owner) and team (writer). */
 export interface AnnCalendars {
@@ -26,8 +33,11 @@ export interface ApiWorld {
 }
 
 /** Starts the harness and signs Ann in with both accounts connected. */
-export async function startApiWorld(env: Record<string, string> = {}): Promise<ApiWorld> {
-  const h = await startHarness(env);
+export async function startApiWorld(
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<ApiWorld> {
+  const h = await startHarness(env, options);
   const ann = h.client("192.0.2.1");
   await ann.signIn(ANN);
   await ann.connect(ANN);

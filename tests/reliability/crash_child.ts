@@ -12,6 +12,8 @@ import { OAuth2Client } from "google-auth-library";
 import { z } from "zod";
 import { createGoogleProvider } from "../../lib/google/provider.ts";
 import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
+import { createKeyring } from "../../lib/auth/crypto.ts";
+import { randomKeyBase64 } from "../../lib/db/settings.ts";
 import { createLogger } from "../../lib/log.ts";
 import { syncUser } from "../../lib/sync/engine.ts";
 
@@ -71,6 +73,7 @@ if (import.meta.main) {
     userId: config.userId,
     providerFor: () => provider,
     clock: () => new Date(),
+    keyring: await createKeyring([randomKeyBase64()]),
     config: {
       deleteGuard: { percent: 20, min: 10 },
       historyMaxRuns: 50,

@@ -8,7 +8,15 @@ import { desiredMirror } from "../../lib/sync/mirror.ts";
 import { createLogger } from "../../lib/log.ts";
 import { type Rule, RuleSchema } from "../../lib/model/rule.ts";
 import type { LiveSourceEvent } from "../../lib/model/events.ts";
-import { type Person, summaries, timed, withWorld, type World, writesIn } from "./support.ts";
+import {
+  type Person,
+  summaries,
+  TEST_KEYRING,
+  timed,
+  withWorld,
+  type World,
+  writesIn,
+} from "./support.ts";
 
 async function ledgerSize(world: World, p: Person): Promise<number> {
   let n = 0;
@@ -30,6 +38,7 @@ function depsOf(world: World, p: Person) {
     userId: p.userId,
     providerFor: () => world.provider,
     clock: () => new Date(),
+    keyring: TEST_KEYRING,
     config: {
       deleteGuard: { percent: 20, min: 10 },
       historyMaxRuns: 50,

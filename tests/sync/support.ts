@@ -20,6 +20,11 @@ import { type Rule, type RuleInput, RuleInputSchema } from "../../lib/model/rule
 import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import type { SourceEvent } from "../../lib/model/events.ts";
 import { tempKvPath } from "../support/temp_kv.ts";
+import { createKeyring, type Keyring } from "../../lib/auth/crypto.ts";
+import { randomKeyBase64 } from "../../lib/db/settings.ts";
+
+/** The keys every world encrypts history titles with (a test key, made per process). */
+export const TEST_KEYRING: Keyring = await createKeyring([randomKeyBase64()]);
 
 const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };
 const HOUR = 3_600_000;
@@ -244,6 +249,7 @@ export class World {
       userId: person.userId,
       providerFor: (_connectionId, meter) => this.providerWith(meter),
       clock: () => new Date(),
+      keyring: TEST_KEYRING,
       config: {
         deleteGuard: { percent: 20, min: 10 },
         historyMaxRuns: 50,
