@@ -151,6 +151,8 @@ export interface Retention {
 }
 
 const DAY_MS = 86_400_000;
+/** Deno KV refuses values over 64 KiB; JSON length is close to its encoding, hence a margin. */
+const MAX_ACTIONS_CHARS = 48_000;
 const TRIM_BATCH = 100;
 
 /**
@@ -167,6 +169,11 @@ export async function saveRun(
   const expireIn = retention.maxDays * DAY_MS;
   const expiresAt = new Date(Date.parse(run.endedAt) + expireIn).toISOString();
   const stored = ActionsRecordSchema.parse({ v: 1, actions, expiresAt });
+  // Titles and times make actions long: the last ones go (counted) so the value fits KV's cap.
+  while (stored.actions.length > 0 && JSON.stringify(stored).length > MAX_ACTIONS_CHARS) {
+    stored.actions.pop();
+    run.actionsDropped++;
+  }
   await commitOnce(() =>
     kv.atomic()
       .set(keys.run(run.userId, run.id), run, { expireIn })

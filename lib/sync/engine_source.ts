@@ -330,7 +330,8 @@ async function planPage(
     const ops = run.planner.plan(events.values());
     ctx.report.recordNoOps(ops);
     ctx.report.recordLeftOut(run.edge.target, ops, events);
-    ctx.report.noteSources(ops, events);
+    // A dry run writes nothing, so nothing would read what is noted.
+    if (!opts.dryRun) ctx.report.noteSources(ops, events);
     const writes = ops.filter((op): op is WriteOp => op.kind !== "none");
     await write(pass, run, writes);
   }

@@ -29,7 +29,8 @@ function factsOf(event: SourceEvent | undefined): SourceFacts {
   if (!event || event.status === "cancelled") return {};
   const time = (t: EventTime) => ("date" in t ? { date: t.date } : { ...t });
   return {
-    ...(event.summary ? { sourceTitle: event.summary } : {}),
+    // Enough to recognise the event; keeps the ciphertext within ActionSchema's bound.
+    ...(event.summary ? { sourceTitle: event.summary.slice(0, 200) } : {}),
     start: time(event.start),
     end: time(event.end),
   };

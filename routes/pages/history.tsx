@@ -91,7 +91,9 @@ const REMOVED_WORDS: Record<RemovedOwnerCause, (kind: string) => string> = {
  */
 function eventWords(a: OpenedAction, zone: string, now: Date): string {
   const title = a.title === undefined ? "An event" : `“${a.title}”`;
-  if (!a.start || !a.end) return a.title === undefined ? "An event not read in this run" : title;
+  if (!a.start || !a.end) {
+    return a.title === undefined && a.kind === "delete" ? "An event not read in this run" : title;
+  }
   return `${title} · ${formatEventTime(a.start, a.end, zone, now)}`;
 }
 
