@@ -8,7 +8,7 @@ import { createKeyring, decryptString, needsReencryption } from "../lib/auth/cry
 import { reencryptAllTokens } from "../lib/accounts/key_rotation.ts";
 import { getConnectionEntry } from "../lib/db/connections.ts";
 import { keys } from "../lib/db/keys.ts";
-import { getRun, type RunRecord, saveRun } from "../lib/db/history.ts";
+import { getRun, saveRun } from "../lib/db/history.ts";
 import { openTitles, sealTitles } from "../lib/db/history_titles.ts";
 import { randomKeyBase64 } from "../lib/db/settings.ts";
 import { ReconnectRequiredError } from "../lib/google/token_source.ts";
@@ -24,29 +24,9 @@ import {
   type TestClient,
   withHarness,
 } from "./support/accounts.ts";
+import { aRunRecord } from "../lib/db/test_runs.ts";
 
 /** Ann, signed in, with her personal and work accounts connected. */
-/** A run record with nothing in it but its ids: enough to hang actions on. */
-function aRun(userId: string, id: string): RunRecord {
-  const at = new Date().toISOString();
-  return {
-    v: 1,
-    id,
-    userId,
-    trigger: "manual",
-    startedAt: at,
-    endedAt: at,
-    dryRun: false,
-    full: false,
-    outcome: "ok",
-    rules: [],
-    errors: [],
-    errorsDropped: 0,
-    apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
-    actionsDropped: 0,
-  };
-}
-
 async function annWithTwoAccounts(h: Harness): Promise<{ ann: TestClient; userId: string }> {
   const ann = h.client();
   await ann.signIn(ANN);
@@ -313,7 +293,7 @@ Deno.test("key rotation: the documented command re-encrypts a store in place", a
       target: "c1/cal",
       sourceTitle: "Dentist",
     }]);
-    await saveRun(h.kv, aRun(userId, runId), [action], { maxRuns: 10, maxDays: 30 });
+    await saveRun(h.kv, aRunRecord(userId, runId), [action], { maxRuns: 10, maxDays: 30 });
     const newKey = randomKeyBase64();
     const run = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "cli.ts", "keys", "rotate"],

@@ -8,6 +8,7 @@ import { getRun, saveRun } from "./history.ts";
 import { openTitles, sealTitles } from "./history_titles.ts";
 import { randomKeyBase64 } from "./settings.ts";
 import { type Migration, SchemaTooNewError } from "./migrations.ts";
+import { aRunRecord } from "./test_runs.ts";
 
 const T0 = new Date("2030-01-01T00:00:00Z");
 const HOUR = 3600_000;
@@ -236,22 +237,7 @@ Deno.test("backup: a restore leaves out history actions past BUSYSYNC_HISTORY_MA
       }]);
       await saveRun(
         source,
-        {
-          v: 1,
-          id: runId,
-          userId: "u1",
-          trigger: "manual",
-          startedAt: at,
-          endedAt: at,
-          dryRun: false,
-          full: false,
-          outcome: "ok",
-          rules: [],
-          errors: [],
-          errorsDropped: 0,
-          apiCalls: { listPages: 0, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
-          actionsDropped: 0,
-        },
+        aRunRecord("u1", runId, { startedAt: at, endedAt: at }),
         actions,
         retention,
       );

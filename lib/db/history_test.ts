@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
 import { monotonicFactory } from "ulid";
 import { getRun, listRuns, type RunRecord, saveRun } from "./history.ts";
+import { aRunRecord } from "./test_runs.ts";
 
 const ulid = monotonicFactory();
 
 function aRun(userId: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    v: 1,
-    id: ulid(),
-    userId,
+  return aRunRecord(userId, ulid(), {
     trigger: "schedule",
     startedAt: "2026-01-01T00:00:00.000Z",
     endedAt: "2026-01-01T00:00:01.000Z",
-    dryRun: false,
-    full: false,
-    outcome: "ok",
-    rules: [],
-    errors: [],
-    errorsDropped: 0,
     apiCalls: { listPages: 1, putMirror: 0, deleteMirror: 0, listMarked: 0, methods: {} },
-    actionsDropped: 0,
     ...overrides,
-  };
+  });
 }
 
 Deno.test("history: runs page newest first; only the newest maxRuns are kept", async () => {
