@@ -100,7 +100,11 @@ export async function changeGroup(
   const due = entry.group.enabled || (group.enabled && !opts.keepMirrors) || lostMember;
   if (!due) return entry;
   // A group off already that loses a member is changed, not turned off.
-  const change = group.enabled && !entry.group.enabled ? "turned_off" : "changed";
+  const change = group.enabled && !entry.group.enabled
+    ? "turned_off"
+    : !group.enabled && entry.group.enabled
+    ? "turned_on"
+    : "changed";
   return { ...entry, syncJobId: await queueSync(deps, userId, groupId, change) };
 }
 

@@ -12,21 +12,26 @@
  */
 
 /** What a person did to a rule or a group, in the reasons it queues. */
-export const OWNER_CHANGES = ["created", "changed", "turned_off", "deleted"] as const;
+export const OWNER_CHANGES = ["created", "changed", "turned_on", "turned_off", "deleted"] as const;
 export type OwnerChange = (typeof OWNER_CHANGES)[number];
 
 /** What asks for a sync. */
 export const SYNC_REASONS = [
   /** "Sync now" in the dashboard. */
   "manual",
-  /** Rules: created (on), changed, turned off (its mirrors go), deleted (its mirrors go). */
+  /**
+   * Rules: created (on), changed, turned on (its mirrors come), turned off (its mirrors go),
+   * deleted (its mirrors go).
+   */
   "rule_created",
   "rule_changed",
+  "rule_turned_on",
   "rule_turned_off",
   "rule_deleted",
   /** Groups, as rules. */
   "group_created",
   "group_changed",
+  "group_turned_on",
   "group_turned_off",
   "group_deleted",
   /** An account was disconnected; the blocks of its rules and groups go. */

@@ -114,7 +114,7 @@ export async function changeRule(
   );
   // An enabled rule syncs its changes; a rule turned off syncs to have its mirrors removed.
   if (!entry.rule.enabled && !(rule.enabled && !opts.keepMirrors)) return entry;
-  const change = entry.rule.enabled ? "changed" : "turned_off";
+  const change = !entry.rule.enabled ? "turned_off" : rule.enabled ? "changed" : "turned_on";
   return { ...entry, syncJobId: await queueSync(deps, userId, ruleId, change) };
 }
 

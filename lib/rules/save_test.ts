@@ -76,7 +76,7 @@ Deno.test("save: a sync is queued when a rule is on, or turned off with its mirr
     await changeRule(deps, "u1", id, { name: "renamed" }, { keepMirrors: false });
     assert.deepEqual(queued(), [], "changed while off");
     await changeRule(deps, "u1", id, { enabled: true }, { keepMirrors: false });
-    assert.deepEqual(queued(), [`rule_changed:${id}`]);
+    assert.deepEqual(queued(), [`rule_turned_on:${id}`]);
     await changeRule(deps, "u1", id, { enabled: false }, { keepMirrors: false });
     assert.deepEqual(queued(), [`rule_turned_off:${id}`], "its mirrors go");
 

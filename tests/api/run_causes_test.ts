@@ -14,6 +14,8 @@ interface OwnerLine {
   name?: string;
   removed?: string;
   deleted: number;
+  created: number;
+  restored: number;
   status?: string;
 }
 
@@ -86,7 +88,20 @@ Deno.test("run causes: turning a rule off, deleting a group, disconnecting an ac
         const list = (await (await ann.request("/history")).text()).replace(/<[^>]+>/g, " ");
         assert.match(list, /Rule turned off\s+.*?2 busy blocks removed/s);
 
-        await ann.request(`/api/rules/${rule.id}?keepMirrors=true`, { method: "DELETE" });
+        // Turned on again, the run says so and its blocks come back.
+        const on = await ann.request(`/api/rules/${rule.id}`, {
+          method: "PATCH",
+          json: { enabled: true },
+        });
+        assert.equal(on.status, 200);
+        await on.body?.cancel();
+        const back = await runOf(w, "rule_turned_on");
+        assert.equal(back.rules[0].created + back.rules[0].restored, 2);
+        assert.match(await pageText(w, back.id), /Rule turned on/);
+        assert.equal(await blocksIn(w, cal.work.calendarId), 2);
+
+        await ann.request(`/api/rules/${rule.id}`, { method: "DELETE" });
+        await syncNow(w);
       },
     );
 
