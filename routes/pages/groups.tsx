@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { NotFoundNotice } from "../../components/NotFoundNotice.tsx";
 import { OwnerPageHead } from "../../components/OwnerPageHead.tsx";
 import { GroupDeleteButton } from "../../components/GroupList.tsx";
 import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
@@ -82,11 +83,11 @@ export function groupsPages(deps: AppDeps): Hono<AppEnv> {
     if (!entry) {
       c.status(404);
       return c.html(deps.render(
-        <section class="notice" aria-labelledby="notice-title">
-          <h1 id="notice-title">No such group</h1>
-          <p>It may have been deleted, or the link is mistyped.</p>
-          <a class="button" href="/rules">All rules and groups</a>
-        </section>,
+        <NotFoundNotice
+          heading="No such group"
+          why="It may have been deleted, or the link is mistyped."
+          back={{ href: "/rules", label: "All rules and groups" }}
+        />,
         { title: "Group not found", user, nav: "rules" },
       ));
     }

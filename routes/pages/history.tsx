@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { NotFoundNotice } from "../../components/NotFoundNotice.tsx";
 import {
   ChangeSummary,
   OutcomePill,
@@ -202,11 +203,11 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
     if (!found) {
       c.status(404);
       return c.html(deps.render(
-        <section class="notice" aria-labelledby="notice-title">
-          <h1 id="notice-title">No such run</h1>
-          <p>Runs are kept for a limited time; this one may be past it.</p>
-          <a class="button" href="/history">All history</a>
-        </section>,
+        <NotFoundNotice
+          heading="No such run"
+          why="Runs are kept for a limited time; this one may be past it."
+          back={{ href: "/history", label: "All history" }}
+        />,
         { title: "Run not found", user, nav: "history" },
       ));
     }

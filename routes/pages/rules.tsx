@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Banners } from "../../components/Banners.tsx";
 import { GroupsSection } from "../../components/GroupList.tsx";
 import { NamedCalendar } from "../../components/CalendarSwatch.tsx";
+import { NotFoundNotice } from "../../components/NotFoundNotice.tsx";
 import { CheckAndRepair } from "../../components/CheckAndRepair.tsx";
 import { OwnerPageHead } from "../../components/OwnerPageHead.tsx";
 import { Island } from "../../components/Island.tsx";
@@ -196,11 +197,11 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     if (!entry) {
       c.status(404);
       return c.html(deps.render(
-        <section class="notice" aria-labelledby="notice-title">
-          <h1 id="notice-title">No such rule</h1>
-          <p>It may have been deleted, or the link is mistyped.</p>
-          <a class="button" href="/rules">All rules</a>
-        </section>,
+        <NotFoundNotice
+          heading="No such rule"
+          why="It may have been deleted, or the link is mistyped."
+          back={{ href: "/rules", label: "All rules" }}
+        />,
         { title: "Rule not found", user, nav: "rules" },
       ));
     }
