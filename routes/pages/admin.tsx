@@ -312,6 +312,8 @@ function BudgetTable(
               <td>
                 {a.status === "needs_reconnect"
                   ? <span class="pill pill-bad">Needs reconnect</span>
+                  : a.status === "disconnected"
+                  ? <span class="pill pill-muted">Disconnected by its user, rules paused</span>
                   : a.writesPausedUntil
                   ? <span class="pill pill-warn">Writes wait until {at(a.writesPausedUntil)}</span>
                   : <span class="pill pill-ok">Connected</span>}

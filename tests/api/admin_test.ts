@@ -16,6 +16,7 @@ import {
   ANN,
   ANN_WORK,
   BOB,
+  BOB_WORK,
   type Harness,
   startHarness,
   type TestClient,
@@ -258,6 +259,26 @@ Deno.test("owner's page: users, budgets, jobs, incidents, never a title; pause, 
         [["connection_needs_reconnect", BOB]],
       );
     });
+
+    await t.step(
+      "a connection its user disconnected, keeping its rules, is no incident",
+      async () => {
+        const bob = h.client("192.0.2.2");
+        await bob.signIn(BOB);
+        await bob.connect(BOB_WORK);
+        const work = (await bob.connections()).find((c) => c.email === BOB_WORK)!;
+        const res = await bob.request(`/api/user/connections/${work.id}?keepRules=true`, {
+          method: "DELETE",
+        });
+        assert.equal(res.status, 200, await res.text());
+        const o = await overview();
+        assert.ok(!o.needReconnect.some((c: { email: string }) => c.email === BOB_WORK));
+        assert.ok(!o.incidents.some((i: { subject: string }) => i.subject === BOB_WORK));
+        const row = (await (await owner.request("/admin")).text()).replace(/\s+/g, " ")
+          .match(new RegExp(`<tr data-account="${work.id}">.*?</tr>`))?.[0] ?? "";
+        assert.match(row, /Disconnected by its user, rules paused/);
+      },
+    );
 
     await t.step(
       "delete: unknown users 404, the owner's own account 409, no choice 400",

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { BrowserContext, Page } from "playwright-core";
-import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
+import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
 import { startDemoServer } from "../support/demo_server.ts";
 
 const PERSONAL = "alex.personal@example.com";
@@ -66,30 +66,49 @@ Deno.test({
     const pages: string[] = ["/", "/signin", "/rulez"];
     const signedOut = await context.newPage();
     const findings: string[] = [];
-    /** `phone: true` audits at a phone's width too (the page's layout changes there). */
-    const check = async (page: Page, path: string, { phone = false } = {}) => {
-      const widths = phone ? [[1280, 720, "desktop"], [390, 844, "phone"]] as const : [
-        [1280, 720, "desktop"],
-      ] as const;
-      for (const [width, height, device] of widths) {
+    /**
+     * Audits `path` at a desktop's and a phone's width (the layout changes there), light and
+     * dark, and keeps a screenshot of each for a person to look at. `prepare` brings the page
+     * into the state to audit after it loads (a dialog open, say); `name` names that state.
+     */
+    const check = async (
+      page: Page,
+      path: string,
+      { prepare, name }: { prepare?: (page: Page) => Promise<void>; name?: string } = {},
+    ) => {
+      // Ids left out, so a screenshot keeps its name from run to run.
+      const slug = name ??
+        (path.replace(/[0-9A-Z]{26}/g, "id").replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") ||
+          "home");
+      for (
+        const [width, height, device] of [[1280, 720, "desktop"], [390, 844, "phone"]] as const
+      ) {
         await page.setViewportSize({ width, height });
         for (const scheme of ["light", "dark"] as const) {
           await page.emulateMedia({ colorScheme: scheme });
           await page.goto(`${server.url}${path}`);
+          await prepare?.(page);
+          const where = `${name ?? path} (${scheme}, ${device})`;
           for (const f of await audit(page)) {
-            const where = f.nodes.slice(0, 3).map((n) =>
+            const nodes = f.nodes.slice(0, 3).map((n) =>
               `${n.target.join(" ")} [${n.html.slice(0, 120)}] ${n.failureSummary ?? ""}`
             ).join(", ");
-            const line =
-              `${path} (${scheme}, ${device}) ${f.impact} ${f.id}: ${f.help} at ${where}`;
+            const line = `${where} ${f.impact} ${f.id}: ${f.help} at ${nodes}`;
             if (f.impact === "serious" || f.impact === "critical") findings.push(line);
             else console.log(`accessibility (minor): ${line}`);
           }
+          await page.screenshot({
+            path: await screenshotPath(`a11y-${slug}-${device}-${scheme}`),
+            fullPage: true,
+            animations: "disabled",
+          });
         }
       }
       await page.setViewportSize({ width: 1280, height: 720 });
     };
-    for (const path of pages) await check(signedOut, path);
+    for (const path of pages) {
+      await check(signedOut, path, { name: `signed-out-${path.slice(1) || "home"}` });
+    }
     await signedOut.close();
 
     await setUp(context, server.url);
@@ -133,10 +152,37 @@ Deno.test({
         "/rulez",
       ]
     ) await check(page, path);
-    // The group pages, and the rules page that lists groups, at a phone's width too.
-    for (const path of ["/rules", "/groups/new", `/groups/${group.id}`]) {
-      await check(page, path, { phone: true });
+    for (const path of ["/groups/new", `/groups/${group.id}`]) await check(page, path);
+    // The disconnect dialog, naming the rule and the group the work account is in.
+    await check(page, "/connections", {
+      name: "disconnect-dialog",
+      prepare: async (p) => {
+        await p.waitForFunction(() =>
+          [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+            el.dataset.hydrated === "true"
+          )
+        );
+        await p.locator("[data-connection]", { hasText: WORK })
+          .getByRole("button", { name: "Disconnect" }).click();
+        await p.getByRole("dialog").waitFor();
+      },
+    });
+    // A run whose lines say which blocks went, and why: the rule was turned off.
+    const off = await page.request.patch(`${server.url}/api/rules/${rule.id}`, {
+      headers: { origin: server.url, "content-type": "application/json" },
+      data: JSON.stringify({ enabled: false }),
+    });
+    assert.equal(off.status(), 200, await off.text());
+    await off.body();
+    let removal: string | undefined;
+    for (let tries = 0; !removal && tries < 100; tries++) {
+      const { items } = await (await page.request.get(`${server.url}/api/history`)).json();
+      removal = (items as { id: string; trigger: string; outcome?: string }[])
+        .find((r) => r.trigger === "rule_turned_off" && r.outcome)?.id;
+      if (!removal) await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    assert.ok(removal, "the run that removed the turned-off rule's blocks");
+    await check(page, `/history/${removal}`, { name: "history-run-removed" });
     assert.deepEqual(findings, []);
   } finally {
     await browser.close();
