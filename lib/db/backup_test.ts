@@ -218,7 +218,7 @@ Deno.test("backup: a dump written to a stream restores like one written to a fil
   });
 });
 
-Deno.test("backup: a restore leaves out history actions past BUSYSYNC_HISTORY_MAX_DAYS and re-expires the rest", async () => {
+Deno.test("backup: a restore leaves out runs and their actions past BUSYSYNC_HISTORY_MAX_DAYS and re-expires the rest", async () => {
   await withStores(async (source, target, dir) => {
     const keyring = await createKeyring([randomKeyBase64()]);
     const now = new Date();
@@ -248,7 +248,8 @@ Deno.test("backup: a restore leaves out history actions past BUSYSYNC_HISTORY_MA
     await backupKv(source, file);
 
     const result = await restoreKv(target, file);
-    assert.equal(result.skippedExpired, 1);
+    assert.equal(result.skippedExpired, 2);
+    assert.equal((await target.get(keys.run("u1", "01OLD"))).value, null);
     assert.equal((await target.get(keys.runActions("u1", "01OLD"))).value, null);
     const fresh = await getRun(target, "u1", "01NEW");
     const [opened] = await openTitles(keyring, "u1", "01NEW", fresh!.actions);

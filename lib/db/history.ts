@@ -93,6 +93,11 @@ export const RunRecordSchema = z.object({
   errorsDropped: count,
   apiCalls: ApiCallsSchema,
   actionsDropped: count,
+  /**
+   * When retention ends (set by saveRun), kept in the record because KV does not return
+   * expireIn: a restore re-applies it, so no run outlives BUSYSYNC_HISTORY_MAX_DAYS.
+   */
+  expiresAt: z.iso.datetime().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
@@ -165,9 +170,9 @@ export async function saveRun(
   actions: RunAction[],
   retention: Retention,
 ): Promise<void> {
-  const run = RunRecordSchema.parse(record);
   const expireIn = retention.maxDays * DAY_MS;
-  const expiresAt = new Date(Date.parse(run.endedAt) + expireIn).toISOString();
+  const expiresAt = new Date(Date.parse(record.endedAt) + expireIn).toISOString();
+  const run = RunRecordSchema.parse({ ...record, expiresAt });
   const stored = ActionsRecordSchema.parse({ v: 1, actions, expiresAt });
   // Titles and times make actions long: the last ones go (counted) so the value fits KV's cap.
   while (stored.actions.length > 0 && JSON.stringify(stored).length > MAX_ACTIONS_CHARS) {

@@ -52,7 +52,11 @@ Deno.test("history: a run keeps its errors with causes and its actions", async (
       target: "c:t",
     };
     await saveRun(kv, run, [action], { maxRuns: 5, maxDays: 30 });
-    assert.deepEqual(await getRun(kv, "u1", run.id), { run, actions: [action] });
+    const expiresAt = new Date(Date.parse(run.endedAt) + 30 * 24 * 3_600_000).toISOString();
+    assert.deepEqual(await getRun(kv, "u1", run.id), {
+      run: { ...run, expiresAt },
+      actions: [action],
+    });
   } finally {
     kv.close();
   }
