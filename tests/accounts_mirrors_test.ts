@@ -154,3 +154,48 @@ Deno.test("disconnect: with keepRules=true the rules pause and keep their blocks
     assert.ok(mirrors.every((id) => after.includes(id)));
   });
 });
+
+Deno.test("disconnect: forgetting an account already disconnected removes the blocks busysync can still reach, and says which stay", async () => {
+  await withHarness(async (h) => {
+    const { ann, userId, personal } = await annMirroring(h);
+    const work = (await ann.connections()).find((c) => c.email === ANN_WORK)!.id;
+    // Work into personal too: its blocks live in the account that is about to be disconnected.
+    const start = new Date(h.clock.now().getTime() + 30 * 3600_000);
+    await h.admin(`calendars/${encodeURIComponent(ANN_WORK)}/events`, {
+      summary: "Standup",
+      start: { dateTime: start.toISOString() },
+      end: { dateTime: new Date(start.getTime() + 1800_000).toISOString() },
+    });
+    await createRule(
+      h.kv,
+      userId,
+      RuleInputSchema.parse({
+        name: "Work into personal",
+        source: { connectionId: work, calendarId: ANN_WORK },
+        target: { connectionId: personal, calendarId: ANN },
+      }),
+      { now: h.clock.now() },
+    );
+    const sync = syncDepsOf(h, userId);
+    assert.equal((await syncUser({ ...sync, trigger: "manual" })).status, "completed");
+    assert.equal((await liveMirrors(h, ANN)).length, 1);
+    const paused = await ann.request(`/api/user/connections/${personal}?keepRules=true`, {
+      method: "DELETE",
+    });
+    assert.equal(paused.status, 200);
+    await paused.body?.cancel();
+
+    const res = await ann.request(`/api/user/connections/${personal}?removeMirrors=true`, {
+      method: "DELETE",
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(await liveMirrors(h, ANN_WORK), [], "the blocks in the reachable account go");
+    assert.equal((await liveMirrors(h, ANN)).length, 1, "busysync cannot reach the other one");
+    assert.deepEqual(await listRules(h.kv, userId), []);
+    assert.equal(await getConnectionEntry(h.kv, userId, personal), null);
+    assert.equal(body.blocksLeft, 1);
+    assert.equal((await syncUser({ ...sync, trigger: "manual" })).status, "completed");
+    assert.deepEqual(await ann.connections().then((cs) => cs.map((c) => c.email)), [ANN_WORK]);
+  });
+});

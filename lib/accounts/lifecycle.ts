@@ -12,6 +12,7 @@ import {
 import { deleteAllUserData } from "../db/account_data.ts";
 import { deleteGroup } from "../db/group_changes.ts";
 import { listGroups } from "../db/groups.ts";
+import { listLedger } from "../db/ledger.ts";
 import { deleteRule, listRules, listRulesAndGroups } from "../db/rules.ts";
 import { calendarsOf } from "../model/edge_owner.ts";
 import { purgeUser, removeRuleMirrors } from "../sync/engine.ts";
@@ -48,8 +49,14 @@ const SHARED: GrantOutcome = {
 export const DISCONNECTED_REASON =
   "You disconnected this account; connect it again to resume its rules.";
 
-/** What disconnecting did: rules deleted, or (with `keepRules`) paused, and the grant. */
-export type DisconnectOutcome = { removedRules: string[]; pausedRules?: string[] } & GrantOutcome;
+/**
+ * What disconnecting did: rules deleted, or (with `keepRules`) paused, and the grant.
+ * `blocksLeft`: busy blocks that stay in the calendars of an account disconnected earlier,
+ * which busysync can no longer reach.
+ */
+export type DisconnectOutcome =
+  & { removedRules: string[]; pausedRules?: string[]; blocksLeft?: number }
+  & GrantOutcome;
 
 /**
  * Disconnects a connection. With `keepRules` its rules and groups and their busy blocks stay:
@@ -95,15 +102,44 @@ export async function disconnectConnection(
     });
     removedRules.push(group.id);
   }
-  if (options.removeMirrors && removedRules.length) {
-    const run = await removeRuleMirrors(deps.syncDeps(userId), "account_disconnected");
-    if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
+  const forget = async () => {
+    await deps.push?.stopChannels(userId, connectionId);
+    return await leaveGrant(deps, entry.connection, async () => {
+      await deleteConnection(deps.kv, userId, connectionId);
+    });
+  };
+  if (!options.removeMirrors || !removedRules.length) return { removedRules, ...await forget() };
+  if (entry.connection.tokens) {
+    await removeMirrorsOf(deps, userId);
+    return { removedRules, ...await forget() };
   }
-  await deps.push?.stopChannels(userId, connectionId);
-  const grant = await leaveGrant(deps, entry.connection, async () => {
-    await deleteConnection(deps.kv, userId, connectionId);
-  });
-  return { removedRules, ...grant };
+  // Disconnected earlier: its own calendars are out of reach, so their blocks stay (the engine
+  // skips a connection that is gone); the blocks made from its events elsewhere still go.
+  const blocksLeft = await blocksInto(deps, userId, removedRules, connectionId);
+  const grant = await forget();
+  await removeMirrorsOf(deps, userId);
+  return { removedRules, blocksLeft, ...grant };
+}
+
+async function removeMirrorsOf(deps: AccountDeps, userId: string): Promise<void> {
+  const run = await removeRuleMirrors(deps.syncDeps(userId), "account_disconnected");
+  if (run.outcome !== "ok") throw new MirrorRemovalError(run.errors[0]?.message);
+}
+
+/** How many busy blocks of these rules and groups busysync keeps in the connection's calendars. */
+async function blocksInto(
+  deps: AccountDeps,
+  userId: string,
+  ownerIds: readonly string[],
+  connectionId: string,
+): Promise<number> {
+  let count = 0;
+  for (const ownerId of ownerIds) {
+    for await (const { entry } of listLedger(deps.kv, userId, ownerId)) {
+      if (entry.target.connectionId === connectionId) count++;
+    }
+  }
+  return count;
 }
 
 /** The `keepRules` disconnect: see `disconnectConnection`. */

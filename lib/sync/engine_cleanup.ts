@@ -6,6 +6,7 @@
  * Only events that are provably busysync's are removed: the marker AND an id derived from it
  * (a user's copy of a mirror carries the marker under a new id and is a real event).
  */
+import { listConnections } from "../db/connections.ts";
 import { dropCursors } from "../db/cursors.ts";
 import type { RemovedOwnerCause } from "../db/history.ts";
 import { completeEdgeRemoval, type EdgeRemoval } from "../db/groups.ts";
@@ -194,10 +195,15 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
     removed,
   });
   const reason = removalReason(removal.kind ?? "rule", removed);
+  // Blocks in an account the person forgot (disconnected, then deleted) cannot be reached
+  // without its tokens: they stay where they are, and waiting for them would block the rest.
+  const connected = new Set((await listConnections(ctx.kv, ctx.userId)).map((c) => c.id));
   const entries = [];
-  for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) entries.push(stored);
+  for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) {
+    if (connected.has(stored.entry.target.connectionId)) entries.push(stored);
+  }
   if (!await removeLedgered(ctx, ruleId, entries, reason)) return;
-  for (const target of removal.targets) {
+  for (const target of removal.targets.filter((t) => connected.has(t.connectionId))) {
     try {
       const left = [];
       for (const markerId of [ruleId, ...removal.aliases]) {

@@ -55,6 +55,11 @@ const DisconnectResult = z.object({
     "With keepRules=true: the ids of the rules and groups kept, paused until it is connected " +
       "again (groups go on between their other members).",
   ),
+  blocksLeft: z.number().int().optional().describe(
+    "With removeMirrors=true on an account disconnected earlier: the busy blocks left in its " +
+      "calendars, which busysync can no longer reach (connect it again first to remove them). " +
+      "The blocks its events made in other accounts are removed.",
+  ),
   revoked: z.boolean(),
   reason: z.enum(["shared", "unsupported"]).optional().describe(
     "Why the grant was left at Google: another user's connection holds the same Google " +

@@ -206,7 +206,8 @@ function disconnectQuestion(connection: Connection, owners: readonly (Rule | Gro
       "accounts' events; the ones in your other calendars were made from this account's " +
       "events. " +
       (connection.status === "disconnected"
-        ? "busysync can no longer reach this account, so its blocks there may stay."
+        ? "busysync can no longer reach this account, so the blocks in its calendars stay " +
+          "(connect it again first to remove them); the ones in your other calendars can go."
         : "Paused, they keep every block and carry on once you connect the account again."),
   };
 }
