@@ -52,8 +52,11 @@ for (const { name, start, tools } of SERVERS) {
       await t.step(
         "discovery finds the calendar home; a wrong password is its own error",
         async () => {
-          const account = await discoverAccount(alice, server.baseUrl);
+          const meter = aMeter();
+          const account = await discoverAccount(aClient(server.alice, meter), server.baseUrl);
           assert.equal(account.homeUrl, server.aliceHome);
+          // The well-known PROPFIND follows the redirect to the root, then asks the principal.
+          assert.deepEqual([...meter.counts], [["caldav.propfind", 2]]);
           await assert.rejects(
             discoverAccount(aClient({ username: "alice", password: "wrong" }), server.baseUrl),
             (e) => e instanceof CalDavAuthError && /app password/.test(e.message),

@@ -335,7 +335,8 @@ async function ready(
 async function tail(path: string): Promise<string> {
   try {
     return (await Deno.readTextFile(path)).slice(-2000);
-  } catch {
-    return "(no log)";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "(no log)"; // it died before the shell ran
+    throw e;
   }
 }
