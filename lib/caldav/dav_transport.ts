@@ -8,9 +8,15 @@ import type { ApiMeter } from "../sync/provider.ts";
 import { encodeBase64 } from "../encoding.ts";
 import { CalDavAuthError, CalDavUnreachableError } from "./dav_errors.ts";
 
+/**
+ * The fetch a client is given: the global one, or the outbound-safety fetch that checks every
+ * address and redirect hop. Only this narrow shape is used, so either fits.
+ */
+export type DavFetch = (url: string, init: RequestInit) => Promise<Response>;
+
 /** What a CalDAV call needs: how to fetch, who to be, and where to count requests. */
 export interface DavClient {
-  fetch: typeof fetch;
+  fetch: DavFetch;
   username: string;
   password: string;
   meter?: ApiMeter;

@@ -20,6 +20,7 @@ import {
   getObject,
   normalizeEtag,
 } from "../../lib/caldav/dav_objects.ts";
+import { multigetObjects } from "../../lib/caldav/dav_multiget.ts";
 import { syncCollection } from "../../lib/caldav/dav_sync.ts";
 import { aClient, aMeter, anEventIcs } from "./support.ts";
 
@@ -296,4 +297,31 @@ Deno.test("caldav recorded: discovery follows an absolute redirect and falls bac
       CalDavUnreachableError,
     );
   });
+});
+
+Deno.test("caldav recorded: a multiget of 450 hrefs goes in batches of at most 200", async () => {
+  const cal = "/alice/calendars/calendar/";
+  await using server = recordedServer((req) => {
+    const hrefs = [...req.body.matchAll(/<d:href>([^<]+)<\/d:href>/g)].map((m) => m[1]);
+    return multistatus(
+      hrefs.map((href) =>
+        href.endsWith("/gone.ics")
+          ? `<D:response><D:href>${href}</D:href><D:status>HTTP/1.1 404 Not Found</D:status></D:response>`
+          : `<D:response><D:href>${href}</D:href><D:propstat><D:prop><D:getetag>"e"</D:getetag>
+  <C:calendar-data>${ICS}</C:calendar-data></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`
+      ).join("\n"),
+    );
+  });
+  const url = `${server.url}${cal}`;
+  const hrefs = Array.from({ length: 449 }, (_, i) => `${url}e${i}.ics`).concat(`${url}gone.ics`);
+  const meter = aMeter();
+  const result = await multigetObjects(aClient(ALICE, meter), url, hrefs);
+  assert.equal(result.objects.length, 449);
+  assert.deepEqual(result.missing, [`${url}gone.ics`]);
+  assert.ok(result.objects.every((o) => o.etag === '"e"' && o.calendarData.includes("UID:m1")));
+  assert.deepEqual(
+    server.seen.map((r) => r.body.match(/<d:href>/g)?.length),
+    [200, 200, 50],
+  );
+  assert.equal(meter.counts.get("caldav.report.multiget"), 3);
 });
