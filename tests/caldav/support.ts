@@ -1,0 +1,39 @@
+/** Builders the CalDAV tests share: an event object, a client, a meter that remembers. */
+import type { DavClient } from "../../lib/caldav/dav_transport.ts";
+import type { CalDavUser } from "../support/caldav_servers.ts";
+
+/** A meter that counts requests by method name. */
+export function aMeter(): { count(method: string): void; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  return { counts, count: (method) => counts.set(method, (counts.get(method) ?? 0) + 1) };
+}
+
+/** A client for `user` on the real fetch, with a meter. */
+export function aClient(user: CalDavUser, meter = aMeter()): DavClient & { meter: typeof meter } {
+  return { fetch, username: user.username, password: user.password, meter };
+}
+
+/**
+ * A one-event calendar object in UTC (no VTIMEZONE needed), marked as busysync's when `marker`
+ * is set, as a mirror would be.
+ */
+export function anEventIcs(
+  opts: { uid: string; summary?: string; day?: number; marker?: string },
+): string {
+  const day = String(opts.day ?? 4).padStart(2, "0");
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//busysync//tests//EN",
+    "BEGIN:VEVENT",
+    `UID:${opts.uid}`,
+    "DTSTAMP:20270101T000000Z",
+    `DTSTART:202701${day}T090000Z`,
+    `DTEND:202701${day}T100000Z`,
+    `SUMMARY:${opts.summary ?? "Busy"}`,
+    ...(opts.marker ? [`X-BUSYSYNC:${opts.marker}`] : []),
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
