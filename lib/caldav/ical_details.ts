@@ -1,0 +1,116 @@
+/**
+ * The fields of one VEVENT (a master or an override) other than its times, in the sync core's
+ * terms, with the semantics lib/google/event_mapping.ts gives Google's: a field that is missing
+ * or not understood is left out, never fatal.
+ */
+import ICAL from "ical.js";
+import type { Attendee, LiveSourceEvent, ResponseStatus, Visibility } from "../model/events.ts";
+import { readMarkerProperties } from "./ical_marker.ts";
+
+/** What a VEVENT says besides its times and ids; `cancelled` when its STATUS is CANCELLED. */
+export type Details =
+  | { cancelled: true }
+  | { cancelled: false }
+    & Omit<
+      LiveSourceEvent,
+      "id" | "recurringEventId" | "originalStartTime" | "start" | "end"
+    >;
+
+/** RFC 5545 §3.2.12 PARTSTAT for a VEVENT; DELEGATED hands the seat to someone else. */
+const PARTSTATS: Record<string, ResponseStatus> = {
+  "NEEDS-ACTION": "needsAction",
+  "ACCEPTED": "accepted",
+  "DECLINED": "declined",
+  "TENTATIVE": "tentative",
+  "DELEGATED": "declined",
+};
+
+const CLASSES: Record<string, Visibility> = {
+  "PUBLIC": "public",
+  "PRIVATE": "private",
+  "CONFIDENTIAL": "confidential",
+};
+
+/**
+ * Reads the details of `vevent`. `selfAddresses` are the calendar owner's addresses (compared
+ * without case): their ATTENDEE's PARTSTAT is selfResponseStatus, like Google's `self: true`.
+ */
+export function readDetails(vevent: ICAL.Component, selfAddresses: readonly string[]): Details {
+  const status = text(vevent, "status")?.toUpperCase();
+  if (status === "CANCELLED") return { cancelled: true };
+  const self = new Set(selfAddresses.map((a) => a.toLowerCase()));
+  const guests = attendees(vevent);
+  const selfResponse = guests.find((g) => self.has(g.email.toLowerCase()))?.responseStatus;
+  return compact({
+    cancelled: false as const,
+    // TENTATIVE and CONFIRMED are a VEVENT's other values; anything else is read as the
+    // default, confirmed, as Google's absent status is.
+    status: status === "TENTATIVE" ? "tentative" as const : "confirmed" as const,
+    summary: text(vevent, "summary"),
+    description: text(vevent, "description"),
+    location: text(vevent, "location"),
+    transparency: transparency(vevent),
+    visibility: CLASSES[text(vevent, "class")?.toUpperCase() ?? ""],
+    selfResponseStatus: selfResponse,
+    iCalUID: text(vevent, "uid"),
+    organizerEmail: address(vevent.getFirstPropertyValue("organizer")),
+    attendees: guests.length ? guests : undefined,
+    privateProps: readMarkerProperties(vevent),
+    updated: updated(vevent),
+  });
+}
+
+function text(vevent: ICAL.Component, name: string): string | undefined {
+  const value = vevent.getFirstPropertyValue(name);
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * TRANSP, or Outlook's busy status: Exchange and Outlook mark a free event with
+ * `X-MICROSOFT-CDO-BUSYSTATUS:FREE`, sometimes without TRANSP:TRANSPARENT.
+ */
+function transparency(vevent: ICAL.Component): "opaque" | "transparent" | undefined {
+  const transp = text(vevent, "transp")?.toUpperCase();
+  const busyStatus = text(vevent, "x-microsoft-cdo-busystatus")?.trim().toUpperCase();
+  if (transp === "TRANSPARENT" || busyStatus === "FREE") return "transparent";
+  return transp === "OPAQUE" ? "opaque" : undefined;
+}
+
+/** The address of a `mailto:` CAL-ADDRESS; undefined for any other kind. */
+function address(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^mailto:(.+)$/i.exec(value.trim());
+  return match ? match[1] : undefined;
+}
+
+/** Every ATTENDEE with a mail address; a missing PARTSTAT is NEEDS-ACTION (RFC 5545). */
+function attendees(vevent: ICAL.Component): Attendee[] {
+  const out: Attendee[] = [];
+  for (const prop of vevent.getAllProperties("attendee")) {
+    const email = address(prop.getFirstValue());
+    if (email === undefined) continue;
+    const partstat = prop.getParameter("partstat");
+    const answer = typeof partstat === "string" ? PARTSTATS[partstat.toUpperCase()] : undefined;
+    out.push({ email, responseStatus: answer ?? "needsAction" });
+  }
+  return out;
+}
+
+/**
+ * LAST-MODIFIED, else DTSTAMP, as RFC 3339. Both are UTC by RFC 5545; a value without `Z` is
+ * read as UTC too rather than in the host's zone.
+ */
+function updated(vevent: ICAL.Component): string | undefined {
+  for (const name of ["last-modified", "dtstamp"]) {
+    const t = vevent.getFirstPropertyValue(name);
+    if (!(t instanceof ICAL.Time)) continue;
+    const ms = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+    return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+  }
+  return undefined;
+}
+
+/** Leaves out keys whose value is undefined, so an event holds only what the object said. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,187 @@
+/**
+ * The recurrence set of a master VEVENT up to a bound (RFC 5545 §3.8.5): DTSTART, every RRULE
+ * and RDATE, minus EXDATE. ical.js steps the RRULE; everything else is matched here by instant,
+ * because the parts of a series may be written in different zones (an EXDATE in UTC against a
+ * DTSTART with a TZID), and a TZID without VTIMEZONE is invisible to ical.js.
+ */
+import ICAL from "ical.js";
+import {
+  endOf,
+  instantOf,
+  keyOf,
+  type Length,
+  type Point,
+  pointOf,
+  type Read,
+  type TimeContext,
+} from "./ical_times.ts";
+import { wallOf } from "./ical_zones.ts";
+
+/** One member of the recurrence set: its original start, and its end. */
+export interface Occurrence {
+  start: Point;
+  end: Point;
+}
+
+/** The recurrence set before a bound, and the test EXDATE applies (overrides need it too). */
+export interface Series {
+  occurrences: Occurrence[];
+  isExcluded(start: Point): boolean;
+}
+
+/**
+ * Stops a rule that would step forever before reaching the bound (FREQ=SECONDLY from 1970):
+ * a daily series of 270 years is still inside it.
+ */
+const MAX_STEPS = 100_000;
+
+/**
+ * The occurrences of a series that start before `bound` (epoch ms; dates placed in
+ * `ctx.floatingZone`), in no particular order, without the EXDATE'd ones. An RDATE PERIOD
+ * keeps its own end; every other occurrence lasts `length`.
+ */
+export function expandSeries(
+  master: ICAL.Component,
+  start: Point,
+  length: Length,
+  ctx: TimeContext,
+  bound: number,
+): Read<Series> {
+  const found = new Map<string, Occurrence>();
+  const add = (s: Point, end?: Point): { ok: false; problem: string } | undefined => {
+    const e = end ?? endOf(s, length);
+    if (!e) return { ok: false, problem: "an occurrence mixes dates and date-times" };
+    if (instantOf(s, ctx.floatingZone) < bound && !found.has(keyOf(s))) {
+      found.set(keyOf(s), { start: s, end: e });
+    }
+  };
+  // DTSTART is always the first occurrence (RFC 5545 §3.8.5.3), matched by the rule or not.
+  const first = add(start);
+  if (first) return first;
+
+  for (const prop of master.getAllProperties("rrule")) {
+    const recur = prop.getFirstValue();
+    if (!(recur instanceof ICAL.Recur)) return { ok: false, problem: "an RRULE is unreadable" };
+    const stepped = stepRule(recur, start, ctx, bound);
+    if (!stepped.ok) return stepped;
+    for (const s of stepped.value) {
+      const failed = add(s);
+      if (failed) return failed;
+    }
+  }
+
+  for (const prop of master.getAllProperties("rdate")) {
+    for (const value of prop.getValues()) {
+      const period = value instanceof ICAL.Period ? value : undefined;
+      const time = period ? period.start : value;
+      if (!(time instanceof ICAL.Time)) return { ok: false, problem: "an RDATE is unreadable" };
+      const s = pointOf(prop, time, ctx);
+      if (!s.ok) return s;
+      let end: Point | undefined;
+      if (period) {
+        const periodEnd = period.getEnd();
+        const e = pointOf(prop, periodEnd, ctx);
+        if (!e.ok) return e;
+        end = e.value;
+      }
+      const failed = add(s.value, end);
+      if (failed) return failed;
+    }
+  }
+
+  const excluded = exdateKeys(master, ctx);
+  if (!excluded.ok) return excluded;
+  const keys = excluded.value;
+  const isExcluded = (s: Point) =>
+    keys.has(keyOf(s)) ||
+    (s.kind === "instant" && keys.has(s.zone.toWall(s.ms).toPlainDate().toString()));
+  const occurrences = [...found.values()].filter((o) => !isExcluded(o.start));
+  return { ok: true, value: { occurrences, isExcluded } };
+}
+
+/**
+ * The keys EXDATE removes (see keyOf). A date EXDATE on a timed series removes that day's
+ * occurrence, as clients that write one mean.
+ */
+function exdateKeys(master: ICAL.Component, ctx: TimeContext): Read<Set<string>> {
+  const keys = new Set<string>();
+  for (const prop of master.getAllProperties("exdate")) {
+    for (const value of prop.getValues()) {
+      if (!(value instanceof ICAL.Time)) return { ok: false, problem: "an EXDATE is unreadable" };
+      const point = pointOf(prop, value, ctx);
+      if (!point.ok) return point;
+      keys.add(keyOf(point.value));
+    }
+  }
+  return { ok: true, value: keys };
+}
+
+/**
+ * The starts one RRULE gives before `bound`. The rule is stepped on DTSTART's wall clock as a
+ * floating time (so a TZID without VTIMEZONE steps like one with), each start then placed in
+ * DTSTART's zone; a UTC UNTIL is first turned into that wall clock, so the last occurrence of
+ * `UNTIL=…T080000Z` at 09:00 Berlin is kept.
+ */
+function stepRule(recur: ICAL.Recur, start: Point, ctx: TimeContext, bound: number): Read<Point[]> {
+  const rule = recur.clone();
+  if (rule.until) rule.until = floatingUntil(rule.until, start);
+  const iterator = rule.iterator(floatingTime(start));
+  const out: Point[] = [];
+  for (let steps = 0;; steps++) {
+    if (steps === MAX_STEPS) {
+      return { ok: false, problem: `the series repeats more than ${MAX_STEPS} times` };
+    }
+    const next = iterator.next();
+    if (!next) return { ok: true, value: out };
+    const point: Point = start.kind === "date"
+      ? { kind: "date", date: new Temporal.PlainDate(next.year, next.month, next.day) }
+      : { kind: "instant", ms: start.zone.toInstant(wallOf(next)), zone: start.zone };
+    if (instantOf(point, ctx.floatingZone) >= bound) return { ok: true, value: out };
+    out.push(point);
+  }
+}
+
+/** DTSTART as ical.js steps it: the wall clock (or date) with no zone. */
+function floatingTime(start: Point): ICAL.Time {
+  if (start.kind === "date") return floatingDate(start.date);
+  return floatingWall(start.zone.toWall(start.ms));
+}
+
+function floatingDate(date: { year: number; month: number; day: number }): ICAL.Time {
+  return ICAL.Time.fromData({ year: date.year, month: date.month, day: date.day, isDate: true });
+}
+
+function floatingWall(w: Temporal.PlainDateTime): ICAL.Time {
+  return ICAL.Time.fromData({
+    year: w.year,
+    month: w.month,
+    day: w.day,
+    hour: w.hour,
+    minute: w.minute,
+    second: w.second,
+    isDate: false,
+  });
+}
+
+/**
+ * UNTIL as a floating time comparable with floatingTime(start). RFC 5545 wants UNTIL of
+ * DTSTART's type, UTC when DTSTART has a zone; a date UNTIL on a timed series includes its day.
+ */
+function floatingUntil(until: ICAL.Time, start: Point): ICAL.Time {
+  if (start.kind === "date") return floatingDate(until);
+  if (until.isDate) {
+    return floatingWall(
+      new Temporal.PlainDateTime(until.year, until.month, until.day, 23, 59, 59),
+    );
+  }
+  if (until.zone !== ICAL.Timezone.utcTimezone) return floatingWall(wallOf(until));
+  const ms = Date.UTC(
+    until.year,
+    until.month - 1,
+    until.day,
+    until.hour,
+    until.minute,
+    until.second,
+  );
+  return floatingWall(start.zone.toWall(ms));
+}
