@@ -27,6 +27,7 @@ export function createApp(input: AppInput): Hono<AppEnv> {
     google: services.google,
     tokens: services.tokens,
     providerFor: services.providerFor,
+    outboundFetch: services.outboundFetch,
     syncDeps: services.syncDeps,
     sessions: services.sessions,
     secureCookies,

@@ -180,9 +180,20 @@ async function withStore<T>(
       services,
       accountDeps: async () => {
         const { keyring } = await secrets();
-        const { google, tokens, providerFor, syncDeps } = await services();
+        const { google, tokens, providerFor, outboundFetch, syncDeps } = await services();
         const log = await logger();
-        return { kv, config, keyring, google, tokens, providerFor, syncDeps, now, log };
+        return {
+          kv,
+          config,
+          keyring,
+          google,
+          tokens,
+          providerFor,
+          outboundFetch,
+          syncDeps,
+          now,
+          log,
+        };
       },
       syncRequests: queuedSyncRequests(kv, { clock: now }),
       now,

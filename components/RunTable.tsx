@@ -4,6 +4,7 @@ import { formatDateTime, formatDuration, plural, runTotals } from "../lib/browse
 
 export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
   schedule: "Scheduled",
+  poll: "CalDAV check",
   manual: "Sync now",
   push: "Calendar change",
   rule_created: "Rule created",

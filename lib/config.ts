@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   BUSYSYNC_ALLOWED_EMAILS: csv(emailOrDomain).optional(),
   BUSYSYNC_ADMIN_EMAILS: csv(emailAddress).optional(),
   BUSYSYNC_SYNC_INTERVAL_MINUTES: intFrom(1, 1440).default(30),
+  BUSYSYNC_CALDAV_POLL_MINUTES: intFrom(1, 1440).default(5),
   BUSYSYNC_RECONCILE_HOURS: intFrom(1, 24 * 30).default(24),
   BUSYSYNC_HISTORY_MAX_RUNS: intFrom(1, 100_000).default(500),
   BUSYSYNC_HISTORY_MAX_DAYS: intFrom(1, 3650).default(30),
@@ -107,6 +108,11 @@ export interface Config {
    */
   adminEmails: string[];
   syncIntervalMinutes: number;
+  /**
+   * How often the rules and groups reading a CalDAV calendar are synced (CalDAV has no push).
+   * An idle check costs one sync-collection request per calendar.
+   */
+  caldavPollMinutes: number;
   reconcileHours: number;
   historyMaxRuns: number;
   historyMaxDays: number;
@@ -226,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowedEmails: e.BUSYSYNC_ALLOWED_EMAILS,
     adminEmails: e.BUSYSYNC_ADMIN_EMAILS ?? [],
     syncIntervalMinutes: e.BUSYSYNC_SYNC_INTERVAL_MINUTES,
+    caldavPollMinutes: e.BUSYSYNC_CALDAV_POLL_MINUTES,
     reconcileHours: e.BUSYSYNC_RECONCILE_HOURS,
     historyMaxRuns: e.BUSYSYNC_HISTORY_MAX_RUNS,
     historyMaxDays: e.BUSYSYNC_HISTORY_MAX_DAYS,

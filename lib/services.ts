@@ -20,7 +20,10 @@ import { statusOf } from "./google/google_errors.ts";
 import { createIncidentSenders } from "./notify/senders.ts";
 import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
-import type { CalendarProvider } from "./sync/provider.ts";
+import type { ApiMeter, CalendarProvider } from "./sync/provider.ts";
+import { caldavProviderFor } from "./caldav/provider.ts";
+import { providerByConnection } from "./providers/by_connection.ts";
+import type { DavFetch } from "./caldav/dav_transport.ts";
 import { noTracing, type Tracing } from "./telemetry/tracing.ts";
 
 export interface ServiceInput {
@@ -45,6 +48,8 @@ export interface Services {
   sessions: SessionDeps;
   /** The user's calendars through the provider interface. */
   providerFor(userId: string): CalendarProvider;
+  /** The fetch for addresses a person typed (a CalDAV server): see lib/net/. */
+  outboundFetch: DavFetch;
   /** Everything a sync engine entry point needs for one user. */
   syncDeps(userId: string): SyncDeps;
 }
@@ -99,7 +104,15 @@ export function createServices(input: ServiceInput): Services {
     tracing,
     ...(onAnswer && { onAnswer }),
   };
-  const providerFor = (userId: string) => googleProviderFor(providerDeps, userId);
+  // Until the outbound-safety fetch (lib/net/) lands: every address is fetched as given.
+  const outboundFetch: DavFetch = (url, init) => fetch(url, init);
+  const caldavDeps = { kv, keyring: input.secrets.keyring, fetch: outboundFetch, now };
+  const providersOf = (userId: string, meter?: ApiMeter) =>
+    providerByConnection(kv, userId, {
+      google: googleProviderFor(meter ? { ...providerDeps, meter } : providerDeps, userId),
+      caldav: caldavProviderFor(meter ? { ...caldavDeps, meter } : caldavDeps, userId),
+    });
+  const providerFor = (userId: string) => providersOf(userId);
   return {
     google,
     tokens,
@@ -113,13 +126,13 @@ export function createServices(input: ServiceInput): Services {
       verified: new VerifiedTokens(),
     },
     providerFor,
+    outboundFetch,
     syncDeps(userId) {
       return {
         kv,
         userId,
         // One provider per run (RunContext keeps it), counting that run's requests.
-        providerFor: (_connectionId, meter) =>
-          googleProviderFor({ ...providerDeps, meter }, userId),
+        providerFor: (_connectionId, meter) => providersOf(userId, meter),
         clock: now,
         keyring: input.secrets.keyring,
         config: {

@@ -62,7 +62,8 @@ const RULES: Rule[] = [{
     "HTTP or the CLI",
   from: (path) => /^lib\/(db|sync)\//.test(path),
   to: (path) =>
-    /^lib\/(google|rules|groups|accounts|push|scheduler|notify|http|cli|web|browser)\//.test(path),
+    /^lib\/(google|caldav|net|providers|rules|groups|accounts|push|scheduler|notify|http|cli|web|browser)\//
+      .test(path),
   typesToo: true,
 }, {
   name: "code bundled for the browser (islands/, lib/browser/) loads nothing of lib/ but the " +

@@ -1,4 +1,5 @@
 import type { Keyring } from "../auth/crypto.ts";
+import type { DavFetch } from "../caldav/dav_transport.ts";
 import type { Config } from "../config.ts";
 import type { GoogleOAuth } from "../google/oauth.ts";
 import type { TokenSource } from "../google/token_source.ts";
@@ -18,6 +19,11 @@ export interface AccountDeps {
   providerFor: (userId: string) => CalendarProvider;
   /** What the sync engine needs for one user: removing mirrors runs under its lease. */
   syncDeps: (userId: string) => SyncDeps;
+  /**
+   * The fetch for addresses a person typed (a CalDAV server): it refuses private addresses and
+   * plain http unless the instance allows them, and caps sizes and time (lib/net/).
+   */
+  outboundFetch: DavFetch;
   now: () => Date;
   log: Logger;
   /**

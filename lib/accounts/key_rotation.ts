@@ -5,7 +5,7 @@
  */
 import type { Keyring } from "../auth/crypto.ts";
 import { getConnectionEntry, listAllConnectionEntries, replaceTokens } from "../db/connections.ts";
-import { reencryptTokens } from "../google/stored_tokens.ts";
+import { reencryptTokens } from "../auth/connection_secrets.ts";
 
 export interface RotationReport {
   /** Connections looked at. */

@@ -17,7 +17,7 @@ import { deleteRule, listRules, listRulesAndGroups } from "../db/rules.ts";
 import { calendarsOf } from "../model/edge_owner.ts";
 import { purgeUser, removeRuleMirrors } from "../sync/engine.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
-import { openRefreshToken } from "../google/stored_tokens.ts";
+import { openRefreshToken } from "../auth/connection_secrets.ts";
 import type { AccountDeps } from "./deps.ts";
 
 /** Some mirrors could not be removed; nothing else was changed after the attempt. */
@@ -36,6 +36,11 @@ export type GrantOutcome =
 const UNSUPPORTED_MESSAGE = "The sign-in service offers no way to revoke access, so busysync " +
   "cannot revoke it: remove busysync from the account's third-party access yourself " +
   "(for Google: myaccount.google.com/permissions).";
+
+/** CalDAV has no revocation: the person ends the app password where they made it. */
+const CALDAV_UNREVOKED_MESSAGE = "busysync forgot the app password, but a CalDAV server offers " +
+  "no way for busysync to revoke it: delete it where you made it (iCloud: account.apple.com → " +
+  "App-Specific Passwords; Fastmail: Settings → Privacy & Security → App passwords).";
 
 const SHARED: GrantOutcome = {
   revoked: false,
@@ -238,6 +243,9 @@ async function heldElsewhere(deps: AccountDeps, connection: Connection): Promise
 async function revokeGrant(deps: AccountDeps, connection: Connection): Promise<GrantOutcome> {
   // Disconnected earlier with its rules kept: the grant went then.
   if (!connection.tokens) return { revoked: true };
+  if (connection.kind === "caldav") {
+    return { revoked: false, reason: "unsupported", message: CALDAV_UNREVOKED_MESSAGE };
+  }
   const ref = { userId: connection.userId, connectionId: connection.id };
   const refreshToken = await openRefreshToken(deps.keyring, ref, connection.tokens);
   try {

@@ -19,7 +19,7 @@ import { findUserBySub, getUser, upsertUserBySub, type User } from "../db/users.
 import { CALENDAR_SCOPES, type CodeTokens, IdTokenError } from "../google/oauth.ts";
 import { OAuthEndpointError } from "../google/oauth_errors.ts";
 import { KeySetUnavailableError } from "../google/signing_keys.ts";
-import { sealTokens } from "../google/stored_tokens.ts";
+import { sealTokens } from "../auth/connection_secrets.ts";
 import {
   authorizationRefusal,
   codeExchangeRefusal,

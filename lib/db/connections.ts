@@ -1,8 +1,10 @@
 /**
- * Connections: a Google account a user connected for calendar access. Tokens are stored only as
- * ciphertexts (lib/auth/crypto.ts); this module never sees a plaintext token. One connection per
- * Google account per user (`connections_by_sub`), so connecting an account again renews it;
- * `connections_by_account` finds every user's connection to one Google account.
+ * Connections: a Google or CalDAV account a user connected for calendar access. Secrets (Google
+ * tokens, a CalDAV app password) are stored only as ciphertexts (lib/auth/connection_secrets.ts);
+ * this module never sees a plaintext. One connection per account per user
+ * (`connections_by_sub`: Google's issuer and subject, or "caldav" and the principal URL), so
+ * connecting an account again renews it; `connections_by_account` finds every user's connection
+ * to one account.
  */
 import { z } from "zod";
 import { commitOnce, commitWithRetry, ConflictError } from "./commit.ts";
@@ -15,6 +17,23 @@ import { keys } from "./keys.ts";
  */
 export const CONNECTION_STATUSES = ["active", "needs_reconnect", "disconnected"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** Which service a connection reaches; records from before CalDAV are Google's. */
+export const CONNECTION_KINDS = ["google", "caldav"] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+
+/** The `issuer` of every CalDAV connection: its `sub` is the account's principal URL. */
+export const CALDAV_ISSUER = "caldav";
+
+/** Where a CalDAV account lives, as discovery found it. */
+const CalDavPlaceSchema = z.object({
+  /** The address the person gave (or the preset's). */
+  serverUrl: z.url(),
+  principalUrl: z.url(),
+  homeUrl: z.url(),
+  username: z.string().min(1),
+});
+export type CalDavPlace = z.infer<typeof CalDavPlaceSchema>;
 
 const StoredTokensSchema = z.object({
   /** Ciphertext of the refresh token. */
@@ -30,10 +49,14 @@ const ConnectionSchema = z.object({
   v: z.literal(1),
   id: z.string(),
   userId: z.string(),
+  kind: z.enum(CONNECTION_KINDS).default("google"),
   issuer: z.string(),
-  /** Google's stable id of the connected account. */
+  /** Google's stable id of the connected account; a CalDAV account's principal URL. */
   sub: z.string(),
+  /** Google's address of the account; for CalDAV, the user name and host ("ann @ dav.example"). */
   email: z.string(),
+  /** Set on a CalDAV connection only. */
+  caldav: CalDavPlaceSchema.optional(),
   scopes: z.array(z.string()),
   status: z.enum(CONNECTION_STATUSES),
   /** Why the connection needs attention, in words a user can act on. */
@@ -62,6 +85,8 @@ export interface ConnectionGrant {
   scopes: string[];
   tokens: StoredTokens;
   now: Date;
+  /** Absent: a Google account. */
+  caldav?: CalDavPlace;
 }
 
 /**
@@ -98,9 +123,11 @@ export async function saveConnectionGrant(
       v: 1,
       id: grant.connectionId,
       userId: grant.userId,
+      kind: grant.caldav ? "caldav" : "google",
       issuer: grant.issuer,
       sub: grant.sub,
       email: grant.email,
+      ...(grant.caldav ? { caldav: CalDavPlaceSchema.parse(grant.caldav) } : {}),
       scopes: grant.scopes,
       status: "active",
       tokens: grant.tokens,

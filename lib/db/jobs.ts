@@ -62,8 +62,11 @@ export interface EnqueueOptions {
   delayMs?: number;
   /** How far a debounced job may be pushed back in all, from its creation. */
   maxDelayMs?: number;
-  /** A cron tick: enqueue only if this tick has not enqueued the user yet. */
-  tick?: { id: number; keepMs: number };
+  /**
+   * A cron tick: enqueue only if this tick has not enqueued the user yet. `poll`: a CalDAV poll
+   * tick, numbered on its own interval.
+   */
+  tick?: { id: number; keepMs: number; poll?: boolean };
 }
 
 /** Finished jobs are kept this long for `wait` and the status page, then expire. */
@@ -111,7 +114,8 @@ export async function enqueueJob(
   let unchanged: string | undefined;
   const res = await commitWithRetry<{ jobId: string; created: boolean }>(async () => {
     unchanged = undefined;
-    const tickKey = opts.tick && keys.tick(opts.tick.id, userId);
+    const tickKey = opts.tick &&
+      (opts.tick.poll ? keys.pollTick : keys.tick)(opts.tick.id, userId);
     const tick = tickKey ? await kv.get<string>(tickKey) : null;
     if (tick?.value) {
       return { op: kv.atomic().check(tick), result: { jobId: tick.value, created: false } };

@@ -174,6 +174,8 @@ export const keys = {
   waitingJob: (userId: string, reason: string) => ["jobs_waiting", userId, reason] as const,
   /** A cron tick's job for a user: created once per tick whichever instance's cron fires. */
   tick: (tickId: number, userId: string) => ["ticks", tickId, userId] as const,
+  /** A CalDAV poll tick's job for a user, as `tick` (poll ticks are numbered on their own). */
+  pollTick: (tickId: number, userId: string) => ["poll_ticks", tickId, userId] as const,
 
   /** A push channel (open, or a stopped channel's tombstone until its expiry). */
   channel: (channelId: string) => ["channels", channelId] as const,

@@ -24,7 +24,7 @@ import {
   openAccessToken,
   openRefreshToken,
   sealAccessToken,
-} from "./stored_tokens.ts";
+} from "../auth/connection_secrets.ts";
 
 // The engine's error type (lib/sync/provider.ts): one class, whoever detects the dead grant.
 export { type ConnectionRef, ReconnectRequiredError };

@@ -55,6 +55,7 @@ const ERROR_DESCRIPTIONS = {
   415: "The body is not application/json.",
   422: "Well-formed but not acceptable: a cycle, a self-target, an unknown or unwritable calendar.",
   429: "Rate limited; `Retry-After` says when to try again.",
+  502: "The calendar service answered in a way busysync could not use; `message` says how.",
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;

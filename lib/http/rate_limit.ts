@@ -16,6 +16,11 @@ import { HttpError } from "./errors.ts";
 export const RATE_LIMITS = {
   /** Sign-in and connect flows started. */
   oauthStart: { limit: 10, windowMs: 5 * 60_000 },
+  /**
+   * CalDAV connects: each tries a password at a server the person named, so the limit keeps
+   * busysync from being used to guess passwords.
+   */
+  caldavConnect: { limit: 10, windowMs: 5 * 60_000 },
   /** OAuth callbacks (each costs a token exchange with Google). */
   oauthCallback: { limit: 20, windowMs: 5 * 60_000 },
   /** Syncs a user asks for ("Sync now", confirming a held rule): each costs Google requests. */

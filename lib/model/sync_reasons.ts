@@ -42,6 +42,11 @@ export const SYNC_REASONS = [
   "push",
   /** The periodic timer (cron). */
   "schedule",
+  /**
+   * The CalDAV poll (BUSYSYNC_CALDAV_POLL_MINUTES): CalDAV has no push, so the rules and groups
+   * reading a CalDAV calendar are synced this often.
+   */
+  "poll",
   /** The user confirmed deletes the guard stopped. */
   "confirm",
 ] as const;

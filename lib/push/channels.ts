@@ -61,9 +61,11 @@ async function wantedCalendars(
   userId: string,
 ): Promise<Map<string, CalendarRef>> {
   if (!pushEnabled(deps.config)) return new Map();
-  const usable = new Set(
-    (await listConnections(deps.kv, userId)).filter((c) => c.status === "active").map((c) => c.id),
-  );
+  const connections = (await listConnections(deps.kv, userId)).filter((c) => c.status === "active");
+  const usable = new Set(connections.map((c) => c.id));
+  // CalDAV has no push: its calendars are polled, and a rule reading one still has its Google
+  // calendars watched.
+  const pushable = new Set(connections.filter((c) => c.kind === "google").map((c) => c.id));
   // As the engine: a rule with a connection to reconnect sits out, so nothing to watch for
   // it; a group goes on between its other members, which are watched.
   const [rules, groups] = await Promise.all([
@@ -77,7 +79,9 @@ async function wantedCalendars(
     ...groups.map((e) => e.group).filter((g) => g.enabled)
       .flatMap(sourcesOf).filter((c) => usable.has(c.connectionId)),
   ];
-  return new Map(sources.map((source) => [keyOf(source), source]));
+  return new Map(
+    sources.filter((s) => pushable.has(s.connectionId)).map((source) => [keyOf(source), source]),
+  );
 }
 
 /** What reconciling would do: channels to open (each replacing `replaces`) and to stop. */

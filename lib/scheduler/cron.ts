@@ -10,9 +10,12 @@
  * over the period instead of every user listing everything at midnight.
  */
 import type { Config } from "../config.ts";
+import { listConnections } from "../db/connections.ts";
 import { enqueueJob } from "../db/jobs.ts";
 import { listUsersWithEnabledRules } from "../db/rule_owners.ts";
+import { listRulesAndGroups } from "../db/rules.ts";
 import { listPausedUserIds } from "../db/sync_pauses.ts";
+import { sourcesOf } from "../model/edge_owner.ts";
 
 export interface TickDeps {
   kv: Deno.Kv;
@@ -82,6 +85,47 @@ export async function tick(
       newId: deps.newId,
       // The mark outlives the tick so that a late cron of another instance still sees it.
       tick: { id: tickId, keepMs: 2 * intervalMs },
+    });
+    if (res.created) created++;
+  }
+  return { tickId, created };
+}
+
+export interface PollDeps {
+  kv: Deno.Kv;
+  config: Pick<Config, "caldavPollMinutes">;
+  newId: () => string;
+}
+
+/**
+ * Enqueues the CalDAV poll tick containing `now`: for each user whose syncs are not paused, a
+ * "poll" job for just the enabled rules and groups that read a calendar of an active CalDAV
+ * connection (CalDAV has no push; everything else waits for its push or the regular tick).
+ * Deduplicated per tick like `tick`. Returns how many jobs it created.
+ */
+export async function pollTick(
+  deps: PollDeps,
+  now: Date,
+): Promise<{ tickId: number; created: number }> {
+  const minutes = deps.config.caldavPollMinutes;
+  const tickId = tickIdAt(now, minutes);
+  let created = 0;
+  const paused = await listPausedUserIds(deps.kv);
+  for (const userId of await listUsersWithEnabledRules(deps.kv)) {
+    if (paused.has(userId)) continue;
+    const caldav = new Set(
+      (await listConnections(deps.kv, userId))
+        .filter((c) => c.kind === "caldav" && c.status === "active").map((c) => c.id),
+    );
+    if (!caldav.size) continue;
+    const ruleIds = (await listRulesAndGroups(deps.kv, userId))
+      .filter((o) => o.enabled && sourcesOf(o).some((cal) => caldav.has(cal.connectionId)))
+      .map((o) => o.id);
+    if (!ruleIds.length) continue;
+    const res = await enqueueJob(deps.kv, userId, { reason: "poll", ruleIds }, {
+      now,
+      newId: deps.newId,
+      tick: { id: tickId, keepMs: 2 * minutes * MINUTE, poll: true },
     });
     if (res.created) created++;
   }

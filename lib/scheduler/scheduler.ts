@@ -27,7 +27,7 @@ import {
   UnknownJobError,
 } from "../sync/requests.ts";
 import { type ChannelDeps, pushStatus, reconcileChannels, stopChannels } from "../push/channels.ts";
-import { cronSchedule, nextTickAt, tick } from "./cron.ts";
+import { cronSchedule, nextTickAt, pollTick, tick } from "./cron.ts";
 import { type PushChannels, receiveNotification } from "../push/notifications.ts";
 import { type JobOutcome, Worker, type WorkerOptions } from "./worker.ts";
 
@@ -85,6 +85,8 @@ export interface Scheduler extends SyncRequests {
   push: PushChannels;
   /** Enqueues the cron tick containing `now` (what the Deno.cron handler calls). */
   tick(now: Date): Promise<{ tickId: number; created: number }>;
+  /** Enqueues the CalDAV poll tick containing `now` (its own Deno.cron calls it). */
+  pollTick(now: Date): Promise<{ tickId: number; created: number }>;
   /** Brings the user's push channels in line with the rules (after runs; exposed for tests). */
   reconcileChannels(userId: string): Promise<void>;
   /** Starts the worker and, with `cron`, registers the Deno.cron tick (once per process). */
@@ -358,6 +360,11 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       if (res.created) worker.wake();
       return res;
     },
+    pollTick: async (now) => {
+      const res = await pollTick({ kv, config, newId }, now);
+      if (res.created) worker.wake();
+      return res;
+    },
     reconcileChannels: (userId) => reconcileChannels(channelDeps, userId),
     start(opts = {}) {
       worker.start();
@@ -374,6 +381,19 @@ export function createScheduler(input: SchedulerInput): Scheduler {
               if (res.created) worker.wake();
             } catch (err) {
               log.error("scheduler: cron tick failed", { err });
+            }
+          },
+        );
+        Deno.cron(
+          "busysync-caldav-poll",
+          cronSchedule(config.caldavPollMinutes),
+          { signal: cron.signal },
+          async () => {
+            try {
+              const res = await pollTick({ kv, config, newId }, clock());
+              if (res.created) worker.wake();
+            } catch (err) {
+              log.error("scheduler: CalDAV poll tick failed", { err });
             }
           },
         );

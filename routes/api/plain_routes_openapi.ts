@@ -10,6 +10,7 @@ import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { UserSettingsSchema } from "../../lib/db/users.ts";
 import { errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
 import {
+  CalDavConnectBody,
   CalendarsQuery,
   CallbackQuery,
   ConnectBody,
@@ -18,12 +19,14 @@ import {
   NotificationHeaders,
   RemoveMirrorsQuery,
 } from "./schemas.ts";
-import { CONNECTION_STATUSES } from "../../lib/db/connections.ts";
+import { CONNECTION_KINDS, CONNECTION_STATUSES } from "../../lib/db/connections.ts";
 
 const redirect = (description: string) => ({ description });
 const ConnectionSchema = z.object({
   id: z.string(),
-  email: z.string(),
+  kind: z.enum(CONNECTION_KINDS),
+  email: z.string().describe("Google's address of the account; for CalDAV, user name @ host."),
+  server: z.string().optional().describe("CalDAV only: the origin its calendars live at."),
   status: z.enum(CONNECTION_STATUSES).describe(
     "`disconnected`: disconnected with its rules kept (paused, no access stored) until the " +
       "same Google account is connected again.",
@@ -163,7 +166,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     path: "/user/connections",
     tags: account,
     security: SIGNED_IN,
-    summary: "Connected Google accounts",
+    summary: "Connected Google and CalDAV accounts",
     responses: {
       200: jsonResponse(z.object({ items: z.array(ConnectionSchema) }), "The connections."),
       ...errorResponses(401),
@@ -180,6 +183,28 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
       200: jsonResponse(z.object({ url: z.string() }), "Google's consent page."),
       303: redirect("Form post: to Google."),
       ...errorResponses(400, 401, 429),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/user/connections/caldav",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Connect a CalDAV account (iCloud, Fastmail, Nextcloud, any server): the address " +
+      "is discovered and the password checked before anything is stored",
+    request: { body: { content: { "application/json": { schema: CalDavConnectBody } } } },
+    responses: {
+      201: jsonResponse(
+        z.object({ connection: ConnectionSchema, calendars: z.array(Anything) }),
+        "Connected (or renewed: the same account keeps its id), with its calendars.",
+      ),
+      ...errorResponses(400, 401, 429, 502),
+      422: {
+        ...errorResponses(422)[422],
+        description: "caldav_auth (wrong user name or password), not_caldav, " +
+          "caldav_unreachable or address_refused (a private address, or plain http, that this " +
+          "instance does not allow).",
+      },
     },
   });
   registry.registerPath({

@@ -5,6 +5,7 @@
  * webhook handlers parse, which the OpenAPI entries of those routes describe. Route modules
  * import one another only through here (routes/mount.ts aside); it imports no route module.
  */
+import { CALDAV_PRESETS, PRESET_INFO } from "../../lib/model/caldav_presets.ts";
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { type RunRecord, RunRecordSchema } from "../../lib/db/history.ts";
@@ -222,6 +223,37 @@ export const CallbackQuery = z.object({
 // The account (routes/api/user.ts).
 
 export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
+/**
+ * Connecting a CalDAV account: a preset (iCloud, Fastmail) supplies the address; Nextcloud and
+ * "other" need the server's. The password is an app password where the service has them.
+ */
+export const CalDavConnectBody = z.object({
+  preset: z.enum(CALDAV_PRESETS).default("other"),
+  serverUrl: z.string().trim().max(2000).optional().describe(
+    "The server's address (https://…); required for nextcloud and other, ignored for icloud " +
+      "and fastmail.",
+  ),
+  username: z.string().trim().min(1, "Enter your user name.").max(320),
+  password: z.string().min(1, "Enter the app password.").max(1000),
+}).transform((body, ctx) => {
+  const serverUrl = PRESET_INFO[body.preset].serverUrl ?? body.serverUrl;
+  if (!serverUrl) {
+    ctx.addIssue({ code: "custom", path: ["serverUrl"], message: "Enter the server's address." });
+    return z.NEVER;
+  }
+  const url = URL.parse(
+    /^[a-z][a-z0-9+.-]*:/i.test(serverUrl) ? serverUrl : `https://${serverUrl}`,
+  );
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["serverUrl"],
+      message: "Enter the server's address, like https://cloud.example.com.",
+    });
+    return z.NEVER;
+  }
+  return { ...body, serverUrl: url.href };
+});
 const Flag = z.enum(["true", "false"]).default("false").transform((v) => v === "true");
 /** Removing busysync's mirrors is the default: busy blocks nobody manages any more are worse. */
 export const RemoveMirrorsQuery = z.object({

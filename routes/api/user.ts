@@ -15,6 +15,14 @@ import {
   MirrorRemovalError,
 } from "../../lib/accounts/lifecycle.ts";
 import { beginFlow } from "../../lib/accounts/oauth_flows.ts";
+import { connectCalDav } from "../../lib/accounts/caldav_connect.ts";
+import {
+  CalDavAuthError,
+  CalDavError,
+  CalDavNotFoundError,
+  CalDavUnreachableError,
+} from "../../lib/caldav/dav_errors.ts";
+
 import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
 import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
 import { updateUserSettings, UserSettingsSchema } from "../../lib/db/users.ts";
@@ -32,7 +40,13 @@ import {
 } from "../../lib/http/validate.ts";
 import { idParam } from "../../lib/http/openapi.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
-import { CalendarsQuery, ConnectBody, DisconnectQuery, RemoveMirrorsQuery } from "./schemas.ts";
+import {
+  CalDavConnectBody,
+  CalendarsQuery,
+  ConnectBody,
+  DisconnectQuery,
+  RemoveMirrorsQuery,
+} from "./schemas.ts";
 
 /** userRoutes' routes (under its base) that a plain HTML form posts to: the connections page's. */
 export const FORM_ROUTES = [
@@ -49,7 +63,9 @@ const IMPORT_MAX_BYTES = 1024 * 1024;
 function publicConnection(c: Connection) {
   return {
     id: c.id,
+    kind: c.kind,
     email: c.email,
+    ...(c.caldav ? { server: new URL(c.caldav.homeUrl).origin } : {}),
     status: c.status,
     ...(c.statusReason ? { statusReason: c.statusReason } : {}),
     scopes: c.scopes,
@@ -128,6 +144,23 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
 
   app.post("/calendars/connect", startLimit, (c) => connect(c));
 
+  const caldavLimit = rateLimit({
+    kv: deps.kv,
+    now: deps.now,
+    trustProxy: deps.config.trustProxy,
+    bucket: "caldavConnect",
+  });
+  /** Checks the password against the server before anything is stored; 201 with its calendars. */
+  app.post("/connections/caldav", caldavLimit, async (c) => {
+    const signIn = await parseJsonBody(c, CalDavConnectBody);
+    const { connection, calendars } = await connectCalDav(deps, userOf(c).id, signIn)
+      .catch(caldavRefused);
+    return c.json({
+      connection: publicConnection(connection),
+      calendars: calendars.map((cal) => ({ ...cal, writable: isWritable(cal.accessRole) })),
+    }, 201);
+  });
+
   app.post("/connections/:id/reconnect", startLimit, async (c) => {
     const { id } = parseWith(ConnectionId, c.req.param());
     const entry = await getConnectionEntry(deps.kv, userOf(c).id, id);
@@ -200,6 +233,18 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
 }
 
 /** A failed mirror removal is Google's failure (502), with the way out in the message. */
+/** A CalDAV connect the server or busysync's outbound rules refused, in the person's words. */
+function caldavRefused(err: unknown): never {
+  if (err instanceof CalDavAuthError) throw new HttpError(422, "caldav_auth", err.message);
+  if (err instanceof CalDavNotFoundError) throw new HttpError(422, "not_caldav", err.message);
+  if (err instanceof CalDavUnreachableError) {
+    throw new HttpError(422, "caldav_unreachable", err.message);
+  }
+
+  if (err instanceof CalDavError) throw new HttpError(502, "caldav_error", err.message);
+  throw err;
+}
+
 function mirrorRemovalFailed(err: unknown): never {
   if (err instanceof MirrorRemovalError) {
     throw new HttpError(

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
 import ActionButton, { type ActionChoice } from "../../islands/ActionButton.tsx";
+import CalDavConnect from "../../islands/CalDavConnect.tsx";
 import {
   isReadable,
   isWritable,
@@ -21,9 +22,10 @@ import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**
- * `GET /connections`: the connected Google accounts with their health and calendars, "Connect
- * a Google account", reconnect for an account whose access died (plain forms: they work
- * without JavaScript), and disconnect, which asks first what to do with the busy blocks.
+ * `GET /connections`: the connected Google and CalDAV accounts with their health and
+ * calendars, "Connect a Google account" (a plain form: it works without JavaScript), "Connect a
+ * CalDAV account" (checked against the server before it is stored), connecting an account
+ * again when its access died, and disconnect, which asks first what to do with the busy blocks.
  */
 export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get("/", requireSignedInPage(), async (c) => {
@@ -41,8 +43,8 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
           <div>
             <h1>Connections</h1>
             <p class="lead">
-              The Google accounts whose calendars busysync reads and fills. Connect every account
-              that takes part, e.g. personal and work.
+              The Google and CalDAV accounts whose calendars busysync reads and fills. Connect every
+              account that takes part, e.g. personal and work.
             </p>
           </div>
           <div class="head-actions">
@@ -66,6 +68,10 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
             </form>
           </div>
         </div>
+        <details class="card caldav-connect" open={c.req.query("caldav") !== undefined}>
+          <summary>Connect a CalDAV account: iCloud, Fastmail, Nextcloud or any server</summary>
+          <Island name="CalDavConnect" component={CalDavConnect} props={{ idPrefix: "caldav" }} />
+        </details>
         {rules.length === 0 && connections.length > 0 && (
           <NextStep
             connections={connections.length}
@@ -161,15 +167,33 @@ function ConnectionCard(
           ))}
         </ul>
       )}
+      {connection.caldav && (broken || disconnected) && (
+        <details class="caldav-connect" open>
+          <summary>Connect again</summary>
+          <Island
+            name="CalDavConnect"
+            component={CalDavConnect}
+            props={{
+              idPrefix: `caldav-${connection.id}`,
+              initial: {
+                serverUrl: connection.caldav.serverUrl,
+                username: connection.caldav.username,
+              },
+            }}
+          />
+        </details>
+      )}
       <div class="connection-actions">
-        <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
-          <button
-            type="submit"
-            class={broken || disconnected ? "button" : "button button-secondary"}
-          >
-            {disconnected ? "Connect again" : "Reconnect"}
-          </button>
-        </form>
+        {!connection.caldav && (
+          <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
+            <button
+              type="submit"
+              class={broken || disconnected ? "button" : "button button-secondary"}
+            >
+              {disconnected ? "Connect again" : "Reconnect"}
+            </button>
+          </form>
+        )}
         <Island
           name="ActionButton"
           component={ActionButton}

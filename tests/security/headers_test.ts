@@ -222,6 +222,11 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
           method: "POST",
           json: {},
         }),
+        // A refused connect: the 400 of a missing address, checked before any server is asked.
+        probe("POST /api/user/connections/caldav", 400, "/api/user/connections/caldav", {
+          method: "POST",
+          json: { preset: "other", username: "a", password: "b" },
+        }),
         probe(
           "POST /api/user/connections/:id/reconnect",
           200,

@@ -15,7 +15,7 @@ import { listAllConnectionEntries } from "../../lib/db/connections.ts";
 import { listRuns } from "../../lib/db/history.ts";
 import { keys } from "../../lib/db/keys.ts";
 import { OAuthStateSchema } from "../../lib/db/oauth_states.ts";
-import { openAccessToken, openRefreshToken } from "../../lib/google/stored_tokens.ts";
+import { openAccessToken, openRefreshToken } from "../../lib/auth/connection_secrets.ts";
 import { createLogger } from "../../lib/log.ts";
 import { addEvent, FAST, liveChannels } from "../scheduler/support.ts";
 import { ANN, ANN_WORK, CLIENT, startHarness, type TestClient } from "../support/accounts.ts";

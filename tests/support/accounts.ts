@@ -14,7 +14,7 @@ import { getConnectionEntry } from "../../lib/db/connections.ts";
 import { openKv } from "../../lib/db/kv.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
 import { createGoogleOAuth } from "../../lib/google/oauth.ts";
-import { openAccessToken, openRefreshToken } from "../../lib/google/stored_tokens.ts";
+import { openAccessToken, openRefreshToken } from "../../lib/auth/connection_secrets.ts";
 import { createTokenSource, type TokenSource } from "../../lib/google/token_source.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
 import type { Scheduler, SchedulerOptions } from "../../lib/scheduler/scheduler.ts";

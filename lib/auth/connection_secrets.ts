@@ -1,9 +1,11 @@
 /**
- * How a connection's Google tokens are sealed in its record: each token is encrypted with the
- * keyring's primary key, bound to the connection and the token's role, so a ciphertext moved to
- * another record or role does not decrypt.
+ * How a connection's secrets are sealed in its record: each is encrypted with the keyring's
+ * primary key, bound to the connection and the secret's role, so a ciphertext moved to another
+ * record or role does not decrypt. A Google connection keeps its refresh and access tokens; a
+ * CalDAV connection its app password, in the refresh token's place (it is what renews access),
+ * so key rotation, export and disconnecting treat both alike.
  */
-import { decryptString, encryptString, type Keyring, reencrypt } from "../auth/crypto.ts";
+import { decryptString, encryptString, type Keyring, reencrypt } from "./crypto.ts";
 import type { StoredTokens } from "../db/connections.ts";
 
 /** Names one connection of one user. */
@@ -41,7 +43,16 @@ export async function sealAccessToken(
   };
 }
 
-/** The plaintext refresh token. Throws UnknownKeyError / DecryptError (lib/auth/crypto.ts). */
+/** Seals a CalDAV account's app password. */
+export async function sealPassword(
+  keyring: Keyring,
+  ref: ConnectionRef,
+  password: string,
+): Promise<StoredTokens> {
+  return { refresh: await encryptString(keyring, password, context(ref, "refresh")) };
+}
+
+/** The plaintext refresh token (a CalDAV connection's password). Throws UnknownKeyError / DecryptError (lib/auth/crypto.ts). */
 export async function openRefreshToken(
   keyring: Keyring,
   ref: ConnectionRef,
