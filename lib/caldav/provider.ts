@@ -195,11 +195,17 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     ics: string,
     window: TimeWindow,
     zone: string,
+    self: readonly string[],
     unreadable: UnreadableEvent[],
   ): SourceEvent[] {
     const key = resourceKeyOf(href);
     read.set(key, { href, ics });
-    const parsed = readCalendarObject(ics, { resourceKey: key, window, calendarZone: zone });
+    const parsed = readCalendarObject(ics, {
+      resourceKey: key,
+      window,
+      calendarZone: zone,
+      selfAddresses: self,
+    });
     unreadable.push(...parsed.problems);
     if (!parsed.readable) return [];
     if (!parsed.events.length) return [{ id: key, status: "cancelled" }];
@@ -244,7 +250,9 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
         ? await call(cal, () => multigetObjects(client, cal.calendarId, missing))
         : { objects: [], missing: [] };
       for (const object of [...withData, ...fetched.objects]) {
-        events.push(...eventsOf(object.href, object.calendarData!, window, zone, unreadable));
+        events.push(
+          ...eventsOf(object.href, object.calendarData!, window, zone, selfOf(client), unreadable),
+        );
       }
       if (!full) {
         for (const href of [...result.deleted, ...fetched.missing]) {
@@ -388,4 +396,13 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       }
     }
   }
+}
+
+/**
+ * The addresses an invitation names the account's owner by, for their PARTSTAT (a declined
+ * invitation is left out as Google's are): the user name when it is an address (iCloud,
+ * Fastmail).
+ */
+function selfOf(client: DavClient): string[] {
+  return client.username.includes("@") ? [client.username] : [];
 }

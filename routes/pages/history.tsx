@@ -99,6 +99,17 @@ function eventWords(a: OpenedAction, zone: string, now: Date): string {
 }
 
 /**
+ * Which services a run's requests went to, by their method names ("events.insert" is Google's,
+ * "caldav.put" a CalDAV server's): "Google", "CalDAV servers" or both.
+ */
+function servicesOf(methods: Record<string, number>): string {
+  const names = Object.keys(methods);
+  const caldav = names.some((m) => m.startsWith("caldav."));
+  const google = names.length === 0 || names.some((m) => !m.startsWith("caldav."));
+  return google && caldav ? "Google and CalDAV servers" : caldav ? "CalDAV servers" : "Google";
+}
+
+/**
  * `GET /history` (runs with counts and errors, filterable by rule and outcome with a plain GET
  * form, paged with "Older runs") and `GET /history/:runId` (one run: per rule counts, errors
  * with causes, and what happened to each event). No JavaScript on either.
@@ -237,8 +248,10 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
             <p class="lead">
               <ChangeSummary run={run} />. Took {runDuration(run)}
               {run.full ? ", a full check of every busy block" : ""}; {calls.requests ??
-                calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked}{" "}
-              calls to Google{Object.keys(calls.methods).length > 0 && (
+                calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked} calls to
+              {" "}
+              {servicesOf(calls.methods)}
+              {Object.keys(calls.methods).length > 0 && (
                 <>
                   {" "}(
                   {Object.entries(calls.methods).map(([m, n]) => `${n} ${m}`).join(", ")})

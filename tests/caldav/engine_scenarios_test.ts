@@ -276,6 +276,58 @@ for (const { name, start, tools } of SERVERS) {
           },
         );
 
+        await t.step("an all-day and a free event are left out, as from Google", async () => {
+          const day = tomorrowAt(0, 2).toISOString().slice(0, 10).replace(/-/g, "");
+          await w.put(
+            "holiday.ics",
+            calendarObject([[
+              "UID:holiday",
+              "DTSTAMP:20270101T000000Z",
+              `DTSTART;VALUE=DATE:${day}`,
+              "SUMMARY:Holiday",
+            ]]),
+          );
+          await w.put(
+            "focus.ics",
+            calendarObject([vevent("focus", "Focus", tomorrowAt(13), 1, ["TRANSP:TRANSPARENT"])]),
+          );
+          await synced(w);
+          assert.equal((await w.busyInGoogle()).length, 1, "still only Review");
+        });
+
+        await t.step(
+          "a group of a Google and a CalDAV calendar, then deleted with its blocks",
+          async () => {
+            const team = w.cal.team;
+            const res = await w.ann.request("/api/groups", {
+              method: "POST",
+              json: {
+                name: "Family and CalDAV",
+                members: [{ calendar: team }, { calendar: w.dav }],
+              },
+            });
+            const group = await res.json();
+            assert.equal(res.status, 201, JSON.stringify(group));
+            await w.h.admin(`calendars/${encodeURIComponent(team.calendarId)}/events`, {
+              summary: "School play",
+              start: { dateTime: tomorrowAt(17).toISOString() },
+              end: { dateTime: tomorrowAt(18).toISOString() },
+            });
+            await synced(w);
+            const teamBlocks = async () =>
+              (await eventsIn(w.h, team.calendarId)).filter((e) => e.summary === "Busy");
+            assert.equal((await teamBlocks()).length, 1, "Review blocks the team calendar");
+            const inDav = (await w.objects()).filter((o) => /X-BUSYSYNC/.test(o));
+            assert.ok(inDav.length >= 1, "School play blocks the CalDAV calendar");
+            assert.ok(inDav.every((o) => !/School play/.test(o)));
+            const del = await w.ann.request(`/api/groups/${group.id}`, { method: "DELETE" });
+            assert.equal(del.status, 200, await del.text());
+            await synced(w);
+            assert.equal((await teamBlocks()).length, 0);
+            assert.equal((await w.objects()).filter((o) => /X-BUSYSYNC/.test(o)).length, 0);
+          },
+        );
+
         await t.step("deleting the rule removes its blocks from Google", async () => {
           const del = await w.ann.request(`/api/rules/${ruleId}`, { method: "DELETE" });
           assert.equal(del.status, 200, await del.text());
