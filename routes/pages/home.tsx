@@ -169,6 +169,12 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
                     ? "Google tells busysync when a calendar changes"
                     : progress.push.reason ?? "Push notifications are off"}
                 </span>
+                {connections.some((c) => c.kind === "caldav") && (
+                  <span class="fact-sub" data-testid="caldav-poll">
+                    CalDAV calendars have no push: busysync checks them every{" "}
+                    {plural(deps.config.caldavPollMinutes, "minute")}
+                  </span>
+                )}
               </dd>
             </div>
           </dl>
