@@ -1,8 +1,9 @@
 /**
- * calendar-query for events carrying a property (busysync's marker, `X-BUSYSYNC`): a VEVENT
- * comp-filter holding a prop-filter text-match (RFC 4791 §9.7.2), which returned exactly the
- * marked objects on Radicale, Xandikos and Cyrus (notes §5). The comp-filter is always there:
- * iCloud refuses a calendar-query without one (lfos/calcurse#60).
+ * calendar-query (RFC 4791 §7.8) with its data: every event object of a calendar, or those
+ * carrying a property (busysync's marker, `X-BUSYSYNC`) through a prop-filter text-match
+ * (§9.7.2), which returned exactly the marked objects on Radicale, Xandikos and Cyrus (notes §5).
+ * A VEVENT comp-filter is always there: iCloud refuses a calendar-query without one
+ * (lfos/calcurse#60). No time-range: server-side recurrence matching differs (notes §2).
  */
 import { CalDavError } from "./dav_errors.ts";
 import { type ListedObject, multigetObjects } from "./dav_multiget.ts";
@@ -15,11 +16,34 @@ import { davXmlRequest, escapeXml, isMultistatus, NS, sameCollection } from "./d
  * collation `i;octet`), with their data (multigot when the server left it out). Throws
  * CalDavError when the server does not answer with a multistatus.
  */
-export async function findObjectsByProperty(
+export function findObjectsByProperty(
   client: DavClient,
   calendarUrl: string,
   property: string,
   value: string,
+): Promise<ListedObject[]> {
+  return queryEvents(
+    client,
+    calendarUrl,
+    `<c:prop-filter name="${escapeXml(property)}">
+      <c:text-match collation="i;octet">${escapeXml(value)}</c:text-match>
+    </c:prop-filter>`,
+  );
+}
+
+/**
+ * Every object of `calendarUrl` holding a VEVENT, with its data, in one request: the full
+ * listing's data where sync-collection leaves it out (Xandikos), instead of a multiget per 200
+ * hrefs (bench/results/caldav_listing.json). Throws CalDavError as findObjectsByProperty does.
+ */
+export function listEventObjects(client: DavClient, calendarUrl: string): Promise<ListedObject[]> {
+  return queryEvents(client, calendarUrl, "");
+}
+
+async function queryEvents(
+  client: DavClient,
+  calendarUrl: string,
+  eventFilter: string,
 ): Promise<ListedObject[]> {
   const answer = await davXmlRequest(client, "caldav.report.query", calendarUrl, {
     method: "REPORT",
@@ -28,9 +52,7 @@ export async function findObjectsByProperty(
 <c:calendar-query ${NS}>
   <d:prop><d:getetag/><c:calendar-data/></d:prop>
   <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">
-    <c:prop-filter name="${escapeXml(property)}">
-      <c:text-match collation="i;octet">${escapeXml(value)}</c:text-match>
-    </c:prop-filter>
+    ${eventFilter}
   </c:comp-filter></c:comp-filter></c:filter>
 </c:calendar-query>`,
   });

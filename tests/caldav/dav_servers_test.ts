@@ -22,7 +22,7 @@ import {
   getObject,
   updateObject,
 } from "../../lib/caldav/dav_objects.ts";
-import { findObjectsByProperty } from "../../lib/caldav/dav_query.ts";
+import { findObjectsByProperty, listEventObjects } from "../../lib/caldav/dav_query.ts";
 import { syncCollection } from "../../lib/caldav/dav_sync.ts";
 import {
   type CalDavTestServer,
@@ -189,15 +189,24 @@ for (const { name, start, tools } of SERVERS) {
         assert.equal(meter.counts.get("caldav.report.sync"), name === "radicale" ? 1 : 2);
       });
 
-      await t.step("the marker search finds exactly the marked events", async () => {
-        const cal = await makeCalendar(server.aliceHome, server.alice, "marked");
-        await createObject(alice, `${cal}own.ics`, anEventIcs({ uid: "own" }));
-        await createObject(alice, `${cal}m1.ics`, anEventIcs({ uid: "m1", marker: "1" }));
-        await createObject(alice, `${cal}m2.ics`, anEventIcs({ uid: "m2", day: 5, marker: "1" }));
-        const found = await findObjectsByProperty(alice, cal, "X-BUSYSYNC", "1");
-        assert.deepEqual(found.map((o) => o.href).sort(), [`${cal}m1.ics`, `${cal}m2.ics`]);
-        assert.ok(found.every((o) => /X-BUSYSYNC:1/.test(o.calendarData) && o.etag));
-      });
+      await t.step(
+        "the marker search finds exactly the marked events; a plain query finds all",
+        async () => {
+          const cal = await makeCalendar(server.aliceHome, server.alice, "marked");
+          await createObject(alice, `${cal}own.ics`, anEventIcs({ uid: "own" }));
+          await createObject(alice, `${cal}m1.ics`, anEventIcs({ uid: "m1", marker: "1" }));
+          await createObject(alice, `${cal}m2.ics`, anEventIcs({ uid: "m2", day: 5, marker: "1" }));
+          const found = await findObjectsByProperty(alice, cal, "X-BUSYSYNC", "1");
+          assert.deepEqual(found.map((o) => o.href).sort(), [`${cal}m1.ics`, `${cal}m2.ics`]);
+          assert.ok(found.every((o) => /X-BUSYSYNC:1/.test(o.calendarData) && o.etag));
+          const all = await listEventObjects(alice, cal);
+          assert.deepEqual(all.map((o) => o.href).sort(), [
+            `${cal}m1.ics`,
+            `${cal}m2.ics`,
+            `${cal}own.ics`,
+          ]);
+        },
+      );
 
       await t.step("every request was counted under its CalDAV method", () => {
         for (const method of ["caldav.propfind", "caldav.put", "caldav.report.sync"]) {
