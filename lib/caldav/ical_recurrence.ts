@@ -125,14 +125,20 @@ function exdateKeys(master: ICAL.Component, ctx: TimeContext): Read<Set<string>>
 function stepRule(recur: ICAL.Recur, start: Point, ctx: TimeContext, bound: number): Read<Point[]> {
   const rule = recur.clone();
   if (rule.until) rule.until = floatingUntil(rule.until, start);
-  const iterator = rule.iterator(floatingTime(start));
+  const first = floatingTime(start);
+  const iterator = rule.iterator(first);
+  // ical.js counts only what the rule gives; RFC 5545 counts DTSTART as the first of COUNT
+  // even when the rule does not give it, so the rule then has one occurrence fewer.
+  let left = rule.count ?? Infinity;
   const out: Point[] = [];
   for (let steps = 0;; steps++) {
     if (steps === MAX_STEPS) {
       return { ok: false, problem: `the series repeats more than ${MAX_STEPS} times` };
     }
     const next = iterator.next();
-    if (!next) return { ok: true, value: out };
+    if (!next || left === 0) return { ok: true, value: out };
+    if (steps === 0 && next.compare(first) !== 0) left--;
+    if (left-- === 0) return { ok: true, value: out };
     const point: Point = start.kind === "date"
       ? { kind: "date", date: new Temporal.PlainDate(next.year, next.month, next.day) }
       : { kind: "instant", ms: start.zone.toInstant(wallOf(next)), zone: start.zone };
