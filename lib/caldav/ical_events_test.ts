@@ -139,6 +139,28 @@ Deno.test("ical events: a daily series across the spring DST change keeps its lo
     assert.deepEqual(object.problems, []);
     assert.deepEqual(starts(object), expected);
   });
+  await t.step("a time in the spring gap moves forward, with or without the VTIMEZONE", () => {
+    // 02:30 does not exist on 28 March in Berlin: RFC 5545 §3.3.5 reads it as 03:30 CEST.
+    const atNight = fixture("berlin_dst_week.ics")
+      .replace(
+        "DTSTART;TZID=Europe/Berlin:20270325T090000",
+        "DTSTART;TZID=Europe/Berlin:20270327T023000",
+      )
+      .replace(
+        "DTEND;TZID=Europe/Berlin:20270325T093000",
+        "DTEND;TZID=Europe/Berlin:20270327T030000",
+      );
+    const nightly = [
+      "2027-03-27T01:30:00Z",
+      "2027-03-28T01:30:00Z",
+      "2027-03-29T00:30:00Z",
+      "2027-03-30T00:30:00Z",
+      "2027-03-31T00:30:00Z",
+    ];
+    assert.deepEqual(starts(read(atNight, { window })), nightly);
+    assert.deepEqual(starts(read(withoutVtimezone(atNight), { window })), nightly);
+  });
+
   await t.step("a DURATION of a day ends at the same local time the next day", () => {
     const object = read(
       ics(...vevent(
@@ -212,6 +234,40 @@ Deno.test("ical events: single events", async (t) => {
       timeZone: "Europe/Berlin",
     });
   });
+
+  await t.step(
+    "Outlook's own VTIMEZONE under a Windows name is used, named by its IANA zone",
+    () => {
+      const object = read(ics(
+        "BEGIN:VTIMEZONE",
+        "TZID:W. Europe Standard Time",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        ...vevent(
+          "UID:040000008200E00074C5B7101A82E008",
+          "DTSTART;TZID=W. Europe Standard Time:20270105T090000",
+          "DTEND;TZID=W. Europe Standard Time:20270105T093000",
+          "X-MICROSOFT-CDO-BUSYSTATUS:BUSY",
+        ),
+      ));
+      assert.deepEqual(object.events[0].start, {
+        dateTime: "2027-01-05T08:00:00Z",
+        timeZone: "Europe/Berlin",
+      });
+      assert.equal(object.events[0].transparency, undefined);
+    },
+  );
 
   await t.step("Outlook's FREE busy status makes an event free", () => {
     const object = read(ics(...vevent(
@@ -392,6 +448,16 @@ Deno.test("ical events: what cannot be read is a problem in words, never a throw
       problem: 'the time zone "Mars Standard Time" is neither defined in the event nor a known ' +
         "zone name",
     }]);
+  });
+
+  await t.step("a rule that never occurs, which ical.js would step forever", () => {
+    const object = read(ics(...vevent(
+      "UID:n",
+      "DTSTART:20270105T100000Z",
+      "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+    )));
+    assert.equal(object.readable, false);
+    assert.match(object.problems[0].problem, /never occurs/);
   });
 
   await t.step("an event that ends before it starts", () => {
