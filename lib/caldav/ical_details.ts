@@ -31,13 +31,18 @@ const CLASSES: Record<string, Visibility> = {
   "CONFIDENTIAL": "confidential",
 };
 
+/** Whether the VEVENT's STATUS is CANCELLED: a master so removes its series, an override its slot. */
+export function isCancelled(vevent: ICAL.Component): boolean {
+  return text(vevent, "status")?.toUpperCase() === "CANCELLED";
+}
+
 /**
  * Reads the details of `vevent`. `selfAddresses` are the calendar owner's addresses (compared
  * without case): their ATTENDEE's PARTSTAT is selfResponseStatus, like Google's `self: true`.
  */
 export function readDetails(vevent: ICAL.Component, selfAddresses: readonly string[]): Details {
+  if (isCancelled(vevent)) return { cancelled: true };
   const status = text(vevent, "status")?.toUpperCase();
-  if (status === "CANCELLED") return { cancelled: true };
   const self = new Set(selfAddresses.map((a) => a.toLowerCase()));
   const guests = attendees(vevent);
   const selfResponse = guests.find((g) => self.has(g.email.toLowerCase()))?.responseStatus;

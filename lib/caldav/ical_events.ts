@@ -10,7 +10,7 @@ import type { LiveSourceEvent } from "../model/events.ts";
 import { isKnownTimeZone } from "../model/time_zone.ts";
 import { overlapsWindow, readEventSpan, type TimeWindow } from "../model/time_window.ts";
 import type { UnreadableEvent } from "../sync/provider.ts";
-import { readDetails } from "./ical_details.ts";
+import { isCancelled, readDetails } from "./ical_details.ts";
 import { expandSeries } from "./ical_recurrence.ts";
 import {
   basicFormatOf,
@@ -133,10 +133,11 @@ function readSeries(r: Reading, master: ICAL.Component, overrides: ICAL.Componen
   const key = r.opts.resourceKey;
   const times = readStartAndLength(master, r.ctx);
   if (!times.ok) return fail(r, key, times.problem);
-  if (readDetails(master, []).cancelled) return true;
+  if (isCancelled(master)) return true;
   const { start, length } = times.value;
   const recurring = master.hasProperty("rrule") || master.hasProperty("rdate") ||
     overrides.length > 0;
+  // endOf fits: readStartAndLength gives a length of its start's kind.
   if (!recurring) {
     emit(r, master, key, start, endOf(start, length)!);
     return true;

@@ -62,6 +62,7 @@ export function expandSeries(
   for (const prop of master.getAllProperties("rrule")) {
     const recur = prop.getFirstValue();
     if (!(recur instanceof ICAL.Recur)) return { ok: false, problem: "an RRULE is unreadable" };
+    if (neverOccurs(recur)) return { ok: false, problem: `the RRULE never occurs: ${recur}` };
     const stepped = stepRule(recur, start, ctx, bound);
     if (!stepped.ok) return stepped;
     for (const s of stepped.value) {
@@ -125,20 +126,44 @@ function exdateKeys(master: ICAL.Component, ctx: TimeContext): Read<Set<string>>
 function stepRule(recur: ICAL.Recur, start: Point, ctx: TimeContext, bound: number): Read<Point[]> {
   const rule = recur.clone();
   if (rule.until) rule.until = floatingUntil(rule.until, start);
-  const iterator = rule.iterator(floatingTime(start));
+  const first = floatingTime(start);
+  const iterator = rule.iterator(first);
+  // ical.js counts only what the rule gives; RFC 5545 counts DTSTART as the first of COUNT
+  // even when the rule does not give it, so the rule then has one occurrence fewer.
+  let left = rule.count ?? Infinity;
   const out: Point[] = [];
   for (let steps = 0;; steps++) {
     if (steps === MAX_STEPS) {
       return { ok: false, problem: `the series repeats more than ${MAX_STEPS} times` };
     }
     const next = iterator.next();
-    if (!next) return { ok: true, value: out };
+    if (!next || left === 0) return { ok: true, value: out };
+    if (steps === 0 && next.compare(first) !== 0) left--;
+    if (left-- === 0) return { ok: true, value: out };
     const point: Point = start.kind === "date"
       ? { kind: "date", date: new Temporal.PlainDate(next.year, next.month, next.day) }
       : { kind: "instant", ms: start.zone.toInstant(wallOf(next)), zone: start.zone };
     if (instantOf(point, ctx.floatingZone) >= bound) return { ok: true, value: out };
     out.push(point);
   }
+}
+
+/** The most days each month can have (February in a leap year). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A rule asking for a day no month has (BYMONTH=2;BYMONTHDAY=30). ical.js gives up on such a
+ * MONTHLY or YEARLY rule by itself, but steps a DAILY or shorter one forever inside one call,
+ * which would hang the sync; MAX_STEPS cannot stop that, so it is caught before stepping.
+ */
+function neverOccurs(recur: ICAL.Recur): boolean {
+  if (recur.freq === "MONTHLY" || recur.freq === "YEARLY") return false;
+  const monthDays = recur.parts.BYMONTHDAY;
+  if (!monthDays?.length) return false;
+  const months = recur.parts.BYMONTH?.length
+    ? recur.parts.BYMONTH
+    : [...MONTH_DAYS.keys()].map((m) => m + 1);
+  return !months.some((m) => monthDays.some((d) => Math.abs(d) <= (MONTH_DAYS[m - 1] ?? 0)));
 }
 
 /** DTSTART as ical.js steps it: the wall clock (or date) with no zone. */

@@ -34,25 +34,39 @@ export function ianaZone(name: string): Zone {
   };
 }
 
-/** A zone defined by a VTIMEZONE of the object, converted by ical.js. */
+/** A zone defined by a VTIMEZONE of the object, its offsets computed by ical.js. */
 function vtimezoneZone(tz: ICAL.Timezone, tzid: string): Zone {
-  return {
-    ...(isKnownTimeZone(tzid) ? { ianaName: tzid } : {}),
-    toInstant: (wall) =>
-      ICAL.Time.fromData({
-        year: wall.year,
-        month: wall.month,
-        day: wall.day,
-        hour: wall.hour,
-        minute: wall.minute,
-        second: wall.second,
-        isDate: false,
-      }, tz).toUnixTime() * 1000,
-    toWall: (instant) => {
-      const t = ICAL.Time.fromJSDate(new Date(instant), true).convertToZone(tz);
-      return new Temporal.PlainDateTime(t.year, t.month, t.day, t.hour, t.minute, t.second);
-    },
+  const toWall = (instant: number) => {
+    const t = ICAL.Time.fromJSDate(new Date(instant), true).convertToZone(tz);
+    return new Temporal.PlainDateTime(t.year, t.month, t.day, t.hour, t.minute, t.second);
   };
+  const name = ianaNameOf(tzid);
+  return { ...(name ? { ianaName: name } : {}), toWall, toInstant: instantFromWalls(toWall) };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A wall clock's instant, from a zone's instant → wall clock conversion, with RFC 5545's
+ * rules for gaps and overlaps (ical.js moves a time in a spring gap backwards instead). The
+ * offsets a day before and after are the candidates: zones change at most once in two days.
+ */
+function instantFromWalls(toWall: (instant: number) => Temporal.PlainDateTime) {
+  const offsetAt = (instant: number) => asUtc(toWall(instant)) - instant;
+  return (wall: Temporal.PlainDateTime): number => {
+    const local = asUtc(wall);
+    const before = local - offsetAt(local - DAY_MS);
+    const after = local - offsetAt(local + DAY_MS);
+    const fits = [before, after].filter((t) => asUtc(toWall(t)) === local);
+    // In an overlap both fit and the first is meant; in a gap neither does, and the time is
+    // read with the offset from before the gap, which moves it forward by the gap's length.
+    return fits.length ? Math.min(...fits) : before;
+  };
+}
+
+/** A wall clock's fields as if they were UTC, in epoch milliseconds. */
+function asUtc(w: Temporal.PlainDateTime): number {
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 }
 
 /**
