@@ -58,7 +58,7 @@ export function readDetails(vevent: ICAL.Component, selfAddresses: readonly stri
     visibility: CLASSES[text(vevent, "class")?.toUpperCase() ?? ""],
     selfResponseStatus: selfResponse,
     iCalUID: text(vevent, "uid"),
-    organizerEmail: address(vevent.getFirstPropertyValue("organizer")),
+    organizerEmail: addressOf(vevent.getFirstProperty("organizer")),
     attendees: guests.length ? guests : undefined,
     privateProps: readMarkerProperties(vevent),
     updated: updated(vevent),
@@ -81,18 +81,24 @@ function transparency(vevent: ICAL.Component): "opaque" | "transparent" | undefi
   return transp === "OPAQUE" ? "opaque" : undefined;
 }
 
-/** The address of a `mailto:` CAL-ADDRESS; undefined for any other kind. */
-function address(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const match = /^mailto:(.+)$/i.exec(value.trim());
-  return match ? match[1] : undefined;
+/**
+ * The mail address of an ATTENDEE or ORGANIZER: its `mailto:` value, else its EMAIL parameter
+ * (RFC 7986 §6.2), which servers add when the value is another kind of URI (`urn:uuid:`).
+ */
+function addressOf(prop: ICAL.Property | null): string | undefined {
+  if (!prop) return undefined;
+  const value = prop.getFirstValue();
+  const match = typeof value === "string" ? /^mailto:(.+)$/i.exec(value.trim()) : null;
+  if (match) return match[1];
+  const email = prop.getParameter("email");
+  return typeof email === "string" && email.includes("@") ? email : undefined;
 }
 
 /** Every ATTENDEE with a mail address; a missing PARTSTAT is NEEDS-ACTION (RFC 5545). */
 function attendees(vevent: ICAL.Component): Attendee[] {
   const out: Attendee[] = [];
   for (const prop of vevent.getAllProperties("attendee")) {
-    const email = address(prop.getFirstValue());
+    const email = addressOf(prop);
     if (email === undefined) continue;
     const partstat = prop.getParameter("partstat");
     const answer = typeof partstat === "string" ? PARTSTATS[partstat.toUpperCase()] : undefined;

@@ -269,6 +269,20 @@ Deno.test("ical events: single events", async (t) => {
     },
   );
 
+  await t.step("an attendee named by a urn:uuid is known by its EMAIL parameter", () => {
+    const object = read(
+      ics(...vevent(
+        "UID:i",
+        "DTSTART:20270105T100000Z",
+        "ORGANIZER;EMAIL=bo@example.com:urn:uuid:0b8e-organizer",
+        "ATTENDEE;PARTSTAT=DECLINED;EMAIL=me@example.com:urn:uuid:5c1a-me",
+      )),
+      { selfAddresses: ["ME@example.com"] },
+    );
+    assert.equal(object.events[0].organizerEmail, "bo@example.com");
+    assert.equal(object.events[0].selfResponseStatus, "declined");
+  });
+
   await t.step("Outlook's FREE busy status makes an event free", () => {
     const object = read(ics(...vevent(
       "UID:o",

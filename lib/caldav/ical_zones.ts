@@ -21,7 +21,7 @@ export interface Zone {
   ianaName?: string;
 }
 
-export const UTC_ZONE: Zone = ianaZone("UTC");
+const UTC_ZONE: Zone = ianaZone("UTC");
 
 /** A zone of the runtime's zone data (Temporal, the same ICU data as Intl). */
 export function ianaZone(name: string): Zone {
