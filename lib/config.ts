@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseCidr } from "./net/address_ranges.ts";
+import type { OutboundPolicy } from "./net/outbound_fetch.ts";
 import { decodeBase64 } from "./encoding.ts";
 
 /** Demo OAuth client the emulator's demo seed registers; only used when no Google client is set. */
@@ -74,6 +76,17 @@ const EnvSchema = z.object({
     };
   }).refine((a) => a.port <= 65535, "the port must be at most 65535").optional(),
   BUSYSYNC_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
+  BUSYSYNC_OUTBOUND_ALLOW: csv(
+    z.string().transform((s, ctx) => {
+      const cidr = parseCidr(s);
+      if (!cidr) {
+        ctx.addIssue({ code: "custom", message: `"${s}" is not an address range like 10.0.0.0/8` });
+        return z.NEVER;
+      }
+      return cidr;
+    }),
+  ).default([]),
+  BUSYSYNC_OUTBOUND_ALLOW_HTTP: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   EMULATOR_PORT: intFrom(0, 65535).default(8025),
   EMULATOR_ADMIN: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   // Read by Deno itself at start-up (lib/telemetry/tracing.ts); here only to refuse a
@@ -130,6 +143,12 @@ export interface Config {
    * `X-Forwarded-For`; only then is that header believed (rate limits key on the address).
    */
   trustProxy: boolean;
+  /**
+   * What a fetch of an address a person typed (a CalDAV server) may reach: private ranges only
+   * when listed (BUSYSYNC_OUTBOUND_ALLOW), plain http only to those or with
+   * BUSYSYNC_OUTBOUND_ALLOW_HTTP.
+   */
+  outbound: OutboundPolicy;
   /** Extra threads serving HTTP on the same port (lib/server/http_threads.ts); 0: only main. */
   httpWorkers: number;
   /**
@@ -245,6 +264,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     push: e.BUSYSYNC_PUSH,
     logLevel: e.BUSYSYNC_LOG_LEVEL,
     trustProxy: e.BUSYSYNC_TRUST_PROXY,
+    outbound: {
+      allow: e.BUSYSYNC_OUTBOUND_ALLOW,
+      allowHttp: e.BUSYSYNC_OUTBOUND_ALLOW_HTTP,
+      maxBytes: 20 * 1024 * 1024,
+      timeoutMs: 30_000,
+      maxRedirects: 5,
+    },
     httpWorkers: e.BUSYSYNC_HTTP_WORKERS,
     metrics: {
       ...(e.BUSYSYNC_METRICS_TOKEN ? { token: e.BUSYSYNC_METRICS_TOKEN } : {}),

@@ -23,6 +23,7 @@ import type { SyncDeps } from "./sync/engine.ts";
 import type { ApiMeter, CalendarProvider } from "./sync/provider.ts";
 import { caldavProviderFor } from "./caldav/provider.ts";
 import { providerByConnection } from "./providers/by_connection.ts";
+import { createOutboundFetch } from "./net/outbound_fetch.ts";
 import type { DavFetch } from "./caldav/dav_transport.ts";
 import { noTracing, type Tracing } from "./telemetry/tracing.ts";
 
@@ -104,8 +105,7 @@ export function createServices(input: ServiceInput): Services {
     tracing,
     ...(onAnswer && { onAnswer }),
   };
-  // Until the outbound-safety fetch (lib/net/) lands: every address is fetched as given.
-  const outboundFetch: DavFetch = (url, init) => fetch(url, init);
+  const outboundFetch: DavFetch = createOutboundFetch(config.outbound);
   const caldavDeps = { kv, keyring: input.secrets.keyring, fetch: outboundFetch, now };
   const providersOf = (userId: string, meter?: ApiMeter) =>
     providerByConnection(kv, userId, {

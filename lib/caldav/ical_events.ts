@@ -43,7 +43,7 @@ export interface ReadObjectOptions {
 export interface CalendarObject {
   /**
    * False when the object, or its series as a whole, could not be read: its instances are then
-   * unknown, not gone (diffInstances keeps the ones seen before).
+   * unknown, not gone (the provider then concludes nothing about them).
    */
   readable: boolean;
   uid?: string;

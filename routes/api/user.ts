@@ -22,6 +22,7 @@ import {
   CalDavNotFoundError,
   CalDavUnreachableError,
 } from "../../lib/caldav/dav_errors.ts";
+import { OutboundRefusedError } from "../../lib/net/outbound_errors.ts";
 
 import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
 import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
@@ -241,6 +242,7 @@ function caldavRefused(err: unknown): never {
     throw new HttpError(422, "caldav_unreachable", err.message);
   }
 
+  if (err instanceof OutboundRefusedError) throw new HttpError(422, "address_refused", err.message);
   if (err instanceof CalDavError) throw new HttpError(502, "caldav_error", err.message);
   throw err;
 }

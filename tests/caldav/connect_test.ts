@@ -50,6 +50,16 @@ Deno.test({
         },
       );
 
+      await t.step("a private address the instance does not allow is refused", async () => {
+        for (const serverUrl of ["https://10.0.0.5/", "https://[::ffff:169.254.169.254]/"]) {
+          const res = await connect({ preset: "other", serverUrl, username: "a", password: "b" });
+          assert.equal(res.status, 422);
+          const { error } = await res.json();
+          assert.equal(error.code, "address_refused");
+          assert.match(error.message, /BUSYSYNC_OUTBOUND_ALLOW/);
+        }
+      });
+
       await t.step("nextcloud and other need the server's address", async () => {
         const res = await connect({ preset: "nextcloud", username: "a", password: "b" });
         assert.equal(res.status, 400);
