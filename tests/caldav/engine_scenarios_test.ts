@@ -2,10 +2,12 @@
  * The engine over CalDAV, against real Radicale and Xandikos servers, mixed with Google (the
  * emulator): events in a CalDAV calendar become busy blocks in Google and back, through moves,
  * deletes, a recurring series with a moved and a cancelled instance, both-ways rules without
- * loops, a rule deleted with its blocks, and a sync token the server no longer accepts.
+ * loops, a run that died between its writes and its ledger, a rule deleted with its blocks, and
+ * a sync token the server no longer accepts.
  */
 import assert from "node:assert/strict";
 import { keys } from "../../lib/db/keys.ts";
+import { forgetLedger } from "../../lib/db/ledger.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
 import { type ApiWorld, eventsIn, startApiWorld, syncNow } from "../api/support.ts";
 import { ANN_WORK } from "../support/accounts.ts";
@@ -268,6 +270,26 @@ for (const { name, start, tools } of SERVERS) {
             );
             assert.equal(inTeam.length, 1);
             assert.equal((await w.busyInGoogle()).length, 1, "the work calendar has Review only");
+
+            // A run that died after its writes and before their ledger entries: the next runs
+            // find the blocks under their ids (412 on create, busysync's marker) and adopt them.
+            await forgetLedger(w.h.kv, w.annId, { ruleId: back });
+            const { jobId } = await w.h.scheduler.request(w.annId, {
+              reason: "manual",
+              full: true,
+            });
+            const full = await w.h.scheduler.wait(w.annId, jobId, 20_000);
+            assert.equal(full.outcome, "ok", JSON.stringify(full));
+            await synced(w);
+            assert.equal(
+              (await w.objects()).filter((o) => /X-BUSYSYNC/.test(o)).length,
+              1,
+              "no duplicate after a lost ledger",
+            );
+            assert.equal(
+              (await eventsIn(w.h, team.calendarId)).filter((e) => e.summary === "Busy").length,
+              1,
+            );
 
             const del = await w.ann.request(`/api/rules/${back}`, { method: "DELETE" });
             assert.equal(del.status, 200, await del.text());

@@ -1,0 +1,146 @@
+/**
+ * What busysync's sync costs over CalDAV, end to end (engine, provider, real server): on a
+ * fresh Radicale and Xandikos, 1,000 events are PUT into a calendar, a rule mirrors it into a
+ * Google calendar (the emulator), and the first sync (a full listing and 1,000 busy blocks) and a
+ * second one with nothing changed are timed, with the CalDAV requests each made (the Google
+ * writes are the emulator's and not the point here). Medians of
+ * `--runs` fresh servers, alternating the servers, go to bench/results/caldav_sync.json.
+ *
+ *   deno run -A bench/caldav_sync.ts [--runs 3] [--events 1000]
+ */
+import { parseArgs } from "node:util";
+import { getRun } from "../lib/db/history.ts";
+import { createRule } from "../lib/db/rules.ts";
+import { RuleInputSchema } from "../lib/model/rule.ts";
+import { startApiWorld, syncNow } from "../tests/api/support.ts";
+import {
+  basic,
+  type CalDavTestServer,
+  makeCalendar,
+  startRadicale,
+  startXandikos,
+} from "../tests/support/caldav_servers.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { runs: { type: "string", default: "3" }, events: { type: "string", default: "1000" } },
+});
+const runs = Number(values.runs);
+const events = Number(values.events);
+
+interface Figures {
+  ms: number;
+  caldavRequests: number;
+  methods: Record<string, number>;
+}
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+
+async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: Figures }> {
+  const w = await startApiWorld({
+    BUSYSYNC_OUTBOUND_ALLOW: "127.0.0.1/32",
+    BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE: "100000",
+    BUSYSYNC_GOOGLE_CREATES_PER_DAY: "100000",
+  });
+  try {
+    const calendarId = await makeCalendar(server.aliceHome, server.alice, "bench");
+    const base = Date.now() + 3_600_000;
+    const put = async (i: number) => {
+      const start = new Date(base + i * 3 * 3_600_000);
+      const res = await fetch(new URL(`e${i}.ics`, calendarId), {
+        method: "PUT",
+        headers: { authorization: basic(server.alice), "content-type": "text/calendar" },
+        body: [
+          "BEGIN:VCALENDAR",
+          "VERSION:2.0",
+          "PRODID:-//busysync//bench//EN",
+          "BEGIN:VEVENT",
+          `UID:e${i}`,
+          "DTSTAMP:20270101T000000Z",
+          `DTSTART:${stamp(start)}`,
+          `DTEND:${stamp(new Date(start.getTime() + 3_600_000))}`,
+          `SUMMARY:Event ${i}`,
+          "END:VEVENT",
+          "END:VCALENDAR",
+          "",
+        ].join("\r\n"),
+      });
+      await res.body?.cancel();
+      if (res.status !== 201) throw new Error(`PUT e${i}: ${res.status}`);
+    };
+    for (let i = 0; i < events; i += 8) {
+      await Promise.all(
+        Array.from({ length: Math.min(8, events - i) }, (_, k) => put(i + k)),
+      );
+    }
+    const connected = await (await w.ann.request("/api/user/connections/caldav", {
+      method: "POST",
+      json: {
+        preset: "other",
+        serverUrl: server.baseUrl,
+        username: server.alice.username,
+        password: server.alice.password,
+      },
+    })).json();
+    // Stored directly, so no sync starts before the measured one.
+    await createRule(
+      w.h.kv,
+      w.annId,
+      RuleInputSchema.parse({
+        name: "Bench",
+        source: { connectionId: connected.connection.id, calendarId },
+        target: w.cal.work,
+        // Long enough for every event (they are 3 h apart).
+        window: { daysBack: 1, daysAhead: Math.ceil(events / 8) + 2 },
+      }),
+      { now: w.h.clock.now() },
+    );
+    const measure = async (): Promise<Figures> => {
+      const t0 = performance.now();
+      const run = await syncNow(w);
+      const ms = performance.now() - t0;
+      if (run.outcome !== "ok") throw new Error(`run ${run.outcome}`);
+      const stored = await getRun(w.h.kv, w.annId, run.id);
+      const methods = stored!.run.apiCalls.methods;
+      const caldav = Object.fromEntries(
+        Object.entries(methods).filter(([m]) => m.startsWith("caldav.")),
+      );
+      return {
+        ms: Math.round(ms),
+        caldavRequests: Object.values(caldav).reduce((a, b) => a + b, 0),
+        methods,
+      };
+    };
+    const first = await measure();
+    const idle = await measure();
+    return { first, idle };
+  } finally {
+    await w.h.close();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results: Record<string, { first: Figures; idle: Figures }[]> = { radicale: [], xandikos: [] };
+for (let r = 0; r < runs; r++) {
+  for (const [name, start] of [["radicale", startRadicale], ["xandikos", startXandikos]] as const) {
+    await using server = await start();
+    results[name].push(await once(server));
+    console.log(name, JSON.stringify(results[name].at(-1)));
+  }
+}
+const summary = Object.fromEntries(
+  Object.entries(results).map(([name, list]) => [name, {
+    runs: list.length,
+    firstSyncMs: median(list.map((r) => r.first.ms)),
+    firstSyncCalDavRequests: median(list.map((r) => r.first.caldavRequests)),
+    idleSyncMs: median(list.map((r) => r.idle.ms)),
+    idleSyncCalDavRequests: median(list.map((r) => r.idle.caldavRequests)),
+    lastRun: list.at(-1),
+  }]),
+);
+await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+await Deno.writeTextFile(
+  new URL("./results/caldav_sync.json", import.meta.url),
+  JSON.stringify({ events, at: new Date().toISOString(), summary }, null, 2) + "\n",
+);
+console.log(JSON.stringify(summary, null, 2));
