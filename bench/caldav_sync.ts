@@ -20,6 +20,7 @@ import {
   startRadicale,
   startXandikos,
 } from "../tests/support/caldav_servers.ts";
+import { connectAlice } from "../tests/caldav/support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -73,22 +74,14 @@ async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: F
         Array.from({ length: Math.min(8, events - i) }, (_, k) => put(i + k)),
       );
     }
-    const connected = await (await w.ann.request("/api/user/connections/caldav", {
-      method: "POST",
-      json: {
-        preset: "other",
-        serverUrl: server.baseUrl,
-        username: server.alice.username,
-        password: server.alice.password,
-      },
-    })).json();
+    const connectionId = await connectAlice(w.ann, server);
     // Stored directly, so no sync starts before the measured one.
     await createRule(
       w.h.kv,
       w.annId,
       RuleInputSchema.parse({
         name: "Bench",
-        source: { connectionId: connected.connection.id, calendarId },
+        source: { connectionId, calendarId },
         target: w.cal.work,
         // Long enough for every event (they are 3 h apart).
         window: { daysBack: 1, daysAhead: Math.ceil(events / 8) + 2 },

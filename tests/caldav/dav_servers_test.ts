@@ -25,23 +25,15 @@ import {
 import { findObjectsByProperty, listEventObjects } from "../../lib/caldav/dav_query.ts";
 import { syncCollection } from "../../lib/caldav/dav_sync.ts";
 import {
+  CALDAV_TEST_SERVERS,
   type CalDavTestServer,
   makeCalendar,
-  RADICALE_TOOLS,
-  startRadicale,
-  startXandikos,
   toolsMissing,
-  XANDIKOS_TOOLS,
 } from "../support/caldav_servers.ts";
 import { needing } from "../support/infrastructure.ts";
 import { aClient, aMeter, anEventIcs } from "./support.ts";
 
-const SERVERS = [
-  { name: "radicale", start: startRadicale, tools: RADICALE_TOOLS },
-  { name: "xandikos", start: startXandikos, tools: XANDIKOS_TOOLS },
-];
-
-for (const { name, start, tools } of SERVERS) {
+for (const { name, start, tools } of CALDAV_TEST_SERVERS) {
   Deno.test({
     name: needing(`caldav on ${name}: discovery, listing, writes, sync and marker search`, tools),
     ignore: toolsMissing(tools),

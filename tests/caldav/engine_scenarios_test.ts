@@ -13,20 +13,13 @@ import { type ApiWorld, eventsIn, startApiWorld, syncNow } from "../api/support.
 import { ANN_WORK } from "../support/accounts.ts";
 import {
   basic,
+  CALDAV_TEST_SERVERS,
   type CalDavTestServer,
   makeCalendar,
-  RADICALE_TOOLS,
-  startRadicale,
-  startXandikos,
   toolsMissing,
-  XANDIKOS_TOOLS,
 } from "../support/caldav_servers.ts";
 import { needing } from "../support/infrastructure.ts";
-
-const SERVERS = [
-  { name: "radicale", start: startRadicale, tools: RADICALE_TOOLS },
-  { name: "xandikos", start: startXandikos, tools: XANDIKOS_TOOLS },
-];
+import { connectAlice } from "./support.ts";
 
 const HOUR = 3_600_000;
 
@@ -81,17 +74,7 @@ async function world(server: CalDavTestServer): Promise<World> {
   const calendarId = await makeCalendar(server.aliceHome, server.alice, "work", {
     displayName: "Work (CalDAV)",
   });
-  const res = await w.ann.request("/api/user/connections/caldav", {
-    method: "POST",
-    json: {
-      preset: "other",
-      serverUrl: server.baseUrl,
-      username: server.alice.username,
-      password: server.alice.password,
-    },
-  });
-  const body = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(body));
+  const connectionId = await connectAlice(w.ann, server);
   const auth = { authorization: basic(server.alice) };
   const send = async (method: string, name: string, ics?: string) => {
     const r = await fetch(new URL(name, calendarId), {
@@ -105,7 +88,7 @@ async function world(server: CalDavTestServer): Promise<World> {
   return {
     ...w,
     server,
-    dav: { connectionId: body.connection.id, calendarId },
+    dav: { connectionId, calendarId },
     put: (name, ics) => send("PUT", name, ics),
     remove: (name) => send("DELETE", name),
     async objects() {
@@ -140,7 +123,7 @@ async function synced(w: World): Promise<void> {
   assert.equal(run.outcome, "ok", JSON.stringify(run));
 }
 
-for (const { name, start, tools } of SERVERS) {
+for (const { name, start, tools } of CALDAV_TEST_SERVERS) {
   Deno.test({
     name: needing(`caldav engine on ${name}: CalDAV and Google mirror each other`, tools),
     ignore: toolsMissing(tools),

@@ -15,6 +15,7 @@ import {
   toolsMissing,
 } from "../support/caldav_servers.ts";
 import { needing } from "../support/infrastructure.ts";
+import { connectAlice } from "./support.ts";
 
 Deno.test({
   name: needing("caldav poll: one poll job per tick for the rules reading CalDAV", RADICALE_TOOLS),
@@ -24,16 +25,7 @@ Deno.test({
     const w = await startApiWorld({ BUSYSYNC_OUTBOUND_ALLOW: "127.0.0.1/32" });
     try {
       const calendarId = await makeCalendar(server.aliceHome, server.alice, "work");
-      const connected = await (await w.ann.request("/api/user/connections/caldav", {
-        method: "POST",
-        json: {
-          preset: "other",
-          serverUrl: server.baseUrl,
-          username: server.alice.username,
-          password: server.alice.password,
-        },
-      })).json();
-      const dav = { connectionId: connected.connection.id, calendarId };
+      const dav = { connectionId: await connectAlice(w.ann, server), calendarId };
       const post = async (body: unknown) =>
         await (await w.ann.request("/api/rules", { method: "POST", json: body })).json();
       const fromDav = await post({ name: "CalDAV into work", source: dav, target: w.cal.work });

@@ -1,6 +1,7 @@
 /** Builders the CalDAV tests share: an event object, a client, a meter that remembers. */
 import type { DavClient } from "../../lib/caldav/dav_transport.ts";
-import type { CalDavUser } from "../support/caldav_servers.ts";
+import type { CalDavTestServer, CalDavUser } from "../support/caldav_servers.ts";
+import type { TestClient } from "../support/accounts.ts";
 
 /** A meter that counts requests by method name. */
 export function aMeter(): { count(method: string): void; counts: Map<string, number> } {
@@ -36,4 +37,22 @@ export function anEventIcs(
     "END:VCALENDAR",
     "",
   ].join("\r\n");
+}
+
+/** Connects `server`'s alice through the API as `client`; returns the new connection's id. */
+export async function connectAlice(client: TestClient, server: CalDavTestServer): Promise<string> {
+  const res = await client.request("/api/user/connections/caldav", {
+    method: "POST",
+    json: {
+      preset: "other",
+      serverUrl: server.baseUrl,
+      username: server.alice.username,
+      password: server.alice.password,
+    },
+  });
+  const body = await res.json();
+  if (res.status !== 201) {
+    throw new Error(`connecting alice answered ${res.status}: ${JSON.stringify(body)}`);
+  }
+  return body.connection.id;
 }

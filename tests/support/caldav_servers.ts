@@ -340,3 +340,9 @@ async function tail(path: string): Promise<string> {
     throw e;
   }
 }
+
+/** Both servers, for tests that run the same steps on each. */
+export const CALDAV_TEST_SERVERS = [
+  { name: "radicale", start: startRadicale, tools: RADICALE_TOOLS },
+  { name: "xandikos", start: startXandikos, tools: XANDIKOS_TOOLS },
+] as const;
