@@ -37,9 +37,12 @@ import {
   assertNotCovered,
   listRules,
   MirrorRemovalSchema,
+  type Precondition,
   ReleasedRuleSchema,
+  type RemovalOptions,
   type RuleEntry,
   RuleSetSchema,
+  withUndo,
 } from "./rules.ts";
 
 /** Every edge a group could have (all members writable): what a member change is judged by. */
@@ -66,17 +69,19 @@ export async function createGroup(
   kv: Deno.Kv,
   userId: string,
   input: GroupInput,
-  opts: { now: Date; id?: string },
+  opts: { now: Date; id?: string; restore?: Group; precondition?: Precondition },
 ): Promise<GroupEntry> {
-  const group = buildGroup(input, { id: opts.id ?? ulid(), now: opts.now });
+  const group = opts.restore ?? buildGroup(input, { id: opts.id ?? ulid(), now: opts.now });
   const res = await commitWithRetry(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
+    const guarded = kv.atomic();
+    await opts.precondition?.(guarded);
     const { rules, groups } = await othersOf(kv, userId);
     assertGraph(rules, [...groups, group]);
     assertNotCovered(groupCoverer(group), undefined, coverersOf(rules, groups));
     const key = keys.group(userId, group.id);
     return {
-      op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
+      op: guarded.check(ruleSet).check({ key, versionstamp: null })
         .set(key, storeGroup(group))
         .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: group.createdAt })),
     };
@@ -120,9 +125,11 @@ export async function updateGroup(
   userId: string,
   groupId: string,
   patch: GroupPatch,
-  opts: { now: Date; ifVersionstamp?: string; removeMirrors?: boolean },
+  opts: { now: Date; ifVersionstamp?: string; precondition?: Precondition } & RemovalOptions,
 ): Promise<GroupEntry> {
   const res = await commitWithRetry<Group>(async () => {
+    const guarded = kv.atomic();
+    await opts.precondition?.(guarded);
     const { ruleSet, entry } = await readForChange(kv, userId, groupId, opts.ifVersionstamp);
     const prev = readGroup(entry.value);
     let next = applyGroupPatch(prev, patch, opts.now);
@@ -130,7 +137,7 @@ export async function updateGroup(
     const { rules, groups } = await othersOf(kv, userId, groupId);
     assertGraph(rules, [...groups, next]);
     assertNotCovered(groupCoverer(next), groupCoverer(prev), coverersOf(rules, groups));
-    const op = kv.atomic().check(ruleSet).check(entry)
+    const op = guarded.check(ruleSet).check(entry)
       .set(entry.key, storeGroup(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));
     const kept = new Set(allEdges(next).map((e) => e.direction));
@@ -156,7 +163,7 @@ export async function updateGroup(
     }
     const removalKey = keys.mirrorRemoval(userId, groupId);
     if (prev.enabled && !next.enabled && opts.removeMirrors) {
-      op.set(removalKey, removalOf(prev, false, opts.now));
+      op.set(removalKey, withUndo(removalOf(prev, false, opts.now), opts.undoUntil));
     } else if (next.enabled) {
       op.delete(removalKey);
     }
@@ -195,6 +202,7 @@ export async function deleteGroup(
     removeMirrors: boolean;
     ifVersionstamp?: string;
     accountDisconnected?: boolean;
+    undoUntil?: Date;
   },
 ): Promise<Group> {
   const res = await commitWithRetry<Group>(async () => {
@@ -211,7 +219,11 @@ export async function deleteGroup(
     if (opts.removeMirrors) {
       op.set(
         keys.mirrorRemoval(userId, groupId),
-        removalOf(group, true, opts.now, opts.accountDisconnected),
+        withUndo(
+          removalOf(group, true, opts.now, opts.accountDisconnected),
+          opts.undoUntil,
+          storeGroup(group),
+        ),
       );
     } else {
       op.delete(keys.mirrorRemoval(userId, groupId));

@@ -67,6 +67,11 @@ export interface EnqueueOptions {
    * tick, numbered on its own interval.
    */
   tick?: { id: number; keepMs: number; poll?: boolean };
+  /**
+   * A job of its own that joins no waiting job and that no request joins: an undo window's
+   * removal, which must neither wait for a debounce nor hold back an immediate request.
+   */
+  alone?: boolean;
 }
 
 /** Finished jobs are kept this long for `wait` and the status page, then expire. */
@@ -122,7 +127,7 @@ export async function enqueueJob(
     }
     const waitingKey = keys.waitingJob(userId, request.reason);
     const waiting = await kv.get<string>(waitingKey);
-    const existing = waiting.value ? await kv.get(keys.job(waiting.value)) : null;
+    const existing = waiting.value && !opts.alone ? await kv.get(keys.job(waiting.value)) : null;
     const markTick = (op: Deno.AtomicOperation, jobId: string) => {
       if (tick && tickKey) {
         op.check(tick).set(tickKey, jobId, { expireIn: opts.tick!.keepMs });
@@ -177,8 +182,8 @@ export async function enqueueJob(
       .set(keys.job(id), job)
       .set(keys.jobDue(now + delay, id), id)
       .set(keys.jobByUser(userId, id), id)
-      .set(keys.jobOpenByUser(userId, id), id)
-      .set(waitingKey, id);
+      .set(keys.jobOpenByUser(userId, id), id);
+    if (!opts.alone) op.set(waitingKey, id);
     return { op: markTick(op, id), result: { jobId: id, created: true } };
   });
   if (res === null) return { jobId: unchanged!, created: false };

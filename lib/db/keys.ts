@@ -107,6 +107,8 @@ export const keys = {
   /** A rule deleted or disabled with "remove its mirrors", waiting for the engine to do it. */
   mirrorRemoval: (userId: string, ruleId: string) => ["mirror_removals", userId, ruleId] as const,
   mirrorRemovals: (userId: string) => ["mirror_removals", userId] as const,
+  /** A removal that offered an undo and was carried out: a late undo says so (a day). */
+  spentUndo: (userId: string, ownerId: string) => ["spent_undos", userId, ownerId] as const,
   /** A rule deleted with "keep its mirrors": a full reconcile must leave those mirrors alone. */
   releasedRule: (userId: string, ruleId: string) => ["released_rules", userId, ruleId] as const,
   releasedRules: (userId: string) => ["released_rules", userId] as const,

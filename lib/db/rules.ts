@@ -126,13 +126,27 @@ export interface RuleEntry {
   versionstamp: string;
 }
 
-function readRule(value: unknown): Rule {
+export function readRule(value: unknown): Rule {
   const { v: _v, ...rule } = StoredRuleSchema.parse(value);
   return rule;
 }
 
 function storeRule(rule: Rule) {
   return { v: 1 as const, ...RuleSchema.parse(rule) };
+}
+
+/**
+ * Checks a change makes only while something else still holds (an undo: its removal not yet
+ * begun): reads what it needs, adds its checks and writes to `op`, and throws when it no
+ * longer holds. Called again on every retry of the change.
+ */
+export type Precondition = (op: Deno.AtomicOperation) => Promise<void>;
+
+/** An undo window's end, given with a change that leaves a removal request. */
+export interface RemovalOptions {
+  removeMirrors?: boolean;
+  /** The removal waits until then and may be undone until then. */
+  undoUntil?: Date;
 }
 
 export const RuleSetSchema = z.object({ v: z.literal(1), changedAt: z.iso.datetime() });
@@ -159,6 +173,15 @@ export const MirrorRemovalSchema = z.object({
   /** Deleted because its account was disconnected, not by the person's own edit. */
   accountDisconnected: z.boolean().default(false),
   requestedAt: z.iso.datetime(),
+  /**
+   * Asked for with an undo window: the engine leaves it alone until then, and until then the
+   * person may take the change back (lib/db/undo_windows.ts).
+   */
+  undoUntil: z.iso.datetime().optional(),
+  /** A deleted owner as it was stored, so that an undo brings back the same id and settings. */
+  restore: z.unknown().optional(),
+  /** Set by the run that began removing its blocks: from then on nothing can be undone. */
+  startedAt: z.iso.datetime().optional(),
 });
 export type MirrorRemoval = z.infer<typeof MirrorRemovalSchema>;
 
@@ -203,11 +226,13 @@ export async function createRule(
   kv: Deno.Kv,
   userId: string,
   input: RuleInput,
-  opts: { now: Date; id?: string },
+  opts: { now: Date; id?: string; restore?: Rule; precondition?: Precondition },
 ): Promise<RuleEntry> {
-  const rule = buildRule(input, { id: opts.id ?? ulid(), now: opts.now });
+  const rule = opts.restore ?? buildRule(input, { id: opts.id ?? ulid(), now: opts.now });
   const res = await commitWithRetry(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
+    const guarded = kv.atomic();
+    await opts.precondition?.(guarded);
     const existing = await listRules(kv, userId);
     const groups = await listGroupsOf(kv, userId);
     // A duplicate first: between two members of a group it also closes a circle, and "edit the
@@ -216,7 +241,7 @@ export async function createRule(
     assertGraph([...existing.map((e) => e.rule), rule], groups);
     const key = keys.rule(userId, rule.id);
     return {
-      op: kv.atomic().check(ruleSet).check({ key, versionstamp: null })
+      op: guarded.check(ruleSet).check({ key, versionstamp: null })
         .set(key, storeRule(rule))
         .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: rule.createdAt })),
     };
@@ -249,10 +274,12 @@ export async function updateRule(
   userId: string,
   ruleId: string,
   patch: RulePatch,
-  opts: { now: Date; ifVersionstamp?: string; removeMirrors?: boolean },
+  opts: { now: Date; ifVersionstamp?: string; precondition?: Precondition } & RemovalOptions,
 ): Promise<RuleEntry> {
   const res = await commitWithRetry<Rule>(async () => {
     const ruleSet = await kv.get(keys.ruleSet(userId));
+    const guarded = kv.atomic();
+    await opts.precondition?.(guarded);
     const entry = await kv.get(keys.rule(userId, ruleId));
     if (entry.value === null) throw new RuleNotFoundError(ruleId);
     if (opts.ifVersionstamp !== undefined && opts.ifVersionstamp !== entry.versionstamp) {
@@ -265,18 +292,28 @@ export async function updateRule(
     const groups = await listGroupsOf(kv, userId);
     assertNoDuplicate(next, others, prev, groups);
     assertGraph([...others, next], groups);
-    const op = kv.atomic().check(ruleSet).check(entry)
+    const op = guarded.check(ruleSet).check(entry)
       .set(entry.key, storeRule(next))
       .set(keys.ruleSet(userId), RuleSetSchema.parse({ v: 1, changedAt: next.updatedAt }));
     const removalKey = keys.mirrorRemoval(userId, ruleId);
     if (prev.enabled && !next.enabled && opts.removeMirrors) {
-      op.set(removalKey, removalFor(prev, false, opts.now));
+      op.set(removalKey, withUndo(removalFor(prev, false, opts.now), opts.undoUntil));
     } else if (next.enabled) {
       op.delete(removalKey);
     }
     return { op, result: next };
   });
   return { rule: res!.result!, versionstamp: res!.versionstamp };
+}
+
+/** A removal request with an undo window (and, for a deleted owner, what brings it back). */
+export function withUndo(removal: MirrorRemoval, until?: Date, restore?: unknown): MirrorRemoval {
+  if (!until) return removal;
+  return MirrorRemovalSchema.parse({
+    ...removal,
+    undoUntil: until.toISOString(),
+    ...(restore === undefined ? {} : { restore }),
+  });
 }
 
 function removalFor(
@@ -313,6 +350,7 @@ export async function deleteRule(
     removeMirrors: boolean;
     ifVersionstamp?: string;
     accountDisconnected?: boolean;
+    undoUntil?: Date;
   },
 ): Promise<Rule> {
   const res = await commitWithRetry<Rule>(async () => {
@@ -331,7 +369,11 @@ export async function deleteRule(
     if (opts.removeMirrors) {
       op.set(
         keys.mirrorRemoval(userId, ruleId),
-        removalFor(rule, true, opts.now, opts.accountDisconnected),
+        withUndo(
+          removalFor(rule, true, opts.now, opts.accountDisconnected),
+          opts.undoUntil,
+          storeRule(rule),
+        ),
       );
     } else {
       op.delete(keys.mirrorRemoval(userId, ruleId)).set(
@@ -377,14 +419,27 @@ export async function listMirrorRemovals(kv: Deno.Kv, userId: string): Promise<M
   return out;
 }
 
-/** Marks a removal request done (its mirrors and ledger are gone). Fenced. */
+/**
+ * Marks a removal request done (its mirrors and ledger are gone). Fenced. One that offered an
+ * undo leaves a note for a day, so that a late undo is told what became of it.
+ */
 export async function completeMirrorRemoval(
   fence: Fence,
   userId: string,
-  ruleId: string,
+  removal: Pick<MirrorRemoval, "ruleId" | "undoUntil">,
 ): Promise<void> {
-  await fence.commit((op) => op.delete(keys.mirrorRemoval(userId, ruleId)));
+  await fence.commit((op) => {
+    op.delete(keys.mirrorRemoval(userId, removal.ruleId));
+    const spent = keys.spentUndo(userId, removal.ruleId);
+    // A removal without a window leaves no note, and clears an older one: nothing to undo.
+    if (removal.undoUntil) op.set(spent, { v: 1 }, { expireIn: SPENT_UNDO_KEPT_MS });
+    else op.delete(spent);
+    return op;
+  });
 }
+
+/** How long a late undo is told the blocks were removed (then: nothing to undo). */
+const SPENT_UNDO_KEPT_MS = 24 * 3600_000;
 
 /** Ids of rules deleted with their mirrors kept. */
 export async function listReleasedRuleIds(kv: Deno.Kv, userId: string): Promise<Set<string>> {

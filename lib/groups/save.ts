@@ -20,9 +20,11 @@ import {
 import { type OwnerChange, ownerChangeReason } from "../model/sync_reasons.ts";
 import { previewOwner, type RulePreview } from "../rules/preview.ts";
 import {
+  openUndoWindow,
   type RuleDraftDeps,
   type RuleDryRunDeps,
   type RuleSaveDeps,
+  type UndoWindow,
   UNSAVED_ID,
 } from "../rules/save.ts";
 import { checkGroup, type GroupProblem } from "./check.ts";
@@ -46,6 +48,8 @@ export class GroupInvalidError extends Error {
 /** A group as stored, and the sync job queued to carry the change out (none when none is due). */
 export interface SavedGroup extends GroupEntry {
   syncJobId?: string;
+  /** Turned off with an undo window: until when, and the blocks its removal would take. */
+  undo?: UndoWindow;
 }
 
 /**
@@ -82,18 +86,22 @@ export async function changeGroup(
   userId: string,
   groupId: string,
   patch: GroupPatch,
-  opts: { keepMirrors: boolean; ifVersionstamp?: string },
+  opts: { keepMirrors: boolean; ifVersionstamp?: string; undo?: boolean },
 ): Promise<SavedGroup> {
   const { group } = await findGroup(deps.kv, userId, groupId);
   const next = await invalidAsTyped(() =>
     Promise.resolve(applyGroupPatch(group, patch, deps.now()))
   );
   await assertAcceptable(deps.kv, userId, next);
+  const window = opts.undo && group.enabled && !next.enabled && !opts.keepMirrors
+    ? await openUndoWindow(deps, userId, groupId)
+    : undefined;
   const entry = await invalidAsTyped(() =>
     updateGroup(deps.kv, userId, groupId, patch, {
       now: deps.now(),
       removeMirrors: !opts.keepMirrors,
       ...(opts.ifVersionstamp !== undefined ? { ifVersionstamp: opts.ifVersionstamp } : {}),
+      ...(window ? { undoUntil: new Date(window.expiresAt) } : {}),
     })
   );
   const lostMember = group.members.some((m) => !memberOf(entry.group, m.calendar));
@@ -105,23 +113,32 @@ export async function changeGroup(
     : !group.enabled && entry.group.enabled
     ? "turned_on"
     : "changed";
-  return { ...entry, syncJobId: await queueSync(deps, userId, groupId, change) };
+  const syncJobId = await queueSync(deps, userId, groupId, change, window);
+  return { ...entry, syncJobId, ...(window ? { undo: window } : {}) };
 }
 
-/** Deletes a group; its blocks go with the sync it queues unless `keepMirrors`. */
+/**
+ * Deletes a group; its blocks go with the sync it queues unless `keepMirrors` (with `undo`,
+ * once the undo window has passed).
+ */
 export async function removeGroup(
   deps: RuleSaveDeps,
   userId: string,
   groupId: string,
-  opts: { keepMirrors: boolean; ifVersionstamp?: string },
-): Promise<{ group: Group; syncJobId?: string }> {
+  opts: { keepMirrors: boolean; ifVersionstamp?: string; undo?: boolean },
+): Promise<{ group: Group; syncJobId?: string; undo?: UndoWindow }> {
+  const window = opts.undo && !opts.keepMirrors
+    ? await openUndoWindow(deps, userId, groupId)
+    : undefined;
   const group = await deleteGroup(deps.kv, userId, groupId, {
     now: deps.now(),
     removeMirrors: !opts.keepMirrors,
     ...(opts.ifVersionstamp !== undefined ? { ifVersionstamp: opts.ifVersionstamp } : {}),
+    ...(window ? { undoUntil: new Date(window.expiresAt) } : {}),
   });
   if (opts.keepMirrors) return { group };
-  return { group, syncJobId: await queueSync(deps, userId, groupId, "deleted") };
+  const syncJobId = await queueSync(deps, userId, groupId, "deleted", window);
+  return { group, syncJobId, ...(window ? { undo: window } : {}) };
 }
 
 /**
@@ -229,10 +246,12 @@ async function queueSync(
   userId: string,
   groupId: string,
   change: OwnerChange,
+  window?: UndoWindow,
 ): Promise<string> {
   const { jobId } = await deps.syncRequests.request(userId, {
     reason: ownerChangeReason("group", change),
     ruleIds: [groupId],
+    ...(window ? { delayMs: Date.parse(window.expiresAt) - deps.now().getTime() } : {}),
   });
   return jobId;
 }

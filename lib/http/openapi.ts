@@ -52,6 +52,7 @@ const ERROR_DESCRIPTIONS = {
   401: "Not signed in (no session cookie, no valid Bearer token).",
   404: "No such resource for the signed-in user (other users' ids included).",
   409: "Conflict: the resource changed since it was read (If-Match), or its state forbids this.",
+  410: "Gone: too late for this (an undo after its window, or after the blocks were removed).",
   415: "The body is not application/json.",
   422: "Well-formed but not acceptable: a cycle, a self-target, an unknown or unwritable calendar.",
   429: "Rate limited; `Retry-After` says when to try again.",

@@ -6,6 +6,7 @@
  * turns into its own answer (an HTTP status, an exit code).
  */
 import { ZodError } from "zod";
+import { countOwnerBlocks, UNDO_WINDOW_MS } from "../db/undo_windows.ts";
 import {
   createRule,
   deleteRule,
@@ -66,6 +67,14 @@ export class RuleInvalidError extends Error {
 /** A rule as stored, and the sync job queued to carry the change out (none when nothing is due). */
 export interface SavedRule extends RuleEntry {
   syncJobId?: string;
+  /** Turned off with an undo window: until when, and the blocks its removal would take. */
+  undo?: UndoWindow;
+}
+
+/** An undo window that a change opened. */
+export interface UndoWindow {
+  expiresAt: string;
+  blocks: number;
 }
 
 /** The id a rule has before it is saved (stored ids are ULIDs, so it never names one). */
@@ -100,22 +109,42 @@ export async function changeRule(
   userId: string,
   ruleId: string,
   patch: RulePatch,
-  opts: { keepMirrors: boolean; ifVersionstamp?: string },
+  opts: { keepMirrors: boolean; ifVersionstamp?: string; undo?: boolean },
 ): Promise<SavedRule> {
   const { rule } = await findRule(deps.kv, userId, ruleId);
   const next = await invalidAsTyped(() => Promise.resolve(applyRulePatch(rule, patch, deps.now())));
   await assertAcceptable(deps.kv, userId, next);
+  const window = opts.undo && rule.enabled && !next.enabled && !opts.keepMirrors
+    ? await openUndoWindow(deps, userId, ruleId)
+    : undefined;
   const entry = await invalidAsTyped(() =>
     updateRule(deps.kv, userId, ruleId, patch, {
       now: deps.now(),
       ...(opts.ifVersionstamp !== undefined ? { ifVersionstamp: opts.ifVersionstamp } : {}),
       removeMirrors: !opts.keepMirrors,
+      ...(window ? { undoUntil: new Date(window.expiresAt) } : {}),
     })
   );
   // An enabled rule syncs its changes; a rule turned off syncs to have its mirrors removed.
   if (!entry.rule.enabled && !(rule.enabled && !opts.keepMirrors)) return entry;
   const change = !entry.rule.enabled ? "turned_off" : rule.enabled ? "changed" : "turned_on";
-  return { ...entry, syncJobId: await queueSync(deps, userId, ruleId, change) };
+  const syncJobId = await queueSync(deps, userId, ruleId, change, window);
+  return { ...entry, syncJobId, ...(window ? { undo: window } : {}) };
+}
+
+/**
+ * The undo window a change opening now would get, with the busy blocks its removal would take
+ * (the rule's or group's ledger, which the change leaves as it is).
+ */
+export async function openUndoWindow(
+  deps: Pick<RuleSaveDeps, "kv" | "now">,
+  userId: string,
+  ownerId: string,
+): Promise<UndoWindow> {
+  return {
+    expiresAt: new Date(deps.now().getTime() + UNDO_WINDOW_MS).toISOString(),
+    blocks: await countOwnerBlocks(deps.kv, userId, ownerId),
+  };
 }
 
 /**
@@ -127,18 +156,23 @@ export async function removeRule(
   deps: RuleSaveDeps,
   userId: string,
   ruleId: string,
-  opts: { keepMirrors: boolean; ifVersionstamp?: string },
-): Promise<{ rule: Rule; syncJobId?: string }> {
+  opts: { keepMirrors: boolean; ifVersionstamp?: string; undo?: boolean },
+): Promise<{ rule: Rule; syncJobId?: string; undo?: UndoWindow }> {
+  const window = opts.undo && !opts.keepMirrors
+    ? await openUndoWindow(deps, userId, ruleId)
+    : undefined;
   const rule = await invalidAsTyped(() =>
     deleteRule(deps.kv, userId, ruleId, {
       now: deps.now(),
       removeMirrors: !opts.keepMirrors,
       ...(opts.ifVersionstamp !== undefined ? { ifVersionstamp: opts.ifVersionstamp } : {}),
+      ...(window ? { undoUntil: new Date(window.expiresAt) } : {}),
     })
   );
   // The engine removes pending rules' mirrors at the start of any run: one job suffices.
   if (opts.keepMirrors) return { rule };
-  return { rule, syncJobId: await queueSync(deps, userId, ruleId, "deleted") };
+  const syncJobId = await queueSync(deps, userId, ruleId, "deleted", window);
+  return { rule, syncJobId, ...(window ? { undo: window } : {}) };
 }
 
 /**
@@ -219,10 +253,13 @@ async function queueSync(
   userId: string,
   ruleId: string,
   change: OwnerChange,
+  window?: UndoWindow,
 ): Promise<string> {
   const { jobId } = await deps.syncRequests.request(userId, {
     reason: ownerChangeReason("rule", change),
     ruleIds: [ruleId],
+    // Due when the window ends: the run it starts removes the blocks, unless undone.
+    ...(window ? { delayMs: Date.parse(window.expiresAt) - deps.now().getTime() } : {}),
   });
   return jobId;
 }

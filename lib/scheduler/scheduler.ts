@@ -165,11 +165,14 @@ export function queuedSyncRequests(
   return {
     async request(userId, req) {
       const debounced = req.reason === "push";
-      const { jobId } = await enqueueJob(kv, userId, req, {
+      const { delayMs, ...job } = req;
+      const { jobId } = await enqueueJob(kv, userId, job, {
         now: clock(),
         newId,
-        delayMs: debounced ? options.pushDebounceMs : 0,
-        maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
+        ...(delayMs !== undefined ? { delayMs, maxDelayMs: delayMs, alone: true } : {
+          delayMs: debounced ? options.pushDebounceMs : 0,
+          maxDelayMs: debounced ? options.pushMaxDelayMs : 0,
+        }),
       });
       return { jobId };
     },

@@ -34,9 +34,9 @@ import {
 import { calendarKey } from "../model/calendar_ref.ts";
 import {
   purgeMirrors,
+  removeDueRuleMirrors,
   removeEdgeMirrorsNow,
   removeOrphans,
-  removeRuleMirrorsNow,
 } from "./engine_cleanup.ts";
 import { createTargetScans, syncSource } from "./engine_source.ts";
 import { type EdgeOwner, groupOwner, ruleOwner } from "../model/edge_owner.ts";
@@ -249,9 +249,7 @@ async function runReported(
   try {
     if (!dryRun) {
       await takeOverAdoptedLedgers(ctx, groups.filter((g) => active.some((o) => o.id === g.id)));
-      for (const removal of await listMirrorRemovals(kv, userId)) {
-        await removeRuleMirrorsNow(ctx, removal);
-      }
+      await removeDueRuleMirrors(ctx);
       for (const removal of await listEdgeRemovals(kv, userId)) {
         await removeEdgeMirrorsNow(ctx, removal);
       }
@@ -481,9 +479,7 @@ export async function removeRuleMirrors(
   trigger: SyncTrigger = "remove_mirrors",
 ): Promise<RunRecord> {
   return await maintain(opts, trigger, async (ctx) => {
-    for (const removal of await listMirrorRemovals(opts.kv, opts.userId)) {
-      await removeRuleMirrorsNow(ctx, removal);
-    }
+    await removeDueRuleMirrors(ctx);
     for (const removal of await listEdgeRemovals(opts.kv, opts.userId)) {
       await removeEdgeMirrorsNow(ctx, removal);
     }
@@ -523,7 +519,7 @@ export async function purgeUser(opts: SyncDeps & WaitOptions): Promise<RunRecord
     for (const removal of removals) targets.push(...removal.targets);
     await purgeMirrors(ctx, uniqueCalendars(targets));
     await dropCursors(kv, ctx.fence, userId);
-    for (const removal of removals) await completeMirrorRemoval(ctx.fence, userId, removal.ruleId);
+    for (const removal of removals) await completeMirrorRemoval(ctx.fence, userId, removal);
   });
 }
 

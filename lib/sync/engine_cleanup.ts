@@ -13,6 +13,7 @@ import { completeEdgeRemoval, type EdgeRemoval } from "../db/groups.ts";
 import { forgetEdgeLedger, forgetLedger, listLedger, readEdgeLedger } from "../db/ledger.ts";
 import { LeaseLostError } from "../db/leases.ts";
 import { completeMirrorRemoval, type MirrorRemoval } from "../db/rules.ts";
+import { claimMirrorRemoval, listDueMirrorRemovals } from "../db/undo_windows.ts";
 import { calendarKey } from "../model/calendar_ref.ts";
 import { deriveMirrorId, type Marker, MARKER_KEYS, readMarker } from "./marker.ts";
 import { AccountWritesRefusedError, type Deleted } from "./provider.ts";
@@ -224,7 +225,20 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
   // gone, enabling it again must list them in full, or unchanged events would never return.
   const read = new Set(removal.sources.map(calendarKey));
   await dropCursors(ctx.kv, ctx.fence, ctx.userId, (key) => !read.has(key));
-  await completeMirrorRemoval(ctx.fence, ctx.userId, ruleId);
+  await completeMirrorRemoval(ctx.fence, ctx.userId, removal);
+}
+
+/**
+ * Removes the mirrors of every removal request that is due: not one still inside its undo
+ * window, and one with a window only after claiming it, so that an undo racing this run either
+ * wins (the claim fails and nothing is removed) or is refused (it finds the claim).
+ */
+export async function removeDueRuleMirrors(ctx: RunContext): Promise<void> {
+  for (const entry of await listDueMirrorRemovals(ctx.kv, ctx.userId, ctx.deps.clock())) {
+    if (await claimMirrorRemoval(ctx.fence, ctx.userId, entry, ctx.deps.clock())) {
+      await removeRuleMirrorsNow(ctx, entry.removal);
+    }
+  }
 }
 
 /**

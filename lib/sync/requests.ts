@@ -16,6 +16,8 @@ export interface SyncRequest {
   full?: boolean;
   /** Rules whose deletes the user confirmed after the delete guard held them. */
   confirmRuleIds?: readonly string[];
+  /** Due this long from now, in a job of its own (an undo window's removal). */
+  delayMs?: number;
 }
 
 /** A job as the status page shows it. */

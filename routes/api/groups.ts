@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import { ConflictError } from "../../lib/db/commit.ts";
 import { type GroupEntry, GroupNotFoundError, listGroups } from "../../lib/db/groups.ts";
 import { RuleDuplicateError, RuleRejectedError } from "../../lib/db/rules.ts";
+import { undoGroupRemoval } from "../../lib/db/undo_windows.ts";
 import { NoProposalError, proposeGroup } from "../../lib/groups/proposal.ts";
 import {
   addGroup,
@@ -57,6 +58,9 @@ import {
   SyncAcceptedSchema,
   syncTriggerLimit,
   unacceptable,
+  undoAnswer,
+  undoErrors,
+  UndoWindowSchema,
   WaitQuery,
 } from "./schemas.ts";
 
@@ -89,7 +93,11 @@ const DeletedSchema = z.object({
   mirrors: z.enum(["removing", "kept"]).openapi({
     description: "removing: a sync job removes its busy blocks; kept: they stay, untouched.",
   }),
+  undo: UndoWindowSchema.optional(),
 }).openapi("GroupDeleted");
+/** A PATCH's answer: the group, and with `?undo=true` turning it off, its undo window. */
+const GroupChangedJson = GroupSchema.safeExtend({ undo: UndoWindowSchema.optional() })
+  .openapi("GroupChanged");
 const ProposalSchema = z.object({
   group: GroupInputJson,
   adoptRuleIds: z.array(z.string()),
@@ -285,13 +293,13 @@ export function groupRoutes(deps: AppDeps) {
         body: jsonBody(GroupPatchJson),
       },
       responses: {
-        200: { ...jsonResponse(GroupJson, "The group as stored."), headers: etagHeader },
+        200: { ...jsonResponse(GroupChangedJson, "The group as stored."), headers: etagHeader },
         ...errorResponses(400, 401, 404, 409, 415, 422),
       },
     }),
     async (c) => {
-      const { keepMirrors } = c.req.valid("query");
-      return await change(c, c.req.valid("param").id, c.req.valid("json"), keepMirrors);
+      const { keepMirrors, undo } = c.req.valid("query");
+      return await change(c, c.req.valid("param").id, c.req.valid("json"), keepMirrors, undo);
     },
   );
 
@@ -311,14 +319,42 @@ export function groupRoutes(deps: AppDeps) {
       },
     }),
     async (c) => {
-      const { keepMirrors } = c.req.valid("query");
-      const { group } = await groupErrors(() =>
-        removeGroup(deps, userOf(c).id, c.req.valid("param").id, {
-          keepMirrors,
-          ifVersionstamp: ifMatch(c),
-        })
+      const { keepMirrors, undo } = c.req.valid("query");
+      const { id } = c.req.valid("param");
+      const removed = await groupErrors(() =>
+        removeGroup(deps, userOf(c).id, id, { keepMirrors, undo, ifVersionstamp: ifMatch(c) })
       );
-      return c.json({ group, mirrors: keepMirrors ? "kept" as const : "removing" as const }, 200);
+      return c.json({
+        group: removed.group,
+        mirrors: keepMirrors ? "kept" as const : "removing" as const,
+        ...undoAnswer("groups", id, removed.undo),
+      }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/undo",
+      tags,
+      security: SIGNED_IN,
+      summary: "Take back turning a group off or deleting it (`?undo=true`)",
+      description: "Within the undo window the same group (id, members, busy blocks) is on " +
+        "again or back, and its blocks are never removed. 404: nothing to undo; 410 " +
+        "`undo_expired`: too late; 422: the rule set no longer accepts the group.",
+      request: { params: GroupId },
+      responses: {
+        200: { ...jsonResponse(GroupJson, "The group as stored again."), headers: etagHeader },
+        ...errorResponses(401, 404, 410, 422),
+      },
+    }),
+    async (c) => {
+      const userId = userOf(c).id;
+      const { id } = c.req.valid("param");
+      const entry = await groupErrors(() =>
+        undoErrors("group", () => undoGroupRemoval(deps.kv, userId, id, deps.now()))
+      );
+      return withEtag(c, entry, 200);
     },
   );
 
@@ -373,15 +409,23 @@ export function groupRoutes(deps: AppDeps) {
     },
   );
 
-  async function change(c: Context<AppEnv>, groupId: string, patch: GroupPatch, keep: boolean) {
+  async function change(
+    c: Context<AppEnv>,
+    groupId: string,
+    patch: GroupPatch,
+    keep: boolean,
+    undo = false,
+  ) {
     const entry = await groupErrors(() =>
       changeGroup(deps, userOf(c).id, groupId, patch, {
         keepMirrors: keep,
+        undo,
         ifVersionstamp: ifMatch(c),
       })
     );
     if (entry.syncJobId) c.header(SYNC_RUN_HEADER, entry.syncJobId);
-    return withEtag(c, entry, 200);
+    setEtag(c, entry.versionstamp);
+    return c.json({ ...entry.group, ...undoAnswer("groups", groupId, entry.undo) }, 200);
   }
 
   return app;

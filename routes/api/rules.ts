@@ -2,7 +2,8 @@
  * The signed-in user's sync rules: `/api/rules` and `/api/rules/{id}` (CRUD, with the rule's
  * versionstamp as its ETag and If-Match on every change), `/api/rules/validate` (check without
  * saving), `/api/rules/preview` and `/api/rules/{id}/preview` (dry runs), and
- * `/api/rules/{id}/confirm` (let a rule held by the delete guard go ahead). Every lookup is
+ * `/api/rules/{id}/confirm` (let a rule held by the delete guard go ahead) and
+ * `/api/rules/{id}/undo` (take back turning it off or deleting it, within its undo window). Every lookup is
  * scoped to the signed-in user: another user's rule id answers 404 like one that never existed.
  */
 import { createRoute, z } from "@hono/zod-openapi";
@@ -18,6 +19,7 @@ import {
   RuleNotFoundError,
   RuleRejectedError,
 } from "../../lib/db/rules.ts";
+import { undoRuleRemoval } from "../../lib/db/undo_windows.ts";
 import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import {
@@ -64,6 +66,9 @@ import {
   SyncAcceptedSchema,
   syncTriggerLimit,
   unacceptable,
+  undoAnswer,
+  undoErrors,
+  UndoWindowSchema,
   WaitQuery,
 } from "./schemas.ts";
 
@@ -103,7 +108,12 @@ const DeletedSchema = z.object({
   mirrors: z.enum(["removing", "kept"]).openapi({
     description: "removing: a sync job removes its busy blocks; kept: they stay, untouched.",
   }),
+  undo: UndoWindowSchema.optional(),
 }).openapi("RuleDeleted");
+
+/** A PATCH's answer: the rule, and with `?undo=true` turning it off, its undo window. */
+const RuleChangedJson = RuleSchema.safeExtend({ undo: UndoWindowSchema.optional() })
+  .openapi("RuleChanged");
 
 const RuleId = idParam("id", "The rule's id.");
 const KeepMirrorsQuery = keepMirrorsQuery("rule");
@@ -275,13 +285,13 @@ export function ruleRoutes(deps: AppDeps) {
         body: jsonBody(RulePatchJson),
       },
       responses: {
-        200: { ...jsonResponse(RuleJson, "The rule as stored."), headers: etagHeader },
+        200: { ...jsonResponse(RuleChangedJson, "The rule as stored."), headers: etagHeader },
         ...errorResponses(400, 401, 404, 409, 415, 422),
       },
     }),
     async (c) => {
-      const { keepMirrors } = c.req.valid("query");
-      return await change(c, c.req.valid("param").id, c.req.valid("json"), keepMirrors);
+      const { keepMirrors, undo } = c.req.valid("query");
+      return await change(c, c.req.valid("param").id, c.req.valid("json"), keepMirrors, undo);
     },
   );
 
@@ -303,11 +313,42 @@ export function ruleRoutes(deps: AppDeps) {
     async (c) => {
       const userId = userOf(c).id;
       const { id } = c.req.valid("param");
-      const { keepMirrors } = c.req.valid("query");
-      const { rule } = await ruleErrors(() =>
-        removeRule(deps, userId, id, { keepMirrors, ifVersionstamp: ifMatch(c) })
+      const { keepMirrors, undo } = c.req.valid("query");
+      const removed = await ruleErrors(() =>
+        removeRule(deps, userId, id, { keepMirrors, undo, ifVersionstamp: ifMatch(c) })
       );
-      return c.json({ rule, mirrors: keepMirrors ? "kept" as const : "removing" as const }, 200);
+      return c.json({
+        rule: removed.rule,
+        mirrors: keepMirrors ? "kept" as const : "removing" as const,
+        ...undoAnswer("rules", id, removed.undo),
+      }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/undo",
+      tags,
+      security: SIGNED_IN,
+      summary: "Take back turning a rule off or deleting it (`?undo=true`)",
+      description: "Within the undo window the same rule (id, settings, busy blocks) is on " +
+        "again or back, and its blocks are never removed. 404: nothing to undo; 410 " +
+        "`undo_expired`: the window passed and the blocks are being or were removed; 422: the " +
+        "rule set no longer accepts the rule (e.g. another rule mirrors its pair now).",
+      request: { params: RuleId },
+      responses: {
+        200: { ...jsonResponse(RuleJson, "The rule as stored again."), headers: etagHeader },
+        ...errorResponses(401, 404, 410, 422),
+      },
+    }),
+    async (c) => {
+      const userId = userOf(c).id;
+      const { id } = c.req.valid("param");
+      const entry = await ruleErrors(() =>
+        undoErrors("rule", () => undoRuleRemoval(deps.kv, userId, id, deps.now()))
+      );
+      return withEtag(c, entry, 200);
     },
   );
 
@@ -365,13 +406,24 @@ export function ruleRoutes(deps: AppDeps) {
   }
 
   /** PUT and PATCH: the rule use case, with the If-Match header's version. */
-  async function change(c: Context<AppEnv>, ruleId: string, patch: RulePatch, keep: boolean) {
+  async function change(
+    c: Context<AppEnv>,
+    ruleId: string,
+    patch: RulePatch,
+    keep: boolean,
+    undo = false,
+  ) {
     const userId = userOf(c).id;
     const entry = await ruleErrors(() =>
-      changeRule(deps, userId, ruleId, patch, { keepMirrors: keep, ifVersionstamp: ifMatch(c) })
+      changeRule(deps, userId, ruleId, patch, {
+        keepMirrors: keep,
+        undo,
+        ifVersionstamp: ifMatch(c),
+      })
     );
     if (entry.syncJobId) c.header(SYNC_RUN_HEADER, entry.syncJobId);
-    return withEtag(c, entry, 200);
+    setEtag(c, entry.versionstamp);
+    return c.json({ ...entry.rule, ...undoAnswer("rules", ruleId, entry.undo) }, 200);
   }
 
   return app;

@@ -10,6 +10,8 @@ import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { type RunRecord, RunRecordSchema } from "../../lib/db/history.ts";
 import { getSyncPause } from "../../lib/db/sync_pauses.ts";
+import { NothingToUndoError, UndoTooLateError } from "../../lib/db/undo_windows.ts";
+import type { UndoWindow } from "../../lib/rules/save.ts";
 import { userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { flag } from "../../lib/http/openapi.ts";
@@ -26,7 +28,50 @@ export const keepMirrorsQuery = (what: "rule" | "group") =>
     keepMirrors: flag(
       `Leave the busy blocks the ${what} made where they are (default: remove them).`,
     ),
+    undo: flag(
+      `Turning the ${what} off or deleting it takes effect at once, but its busy blocks are ` +
+        "removed only after an undo window (10 s): the answer's `undo` says until when and " +
+        `how many, and \`POST /api/${what}s/{id}/undo\` takes the change back meanwhile.`,
+    ),
   });
+
+/** The undo window a change opened (`?undo=true`). */
+export const UndoWindowSchema = z.object({
+  expiresAt: z.iso.datetime().openapi({ description: "Undo works until then." }),
+  blocks: z.number().int().min(0).openapi({
+    description: "The busy blocks that will be removed unless undone.",
+  }),
+  url: z.string().openapi({ description: "Where to POST to undo." }),
+}).openapi("UndoWindow");
+
+/** The JSON answer of an undo window, or nothing when the change opened none. */
+export function undoAnswer(what: "rules" | "groups", id: string, window?: UndoWindow) {
+  return window ? { undo: { ...window, url: `/api/${what}/${id}/undo` } } : {};
+}
+
+/**
+ * Maps an undo's refusals: 404 when there is nothing to undo, 410 when it is too late (the
+ * window passed, or the blocks are being or were removed).
+ */
+export async function undoErrors<T>(what: "rule" | "group", run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof NothingToUndoError) {
+      throw new HttpError(404, "not_found", `Nothing to undo for this ${what}.`);
+    }
+    if (err instanceof UndoTooLateError) {
+      throw new HttpError(
+        410,
+        "undo_expired",
+        err.state === "removed"
+          ? `Too late to undo: the ${what}'s busy blocks were removed.`
+          : `Too late to undo: the ${what}'s busy blocks are being removed.`,
+      );
+    }
+    throw err;
+  }
+}
 
 export const IfMatch = z.object({
   "if-match": z.string().max(200).optional().openapi({

@@ -274,6 +274,8 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
         probe("DELETE /api/rules/:id", 200, `/api/rules/${doomed.id}?keepMirrors=true`, {
           method: "DELETE",
         }),
+        // Nothing was changed with ?undo=true: the refusal is the representative answer.
+        probe("POST /api/rules/:id/undo", 404, `/api/rules/${rule.id}/undo`, { method: "POST" }),
         probe("GET /api/groups", 200, "/api/groups"),
         probe("POST /api/groups", 201, "/api/groups", {
           method: "POST",
@@ -312,6 +314,9 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
         }),
         probe("DELETE /api/groups/:id", 200, `/api/groups/${doomedGroup.id}?keepMirrors=true`, {
           method: "DELETE",
+        }),
+        probe("POST /api/groups/:id/undo", 404, `/api/groups/${group.id}/undo`, {
+          method: "POST",
         }),
         // An unknown channel is acknowledged and ignored (an error would make Google retry).
         probe("POST /api/webhooks/google", 200, "/api/webhooks/google", {
