@@ -119,11 +119,10 @@ export async function disconnectConnection(
     return { removedRules, ...await forget() };
   }
   // Disconnected earlier: its own calendars are out of reach, so their blocks stay (the engine
-  // skips a connection that is gone); the blocks made from its events elsewhere still go.
+  // skips a disconnected connection's calendars); the blocks its events made elsewhere go.
   const blocksLeft = await blocksInto(deps, userId, removedRules, connectionId);
-  const grant = await forget();
   await removeMirrorsOf(deps, userId);
-  return { removedRules, blocksLeft, ...grant };
+  return { removedRules, blocksLeft, ...await forget() };
 }
 
 async function removeMirrorsOf(deps: AccountDeps, userId: string): Promise<void> {

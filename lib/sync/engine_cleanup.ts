@@ -196,15 +196,21 @@ export async function removeRuleMirrorsNow(ctx: RunContext, removal: MirrorRemov
     removed,
   });
   const reason = removalReason(removal.kind ?? "rule", removed);
-  // Blocks in an account the person forgot (disconnected, then deleted) cannot be reached
-  // without its tokens: they stay where they are, and waiting for them would block the rest.
-  const connected = new Set((await listConnections(ctx.kv, ctx.userId)).map((c) => c.id));
+  // Forgetting an account disconnected earlier deletes its rules: their blocks in its own
+  // calendars cannot be reached without its tokens, so they stay, and waiting for them would
+  // hold back the rest. (A rule merely turned off waits for its account to come back.)
+  const unreachable = removal.accountDisconnected
+    ? new Set(
+      (await listConnections(ctx.kv, ctx.userId)).filter((c) => c.status === "disconnected")
+        .map((c) => c.id),
+    )
+    : new Set<string>();
   const entries = [];
   for await (const stored of listLedger(ctx.kv, ctx.userId, ruleId)) {
-    if (connected.has(stored.entry.target.connectionId)) entries.push(stored);
+    if (!unreachable.has(stored.entry.target.connectionId)) entries.push(stored);
   }
   if (!await removeLedgered(ctx, ruleId, entries, reason)) return;
-  for (const target of removal.targets.filter((t) => connected.has(t.connectionId))) {
+  for (const target of removal.targets.filter((t) => !unreachable.has(t.connectionId))) {
     try {
       const left = [];
       for (const markerId of [ruleId, ...removal.aliases]) {
