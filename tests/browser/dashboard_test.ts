@@ -335,7 +335,23 @@ Deno.test({
       await hydrated(page);
       await page.click("text=Delete rule");
       await page.click("text=Delete and remove its busy blocks");
-      await page.waitForURL(`${server.url}/rules`);
+      // The list says so and offers Undo, which brings the same rule back.
+      const said = page.locator("[data-undo-delete]");
+      await said.locator("[data-undo]").waitFor();
+      assert.equal(
+        (await said.innerText()).replace(/\s+/g, " ").trim(),
+        "Rule “Personal into work” deleted · Undo",
+      );
+      await page.waitForSelector("text=No rules yet");
+      await shoot(page, "rules-undo-delete");
+      await said.locator("[data-undo]").click();
+      await page.locator(`[data-rule-toggle="${ruleId}"]`).waitFor();
+
+      await page.goto(`${server.url}/rules/${ruleId}`);
+      await hydrated(page);
+      await page.click("text=Delete rule");
+      await page.click("text=Delete and remove its busy blocks");
+      await page.waitForSelector("[data-undo-delete]");
       await page.waitForSelector("text=No rules yet");
     });
 
