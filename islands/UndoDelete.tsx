@@ -51,7 +51,7 @@ export default function UndoDelete({ kind, name, url, blocks, expiresAt }: UndoD
           </button>
         </>
       )}
-      {error && <span class="field-error"> {error}</span>}
+      {error && <span class="field-error">{error}</span>}
     </p>
   );
 }
