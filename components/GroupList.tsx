@@ -85,8 +85,9 @@ export function GroupDeleteButton({ group }: { group: Pick<Group, "id" | "name">
           {
             label: "Delete and remove its busy blocks",
             method: "DELETE",
-            url: `/api/groups/${group.id}`,
+            url: `/api/groups/${group.id}?undo=true`,
             danger: true,
+            undoName: group.name,
           },
           {
             label: "Delete, keep the blocks",

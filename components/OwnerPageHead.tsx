@@ -6,7 +6,8 @@ import { RuleStatusPill } from "./RuleStatusPill.tsx";
 
 /**
  * The top of a rule's or group's page: its banners, the way back to the list, its name with
- * its status (and why, when it is not ok), and its actions (`children`).
+ * its status (and why, when it is not ok; both redrawn after an island acts, as Check and
+ * repair does), and its actions (`children`).
  */
 export function OwnerPageHead(
   { owner, incidents, here, children }: {
@@ -25,10 +26,17 @@ export function OwnerPageHead(
             <a href="/rules">Rules</a> / {owner.name}
           </p>
           <h1>
-            {owner.name} <RuleStatusPill enabled={owner.enabled} status={owner.status} />
+            {owner.name}{" "}
+            <span data-live="owner-status">
+              <RuleStatusPill enabled={owner.enabled} status={owner.status} />
+            </span>
           </h1>
-          {owner.statusReason && owner.status !== "ok" && <p class="reason">{owner.statusReason}
-          </p>}
+          {/* Live (lib/browser/live_regions.ts): after Check and repair the status is the run's. */}
+          <div data-live="owner-reason">
+            {owner.statusReason && owner.status !== "ok" && (
+              <p class="reason">{owner.statusReason}</p>
+            )}
+          </div>
         </div>
         {children}
       </div>

@@ -10,6 +10,8 @@ export interface ActionChoice {
   body?: Record<string, unknown>;
   /** The destructive choice is red; the others are plain. */
   danger?: boolean;
+  /** A delete asked with `?undo=true`: the name the next page's undo message gives it. */
+  undoName?: string;
 }
 
 export interface ActionButtonProps {
@@ -50,8 +52,26 @@ export default function ActionButton(props: ActionButtonProps) {
     const choice = props.choices[index];
     setBusy(index);
     setError(null);
-    const res = await callApi<{ message?: unknown }>(choice.method, choice.url, choice.body);
+    const res = await callApi<
+      { message?: unknown; undo?: { url: string; blocks: number; expiresAt: string } }
+    >(
+      choice.method,
+      choice.url,
+      choice.body,
+    );
     if (res.ok) {
+      const undo = res.data?.undo;
+      if (undo && choice.undoName) {
+        // The next page offers the undo (islands/UndoDelete.tsx); the window is the server's.
+        const query = new URLSearchParams({
+          undo: undo.url,
+          name: choice.undoName,
+          blocks: String(undo.blocks),
+          until: undo.expiresAt,
+        });
+        location.assign(`${props.done}?${query}`);
+        return;
+      }
       const said = res.data?.message;
       if (typeof said === "string" && said) {
         setBusy(null);

@@ -16,6 +16,7 @@ export default function GroupToggle({ groupId, name, enabled }: GroupToggleProps
       url={`/api/groups/${encodeURIComponent(groupId)}`}
       label={`Group “${name}”`}
       enabled={enabled}
+      kind="Group"
       testAttr={{ "data-group-toggle": groupId }}
     />
   );

@@ -13,6 +13,7 @@ export default function RuleToggle({ ruleId, name, enabled }: RuleToggleProps) {
       url={`/api/rules/${encodeURIComponent(ruleId)}`}
       label={`Rule “${name}”`}
       enabled={enabled}
+      kind="Rule"
       testAttr={{ "data-rule-toggle": ruleId }}
     />
   );

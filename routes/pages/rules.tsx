@@ -10,6 +10,7 @@ import { Island } from "../../components/Island.tsx";
 import { RuleGraph } from "../../components/RuleGraph.tsx";
 import { RuleStatusPill } from "../../components/RuleStatusPill.tsx";
 import ActionButton from "../../islands/ActionButton.tsx";
+import UndoDelete from "../../islands/UndoDelete.tsx";
 import RuleEditor from "../../islands/RuleEditor.tsx";
 import RuleToggle from "../../islands/RuleToggle.tsx";
 import SavedSync from "../../islands/SavedSync.tsx";
@@ -49,6 +50,15 @@ const SavedQuery = z.object({
   adopted: z.coerce.number().int().min(1).max(100).optional(),
 });
 
+/** A delete with an undo window just happened (islands/ActionButton.tsx → UndoDelete). */
+const UndoQuery = z.object({
+  // Only an undo address of this app: a crafted link cannot make the button post elsewhere.
+  undo: z.string().regex(/^\/api\/(rules|groups)\/[A-Za-z0-9]{1,64}\/undo$/),
+  name: z.string().min(1).max(200),
+  blocks: z.coerce.number().int().min(0).max(1_000_000),
+  until: z.iso.datetime(),
+});
+
 export function rulesPages(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -69,6 +79,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
     const query = SavedQuery.safeParse(c.req.query());
     const savedId = query.success ? query.data.saved : undefined;
     const saved = savedId === undefined ? undefined : savedWords(savedId, rules, groups, labels);
+    const undone = UndoQuery.safeParse(c.req.query());
     return c.html(deps.render(
       <>
         <Banners
@@ -95,6 +106,19 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
             </div>
           )}
         </div>
+        {undone.success && (
+          <Island
+            name="UndoDelete"
+            component={UndoDelete}
+            props={{
+              kind: undone.data.undo.startsWith("/api/groups/") ? "Group" : "Rule",
+              name: undone.data.name,
+              url: undone.data.undo,
+              blocks: undone.data.blocks,
+              expiresAt: undone.data.until,
+            }}
+          />
+        )}
         {saved && (
           <Island
             name="SavedSync"
@@ -233,8 +257,9 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
                 {
                   label: "Delete and remove its busy blocks",
                   method: "DELETE",
-                  url: `/api/rules/${rule.id}`,
+                  url: `/api/rules/${rule.id}?undo=true`,
                   danger: true,
+                  undoName: rule.name,
                 },
                 {
                   label: "Delete, keep the blocks",

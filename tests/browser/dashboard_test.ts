@@ -283,13 +283,41 @@ Deno.test({
       }
     });
 
+    await t.step("switched off, the list says what will go and Undo turns it back on", async () => {
+      await page.goto(`${server.url}/rules`);
+      await hydrated(page);
+      const before = (await mirrorsIn(WORK)).map((e) => e.id).sort();
+      const toggle = page.locator(`[data-rule-toggle="${ruleId}"]`);
+      await toggle.click();
+      const message = page.locator("[data-toggle-message]");
+      await message.locator("[data-undo]").waitFor();
+      const n = before.length;
+      assert.equal(
+        (await message.innerText()).replace(/\s+/g, " ").trim(),
+        `Rule turned off — ${n} busy block${n === 1 ? "" : "s"} will be removed · Undo`,
+      );
+      assert.equal(await message.getAttribute("aria-live"), "polite");
+      await shoot(page, "rules-undo");
+      await message.locator("[data-undo]").click();
+      await page.waitForFunction(() =>
+        document.querySelector("[data-toggle-message]")?.textContent?.includes("on again")
+      );
+      assert.equal(await toggle.getAttribute("aria-checked"), "true");
+      await page.waitForFunction(() =>
+        !document.querySelector('[data-live="rule-graph"]')?.innerHTML.includes("(off)")
+      );
+      await page.reload();
+      assert.equal(await toggle.getAttribute("aria-checked"), "true", "the undo was stored");
+      assert.deepEqual((await mirrorsIn(WORK)).map((e) => e.id).sort(), before);
+    });
+
     await t.step("the rule is switched off in the list (its blocks go), then deleted", async () => {
       await page.goto(`${server.url}/rules`);
       await hydrated(page);
       await shoot(page, "rules");
       const toggle = page.locator(`[data-rule-toggle="${ruleId}"]`);
       const patched = page.waitForResponse((r) =>
-        r.url().endsWith(`/api/rules/${ruleId}`) && r.request().method() === "PATCH"
+        r.url().includes(`/api/rules/${ruleId}`) && r.request().method() === "PATCH"
       );
       await toggle.click();
       assert.equal((await patched).status(), 200);
@@ -307,7 +335,23 @@ Deno.test({
       await hydrated(page);
       await page.click("text=Delete rule");
       await page.click("text=Delete and remove its busy blocks");
-      await page.waitForURL(`${server.url}/rules`);
+      // The list says so and offers Undo, which brings the same rule back.
+      const said = page.locator("[data-undo-delete]");
+      await said.locator("[data-undo]").waitFor();
+      assert.equal(
+        (await said.innerText()).replace(/\s+/g, " ").trim(),
+        "Rule “Personal into work” deleted · Undo",
+      );
+      await page.waitForSelector("text=No rules yet");
+      await shoot(page, "rules-undo-delete");
+      await said.locator("[data-undo]").click();
+      await page.locator(`[data-rule-toggle="${ruleId}"]`).waitFor();
+
+      await page.goto(`${server.url}/rules/${ruleId}`);
+      await hydrated(page);
+      await page.click("text=Delete rule");
+      await page.click("text=Delete and remove its busy blocks");
+      await page.waitForSelector("[data-undo-delete]");
       await page.waitForSelector("text=No rules yet");
     });
 
