@@ -5,6 +5,8 @@ import { plural, runTotals } from "../lib/browser/format.ts";
 export interface SavedSyncProps {
   /** The saved rule's name. */
   ruleName: string;
+  /** The save made it: "Created" rather than "Saved". */
+  created?: boolean;
   /** The sync the save queued (`Busysync-Sync-Run`); absent when none was due (a rule off). */
   runId?: string;
   /** The calendar(s) the rule writes into, named for a sentence. */
@@ -30,7 +32,8 @@ const POLL_MS = 500;
  * queued waits and runs (`GET /api/sync/{runId}`), then what it did (`GET /api/history/{runId}`):
  * how many busy blocks went into which calendar, or why it failed, with a link to the run.
  */
-export default function SavedSync({ ruleName, runId, into }: SavedSyncProps) {
+export default function SavedSync({ ruleName, runId, into, created }: SavedSyncProps) {
+  const done = created ? "Created" : "Saved";
   const [phase, setPhase] = useState<Phase>({ phase: "syncing" });
   useEffect(() => {
     if (!runId) return;
@@ -63,8 +66,7 @@ export default function SavedSync({ ruleName, runId, into }: SavedSyncProps) {
 
   return (
     <div class="callout saved-sync" role="status" aria-live="polite" data-phase={phase.phase}>
-      <strong>{runId ? (phase.phase === "syncing" ? "Saved — syncing" : "Saved") : "Saved"}</strong>
-      {" "}
+      <strong>{runId && phase.phase === "syncing" ? `${done} — syncing` : done}</strong>{" "}
       <span data-testid="saved-sync">
         {!runId
           ? `“${ruleName}” is off, so nothing syncs until you turn it on.`

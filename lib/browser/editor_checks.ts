@@ -117,7 +117,7 @@ export function usePreview(
 /**
  * Saving a rule or group draft from its editor: `PUT /api/{collection}/{id}` (with the ETag it
  * was read at) or `POST /api/{collection}`; on success the rules page, which says "Saved —
- * syncing" and, once the sync this save queued has run, what it did; on failure the message,
+ * syncing" ("Created — syncing" for a new one) and, once the sync this save queued has run, what it did; on failure the message,
  * and the fields it names for `onInvalid`.
  */
 export function useSave(
@@ -138,7 +138,12 @@ export function useSave(
     if (res.ok) {
       const id = (res.data as { id?: string } | undefined)?.id ?? stored.id ?? "";
       const run = res.headers.get("busysync-sync-run");
-      location.assign(`/rules?${new URLSearchParams({ saved: id, ...(run ? { run } : {}) })}`);
+      const params = {
+        saved: id,
+        ...(run ? { run } : {}),
+        ...(stored.id ? {} : { created: "1" }),
+      };
+      location.assign(`/rules?${new URLSearchParams(params)}`);
       return;
     }
     setSaving(false);

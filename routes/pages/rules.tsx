@@ -46,6 +46,8 @@ const SavedQuery = z.object({
   /** A rule's or a group's id. */
   saved: z.string().min(1).max(64).optional(),
   run: z.string().min(1).max(64).optional(),
+  /** Set when the save made a new rule or group: the message says "Created". */
+  created: z.literal("1").optional(),
   /** How many rules a group made from a cycle took over (and so replaced). */
   adopted: z.coerce.number().int().min(1).max(100).optional(),
 });
@@ -127,6 +129,7 @@ export function rulesPages(deps: AppDeps): Hono<AppEnv> {
               ruleName: saved.name,
               into: saved.into,
               ...(query.success && query.data.run ? { runId: query.data.run } : {}),
+              ...(query.success && query.data.created ? { created: true } : {}),
             }}
           />
         )}

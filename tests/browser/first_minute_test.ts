@@ -2,7 +2,7 @@
  * A new person's first minute, in Chromium against the demo server (the emulator for Google):
  * the address the server prints works and other addresses move to it, the first sign-in is one
  * trip to Google that also connects the account, the dashboard says what to do next, calendars
- * read as the person knows them (name, account, colour), the first save says "Saved — syncing"
+ * read as the person knows them (name, account, colour), the first save says "Created — syncing"
  * and then what it did, and a Google account connected under someone else opens no new account.
  * One test counts the clicks from the home page to the first busy block.
  */
@@ -31,7 +31,7 @@ async function seriousFindings(page: Page): Promise<string[]> {
 
 Deno.test({
   name: "first minute: from the home page to the first busy block in 6 clicks and 2 consents, " +
-    "with next steps, calendars by name, account and colour, and 'Saved — syncing', in Chromium",
+    "with next steps, calendars by name, account and colour, and 'Created — syncing', in Chromium",
   ignore: !HAS_CHROMIUM,
 }, async (t) => {
   const server = await startDemoServer({ EMULATOR_ADMIN: "1" });
@@ -113,12 +113,12 @@ Deno.test({
       await page.screenshot({ path: await screenshotPath("first-minute-editor") });
     });
 
-    await t.step("saving says 'Saved — syncing', then what the sync did", async () => {
+    await t.step("creating says 'Created — syncing', then what the sync did", async () => {
       await page.waitForSelector("text=✓ Ready to save");
       await click("text=Create rule");
       await page.waitForURL((u) => u.href.startsWith(`${server.url}/rules?saved=`));
       const status = page.locator(".saved-sync");
-      assert.match(await status.textContent() ?? "", /^Saved/);
+      assert.match(await status.textContent() ?? "", /^Created/);
       await page.locator('.saved-sync[data-phase="done"]').waitFor({ timeout: 20_000 });
       assert.match(
         await status.textContent() ?? "",
