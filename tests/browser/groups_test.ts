@@ -143,11 +143,23 @@ Deno.test({
         const posted = page.waitForRequest((r) =>
           r.url().endsWith("/api/sync") && r.method() === "POST"
         );
+        // The status as it was before the check, marked: once the check is done the page
+        // shows the server's status again without a reload, so the mark is gone.
+        const status = page.locator('[data-live="owner-status"]');
+        const before = await status.innerHTML();
+        await status.evaluate((el) => el.textContent = "stale");
+        const navigations: string[] = [];
+        page.on("framenavigated", (f) => navigations.push(f.url()));
         await page.getByRole("button", { name: "Check and repair" }).click();
         assert.deepEqual((await posted).postDataJSON(), { groupId, full: true });
         const result = page.locator('[data-testid="sync-result"]');
         await result.waitFor({ timeout: 20_000 });
         assert.match(await result.textContent() ?? "", /Done in/);
+        await page.waitForFunction(
+          () => document.querySelector('[data-live="owner-status"]')?.textContent !== "stale",
+        );
+        assert.equal(await status.innerHTML(), before);
+        assert.deepEqual(navigations, [], "no reload");
       },
     );
 
