@@ -20,7 +20,7 @@ import {
   startRadicale,
   startXandikos,
 } from "../tests/support/caldav_servers.ts";
-import { connectAlice } from "../tests/caldav/support.ts";
+import { anEventIcs, connectAlice } from "../tests/caldav/support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -34,8 +34,6 @@ interface Figures {
   caldavRequests: number;
   methods: Record<string, number>;
 }
-
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 
 async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: Figures }> {
   const w = await startApiWorld({
@@ -51,20 +49,7 @@ async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: F
       const res = await fetch(new URL(`e${i}.ics`, calendarId), {
         method: "PUT",
         headers: { authorization: basic(server.alice), "content-type": "text/calendar" },
-        body: [
-          "BEGIN:VCALENDAR",
-          "VERSION:2.0",
-          "PRODID:-//busysync//bench//EN",
-          "BEGIN:VEVENT",
-          `UID:e${i}`,
-          "DTSTAMP:20270101T000000Z",
-          `DTSTART:${stamp(start)}`,
-          `DTEND:${stamp(new Date(start.getTime() + 3_600_000))}`,
-          `SUMMARY:Event ${i}`,
-          "END:VEVENT",
-          "END:VCALENDAR",
-          "",
-        ].join("\r\n"),
+        body: anEventIcs({ uid: `e${i}`, summary: `Event ${i}`, start }),
       });
       await res.body?.cancel();
       if (res.status !== 201) throw new Error(`PUT e${i}: ${res.status}`);

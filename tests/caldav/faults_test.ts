@@ -15,10 +15,9 @@ import {
   toolsMissing,
 } from "../support/caldav_servers.ts";
 import { needing } from "../support/infrastructure.ts";
-import { connectAlice } from "./support.ts";
+import { anEventIcs, connectAlice } from "./support.ts";
 
 const HOUR = 3_600_000;
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 
 Deno.test({
   name: needing(
@@ -83,20 +82,7 @@ Deno.test({
         const put = await fetch(new URL(`own${i}.ics`, direct), {
           method: "PUT",
           headers: { authorization: basic(server.alice), "content-type": "text/calendar" },
-          body: [
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "PRODID:-//busysync//tests//EN",
-            "BEGIN:VEVENT",
-            `UID:own${i}`,
-            "DTSTAMP:20270101T000000Z",
-            `DTSTART:${stamp(start)}`,
-            `DTEND:${stamp(new Date(start.getTime() + HOUR))}`,
-            `SUMMARY:Own ${i}`,
-            "END:VEVENT",
-            "END:VCALENDAR",
-            "",
-          ].join("\r\n"),
+          body: anEventIcs({ uid: `own${i}`, summary: `Own ${i}`, start }),
         });
         await put.body?.cancel();
         assert.equal(put.status, 201);

@@ -15,7 +15,7 @@ import {
   toolsMissing,
 } from "../support/caldav_servers.ts";
 import { needing } from "../support/infrastructure.ts";
-import { connectAlice } from "./support.ts";
+import { anEventIcs, connectAlice } from "./support.ts";
 
 Deno.test({
   name: needing("caldav poll: one poll job per tick for the rules reading CalDAV", RADICALE_TOOLS),
@@ -33,24 +33,10 @@ Deno.test({
       assert.equal((await syncNow(w)).outcome, "ok");
 
       const start = new Date(Date.now() + 26 * 3_600_000);
-      const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
       const put = await fetch(new URL("poll.ics", calendarId), {
         method: "PUT",
         headers: { authorization: basic(server.alice), "content-type": "text/calendar" },
-        body: [
-          "BEGIN:VCALENDAR",
-          "VERSION:2.0",
-          "PRODID:-//busysync//tests//EN",
-          "BEGIN:VEVENT",
-          "UID:poll",
-          "DTSTAMP:20270101T000000Z",
-          `DTSTART:${stamp(start)}`,
-          `DTEND:${stamp(new Date(start.getTime() + 3_600_000))}`,
-          "SUMMARY:Found by the poll",
-          "END:VEVENT",
-          "END:VCALENDAR",
-          "",
-        ].join("\r\n"),
+        body: anEventIcs({ uid: "poll", summary: "Found by the poll", start }),
       });
       await put.body?.cancel();
       assert.equal(put.status, 201);

@@ -15,13 +15,16 @@ export function aClient(user: CalDavUser, meter = aMeter()): DavClient & { meter
 }
 
 /**
- * A one-event calendar object in UTC (no VTIMEZONE needed), marked as busysync's when `marker`
- * is set, as a mirror would be.
+ * A one-event calendar object in UTC (no VTIMEZONE needed), an hour long from `start` (default
+ * 4 Jan 2027, 09:00Z, or that day of January with `day`), marked as busysync's when `marker` is
+ * set, as a mirror would be.
  */
 export function anEventIcs(
-  opts: { uid: string; summary?: string; day?: number; marker?: string },
+  opts: { uid: string; summary?: string; day?: number; start?: Date; marker?: string },
 ): string {
-  const day = String(opts.day ?? 4).padStart(2, "0");
+  const start = opts.start ??
+    new Date(`2027-01-${String(opts.day ?? 4).padStart(2, "0")}T09:00:00Z`);
+  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   return [
     "BEGIN:VCALENDAR",
     "VERSION:2.0",
@@ -29,8 +32,8 @@ export function anEventIcs(
     "BEGIN:VEVENT",
     `UID:${opts.uid}`,
     "DTSTAMP:20270101T000000Z",
-    `DTSTART:202701${day}T090000Z`,
-    `DTEND:202701${day}T100000Z`,
+    `DTSTART:${stamp(start)}`,
+    `DTEND:${stamp(new Date(start.getTime() + 3_600_000))}`,
     `SUMMARY:${opts.summary ?? "Busy"}`,
     ...(opts.marker ? [`X-BUSYSYNC:${opts.marker}`] : []),
     "END:VEVENT",
