@@ -6,7 +6,7 @@
  */
 import type { ApiMeter } from "../sync/provider.ts";
 import { encodeBase64 } from "../encoding.ts";
-import { CalDavAuthError, CalDavUnreachableError } from "./dav_errors.ts";
+import { CalDavAuthError, CalDavError, CalDavUnreachableError } from "./dav_errors.ts";
 
 /**
  * The fetch a client is given: the global one, or the outbound-safety fetch that checks every
@@ -35,11 +35,13 @@ export type DavMethodName =
   | "caldav.put"
   | "caldav.delete";
 
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
 /**
  * Sends one request with the client's credentials and counts it as `name`. Resolves with any
  * answer but 401; throws CalDavAuthError on 401 and CalDavUnreachableError when fetch got no
- * answer (fetch's TypeError). Other errors of the injected fetch (a refused address) pass as
- * they are.
+ * answer (fetch's TypeError), CalDavError when the body cannot be read. Other errors of the
+ * injected fetch (a refused address) pass as they are.
  */
 export async function davFetch(
   client: DavClient,
@@ -62,7 +64,28 @@ export async function davFetch(
     await response.body?.cancel();
     throw new CalDavAuthError(url);
   }
-  return response;
+  // Read here, so a body that breaks while it is read (a bad gzip stream, a cut connection)
+  // is a CalDavError naming the server, not a TypeError from deep inside a caller.
+  let body: ArrayBuffer;
+  try {
+    body = await response.arrayBuffer();
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    throw new CalDavError(
+      response.status,
+      url,
+      `${new URL(url).host} answered with a body busysync could not read (${e.message})`,
+      { cause: e },
+    );
+  }
+  // A 204 (Xandikos' answer to a PUT) may carry no body, not even an empty one.
+  const read = new Response(NULL_BODY.has(response.status) ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  Object.defineProperty(read, "url", { value: response.url });
+  return read;
 }
 
 /** The URL an answer came from after redirects (a constructed Response has none: the request's). */

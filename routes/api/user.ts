@@ -241,7 +241,6 @@ function caldavRefused(err: unknown): never {
   if (err instanceof CalDavUnreachableError) {
     throw new HttpError(422, "caldav_unreachable", err.message);
   }
-
   if (err instanceof OutboundRefusedError) throw new HttpError(422, "address_refused", err.message);
   if (err instanceof CalDavError) throw new HttpError(502, "caldav_error", err.message);
   throw err;

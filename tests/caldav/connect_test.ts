@@ -60,6 +60,32 @@ Deno.test({
         }
       });
 
+      await t.step("a server whose answer cannot be read is a 502 naming it", async () => {
+        // Says gzip, sends plain text: the body breaks while it is read.
+        const broken = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen() {} },
+          () =>
+            new Response("not gzip at all", {
+              status: 207,
+              headers: { "content-encoding": "gzip", "content-type": "application/xml" },
+            }),
+        );
+        try {
+          const res = await connect({
+            preset: "other",
+            serverUrl: `http://127.0.0.1:${broken.addr.port}/`,
+            username: "a",
+            password: "b",
+          });
+          assert.equal(res.status, 502);
+          const { error } = await res.json();
+          assert.equal(error.code, "caldav_error");
+          assert.match(error.message, /could not read/);
+        } finally {
+          await broken.shutdown();
+        }
+      });
+
       await t.step("nextcloud and other need the server's address", async () => {
         const res = await connect({ preset: "nextcloud", username: "a", password: "b" });
         assert.equal(res.status, 400);
