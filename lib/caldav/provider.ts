@@ -110,7 +110,21 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
   const read = new Map<string, ReadResource>();
   const zoneCache = new Map<string, Promise<Map<string, string>>>();
 
-  async function clientFor(connectionId: string): Promise<DavClient> {
+  // One read and one decryption per connection for the provider's life (a run), not per call.
+  const accounts = new Map<string, Promise<{ client: DavClient; homeUrl: string }>>();
+
+  function accountOf(connectionId: string): Promise<{ client: DavClient; homeUrl: string }> {
+    let account = accounts.get(connectionId);
+    if (!account) {
+      account = openAccount(connectionId);
+      // A failed read is not remembered: the next call tries again.
+      account.catch(() => accounts.delete(connectionId));
+      accounts.set(connectionId, account);
+    }
+    return account;
+  }
+
+  async function openAccount(connectionId: string) {
     const entry = await getConnectionEntry(deps.kv, userId, connectionId);
     const connection = entry?.connection;
     if (!connection?.caldav || !connection.tokens) {
@@ -124,12 +138,17 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       { userId, connectionId },
       connection.tokens,
     );
-    return {
+    const client: DavClient = {
       fetch: deps.fetch,
       username: connection.caldav.username,
       password,
       ...(deps.meter ? { meter: deps.meter } : {}),
     };
+    return { client, homeUrl: connection.caldav.homeUrl };
+  }
+
+  async function clientFor(connectionId: string): Promise<DavClient> {
+    return (await accountOf(connectionId)).client;
   }
 
   /** Runs one DAV call with the retry rule, and turns what cannot pass into provider errors. */
@@ -214,11 +233,8 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
 
   return {
     async listCalendars(connectionId) {
-      const entry = await getConnectionEntry(deps.kv, userId, connectionId);
-      const home = entry?.connection.caldav?.homeUrl;
-      if (!home) throw new ReconnectRequiredError(connectionId, "Connect this account again.");
-      const client = await clientFor(connectionId);
-      const calendars = await call(connectionId, () => listCalendars(client, home));
+      const { client, homeUrl } = await accountOf(connectionId);
+      const calendars = await call(connectionId, () => listCalendars(client, homeUrl));
       return calendars.map(calendarInfoOf).map((c) => ({
         calendarId: c.id,
         summary: c.summary,
