@@ -7,6 +7,7 @@ import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
 import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import type { World } from "../sync/support.ts";
+import { type EventStore, storeOf } from "./event_store.ts";
 import {
   type CalendarState,
   compareMirrors,
@@ -22,6 +23,10 @@ export interface TestCalendar {
   primary?: boolean;
   /** The calendar list shows it as read-only to busysync (a group only reads it). */
   readOnly?: boolean;
+  /** How it is read and changed when it is not a calendar of the world's emulator (CalDAV). */
+  store?: EventStore;
+  /** How often the workload changes it, relative to the others' 1. */
+  weight?: number;
 }
 
 export interface Convergence extends Verdict {
@@ -46,11 +51,12 @@ export async function checkConvergence(
   },
 ): Promise<Convergence> {
   const states = new Map<string, CalendarState>();
-  for (const { ref, timeZone } of scope.calendars) {
+  for (const cal of scope.calendars) {
+    const { ref, timeZone } = cal;
     states.set(ref.calendarId, {
       id: ref.calendarId,
       timeZone,
-      events: await world.rawEvents(ref),
+      events: await storeOf(world, cal).rawEvents(),
     });
   }
   const verdict = compareMirrors(

@@ -124,7 +124,8 @@ const MAX_INSTANCES = 1_000;
 /**
  * The generated instances of a series, before its exceptions replace or cancel any: the same
  * wall-clock time in the series' zone each day or week (so DST moves the instant, not the hour),
- * each as long as the first, named `{seriesId}_{original start in UTC}` and carrying that start
+ * each as long as the first, named `{seriesId}_{original start in UTC}` (CalDAV's series say
+ * `instanceSeparator: ":"`, busysync's naming there) and carrying that start
  * as `originalStartTime`. The rule runs (npm `rrule`) on wall-clock readings written as UTC
  * dates; UNTIL bounds the instants. The event's own start is always the first instance
  * (RFC 5545 §3.8.5.3), even when the rule would not make it.
@@ -152,10 +153,10 @@ export function seriesInstances(series: RawEvent): RawEvent[] {
     .all((d, i) => i < MAX_INSTANCES && (rule.until === undefined || toInstant(d) <= rule.until))
     .map(toInstant);
   if (!starts.includes(firstStart)) starts.unshift(firstStart);
-  const { recurrence: _, ...fields } = series;
+  const { recurrence: _, instanceSeparator = "_", ...fields } = series;
   return starts.map((start) => ({
     ...fields,
-    id: `${series.id}_${compactUtc(start)}`,
+    id: `${series.id}${instanceSeparator}${compactUtc(start)}`,
     recurringEventId: series.id,
     originalStartTime: { dateTime: new Date(start).toISOString(), timeZone: zone },
     start: { dateTime: new Date(start).toISOString() },

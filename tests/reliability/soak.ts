@@ -1,5 +1,6 @@
 /**
- * The fault soak: four people, seven rules (one-way and both ways, three sources into one
+ * The fault soak: four people (five with a CalDAV server: Eve mixes Google and CalDAV calendars in
+ * rules and a group, behind a proxy that fails as often as the emulator), seven rules (one-way and both ways, three sources into one
  * target, a mirror target that is itself a source, one person's two accounts both ways, where
  * invitations to both addresses arrive), a sync group of three of Ann's calendars that are
  * also the sources of her rules into her hub (so the group's blocks sit where those rules read,
@@ -35,6 +36,9 @@ import {
 } from "./convergence.ts";
 import { createRandom } from "./random.ts";
 import { createWorkload, type GroupPlay, type OpKind } from "./workload.ts";
+import { caldavEventStore } from "./caldav_calendar.ts";
+import { type CalDavTestServer, makeCalendar } from "../support/caldav_servers.ts";
+import { type CalDavFaultProxy, startCalDavFaultProxy } from "../support/caldav_fault_proxy.ts";
 
 const HOUR = 3_600_000;
 /** The chance per round that the group's members change while the round's runs go. */
@@ -72,6 +76,12 @@ export interface SoakOptions {
     readOnlySeconds: number;
     pauseSeconds: number;
   };
+  /**
+   * A real CalDAV server: a fifth person, Eve, then has two calendars there beside her Google
+   * ones, reached through a proxy that fails `faultRate` of busysync's requests to it and
+   * retires its sync tokens as often as Google's die.
+   */
+  caldav?: CalDavTestServer;
   log?: (line: string) => void;
 }
 
@@ -96,6 +106,8 @@ export interface SoakResult {
   /** The same calls by method (`events.instances`: series the engine re-listed after edits). */
   apiCallsByMethod: Record<string, number>;
   faultsInjected: number;
+  /** busysync's requests to the CalDAV server during the whole soak, faults, retired tokens refused. */
+  caldav?: CalDavFaultProxy["stats"];
   tokenInvalidations: number;
   /** Sync runs by outcome: ok, partial, failed (a run that threw counts as "threw"). */
   runs: Record<string, number>;
@@ -169,11 +181,15 @@ interface Cast {
   people: Person[];
   calendars: TestCalendar[];
   rules: Rule[];
+  /** The group whose members the workload changes. */
   group: GroupPlay;
 }
 
-/** The soak's people, rules and group. */
-async function castSoak(world: World): Promise<Cast> {
+/** The soak's people, rules and groups; Eve's CalDAV calendars with `caldav`. */
+async function castSoak(
+  world: World,
+  caldav?: { server: CalDavTestServer; proxy: CalDavFaultProxy },
+): Promise<Cast> {
   const calendars: TestCalendar[] = [];
   const person = async (zones: Record<string, string>) => {
     const p = await world.aPerson(zones);
@@ -259,12 +275,63 @@ async function castSoak(world: World): Promise<Cast> {
     })),
     new Date(),
   );
+  const people = [ann, ben, cat, dan];
+  if (caldav) people.push(await castEve(world, caldav, calendars, rules));
   return {
-    people: [ann, ben, cat, dan],
+    people,
     calendars,
     rules,
     group: { userId: ann.userId, groupId: group.id, pool: [personal, ...pool] },
   };
+}
+
+/**
+ * Eve mixes services: Google calendars "work" and "home" and two CalDAV calendars, "dav" and
+ * "dav2". Her home and dav block each other both ways with titles, dav feeds dav2 (CalDAV into
+ * CalDAV), and a group makes work and dav block each other, so dav is a rule's source and
+ * target and a group's member at once.
+ */
+async function castEve(
+  world: World,
+  { server, proxy }: { server: CalDavTestServer; proxy: CalDavFaultProxy },
+  calendars: TestCalendar[],
+  rules: Rule[],
+): Promise<Person> {
+  const google = await world.aPerson({ work: "UTC", home: "Europe/Berlin" });
+  calendars.push(
+    { ref: google.cal.work, timeZone: "UTC", primary: true },
+    { ref: google.cal.home, timeZone: "Europe/Berlin" },
+  );
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const direct = [
+    await makeCalendar(server.aliceHome, server.alice, `dav-${suffix}`),
+    await makeCalendar(server.aliceHome, server.alice, `dav2-${suffix}`),
+  ];
+  const { refs: [dav, dav2] } = await world.aCalDavAccount(google.userId, {
+    homeUrl: proxy.proxied(server.aliceHome),
+    ...server.alice,
+    fetch,
+  }, direct.map((url) => ({ url: proxy.proxied(url), timeZone: "UTC" })));
+  // Changed three times as often as a Google calendar: two calendars of 22 would see few changes.
+  const store = (url: string) => ({ store: caldavEventStore(url, server.alice), weight: 3 });
+  calendars.push(
+    { ref: dav, timeZone: "UTC", ...store(direct[0]) },
+    { ref: dav2, timeZone: "UTC", ...store(direct[1]) },
+  );
+  const eve: Person = { ...google, cal: { ...google.cal, dav, dav2 } };
+  rules.push(
+    await world.aRule(eve, {
+      source: eve.cal.home,
+      target: dav,
+      bidirectional: true,
+      privacy: "title",
+      titlePrefix: "H: ",
+    }),
+    await world.aRule(eve, { source: dav, target: dav2, title: "Busy" }),
+  );
+  await world.aGroup(eve, { name: "Eve's calendars", members: [eve.cal.work, dav], title: "Held" });
+  await world.connect(google);
+  return eve;
 }
 
 /** Runs the soak in a world of its own and returns its figures. */
@@ -273,8 +340,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const log = opts.log ?? (() => {});
   const world = await World.start({ maxAttempts: opts.maxAttempts });
   world.emulator.state.purgeCancelledAfterMs = opts.purgeAfterSeconds * 1000;
+  const proxy = opts.caldav && startCalDavFaultProxy(opts.caldav.baseUrl);
   try {
-    const cast = await castSoak(world);
+    const cast = await castSoak(world, proxy && { server: opts.caldav!, proxy });
     const random = createRandom(opts.seed);
     const origin = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
     // People change every calendar: sources, and targets (Ann's hub is only a target).
@@ -308,10 +376,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       runs[outcome] = (runs[outcome] ?? 0) + 1;
     };
     const invalidate = async () => {
-      const calendarId = random.chance(0.25)
-        ? undefined
-        : random.pick(cast.calendars).ref.calendarId;
+      const calendar = random.chance(0.25) ? undefined : random.pick(cast.calendars);
       tokenInvalidations++;
+      // Whenever Google's die, the CalDAV server prunes its change log too (both calendars').
+      proxy?.invalidateSyncTokens();
+      if (calendar?.store) return;
+      const calendarId = calendar?.ref.calendarId;
       await world.admin("POST", "sync-tokens/invalidate", calendarId ? { calendarId } : {});
     };
 
@@ -334,6 +404,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       await world.admin("POST", "usage-limits", { readOnlyHours: limits.readOnlySeconds / 3600 });
     }
     await world.admin("POST", "faults", faultRules(opts.faultRate, opts.seed));
+    const proxyRandom = createRandom(opts.seed * 16 + 7);
+    proxy?.setFaults({ rate: opts.faultRate, random: () => proxyRandom.next() });
     for (let round = 1; round <= opts.rounds; round++) {
       if (limits && round === limits.readOnlyRounds[0]) {
         await world.admin("POST", "usage-limits", { createsPerDay: 0 });
@@ -369,6 +441,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const { faults } = await world.admin<{ faults: { hits: number }[] }>("GET", "faults");
     const faultsInjected = faults.reduce((n, f) => n + f.hits, 0);
     await world.admin("DELETE", "faults");
+    proxy?.setFaults(undefined);
     if (limits) {
       // The next day and the end of read-only mode: budgets refilled, pauses over.
       await world.admin("POST", "usage-limits", { createsPerDay: null, clear: true });
@@ -376,7 +449,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       endPauses();
     }
 
-    const groups = (await listGroups(world.kv, cast.group.userId)).map((e) => e.group);
+    const groups = [];
+    for (const p of cast.people) {
+      groups.push(...(await listGroups(world.kv, p.userId)).map((e) => e.group));
+    }
     const scope = {
       calendars: cast.calendars,
       rules: cast.rules,
@@ -405,6 +481,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       apiCalls: Object.values(apiCalls).reduce((n, c) => n + c, 0),
       apiCallsByMethod: apiCalls,
       faultsInjected,
+      ...(proxy ? { caldav: structuredClone(proxy.stats) } : {}),
       tokenInvalidations,
       runs,
       usageLimitRuns,
@@ -423,16 +500,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       wallMs: Math.round(performance.now() - started),
     };
   } finally {
+    await proxy?.close();
     await world.close();
   }
 }
 
 async function countDoubleInvitations(world: World, cast: Cast): Promise<number> {
-  const meetings = async (calendarId: string) =>
-    new Set(
-      (await world.events({ connectionId: "", calendarId }))
+  const meetings = async (calendarId: string) => {
+    const cal = cast.calendars.find((c) => c.ref.calendarId === calendarId)!;
+    // CalDAV calendars get no invitations in the soak.
+    if (cal.store) return new Set<string>();
+    return new Set(
+      (await world.events(cal.ref))
         .filter((e) => e.extendedProperties?.private?.busysync !== "1").map((e) => e.iCalUID),
     );
+  };
   let n = 0;
   for (const rule of cast.rules) {
     const [source, target] = [rule.source.calendarId, rule.target.calendarId];
@@ -462,7 +544,9 @@ async function countOwnersNotOk(world: World, cast: Cast): Promise<number> {
 async function countRetiredIds(world: World, cast: Cast) {
   let purgedMirrorIds = 0;
   let laterGenerationMirrors = 0;
-  for (const { ref } of cast.calendars) {
+  for (const { ref, store } of cast.calendars) {
+    // Ids retired under busysync are Google's.
+    if (store) continue;
     const record = world.emulator.state.calendar(ref.calendarId);
     for (const id of record?.reservedIds ?? []) {
       if (id.startsWith("bsm") && !record!.events.has(id)) purgedMirrorIds++;

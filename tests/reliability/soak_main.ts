@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { runCrashTrials } from "./crash.ts";
 import { runSoak } from "./soak.ts";
+import { RADICALE_TOOLS, startRadicale, toolsMissing } from "../support/caldav_servers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,6 +38,9 @@ const write = async (name: string, data: unknown) => {
   console.log(`results written to ${out.pathname}`);
 };
 
+// Eve's CalDAV calendars join when Radicale is installed (.ci/run installs it).
+await using radicale = toolsMissing(RADICALE_TOOLS) ? undefined : await startRadicale();
+if (!radicale) console.log("Radicale is not installed: the soak runs without CalDAV calendars");
 const soak = await runSoak({
   seed,
   rounds: Number(values.rounds),
@@ -52,6 +56,7 @@ const soak = await runSoak({
     readOnlySeconds: 1,
     pauseSeconds: 60,
   },
+  ...(radicale ? { caldav: radicale } : {}),
   log: console.log,
 });
 await write("soak.json", { ...soak, environment });

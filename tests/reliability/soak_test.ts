@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
+import { RADICALE_TOOLS, startRadicale, toolsMissing } from "../support/caldav_servers.ts";
+import { needing } from "../support/infrastructure.ts";
 import { runSoak } from "./soak.ts";
 
-Deno.test(
-  "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say, a group's members coming and going",
-  async () => {
+Deno.test({
+  name: needing(
+    "soak: under 20% faults, dying sync tokens and Calendar usage limits, the targets end exactly as the sources say, a group's members coming and going, Google and CalDAV mixed",
+    RADICALE_TOOLS,
+  ),
+  ignore: toolsMissing(RADICALE_TOOLS),
+  fn: async () => {
+    await using radicale = await startRadicale();
     const result = await runSoak({
-      seed: 20261205,
-      rounds: 8,
+      seed: 2,
+      rounds: 12,
       warmupOps: 60,
       opsPerRound: 12,
       faultRate: 0.2,
@@ -19,9 +26,15 @@ Deno.test(
         readOnlySeconds: 0.3,
         pauseSeconds: 30,
       },
+      caldav: radicale,
     });
     const context = JSON.stringify(result, null, 2);
     assert.ok(result.faultsInjected > 0, `no fault was injected:\n${context}`);
+    const caldavFaults = result.caldav!.faults;
+    assert.ok(
+      Object.values(caldavFaults).every((n) => n > 0) && result.caldav!.tokensRefused > 0,
+      `not every CalDAV fault was injected, or no sync token was refused:\n${context}`,
+    );
     const seen = result.operationsByKind;
     assert.ok(
       (seen.moveSeries ?? 0) > 0 && (seen.splitSeries ?? 0) > 0 && result.purgedMirrorIds > 0,
@@ -57,4 +70,4 @@ Deno.test(
       rulesNotOk: 0,
     }, context);
   },
-);
+});

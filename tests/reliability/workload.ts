@@ -23,6 +23,7 @@ import type { GroupMember } from "../../lib/model/group.ts";
 import { isSameCalendar } from "../../lib/model/rule.ts";
 import type { RawEvent, World } from "../sync/support.ts";
 import type { TestCalendar } from "./convergence.ts";
+import { storeOf } from "./event_store.ts";
 import type { Random } from "./random.ts";
 import { liveOccurrences, seriesInstances } from "./reference_model.ts";
 
@@ -100,6 +101,7 @@ export function createWorkload(
   const deleted = new Set<string>();
   const name = () => `ev${++made}`;
   const primaries = calendars.filter((c) => c.primary);
+  const pickable = calendars.flatMap((c) => Array<TestCalendar>(c.weight ?? 1).fill(c));
 
   /** A timed event somewhere in the next 40 days on a 15-minute grid. */
   const timedSlot = () => {
@@ -109,7 +111,7 @@ export function createWorkload(
   };
   const remove = async (cal: TestCalendar, id: string) => {
     deleted.add(id);
-    await world.deleteEvent(cal.ref, id);
+    await storeOf(world, cal).remove(id);
   };
 
   /**
@@ -144,8 +146,9 @@ export function createWorkload(
     if (group && (op === "addMember" || op === "removeMember")) {
       return await changeMembers(group, op);
     }
-    const cal = random.pick(calendars);
-    const own = (await world.rawEvents(cal.ref)).filter((e) => !isMirror(e));
+    const cal = random.pick(pickable);
+    const store = storeOf(world, cal);
+    const own = (await store.rawEvents()).filter((e) => !isMirror(e));
     const live = own.filter((e) => e.status !== "cancelled");
     const singles = live.filter((e) => !e.recurrence && !e.recurringEventId);
     // Only what the person deleted: a meeting copy its organizer took back (uninvited) is not
@@ -189,16 +192,17 @@ export function createWorkload(
       addMember: [],
       removeMember: [],
     };
-    const candidates = needs[op];
-    // A change to an event that does not exist yet becomes the creation of one.
+    const candidates = store.unsupported?.has(op) ? [] : needs[op];
+    // A change to an event that does not exist yet, or one this service's owner cannot make,
+    // becomes the creation of one.
     if (candidates?.length === 0) {
-      await world.addEvent(cal.ref, { summary: name(), ...timedSlot() });
+      await store.add({ summary: name(), ...timedSlot() });
       return "create";
     }
     const target = candidates && random.pick(candidates);
     switch (op) {
       case "create":
-        await world.addEvent(cal.ref, {
+        await store.add({
           summary: name(),
           ...timedSlot(),
           ...(random.chance(0.1) ? { transparency: "transparent" } : {}),
@@ -207,7 +211,7 @@ export function createWorkload(
       case "createAllDay": {
         const first = new Date(origin + random.int(0, 40) * DAY).toISOString().slice(0, 10);
         const last = Temporal.PlainDate.from(first).add({ days: random.int(1, 2) }).toString();
-        await world.addEvent(cal.ref, {
+        await store.add({
           summary: name(),
           start: { date: first },
           end: { date: last },
@@ -215,7 +219,7 @@ export function createWorkload(
         break;
       }
       case "move":
-        await world.patchEvent(cal.ref, target!.id, timedSlot());
+        await store.patch(target!.id, timedSlot());
         break;
       case "delete":
       case "cancelInstance":
@@ -230,7 +234,7 @@ export function createWorkload(
           : random.chance(0.1)
           ? `  ${name()} padded  `
           : name();
-        await world.patchEvent(cal.ref, target!.id, { summary });
+        await store.patch(target!.id, { summary });
         break;
       }
       case "decline": {
@@ -244,7 +248,7 @@ export function createWorkload(
             : [{ email: "organizer@example.org", organizer: true, responseStatus: "accepted" }]),
           { email: cal.ref.calendarId, responseStatus },
         ];
-        await world.patchEvent(cal.ref, target!.id, { attendees });
+        await store.patch(target!.id, { attendees });
         break;
       }
       case "invite": {
@@ -261,11 +265,11 @@ export function createWorkload(
           ...guests.filter((g) => !listed.some((a) => a.email === g))
             .map((email) => ({ email })),
         ];
-        await world.patchEvent(cal.ref, target!.id, { attendees });
+        await store.patch(target!.id, { attendees });
         break;
       }
       case "free":
-        await world.patchEvent(cal.ref, target!.id, {
+        await store.patch(target!.id, {
           transparency: target!.transparency === "transparent" ? "opaque" : "transparent",
         });
         break;
@@ -291,7 +295,7 @@ export function createWorkload(
                 .toZonedDateTime(cal.timeZone).epochMilliseconds,
             )
           }`;
-        await world.addEvent(cal.ref, {
+        await store.add({
           summary: name(),
           start: { dateTime: start.toString(), timeZone: cal.timeZone },
           end: { dateTime: end.toString(), timeZone: cal.timeZone },
@@ -307,7 +311,7 @@ export function createWorkload(
         const shift = random.chance(0.25) ? 0 : random.pick([-3, -2, -1, 1, 2, 3]);
         const start = wall(target!.start).add({ hours: shift });
         const end = wall(target!.end).add({ hours: shift, minutes: shift === 0 ? 30 : 0 });
-        await world.patchEvent(cal.ref, target!.id, {
+        await store.patch(target!.id, {
           start: { dateTime: start.toString(), timeZone: zone },
           end: { dateTime: end.toString(), timeZone: zone },
         });
@@ -336,19 +340,19 @@ export function createWorkload(
         } catch (err) {
           // The new series' id is taken (an earlier split there, since moved): make something.
           if (!/: 409 /.test(String(err))) throw err;
-          await world.addEvent(cal.ref, { summary: name(), ...timedSlot() });
+          await store.add({ summary: name(), ...timedSlot() });
           return "create";
         }
         break;
       }
       case "restore":
         try {
-          await world.patchEvent(cal.ref, target!.id, { status: "confirmed" });
+          await store.patch(target!.id, { status: "confirmed" });
           deleted.delete(target!.id);
         } catch (err) {
           // Purged since the calendar was read (the soak's purge time is short): make something.
           if (!/: 404 /.test(String(err))) throw err;
-          await world.addEvent(cal.ref, { summary: name(), ...timedSlot() });
+          await store.add({ summary: name(), ...timedSlot() });
           return "create";
         }
         break;
@@ -363,7 +367,7 @@ export function createWorkload(
         const shift = random.pick([-2, -1, 1, 2, 3]) * HOUR;
         const start = Date.parse(target!.start.dateTime) + shift;
         const end = Date.parse(target!.end.dateTime) + shift;
-        await world.patchEvent(cal.ref, target!.id, {
+        await store.patch(target!.id, {
           start: { dateTime: iso(start) },
           end: { dateTime: iso(end) },
         });
@@ -376,6 +380,10 @@ export function createWorkload(
   async function countLostEvents(): Promise<number> {
     let lost = 0;
     for (const cal of calendars) {
+      if (cal.store?.lost) {
+        lost += await cal.store.lost();
+        continue;
+      }
       for (const e of await world.rawEvents(cal.ref)) {
         if (isMirror(e) || e.status !== "cancelled" || deleted.has(e.id)) continue;
         if (e.recurringEventId && deleted.has(e.recurringEventId)) continue;

@@ -21,6 +21,10 @@ import type { CalendarRef } from "../../lib/model/calendar_ref.ts";
 import type { SourceEvent } from "../../lib/model/events.ts";
 import { tempKvPath } from "../support/temp_kv.ts";
 import { createKeyring, type Keyring } from "../../lib/auth/crypto.ts";
+import { sealPassword } from "../../lib/auth/connection_secrets.ts";
+import { caldavProviderFor } from "../../lib/caldav/provider.ts";
+import type { DavFetch } from "../../lib/caldav/dav_transport.ts";
+import { providerByConnection } from "../../lib/providers/by_connection.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
 
 /** The keys every world encrypts history titles with (a test key, made per process). */
@@ -101,6 +105,53 @@ export class World {
 
   /** A provider of this world reporting its requests to `meter` (what a run passes). */
   readonly providerWith: (meter?: ApiMeter) => CalendarProvider;
+
+  /** How runs reach CalDAV servers, once `aCalDavAccount` connected one. */
+  private caldavFetch?: DavFetch;
+
+  /**
+   * Connects `userId` to a CalDAV account (its password sealed as busysync stores it) holding
+   * `calendars`, which runs reach through `fetch` (a fault proxy, say); returns the connection id
+   * and the calendars' refs in the order given.
+   */
+  async aCalDavAccount(
+    userId: string,
+    account: { homeUrl: string; username: string; password: string; fetch: DavFetch },
+    calendars: { url: string; timeZone: string }[],
+  ): Promise<{ connectionId: string; refs: CalendarRef[] }> {
+    this.caldavFetch = account.fetch;
+    const connectionId = unique("dav");
+    await saveConnectionGrant(this.kv, {
+      userId,
+      connectionId,
+      issuer: "caldav",
+      sub: account.homeUrl,
+      email: `${account.username} @ ${new URL(account.homeUrl).host}`,
+      scopes: [],
+      tokens: await sealPassword(TEST_KEYRING, { userId, connectionId }, account.password),
+      now: new Date(),
+      caldav: {
+        serverUrl: account.homeUrl,
+        principalUrl: account.homeUrl,
+        homeUrl: account.homeUrl,
+        username: account.username,
+      },
+    });
+    await replaceCalendars(
+      this.kv,
+      userId,
+      connectionId,
+      calendars.map((c, i) => ({
+        id: c.url,
+        summary: `CalDAV ${i + 1}`,
+        primary: false,
+        accessRole: "owner" as const,
+        timeZone: c.timeZone,
+      })),
+      new Date(),
+    );
+    return { connectionId, refs: calendars.map((c) => ({ connectionId, calendarId: c.url })) };
+  }
 
   static async start(options: WorldOptions = {}): Promise<World> {
     const emulator = startEmulator({
@@ -247,7 +298,20 @@ export class World {
     return {
       kv: this.kv,
       userId: person.userId,
-      providerFor: (_connectionId, meter) => this.providerWith(meter),
+      providerFor: (_connectionId, meter) => {
+        const google = this.providerWith(meter);
+        if (!this.caldavFetch) return google;
+        const caldav = caldavProviderFor({
+          kv: this.kv,
+          keyring: TEST_KEYRING,
+          fetch: this.caldavFetch,
+          now: () => new Date(),
+          meter,
+          // Retries as production makes them, a hundred times sooner.
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / 100)),
+        }, person.userId);
+        return providerByConnection(this.kv, person.userId, { google, caldav });
+      },
       clock: () => new Date(),
       keyring: TEST_KEYRING,
       config: {
