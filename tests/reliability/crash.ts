@@ -13,7 +13,9 @@
 import { keys } from "../../lib/db/keys.ts";
 import { until } from "../support/poll.ts";
 import type { Rule } from "../../lib/model/rule.ts";
-import { type Person, type RawEvent, World, writesIn } from "../sync/support.ts";
+import { type Person, type RawEvent, TEST_KEY, World, writesIn } from "../sync/support.ts";
+import { type CalDavTestServer, makeCalendar } from "../support/caldav_servers.ts";
+import { caldavEventStore } from "./caldav_calendar.ts";
 import { CHILD_CONFIG_VAR, type ChildConfig } from "./crash_child.ts";
 import {
   checkConvergence,
@@ -45,6 +47,11 @@ export interface CrashOptions {
    * it, so only the write intents keep the targets clean.
    */
   undetectedCollisions?: boolean;
+  /**
+   * A real CalDAV server: the first rule's target is then a calendar there, so kills land
+   * between a PUT and its ledger write, or while a PUT is in flight.
+   */
+  caldav?: CalDavTestServer;
   log?: (line: string) => void;
 }
 
@@ -125,8 +132,16 @@ function sourceEvents(random: Random, count: number, origin: number) {
   return { events, declined };
 }
 
-/** A person whose source calendar holds `events` events, and two rules (one both ways). */
-async function stage(world: World, random: Random, events: number): Promise<Stage> {
+/**
+ * A person whose source calendar holds `events` events, and two rules (one both ways); the
+ * first rule's target is a calendar on `caldav` when given.
+ */
+async function stage(
+  world: World,
+  random: Random,
+  events: number,
+  caldav?: CalDavTestServer,
+): Promise<Stage> {
   const origin = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
   const src = sourceEvents(random, events, origin);
   const other = sourceEvents(random, Math.ceil(events / 10), origin);
@@ -140,6 +155,20 @@ async function stage(world: World, random: Random, events: number): Promise<Stag
       ],
     });
   }
+  const calendars: TestCalendar[] = Object.entries(ZONES).map(([name, timeZone]) => ({
+    ref: person.cal[name],
+    timeZone,
+  }));
+  if (caldav) {
+    const url = await makeCalendar(caldav.aliceHome, caldav.alice, crypto.randomUUID());
+    const { refs: [dav] } = await world.aCalDavAccount(person.userId, {
+      homeUrl: caldav.aliceHome,
+      ...caldav.alice,
+      fetch,
+    }, [{ url, timeZone: "UTC" }]);
+    person.cal.dst = dav;
+    calendars[1] = { ref: dav, timeZone: "UTC", store: caldavEventStore(url, caldav.alice) };
+  }
   const rules = [
     await world.aRule(person, { source: person.cal.src, target: person.cal.dst }),
     await world.aRule(person, {
@@ -149,10 +178,6 @@ async function stage(world: World, random: Random, events: number): Promise<Stag
       privacy: "title",
     }),
   ];
-  const calendars = Object.entries(ZONES).map(([name, timeZone]) => ({
-    ref: person.cal[name],
-    timeZone,
-  }));
   return { person, rules, calendars };
 }
 
@@ -198,6 +223,8 @@ export async function runChild(
     apiUrl: world.emulator.url,
     userId: person.userId,
     leaseTtlMs,
+    key: TEST_KEY,
+    caldav: world.reachesCalDav,
     connections: { [person.connectionId]: world.grantOf(person.connectionId) },
   };
   const child = new Deno.Command(Deno.execPath(), {
@@ -264,16 +291,13 @@ async function syncAfterCrash(world: World, person: Person, deadlineMs = 30_000)
 }
 
 /** A world staged for one kind of trial, up to the sync the child will run. */
-async function prepare(
-  random: Random,
-  kind: TrialKind,
-  events: number,
-  undetectedCollisions: boolean,
-) {
+async function prepare(random: Random, kind: TrialKind, opts: CrashOptions) {
   const world = await World.start();
   try {
-    if (undetectedCollisions) await world.admin("POST", "quirks", { undetectedCollisions });
-    const s = await stage(world, random, events);
+    if (opts.undetectedCollisions) {
+      await world.admin("POST", "quirks", { undetectedCollisions: true });
+    }
+    const s = await stage(world, random, opts.events, opts.caldav);
     if (kind === "incremental") {
       await world.sync(s.person);
       await change(world, random, s);
@@ -294,12 +318,7 @@ async function runTrial(
   killAfterMs: number,
   opts: CrashOptions,
 ): Promise<{ result: CrashTrial; syncMs: number; check: Convergence }> {
-  const { world, stage: s } = await prepare(
-    random,
-    kind,
-    opts.events,
-    opts.undetectedCollisions ?? false,
-  );
+  const { world, stage: s } = await prepare(random, kind, opts);
   try {
     const run = await runChild(world, s.person, opts.leaseTtlMs, killAfterMs);
     const recoveryFrom = run.killedAt ?? performance.now();
@@ -311,8 +330,14 @@ async function runTrial(
       userIds: [s.person.userId],
     });
     await world.takeRequests();
-    await world.sync(s.person);
-    const writesAfterRecovery = writesIn(await world.takeRequests());
+    const after = await world.sync(s.person);
+    const caldavWrites = after.status === "completed"
+      ? ["caldav.put", "caldav.delete"].reduce(
+        (n, m) => n + (after.run.apiCalls.methods[m] ?? 0),
+        0,
+      )
+      : 0;
+    const writesAfterRecovery = writesIn(await world.takeRequests()) + caldavWrites;
     const result: CrashTrial = {
       kind,
       killedAtMs: killAfterMs,
@@ -336,12 +361,7 @@ export async function runCrashTrials(opts: CrashOptions): Promise<CrashResult> {
   // How long an uncut child sync of this kind takes, so that kills land inside the run.
   const calibrate = async (kind: TrialKind) => {
     if (calibrationMs[kind] !== undefined) return calibrationMs[kind];
-    const { world, stage: s } = await prepare(
-      random,
-      kind,
-      opts.events,
-      opts.undetectedCollisions ?? false,
-    );
+    const { world, stage: s } = await prepare(random, kind, opts);
     try {
       calibrationMs[kind] = Math.round(
         (await runChild(world, s.person, opts.leaseTtlMs)).syncMs,

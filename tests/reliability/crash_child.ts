@@ -3,7 +3,8 @@
  * file, in a process of its own so that the parent can SIGKILL it at any instant (mid-listing,
  * between a calendar write and its ledger write, mid-commit). Built like production: the real
  * provider, retry policy and engine; only the config comes from the parent, as JSON in the
- * BUSYSYNC_CRASH_CHILD variable (test tokens the emulator issued).
+ * BUSYSYNC_CRASH_CHILD variable (test tokens the emulator issued, the parent's key for what the
+ * store holds sealed).
  *
  * Prints `syncing` just before the run starts (the parent times its kill from there) and
  * `synced <outcome>` when the run returns.
@@ -13,8 +14,9 @@ import { z } from "zod";
 import { createGoogleProvider } from "../../lib/google/provider.ts";
 import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
 import { createKeyring } from "../../lib/auth/crypto.ts";
-import { randomKeyBase64 } from "../../lib/db/settings.ts";
+import { caldavProviderFor } from "../../lib/caldav/provider.ts";
 import { createLogger } from "../../lib/log.ts";
+import { providerByConnection } from "../../lib/providers/by_connection.ts";
 import { syncUser } from "../../lib/sync/engine.ts";
 
 export const ChildConfig = z.object({
@@ -23,6 +25,10 @@ export const ChildConfig = z.object({
   userId: z.string(),
   /** The run's lease lifetime: short, so the parent's restart need not wait long for it. */
   leaseTtlMs: z.number().int().positive(),
+  /** The parent's key: history titles and CalDAV passwords are sealed with it. */
+  key: z.string(),
+  /** The user has a CalDAV connection (its password in the store, sealed with `key`). */
+  caldav: z.boolean(),
   connections: z.record(
     z.string(),
     z.object({
@@ -56,7 +62,8 @@ if (import.meta.main) {
     }),
   );
   const kv = await Deno.openKv(config.kvPath);
-  const provider = createGoogleProvider({
+  const keyring = await createKeyring([config.key]);
+  const google = createGoogleProvider({
     apiUrl: config.apiUrl,
     authFor: (connectionId) => clients.get(connectionId)!,
     policy: createRetryPolicy({
@@ -67,13 +74,19 @@ if (import.meta.main) {
       maxDelayMs: 20,
     }),
   });
+  const provider = config.caldav
+    ? providerByConnection(kv, config.userId, {
+      google,
+      caldav: caldavProviderFor({ kv, keyring, fetch, now: () => new Date() }, config.userId),
+    })
+    : google;
   console.log("syncing");
   const result = await syncUser({
     kv,
     userId: config.userId,
     providerFor: () => provider,
     clock: () => new Date(),
-    keyring: await createKeyring([randomKeyBase64()]),
+    keyring,
     config: {
       deleteGuard: { percent: 20, min: 10 },
       historyMaxRuns: 50,

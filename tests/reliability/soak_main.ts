@@ -1,11 +1,12 @@
 /**
  * `deno task soak`: the full fault soak and crash trials (the CI runs short versions, see
- * soak_test.ts and crash_test.ts). Writes bench/results/soak.json and crash.json, prints one
- * line per round and trial, and exits non-zero when either found a duplicate, a missing or a
- * stale mirror.
+ * soak_test.ts and crash_test.ts). Writes bench/results/soak.json, crash.json and (with Radicale
+ * installed) crash_caldav.json, prints one line per round and trial, and exits non-zero when any
+ * found a duplicate, a missing or a stale mirror.
  *
  *   deno task soak [--seed 1] [--rounds 40] [--ops 25] [--warmup 300] [--fault-rate 0.2]
  *                  [--crash-trials 20] [--crash-events 2000]
+ *                  [--caldav-crash-trials 6] [--caldav-crash-events 300]
  */
 import { parseArgs } from "node:util";
 import { runCrashTrials } from "./crash.ts";
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     "fault-rate": { type: "string", default: "0.2" },
     "crash-trials": { type: "string", default: "20" },
     "crash-events": { type: "string", default: "2000" },
+    "caldav-crash-trials": { type: "string", default: "6" },
+    "caldav-crash-events": { type: "string", default: "300" },
   },
 });
 const seed = Number(values.seed);
@@ -72,6 +75,19 @@ const crash = await runCrashTrials({
 });
 await write("crash.json", { ...crash, environment });
 
-for (const p of [...soak.problems, ...crash.problems]) console.error(p);
-const failed = [soak, crash].some((r) => r.duplicates + r.missing + r.stale > 0);
+// The same kills with the first rule's target on the CalDAV server.
+const caldavCrash = radicale && await runCrashTrials({
+  seed,
+  trials: Number(values["caldav-crash-trials"]),
+  events: Number(values["caldav-crash-events"]),
+  leaseTtlMs: 2_000,
+  incrementalTrials: true,
+  caldav: radicale,
+  log: console.log,
+});
+if (caldavCrash) await write("crash_caldav.json", { ...caldavCrash, environment });
+
+const all = caldavCrash ? [soak, crash, caldavCrash] : [soak, crash];
+for (const p of all.flatMap((r) => r.problems)) console.error(p);
+const failed = all.some((r) => r.duplicates + r.missing + r.stale > 0);
 Deno.exitCode = failed ? 1 : 0;

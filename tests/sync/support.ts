@@ -27,8 +27,9 @@ import type { DavFetch } from "../../lib/caldav/dav_transport.ts";
 import { providerByConnection } from "../../lib/providers/by_connection.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
 
-/** The keys every world encrypts history titles with (a test key, made per process). */
-export const TEST_KEYRING: Keyring = await createKeyring([randomKeyBase64()]);
+/** The key every world encrypts history titles and CalDAV passwords with (made per process). */
+export const TEST_KEY = randomKeyBase64();
+export const TEST_KEYRING: Keyring = await createKeyring([TEST_KEY]);
 
 const CLIENT = { clientId: "busysync-test", clientSecret: "busysync-test-secret" };
 const HOUR = 3_600_000;
@@ -108,6 +109,11 @@ export class World {
 
   /** How runs reach CalDAV servers, once `aCalDavAccount` connected one. */
   private caldavFetch?: DavFetch;
+
+  /** Whether a CalDAV account was connected (another process then needs TEST_KEY). */
+  get reachesCalDav(): boolean {
+    return this.caldavFetch !== undefined;
+  }
 
   /**
    * Connects `userId` to a CalDAV account (its password sealed as busysync stores it) holding
