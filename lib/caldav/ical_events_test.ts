@@ -435,6 +435,49 @@ Deno.test("ical events: series bounds", async (t) => {
   });
 });
 
+Deno.test("ical events: daily rules limited to days of the month, which ical.js can step forever", async (t) => {
+  const year = { start: new Date("2027-01-01T00:00:00Z"), end: new Date("2029-01-01T00:00:00Z") };
+  const starts = (rule: string, dtstart = "DTSTART:20270105T100000Z") => {
+    const object = read(ics(...vevent("UID:d", dtstart, `RRULE:${rule}`)), { window: year });
+    assert.deepEqual(object.problems, [], rule);
+    return object.events.map((e) => "dateTime" in e.start ? e.start.dateTime : e.start.date);
+  };
+
+  await t.step("the last day of June, every year", () => {
+    assert.deepEqual(starts("FREQ=DAILY;BYMONTH=6;BYMONTHDAY=-1"), [
+      "2027-01-05T10:00:00Z",
+      "2027-06-30T10:00:00Z",
+      "2028-06-30T10:00:00Z",
+    ]);
+  });
+
+  await t.step("the last day of every month, counted: COUNT includes DTSTART", () => {
+    assert.deepEqual(starts("FREQ=DAILY;BYMONTHDAY=-1;COUNT=4"), [
+      "2027-01-05T10:00:00Z",
+      "2027-01-31T10:00:00Z",
+      "2027-02-28T10:00:00Z",
+      "2027-03-31T10:00:00Z",
+    ]);
+  });
+
+  await t.step("29 February, only in leap years", () => {
+    assert.deepEqual(starts("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29", "DTSTART:20270301T100000Z"), [
+      "2027-03-01T10:00:00Z",
+      "2028-02-29T10:00:00Z",
+    ]);
+  });
+
+  await t.step("with BYSETPOS the set is a day's: refused rather than risked", () => {
+    const object = read(ics(...vevent(
+      "UID:p",
+      "DTSTART:20270105T100000Z",
+      "RRULE:FREQ=DAILY;BYMONTHDAY=-1;BYSETPOS=1",
+    )));
+    assert.equal(object.readable, false);
+    assert.match(object.problems[0].problem, /BYSETPOS/);
+  });
+});
+
 Deno.test("ical events: what cannot be read is a problem in words, never a throw", async (t) => {
   await t.step("garbage", () => {
     const object = read("this is not a calendar");
@@ -472,6 +515,32 @@ Deno.test("ical events: what cannot be read is a problem in words, never a throw
     )));
     assert.equal(object.readable, false);
     assert.match(object.problems[0].problem, /never occurs/);
+  });
+
+  await t.step("rules RFC 5545 does not allow, some of which ical.js steps forever", () => {
+    for (
+      const rule of [
+        "FREQ=DAILY;BYDAY=5SU",
+        "FREQ=WEEKLY;BYDAY=-1FR",
+        "FREQ=DAILY;BYMONTH=4;BYWEEKNO=-53",
+        "FREQ=MONTHLY;BYWEEKNO=2",
+        "FREQ=WEEKLY;BYMONTHDAY=3",
+        "FREQ=DAILY;BYYEARDAY=100",
+        "FREQ=YEARLY;BYWEEKNO=1;BYDAY=1MO",
+      ]
+    ) {
+      const object = read(ics(...vevent("UID:r", "DTSTART:20270105T100000Z", `RRULE:${rule}`)));
+      assert.equal(object.readable, false, rule);
+      assert.match(object.problems[0].problem, /RFC 5545 does not allow/, rule);
+    }
+  });
+
+  await t.step("a numbered weekday no month has (the 6th Monday) never occurs", () => {
+    for (const rule of ["FREQ=YEARLY;BYMONTH=7;BYDAY=53MO", "FREQ=MONTHLY;BYDAY=-6TU"]) {
+      const object = read(ics(...vevent("UID:w", "DTSTART:20270105T100000Z", `RRULE:${rule}`)));
+      assert.equal(object.readable, false, rule);
+      assert.match(object.problems[0].problem, /never occurs/, rule);
+    }
   });
 
   await t.step("an event that ends before it starts", () => {

@@ -62,8 +62,14 @@ export function expandSeries(
   for (const prop of master.getAllProperties("rrule")) {
     const recur = prop.getFirstValue();
     if (!(recur instanceof ICAL.Recur)) return { ok: false, problem: "an RRULE is unreadable" };
+    const disallowed = disallowedPart(recur);
+    if (disallowed) {
+      return { ok: false, problem: `RFC 5545 does not allow ${disallowed}: ${recur}` };
+    }
     if (neverOccurs(recur)) return { ok: false, problem: `the RRULE never occurs: ${recur}` };
-    const stepped = stepRule(recur, start, ctx, bound);
+    const steppable = steppableRule(recur);
+    if (!steppable.ok) return steppable;
+    const stepped = stepRule(steppable.value, start, ctx, bound);
     if (!stepped.ok) return stepped;
     for (const s of stepped.value) {
       const failed = add(s);
@@ -123,14 +129,19 @@ function exdateKeys(master: ICAL.Component, ctx: TimeContext): Read<Set<string>>
  * DTSTART's zone; a UTC UNTIL is first turned into that wall clock, so the last occurrence of
  * `UNTIL=…T080000Z` at 09:00 Berlin is kept.
  */
-function stepRule(recur: ICAL.Recur, start: Point, ctx: TimeContext, bound: number): Read<Point[]> {
-  const rule = recur.clone();
+function stepRule(
+  steppable: Steppable,
+  start: Point,
+  ctx: TimeContext,
+  bound: number,
+): Read<Point[]> {
+  const rule = steppable.rule.clone();
   if (rule.until) rule.until = floatingUntil(rule.until, start);
   const first = floatingTime(start);
   const iterator = rule.iterator(first);
   // ical.js counts only what the rule gives; RFC 5545 counts DTSTART as the first of COUNT
   // even when the rule does not give it, so the rule then has one occurrence fewer.
-  let left = rule.count ?? Infinity;
+  let left = steppable.count ?? Infinity;
   const out: Point[] = [];
   for (let steps = 0;; steps++) {
     if (steps === MAX_STEPS) {
@@ -138,25 +149,103 @@ function stepRule(recur: ICAL.Recur, start: Point, ctx: TimeContext, bound: numb
     }
     const next = iterator.next();
     if (!next || left === 0) return { ok: true, value: out };
-    if (steps === 0 && next.compare(first) !== 0) left--;
-    if (left-- === 0) return { ok: true, value: out };
+    const isStart = next.compare(first) === 0;
+    if (steps === 0 && !isStart) left--;
     const point: Point = start.kind === "date"
       ? { kind: "date", date: new Temporal.PlainDate(next.year, next.month, next.day) }
       : { kind: "instant", ms: start.zone.toInstant(wallOf(next)), zone: start.zone };
     if (instantOf(point, ctx.floatingZone) >= bound) return { ok: true, value: out };
+    if (!isStart && !steppable.keep(next)) continue;
+    if (left-- === 0) return { ok: true, value: out };
     out.push(point);
   }
+}
+
+/**
+ * The rule as ical.js is given it to step, the COUNT it stands for, and the test for what it
+ * gives that the rule itself would not (parts busysync applies instead of ical.js).
+ */
+interface Steppable {
+  rule: ICAL.Recur;
+  count: number | null;
+  keep(time: ICAL.Time): boolean;
+}
+
+/** Rules whose period holds one day or less: BYMONTHDAY only limits them (RFC 5545 §3.3.10). */
+const DAY_OR_SHORTER = new Set(["DAILY", "HOURLY", "MINUTELY", "SECONDLY"]);
+
+/**
+ * ical.js steps some rules forever inside one `next()`, where no step bound can stop it (a
+ * daily rule limited to a negative day of the month, FREQ=DAILY;BYMONTH=6;BYMONTHDAY=-1, loops
+ * on its first call). There BYMONTHDAY, a plain limit, is left out of what ical.js steps and
+ * applied here, with COUNT counted here; beside BYSETPOS it is not a plain limit, so such a rule
+ * is refused. Numbered weekdays no month has (6MO) are dropped for the same reason.
+ */
+function steppableRule(recur: ICAL.Recur): Read<Steppable> {
+  const rule = recur.clone();
+  const ordinalDays = rule.parts.BYDAY;
+  if ((rule.freq === "MONTHLY" || rule.freq === "YEARLY" && rule.parts.BYMONTH) && ordinalDays) {
+    rule.parts.BYDAY = ordinalDays.filter((d) => Math.abs(ordinalOf(d)) <= 5);
+  }
+  const monthDays = rule.parts.BYMONTHDAY;
+  if (!DAY_OR_SHORTER.has(rule.freq) || !monthDays?.length) {
+    return { ok: true, value: { rule, count: rule.count, keep: () => true } };
+  }
+  if (rule.parts.BYSETPOS?.length) {
+    return {
+      ok: false,
+      problem: `BYSETPOS beside BYMONTHDAY in a ${rule.freq.toLowerCase()} rule is not ` +
+        `expanded (ical.js can step it forever): ${recur}`,
+    };
+  }
+  delete rule.parts.BYMONTHDAY;
+  const count = rule.count;
+  rule.count = null;
+  const keep = (t: ICAL.Time) => {
+    const length = ICAL.Time.daysInMonth(t.month, t.year);
+    return monthDays.some((d) => (d > 0 ? d : length + d + 1) === t.day);
+  };
+  return { ok: true, value: { rule, count, keep } };
+}
+
+/** The number of a BYDAY entry (`-1FR` → -1, `MO` → 0). */
+function ordinalOf(byDay: string): number {
+  return Number(/^([+-]?\d+)/.exec(byDay)?.[1] ?? 0);
+}
+
+/**
+ * A rule part RFC 5545 §3.3.10 does not allow with the rule's FREQ, in words; ical.js steps some
+ * of those forever (FREQ=DAILY;BYDAY=5SU), and what they mean is anyone's guess.
+ */
+function disallowedPart(recur: ICAL.Recur): string | undefined {
+  const { freq, parts } = recur;
+  if (parts.BYWEEKNO?.length && freq !== "YEARLY") return "BYWEEKNO outside a yearly rule";
+  if (parts.BYDAY?.some((d) => ordinalOf(d) !== 0)) {
+    if (freq !== "MONTHLY" && freq !== "YEARLY") {
+      return "numbered weekdays (such as 5SU) outside a monthly or yearly rule";
+    }
+    if (parts.BYWEEKNO?.length) return "numbered weekdays (such as 1MO) beside BYWEEKNO";
+  }
+  if (parts.BYYEARDAY?.length && ["DAILY", "WEEKLY", "MONTHLY"].includes(freq)) {
+    return `BYYEARDAY in a ${freq.toLowerCase()} rule`;
+  }
+  if (parts.BYMONTHDAY?.length && freq === "WEEKLY") return "BYMONTHDAY in a weekly rule";
+  return undefined;
 }
 
 /** The most days each month can have (February in a leap year). */
 const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
- * A rule asking for a day no month has (BYMONTH=2;BYMONTHDAY=30). ical.js gives up on such a
+ * A rule asking for a day no month has (BYMONTH=2;BYMONTHDAY=30, the 6th Monday). ical.js gives up on such a
  * MONTHLY or YEARLY rule by itself, but steps a DAILY or shorter one forever inside one call,
  * which would hang the sync; MAX_STEPS cannot stop that, so it is caught before stepping.
  */
 function neverOccurs(recur: ICAL.Recur): boolean {
+  const days = recur.parts.BYDAY;
+  const inMonths = recur.freq === "MONTHLY" || (recur.freq === "YEARLY" && recur.parts.BYMONTH);
+  // No month has a 6th Monday (YEARLY without BYMONTH counts weekdays in the year: 53MO is fine).
+  if (inMonths && days?.length && days.every((d) => Math.abs(ordinalOf(d)) > 5)) return true;
   if (recur.freq === "MONTHLY" || recur.freq === "YEARLY") return false;
   const monthDays = recur.parts.BYMONTHDAY;
   if (!monthDays?.length) return false;
