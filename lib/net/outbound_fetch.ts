@@ -5,13 +5,12 @@
  * to another origin, and caps time and size.
  *
  * The check resolves the host before the request and refuses when any address it has is
- * blocked. Deno's fetch then resolves the name again on its own: a DNS server that answers
- * differently the second time (rebinding) could still steer one request elsewhere. Deno offers
- * no way to pin a fetch to checked addresses (Deno.createHttpClient takes no resolver), so that
- * gap stays; it needs control of the name's DNS, and the answer is read only as a calendar.
+ * blocked; the request then goes to the checked address itself (pinned_request.ts), so a DNS
+ * server that answers differently the second time (rebinding) cannot steer it elsewhere.
  */
 import { blockedBecause, type Cidr } from "./address_ranges.ts";
 import { OutboundRefusedError } from "./outbound_errors.ts";
+import { pinnedRequest, type PinnedTls } from "./pinned_request.ts";
 
 export interface OutboundPolicy {
   /** Ranges that may be reached although private (a CalDAV server on the LAN); over http too. */
@@ -26,7 +25,8 @@ export interface OutboundPolicy {
 export interface OutboundDeps {
   /** Every address of `host` (A and AAAA); Deno.resolveDns by default, a test's own server. */
   resolve?: (host: string) => Promise<string[]>;
-  fetch?: typeof fetch;
+  /** Certificates to trust besides the system's (a test's own authority). */
+  tls?: PinnedTls;
 }
 
 export type OutboundFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -52,10 +52,12 @@ export function createOutboundFetch(
   deps: OutboundDeps = {},
 ): OutboundFetch {
   const resolve = deps.resolve ?? resolveDns;
-  const send = deps.fetch ?? fetch;
 
-  /** Refuses `url` unless its scheme and every address of its host may be reached. */
-  async function check(url: URL): Promise<void> {
+  /**
+   * Refuses `url` unless its scheme and every address of its host may be reached; returns the
+   * address to connect to.
+   */
+  async function check(url: URL): Promise<string> {
     const host = url.hostname.replace(/^\[|\]$/g, "");
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new OutboundRefusedError("scheme", host, `busysync fetches only https addresses.`);
@@ -103,6 +105,7 @@ export function createOutboundFetch(
         `${host} was given with plain http; busysync sends passwords only over https.`,
       );
     }
+    return addresses[0];
   }
 
   return async (input, init) => {
@@ -112,10 +115,10 @@ export function createOutboundFetch(
     const origin = url.origin;
     let request: RequestInit = { ...init, redirect: "manual", signal };
     for (let hop = 0;; hop++) {
-      await check(url);
+      const address = await check(url);
       let response: Response;
       try {
-        response = await send(url.href, request);
+        response = await pinnedRequest(url, address, { ...request, signal }, deps.tls);
       } catch (err) {
         if (signal.aborted && !init.signal?.aborted) {
           throw new OutboundRefusedError(

@@ -168,7 +168,7 @@ Deno.test("outbound: every redirect hop is checked, credentials stay with their 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const url = new URL(req.url);
     seen.push({
-      host: req.headers.get("x-test-host")!,
+      host: req.headers.get("host")!,
       auth: req.headers.get("authorization"),
       method: req.method,
     });
@@ -187,18 +187,11 @@ Deno.test("outbound: every redirect hop is checked, credentials stay with their 
   });
   try {
     const port = server.addr.port;
-    // The names resolve through the test's DNS for the check; the connection itself goes to
-    // loopback, the name in a header of the test's own, as the system resolver knows none.
-    const viaLoopback = (input: string | URL | Request, init?: RequestInit) => {
-      const url = new URL(String(input));
-      const headers = new Headers(init?.headers);
-      headers.set("x-test-host", url.host);
-      url.hostname = "127.0.0.1";
-      return fetch(url, { ...init, headers });
-    };
+    // The names resolve only through the test's DNS, which the system resolver never asks:
+    // every request reaches the server at the address the check approved.
     const get = createOutboundFetch(
       { ...POLICY, allow: [parseCidr("127.0.0.1/32")!] },
-      { resolve: dns.resolve, fetch: viaLoopback },
+      { resolve: dns.resolve },
     );
     const auth = { headers: { authorization: "Basic c2VjcmV0" } };
     assert.equal(
@@ -265,4 +258,99 @@ Deno.test("outbound: an IPv4-mapped or NAT64 IPv6 address is judged as the IPv4 
         (blockedBecause(nat64, []) !== undefined) === expected;
     }),
   );
+});
+
+/** A self-signed certificate and key for `name` (openssl), as PEM. */
+async function selfSigned(name: string): Promise<{ cert: string; key: string }> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        `/CN=${name}`,
+        "-addext",
+        `subjectAltName=DNS:${name}`,
+        "-keyout",
+        `${dir}/key.pem`,
+        "-out",
+        `${dir}/cert.pem`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    return {
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("outbound: https goes to the checked address, its certificate checked against the name", async () => {
+  const { cert, key } = await selfSigned("secure.test");
+  // Names only the test's DNS knows: reaching them at all shows the connection went to the
+  // address the check approved, with no second lookup a rebinding DNS server could answer.
+  const dns = startDns({
+    "secure.test": { a: ["127.0.0.1"] },
+    "impostor.test": { a: ["127.0.0.1"] },
+  });
+  const seen: string[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+    async (req) => {
+      const body = await req.text();
+      seen.push(`${req.method} ${req.headers.get("host")} ${body.length}`);
+      if (req.method === "DELETE") return new Response(null, { status: 204 });
+      if (new URL(req.url).pathname === "/gz") {
+        const zipped = new Response("<multistatus/>").body!.pipeThrough(
+          new CompressionStream("gzip"),
+        );
+        return new Response(zipped, { headers: { "content-encoding": "gzip" } });
+      }
+      return new Response(`hello ${new URL(req.url).pathname}`, { headers: { etag: '"e1"' } });
+    },
+  );
+  try {
+    const port = server.addr.port;
+    const get = createOutboundFetch(
+      { ...POLICY, allow: [parseCidr("127.0.0.1/32")!] },
+      { resolve: dns.resolve, tls: { caCerts: [cert] } },
+    );
+    const answer = await get(`https://secure.test:${port}/cal/`, {
+      method: "PUT",
+      headers: { "content-type": "text/calendar" },
+      body: "BEGIN:VCALENDAR",
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get("etag"), '"e1"');
+    assert.equal(await answer.text(), "hello /cal/");
+    const gone = await get(`https://secure.test:${port}/x.ics`, { method: "DELETE" });
+    assert.equal(gone.status, 204);
+    assert.deepEqual(seen, [`PUT secure.test:${port} 15`, `DELETE secure.test:${port} 0`]);
+
+    const zipped = await get(`https://secure.test:${port}/gz`, {});
+    assert.equal(await zipped.text(), "<multistatus/>", "a gzip answer is decoded");
+
+    const before = seen.length;
+    const wrongName = await get(`https://impostor.test:${port}/`, {}).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(wrongName instanceof TypeError, `a certificate for another name fails: ${wrongName}`);
+    assert.equal(seen.length, before, "no request went through a TLS handshake that failed");
+  } finally {
+    dns.close();
+    await server.shutdown();
+  }
 });
