@@ -3,7 +3,8 @@
  * fresh Radicale and Xandikos, 1,000 events are PUT into a calendar, a rule mirrors it into a
  * Google calendar (the emulator), and the first sync (a full listing and 1,000 busy blocks) and a
  * second one with nothing changed are timed, with the CalDAV requests each made (the Google
- * writes are the emulator's and not the point here). Medians of
+ * writes are the emulator's and not the point here). Then the other way: 1,000 Google events
+ * become 1,000 busy blocks in the CalDAV calendar (each a conditional PUT read back). Medians of
  * `--runs` fresh servers, alternating the servers, go to bench/results/caldav_sync.json.
  *
  *   deno run -A bench/caldav_sync.ts [--runs 3] [--events 1000]
@@ -35,7 +36,13 @@ interface Figures {
   methods: Record<string, number>;
 }
 
-async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: Figures }> {
+/** Which way the 1,000 events go: out of the CalDAV calendar, or into it as busy blocks. */
+type Direction = "fromCalDav" | "intoCalDav";
+
+async function once(
+  server: CalDavTestServer,
+  direction: Direction,
+): Promise<{ first: Figures; idle: Figures }> {
   const w = await startApiWorld({
     BUSYSYNC_OUTBOUND_ALLOW: "127.0.0.1/32",
     BUSYSYNC_GOOGLE_REQUESTS_PER_MINUTE: "100000",
@@ -44,6 +51,14 @@ async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: F
   try {
     const calendarId = await makeCalendar(server.aliceHome, server.alice, "bench");
     const base = Date.now() + 3_600_000;
+    const addToGoogle = async (i: number) => {
+      const start = base + i * 3 * 3_600_000;
+      await w.h.admin(`calendars/${encodeURIComponent(w.cal.team.calendarId)}/events`, {
+        summary: `Event ${i}`,
+        start: { dateTime: new Date(start).toISOString() },
+        end: { dateTime: new Date(start + 3_600_000).toISOString() },
+      });
+    };
     const put = async (i: number) => {
       const start = new Date(base + i * 3 * 3_600_000);
       const res = await fetch(new URL(`e${i}.ics`, calendarId), {
@@ -54,20 +69,22 @@ async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: F
       await res.body?.cancel();
       if (res.status !== 201) throw new Error(`PUT e${i}: ${res.status}`);
     };
+    const add = direction === "fromCalDav" ? put : addToGoogle;
     for (let i = 0; i < events; i += 8) {
       await Promise.all(
-        Array.from({ length: Math.min(8, events - i) }, (_, k) => put(i + k)),
+        Array.from({ length: Math.min(8, events - i) }, (_, k) => add(i + k)),
       );
     }
     const connectionId = await connectAlice(w.ann, server);
+    const dav = { connectionId, calendarId };
     // Stored directly, so no sync starts before the measured one.
     await createRule(
       w.h.kv,
       w.annId,
       RuleInputSchema.parse({
         name: "Bench",
-        source: { connectionId, calendarId },
-        target: w.cal.work,
+        source: direction === "fromCalDav" ? dav : w.cal.team,
+        target: direction === "fromCalDav" ? w.cal.work : dav,
         // Long enough for every event (they are 3 h apart).
         window: { daysBack: 1, daysAhead: Math.ceil(events / 8) + 2 },
       }),
@@ -98,12 +115,15 @@ async function once(server: CalDavTestServer): Promise<{ first: Figures; idle: F
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results: Record<string, { first: Figures; idle: Figures }[]> = { radicale: [], xandikos: [] };
+const results: Record<string, { first: Figures; idle: Figures }[]> = {};
 for (let r = 0; r < runs; r++) {
   for (const [name, start] of [["radicale", startRadicale], ["xandikos", startXandikos]] as const) {
-    await using server = await start();
-    results[name].push(await once(server));
-    console.log(name, JSON.stringify(results[name].at(-1)));
+    for (const direction of ["fromCalDav", "intoCalDav"] as const) {
+      await using server = await start();
+      const key = direction === "fromCalDav" ? name : `${name} (busy blocks into CalDAV)`;
+      (results[key] ??= []).push(await once(server, direction));
+      console.log(key, JSON.stringify(results[key].at(-1)));
+    }
   }
 }
 const summary = Object.fromEntries(
