@@ -13,7 +13,8 @@ import { listRulesAndGroups } from "../../lib/db/rules.ts";
 import { calendarsOf } from "../../lib/model/edge_owner.ts";
 import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
-import { formatDateTime, plural } from "../../lib/browser/format.ts";
+import { plural } from "../../lib/browser/format.ts";
+import { LocalTime } from "../../components/LocalTime.tsx";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { CalendarSwatch } from "../../components/CalendarSwatch.tsx";
 import { NextStep } from "../../components/NextStep.tsx";
@@ -134,7 +135,7 @@ function ConnectionCard(
         <div class="connection-title">
           <h2>{connection.email}</h2>
           <p class="muted-text">
-            Connected {formatDateTime(connection.createdAt, zone, now)} ·{" "}
+            Connected <LocalTime iso={connection.createdAt} zone={zone} now={now} zoneName /> ·{" "}
             {rules.length ? `used by ${usedBy(rules)}` : "not used by any rule"}
           </p>
         </div>
