@@ -55,12 +55,13 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
                 component={ActionButton}
                 props={{
                   label: "Refresh calendar lists",
+                  busyLabel: "Refreshing calendar lists…",
                   choices: [{
                     label: "Refresh",
                     method: "GET",
                     url: "/api/user/calendars?refresh=true",
                   }],
-                  done: "/connections",
+                  done: "/connections?refreshed",
                 }}
               />
             )}
@@ -69,6 +70,12 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
             </form>
           </div>
         </div>
+        {c.req.query("refreshed") !== undefined && (
+          <p class="form-hint" role="status" data-testid="refreshed">
+            Calendar lists refreshed: {plural(calendars.length, "calendar")} in{" "}
+            {plural(connections.length, "account")}.
+          </p>
+        )}
         <details class="card caldav-connect" open={c.req.query("caldav") !== undefined}>
           <summary>Connect a CalDAV account: iCloud, Fastmail, Nextcloud or any server</summary>
           <Island name="CalDavConnect" component={CalDavConnect} props={{ idPrefix: "caldav" }} />
@@ -185,12 +192,9 @@ function ConnectionCard(
         </details>
       )}
       <div class="connection-actions">
-        {!connection.caldav && (
+        {!connection.caldav && (broken || disconnected) && (
           <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
-            <button
-              type="submit"
-              class={broken || disconnected ? "button" : "button button-secondary"}
-            >
+            <button type="submit" class="button">
               {disconnected ? "Connect again" : "Reconnect"}
             </button>
           </form>
