@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { formatDateTime, zoneName } from "../../lib/browser/format.ts";
-import { HAS_CHROMIUM, hydrated, launchBrowser, signInAndConnect } from "../support/browser.ts";
+import {
+  HAS_CHROMIUM,
+  hydrated,
+  launchBrowser,
+  setUpDemoRuleAndGroup,
+  signInAndConnect,
+} from "../support/browser.ts";
 import { startDemoServer } from "../support/demo_server.ts";
 
 const PERSONAL = "alex.personal@example.com";
@@ -54,6 +60,25 @@ Deno.test({
         await context.close();
       });
     }
+
+    await t.step("times a sync swaps into the dashboard are redrawn too", async () => {
+      const context = await browser.newContext({ locale: "en-US", timezoneId: BROWSER_ZONE });
+      const page = await context.newPage();
+      await page.goto(`${server.url}/signin`);
+      await signInAndConnect(page, server.url, [PERSONAL, "alex@work.example.com"]);
+      await setUpDemoRuleAndGroup(page, server.url);
+      await page.goto(server.url);
+      await hydrated(page);
+      await page.getByTestId("sync-now").click();
+      const details = page.getByTestId("sync-result").getByRole("link", { name: "Details" });
+      const runId = (await details.getAttribute("href"))!.split("/").pop()!;
+      // The recent runs were read again from the server, the new run among them, and redrawn.
+      await page.locator(`[data-live="recent-runs"] [data-run="${runId}"] time`).waitFor();
+      for (const text of await page.locator('[data-live="recent-runs"] time').allTextContents()) {
+        assert.match(text, /, \d{1,2}:\d{2} [AP]M$/);
+      }
+      await context.close();
+    });
 
     await t.step("the working hours' From and Until show a 12-hour time whole", async () => {
       const context = await browser.newContext({ locale: "en-US" });
