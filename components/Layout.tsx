@@ -73,6 +73,12 @@ export function Layout({ title, stylesUrl, demo, user, nav, children }: LayoutPr
           </div>
         </header>
         <main id="main">{children}</main>
+        <footer class="site-footer">
+          {/* The reference ships with every instance (routes/api/docs.ts): linked, people find it. */}
+          <a href="/api/docs">API reference</a>
+          <span aria-hidden="true">·</span>
+          <a href="/api/openapi.json">OpenAPI description</a>
+        </footer>
       </body>
     </html>
   );

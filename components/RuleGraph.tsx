@@ -3,6 +3,7 @@ import type { Group } from "../lib/model/group.ts";
 import type { Rule } from "../lib/model/rule.ts";
 import { DISCONNECTED_ACCOUNT } from "../lib/model/calendar_name.ts";
 import type { CalendarLabel } from "../lib/web/page_data.ts";
+import { SideScroll } from "./SideScroll.tsx";
 
 type EdgeState = "on" | "off" | "warn" | "bad";
 
@@ -140,7 +141,7 @@ export function RuleGraph(
     (e.state === "off" ? " (off)" : "");
   return (
     <figure class="graph">
-      <div class="graph-scroll">
+      <SideScroll kind="graph" hint="Scroll sideways for the whole graph">
         <svg
           class="graph-svg"
           viewBox={`0 0 ${width} ${height}`}
@@ -213,7 +214,7 @@ export function RuleGraph(
             )
           )}
         </svg>
-      </div>
+      </SideScroll>
       <figcaption class="graph-legend">
         <span class="legend-item">
           <span class="legend-line" aria-hidden="true" /> on

@@ -1,6 +1,7 @@
 import type { RunRecord } from "../lib/db/history.ts";
 import type { SyncTrigger } from "../lib/model/sync_reasons.ts";
-import { formatDateTime, formatDuration, plural, runTotals } from "../lib/browser/format.ts";
+import { formatDuration, plural, runTotals } from "../lib/browser/format.ts";
+import { LocalTime } from "./LocalTime.tsx";
 
 export const TRIGGER_WORDS: Record<SyncTrigger, string> = {
   schedule: "Scheduled",
@@ -81,7 +82,9 @@ export function RunTable(
           return (
             <tr key={run.id} data-run={run.id}>
               <td data-label="When">
-                <a href={`/history/${run.id}`}>{formatDateTime(run.startedAt, timeZone, now)}</a>
+                <a href={`/history/${run.id}`}>
+                  <LocalTime iso={run.startedAt} zone={timeZone} now={now} />
+                </a>
                 {run.dryRun && <span class="pill pill-muted">Preview</span>}
               </td>
               <td data-label="Started by">

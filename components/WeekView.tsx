@@ -1,3 +1,4 @@
+import { SideScroll } from "./SideScroll.tsx";
 import { formatMinutes, type Placed, weekLabel, type WeekLayout } from "../lib/browser/week.ts";
 
 /**
@@ -47,7 +48,7 @@ export function WeekView(
   return (
     <figure class="week">
       {/* Wider than a phone: scrolled sideways, so it must take the keyboard's focus too. */}
-      <div class="week-scroll" tabIndex={0} role="region" aria-label={label}>
+      <SideScroll kind="week" hint="Scroll sideways for the rest of the week" focusLabel={label}>
         <svg
           class="week-svg"
           viewBox={`0 0 ${width} ${height}`}
@@ -84,7 +85,7 @@ export function WeekView(
           ))}
           {placed.map((p, i) => <Block key={i} p={p} y={y} />)}
         </svg>
-      </div>
+      </SideScroll>
       <figcaption class="week-caption">
         {label} <span class="muted">({timeZone})</span>
       </figcaption>

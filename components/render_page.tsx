@@ -26,8 +26,8 @@ export function createPageRenderer(options: Pick<PageOptions, "demo" | "manifest
 }
 
 /**
- * Renders a page body inside the layout and appends the boot script plus the bundle URLs of
- * only the islands the body used. The manifest JSON is escaped so no `</script>` can end it.
+ * Renders a page body inside the layout and appends the boot script (every page: it also redraws
+ * times on the reader's clock) plus the bundle URLs of only the islands the body used. The manifest JSON is escaped so no `</script>` can end it.
  */
 function renderPage(body: VNode, options: PageOptions): string {
   const used = new Set<string>();
@@ -44,7 +44,6 @@ function renderPage(body: VNode, options: PageOptions): string {
       </Layout>
     </IslandCollector.Provider>,
   );
-  if (used.size === 0) return `<!DOCTYPE html>${html}`;
   const islands = Object.fromEntries(
     [...used].map((name) => {
       const url = options.manifest.islands[name];

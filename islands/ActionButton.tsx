@@ -1,6 +1,6 @@
 import { useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
-import { useHydrated } from "../lib/browser/hooks.ts";
+import { useHydrated, useRetryCountdown } from "../lib/browser/hooks.ts";
 
 /** One way to go on, as an API call. */
 export interface ActionChoice {
@@ -32,6 +32,8 @@ export interface ActionButtonProps {
   choices: ActionChoice[];
   /** Where the browser goes once a call succeeded (usually the page itself, refreshed). */
   done: string;
+  /** What the button says while its call runs, when "Working…" says too little. */
+  busyLabel?: string;
 }
 
 /**
@@ -47,6 +49,10 @@ export default function ActionButton(props: ActionButtonProps) {
   /** What the API said about a call that succeeded (disconnect: the grant was not revoked). */
   const [notice, setNotice] = useState<string | null>(null);
   const dialogId = `dlg-${props.choices[0].url.replace(/[^A-Za-z0-9]+/g, "-")}`;
+  const retry = useRetryCountdown();
+  const waiting = retry.secondsLeft > 0;
+  /** A choice's label, or while rate limited the time until it may be tried again. */
+  const labelOf = (label: string) => waiting ? `Try again in ${retry.secondsLeft} s` : label;
 
   const choose = async (index: number) => {
     const choice = props.choices[index];
@@ -82,6 +88,11 @@ export default function ActionButton(props: ActionButtonProps) {
       return;
     }
     setBusy(null);
+    if (res.error.retryAfterSeconds !== undefined) {
+      retry.start(res.error.retryAfterSeconds);
+      setError("Too many attempts in a short time; the button comes back by itself.");
+      return;
+    }
     setError(res.error.message);
   };
 
@@ -99,10 +110,10 @@ export default function ActionButton(props: ActionButtonProps) {
         <button
           type="button"
           class={props.danger ? "button button-danger-quiet" : "button button-secondary"}
-          disabled={!hydrated || busy !== null}
+          disabled={!hydrated || busy !== null || waiting}
           onClick={() => choose(0)}
         >
-          {busy === null ? props.label : "Working…"}
+          {busy === null ? labelOf(props.label) : props.busyLabel ?? "Working…"}
         </button>
         {error && <span class="field-error" role="alert">{error}</span>}
       </span>
@@ -138,10 +149,10 @@ export default function ActionButton(props: ActionButtonProps) {
             <button
               type="button"
               class={choice.danger ? "button button-danger" : "button"}
-              disabled={busy !== null}
+              disabled={busy !== null || waiting}
               onClick={() => choose(i)}
             >
-              {busy === i ? "Working…" : choice.label}
+              {busy === i ? props.busyLabel ?? "Working…" : labelOf(choice.label)}
             </button>
           ))}
           <button

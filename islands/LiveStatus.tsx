@@ -1,4 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
+import { formatTimeOfDay } from "../lib/browser/format.ts";
+import { readerUsesHour12 } from "../lib/browser/local_times.ts";
 
 interface Props {
   /** What the server saw while rendering, shown until the browser has checked for itself. */
@@ -24,7 +26,11 @@ export default function LiveStatus({ initial, everySeconds }: Props) {
       } catch {
         if (!cancelled) setState("unavailable");
       }
-      if (!cancelled) setCheckedAt(new Date().toLocaleTimeString());
+      // Signed out, there is no person's zone: the browser's own, on its own clock, to the
+      // minute like every other time in the app.
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const at = formatTimeOfDay(new Date().toISOString(), zone, { hour12: readerUsesHour12() });
+      if (!cancelled) setCheckedAt(at);
     };
     check();
     const timer = setInterval(check, everySeconds * 1000);

@@ -1,8 +1,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { callApi } from "../lib/browser/api.ts";
 import { refreshLiveRegions } from "../lib/browser/live_regions.ts";
-import { describeProgress, formatDuration, plural, runTotals } from "../lib/browser/format.ts";
-import { useHydrated } from "../lib/browser/hooks.ts";
+import {
+  describeProgress,
+  formatDuration,
+  formatElapsed,
+  plural,
+  runTotals,
+} from "../lib/browser/format.ts";
+import { useHydrated, useRetryCountdown } from "../lib/browser/hooks.ts";
 import type { RunProgress } from "../lib/model/run_progress.ts";
 
 export interface SyncNowProps {
@@ -53,7 +59,9 @@ type Phase =
   | { phase: "starting" }
   | { phase: "queued" | "running"; runId: string; since: number; progress?: RunProgress }
   | { phase: "done"; run: RunView }
-  | { phase: "failed"; message: string };
+  | { phase: "failed"; message: string }
+  /** Asked too often (429): the button counts down its Retry-After. */
+  | { phase: "rate_limited" };
 
 const POLL_MS = 700;
 /** How often a sync found running at page load is looked at again (`GET /api/status`). */
@@ -76,6 +84,7 @@ export default function SyncNow(
   const [now, setNow] = useState(Date.now());
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
+  const retry = useRetryCountdown();
 
   const runId = phase.phase === "queued" || phase.phase === "running" ? phase.runId : undefined;
   useEffect(() => {
@@ -144,12 +153,21 @@ export default function SyncNow(
     setPhase({ phase: "starting" });
     const res = await callApi<{ runId: string }>("POST", "/api/sync", request);
     if (!alive.current) return;
+    if (!res.ok && res.error.retryAfterSeconds !== undefined) {
+      // The button stays off, counting down, rather than offering a click that fails again.
+      retry.start(res.error.retryAfterSeconds);
+      return setPhase({ phase: "rate_limited" });
+    }
     setPhase(
       res.ok
         ? { phase: "queued", runId: res.data.runId, since: Date.now() }
         : { phase: "failed", message: res.error.message },
     );
   };
+  const waiting = phase.phase === "rate_limited" && retry.secondsLeft > 0;
+  useEffect(() => {
+    if (phase.phase === "rate_limited" && retry.secondsLeft === 0) setPhase({ phase: "idle" });
+  }, [phase.phase, retry.secondsLeft]);
 
   const busy = phase.phase === "starting" || phase.phase === "queued" ||
     phase.phase === "running";
@@ -159,11 +177,11 @@ export default function SyncNow(
         type="button"
         class="button"
         data-testid="sync-now"
-        disabled={!hydrated || disabled || busy}
+        disabled={!hydrated || disabled || busy || waiting}
         onClick={start}
       >
         <span class={busy ? "spinner" : "spinner spinner-idle"} aria-hidden="true" />
-        {busy ? words.busy : words.button}
+        {busy ? words.busy : waiting ? `Try again in ${retry.secondsLeft} s` : words.button}
       </button>
       <div class="sync-progress" role="status" aria-live="polite" data-testid="sync-progress">
         <Progress
@@ -204,13 +222,24 @@ function Progress(
     case "starting":
       return <Bar label="Asking for a sync…" />;
     case "queued":
-      return <Bar label={`Waiting for a free worker… ${formatDuration(now - phase.since)}`} />;
+      return (
+        <Bar
+          label={`Waiting for a free worker… ${formatElapsed(now - phase.since)}`.trim()}
+        />
+      );
     case "running":
       return phase.progress
         ? <Bar label={describeProgress(phase.progress)} testId="progress-text" />
-        : <Bar label={`${words.working} ${formatDuration(now - phase.since)}`} />;
+        : <Bar label={`${words.working} ${formatElapsed(now - phase.since)}`.trim()} />;
     case "failed":
       return <span class="field-error">{phase.message}</span>;
+    case "rate_limited":
+      // Said once; the countdown is on the button, so a screen reader is not read every tick.
+      return (
+        <span class="muted-text" data-testid="rate-limited">
+          Too many syncs asked for in one minute; the button comes back by itself.
+        </span>
+      );
     case "done": {
       const { run } = phase;
       const t = runTotals(run);

@@ -179,11 +179,19 @@ Deno.test("invalid_grant: a revoked grant marks the connection 'needs reconnect'
       );
     });
 
-    await t.step("the connections page shows the state and a reconnect button", async () => {
-      const page = await (await ann.request("/connections")).text();
-      assert.match(page, /Needs reconnect/);
-      assert.match(page, new RegExp(`action="/api/user/connections/${work}/reconnect"`));
-    });
+    await t.step(
+      "the connections page shows the state and a reconnect button, for that account only",
+      async () => {
+        const page = await (await ann.request("/connections")).text();
+        assert.match(page, /Needs reconnect/);
+        assert.match(page, new RegExp(`action="/api/user/connections/${work}/reconnect"`));
+        // A healthy account has nothing to reconnect: the button would only invite doubt.
+        assert.doesNotMatch(
+          page,
+          new RegExp(`action="/api/user/connections/${personal}/reconnect"`),
+        );
+      },
+    );
 
     await t.step(
       "reconnecting the same account makes the same connection active again",

@@ -10,6 +10,8 @@ export interface ApiError {
   message: string;
   /** Per-field messages keyed by dotted path ("filters.workingHours.start"). */
   fields?: Record<string, string>;
+  /** A 429's Retry-After in seconds: how long a button that sent it stays off. */
+  retryAfterSeconds?: number;
 }
 
 export type ApiResult<T> =
@@ -62,12 +64,29 @@ export async function callApi<T>(
       },
     };
   }
+  const retryAfterSeconds = res.status === 429
+    ? parseRetryAfter(res.headers.get("retry-after"), Date.now())
+    : undefined;
   return {
     ok: false,
-    error: error ? { status: res.status, ...error } : {
-      status: res.status,
-      code: "http",
-      message: `busysync answered ${res.status}. Try again.`,
+    error: {
+      ...(error ? { status: res.status, ...error } : {
+        status: res.status,
+        code: "http",
+        message: `busysync answered ${res.status}. Try again.`,
+      }),
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     },
   };
+}
+
+/**
+ * Retry-After in whole seconds from `now`: either delta-seconds or an HTTP date (RFC 9110
+ * §10.2.3); undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }

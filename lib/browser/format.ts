@@ -58,13 +58,56 @@ function computeZonedParts(instant: Date, timeZone: string) {
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
-/** "Tue 24 Nov, 14:05" in `timeZone` (the year only when it is not `now`'s). */
-export function formatDateTime(iso: string, timeZone: string, now = new Date()): string {
+/**
+ * How a reader's clock reads: 12- or 24-hour, and the zone's name when it is to be shown.
+ * The server cannot know the browser's preference; it renders 24-hour and the browser redraws
+ * (lib/browser/local_times.ts).
+ */
+export interface Clock {
+  hour12?: boolean;
+  /** Appended after the time ("CET", "GMT-5"): where a reader may be in another zone. */
+  zoneName?: string;
+}
+
+/** "14:05", or "2:05 PM" on a 12-hour clock, followed by the zone's name when given. */
+function clockTime(p: { hour: number; minute: number }, clock: Clock): string {
+  const time = clock.hour12
+    ? `${p.hour % 12 || 12}:${pad(p.minute)} ${p.hour < 12 ? "AM" : "PM"}`
+    : `${pad(p.hour)}:${pad(p.minute)}`;
+  return clock.zoneName ? `${time} ${clock.zoneName}` : time;
+}
+
+/**
+ * "Tue 24 Nov, 14:05" in `timeZone` (the year only when it is not `now`'s); on a 12-hour
+ * `clock` "Tue 24 Nov, 2:05 PM", with the zone's name after it when the clock carries one.
+ */
+export function formatDateTime(
+  iso: string,
+  timeZone: string,
+  now = new Date(),
+  clock: Clock = {},
+): string {
   const p = zonedParts(new Date(iso), timeZone);
   // "now" to the minute: years turn on a minute in every zone, and the cache then hits.
   const thisYear = zonedParts(new Date(now.getTime() - now.getTime() % 60_000), timeZone).year;
   const year = p.year === thisYear ? "" : ` ${p.year}`;
-  return `${p.weekday} ${p.day} ${p.month}${year}, ${pad(p.hour)}:${pad(p.minute)}`;
+  return `${p.weekday} ${p.day} ${p.month}${year}, ${clockTime(p, clock)}`;
+}
+
+/** The time of day alone, "14:05" or "2:05 PM" (with the zone's name when the clock has one). */
+export function formatTimeOfDay(iso: string, timeZone: string, clock: Clock = {}): string {
+  return clockTime(zonedParts(new Date(iso), timeZone), clock);
+}
+
+/**
+ * The zone's short name at `iso` as `locale` writes it ("CET" in en-GB, "GMT+1" in en-US,
+ * "EST" for New York in en-US): short names depend on the locale, and on the date (summer).
+ * `undefined` is the runtime's own locale: the browser's, for the reader.
+ */
+export function zoneName(iso: string, timeZone: string, locale: string | undefined): string {
+  const parts = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short" })
+    .formatToParts(new Date(iso));
+  return parts.find((p) => p.type === "timeZoneName")?.value ?? timeZone;
 }
 
 /**
@@ -77,6 +120,7 @@ export function formatEventTime(
   end: { date: string } | { dateTime: string },
   timeZone: string,
   now = new Date(),
+  clock: Clock = {},
 ): string {
   if ("date" in start) {
     // A date is the same day everywhere: read it at noon UTC, shown in UTC.
@@ -87,12 +131,15 @@ export function formatEventTime(
     const last = formatDateTime(lastIso, "UTC", now).split(",")[0];
     return `${first === last ? first : `${first} – ${last}`}, all day`;
   }
-  const from = formatDateTime(start.dateTime, timeZone, now);
-  if ("date" in end) return from;
-  const to = formatDateTime(end.dateTime, timeZone, now);
+  // The zone's name once, after the whole range.
+  const hours = { hour12: clock.hour12 };
+  const zone = clock.zoneName ? ` ${clock.zoneName}` : "";
+  const from = formatDateTime(start.dateTime, timeZone, now, hours);
+  if ("date" in end) return `${from}${zone}`;
+  const to = formatDateTime(end.dateTime, timeZone, now, hours);
   const [fromDay] = from.split(", ");
   const [toDay, toTime] = to.split(", ");
-  return fromDay === toDay ? `${from}–${toTime}` : `${from} – ${to}`;
+  return `${fromDay === toDay ? `${from}–${toTime}` : `${from} – ${to}`}${zone}`;
 }
 
 /** "just now", "5 min ago", "in 3 h", "2 days ago": for glancing, not for records. */
@@ -116,6 +163,16 @@ export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/**
+ * How long something has been waiting so far, for a line that ticks: "" for the first second
+ * (a wait that short is no wait to report), then "3 s so far", "1 min 5 s so far".
+ */
+export function formatElapsed(ms: number): string {
+  if (ms < 1_000) return "";
+  const s = Math.floor(ms / 1000);
+  return `${s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`} so far`;
 }
 
 /** "1 event", "3 events". */

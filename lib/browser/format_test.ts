@@ -3,8 +3,11 @@ import {
   describeProgress,
   formatDateTime,
   formatDuration,
+  formatElapsed,
+  formatEventTime,
   formatRelative,
   formatRemaining,
+  formatTimeOfDay,
 } from "./format.ts";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
@@ -12,6 +15,34 @@ const NOW = new Date("2026-11-24T12:00:00Z");
 Deno.test("format: times are shown in the given zone, the year only when it differs", () => {
   assert.equal(formatDateTime("2026-11-24T23:30:00Z", "Europe/Berlin", NOW), "Wed 25 Nov, 00:30");
   assert.equal(formatDateTime("2025-03-01T09:00:00Z", "UTC", NOW), "Sat 1 Mar 2025, 09:00");
+});
+
+Deno.test("format: a 12-hour clock and the zone's name, when the reader's clock asks", () => {
+  const clock = { hour12: true, zoneName: "CET" };
+  assert.equal(
+    formatDateTime("2026-12-02T04:47:00Z", "Europe/Berlin", NOW, clock),
+    "Wed 2 Dec, 5:47 AM CET",
+  );
+  assert.equal(formatTimeOfDay("2026-12-02T16:05:00Z", "UTC", { hour12: true }), "4:05 PM");
+  assert.equal(formatTimeOfDay("2026-12-02T00:05:00Z", "UTC", { hour12: true }), "12:05 AM");
+  assert.equal(formatTimeOfDay("2026-12-02T12:05:00Z", "UTC", { hour12: true }), "12:05 PM");
+  assert.equal(formatTimeOfDay("2026-12-02T16:05:00Z", "UTC"), "16:05");
+  assert.equal(
+    formatEventTime(
+      { dateTime: "2026-12-08T09:00:00Z" },
+      { dateTime: "2026-12-08T10:30:00Z" },
+      "Europe/Berlin",
+      NOW,
+      clock,
+    ),
+    "Tue 8 Dec, 10:00 AM–11:30 AM CET",
+  );
+});
+
+Deno.test("format: a wait that ticks says nothing for its first second, then counts", () => {
+  assert.equal(formatElapsed(40), "");
+  assert.equal(formatElapsed(3_400), "3 s so far");
+  assert.equal(formatElapsed(65_000), "1 min 5 s so far");
 });
 
 Deno.test("format: relative times and durations read as words", () => {

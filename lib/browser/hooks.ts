@@ -11,3 +11,26 @@ export function useHydrated(): boolean {
   useEffect(() => setHydrated(true), []);
   return hydrated;
 }
+
+/**
+ * Seconds left until a rate-limited action may be tried again, counting down once a second
+ * from what `start` was given (a 429's Retry-After); 0 when nothing is waited for.
+ */
+export function useRetryCountdown(): { secondsLeft: number; start: (seconds: number) => void } {
+  const [until, setUntil] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+  const secondsLeft = Math.max(0, Math.ceil((until - now) / 1000));
+  useEffect(() => {
+    if (secondsLeft === 0) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [secondsLeft === 0]);
+  return {
+    secondsLeft,
+    start: (seconds) => {
+      const at = Date.now();
+      setNow(at);
+      setUntil(at + seconds * 1000);
+    },
+  };
+}

@@ -5,6 +5,7 @@
  * the new markup of each marked part in place, so what is on screen matches what just
  * happened without a reload, and without a second rendering of the same thing in the browser.
  */
+import { localizeTimes } from "./local_times.ts";
 
 /** Swaps in the current server rendering of every `[data-live]` part of this page. */
 export async function refreshLiveRegions(): Promise<void> {
@@ -16,7 +17,11 @@ export async function refreshLiveRegions(): Promise<void> {
   for (const region of here) {
     const name = region.dataset.live!;
     const next = fresh.querySelector<HTMLElement>(`[data-live="${CSS.escape(name)}"]`);
-    if (next) region.replaceChildren(...next.childNodes);
+    if (next) {
+      region.replaceChildren(...next.childNodes);
+      // The server's text is 24-hour: redrawn on the reader's clock like the rest of the page.
+      localizeTimes(region);
+    }
   }
   document.dispatchEvent(new CustomEvent("busysync:live-refreshed"));
 }

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { isKnownTimeZone } from "./time_zone.ts";
 import type { CalendarRef } from "./calendar_ref.ts";
+import { explainRegexError } from "./regex_words.ts";
 
 /** Ids we generate (ULIDs) and connection ids: a safe alphabet keeps calendar keys unambiguous. */
 export const IdSchema = z.string().regex(
@@ -72,15 +73,17 @@ export function compileSummaryRegex(source: string): RegExp {
  */
 export function findRegexProblem(source: string): string | undefined {
   if (source.length > SUMMARY_REGEX_MAX_LENGTH) {
-    return `at most ${SUMMARY_REGEX_MAX_LENGTH} characters`;
+    return `The pattern can be at most ${SUMMARY_REGEX_MAX_LENGTH} characters long.`;
   }
   try {
     compileSummaryRegex(source);
   } catch (e) {
-    return `does not compile: ${(e as Error).message}`;
+    if (!(e instanceof SyntaxError)) throw e;
+    return explainRegexError(e);
   }
   if (hasNestedRepetition(source)) {
-    return "a repeated group may not contain a repetition or an alternation (exponential matching)";
+    return "The pattern repeats a group that itself repeats or has alternatives, like (a+)+: " +
+      "matching it can take exponential time. Write it without the nesting.";
   }
   return undefined;
 }
@@ -221,7 +224,7 @@ export function isSameCalendar(a: CalendarRef, b: CalendarRef): boolean {
 }
 /** Tagged so the API can tell "valid but unacceptable" (422) from a malformed field (400). */
 const selfTargetError = {
-  message: "a calendar cannot be its own target",
+  message: "A calendar cannot be its own target.",
   path: ["target"],
   params: { problem: "self_target" },
 };

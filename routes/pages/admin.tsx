@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { VNode } from "preact";
 import { Island } from "../../components/Island.tsx";
 import ActionButton from "../../islands/ActionButton.tsx";
 import {
@@ -7,7 +8,8 @@ import {
   type OwnerOverview,
   readOwnerOverview,
 } from "../../lib/admin/overview.ts";
-import { formatDateTime, formatRelative, plural } from "../../lib/browser/format.ts";
+import { formatRelative, plural } from "../../lib/browser/format.ts";
+import { LocalTime } from "../../components/LocalTime.tsx";
 import { userOf } from "../../lib/http/auth_middleware.ts";
 import { requireOwner } from "../../lib/http/owner_guard.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
@@ -27,7 +29,7 @@ export function adminPage(deps: AppDeps): Hono<AppEnv> {
       const overview = await readOwnerOverview(overviewDeps(deps));
       const zone = me.settings.timeZone ?? "UTC";
       const now = deps.now();
-      const at = (iso: string) => formatDateTime(iso, zone, now);
+      const at = (iso: string) => <LocalTime iso={iso} zone={zone} now={now} />;
       return c.html(deps.render(
         <>
           <div class="page-head">
@@ -157,7 +159,7 @@ const INCIDENT_WORDS: Record<string, string> = {
 };
 
 function InstanceFacts(
-  { overview, at, now }: { overview: OwnerOverview; at: (iso: string) => string; now: Date },
+  { overview, at, now }: { overview: OwnerOverview; at: (iso: string) => VNode; now: Date },
 ) {
   const { store, lastBackup } = overview;
   return (
@@ -173,9 +175,12 @@ function InstanceFacts(
       <dt>Last backup</dt>
       <dd data-fact="backup">
         {lastBackup
-          ? `${at(lastBackup.at)} (${formatRelative(lastBackup.at, now)}), ${lastBackup.entries} ${
-            lastBackup.entries === 1 ? "entry" : "entries"
-          }`
+          ? (
+            <>
+              {at(lastBackup.at)} ({formatRelative(lastBackup.at, now)}), {lastBackup.entries}{" "}
+              {lastBackup.entries === 1 ? "entry" : "entries"}
+            </>
+          )
           : "none recorded (busysync backup records it)"}
       </dd>
     </dl>
@@ -186,7 +191,7 @@ function UserTable(
   { users, me, at, now }: {
     users: OverviewUser[];
     me: string;
-    at: (iso: string) => string;
+    at: (iso: string) => VNode;
     now: Date;
   },
 ) {
@@ -286,7 +291,7 @@ function BudgetTable(
   { accounts, limits, at }: {
     accounts: OverviewConnection[];
     limits: OwnerOverview["limits"];
-    at: (iso: string) => string;
+    at: (iso: string) => VNode;
   },
 ) {
   if (accounts.length === 0) return <p class="muted-text">No account is connected yet.</p>;

@@ -13,7 +13,8 @@ import { listRulesAndGroups } from "../../lib/db/rules.ts";
 import { calendarsOf } from "../../lib/model/edge_owner.ts";
 import type { Group } from "../../lib/model/group.ts";
 import type { Rule } from "../../lib/model/rule.ts";
-import { formatDateTime, plural } from "../../lib/browser/format.ts";
+import { plural } from "../../lib/browser/format.ts";
+import { LocalTime } from "../../components/LocalTime.tsx";
 import { calendarTitle } from "../../lib/model/calendar_name.ts";
 import { CalendarSwatch } from "../../components/CalendarSwatch.tsx";
 import { NextStep } from "../../components/NextStep.tsx";
@@ -54,12 +55,13 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
                 component={ActionButton}
                 props={{
                   label: "Refresh calendar lists",
+                  busyLabel: "Refreshing calendar lists…",
                   choices: [{
                     label: "Refresh",
                     method: "GET",
                     url: "/api/user/calendars?refresh=true",
                   }],
-                  done: "/connections",
+                  done: "/connections?refreshed",
                 }}
               />
             )}
@@ -68,6 +70,12 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
             </form>
           </div>
         </div>
+        {c.req.query("refreshed") !== undefined && (
+          <p class="form-hint" role="status" data-testid="refreshed">
+            Calendar lists refreshed: {plural(calendars.length, "calendar")} in{" "}
+            {plural(connections.length, "account")}.
+          </p>
+        )}
         <details class="card caldav-connect" open={c.req.query("caldav") !== undefined}>
           <summary>Connect a CalDAV account: iCloud, Fastmail, Nextcloud or any server</summary>
           <Island name="CalDavConnect" component={CalDavConnect} props={{ idPrefix: "caldav" }} />
@@ -134,7 +142,7 @@ function ConnectionCard(
         <div class="connection-title">
           <h2>{connection.email}</h2>
           <p class="muted-text">
-            Connected {formatDateTime(connection.createdAt, zone, now)} ·{" "}
+            Connected <LocalTime iso={connection.createdAt} zone={zone} now={now} zoneName /> ·{" "}
             {rules.length ? `used by ${usedBy(rules)}` : "not used by any rule"}
           </p>
         </div>
@@ -184,12 +192,9 @@ function ConnectionCard(
         </details>
       )}
       <div class="connection-actions">
-        {!connection.caldav && (
+        {!connection.caldav && (broken || disconnected) && (
           <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
-            <button
-              type="submit"
-              class={broken || disconnected ? "button" : "button button-secondary"}
-            >
+            <button type="submit" class="button">
               {disconnected ? "Connect again" : "Reconnect"}
             </button>
           </form>

@@ -18,7 +18,8 @@ import {
   type WriteOutcome,
 } from "../../lib/db/history.ts";
 import { listRulesAndGroups } from "../../lib/db/rules.ts";
-import { formatDateTime, formatEventTime, plural } from "../../lib/browser/format.ts";
+import { plural } from "../../lib/browser/format.ts";
+import { LocalEventTime, LocalTime } from "../../components/LocalTime.tsx";
 import { type OpenedAction, openTitles } from "../../lib/db/history_titles.ts";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import { fullCalendarName } from "../../lib/model/calendar_name.ts";
@@ -51,7 +52,7 @@ const OUTCOME_WORDS: Record<WriteOutcome, string> = {
 };
 
 const REASON_WORDS: Record<string, string> = {
-  new: "new event",
+  new: "the event is new",
   changed: "the event changed",
   cancelled: "the event was cancelled",
   source_gone: "the event was deleted",
@@ -90,12 +91,16 @@ const REMOVED_WORDS: Record<RemovedOwnerCause, (kind: string) => string> = {
  * The event as the person sees it in the source calendar: "“Dentist” · Tue 8 Dec, 10:00–11:00".
  * A removal whose event the run did not read (its rule was removed, the event deleted) says so.
  */
-function eventWords(a: OpenedAction, zone: string, now: Date): string {
+function eventWords(a: OpenedAction, zone: string, now: Date) {
   const title = a.title === undefined ? "An event" : `“${a.title}”`;
   if (!a.start || !a.end) {
     return a.title === undefined && a.kind === "delete" ? "An event not read in this run" : title;
   }
-  return `${title} · ${formatEventTime(a.start, a.end, zone, now)}`;
+  return (
+    <>
+      {title} · <LocalEventTime start={a.start} end={a.end} zone={zone} now={now} />
+    </>
+  );
 }
 
 /**
@@ -242,15 +247,17 @@ export function historyPages(deps: AppDeps): Hono<AppEnv> {
               <a href="/history">History</a> / Run
             </p>
             <h1>
-              {TRIGGER_WORDS[run.trigger]} · {formatDateTime(run.startedAt, zone, deps.now())}{" "}
+              {TRIGGER_WORDS[run.trigger]} ·{" "}
+              <LocalTime iso={run.startedAt} zone={zone} now={deps.now()} zoneName />{" "}
               <OutcomePill outcome={run.outcome} />
             </h1>
             <p class="lead">
               <ChangeSummary run={run} />. Took {runDuration(run)}
-              {run.full ? ", a full check of every busy block" : ""}; {calls.requests ??
-                calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked} calls to
-              {" "}
-              {servicesOf(calls.methods)}
+              {run.full ? ", a full check of every busy block" : ""}; {plural(
+                calls.requests ??
+                  calls.listPages + calls.putMirror + calls.deleteMirror + calls.listMarked,
+                "call",
+              )} to {servicesOf(calls.methods)}
               {Object.keys(calls.methods).length > 0 && (
                 <>
                   {" "}(

@@ -19,7 +19,8 @@ import { listWritePauses } from "../../lib/db/account_limits.ts";
 import { openIncidents } from "../../lib/notify/incidents.ts";
 import type { SessionUser } from "../../lib/http/auth_middleware.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
-import { formatDateTime, formatRelative, plural } from "../../lib/browser/format.ts";
+import { formatRelative, plural } from "../../lib/browser/format.ts";
+import { LocalTime } from "../../components/LocalTime.tsx";
 import { calendarLabels, displayZone } from "../../lib/web/page_data.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
@@ -153,7 +154,7 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
                     <>
                       {formatRelative(progress.nextScheduledRun, now)}
                       <span class="fact-sub">
-                        {formatDateTime(progress.nextScheduledRun, zone, now)}
+                        <LocalTime iso={progress.nextScheduledRun} zone={zone} now={now} zoneName />
                       </span>
                     </>
                   )

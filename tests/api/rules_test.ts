@@ -95,6 +95,20 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
       }
     });
 
+    await t.step("a summary pattern that does not compile is refused in words", async () => {
+      for (const path of ["/api/rules", "/api/rules/validate"]) {
+        const res = await post(path, {
+          ...aRule(cal),
+          filters: { excludeSummaryRegex: "lunch(" },
+        });
+        const error = await errorOf(res, 400);
+        assert.equal(
+          error.fields?.["filters.excludeSummaryRegex"],
+          "The pattern has an opening bracket “(” without a closing one.",
+        );
+      }
+    });
+
     await t.step("malformed JSON is 400, a form body 415: never a 500", async () => {
       const bad = await ann.request("/api/rules", { method: "POST", headers: json, body: "{" });
       assert.equal((await errorOf(bad, 400)).code, "invalid_json");
@@ -118,7 +132,8 @@ Deno.test("rules API: CRUD, validation, ETags, preview and confirm", async (t) =
         for (const path of ["/api/rules", "/api/rules/validate"]) {
           const self = await errorOf(await post(path, aRule(cal, { target: cal.main })), 422);
           assert.equal(self.code, "self_target");
-          assert.ok(self.fields?.target);
+          // Shown as is under the target field: a sentence.
+          assert.equal(self.fields?.target, "A calendar cannot be its own target.");
           const readOnly = await errorOf(await post(path, aRule(cal, { target: cal.family })), 422);
           assert.equal(readOnly.code, "unwritable_target");
           assert.match(readOnly.message, /“Family” \(ann@example\.com\)/);

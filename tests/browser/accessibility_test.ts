@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { BrowserContext, Page } from "playwright-core";
-import { HAS_CHROMIUM, launchBrowser, screenshotPath } from "../support/browser.ts";
+import {
+  assertNoSideScroll,
+  HAS_CHROMIUM,
+  launchBrowser,
+  PHONE,
+  screenshotPath,
+} from "../support/browser.ts";
 import { startDemoServer } from "../support/demo_server.ts";
 
 const PERSONAL = "alex.personal@example.com";
@@ -66,6 +72,8 @@ Deno.test({
     const pages: string[] = ["/", "/signin", "/rulez"];
     const signedOut = await context.newPage();
     const findings: string[] = [];
+    /** Pages that scroll sideways on a phone: collected so one run names them all. */
+    const tooWide: string[] = [];
     /**
      * Audits `path` at a desktop's and a phone's width (the layout changes there), light and
      * dark, and keeps a screenshot of each for a person to look at. `prepare` brings the page
@@ -81,7 +89,10 @@ Deno.test({
         (path.replace(/[0-9A-Z]{26}/g, "id").replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") ||
           "home");
       for (
-        const [width, height, device] of [[1280, 720, "desktop"], [390, 844, "phone"]] as const
+        const [width, height, device] of [
+          [1280, 720, "desktop"],
+          [PHONE.width, PHONE.height, "phone"],
+        ] as const
       ) {
         await page.setViewportSize({ width, height });
         for (const scheme of ["light", "dark"] as const) {
@@ -96,6 +107,10 @@ Deno.test({
             const line = `${where} ${f.impact} ${f.id}: ${f.help} at ${nodes}`;
             if (f.impact === "serious" || f.impact === "critical") findings.push(line);
             else console.log(`accessibility (minor): ${line}`);
+          }
+          // After the audit, which waited for the islands: hydrated, as a person sees it.
+          if (device === "phone") {
+            await assertNoSideScroll(page, where).catch((e: Error) => tooWide.push(e.message));
           }
           await page.screenshot({
             path: await screenshotPath(`a11y-${slug}-${device}-${scheme}`),
@@ -184,6 +199,7 @@ Deno.test({
     assert.ok(removal, "the run that removed the turned-off rule's blocks");
     await check(page, `/history/${removal}`, { name: "history-run-removed" });
     assert.deepEqual(findings, []);
+    assert.deepEqual(tooWide, []);
   } finally {
     await browser.close();
     await server.stop();

@@ -81,3 +81,80 @@ export async function hydrated(page: Page): Promise<void> {
     )
   );
 }
+
+/** A common phone's viewport (iPhone 12–15): the narrowest width every page must fit. */
+export const PHONE = { width: 390, height: 844 } as const;
+
+/**
+ * Fails when the page as it is now scrolls sideways (its document wider than the viewport),
+ * naming the outermost elements that stick out past the right edge so the fix is findable.
+ * Wide content (the rule graph, the week) must scroll inside its own box instead.
+ */
+export async function assertNoSideScroll(page: Page, where: string): Promise<void> {
+  const found = await page.evaluate(() => {
+    const limit = globalThis.innerWidth;
+    const wide = document.documentElement.scrollWidth;
+    if (wide <= limit) return undefined;
+    const out: string[] = [];
+    const visit = (el: Element) => {
+      if (out.length >= 5) return;
+      const box = el.getBoundingClientRect();
+      if (box.right > limit + 0.5 && box.width > 0) {
+        const cls = typeof el.className === "string" && el.className ? `.${el.className}` : "";
+        out.push(`${el.tagName.toLowerCase()}${cls} (right edge ${Math.round(box.right)} px)`);
+        return;
+      }
+      // An element that scrolls its own overflow keeps its children's width to itself.
+      const style = getComputedStyle(el);
+      if (style.overflowX === "auto" || style.overflowX === "scroll") return;
+      for (const child of el.children) visit(child);
+    };
+    visit(document.body);
+    return { limit, wide, out };
+  });
+  if (found) {
+    throw new Error(
+      `${where}: the page is ${found.wide} px wide in a ${found.limit} px viewport ` +
+        `(scrolls sideways); sticking out: ${found.out.join(", ") || "nothing visible"}`,
+    );
+  }
+}
+
+/**
+ * In the signed-in browser `page` (the demo's two accounts connected): creates the demo's rule
+ * (personal into work) and group (work and family) through the API, runs a sync to its end
+ * and returns their ids and the run's.
+ */
+export async function setUpDemoRuleAndGroup(
+  page: Page,
+  appUrl: string,
+): Promise<{ ruleId: string; groupId: string; runId: string }> {
+  const post = async (path: string, body: unknown) => {
+    const res = await page.request.post(`${appUrl}${path}`, {
+      headers: { origin: appUrl, "content-type": "application/json" },
+      data: JSON.stringify(body),
+    });
+    if (!res.ok()) throw new Error(`POST ${path}: ${res.status()} ${await res.text()}`);
+    return await res.json();
+  };
+  const { items } = await (await page.request.get(`${appUrl}/api/user/calendars`)).json();
+  const ref = (calendarId: string) => ({
+    connectionId: items.find((c: { calendarId: string }) => c.calendarId === calendarId)
+      .connectionId,
+    calendarId,
+  });
+  const rule = await post("/api/rules", {
+    name: "Personal into work",
+    source: ref("alex.personal@example.com"),
+    target: ref("alex@work.example.com"),
+  });
+  const group = await post("/api/groups", {
+    name: "Work and Family",
+    members: [
+      { calendar: ref("alex@work.example.com") },
+      { calendar: ref("family0demo0calendar@group.calendar.google.com"), privacy: "title" },
+    ],
+  });
+  const synced = await post("/api/sync?wait=true", {});
+  return { ruleId: rule.id, groupId: group.id, runId: synced.run.id };
+}
