@@ -47,7 +47,7 @@ import {
   PreconditionFailedError,
   SyncTokenInvalidError,
 } from "./dav_errors.ts";
-import { MULTIGET_BATCH, multigetObjects } from "./dav_multiget.ts";
+import { type ListedObject, MULTIGET_BATCH, multigetObjects } from "./dav_multiget.ts";
 import { createObject, deleteObject, getObject, updateObject } from "./dav_objects.ts";
 import { findObjectsByProperty, listEventObjects } from "./dav_query.ts";
 import { syncCollection, type SyncCursor } from "./dav_sync.ts";
@@ -108,6 +108,13 @@ function parseCursor(cursor: string | null, calendarUrl: string): SyncCursor | u
 export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): CalendarProvider {
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const read = new Map<string, ReadResource>();
+  /**
+   * Full listings made during this run, by calendar, until busysync writes there. A first sync
+   * lists the nearest weeks and then the whole window; sync-collection has no time range, so
+   * the second listing would fetch the same objects again, and is read from here instead
+   * (halving a first sync's requests), with the same cursor, so nothing since is missed.
+   */
+  const fullListings = new Map<string, { objects: ListedObject[]; cursor: SyncCursor }>();
   const zoneCache = new Map<string, Promise<Map<string, string>>>();
 
   // One read and one decryption per connection for the provider's life (a run), not per call.
@@ -249,33 +256,40 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       const client = await clientFor(cal.connectionId);
       const since = parseCursor(cursor, cal.calendarId);
       let full = since === undefined;
-      let result;
-      try {
-        result = await call(cal, () => syncCollection(client, cal.calendarId, since));
-      } catch (err) {
-        if (!(err instanceof SyncTokenInvalidError) || full) throw err;
-        full = true;
-        result = await call(cal, () => syncCollection(client, cal.calendarId));
+      let listed = full ? fullListings.get(cal.calendarId) : undefined;
+      const gone: string[] = [];
+      if (!listed) {
+        let result;
+        try {
+          result = await call(cal, () => syncCollection(client, cal.calendarId, since));
+        } catch (err) {
+          if (!(err instanceof SyncTokenInvalidError) || full) throw err;
+          full = true;
+          result = await call(cal, () => syncCollection(client, cal.calendarId));
+        }
+        const withData = result.changed.filter((c) => c.calendarData !== undefined);
+        const missing = result.changed.filter((c) => c.calendarData === undefined)
+          .map((c) => c.href);
+        const fetched = await fetchData(client, cal, missing);
+        listed = {
+          objects: [...withData, ...fetched.objects] as ListedObject[],
+          cursor: result.cursor,
+        };
+        if (full) fullListings.set(cal.calendarId, listed);
+        else gone.push(...result.deleted, ...fetched.missing);
       }
       const zone = await zoneOf(cal);
       const unreadable: UnreadableEvent[] = [];
       const events: SourceEvent[] = [];
-      const withData = result.changed.filter((c) => c.calendarData !== undefined);
-      const missing = result.changed.filter((c) => c.calendarData === undefined).map((c) => c.href);
-      const fetched = await fetchData(client, cal, missing);
-      for (const object of [...withData, ...fetched.objects]) {
+      for (const object of listed.objects) {
         events.push(
-          ...eventsOf(object.href, object.calendarData!, window, zone, selfOf(client), unreadable),
+          ...eventsOf(object.href, object.calendarData, window, zone, selfOf(client), unreadable),
         );
       }
-      if (!full) {
-        for (const href of [...result.deleted, ...fetched.missing]) {
-          events.push({ id: resourceKeyOf(href), status: "cancelled" });
-        }
-      }
+      for (const href of gone) events.push({ id: resourceKeyOf(href), status: "cancelled" });
       const page: ChangePage = {
         events,
-        cursor: JSON.stringify(result.cursor),
+        cursor: JSON.stringify(listed.cursor),
         ...(unreadable.length ? { unreadable } : {}),
       };
       return {
@@ -287,6 +301,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     },
 
     async putMirror(cal, id, mirror, options): Promise<Written> {
+      fullListings.delete(cal.calendarId);
       const client = await clientFor(cal.connectionId);
       const url = hrefOfKey(cal.calendarId, id);
       const ics = buildMirrorObject(id, mirror, { now: deps.now() });
@@ -312,6 +327,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     },
 
     async deleteMirror(cal, id) {
+      fullListings.delete(cal.calendarId);
       const client = await clientFor(cal.connectionId);
       return await call(cal, () => deleteObject(client, hrefOfKey(cal.calendarId, id)));
     },

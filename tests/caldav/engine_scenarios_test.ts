@@ -6,6 +6,7 @@
  * a sync token the server no longer accepts.
  */
 import assert from "node:assert/strict";
+import { getRun } from "../../lib/db/history.ts";
 import { keys } from "../../lib/db/keys.ts";
 import { forgetLedger } from "../../lib/db/ledger.ts";
 import { calendarKey } from "../../lib/model/calendar_ref.ts";
@@ -118,9 +119,11 @@ async function rule(w: World, body: Record<string, unknown>): Promise<string> {
   return rule.id;
 }
 
-async function synced(w: World): Promise<void> {
+/** Syncs; returns the run's requests by method. */
+async function synced(w: World): Promise<Record<string, number>> {
   const run = await syncNow(w);
   assert.equal(run.outcome, "ok", JSON.stringify(run));
+  return (await getRun(w.h.kv, w.annId, run.id))!.run.apiCalls.methods;
 }
 
 for (const { name, start, tools } of CALDAV_TEST_SERVERS) {
@@ -139,8 +142,10 @@ for (const { name, start, tools } of CALDAV_TEST_SERVERS) {
 
         await t.step("a new event becomes one busy block; moved, the block moves", async () => {
           await w.put("dentist.ics", calendarObject([vevent("dentist", "Dentist", tomorrowAt(9))]));
-          await synced(w);
+          const first = await synced(w);
           assert.equal((await w.busyInGoogle()).length, 1);
+          // The nearest weeks and then the whole window come from one sync-collection report.
+          assert.equal(first["caldav.report.sync"], 1, JSON.stringify(first));
           await w.put(
             "dentist.ics",
             calendarObject([vevent("dentist", "Dentist", tomorrowAt(14))]),
