@@ -29,6 +29,7 @@ export default function CalDavConnect({ idPrefix, initial }: CalDavConnectProps)
   const [serverUrl, setServerUrl] = useState(initial?.serverUrl ?? "");
   const [username, setUsername] = useState(initial?.username ?? "");
   const [password, setPassword] = useState("");
+  const [address, setAddress] = useState("");
   const [busy, setBusy] = useState(false);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
@@ -44,6 +45,7 @@ export default function CalDavConnect({ idPrefix, initial }: CalDavConnectProps)
       ...(info.serverUrl ? {} : { serverUrl }),
       username,
       password,
+      ...(address.trim() ? { address: address.trim() } : {}),
     });
     if (res.ok) {
       location.assign(`/connections?connected=${encodeURIComponent(res.data.connection.id)}`);
@@ -104,6 +106,22 @@ export default function CalDavConnect({ idPrefix, initial }: CalDavConnectProps)
           onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
         />
       </Field>
+      {!info.serverUrl && (
+        <Field
+          id={`${idPrefix}-address`}
+          label="Your email address in invitations (optional)"
+          hint="Where the server does not say it: invitations you declined then block no time."
+          error={fields.address}
+        >
+          <input
+            type="email"
+            autocomplete="email"
+            {...described(`${idPrefix}-address`, fields.address, true)}
+            value={address}
+            onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+          />
+        </Field>
+      )}
       {error && <p class="field-error" role="alert">{error}</p>}
       <button type="submit" class="button" disabled={!hydrated || busy}>
         {busy ? "Checking…" : "Connect"}

@@ -26,6 +26,8 @@ export interface CalDavSignIn {
   serverUrl: string;
   username: string;
   password: string;
+  /** The address invitations reach the person at, when neither user name nor server says it. */
+  address?: string;
 }
 
 /**
@@ -62,7 +64,12 @@ export async function connectCalDav(
         scopes: [],
         tokens,
         now,
-        caldav: { serverUrl: signIn.serverUrl, username: signIn.username, ...account },
+        caldav: {
+          serverUrl: signIn.serverUrl,
+          username: signIn.username,
+          ...account,
+          addresses: ownAddresses(signIn, account.addresses),
+        },
       });
       await replaceCalendars(deps.kv, userId, connectionId, calendars, now);
       return { connection, calendars };
@@ -71,4 +78,17 @@ export async function connectCalDav(
       if (!(err instanceof ConflictError) || attempt >= 2) throw err;
     }
   }
+}
+
+/**
+ * Whom an invitation on this account names as its owner: what the server says, the address the
+ * person gave, and the user name when it is an address (iCloud, Fastmail).
+ */
+function ownAddresses(signIn: CalDavSignIn, fromServer: readonly string[]): string[] {
+  const given = [signIn.address, signIn.username.includes("@") ? signIn.username : undefined];
+  return [
+    ...new Set(
+      [...fromServer, ...given.filter((a) => a !== undefined)].map((a) => a.toLowerCase()),
+    ),
+  ];
 }

@@ -16,6 +16,11 @@ export interface CalDavAccount {
   principalUrl: string;
   /** The calendar home: its Depth-1 listing holds the calendars. */
   homeUrl: string;
+  /**
+   * The owner's addresses from `calendar-user-address-set` (RFC 6638), lowercased, without
+   * `mailto:`: an invitation names them as an ATTENDEE. Empty when the server names none.
+   */
+  addresses: string[];
 }
 
 /**
@@ -37,10 +42,7 @@ export async function discoverAccount(
   for (const candidate of [...new Set(candidates)]) {
     const principalUrl = await findPrincipal(client, candidate);
     if (principalUrl.found) {
-      return {
-        principalUrl: principalUrl.found,
-        homeUrl: await findHome(client, principalUrl.found),
-      };
+      return { principalUrl: principalUrl.found, ...await findHome(client, principalUrl.found) };
     }
     tried.push(`${candidate}: ${principalUrl.answer}`);
   }
@@ -50,6 +52,9 @@ export async function discoverAccount(
 const principalProps = z.object({ currentUserPrincipal: hrefHolder });
 // A principal may name several homes (RFC 4791 §6.2.1); the first is the account's own.
 const homeProps = z.object({ calendarHomeSet: z.object({ href: oneOrMany(xmlText) }) });
+const addressProps = z.object({
+  calendarUserAddressSet: z.object({ href: oneOrMany(xmlText) }),
+});
 
 async function findPrincipal(
   client: DavClient,
@@ -71,12 +76,16 @@ async function findPrincipal(
   return { answer: "no current-user-principal" };
 }
 
-async function findHome(client: DavClient, principalUrl: string): Promise<string> {
+async function findHome(
+  client: DavClient,
+  principalUrl: string,
+): Promise<{ homeUrl: string; addresses: string[] }> {
   const answer = await davXmlRequest(client, "caldav.propfind", principalUrl, {
     method: "PROPFIND",
     depth: "0",
     body: `<?xml version="1.0" encoding="utf-8"?>
-<d:propfind ${NS}><d:prop><c:calendar-home-set/></d:prop></d:propfind>`,
+<d:propfind ${NS}><d:prop><c:calendar-home-set/><c:calendar-user-address-set/></d:prop>
+</d:propfind>`,
   });
   if (!isMultistatus(answer)) {
     throw new CalDavError(
@@ -85,9 +94,24 @@ async function findHome(client: DavClient, principalUrl: string): Promise<string
       `the principal ${principalUrl} answered ${answer.status}`,
     );
   }
+  const addresses = new Set<string>();
+  for (const response of answer.responses) {
+    // Only mailto: addresses are names an invitation uses (Radicale names its principal URL).
+    for (
+      const href of addressProps.safeParse(response.props).data?.calendarUserAddressSet.href ?? []
+    ) {
+      const address = /^mailto:(.+@.+)$/i.exec(href.trim())?.[1];
+      if (address) addresses.add(address.toLowerCase());
+    }
+  }
   for (const response of answer.responses) {
     const props = homeProps.safeParse(response.props);
-    if (props.success) return new URL(props.data.calendarHomeSet.href[0], answer.url).href;
+    if (props.success) {
+      return {
+        homeUrl: new URL(props.data.calendarHomeSet.href[0], answer.url).href,
+        addresses: [...addresses],
+      };
+    }
   }
   throw new CalDavNotFoundError(principalUrl, "the principal names no calendar-home-set");
 }

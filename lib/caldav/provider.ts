@@ -85,6 +85,16 @@ function wideWindow(now: Date): TimeWindow {
   };
 }
 
+/**
+ * A connection opened for this run: its client, its calendar home, and the addresses an
+ * invitation names its owner by, for their PARTSTAT (a declined invitation blocks no time).
+ */
+interface Account {
+  client: DavClient;
+  homeUrl: string;
+  self: readonly string[];
+}
+
 /** A resource read during this run's listing, for `listInstances`. */
 interface ReadResource {
   href: string;
@@ -118,9 +128,9 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
   const zoneCache = new Map<string, Promise<Map<string, string>>>();
 
   // One read and one decryption per connection for the provider's life (a run), not per call.
-  const accounts = new Map<string, Promise<{ client: DavClient; homeUrl: string }>>();
+  const accounts = new Map<string, Promise<Account>>();
 
-  function accountOf(connectionId: string): Promise<{ client: DavClient; homeUrl: string }> {
+  function accountOf(connectionId: string): Promise<Account> {
     let account = accounts.get(connectionId);
     if (!account) {
       account = openAccount(connectionId);
@@ -151,7 +161,11 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       password,
       ...(deps.meter ? { meter: deps.meter } : {}),
     };
-    return { client, homeUrl: connection.caldav.homeUrl };
+    // Records from before addresses were stored know the user name only.
+    const self = connection.caldav.addresses.length
+      ? connection.caldav.addresses
+      : [connection.caldav.username].filter((u) => u.includes("@"));
+    return { client, homeUrl: connection.caldav.homeUrl, self };
   }
 
   async function clientFor(connectionId: string): Promise<DavClient> {
@@ -253,7 +267,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     },
 
     async listChanges(cal, cursor, window): Promise<ChangeListing> {
-      const client = await clientFor(cal.connectionId);
+      const { client, self } = await accountOf(cal.connectionId);
       const since = parseCursor(cursor, cal.calendarId);
       let full = since === undefined;
       let listed = full ? fullListings.get(cal.calendarId) : undefined;
@@ -283,7 +297,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       const events: SourceEvent[] = [];
       for (const object of listed.objects) {
         events.push(
-          ...eventsOf(object.href, object.calendarData, window, zone, selfOf(client), unreadable),
+          ...eventsOf(object.href, object.calendarData, window, zone, self, unreadable),
         );
       }
       for (const href of gone) events.push({ id: resourceKeyOf(href), status: "cancelled" });
@@ -448,13 +462,4 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       }
     }
   }
-}
-
-/**
- * The addresses an invitation names the account's owner by, for their PARTSTAT (a declined
- * invitation is left out as Google's are): the user name when it is an address (iCloud,
- * Fastmail).
- */
-function selfOf(client: DavClient): string[] {
-  return client.username.includes("@") ? [client.username] : [];
 }

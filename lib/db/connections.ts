@@ -32,6 +32,8 @@ const CalDavPlaceSchema = z.object({
   principalUrl: z.url(),
   homeUrl: z.url(),
   username: z.string().min(1),
+  /** The owner's addresses in invitations (lowercase, no `mailto:`); older records have none. */
+  addresses: z.array(z.string()).default([]),
 });
 export type CalDavPlace = z.infer<typeof CalDavPlaceSchema>;
 

@@ -280,6 +280,11 @@ export const CalDavConnectBody = z.object({
   ),
   username: z.string().trim().min(1, "Enter your user name.").max(320),
   password: z.string().min(1, "Enter the app password.").max(1000),
+  address: z.union([z.literal(""), z.email("Enter an email address, or leave it empty.")])
+    .optional().transform((a) => a || undefined).describe(
+      "The address invitations reach you at on this account, when the user name is none and " +
+        "the server does not say it (a declined invitation then blocks no time).",
+    ),
 }).transform((body, ctx) => {
   const serverUrl = PRESET_INFO[body.preset].serverUrl ?? body.serverUrl;
   if (!serverUrl) {

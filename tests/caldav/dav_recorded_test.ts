@@ -258,6 +258,7 @@ Deno.test("caldav recorded: discovery follows an absolute redirect and falls bac
     assert.deepEqual(await discoverAccount(aClient(ALICE), `${server.url}/`), {
       principalUrl: `${server.url}/dav/principals/user/alice/`,
       homeUrl: `${server.url}/dav/calendars/user/alice/`,
+      addresses: [],
     });
   });
 
@@ -275,6 +276,28 @@ Deno.test("caldav recorded: discovery follows an absolute redirect and falls bac
       });
       const account = await discoverAccount(aClient(ALICE), `${server.url}/`);
       assert.equal(account.homeUrl, `${server.url}/remote.php/dav/calendars/alice/`);
+    },
+  );
+
+  await t.step(
+    "the owner's addresses are the mailto: ones of calendar-user-address-set (RFC 6638)",
+    async () => {
+      await using server = recordedServer((req) => {
+        if (req.path === "/.well-known/caldav") {
+          return multistatus(principal(req.path, "/remote.php/dav/principals/users/alice/"));
+        }
+        // Nextcloud's answer: the principal's URL beside the user's address, in any case.
+        return multistatus(`
+  <D:response><D:href>${req.path}</D:href><D:propstat><D:prop>
+    <C:calendar-home-set><D:href>/remote.php/dav/calendars/alice/</D:href></C:calendar-home-set>
+    <C:calendar-user-address-set>
+      <D:href>MAILTO:Alice@Example.org</D:href>
+      <D:href>/remote.php/dav/principals/users/alice/</D:href>
+    </C:calendar-user-address-set>
+  </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`);
+      });
+      const account = await discoverAccount(aClient(ALICE), `${server.url}/`);
+      assert.deepEqual(account.addresses, ["alice@example.org"]);
     },
   );
 

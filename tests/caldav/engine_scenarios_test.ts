@@ -75,7 +75,9 @@ async function world(server: CalDavTestServer): Promise<World> {
   const calendarId = await makeCalendar(server.aliceHome, server.alice, "work", {
     displayName: "Work (CalDAV)",
   });
-  const connectionId = await connectAlice(w.ann, server);
+  // Neither test server names alice's address (Radicale's address set is her principal URL):
+  // she gives it, as a Nextcloud user would, so invitations she declines are known as hers.
+  const connectionId = await connectAlice(w.ann, server, { address: "Alice@Example.org" });
   const auth = { authorization: basic(server.alice) };
   const send = async (method: string, name: string, ics?: string) => {
     const r = await fetch(new URL(name, calendarId), {
@@ -304,6 +306,26 @@ for (const { name, start, tools } of CALDAV_TEST_SERVERS) {
           await synced(w);
           assert.equal((await w.busyInGoogle()).length, 1, "still only Review");
         });
+
+        await t.step(
+          "an invitation she declined is left out; accepted, it blocks time",
+          async () => {
+            const invitation = (partstat: string) =>
+              calendarObject([vevent("offsite", "Offsite", tomorrowAt(15), 1, [
+                "ORGANIZER:mailto:boss@example.org",
+                "ATTENDEE;PARTSTAT=ACCEPTED:mailto:boss@example.org",
+                `ATTENDEE;PARTSTAT=${partstat}:mailto:alice@example.org`,
+              ])]);
+            await w.put("offsite.ics", invitation("DECLINED"));
+            await synced(w);
+            assert.equal((await w.busyInGoogle()).length, 1, "still only Review");
+            await w.put("offsite.ics", invitation("ACCEPTED"));
+            await synced(w);
+            assert.equal((await w.busyInGoogle()).length, 2, "Review and the offsite");
+            await w.remove("offsite.ics");
+            await synced(w);
+          },
+        );
 
         await t.step(
           "a group of a Google and a CalDAV calendar, then deleted with its blocks",

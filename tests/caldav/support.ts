@@ -43,7 +43,11 @@ export function anEventIcs(
 }
 
 /** Connects `server`'s alice through the API as `client`; returns the new connection's id. */
-export async function connectAlice(client: TestClient, server: CalDavTestServer): Promise<string> {
+export async function connectAlice(
+  client: TestClient,
+  server: CalDavTestServer,
+  opts: { address?: string } = {},
+): Promise<string> {
   const res = await client.request("/api/user/connections/caldav", {
     method: "POST",
     json: {
@@ -51,6 +55,7 @@ export async function connectAlice(client: TestClient, server: CalDavTestServer)
       serverUrl: server.baseUrl,
       username: server.alice.username,
       password: server.alice.password,
+      ...opts,
     },
   });
   const body = await res.json();

@@ -141,6 +141,7 @@ export class World {
         principalUrl: account.homeUrl,
         homeUrl: account.homeUrl,
         username: account.username,
+        addresses: [],
       },
     });
     await replaceCalendars(
