@@ -110,7 +110,7 @@ export default function ApiTokens({ tokens, limit, expiryDays, zone, now }: ApiT
               {copied ? "Copied" : "Copy"}
             </button>
           </div>
-          <p class="form-hint">
+          <p class="hint">
             Send it as <code>Authorization: Bearer …</code> to the JSON API.
           </p>
         </div>

@@ -48,7 +48,7 @@ export default function DeleteAccount({ email }: DeleteAccountProps) {
       <Field
         id="settings-delete-confirm"
         label={`Type ${email} to confirm`}
-        hint="Your rules, groups, history, connections and API tokens are deleted, and busysync's access to your Google accounts is revoked. This cannot be undone."
+        hint="Your rules, groups, history, connections and API tokens are deleted, and busysync gives up its access to your connected accounts. This cannot be undone."
       >
         <input
           type="text"

@@ -86,7 +86,7 @@ export default function TimeZoneSetting({ current, chosen, zones }: TimeZoneSett
         )}
       </div>
       <p
-        class={status?.ok === false ? "field-error" : "form-hint"}
+        class={status?.ok === false ? "field-error" : "settings-status"}
         role="status"
         data-zone-status
       >

@@ -51,7 +51,7 @@ export function settingsPage(deps: AppDeps): Hono<AppEnv> {
             <h2 id="settings-signin-title">Sign-in</h2>
             <p>
               You sign in with the Google account <strong data-signin-email>{user.email}</strong>
-              {user.name && <>({user.name})</>}. busysync knows it by Google's account id, so
+              {user.name && <>{" "}({user.name})</>}. busysync knows it by Google's account id, so
               changing its address at Google keeps you signed in to the same account here.
             </p>
             <p class="form-hint">
