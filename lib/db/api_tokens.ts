@@ -28,20 +28,22 @@ export interface ApiTokenEntry {
 }
 
 /**
- * Stores `token` under `tokenHash` unless the user already holds `limit` tokens; false then.
- * The user's token set key is checked and bumped in the same operation, so two creations at once
- * cannot both see room for one more.
+ * Stores `token` under `tokenHash` unless the user already holds `limit` unexpired tokens; false
+ * then. The user's token set key is checked and bumped in the same operation, so two creations
+ * at once cannot both see room for one more.
  */
 export async function createApiToken(
   kv: Deno.Kv,
   input: { token: ApiToken; tokenHash: string; limit: number },
 ): Promise<boolean> {
   const { token, tokenHash, limit } = input;
-  const expireIn = storeFor(token, new Date(token.createdAt));
+  const now = new Date(token.createdAt);
+  const expireIn = storeFor(token, now);
   const res = await commitWithRetry<boolean>(async () => {
     const set = await kv.get(keys.apiTokenSet(token.userId));
-    let held = 0;
-    for await (const _ of kv.list({ prefix: keys.apiTokensByUser(token.userId) })) held++;
+    // Expired tokens wait for KV's sweep, which is not prompt: they take no room.
+    const held = (await listApiTokens(kv, token.userId))
+      .filter((t) => Date.parse(t.expiresAt) > now.getTime()).length;
     if (held >= limit) return { op: kv.atomic().check(set), result: false };
     return {
       op: kv.atomic()
