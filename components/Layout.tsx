@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 
 /** The header's sections; the current one is marked for assistive technology and styled. */
-export type NavKey = "dashboard" | "rules" | "history" | "connections";
+export type NavKey = "dashboard" | "rules" | "history" | "connections" | "settings";
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: "dashboard", href: "/", label: "Dashboard" },
@@ -59,6 +59,9 @@ export function Layout({ title, stylesUrl, demo, user, nav, children }: LayoutPr
                   </nav>
                   <div class="account-nav">
                     <span class="nav-email" title={user.email}>{user.email}</span>
+                    <a href="/settings" aria-current={nav === "settings" ? "page" : undefined}>
+                      Settings
+                    </a>
                     <form method="post" action="/api/auth/logout">
                       <button type="submit" class="link-button">Sign out</button>
                     </form>

@@ -11,6 +11,7 @@ import { createApiApp } from "../lib/http/openapi.ts";
 import { VERSION } from "../lib/version.ts";
 import type { AppDeps, AppEnv } from "../app_context.ts";
 import { adminRoutes } from "./api/admin.ts";
+import { apiTokenRoutes } from "./api/api_tokens.ts";
 import { authRoutes, FORM_ROUTES as AUTH_FORM_ROUTES } from "./api/auth.tsx";
 import { docsRoutes } from "./api/docs.ts";
 import { historyRoutes } from "./api/history.ts";
@@ -30,6 +31,7 @@ import { groupsPages } from "./pages/groups.tsx";
 import { historyPages } from "./pages/history.tsx";
 import { homePage } from "./pages/home.tsx";
 import { rulesPages } from "./pages/rules.tsx";
+import { settingsPage } from "./pages/settings.tsx";
 import { signInPage } from "./pages/signin.tsx";
 
 /** The JSON API's base, and the bases under it of the sub-apps with HTML form posts. */
@@ -60,6 +62,7 @@ export function mountRoutes(app: Hono<AppEnv>, deps: AppDeps): ErrorPage {
   app.route("/groups", groupsPages(deps));
   app.route("/history", historyPages(deps));
   app.route("/admin", adminPage(deps));
+  app.route("/settings", settingsPage(deps));
   return errorPage(deps);
 }
 
@@ -72,6 +75,7 @@ function apiRoutes(deps: AppDeps) {
   api.route("/webhooks", webhookRoutes(deps.push));
   api.route(AUTH, authRoutes(deps));
   api.route("/me", meRoutes(deps));
+  api.route("/me/tokens", apiTokenRoutes(deps));
   api.route(USER, userRoutes(deps));
   api.route("/status", statusRoutes(deps));
   api.route("/sync", syncRoutes(deps));
@@ -93,6 +97,14 @@ function apiRoutes(deps: AppDeps) {
     scheme: "bearer",
     bearerFormat: "JWT",
     description: "An access token from POST /api/auth/refresh; no Origin check applies.",
+  });
+  registry.registerComponent("securitySchemes", "apiToken", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "bsy_…",
+    description: "A personal API token from POST /api/me/tokens (the settings page), sent as " +
+      "`Authorization: Bearer bsy_…`; no Origin check applies. It cannot create tokens, delete " +
+      "the account, or refresh or end a session.",
   });
   api.route(
     "/",

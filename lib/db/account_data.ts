@@ -1,6 +1,7 @@
 /**
  * Removes everything a user owns from KV, for account deletion.
  */
+import { deleteApiTokensOfUser } from "./api_tokens.ts";
 import { commitOnce } from "./commit.ts";
 import { deleteAccountIndexOfUser } from "./connections.ts";
 import { USER_SCOPED_COLLECTIONS } from "./keys.ts";
@@ -12,7 +13,7 @@ const BATCH = 500;
 
 /**
  * Deletes the user's entries of the instance-wide account index, every key under the
- * user-scoped collections, then the sessions, then the user record and its sub index. The
+ * user-scoped collections, then the API tokens and sessions, then the user record and its sub index. The
  * account index goes first, while the connections it is read from are still there (a stale
  * entry left by a crash is ignored by its readers anyway). The user record goes last so that an interrupted deletion leaves a user who
  * can sign in and delete again, never data without an owner.
@@ -40,6 +41,7 @@ export async function deleteAllUserData(kv: Deno.Kv, userId: string): Promise<vo
     }
     if (batch.length) await flush();
   }
+  await deleteApiTokensOfUser(kv, userId);
   await deleteSessionsOfUser(kv, userId);
   await deleteUserRecord(kv, userId);
 }

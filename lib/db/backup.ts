@@ -11,10 +11,11 @@
  *
  * What a dump does not carry:
  * - Expiry set with `expireIn`: Deno KV does not return it on read. A record that stores its own
- *   `expiresAt` (sessions, OAuth states) gets it re-applied on restore, and is skipped when it
+ *   `expiresAt` (sessions, API tokens, OAuth states) gets it re-applied on restore, and is skipped when it
  *   has passed; a run and its actions (which keep the source events' titles) carry `expiresAt`
  *   too, so none older than BUSYSYNC_HISTORY_MAX_DAYS comes back. Entries that expire without
- *   such a field come back without expiry: `sessions_by_user` index entries, rate-limit counters, connection-removal records, sync follow-up flags and leases (a lease's
+ *   such a field come back without expiry: `sessions_by_user` and `api_tokens_by_user` index
+ *   entries (a listing skips an index entry whose token is gone), rate-limit counters, connection-removal records, sync follow-up flags and leases (a lease's
  *   `until` is judged by readers, so a restored lease is simply found expired).
  * - Versionstamps: every restored entry gets a new one.
  * - Queue messages (`enqueue`): they are not entries, and durable work lives in entries anyway.

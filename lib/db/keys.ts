@@ -41,6 +41,18 @@ export const keys = {
     ["sessions_by_user", userId, sessionId] as const,
   sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
 
+  /** A personal API token, keyed by the SHA-256 (hex) of the token: all the store keeps of it. */
+  apiToken: (tokenHash: string) => ["api_tokens", tokenHash] as const,
+  /** The API tokens of a user (the token's hash, by token id), for listing and revoking. */
+  apiTokenByUser: (userId: string, tokenId: string) =>
+    ["api_tokens_by_user", userId, tokenId] as const,
+  apiTokensByUser: (userId: string) => ["api_tokens_by_user", userId] as const,
+  /**
+   * Bumped by every token a user creates and checked by the next, so two creations at once
+   * cannot both pass the per-user limit.
+   */
+  apiTokenSet: (userId: string) => ["api_token_sets", userId] as const,
+
   /** A connected Google account of a user (encrypted tokens, status). */
   connection: (userId: string, connectionId: string) =>
     ["connections", userId, connectionId] as const,
@@ -236,4 +248,5 @@ export const USER_SCOPED_COLLECTIONS = [
   "channels_by_user",
   "channel_locks",
   "notifications_sent",
+  "api_token_sets",
 ] as const;

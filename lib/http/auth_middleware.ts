@@ -1,9 +1,10 @@
 /**
- * Who is asking: sets `c.var.user` from a Bearer access JWT or from the session cookies, and
- * keeps a browser signed in by rotating its refresh token when the access JWT has expired.
- * Guards for routes that need a user are below.
+ * Who is asking: sets `c.var.user` from a Bearer access JWT, a Bearer personal API token (on
+ * `/api/` only) or the session cookies, and keeps a browser signed in by rotating its refresh
+ * token when the access JWT has expired. Guards for routes that need a user are below.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { authenticateApiToken, isApiTokenShaped } from "../auth/api_tokens.ts";
 import {
   authenticateAccessToken,
   type IssuedTokens,
@@ -30,6 +31,10 @@ export type AuthVariables = {
   issued: IssuedTokens | undefined;
   /** Why the refresh cookie this request carried was refused, if it was. */
   refreshRefused: "invalid" | "reused" | undefined;
+  /** The personal API token this request is authenticated with (no session then). */
+  apiTokenId: string | undefined;
+  /** The request presented an API token that authenticates nothing. */
+  apiTokenRefused: true | undefined;
 };
 
 export interface SessionAuthOptions {
@@ -41,8 +46,9 @@ export interface SessionAuthOptions {
 /**
  * Authenticates the request; never refuses it (guards do). With an `Authorization` header only
  * that header counts and cookies are ignored, which is what lets the CSRF guard exempt such
- * requests. A refresh token that fails (unknown, expired, reused), or an access cookie that fails
- * with no refresh token beside it, clears the cookies.
+ * requests. A `bsy_` Bearer value is an API token and counts on `/api/` alone: a page opened
+ * with one is signed out. A refresh token that fails (unknown, expired, reused), or an access
+ * cookie that fails with no refresh token beside it, clears the cookies.
  */
 export function sessionAuth(
   options: SessionAuthOptions,
@@ -52,6 +58,15 @@ export function sessionAuth(
     const authorization = c.req.header("authorization");
     if (authorization !== undefined) {
       const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+      if (bearer && isApiTokenShaped(bearer)) {
+        if (!c.req.path.startsWith("/api/")) return await next();
+        const auth = await authenticateApiToken(sessions, bearer);
+        if (auth) {
+          signIn(c, auth.user, undefined);
+          c.set("apiTokenId", auth.tokenId);
+        } else c.set("apiTokenRefused", true);
+        return await next();
+      }
       const auth = bearer ? await authenticateAccessToken(sessions, bearer) : null;
       if (auth) signIn(c, auth.user, auth.sessionId);
       return await next();
@@ -81,7 +96,7 @@ export function sessionAuth(
     await next();
   };
 
-  function signIn(c: Context, user: User, sessionId: string) {
+  function signIn(c: Context, user: User, sessionId: string | undefined) {
     c.set("user", {
       id: user.id,
       email: user.email,
@@ -96,7 +111,32 @@ export function sessionAuth(
 /** API guard: 401 `unauthenticated` without a signed-in user. */
 export function requireUser(): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function signedIn(c, next) {
-    if (!c.var.user) throw new HttpError(401, "unauthenticated", "Sign in first.");
+    if (c.var.user) return await next();
+    if (c.var.apiTokenRefused) {
+      throw new HttpError(
+        401,
+        "unauthenticated",
+        "This API token is unknown, revoked or expired. Create a new one on the settings page.",
+      );
+    }
+    throw new HttpError(401, "unauthenticated", "Sign in first.");
+  };
+}
+
+/**
+ * Guard for what only a person signed in with a session may do (create API tokens, delete the
+ * account, sign out): 403 `token_not_allowed` for a request made with an API token, so a
+ * leaked token cannot mint more tokens or destroy the account.
+ */
+export function refuseApiTokens(): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async function sessionOnly(c, next) {
+    if (c.var.apiTokenId) {
+      throw new HttpError(
+        403,
+        "token_not_allowed",
+        "An API token cannot do this; sign in to busysync in a browser and do it there.",
+      );
+    }
     await next();
   };
 }

@@ -3,7 +3,13 @@ import { Hono } from "hono";
 import { type SessionDeps, startSession } from "../auth/session.ts";
 import { VerifiedTokens } from "../auth/verified_tokens.ts";
 import { deleteUserRecord, upsertUserBySub } from "../db/users.ts";
-import { type AuthVariables, requireUser, sessionAuth } from "./auth_middleware.ts";
+import { issueApiToken } from "../auth/api_tokens.ts";
+import {
+  type AuthVariables,
+  refuseApiTokens,
+  requireUser,
+  sessionAuth,
+} from "./auth_middleware.ts";
 import { handleError } from "./errors.ts";
 
 async function setup() {
@@ -25,6 +31,8 @@ async function setup() {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.use(sessionAuth({ sessions, secureCookies: false }));
   app.get("/who", requireUser(), (c) => c.text(c.var.user!.email));
+  app.get("/api/who", requireUser(), (c) => c.text(c.var.user!.email));
+  app.get("/api/session-only", requireUser(), refuseApiTokens(), (c) => c.text("ok"));
   app.onError(handleError(() => {}));
   return { kv, app, sessions, user, advance: (ms: number) => t += ms };
 }
@@ -79,6 +87,26 @@ Deno.test("auth middleware: a refused refresh token or a deleted user clears the
     const gone = await get(app, { cookie: `busysync_at=${tokens.accessToken}` });
     assert.equal(gone.status, 401);
     assert.match(gone.headers.getSetCookie().join("\n"), /busysync_at=;.*Max-Age=0/);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("auth middleware: an API token signs in under /api/ only, and refuseApiTokens refuses it but not a session", async () => {
+  const { kv, app, sessions, user } = await setup();
+  try {
+    const { secret } = await issueApiToken(sessions, user.id, { name: "t", expiresInDays: 30 });
+    const at = (path: string, headers: Record<string, string>) =>
+      app.request(`http://busysync.test${path}`, { headers });
+    const bearer = { authorization: `Bearer ${secret}` };
+    assert.equal(await (await at("/api/who", bearer)).text(), "ann@example.com");
+    assert.equal((await at("/who", bearer)).status, 401, "outside /api/ a token is nobody");
+    const refused = await at("/api/session-only", bearer);
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error.code, "token_not_allowed");
+    const tokens = await startSession(sessions, user.id);
+    const session = { authorization: `Bearer ${tokens.accessToken}` };
+    assert.equal(await (await at("/api/session-only", session)).text(), "ok");
   } finally {
     kv.close();
   }

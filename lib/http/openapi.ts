@@ -34,8 +34,17 @@ export function named<T extends z.ZodType>(schema: T, id: string): T {
   return (schema.clone() as T).openapi(id) as T;
 }
 
-/** Either the browser session cookie or a Bearer access token (the schemes of the document). */
-export const SIGNED_IN: Record<string, string[]>[] = [{ session: [] }, { bearer: [] }];
+/**
+ * The session cookie, a session's Bearer access token, or a personal API token (the schemes of
+ * the document).
+ */
+export const SIGNED_IN: Record<string, string[]>[] = [
+  { session: [] },
+  { bearer: [] },
+  { apiToken: [] },
+];
+/** What only a session may do (an API token gets 403 `token_not_allowed`). */
+export const SESSION_ONLY: Record<string, string[]>[] = [{ session: [] }, { bearer: [] }];
 
 export const ErrorSchema = z.object({
   error: z.object({
@@ -50,6 +59,7 @@ export const ErrorSchema = z.object({
 const ERROR_DESCRIPTIONS = {
   400: "Malformed JSON, or invalid fields (`fields` names each).",
   401: "Not signed in (no session cookie, no valid Bearer token).",
+  403: "`token_not_allowed`: an API token cannot do this; a signed-in session can.",
   404: "No such resource for the signed-in user (other users' ids included).",
   409: "Conflict: the resource changed since it was read (If-Match), or its state forbids this.",
   410: "Gone: too late for this (an undo after its window, or after the blocks were removed).",

@@ -12,6 +12,7 @@ import {
   refreshSession,
   startSession,
 } from "../../lib/auth/session.ts";
+import { refuseApiTokens } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { requireNextPath } from "../../lib/http/next_path.ts";
 import { rateLimit } from "../../lib/http/rate_limit.ts";
@@ -87,7 +88,8 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
     }
   });
 
-  app.post("/refresh", async (c) => {
+  // An API token has no session to refresh or end, and must not be traded for a session's JWT.
+  app.post("/refresh", refuseApiTokens(), async (c) => {
     // The session middleware rotates when the access JWT has expired; then its result stands.
     let tokens: IssuedTokens | undefined = c.var.issued;
     let refused = c.var.refreshRefused;
@@ -117,7 +119,7 @@ export function authRoutes(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
-  app.post("/logout", async (c) => {
+  app.post("/logout", refuseApiTokens(), async (c) => {
     const sessionId = c.var.sessionId ??
       parseRefreshToken(readSessionCookies(c, deps.secureCookies).refresh ?? "");
     if (sessionId) await endSession(deps.sessions, sessionId);

@@ -8,7 +8,7 @@
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { UserSettingsSchema } from "../../lib/db/users.ts";
-import { errorResponses, jsonResponse, SIGNED_IN } from "../../lib/http/openapi.ts";
+import { errorResponses, jsonResponse, SESSION_ONLY, SIGNED_IN } from "../../lib/http/openapi.ts";
 import {
   CalDavConnectBody,
   CalendarsQuery,
@@ -108,7 +108,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
         }),
         "A short-lived access token.",
       ),
-      ...errorResponses(401),
+      ...errorResponses(401, 403),
     },
   });
   registry.registerPath({
@@ -116,7 +116,11 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     path: "/auth/logout",
     tags: auth,
     summary: "Sign out (a form post is redirected to /)",
-    responses: { 204: { description: "Signed out." }, 303: redirect("Form post: to /.") },
+    responses: {
+      204: { description: "Signed out." },
+      303: redirect("Form post: to /."),
+      ...errorResponses(403),
+    },
   });
 
   const account = ["Account"];
@@ -156,10 +160,10 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     method: "delete",
     path: "/me",
     tags: account,
-    security: SIGNED_IN,
+    security: SESSION_ONLY,
     summary: "Delete the account (and, by default, every busy block busysync made)",
     request: { query: RemoveMirrorsQuery },
-    responses: { 204: { description: "Deleted." }, ...errorResponses(400, 401) },
+    responses: { 204: { description: "Deleted." }, ...errorResponses(400, 401, 403) },
   });
   registry.registerPath({
     method: "get",

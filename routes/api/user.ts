@@ -27,7 +27,7 @@ import { OutboundRefusedError } from "../../lib/net/outbound_errors.ts";
 import { isWritable, listCalendars } from "../../lib/db/calendars.ts";
 import { type Connection, getConnectionEntry, listConnections } from "../../lib/db/connections.ts";
 import { updateUserSettings, UserSettingsSchema } from "../../lib/db/users.ts";
-import { requireUser, userOf } from "../../lib/http/auth_middleware.ts";
+import { refuseApiTokens, requireUser, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import { requireNextPath } from "../../lib/http/next_path.ts";
 import { rateLimit } from "../../lib/http/rate_limit.ts";
@@ -100,7 +100,7 @@ export function meRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(user.settings);
   });
 
-  app.delete("/", async (c) => {
+  app.delete("/", refuseApiTokens(), async (c) => {
     const { removeMirrors } = parseQuery(c, RemoveMirrorsQuery);
     await deleteAccount(deps, userOf(c).id, { removeMirrors }).catch(mirrorRemovalFailed);
     clearSessionCookies(c, deps.secureCookies);

@@ -4,7 +4,11 @@ import { DEFAULT_NEXT, safeNextPath } from "../../lib/http/next_path.ts";
 import { readReturningCookie } from "../../lib/http/session_cookies.ts";
 import type { AppDeps, AppEnv } from "../../app_context.ts";
 
-const Query = z.object({ next: z.string().max(2000).optional() });
+const Query = z.object({
+  next: z.string().max(2000).optional(),
+  /** Set by the settings page after the account was deleted. */
+  deleted: z.literal("1").optional(),
+});
 
 /** `GET /signin`: the sign-in page; a signed-in visitor goes straight on. */
 export function signInPage(deps: AppDeps): Hono<AppEnv> {
@@ -35,6 +39,11 @@ export function signInPage(deps: AppDeps): Hono<AppEnv> {
           </ul>
         </section>
         <section class="card signin" aria-labelledby="signin-title">
+          {parsed.success && parsed.data.deleted && (
+            <p class="callout" role="status" data-account-deleted>
+              Your busysync account was deleted.
+            </p>
+          )}
           <h2 id="signin-title">Sign in to busysync</h2>
           <p>
             {readReturningCookie(c, deps.secureCookies)

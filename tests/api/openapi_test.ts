@@ -6,7 +6,7 @@
  * app's CSP, with no request leaving the origin.
  */
 import assert from "node:assert/strict";
-import { startHarness } from "../support/accounts.ts";
+import { ANN, startHarness } from "../support/accounts.ts";
 import { HAS_CHROMIUM, launchBrowser } from "../support/browser.ts";
 
 type Operation = { security?: unknown[]; tags?: string[]; responses: Record<string, unknown> };
@@ -118,6 +118,47 @@ Deno.test("openapi: signed out, every signed-in route answers 401 in the error s
       }
     }
     assert.ok(checked >= 25, `only ${checked} signed-in routes`);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("openapi: an API token is refused exactly the routes whose security leaves it out", async (t) => {
+  const h = await startHarness({}, { worker: false });
+  try {
+    const doc: Doc & { components: { securitySchemes: Record<string, { scheme?: string }> } } =
+      await (await h.client().request("/api/openapi.json")).json();
+    await t.step("the document has an apiToken bearer scheme", () => {
+      assert.equal(doc.components.securitySchemes.apiToken?.scheme, "bearer");
+    });
+    const ann = h.client();
+    await ann.signIn(ANN, undefined, { firstTime: true });
+    const created = await ann.request("/api/me/tokens", {
+      method: "POST",
+      json: { name: "openapi", expiresInDays: 30 },
+    });
+    const { token } = await created.json();
+    const sessionOnly: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (!op.security || hidden(op)) continue;
+        const allowsToken = op.security.some((s) => Object.hasOwn(s as object, "apiToken"));
+        const url = path.replace(/\{\w+\}/g, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+        const res = await h.app.request(`${h.config.publicUrl}${url}`, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: method === "get" || method === "delete" ? undefined : "{}",
+        });
+        const body = await res.text();
+        const code = res.status === 403 ? JSON.parse(body).error.code : undefined;
+        const refused = code === "token_not_allowed";
+        assert.equal(refused, !allowsToken, `${method} ${path}: ${res.status} ${code}`);
+        if (!allowsToken) sessionOnly.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    await t.step("those are creating tokens and deleting the account", () => {
+      assert.deepEqual(sessionOnly.sort(), ["DELETE /api/me", "POST /api/me/tokens"]);
+    });
   } finally {
     await h.close();
   }

@@ -164,9 +164,24 @@ Deno.test({
         `/history/${synced.run.id}`,
         // Where the editor lands after a save: "Saved — syncing", then the result.
         `/rules?saved=${rule.id}&run=${synced.run.id}`,
+        "/settings",
         "/rulez",
       ]
     ) await check(page, path);
+    // A token just created (shown once, with its copy button) above the list of tokens.
+    await check(page, "/settings", {
+      name: "settings-token-created",
+      prepare: async (p) => {
+        await p.waitForFunction(() =>
+          [...document.querySelectorAll<HTMLElement>("[data-island]")].every((el) =>
+            el.dataset.hydrated === "true"
+          )
+        );
+        await p.getByLabel("Name").fill("accessibility");
+        await p.getByRole("button", { name: "Create token" }).click();
+        await p.locator("[data-new-token]").waitFor();
+      },
+    });
     for (const path of ["/groups/new", `/groups/${group.id}`]) await check(page, path);
     // The disconnect dialog, naming the rule and the group the work account is in.
     await check(page, "/connections", {

@@ -210,6 +210,15 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
           "/api/docs/init.js",
         ),
         probe("GET /api/me", 200, "/api/me"),
+        probe("GET /settings", 200, "/settings"),
+        probe("GET /api/me/tokens", 200, "/api/me/tokens"),
+        probe("POST /api/me/tokens", 201, "/api/me/tokens", {
+          method: "POST",
+          json: { name: "headers", expiresInDays: 30 },
+        }),
+        probe("DELETE /api/me/tokens/:id", 404, "/api/me/tokens/01ARZ3NDEKTSV4RRFFQ69G5FAV", {
+          method: "DELETE",
+        }),
         probe("PATCH /api/me/settings", 200, "/api/me/settings", {
           method: "PATCH",
           json: { timeZone: "Europe/Berlin" },

@@ -3,7 +3,8 @@
  * debug level into memory: sign-in, two connected accounts, a rule, syncs, a push notification,
  * a forced token refresh, a grant Google revoked (invalid_grant), Google failing with 500s (in
  * a sync, and at the token endpoint during a code exchange, whose request carried the code, the
- * PKCE verifier and the client secret), a session refresh, a disconnect and sign-out. The actual
+ * PKCE verifier and the client secret), a session refresh, a personal API token (created, used,
+ * refused, tampered with, revoked), a disconnect and sign-out. The actual
  * secret values are collected along the way (cookies, decrypted KV records, the emulator's
  * channels, the OAuth redirects) and none may appear in any log line, nor anything shaped like
  * a Google token or a JWT (the id_tokens cannot be collected: the app receives them server to
@@ -30,6 +31,7 @@ const SECRET_SHAPES: [string, RegExp][] = [
   ["a Google refresh token", /1\/\/emu-|1%2F%2Femu-/i],
   ["an authorization code", /4\/emu-|4%2Femu-/i],
   ["a JWT", /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\./],
+  ["a personal API token", /bsy_[\w-]{16,}/],
 ];
 
 class Secrets {
@@ -188,6 +190,31 @@ Deno.test("logs: no token, code, key or secret appears in any log line of a full
     assert.equal((await ann.request("/api/status")).status, 200);
     await collect();
 
+    // A personal API token: created, used, refused a session-only route, tampered with, revoked.
+    const created = await ann.request("/api/me/tokens", {
+      method: "POST",
+      json: { name: "log check", expiresInDays: 30 },
+    });
+    assert.equal(created.status, 201);
+    const apiToken = await created.json() as { id: string; token: string };
+    found.add("a personal API token", apiToken.token);
+    const tampered = `${apiToken.token.slice(0, -2)}xx`;
+    found.add("a tampered API token", tampered);
+    const scripted = (token: string, path: string, method = "GET") =>
+      h.app.request(`${h.config.publicUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: method === "GET" ? undefined : "{}",
+      });
+    assert.equal((await scripted(apiToken.token, "/api/status")).status, 200);
+    assert.equal((await scripted(apiToken.token, "/api/me/tokens", "POST")).status, 403);
+    assert.equal((await scripted(tampered, "/api/status")).status, 401);
+    assert.equal(
+      (await ann.request(`/api/me/tokens/${apiToken.id}`, { method: "DELETE" })).status,
+      204,
+    );
+    assert.equal((await scripted(apiToken.token, "/api/status")).status, 401);
+
     const gone = await ann.request(`/api/user/connections/${byEmail.get(ANN)}`, {
       method: "DELETE",
     });
@@ -215,6 +242,7 @@ Deno.test("logs: no token, code, key or secret appears in any log line of a full
         ["a session access JWT", 3],
         ["a session refresh token", 2],
         ["a push channel token", 1],
+        ["a personal API token", 1],
       ] as const
     ) {
       assert.ok(found.count(kind) >= atLeast, `${kind}: only ${found.count(kind)} collected`);
