@@ -66,11 +66,12 @@ export async function connectIcsFeed(
         connectionId,
         issuer: ICS_ISSUER,
         sub,
-        email: name,
+        // The account is where the feed comes from; its name is its calendar's title.
+        email: `Feed from ${host}`,
         scopes: [],
         tokens,
         now,
-        ics: { maskedUrl: maskFeedUrl(url), timeZone },
+        ics: { maskedUrl: maskFeedUrl(url), name, timeZone },
       });
       await replaceCalendars(deps.kv, userId, connectionId, calendars, now);
       return { connection, calendars };

@@ -43,6 +43,8 @@ export type FeedIdentityRecord = z.infer<typeof FeedIdentitySchema>;
 const IcsPlaceSchema = z.object({
   /** Scheme and host only ("https://example.com/…"), for showing and for messages. */
   maskedUrl: z.string(),
+  /** What the person named it (or the feed's own name): its one calendar's title. */
+  name: z.string(),
   /** The feed's zone (X-WR-TIMEZONE), where floating times and dates are placed. */
   timeZone: z.string(),
   /** Set after the first sync's fetch (lib/ics/feed_identity.ts). */
@@ -78,7 +80,10 @@ const ConnectionSchema = z.object({
   issuer: z.string(),
   /** Google's stable id of the connected account; a CalDAV account's principal URL. */
   sub: z.string(),
-  /** Google's address of the account; for CalDAV, the user name and host ("ann @ dav.example"). */
+  /**
+   * Google's address of the account; for CalDAV, the user name and host ("ann @ dav.example");
+   * for a feed, "Feed from" and its host (its name is its calendar's).
+   */
   email: z.string(),
   /** Set on a CalDAV connection only. */
   caldav: CalDavPlaceSchema.optional(),

@@ -213,7 +213,7 @@ export function icsProviderFor(deps: IcsProviderDeps, userId: string): CalendarP
       if (!connection?.ics) {
         throw new ReconnectRequiredError(connectionId, "This feed is not connected any more.");
       }
-      return [feedCalendarInfo(connection.email, connection.ics.timeZone)];
+      return [feedCalendarInfo(connection.ics.name, connection.ics.timeZone)];
     },
 
     async listChanges(cal, cursor, window): Promise<ChangeListing> {

@@ -27,7 +27,7 @@ const ConnectionSchema = z.object({
   id: z.string(),
   kind: z.enum(CONNECTION_KINDS),
   email: z.string().describe(
-    "Google's address of the account; for CalDAV, user name @ host; for a feed, its name.",
+    'Google\'s address of the account; for CalDAV, user name @ host; for a feed, "Feed from" and its host.',
   ),
   server: z.string().optional().describe("CalDAV only: the origin its calendars live at."),
   feed: z.string().optional().describe(

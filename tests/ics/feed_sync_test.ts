@@ -92,7 +92,7 @@ Deno.test("ics feeds: adding one fetches it first, seals its address and shows i
       assert.equal(status, 201, JSON.stringify(body));
       connectionId = body.connection.id;
       assert.equal(body.connection.kind, "ics");
-      assert.equal(body.connection.email, "School");
+      assert.equal(body.connection.email, `Feed from ${new URL(server.url).host}`);
       assert.equal(body.connection.feed, `http://${new URL(server.url).host}/…`);
       assert.doesNotMatch(JSON.stringify(body), new RegExp(server.secret));
       const { items } = await (await w.ann.request("/api/user/calendars")).json();
