@@ -18,6 +18,7 @@ import {
 import { feedCalendarInfo } from "../ics/feed_calendar.ts";
 import { FeedNotCalendarError } from "../ics/feed_errors.ts";
 import { fetchFeed } from "../ics/feed_fetch.ts";
+import { judgeIdentity } from "../ics/feed_identity.ts";
 import { readFeedText } from "../ics/feed_read.ts";
 import { feedSubOf, maskFeedUrl, normalizeFeedUrl } from "../ics/feed_url.ts";
 import type { AccountDeps } from "./deps.ts";
@@ -71,7 +72,14 @@ export async function connectIcsFeed(
         scopes: [],
         tokens,
         now,
-        ics: { maskedUrl: maskFeedUrl(url), name, timeZone },
+        // This fetch is the first the next one is judged by: a feed rewriting its UIDs is
+        // then recognised at its first sync, before any busy block is written.
+        ics: {
+          maskedUrl: maskFeedUrl(url),
+          name,
+          timeZone,
+          memory: judgeIdentity(undefined, feed.groups),
+        },
       });
       await replaceCalendars(deps.kv, userId, connectionId, calendars, now);
       return { connection, calendars };

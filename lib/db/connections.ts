@@ -162,15 +162,7 @@ export async function saveConnectionGrant(
       sub: grant.sub,
       email: grant.email,
       ...(grant.caldav ? { caldav: CalDavPlaceSchema.parse(grant.caldav) } : {}),
-      // Adding a feed again keeps what its fetches taught (a feed rewriting its UIDs).
-      ...(grant.ics
-        ? {
-          ics: IcsPlaceSchema.parse({
-            ...grant.ics,
-            ...(previous?.ics?.memory ? { memory: previous.ics.memory } : {}),
-          }),
-        }
-        : {}),
+      ...(grant.ics ? { ics: IcsPlaceSchema.parse(feedPlace(grant.ics, previous?.ics)) } : {}),
       scopes: grant.scopes,
       status: "active",
       tokens: grant.tokens,
@@ -185,6 +177,17 @@ export async function saveConnectionGrant(
     };
   });
   return saved!;
+}
+
+/**
+ * A feed added again keeps a content identity its fetches taught (it rewrites its UIDs), which
+ * the one fetch of adding it cannot undo; otherwise that fetch is the one the next is judged by.
+ */
+function feedPlace(next: IcsPlace, previous: IcsPlace | undefined): IcsPlace {
+  const memory = previous?.memory?.identity === "content"
+    ? previous.memory
+    : next.memory ?? previous?.memory;
+  return { ...next, ...(memory ? { memory } : {}) };
 }
 
 /** The user's connection with this id (and its versionstamp), or null. */

@@ -5,8 +5,10 @@
  * again. Such a feed is recognised by comparing one fetch with the one before: when hardly any
  * UID recurs (under 10%) but most events recur by content (at least half: same start, end or
  * duration, recurrence and title), the feed is keyed by that content from then on, for good.
- * The switch re-keys the busy blocks once (as many created as removed, which the delete guard
- * does not count as a loss); afterwards an unchanged event keeps its key whatever its UID.
+ * The fetch made when the feed was added counts as the one before the first sync's, so such a
+ * feed is usually recognised before any busy block is written; one that starts rewriting later
+ * is re-keyed once (as many blocks created as removed, which the delete guard does not count as
+ * a loss). Afterwards an unchanged event keeps its key whatever its UID.
  *
  * What is compared is a bottom-k sample (the k smallest hashes) of each fetch's UIDs and
  * contents: the share of the sample found again estimates the share of the feed found again,
