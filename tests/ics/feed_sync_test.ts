@@ -123,7 +123,6 @@ Deno.test("ics feeds: adding one fetches it first, seals its address and shows i
           target: { connectionId, calendarId: "feed" },
         },
       });
-
       await res.body?.cancel();
       assert.equal(res.status, 422);
     });
