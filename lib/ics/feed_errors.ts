@@ -45,7 +45,9 @@ export class FeedNotCalendarError extends Error {
 export class FeedGoneError extends CalendarNotFoundError {
   constructor(cal: CalendarRef, cause: FeedHttpError) {
     super(cal);
-    this.message = `${cause.message} Add the feed again with its current address.`;
+    // The same address added again renews this feed; a new address is a feed of its own.
+    this.message = `${cause.message} If the feed moved, add it with its new address and ` +
+      "choose it in this rule or group instead.";
     this.name = "FeedGoneError";
   }
 }

@@ -192,6 +192,16 @@ function ConnectionCard(
           />
         </details>
       )}
+      {connection.ics && (broken || disconnected) && (
+        <details class="caldav-connect" open>
+          <summary>Add the feed again with its address to resume its rules</summary>
+          <Island
+            name="IcsConnect"
+            component={IcsConnect}
+            props={{ idPrefix: `feed-${connection.id}` }}
+          />
+        </details>
+      )}
       <div class="connection-actions">
         {connection.kind === "google" && (
           <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>

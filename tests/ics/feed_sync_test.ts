@@ -335,3 +335,35 @@ Deno.test("ics feeds: a group with a feed blocks the feed's time in each Google 
     await w.h.close();
   }
 });
+
+Deno.test("ics feeds: a feed disconnected with its rules kept resumes when its address is added again", async () => {
+  await using server = await startFeedServer();
+  const w = await startApiWorld(ALLOW_LOOPBACK);
+  try {
+    await server.write(feed([vevent("a@course", "Lecture", daysAhead(1, 9))]));
+    const source = await addedFeed(w, server, "Course");
+    const rule = await post(w, "/api/rules", { name: "Course", source, target: w.cal.work });
+    assert.equal((await syncNow(w)).outcome, "ok");
+
+    const res = await w.ann.request(
+      `/api/user/connections/${source.connectionId}?keepRules=true`,
+      { method: "DELETE" },
+    );
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    assert.equal((await busyIn(w, ANN_WORK)).length, 1, "paused, its block stays");
+
+    await server.write(feed([
+      vevent("a@course", "Lecture", daysAhead(1, 9)),
+      vevent("b@course", "Lab", daysAhead(2, 9)),
+    ]));
+    const again = await addedFeed(w, server, "Course");
+    assert.equal(again.connectionId, source.connectionId, "the same feed, renewed");
+    assert.equal((await syncNow(w)).outcome, "ok");
+    const status = await (await w.ann.request(`/api/rules/${rule.id}`)).json();
+    assert.equal(status.status, "ok", JSON.stringify(status));
+    assert.equal((await busyIn(w, ANN_WORK)).length, 2);
+  } finally {
+    await w.h.close();
+  }
+});
