@@ -103,7 +103,21 @@ export function icsProviderFor(deps: IcsProviderDeps, userId: string): CalendarP
   /** Per connection: this run's fetch, so a run costs the feed one request. */
   const fetched = new Map<string, Promise<ReadFeed | "not_modified">>();
 
-  async function feedOf(connectionId: string) {
+  /** Per connection: its record read and its address opened once per run, not once per call. */
+  const opened = new Map<string, ReturnType<typeof openFeed>>();
+
+  function feedOf(connectionId: string): ReturnType<typeof openFeed> {
+    let feed = opened.get(connectionId);
+    if (!feed) {
+      feed = openFeed(connectionId);
+      // A failed read is not remembered: the next call tries again.
+      feed.catch(() => opened.delete(connectionId));
+      opened.set(connectionId, feed);
+    }
+    return feed;
+  }
+
+  async function openFeed(connectionId: string) {
     const entry = await getConnectionEntry(deps.kv, userId, connectionId);
     const connection = entry?.connection;
     if (!connection?.ics || !connection.tokens) {
