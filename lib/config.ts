@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   BUSYSYNC_ADMIN_EMAILS: csv(emailAddress).optional(),
   BUSYSYNC_SYNC_INTERVAL_MINUTES: intFrom(1, 1440).default(30),
   BUSYSYNC_CALDAV_POLL_MINUTES: intFrom(1, 1440).default(5),
+  BUSYSYNC_ICS_POLL_MINUTES: intFrom(1, 1440).default(15),
   BUSYSYNC_RECONCILE_HOURS: intFrom(1, 24 * 30).default(24),
   BUSYSYNC_HISTORY_MAX_RUNS: intFrom(1, 100_000).default(500),
   BUSYSYNC_HISTORY_MAX_DAYS: intFrom(1, 3650).default(30),
@@ -126,6 +127,11 @@ export interface Config {
    * An idle check costs one sync-collection request per calendar.
    */
   caldavPollMinutes: number;
+  /**
+   * How often the rules and groups reading an ICS feed are synced (feeds have no push). An
+   * unchanged feed costs one conditional GET (a 304) per feed.
+   */
+  icsPollMinutes: number;
   reconcileHours: number;
   historyMaxRuns: number;
   historyMaxDays: number;
@@ -252,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmails: e.BUSYSYNC_ADMIN_EMAILS ?? [],
     syncIntervalMinutes: e.BUSYSYNC_SYNC_INTERVAL_MINUTES,
     caldavPollMinutes: e.BUSYSYNC_CALDAV_POLL_MINUTES,
+    icsPollMinutes: e.BUSYSYNC_ICS_POLL_MINUTES,
     reconcileHours: e.BUSYSYNC_RECONCILE_HOURS,
     historyMaxRuns: e.BUSYSYNC_HISTORY_MAX_RUNS,
     historyMaxDays: e.BUSYSYNC_HISTORY_MAX_DAYS,

@@ -22,6 +22,7 @@ import { notifyIncidents } from "./notify/notify.ts";
 import type { SyncDeps } from "./sync/engine.ts";
 import type { ApiMeter, CalendarProvider } from "./sync/provider.ts";
 import { caldavProviderFor } from "./caldav/provider.ts";
+import { icsProviderFor } from "./ics/provider.ts";
 import { providerByConnection } from "./providers/by_connection.ts";
 import { createOutboundFetch } from "./net/outbound_fetch.ts";
 import type { DavFetch } from "./caldav/dav_transport.ts";
@@ -111,6 +112,7 @@ export function createServices(input: ServiceInput): Services {
     providerByConnection(kv, userId, {
       google: googleProviderFor(meter ? { ...providerDeps, meter } : providerDeps, userId),
       caldav: caldavProviderFor(meter ? { ...caldavDeps, meter } : caldavDeps, userId),
+      ics: icsProviderFor(meter ? { ...caldavDeps, meter } : caldavDeps, userId),
     });
   const providerFor = (userId: string) => providersOf(userId);
   return {

@@ -62,7 +62,7 @@ const RULES: Rule[] = [{
     "HTTP or the CLI",
   from: (path) => /^lib\/(db|sync)\//.test(path),
   to: (path) =>
-    /^lib\/(google|caldav|net|providers|rules|groups|accounts|push|scheduler|notify|http|cli|web|browser)\//
+    /^lib\/(google|caldav|ical|ics|net|providers|rules|groups|accounts|push|scheduler|notify|http|cli|web|browser)\//
       .test(path),
   typesToo: true,
 }, {

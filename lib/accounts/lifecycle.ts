@@ -172,6 +172,11 @@ async function leaveGrant(
   connection: Connection,
   forget: () => Promise<void>,
 ): Promise<GrantOutcome> {
+  // A feed's address grants nothing that could be revoked, and others may subscribe to it too.
+  if (connection.kind === "ics") {
+    await forget();
+    return { revoked: true };
+  }
   if (!(await heldElsewhere(deps, connection))) {
     const grant = await revokeGrant(deps, connection);
     await forget();

@@ -8,7 +8,7 @@
 import ICAL from "ical.js";
 import type { Mirror, Visibility } from "../model/events.ts";
 import { readEventSpan } from "../model/time_window.ts";
-import { writeMarkerProperties } from "./ical_marker.ts";
+import { writeMarkerProperties } from "../ical/ical_marker.ts";
 
 /** Names busysync as the object's author (RFC 5545 §3.7.3). */
 const PRODID = "-//busysync//busysync mirror//EN";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildMirrorObject } from "./ical_mirror.ts";
-import { readCalendarObject } from "./ical_events.ts";
+import { readCalendarObject } from "../ical/ical_events.ts";
 import { buildMarker, deriveMirrorId, markerProps, readMarker } from "../sync/marker.ts";
 import { mirrorMatches } from "../sync/drift.ts";
 import { anEdge } from "../model/test_builders.ts";

@@ -53,8 +53,8 @@ import { findObjectsByProperty, listEventObjects } from "./dav_query.ts";
 import { syncCollection, type SyncCursor } from "./dav_sync.ts";
 import type { DavClient, DavFetch } from "./dav_transport.ts";
 import { buildMirrorObject } from "./ical_mirror.ts";
-import { encodeMarkerValue, markerPropertyName } from "./ical_marker.ts";
-import { readCalendarObject } from "./ical_events.ts";
+import { encodeMarkerValue, markerPropertyName } from "../ical/ical_marker.ts";
+import { readCalendarObject } from "../ical/ical_events.ts";
 import { hrefOfKey, resourceKeyOf } from "./resource_keys.ts";
 
 export interface CalDavProviderDeps {

@@ -1,6 +1,6 @@
 /**
- * Connections: a Google or CalDAV account a user connected for calendar access. Secrets (Google
- * tokens, a CalDAV app password) are stored only as ciphertexts (lib/auth/connection_secrets.ts);
+ * Connections: a Google or CalDAV account or an ICS feed a user connected for calendar access.
+ * Secrets (Google tokens, a CalDAV app password, a feed's address) are stored only as ciphertexts (lib/auth/connection_secrets.ts);
  * this module never sees a plaintext. One connection per account per user
  * (`connections_by_sub`: Google's issuer and subject, or "caldav" and the principal URL), so
  * connecting an account again renews it; `connections_by_account` finds every user's connection
@@ -19,11 +19,38 @@ export const CONNECTION_STATUSES = ["active", "needs_reconnect", "disconnected"]
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** Which service a connection reaches; records from before CalDAV are Google's. */
-export const CONNECTION_KINDS = ["google", "caldav"] as const;
+export const CONNECTION_KINDS = ["google", "caldav", "ics"] as const;
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 
 /** The `issuer` of every CalDAV connection: its `sub` is the account's principal URL. */
 export const CALDAV_ISSUER = "caldav";
+
+/**
+ * The `issuer` of every ICS feed connection: its `sub` is a hash of the feed's address (the
+ * address itself is a secret, sealed in the tokens' place).
+ */
+export const ICS_ISSUER = "ics";
+
+/** How a feed reads as keys: by UID, or by content once it was seen rewriting every UID. */
+const FeedIdentitySchema = z.object({
+  identity: z.enum(["uid", "content"]),
+  uids: z.array(z.string()).max(256),
+  contents: z.array(z.string()).max(256),
+});
+export type FeedIdentityRecord = z.infer<typeof FeedIdentitySchema>;
+
+/** What is stored in plain of an ICS feed: never its address, which holds its secret. */
+const IcsPlaceSchema = z.object({
+  /** Scheme and host only ("https://example.com/…"), for showing and for messages. */
+  maskedUrl: z.string(),
+  /** What the person named it (or the feed's own name): its one calendar's title. */
+  name: z.string(),
+  /** The feed's zone (X-WR-TIMEZONE), where floating times and dates are placed. */
+  timeZone: z.string(),
+  /** Set after the first sync's fetch (lib/ics/feed_identity.ts). */
+  memory: FeedIdentitySchema.optional(),
+});
+export type IcsPlace = z.infer<typeof IcsPlaceSchema>;
 
 /** Where a CalDAV account lives, as discovery found it. */
 const CalDavPlaceSchema = z.object({
@@ -55,10 +82,15 @@ const ConnectionSchema = z.object({
   issuer: z.string(),
   /** Google's stable id of the connected account; a CalDAV account's principal URL. */
   sub: z.string(),
-  /** Google's address of the account; for CalDAV, the user name and host ("ann @ dav.example"). */
+  /**
+   * Google's address of the account; for CalDAV, the user name and host ("ann @ dav.example");
+   * for a feed, "Feed from" and its host (its name is its calendar's).
+   */
   email: z.string(),
   /** Set on a CalDAV connection only. */
   caldav: CalDavPlaceSchema.optional(),
+  /** Set on an ICS feed connection only. */
+  ics: IcsPlaceSchema.optional(),
   scopes: z.array(z.string()),
   status: z.enum(CONNECTION_STATUSES),
   /** Why the connection needs attention, in words a user can act on. */
@@ -87,8 +119,10 @@ export interface ConnectionGrant {
   scopes: string[];
   tokens: StoredTokens;
   now: Date;
-  /** Absent: a Google account. */
+  /** Absent (and `ics` absent): a Google account. */
   caldav?: CalDavPlace;
+  /** An ICS feed. */
+  ics?: IcsPlace;
 }
 
 /**
@@ -125,11 +159,12 @@ export async function saveConnectionGrant(
       v: 1,
       id: grant.connectionId,
       userId: grant.userId,
-      kind: grant.caldav ? "caldav" : "google",
+      kind: grant.caldav ? "caldav" : grant.ics ? "ics" : "google",
       issuer: grant.issuer,
       sub: grant.sub,
       email: grant.email,
       ...(grant.caldav ? { caldav: CalDavPlaceSchema.parse(grant.caldav) } : {}),
+      ...(grant.ics ? { ics: IcsPlaceSchema.parse(feedPlace(grant.ics, previous?.ics)) } : {}),
       scopes: grant.scopes,
       status: "active",
       tokens: grant.tokens,
@@ -144,6 +179,17 @@ export async function saveConnectionGrant(
     };
   });
   return saved!;
+}
+
+/**
+ * A feed added again keeps a content identity its fetches taught (it rewrites its UIDs), which
+ * the one fetch of adding it cannot undo; otherwise that fetch is the one the next is judged by.
+ */
+function feedPlace(next: IcsPlace, previous: IcsPlace | undefined): IcsPlace {
+  const memory = previous?.memory?.identity === "content"
+    ? previous.memory
+    : next.memory ?? previous?.memory;
+  return { ...next, ...(memory ? { memory } : {}) };
 }
 
 /** The user's connection with this id (and its versionstamp), or null. */
@@ -239,6 +285,29 @@ export async function replaceTokens(
     kv.atomic().check({ key, versionstamp: read.versionstamp }).set(key, next)
   );
   return res.ok;
+}
+
+/**
+ * Stores what a feed's last fetch taught about its identity (lib/ics/feed_identity.ts). No-op
+ * when the connection is gone or is no feed.
+ */
+export async function saveFeedIdentity(
+  kv: Deno.Kv,
+  userId: string,
+  connectionId: string,
+  memory: FeedIdentityRecord,
+): Promise<void> {
+  await commitWithRetry(async () => {
+    const entry = await kv.get(keys.connection(userId, connectionId));
+    if (entry.value === null) return null;
+    const connection = ConnectionSchema.parse(entry.value);
+    if (!connection.ics) return null;
+    const next: Connection = {
+      ...connection,
+      ics: { ...connection.ics, memory: FeedIdentitySchema.parse(memory) },
+    };
+    return { op: kv.atomic().check(entry).set(entry.key, next) };
+  });
 }
 
 /**

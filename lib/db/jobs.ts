@@ -63,10 +63,10 @@ export interface EnqueueOptions {
   /** How far a debounced job may be pushed back in all, from its creation. */
   maxDelayMs?: number;
   /**
-   * A cron tick: enqueue only if this tick has not enqueued the user yet. `poll`: a CalDAV poll
-   * tick, numbered on its own interval.
+   * A cron tick: enqueue only if this tick has not enqueued the user yet. `poll`: a CalDAV or
+   * ICS feed poll tick, each numbered on its own interval.
    */
-  tick?: { id: number; keepMs: number; poll?: boolean };
+  tick?: { id: number; keepMs: number; poll?: "caldav" | "ics" };
   /**
    * A job of its own that joins no waiting job and that no request joins: an undo window's
    * removal, which must neither wait for a debounce nor hold back an immediate request.
@@ -120,7 +120,10 @@ export async function enqueueJob(
   const res = await commitWithRetry<{ jobId: string; created: boolean }>(async () => {
     unchanged = undefined;
     const tickKey = opts.tick &&
-      (opts.tick.poll ? keys.pollTick : keys.tick)(opts.tick.id, userId);
+      (opts.tick.poll === "ics" ? keys.icsPollTick : opts.tick.poll ? keys.pollTick : keys.tick)(
+        opts.tick.id,
+        userId,
+      );
     const tick = tickKey ? await kv.get<string>(tickKey) : null;
     if (tick?.value) {
       return { op: kv.atomic().check(tick), result: { jobId: tick.value, created: false } };

@@ -190,6 +190,8 @@ export const keys = {
   tick: (tickId: number, userId: string) => ["ticks", tickId, userId] as const,
   /** A CalDAV poll tick's job for a user, as `tick` (poll ticks are numbered on their own). */
   pollTick: (tickId: number, userId: string) => ["poll_ticks", tickId, userId] as const,
+  /** An ICS feed poll tick's job for a user, as `pollTick` (on the feeds' own interval). */
+  icsPollTick: (tickId: number, userId: string) => ["ics_poll_ticks", tickId, userId] as const,
 
   /** A push channel (open, or a stopped channel's tombstone until its expiry). */
   channel: (channelId: string) => ["channels", channelId] as const,

@@ -43,8 +43,9 @@ export const SYNC_REASONS = [
   /** The periodic timer (cron). */
   "schedule",
   /**
-   * The CalDAV poll (BUSYSYNC_CALDAV_POLL_MINUTES): CalDAV has no push, so the rules and groups
-   * reading a CalDAV calendar are synced this often.
+   * The CalDAV poll (BUSYSYNC_CALDAV_POLL_MINUTES) or the ICS feed poll
+   * (BUSYSYNC_ICS_POLL_MINUTES): neither has push, so the rules and groups reading a CalDAV
+   * calendar or a feed are synced this often.
    */
   "poll",
   /** The user confirmed deletes the guard stopped. */

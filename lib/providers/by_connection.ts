@@ -1,6 +1,6 @@
 /**
  * One CalendarProvider over a user's connections of every kind: each call goes to the provider
- * of the connection it names (Google or CalDAV), so the engine, push and the account pages stay
+ * of the connection it names (Google, CalDAV or an ICS feed), so the engine, push and the account pages stay
  * unaware of which service a calendar lives at.
  */
 import { type ConnectionKind, getConnectionEntry } from "../db/connections.ts";

@@ -93,39 +93,44 @@ export async function tick(
 
 export interface PollDeps {
   kv: Deno.Kv;
-  config: Pick<Config, "caldavPollMinutes">;
+  config: Pick<Config, "caldavPollMinutes" | "icsPollMinutes">;
   newId: () => string;
 }
 
+/** The connections that are polled, having no push: CalDAV accounts and ICS feeds. */
+export type PolledKind = "caldav" | "ics";
+
 /**
- * Enqueues the CalDAV poll tick containing `now`: for each user whose syncs are not paused, a
- * "poll" job for just the enabled rules and groups that read a calendar of an active CalDAV
- * connection (CalDAV has no push; everything else waits for its push or the regular tick).
- * Deduplicated per tick like `tick`. Returns how many jobs it created.
+ * Enqueues the poll tick of `kind` containing `now`: for each user whose syncs are not paused,
+ * a "poll" job for just the enabled rules and groups that read a calendar of an active
+ * connection of that kind (CalDAV and feeds have no push; everything else waits for its push or
+ * the regular tick). Each kind ticks on its own interval; deduplicated per tick like `tick`.
+ * Returns how many jobs it created.
  */
 export async function pollTick(
   deps: PollDeps,
   now: Date,
+  kind: PolledKind = "caldav",
 ): Promise<{ tickId: number; created: number }> {
-  const minutes = deps.config.caldavPollMinutes;
+  const minutes = kind === "ics" ? deps.config.icsPollMinutes : deps.config.caldavPollMinutes;
   const tickId = tickIdAt(now, minutes);
   let created = 0;
   const paused = await listPausedUserIds(deps.kv);
   for (const userId of await listUsersWithEnabledRules(deps.kv)) {
     if (paused.has(userId)) continue;
-    const caldav = new Set(
+    const polled = new Set(
       (await listConnections(deps.kv, userId))
-        .filter((c) => c.kind === "caldav" && c.status === "active").map((c) => c.id),
+        .filter((c) => c.kind === kind && c.status === "active").map((c) => c.id),
     );
-    if (!caldav.size) continue;
+    if (!polled.size) continue;
     const ruleIds = (await listRulesAndGroups(deps.kv, userId))
-      .filter((o) => o.enabled && sourcesOf(o).some((cal) => caldav.has(cal.connectionId)))
+      .filter((o) => o.enabled && sourcesOf(o).some((cal) => polled.has(cal.connectionId)))
       .map((o) => o.id);
     if (!ruleIds.length) continue;
     const res = await enqueueJob(deps.kv, userId, { reason: "poll", ruleIds }, {
       now,
       newId: deps.newId,
-      tick: { id: tickId, keepMs: 2 * minutes * MINUTE, poll: true },
+      tick: { id: tickId, keepMs: 2 * minutes * MINUTE, poll: kind },
     });
     if (res.created) created++;
   }

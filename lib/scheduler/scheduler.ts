@@ -27,7 +27,7 @@ import {
   UnknownJobError,
 } from "../sync/requests.ts";
 import { type ChannelDeps, pushStatus, reconcileChannels, stopChannels } from "../push/channels.ts";
-import { cronSchedule, nextTickAt, pollTick, tick } from "./cron.ts";
+import { cronSchedule, nextTickAt, type PolledKind, pollTick, tick } from "./cron.ts";
 import { type PushChannels, receiveNotification } from "../push/notifications.ts";
 import { type JobOutcome, Worker, type WorkerOptions } from "./worker.ts";
 
@@ -85,8 +85,8 @@ export interface Scheduler extends SyncRequests {
   push: PushChannels;
   /** Enqueues the cron tick containing `now` (what the Deno.cron handler calls). */
   tick(now: Date): Promise<{ tickId: number; created: number }>;
-  /** Enqueues the CalDAV poll tick containing `now` (its own Deno.cron calls it). */
-  pollTick(now: Date): Promise<{ tickId: number; created: number }>;
+  /** Enqueues the CalDAV (or ICS feed) poll tick containing `now` (its own Deno.cron calls it). */
+  pollTick(now: Date, kind?: PolledKind): Promise<{ tickId: number; created: number }>;
   /** Brings the user's push channels in line with the rules (after runs; exposed for tests). */
   reconcileChannels(userId: string): Promise<void>;
   /** Starts the worker and, with `cron`, registers the Deno.cron tick (once per process). */
@@ -363,8 +363,8 @@ export function createScheduler(input: SchedulerInput): Scheduler {
       if (res.created) worker.wake();
       return res;
     },
-    pollTick: async (now) => {
-      const res = await pollTick({ kv, config, newId }, now);
+    pollTick: async (now, kind) => {
+      const res = await pollTick({ kv, config, newId }, now, kind);
       if (res.created) worker.wake();
       return res;
     },
@@ -397,6 +397,19 @@ export function createScheduler(input: SchedulerInput): Scheduler {
               if (res.created) worker.wake();
             } catch (err) {
               log.error("scheduler: CalDAV poll tick failed", { err });
+            }
+          },
+        );
+        Deno.cron(
+          "busysync-ics-poll",
+          cronSchedule(config.icsPollMinutes),
+          { signal: cron.signal },
+          async () => {
+            try {
+              const res = await pollTick({ kv, config, newId }, clock(), "ics");
+              if (res.created) worker.wake();
+            } catch (err) {
+              log.error("scheduler: ICS feed poll tick failed", { err });
             }
           },
         );

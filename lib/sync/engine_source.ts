@@ -183,7 +183,7 @@ export async function syncSource(
     await planPage(pass, runs, events);
   }
 
-  for (const run of runs) await finishEdgeRun(pass, run, listing.full);
+  for (const run of runs) await finishEdgeRun(pass, run, listing);
   for (const writer of writers.values()) writer.finish();
   if (opts.dryRun) return planned;
   // The cursor may move only once the ledger holds every write made for this listing.
@@ -358,7 +358,12 @@ async function write(pass: SourcePass, run: EdgeRun, writes: readonly WriteOp[])
  * removals, and trips on more of them than the creates that replace them), then written, and
  * the intents no write claimed are settled.
  */
-async function finishEdgeRun(pass: SourcePass, run: EdgeRun, full: boolean): Promise<void> {
+async function finishEdgeRun(
+  pass: SourcePass,
+  run: EdgeRun,
+  listing: ChangeListing,
+): Promise<void> {
+  const { full } = listing;
   const { ctx, opts } = pass;
   const { edge } = run;
   if (run.repair) {
@@ -379,6 +384,11 @@ async function finishEdgeRun(pass: SourcePass, run: EdgeRun, full: boolean): Pro
   // its old instances and creates as many, which is no reason to hold the rule.
   const net = Math.max(0, tallyOps(removals).removals - run.planner.creates);
   const { min, percent } = ctx.deps.config.deleteGuard;
+  if (listing.sourceEmptied && removals.length > 0 && !opts.confirmed.has(edge.ruleId)) {
+    ctx.trip(edge.ruleId, emptiedReason(removals.length, run.ledger.size));
+    if (opts.dryRun) pass.planned.push(...removals);
+    return;
+  }
   if (net > min && !opts.confirmed.has(edge.ruleId)) {
     const existingMirrors = run.complete
       ? run.ledger.size
@@ -398,6 +408,12 @@ async function finishEdgeRun(pass: SourcePass, run: EdgeRun, full: boolean): Pro
     if (err instanceof LeaseLostError) throw err;
     ctx.fail(edge.ruleId, err, { calendar: edge.target, failedOp: true });
   }
+}
+
+/** Why the guard held the removals of a source that came back holding no event. */
+function emptiedReason(deletes: number, existingMirrors: number): string {
+  return `the source came back with no event at all, so it would delete ${deletes} of ` +
+    `${existingMirrors} mirrors; confirm to proceed if it was really emptied`;
 }
 
 /** More changes than this and reading an edge's whole ledger is cheaper than keyed reads. */

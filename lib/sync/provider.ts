@@ -40,6 +40,14 @@ export interface UnreadableEvent {
 export interface ChangeListing {
   full: boolean;
   pages: AsyncIterable<ChangePage>;
+  /**
+   * Set on a full listing of a source that holds no event at all now, which the provider can
+   * tell from a calendar emptied by a failed read (an ICS feed answers its whole content every
+   * time). The engine then removes no mirror of it unless the person confirmed, whatever the
+   * delete guard's thresholds: a feed its publisher emptied by mistake must not wipe every busy
+   * block, and for a feed of five events five removals are under the guard's minimum.
+   */
+  sourceEmptied?: true;
 }
 
 /** What a write left in the target, as the provider reports it. */

@@ -15,6 +15,7 @@ import {
   CallbackQuery,
   ConnectBody,
   DisconnectQuery,
+  IcsConnectBody,
   LoginQuery,
   NotificationHeaders,
   RemoveMirrorsQuery,
@@ -25,8 +26,13 @@ const redirect = (description: string) => ({ description });
 const ConnectionSchema = z.object({
   id: z.string(),
   kind: z.enum(CONNECTION_KINDS),
-  email: z.string().describe("Google's address of the account; for CalDAV, user name @ host."),
+  email: z.string().describe(
+    'Google\'s address of the account; for CalDAV, user name @ host; for a feed, "Feed from" and its host.',
+  ),
   server: z.string().optional().describe("CalDAV only: the origin its calendars live at."),
+  feed: z.string().optional().describe(
+    "ICS feeds only: the feed's address masked to its scheme and host (`https://host/…`).",
+  ),
   status: z.enum(CONNECTION_STATUSES).describe(
     "`disconnected`: disconnected with its rules kept (paused, no access stored) until the " +
       "same Google account is connected again.",
@@ -170,7 +176,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     path: "/user/connections",
     tags: account,
     security: SIGNED_IN,
-    summary: "Connected Google and CalDAV accounts",
+    summary: "Connected Google and CalDAV accounts and ICS feeds",
     responses: {
       200: jsonResponse(z.object({ items: z.array(ConnectionSchema) }), "The connections."),
       ...errorResponses(401),
@@ -208,6 +214,30 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
         description: "caldav_auth (wrong user name or password), not_caldav, " +
           "caldav_unreachable or address_refused (a private address, or plain http, that this " +
           "instance does not allow).",
+      },
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/user/connections/ics",
+    tags: account,
+    security: SIGNED_IN,
+    summary: "Add an ICS feed (a timetable, TripIt, a published work calendar) as a read-only " +
+      "source: the address is fetched once, and must answer a calendar, before it is stored " +
+      "(sealed; shown only as scheme and host)",
+    request: { body: { content: { "application/json": { schema: IcsConnectBody } } } },
+    responses: {
+      201: jsonResponse(
+        z.object({ connection: ConnectionSchema, calendars: z.array(Anything) }),
+        "Added (or renewed: the same address keeps its id), with its one calendar, `feed`.",
+      ),
+      ...errorResponses(400, 401, 429),
+      422: {
+        ...errorResponses(422)[422],
+        description: "invalid_feed_url (not https, http or webcal), address_refused (a " +
+          "private address, or plain http, that this instance does not allow), " +
+          "feed_unreachable, feed_refused (an HTTP error) or not_a_feed (the answer is no " +
+          "calendar). Messages name the host only.",
       },
     },
   });

@@ -16,6 +16,13 @@ import {
 } from "../../lib/accounts/lifecycle.ts";
 import { beginFlow } from "../../lib/accounts/oauth_flows.ts";
 import { connectCalDav } from "../../lib/accounts/caldav_connect.ts";
+import { connectIcsFeed } from "../../lib/accounts/ics_connect.ts";
+import {
+  FeedHttpError,
+  FeedNotCalendarError,
+  FeedUnreachableError,
+} from "../../lib/ics/feed_errors.ts";
+import { FeedUrlError } from "../../lib/ics/feed_url.ts";
 import {
   CalDavAuthError,
   CalDavError,
@@ -46,6 +53,7 @@ import {
   CalendarsQuery,
   ConnectBody,
   DisconnectQuery,
+  IcsConnectBody,
   RemoveMirrorsQuery,
 } from "./schemas.ts";
 
@@ -67,6 +75,8 @@ function publicConnection(c: Connection) {
     kind: c.kind,
     email: c.email,
     ...(c.caldav ? { server: new URL(c.caldav.homeUrl).origin } : {}),
+    // Scheme and host only: the rest of a feed's address is its secret.
+    ...(c.ics ? { feed: c.ics.maskedUrl } : {}),
     status: c.status,
     ...(c.statusReason ? { statusReason: c.statusReason } : {}),
     scopes: c.scopes,
@@ -162,6 +172,17 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     }, 201);
   });
 
+  /** Fetches the feed once before anything is stored; 201 with its one calendar. */
+  app.post("/connections/ics", caldavLimit, async (c) => {
+    const add = await parseJsonBody(c, IcsConnectBody);
+    const { connection, calendars } = await connectIcsFeed(deps, userOf(c).id, add)
+      .catch(feedRefused);
+    return c.json({
+      connection: publicConnection(connection),
+      calendars: calendars.map((cal) => ({ ...cal, writable: false })),
+    }, 201);
+  });
+
   app.post("/connections/:id/reconnect", startLimit, async (c) => {
     const { id } = parseWith(ConnectionId, c.req.param());
     const entry = await getConnectionEntry(deps.kv, userOf(c).id, id);
@@ -244,6 +265,27 @@ function caldavRefused(err: unknown): never {
   if (err instanceof OutboundRefusedError) throw new HttpError(422, "address_refused", err.message);
   if (err instanceof CalDavError) throw new HttpError(502, "caldav_error", err.message);
   throw err;
+}
+
+/**
+ * A feed that could not be added, in the person's words (each names the host only), under the
+ * address field: every one of them is about the address.
+ */
+function feedRefused(err: unknown): never {
+  const code = err instanceof FeedUrlError
+    ? "invalid_feed_url"
+    : err instanceof OutboundRefusedError
+    ? "address_refused"
+    : err instanceof FeedUnreachableError
+    ? "feed_unreachable"
+    : err instanceof FeedHttpError
+    ? "feed_refused"
+    : err instanceof FeedNotCalendarError
+    ? "not_a_feed"
+    : undefined;
+  if (!code) throw err;
+  const message = (err as Error).message;
+  throw new HttpError(422, code, message, { url: message });
 }
 
 function mirrorRemovalFailed(err: unknown): never {

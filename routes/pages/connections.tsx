@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { Island } from "../../components/Island.tsx";
 import ActionButton, { type ActionChoice } from "../../islands/ActionButton.tsx";
 import CalDavConnect from "../../islands/CalDavConnect.tsx";
+import IcsConnect from "../../islands/IcsConnect.tsx";
 import {
   isReadable,
   isWritable,
@@ -23,9 +24,10 @@ import type { AppDeps, AppEnv } from "../../app_context.ts";
 import { requireSignedInPage, userOf } from "../../lib/http/auth_middleware.ts";
 
 /**
- * `GET /connections`: the connected Google and CalDAV accounts with their health and
- * calendars, "Connect a Google account" (a plain form: it works without JavaScript), "Connect a
- * CalDAV account" (checked against the server before it is stored), connecting an account
+ * `GET /connections`: the connected Google and CalDAV accounts and ICS feeds with their health
+ * and calendars, "Connect a Google account" (a plain form: it works without JavaScript),
+ * "Connect a CalDAV account" (checked against the server before it is stored), "Add a calendar
+ * feed" (fetched once before it is stored; shown by its host only), connecting an account
  * again when its access died, and disconnect, which asks first what to do with the busy blocks.
  */
 export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
@@ -79,6 +81,12 @@ export function connectionsPage(deps: AppDeps): Hono<AppEnv> {
         <details class="card caldav-connect" open={c.req.query("caldav") !== undefined}>
           <summary>Connect a CalDAV account: iCloud, Fastmail, Nextcloud or any server</summary>
           <Island name="CalDavConnect" component={CalDavConnect} props={{ idPrefix: "caldav" }} />
+        </details>
+        <details class="card caldav-connect" open={c.req.query("feed") !== undefined}>
+          <summary>
+            Add a calendar feed (ICS): a timetable, TripIt, a published work calendar
+          </summary>
+          <Island name="IcsConnect" component={IcsConnect} props={{ idPrefix: "feed" }} />
         </details>
         {rules.length === 0 && connections.length > 0 && (
           <NextStep
@@ -142,6 +150,7 @@ function ConnectionCard(
         <div class="connection-title">
           <h2>{connection.email}</h2>
           <p class="muted-text">
+            {connection.ics && <>Feed at {connection.ics.maskedUrl} ·{" "}</>}
             Connected <LocalTime iso={connection.createdAt} zone={zone} now={now} zoneName /> ·{" "}
             {rules.length ? `used by ${usedBy(rules)}` : "not used by any rule"}
           </p>
@@ -191,8 +200,18 @@ function ConnectionCard(
           />
         </details>
       )}
+      {connection.ics && (broken || disconnected) && (
+        <details class="caldav-connect" open>
+          <summary>Add the feed again with its address to resume its rules</summary>
+          <Island
+            name="IcsConnect"
+            component={IcsConnect}
+            props={{ idPrefix: `feed-${connection.id}` }}
+          />
+        </details>
+      )}
       <div class="connection-actions">
-        {!connection.caldav && (broken || disconnected) && (
+        {connection.kind === "google" && (broken || disconnected) && (
           <form method="post" action={`/api/user/connections/${connection.id}/reconnect`}>
             <button type="submit" class="button">
               {disconnected ? "Connect again" : "Reconnect"}

@@ -176,6 +176,12 @@ async function renderDashboard(deps: AppDeps, sessionUser: SessionUser): Promise
                     {plural(deps.config.caldavPollMinutes, "minute")}
                   </span>
                 )}
+                {connections.some((c) => c.kind === "ics") && (
+                  <span class="fact-sub" data-testid="ics-poll">
+                    Calendar feeds are fetched every{" "}
+                    {plural(deps.config.icsPollMinutes, "minute")}, and only when they changed
+                  </span>
+                )}
               </dd>
             </div>
           </dl>

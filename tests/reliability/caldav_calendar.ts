@@ -15,7 +15,7 @@
  * else here.
  */
 import ICAL from "ical.js";
-import { decodeMarkerValue, privatePropKey } from "../../lib/caldav/ical_marker.ts";
+import { decodeMarkerValue, privatePropKey } from "../../lib/ical/ical_marker.ts";
 import { listEventObjects } from "../../lib/caldav/dav_query.ts";
 import type { RawEvent } from "../sync/support.ts";
 import { basic, type CalDavUser } from "../support/caldav_servers.ts";

@@ -15,6 +15,7 @@ import { createGoogleProvider } from "../../lib/google/provider.ts";
 import { createRetryPolicy } from "../../lib/google/retry_policy.ts";
 import { createKeyring } from "../../lib/auth/crypto.ts";
 import { caldavProviderFor } from "../../lib/caldav/provider.ts";
+import { icsProviderFor } from "../../lib/ics/provider.ts";
 import { createLogger } from "../../lib/log.ts";
 import { providerByConnection } from "../../lib/providers/by_connection.ts";
 import { syncUser } from "../../lib/sync/engine.ts";
@@ -78,6 +79,7 @@ if (import.meta.main) {
     ? providerByConnection(kv, config.userId, {
       google,
       caldav: caldavProviderFor({ kv, keyring, fetch, now: () => new Date() }, config.userId),
+      ics: icsProviderFor({ kv, keyring, fetch }, config.userId),
     })
     : google;
   console.log("syncing");

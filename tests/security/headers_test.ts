@@ -236,6 +236,11 @@ for (const publicUrl of [PUBLIC_URL, HTTPS_URL]) {
           method: "POST",
           json: { preset: "other", username: "a", password: "b" },
         }),
+        // A refused feed: the 400 of a missing address, checked before anything is fetched.
+        probe("POST /api/user/connections/ics", 400, "/api/user/connections/ics", {
+          method: "POST",
+          json: {},
+        }),
         probe(
           "POST /api/user/connections/:id/reconnect",
           200,

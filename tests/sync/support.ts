@@ -23,6 +23,7 @@ import { tempKvPath } from "../support/temp_kv.ts";
 import { createKeyring, type Keyring } from "../../lib/auth/crypto.ts";
 import { sealPassword } from "../../lib/auth/connection_secrets.ts";
 import { caldavProviderFor } from "../../lib/caldav/provider.ts";
+import { icsProviderFor } from "../../lib/ics/provider.ts";
 import type { DavFetch } from "../../lib/caldav/dav_transport.ts";
 import { providerByConnection } from "../../lib/providers/by_connection.ts";
 import { randomKeyBase64 } from "../../lib/db/settings.ts";
@@ -317,7 +318,9 @@ export class World {
           // Retries as production makes them, a hundred times sooner.
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / 100)),
         }, person.userId);
-        return providerByConnection(this.kv, person.userId, { google, caldav });
+        // The world has no feeds: a feed's provider is there because every kind needs one.
+        const ics = icsProviderFor({ kv: this.kv, keyring: TEST_KEYRING, fetch }, person.userId);
+        return providerByConnection(this.kv, person.userId, { google, caldav, ics });
       },
       clock: () => new Date(),
       keyring: TEST_KEYRING,

@@ -50,7 +50,10 @@ export function readDetails(vevent: ICAL.Component, selfAddresses: readonly stri
     cancelled: false as const,
     // TENTATIVE and CONFIRMED are a VEVENT's other values; anything else is read as the
     // default, confirmed, as Google's absent status is.
-    status: status === "TENTATIVE" ? "tentative" as const : "confirmed" as const,
+    // Outlook marks a tentatively accepted event with its busy status, not with STATUS.
+    status: status === "TENTATIVE" || busyStatus(vevent) === "TENTATIVE"
+      ? "tentative" as const
+      : "confirmed" as const,
     summary: text(vevent, "summary"),
     description: text(vevent, "description"),
     location: text(vevent, "location"),
@@ -71,13 +74,25 @@ function text(vevent: ICAL.Component, name: string): string | undefined {
 }
 
 /**
- * TRANSP, or Outlook's busy status: Exchange and Outlook mark a free event with
- * `X-MICROSOFT-CDO-BUSYSTATUS:FREE`, sometimes without TRANSP:TRANSPARENT.
+ * Outlook's and Exchange's own busy status (`X-MICROSOFT-CDO-BUSYSTATUS`), which calendars they
+ * publish carry beside or instead of TRANSP; upper-cased, undefined when absent.
+ */
+function busyStatus(vevent: ICAL.Component): string | undefined {
+  return text(vevent, "x-microsoft-cdo-busystatus")?.trim().toUpperCase() || undefined;
+}
+
+/**
+ * TRANSP, unless Outlook's busy status says more: it marks a free event FREE, sometimes without
+ * TRANSP:TRANSPARENT, and "working elsewhere" (WORKINGELSEWHERE) is time the person is
+ * available, so both are free time; BUSY, OOF (out of office) and TENTATIVE are busy. An
+ * unknown busy status leaves TRANSP to decide.
  */
 function transparency(vevent: ICAL.Component): "opaque" | "transparent" | undefined {
   const transp = text(vevent, "transp")?.toUpperCase();
-  const busyStatus = text(vevent, "x-microsoft-cdo-busystatus")?.trim().toUpperCase();
-  if (transp === "TRANSPARENT" || busyStatus === "FREE") return "transparent";
+  const busy = busyStatus(vevent);
+  if (busy === "FREE" || busy === "WORKINGELSEWHERE") return "transparent";
+  if (busy === "BUSY" || busy === "OOF" || busy === "TENTATIVE") return "opaque";
+  if (transp === "TRANSPARENT") return "transparent";
   return transp === "OPAQUE" ? "opaque" : undefined;
 }
 

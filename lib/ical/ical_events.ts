@@ -63,7 +63,8 @@ export function readCalendarObject(ics: string, opts: ReadObjectOptions): Calend
     throw new RangeError(`unknown calendar time zone "${opts.calendarZone}"`);
   }
   try {
-    return readParsed(parse(ics), opts);
+    const root = parseCalendar(ics);
+    return readParsed(root, root.getAllSubcomponents("vevent"), opts);
   } catch (e) {
     // ical.js reports malformed input with plain Errors, some thrown only when a value is first
     // read; catching them around one object keeps it from stopping the sync of the others, and
@@ -73,7 +74,8 @@ export function readCalendarObject(ics: string, opts: ReadObjectOptions): Calend
   }
 }
 
-function parse(ics: string): ICAL.Component {
+/** Parses one VCALENDAR; throws (ical.js's Error, or ours) when the text is not one. */
+export function parseCalendar(ics: string): ICAL.Component {
   const parsed = ICAL.parse(ics);
   // Several top-level components come back as a list of them; a resource holds one VCALENDAR.
   const jcal = Array.isArray(parsed[0]) ? parsed[0] : parsed;
@@ -86,9 +88,34 @@ function unreadable(id: string, problem: string): CalendarObject {
   return { readable: false, events: [], problems: [{ id, problem }] };
 }
 
-function readParsed(root: ICAL.Component, opts: ReadObjectOptions): CalendarObject {
+/**
+ * Reads `vevents` (one UID's master and overrides) of a VCALENDAR already parsed, as
+ * `readCalendarObject` reads a resource: an ICS feed holds many UIDs in one calendar, and each
+ * is read as its own object with the feed's VTIMEZONEs. Throws a RangeError only for an unknown
+ * `calendarZone`.
+ */
+export function readEventGroup(
+  root: ICAL.Component,
+  vevents: ICAL.Component[],
+  opts: ReadObjectOptions,
+): CalendarObject {
+  if (!isKnownTimeZone(opts.calendarZone)) {
+    throw new RangeError(`unknown calendar time zone "${opts.calendarZone}"`);
+  }
+  try {
+    return readParsed(root, vevents, opts);
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    return unreadable(opts.resourceKey, `the event cannot be read: ${e.message}`);
+  }
+}
+
+function readParsed(
+  root: ICAL.Component,
+  vevents: ICAL.Component[],
+  opts: ReadObjectOptions,
+): CalendarObject {
   const key = opts.resourceKey;
-  const vevents = root.getAllSubcomponents("vevent");
   // A resource of VTODOs or VJOURNALs holds no events, which is not a problem.
   if (vevents.length === 0) return { readable: true, events: [], problems: [] };
   const uidOf = (v: ICAL.Component) => {

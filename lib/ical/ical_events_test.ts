@@ -265,7 +265,7 @@ Deno.test("ical events: single events", async (t) => {
         dateTime: "2027-01-05T08:00:00Z",
         timeZone: "Europe/Berlin",
       });
-      assert.equal(object.events[0].transparency, undefined);
+      assert.equal(object.events[0].transparency, "opaque");
     },
   );
 
@@ -292,6 +292,27 @@ Deno.test("ical events: single events", async (t) => {
     )));
     assert.equal(object.events[0].transparency, "transparent");
   });
+
+  await t.step(
+    "Outlook's busy status wins over TRANSP: working elsewhere is free, tentative and out of office busy",
+    () => {
+      const withStatus = (status: string, transp: string) =>
+        read(ics(...vevent(
+          "UID:o",
+          "DTSTART:20270105T100000Z",
+          "DTEND:20270105T110000Z",
+          `TRANSP:${transp}`,
+          `X-MICROSOFT-CDO-BUSYSTATUS:${status}`,
+        ))).events[0];
+      assert.equal(withStatus("WORKINGELSEWHERE", "OPAQUE").transparency, "transparent");
+      assert.equal(withStatus("OOF", "TRANSPARENT").transparency, "opaque");
+      const tentative = withStatus("TENTATIVE", "OPAQUE");
+      assert.equal(tentative.transparency, "opaque");
+      assert.equal(tentative.status, "tentative");
+      assert.equal(withStatus("BUSY", "OPAQUE").status, "confirmed");
+      assert.equal(withStatus("SOMETHING", "TRANSPARENT").transparency, "transparent");
+    },
+  );
 
   await t.step("an event outside the window is not listed; a CANCELLED one never", () => {
     const outside = read(ics(...vevent("UID:o", "DTSTART:20270301T100000Z")));

@@ -1,0 +1,14 @@
+/** A fetched feed's text as a feed, or an error naming the host and what came instead. */
+import { type Feed, parseFeed } from "../ical/ical_feed.ts";
+import { FeedNotCalendarError } from "./feed_errors.ts";
+
+/** Parses the feed `host` answered; throws FeedNotCalendarError when the text is no VCALENDAR. */
+export function readFeedText(host: string, text: string): Feed {
+  try {
+    return parseFeed(text);
+  } catch {
+    // In general words: ical.js quotes the text it choked on, which may be anything.
+    const why = /^\s*</.test(text) ? "a web page" : "text that is not iCalendar";
+    throw new FeedNotCalendarError(host, why);
+  }
+}
