@@ -104,7 +104,8 @@ function apiRoutes(deps: AppDeps) {
     bearerFormat: "bsy_…",
     description: "A personal API token from POST /api/me/tokens (the settings page), sent as " +
       "`Authorization: Bearer bsy_…`; no Origin check applies. It cannot create tokens, delete " +
-      "the account, or refresh or end a session.",
+      "the account, refresh or end a session, add or reconnect an account, or use the owner's " +
+      "routes.",
   });
   api.route(
     "/",

@@ -21,20 +21,32 @@ export function readerClock(iso: string, zone: string, withZoneName: boolean): C
   };
 }
 
-/** Rewrites the text of every `time[data-format]` under `root`; throws on a malformed one. */
+/**
+ * Rewrites the text of every `time[data-format]` under `root`. One that cannot be drawn (a zone
+ * this browser's Intl does not know, a malformed element) keeps the server's text and is
+ * reported on the console: it must not stop the page's islands from hydrating after it.
+ */
 export function localizeTimes(root: ParentNode, now = new Date()): void {
   for (const el of root.querySelectorAll<HTMLTimeElement>("time[data-format]")) {
-    const zone = el.dataset.zone;
-    if (!zone) throw new Error(`<time datetime="${el.dateTime}"> has no data-zone`);
-    const clock = readerClock(el.dateTime, zone, el.dataset.zoneName !== undefined);
-    el.textContent = el.dataset.format === "event"
-      ? formatEventTime(
-        JSON.parse(el.dataset.start ?? "") as EventTimeValue,
-        JSON.parse(el.dataset.end ?? "") as EventTimeValue,
-        zone,
-        now,
-        clock,
-      )
-      : formatDateTime(el.dateTime, zone, now, clock);
+    try {
+      localizeTime(el, now);
+    } catch (err) {
+      console.error(`busysync: <time datetime="${el.dateTime}"> kept the server's text:`, err);
+    }
   }
+}
+
+function localizeTime(el: HTMLTimeElement, now: Date): void {
+  const zone = el.dataset.zone;
+  if (!zone) throw new Error(`<time datetime="${el.dateTime}"> has no data-zone`);
+  const clock = readerClock(el.dateTime, zone, el.dataset.zoneName !== undefined);
+  el.textContent = el.dataset.format === "event"
+    ? formatEventTime(
+      JSON.parse(el.dataset.start ?? "") as EventTimeValue,
+      JSON.parse(el.dataset.end ?? "") as EventTimeValue,
+      zone,
+      now,
+      clock,
+    )
+    : formatDateTime(el.dateTime, zone, now, clock);
 }

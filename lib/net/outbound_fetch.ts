@@ -25,7 +25,7 @@ export interface OutboundPolicy {
 export interface OutboundDeps {
   /** Every address of `host` (A and AAAA); Deno.resolveDns by default, a test's own server. */
   resolve?: (host: string) => Promise<string[]>;
-  /** Certificates to trust besides the system's (a test's own authority). */
+  /** Certificates to trust instead of the system's (a test's own authority). */
   tls?: PinnedTls;
 }
 

@@ -343,6 +343,20 @@ Deno.test("outbound: https goes to the checked address, its certificate checked 
     assert.equal(await zipped.text(), "<multistatus/>", "a gzip answer is decoded");
 
     const before = seen.length;
+    // The certificate names the host but nobody vouches for it: refused, whatever
+    // NODE_TLS_REJECT_UNAUTHORIZED says (set here as a forgotten dev setting would be).
+    Deno.env.set("NODE_TLS_REJECT_UNAUTHORIZED", "0");
+    try {
+      const untrusting = createOutboundFetch(
+        { ...POLICY, allow: [parseCidr("127.0.0.1/32")!] },
+        { resolve: dns.resolve },
+      );
+      const selfSignedRefused = await untrusting(`https://secure.test:${port}/`, {})
+        .then(() => undefined, (e) => e);
+      assert.ok(selfSignedRefused instanceof TypeError, `untrusted: ${selfSignedRefused}`);
+    } finally {
+      Deno.env.delete("NODE_TLS_REJECT_UNAUTHORIZED");
+    }
     const wrongName = await get(`https://impostor.test:${port}/`, {}).then(
       () => undefined,
       (e) => e,

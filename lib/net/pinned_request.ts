@@ -13,7 +13,7 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { Readable } from "node:stream";
 
-/** Certificates to trust besides the system's (a test's own authority). */
+/** Certificates to trust instead of the system's (a test's own authority). */
 export interface PinnedTls {
   caCerts?: string[];
 }
@@ -66,6 +66,9 @@ async function nodePinned(
           ? callback(null, [{ address, family }])
           : callback(null, address, family)) as LookupFunction,
       ...(tls.caCerts ? { ca: tls.caCerts } : {}),
+      // Always: node:https would otherwise obey NODE_TLS_REJECT_UNAUTHORIZED=0 in the
+      // environment, which Deno's fetch ignores, and send passwords to anyone in the middle.
+      rejectUnauthorized: true,
       signal: init.signal,
       agent: false,
     }, (res) => {

@@ -9,7 +9,7 @@ import { readOwnerOverview } from "../../lib/admin/overview.ts";
 import { deleteUserAsOwner, pauseSyncsOf, resumeSyncsOf } from "../../lib/admin/user_actions.ts";
 import { MirrorRemovalError } from "../../lib/accounts/lifecycle.ts";
 import { CONNECTION_STATUSES } from "../../lib/db/connections.ts";
-import { userOf } from "../../lib/http/auth_middleware.ts";
+import { refuseApiTokens, userOf } from "../../lib/http/auth_middleware.ts";
 import { HttpError } from "../../lib/http/errors.ts";
 import {
   createApiApp,
@@ -17,7 +17,7 @@ import {
   ErrorSchema,
   idParam,
   jsonResponse,
-  SIGNED_IN,
+  SESSION_ONLY,
 } from "../../lib/http/openapi.ts";
 import { requireOwner } from "../../lib/http/owner_guard.ts";
 import { SYNC_REASONS } from "../../lib/model/sync_reasons.ts";
@@ -121,6 +121,8 @@ const noSuchUser = () => new HttpError(404, "not_found", "No such user.");
 
 export function adminRoutes(deps: AppDeps) {
   const app = createApiApp<AppEnv>();
+  // An owner's powers over other people need the owner signed in, never a script's token.
+  app.use("*", refuseApiTokens());
   app.use("*", requireOwner({ kv: deps.kv, adminEmails: deps.config.adminEmails }));
 
   app.openapi(
@@ -128,7 +130,7 @@ export function adminRoutes(deps: AppDeps) {
       method: "get",
       path: "/overview",
       tags,
-      security: SIGNED_IN,
+      security: SESSION_ONLY,
       summary: "The instance at a glance",
       description: "Users and their last sync, connections needing a reconnect, each " +
         "account's request and creation budget in use, jobs waiting and failing, open " +
@@ -147,7 +149,7 @@ export function adminRoutes(deps: AppDeps) {
       method: "post",
       path: "/users/{userId}/pause",
       tags,
-      security: SIGNED_IN,
+      security: SESSION_ONLY,
       summary: "Pause a user's syncs",
       description: "None of the user's jobs runs, the cron queues none, push notifications are " +
         'acknowledged without a sync and the user\'s "Sync now" answers 409 `sync_paused`. ' +
@@ -170,7 +172,7 @@ export function adminRoutes(deps: AppDeps) {
       method: "post",
       path: "/users/{userId}/resume",
       tags,
-      security: SIGNED_IN,
+      security: SESSION_ONLY,
       summary: "Resume a user's syncs",
       description: "Lifts the pause and, when the user has an enabled rule, queues a sync at " +
         "once. " + OWNERS_ONLY,
@@ -193,7 +195,7 @@ export function adminRoutes(deps: AppDeps) {
       method: "delete",
       path: "/users/{userId}",
       tags,
-      security: SIGNED_IN,
+      security: SESSION_ONLY,
       summary: "Delete a user",
       description: "Deletes the account as the person could themselves: their grants are " +
         "revoked at Google and all their data removed; with `removeMirrors=true` their busy " +

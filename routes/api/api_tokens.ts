@@ -96,7 +96,8 @@ export function apiTokenRoutes(deps: AppDeps) {
       security: SESSION_ONLY,
       summary: "Create an API token (the answer is the only time it is shown)",
       description: "Send it as `Authorization: Bearer bsy_…` to any /api route, except creating " +
-        "tokens, deleting the account, and refreshing or ending a session (403 " +
+        "tokens, deleting the account, refreshing or ending a session, adding or reconnecting an " +
+        "account, and the owner's routes (403 " +
         "`token_not_allowed`). At most 20 tokens per account (409 `token_limit`).",
       middleware: [refuseApiTokens()] as const,
       request: { body: jsonBody(CreateBody) },
@@ -114,6 +115,8 @@ export function apiTokenRoutes(deps: AppDeps) {
       const input = c.req.valid("json");
       try {
         const { secret, token } = await issueApiToken(deps, userOf(c).id, input);
+        // The only answer that holds the secret: no cache along the way may keep it.
+        c.header("cache-control", "no-store");
         return c.json({ ...publicToken(token, undefined), token: secret }, 201);
       } catch (err) {
         if (err instanceof ApiTokenLimitError) {

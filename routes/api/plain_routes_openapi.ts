@@ -186,7 +186,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     method: "post",
     path: "/user/calendars/connect",
     tags: account,
-    security: SIGNED_IN,
+    security: SESSION_ONLY,
     summary: "Start connecting a Google account ({ url } to open; a form post is redirected)",
     request: { body: { content: { "application/json": { schema: ConnectBody } } } },
     responses: {
@@ -199,7 +199,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     method: "post",
     path: "/user/connections/caldav",
     tags: account,
-    security: SIGNED_IN,
+    security: SESSION_ONLY,
     summary: "Connect a CalDAV account (iCloud, Fastmail, Nextcloud, any server): the address " +
       "is discovered and the password checked before anything is stored",
     request: { body: { content: { "application/json": { schema: CalDavConnectBody } } } },
@@ -221,7 +221,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     method: "post",
     path: "/user/connections/ics",
     tags: account,
-    security: SIGNED_IN,
+    security: SESSION_ONLY,
     summary: "Add an ICS feed (a timetable, TripIt, a published work calendar) as a read-only " +
       "source: the address is fetched once, and must answer a calendar, before it is stored " +
       "(sealed; shown only as scheme and host)",
@@ -245,7 +245,7 @@ export function registerPlainRoutes(registry: OpenAPIHono["openAPIRegistry"]): v
     method: "post",
     path: "/user/connections/{id}/reconnect",
     tags: account,
-    security: SIGNED_IN,
+    security: SESSION_ONLY,
     summary: "Connect an account again (after its access died)",
     request: { params: Id, body: { content: { "application/json": { schema: ConnectBody } } } },
     responses: {

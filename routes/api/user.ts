@@ -153,7 +153,9 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     return isFormPost(c) ? c.redirect(url, 303) : c.json({ url });
   };
 
-  app.post("/calendars/connect", startLimit, (c) => connect(c));
+  // Adding an account is session-only: one a leaked token added (the attacker's own server or
+  // Google account, as a rule's target) would keep receiving titles after the token is revoked.
+  app.post("/calendars/connect", refuseApiTokens(), startLimit, (c) => connect(c));
 
   const caldavLimit = rateLimit({
     kv: deps.kv,
@@ -162,7 +164,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     bucket: "caldavConnect",
   });
   /** Checks the password against the server before anything is stored; 201 with its calendars. */
-  app.post("/connections/caldav", caldavLimit, async (c) => {
+  app.post("/connections/caldav", refuseApiTokens(), caldavLimit, async (c) => {
     const signIn = await parseJsonBody(c, CalDavConnectBody);
     const { connection, calendars } = await connectCalDav(deps, userOf(c).id, signIn)
       .catch(caldavRefused);
@@ -173,7 +175,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   /** Fetches the feed once before anything is stored; 201 with its one calendar. */
-  app.post("/connections/ics", caldavLimit, async (c) => {
+  app.post("/connections/ics", refuseApiTokens(), caldavLimit, async (c) => {
     const add = await parseJsonBody(c, IcsConnectBody);
     const { connection, calendars } = await connectIcsFeed(deps, userOf(c).id, add)
       .catch(feedRefused);
@@ -183,7 +185,7 @@ export function userRoutes(deps: AppDeps): Hono<AppEnv> {
     }, 201);
   });
 
-  app.post("/connections/:id/reconnect", startLimit, async (c) => {
+  app.post("/connections/:id/reconnect", refuseApiTokens(), startLimit, async (c) => {
     const { id } = parseWith(ConnectionId, c.req.param());
     const entry = await getConnectionEntry(deps.kv, userOf(c).id, id);
     if (!entry) throw notFound();

@@ -98,6 +98,28 @@ Deno.test("owner's page: only a listed, proven and pinned owner gets it; everyon
         const resumed = await owner.request(`/api/admin/users/${bobId}/resume`, { method: "POST" });
         assert.equal(resumed.status, 200);
         assert.equal(await getSyncPause(h.kv, bobId), null);
+
+        // The owner's own API token reaches none of it: power over others needs the owner.
+        const created = await owner.request("/api/me/tokens", {
+          method: "POST",
+          json: { name: "script", expiresInDays: 30 },
+        });
+        assert.equal(created.headers.get("cache-control"), "no-store");
+        const { token } = await created.json();
+        for (
+          const [method, path] of [["GET", "/api/admin/overview"], [
+            "POST",
+            `/api/admin/users/${bobId}/pause`,
+          ]]
+        ) {
+          const res = await h.app.request(`${h.config.publicUrl}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}` },
+          });
+          assert.equal(res.status, 403, `${method} ${path}`);
+          assert.equal((await res.json()).error.code, "token_not_allowed");
+        }
+        assert.equal(await getSyncPause(h.kv, bobId), null, "the token paused nobody");
       },
     );
 
