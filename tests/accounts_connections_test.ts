@@ -372,6 +372,17 @@ Deno.test("export/import: settings and connections travel without secrets; a new
       assert.deepEqual((await (await bob.request("/api/me")).json()).settings, {
         timeZone: "Europe/Berlin",
       });
+
+      // Two feeds of one host share their name: neither is paired, rather than the wrong one.
+      const twins = doc.connections.map((c: { email: string }) => ({ ...c, email: ANN_WORK }));
+      const ambiguous = await bob.request("/api/user/import", {
+        method: "POST",
+        json: { ...doc, connections: twins },
+      });
+      assert.deepEqual((await ambiguous.json()).imported.connections, {
+        matched: [],
+        missing: [ANN_WORK, ANN_WORK],
+      });
     });
     await t.step(
       "a newer format version is refused with 422, a malformed one with 400",

@@ -167,16 +167,27 @@ export async function applyImport(
   return { imported, ignored: Object.keys(doc).filter((k) => !known.has(k)) };
 }
 
-/** Pairs exported connections with the user's current ones by account email. */
+/**
+ * Pairs exported connections with the user's current ones by account email, where the email
+ * names one connection on each side: two feeds of one host are both "Feed from host", and
+ * pairing them by name could point a rule at the other feed, so such ones stay unmatched.
+ */
 function matchConnections(
   exported: ExportedConnection[],
   current: { id: string; email: string }[],
 ): Map<string, string> {
-  const byEmail = new Map(current.map((c) => [c.email.toLowerCase(), c.id]));
+  const unique = <T extends { email: string }>(list: T[]) => {
+    const by = new Map<string, T[]>();
+    for (const c of list) {
+      by.set(c.email.toLowerCase(), [...by.get(c.email.toLowerCase()) ?? [], c]);
+    }
+    return new Map([...by].filter(([, cs]) => cs.length === 1).map(([e, [c]]) => [e, c]));
+  };
+  const byEmail = unique(current);
   const out = new Map<string, string>();
-  for (const c of exported) {
-    const id = byEmail.get(c.email.toLowerCase());
-    if (id) out.set(c.id, id);
+  for (const [email, c] of unique(exported)) {
+    const match = byEmail.get(email);
+    if (match) out.set(c.id, match.id);
   }
   return out;
 }

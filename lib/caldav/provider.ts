@@ -148,6 +148,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       throw new ReconnectRequiredError(
         connectionId,
         "This CalDAV account is not connected any more; connect it again.",
+        "caldav",
       );
     }
     const password = await openRefreshToken(
@@ -184,6 +185,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
             connectionId,
             "The CalDAV server refused busysync's app password (it was revoked or changed); " +
               "connect the account again with a new one.",
+            "caldav",
           );
         }
         const passing = err instanceof CalDavUnreachableError ||

@@ -124,6 +124,7 @@ export function icsProviderFor(deps: IcsProviderDeps, userId: string): CalendarP
       throw new ReconnectRequiredError(
         connectionId,
         "This feed is not connected any more; add it again.",
+        "ics",
       );
     }
     const url = await openRefreshToken(deps.keyring, { userId, connectionId }, connection.tokens);
@@ -225,7 +226,11 @@ export function icsProviderFor(deps: IcsProviderDeps, userId: string): CalendarP
       const entry = await getConnectionEntry(deps.kv, userId, connectionId);
       const connection = entry?.connection;
       if (!connection?.ics) {
-        throw new ReconnectRequiredError(connectionId, "This feed is not connected any more.");
+        throw new ReconnectRequiredError(
+          connectionId,
+          "This feed is not connected any more; add it again.",
+          "ics",
+        );
       }
       return [feedCalendarInfo(connection.ics.name, connection.ics.timeZone)];
     },

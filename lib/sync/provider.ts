@@ -177,7 +177,15 @@ export class FreeBusyOnlyError extends CalendarNotFoundError {
 
 /** The connection's authorization is gone (revoked, expired refresh token): reconnect needed. */
 export class ReconnectRequiredError extends Error {
-  constructor(readonly connectionId: string, reason: string) {
+  /**
+   * `reason` in words for the person; for a CalDAV account or a feed a whole sentence saying
+   * what to do (Google's are wrapped in words about the Google account by the engine).
+   */
+  constructor(
+    readonly connectionId: string,
+    reason: string,
+    readonly service: "google" | "caldav" | "ics" = "google",
+  ) {
     super(reason);
     this.name = "ReconnectRequiredError";
   }

@@ -209,7 +209,9 @@ export class RunContext {
       return;
     }
     if (err instanceof ReconnectRequiredError) {
-      const reason = `the connected Google account needs to be connected again (${err.message})`;
+      const reason = err.service === "google"
+        ? `the connected Google account needs to be connected again (${err.message})`
+        : err.message;
       for (const owner of this.active) {
         const uses = owner.calendars.some((c) => c.connectionId === err.connectionId);
         if (uses) this.#verdicts.set(owner.id, { status: "paused", reason });

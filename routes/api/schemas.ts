@@ -268,10 +268,6 @@ export const CallbackQuery = z.object({
 // The account (routes/api/user.ts).
 
 export const ConnectBody = z.object({ next: z.string().max(2000).optional() });
-/**
- * Connecting a CalDAV account: a preset (iCloud, Fastmail) supplies the address; Nextcloud and
- * "other" need the server's. The password is an app password where the service has them.
- */
 /** POST /api/user/connections/ics: a feed's address and the name it goes by in the app. */
 export const IcsConnectBody = z.object({
   url: z.string().trim().min(1, "Paste the feed's address.").max(4000).describe(
@@ -282,6 +278,10 @@ export const IcsConnectBody = z.object({
   ),
 }).strict();
 
+/**
+ * Connecting a CalDAV account: a preset (iCloud, Fastmail) supplies the address; Nextcloud and
+ * "other" need the server's. The password is an app password where the service has them.
+ */
 export const CalDavConnectBody = z.object({
   preset: z.enum(CALDAV_PRESETS).default("other"),
   serverUrl: z.string().trim().max(2000).optional().describe(
