@@ -19,7 +19,7 @@ import { openRefreshToken } from "../auth/connection_secrets.ts";
 import type { Keyring } from "../auth/crypto.ts";
 import { listCalendars as listStoredCalendars } from "../db/calendars.ts";
 import { getConnectionEntry } from "../db/connections.ts";
-import type { CalendarRef } from "../model/calendar_ref.ts";
+import { calendarKey, type CalendarRef } from "../model/calendar_ref.ts";
 import type { SourceEvent } from "../model/events.ts";
 import { MARKER_KEYS } from "../sync/marker.ts";
 import type { TimeWindow } from "../model/time_window.ts";
@@ -125,6 +125,13 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
    * (halving a first sync's requests), with the same cursor, so nothing since is missed.
    */
   const fullListings = new Map<string, { objects: ListedObject[]; cursor: SyncCursor }>();
+  /** Writes begun per calendar: a listing that overlapped one is not kept. */
+  const writes = new Map<string, number>();
+  const wrote = (cal: CalendarRef) => {
+    const key = calendarKey(cal);
+    writes.set(key, (writes.get(key) ?? 0) + 1);
+    fullListings.delete(key);
+  };
   const zoneCache = new Map<string, Promise<Map<string, string>>>();
 
   // One read and one decryption per connection for the provider's life (a run), not per call.
@@ -272,7 +279,8 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
       const { client, self } = await accountOf(cal.connectionId);
       const since = parseCursor(cursor, cal.calendarId);
       let full = since === undefined;
-      let listed = full ? fullListings.get(cal.calendarId) : undefined;
+      let listed = full ? fullListings.get(calendarKey(cal)) : undefined;
+      const writesBefore = writes.get(calendarKey(cal)) ?? 0;
       const gone: string[] = [];
       if (!listed) {
         let result;
@@ -291,7 +299,8 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
           objects: [...withData, ...fetched.objects] as ListedObject[],
           cursor: result.cursor,
         };
-        if (full) fullListings.set(cal.calendarId, listed);
+        const unwritten = (writes.get(calendarKey(cal)) ?? 0) === writesBefore;
+        if (full && unwritten) fullListings.set(calendarKey(cal), listed);
         else gone.push(...result.deleted, ...fetched.missing);
       }
       const zone = await zoneOf(cal);
@@ -317,7 +326,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     },
 
     async putMirror(cal, id, mirror, options): Promise<Written> {
-      fullListings.delete(cal.calendarId);
+      wrote(cal);
       const client = await clientFor(cal.connectionId);
       const url = hrefOfKey(cal.calendarId, id);
       const ics = buildMirrorObject(id, mirror, { now: deps.now() });
@@ -343,7 +352,7 @@ export function caldavProviderFor(deps: CalDavProviderDeps, userId: string): Cal
     },
 
     async deleteMirror(cal, id) {
-      fullListings.delete(cal.calendarId);
+      wrote(cal);
       const client = await clientFor(cal.connectionId);
       return await call(cal, () => deleteObject(client, hrefOfKey(cal.calendarId, id)));
     },

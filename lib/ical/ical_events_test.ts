@@ -481,6 +481,14 @@ Deno.test("ical events: daily rules limited to days of the month, which ical.js 
     ]);
   });
 
+  await t.step("an hourly rule on the 1st, begun years ago, still reads", () => {
+    const hours = starts("FREQ=HOURLY;BYMONTHDAY=1", "DTSTART:20150101T000000Z");
+    // Every hour of every 1st in 2027 and 2028 but the window's first instant: without DTEND
+    // an instance lasts no time, and one ending where the window begins is outside it.
+    assert.equal(hours.length, 2 * 12 * 24 - 1);
+    assert.equal(hours[0], "2027-01-01T01:00:00Z");
+  });
+
   await t.step("29 February, only in leap years", () => {
     assert.deepEqual(starts("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29", "DTSTART:20270301T100000Z"), [
       "2027-03-01T10:00:00Z",

@@ -34,6 +34,12 @@ export interface Series {
  * a daily series of 270 years is still inside it.
  */
 const MAX_STEPS = 100_000;
+/**
+ * Steps a rule whose BYMONTHDAY busysync applies may take that give nothing (an hourly rule on
+ * the 1st steps through the other days' hours): a bound of its own, so they do not count against
+ * MAX_STEPS, and so a long-running series still reads.
+ */
+const MAX_SKIPPED = 2_000_000;
 
 /**
  * The occurrences of a series that start before `bound` (epoch ms; dates placed in
@@ -143,8 +149,9 @@ function stepRule(
   // even when the rule does not give it, so the rule then has one occurrence fewer.
   let left = steppable.count ?? Infinity;
   const out: Point[] = [];
+  let skipped = 0;
   for (let steps = 0;; steps++) {
-    if (steps === MAX_STEPS) {
+    if (steps - skipped === MAX_STEPS || skipped === MAX_SKIPPED) {
       return { ok: false, problem: `the series repeats more than ${MAX_STEPS} times` };
     }
     const next = iterator.next();
@@ -155,7 +162,10 @@ function stepRule(
       ? { kind: "date", date: new Temporal.PlainDate(next.year, next.month, next.day) }
       : { kind: "instant", ms: start.zone.toInstant(wallOf(next)), zone: start.zone };
     if (instantOf(point, ctx.floatingZone) >= bound) return { ok: true, value: out };
-    if (!isStart && !steppable.keep(next)) continue;
+    if (!isStart && !steppable.keep(next)) {
+      skipped++;
+      continue;
+    }
     if (left-- === 0) return { ok: true, value: out };
     out.push(point);
   }
