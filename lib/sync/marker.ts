@@ -136,6 +136,18 @@ export function deriveMirrorId(marker: Marker): string {
   return MIRROR_ID_PREFIX + encodeBase32Hex(createHash("sha256").update(input).digest());
 }
 
+/**
+ * Whether an iCalendar UID is a busysync mirror's: its id (a CalDAV mirror's UID) or
+ * `{id}@google.com` (Google's iCalUID), as a calendar's published ICS feed shows them, where
+ * the marker's private properties are gone. A feed of a calendar busysync writes into would
+ * otherwise bring its busy blocks back as real events, and round again.
+ */
+export function isMirrorUid(uid: string): boolean {
+  return MIRROR_UID.test(uid);
+}
+
+const MIRROR_UID = new RegExp(`^${MIRROR_ID_PREFIX}[0-9a-v]{52}(?:@google\\.com)?$`, "i");
+
 /** Turns a marker into its mirror id: deriveMirrorId, or a run's memo of it. */
 export type MirrorIdOf = (marker: Marker) => string;
 
